@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Load generator for `npm run bench`: produces then consumes through librdkafka
+(confluent-kafka-python), from a process separate from the broker. Prints one JSON line."""
+import json
+import sys
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+
+def pct(sorted_vals, p):
+    if not sorted_vals:
+        return None
+    k = min(len(sorted_vals) - 1, int(round(p / 100.0 * (len(sorted_vals) - 1))))
+    return sorted_vals[k]
+
+
+def produce(bootstrap, topic, count, size, acks):
+    p = Producer({
+        'bootstrap.servers': bootstrap,
+        'acks': acks,
+        'linger.ms': 5,
+        'batch.size': 1048576,
+        'batch.num.messages': 100000,
+        'queue.buffering.max.messages': 500000,
+        'queue.buffering.max.kbytes': 1048576,
+        'enable.idempotence': acks == 'all',
+        'compression.type': 'none',
+    })
+    payload = b'x' * size
+    lat = []
+    errors = [0]
+
+    def sampled(err, msg, t0):
+        if err is not None:
+            errors[0] += 1
+        else:
+            lat.append((time.perf_counter() - t0) * 1000.0)
+
+    def on_err(err, msg):
+        if err is not None:
+            errors[0] += 1
+
+    start = time.perf_counter()
+    for i in range(count):
+        while True:
+            try:
+                if i % 64 == 0:
+                    t0 = time.perf_counter()
+                    p.produce(topic, payload, on_delivery=lambda e, m, t0=t0: sampled(e, m, t0))
+                else:
+                    p.produce(topic, payload, on_delivery=on_err)
+                break
+            except BufferError:
+                p.poll(0.005)
+        if i % 1000 == 0:
+            p.poll(0)
+    remaining = p.flush(120)
+    elapsed = time.perf_counter() - start
+    lat.sort()
+    return {
+        'records': count, 'seconds': elapsed, 'records_per_s': count / elapsed,
+        'mb_per_s': count * size / elapsed / 1048576.0,
+        'p50_ms': pct(lat, 50), 'p99_ms': pct(lat, 99), 'errors': errors[0], 'unflushed': remaining,
+    }
+
+
+def consume(bootstrap, topic, count, size):
+    c = Consumer({
+        'bootstrap.servers': bootstrap,
+        'group.id': 'bench-%d' % int(time.time() * 1000),
+        'enable.auto.commit': False,
+        'auto.offset.reset': 'earliest',
+        'fetch.max.bytes': 52428800,
+        'max.partition.fetch.bytes': 10485760,
+        'fetch.wait.max.ms': 100,
+    })
+    c.assign([TopicPartition(topic, 0, 0)])
+    got = 0
+    nbytes = 0
+    start = None
+    deadline = time.time() + 180
+    while got < count and time.time() < deadline:
+        msgs = c.consume(num_messages=10000, timeout=1.0)
+        for m in msgs:
+            if m.error():
+                continue
+            if start is None:
+                start = time.perf_counter()
+            got += 1
+            nbytes += len(m.value())
+    elapsed = time.perf_counter() - (start or time.perf_counter())
+    c.close()
+    return {'records': got, 'seconds': elapsed, 'records_per_s': got / elapsed if elapsed else 0,
+            'mb_per_s': nbytes / elapsed / 1048576.0 if elapsed else 0}
+
+
+def main():
+    mode, bootstrap, topic, count, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    if mode == 'create':
+        from confluent_kafka.admin import AdminClient, NewTopic
+        a = AdminClient({'bootstrap.servers': bootstrap})
+        fs = a.create_topics([NewTopic(topic, num_partitions=count, replication_factor=size)])
+        for f in fs.values():
+            f.result(30)
+        print(json.dumps({'created': topic}))
+    elif mode == 'produce':
+        acks = sys.argv[6]
+        print(json.dumps(produce(bootstrap, topic, count, size, acks)))
+    else:
+        print(json.dumps(consume(bootstrap, topic, count, size)))
+
+
+if __name__ == '__main__':
+    main()
