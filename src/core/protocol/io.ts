@@ -124,7 +124,7 @@ export class Reader {
     return (z >>> 1) ^ -(z & 1);
   }
 
-  /** Zig-zag varlong as a number (exact up to 2^53). */
+  /** Zig-zag varlong as a number (exact up to 2^52 in magnitude). */
   varlong(): number {
     const b = this.buf;
     let o = this.offset;
