@@ -1,0 +1,126 @@
+// Golden bytes from real clients: kafkajs (ApiVersions v2, Metadata) and librdkafka's kcat
+// (ApiVersions v3, flexible Metadata) talk to a fake server that decodes their requests
+// and answers with kafkit's encoders; the clients must accept the answers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+import { Apis } from '../../src/core/protocol/messages.js';
+import { FakeBroker, type Handler } from './fake-broker.js';
+
+function metadataHandler(port: () => number): Handler {
+  return (h, req) => {
+    if (h.apiKey !== Apis.Metadata.apiKey) return undefined;
+    const asked: string[] | null = req.topics === null ? null : req.topics.map((t: { name: string }) => t.name);
+    const names = asked ?? ['golden'];
+    return {
+      brokers: [{ nodeId: 1, host: '127.0.0.1', port: port(), rack: null }],
+      clusterId: 'kafkit-cluster',
+      controllerId: 1,
+      topics: names.map((name) => ({
+        errorCode: 0,
+        name,
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAQ',
+        partitions: [0, 1].map((p) => ({ errorCode: 0, partitionIndex: p, leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1] })),
+      })),
+    };
+  };
+}
+
+test('kafkajs: ApiVersions v2 and Metadata requests decode; it accepts our Metadata response', async () => {
+  let port = 0;
+  const fake = new FakeBroker(metadataHandler(() => port)).support(Apis.ApiVersions).support(Apis.Metadata, 12);
+  port = await fake.listen();
+  const kafka = new Kafka({ clientId: 'golden-js', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const md = await admin.fetchTopicMetadata({ topics: ['alpha'] });
+    assert.equal(md.topics.length, 1);
+    assert.equal(md.topics[0].name, 'alpha');
+    assert.deepEqual(md.topics[0].partitions.map((p) => p.partitionId).sort(), [0, 1]);
+    assert.equal(md.topics[0].partitions[0].leader, 1);
+
+    const first = fake.frames[0];
+    assert.equal(first.header.apiKey, 18);
+    assert.equal(first.header.apiVersion, 2);
+    assert.equal(first.header.headerVersion, 1);
+    assert.equal(first.header.clientId, 'golden-js');
+    assert.deepEqual(first.body, { clientSoftwareName: '', clientSoftwareVersion: '' }, 'v2 has no fields: defaults');
+    assert.equal(first.frame.length, 8 + 2 + 'golden-js'.length, 'fixed header + clientId, nothing else');
+
+    const mds = fake.frames.filter((f) => f.header.apiKey === 3);
+    assert.ok(mds.length >= 1, 'kafkajs sent a Metadata request');
+    const last = mds[mds.length - 1];
+    assert.ok(last.header.apiVersion <= 6, `kafkajs Metadata v${last.header.apiVersion}`);
+    assert.equal(last.header.clientId, 'golden-js');
+    assert.deepEqual((last.body as { topics: { name: string }[] }).topics.map((t) => t.name), ['alpha']);
+    // correlation ids increase per connection
+    assert.ok(last.header.correlationId > first.header.correlationId);
+  } finally {
+    await admin.disconnect();
+    await fake.close();
+  }
+});
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+test('kcat (librdkafka): ApiVersions v3 (flexible) decodes; kcat -L prints our Metadata', async () => {
+  const kcat = '/usr/bin/kcat';
+  assert.ok(existsSync(kcat), 'kcat is not installed (/usr/bin/kcat): run ../shared/tools/install-peers');
+  let port = 0;
+  const fake = new FakeBroker(metadataHandler(() => port)).support(Apis.ApiVersions).support(Apis.Metadata, 12);
+  port = await fake.listen();
+  try {
+    const out = await run(kcat, ['-L', '-b', `127.0.0.1:${port}`, '-m', '10'], 20000);
+    assert.equal(out.code, 0, `kcat failed: ${out.stderr}`);
+    assert.match(out.stdout, /1 brokers:\s+broker 1 at 127\.0\.0\.1:\d+ \(controller\)/);
+    assert.match(out.stdout, /topic "golden" with 2 partitions:/);
+    assert.match(out.stdout, /partition 1, leader 1, replicas: 1, isrs: 1/);
+
+    const first = fake.frames[0];
+    assert.equal(first.header.apiKey, 18);
+    assert.equal(first.header.apiVersion, 3);
+    assert.equal(first.header.headerVersion, 2);
+    assert.equal(first.header.clientId, 'rdkafka');
+    const body = first.body as { clientSoftwareName: string; clientSoftwareVersion: string };
+    assert.equal(body.clientSoftwareName, 'librdkafka');
+    assert.match(body.clientSoftwareVersion, /^\d+\.\d+\.\d+/);
+
+    const mds = fake.frames.filter((f) => f.header.apiKey === 3);
+    assert.ok(mds.length > 0, 'kcat sent a Metadata request');
+    for (const md of mds) assert.ok(md.header.apiVersion >= 4, `librdkafka Metadata v${md.header.apiVersion}`);
+    const topics = mds.map((md) => JSON.stringify((md.body as { topics: unknown }).topics));
+    assert.ok(topics.includes('null'), `-L asks for all topics (null); got ${topics.join(' ')}`);
+  } finally {
+    await fake.close();
+  }
+});
+
+test('an unsupported ApiVersions version gets error 35 and the list at v0 (kcat retries lower)', async () => {
+  const kcat = '/usr/bin/kcat';
+  assert.ok(existsSync(kcat), 'kcat is not installed (/usr/bin/kcat): run ../shared/tools/install-peers');
+  let port = 0;
+  // advertise ApiVersions up to v2 only: librdkafka's v3 attempt must be refused, then retried
+  const fake = new FakeBroker(metadataHandler(() => port)).support(Apis.ApiVersions, 2).support(Apis.Metadata, 8);
+  port = await fake.listen();
+  try {
+    const out = await run(kcat, ['-L', '-b', `127.0.0.1:${port}`, '-m', '10'], 20000);
+    assert.equal(out.code, 0, `kcat failed: ${out.stderr}`);
+    assert.match(out.stdout, /topic "golden" with 2 partitions:/);
+    const av = fake.frames.filter((f) => f.header.apiKey === 18).map((f) => f.header.apiVersion);
+    assert.equal(av[0], 3);
+    assert.ok(av.some((v) => v < 3), `ApiVersions versions tried: ${av.join(',')}`);
+    const md = fake.frames.find((f) => f.header.apiKey === 3)!;
+    assert.ok(md.header.apiVersion <= 8);
+  } finally {
+    await fake.close();
+  }
+});
