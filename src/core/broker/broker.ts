@@ -1,0 +1,276 @@
+// KafkaBroker: config -> log manager -> socket server (bound first, so port 0 works and the
+// real port is what gets registered) -> cluster (ZooKeeper) -> partitions -> requests.
+// stop() is graceful: stop accepting, close connections, leave ZooKeeper, close logs.
+import {hostname} from 'node:os'
+import {Logger} from '../util/log.js'
+import {ErrorCode, KafkaError} from '../protocol/errors.js'
+import {LogManager} from '../log/log-manager.js'
+import {ClusterManager, type PartitionState} from '../cluster/cluster.js'
+import type {ServerConfig} from '../config/server-config.js'
+import {SocketServer} from './socket-server.js'
+import {RequestRouter} from './router.js'
+import {ReplicaManager} from './replica-manager.js'
+import {GroupCoordinator, OFFSETS_TOPIC} from '../group/coordinator.js'
+import {topicConfigEntries} from './configs.js'
+
+export interface BrokerNode {
+  nodeId: number
+  host: string
+  port: number
+  rack: string | null
+}
+
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/
+
+export class KafkaBroker {
+  readonly logger: Logger
+  logs!: LogManager
+  cluster!: ClusterManager
+  replicas!: ReplicaManager
+  groups!: GroupCoordinator
+  router!: RequestRouter
+  socketServer!: SocketServer
+  brokerId: number
+  stopping = false
+  /** Fetches waiting for data: woken at shutdown. */
+  readonly fetchWaiters = new Set<() => void>()
+  private readyResolve!: () => void
+  readonly ready: Promise<void> = new Promise(r => { this.readyResolve = r })
+  private creating = new Map<string, Promise<void>>()
+  private producerIdNext = 0
+  private producerIdEnd = 0
+  private producerIdPending: Promise<void> | null = null
+  private started = false
+  private retentionTimer: NodeJS.Timeout | null = null
+  private checkpointTimer: NodeJS.Timeout | null = null
+
+  constructor(readonly config: ServerConfig) {
+    this.brokerId = config.brokerId
+    this.logger = new Logger('kafka.server.KafkaServer', `[KafkaServer id=${config.brokerId}]`)
+  }
+
+  get settings() {
+    const c = this.config
+    return {autoCreateTopics: c.autoCreateTopicsEnable}
+  }
+
+  /** The ports the listeners really bound (port 0 in the config becomes a real port). */
+  boundPorts(): {name: string; host: string; port: number}[] {
+    return this.socketServer?.listeners.map(l => ({name: l.name, host: l.host, port: l.port})) ?? []
+  }
+
+  async start(): Promise<void> {
+    const t0 = Date.now()
+    this.logger.info('starting')
+    const c = this.config
+    for (const w of c.warnings) this.logger.warn(w)
+    this.logs = new LogManager(c.logDirs, {brokerId: c.brokerId, logger: new Logger('kafka.log.LogManager')} as any)
+    if (typeof (this.logs as any).start === 'function') await (this.logs as any).start()
+    this.router = new RequestRouter(this)
+    this.socketServer = new SocketServer(new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`), (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes)
+    try {
+      await this.socketServer.start(c.listeners.map(l => ({name: l.name, host: l.host, port: l.port})))
+      // Registration must carry the real ports when the config asked for port 0.
+      for (const bound of this.socketServer.listeners) {
+        const l = c.listeners.find(x => x.name === bound.name)
+        if (l && l.port === 0) l.port = bound.port
+        const a = c.advertisedListeners.find(x => x.name === bound.name)
+        if (a && a.port === 0) a.port = bound.port
+      }
+      this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'))
+      await this.cluster.start()
+    } catch (error) {
+      await this.socketServer.stop().catch(() => {})
+      await this.closeLogs()
+      throw error
+    }
+    this.brokerId = this.cluster.brokerId
+    ;(this.logger as {prefix: string}).prefix = `[KafkaServer id=${this.brokerId}]`
+    this.replicas = new ReplicaManager(c, this.logs, this.cluster, new Logger('kafka.server.ReplicaManager', `[ReplicaManager broker=${this.brokerId}]`), this.brokerId)
+    this.groups = new GroupCoordinator({
+      brokerId: this.brokerId,
+      offsetsTopicNumPartitions: this.offsetsTopicPartitions(),
+      groupInitialRebalanceDelayMs: c.groupInitialRebalanceDelayMs,
+      groupMinSessionTimeoutMs: c.groupMinSessionTimeoutMs,
+      groupMaxSessionTimeoutMs: c.groupMaxSessionTimeoutMs,
+      groupMaxSize: c.groupMaxSize,
+      offsetMetadataMaxBytes: 4096,
+    }, {partition: index => this.replicas.partition(OFFSETS_TOPIC, index)}, new Logger('kafka.coordinator.group.GroupCoordinator', `[GroupCoordinator ${this.brokerId}]`))
+    this.replicas.onLeader = p => {
+      if (p.topic === OFFSETS_TOPIC) void this.groups.loadPartition(p)
+    }
+    this.cluster.on('partitionsChanged', (states: PartitionState[]) => {
+      void this.replicas.applyStates(states).then(() => {
+        for (const s of states) {
+          if (s.topic === OFFSETS_TOPIC && s.leader !== this.brokerId) this.groups.unloadPartition(s.partition)
+        }
+      })
+    })
+    this.cluster.on('topicDeleted', (name: string) => {
+      this.groups.topicDeleted(name)
+      void this.replicas.topicDeleted(name)
+    })
+    this.cluster.on('topicConfigChanged', (name: string) => this.replicas.topicConfigChanged(name))
+    await this.replicas.syncAll()
+    if (typeof (this.logs as any).startRetention === 'function') (this.logs as any).startRetention(c.logRetentionCheckIntervalMs)
+    this.started = true
+    this.readyResolve()
+    this.logger.info('started')
+    this.logger.debug(`start-up took ${Date.now() - t0} ms`)
+  }
+
+  private offsetsTopicPartitions(): number {
+    const meta = this.cluster.topic(OFFSETS_TOPIC)
+    return meta ? meta.partitions.length : this.config.offsetsTopicNumPartitions
+  }
+
+  private onFrame(conn: import('./socket-server.js').Connection, frame: Buffer) {
+    if (!this.started) return this.ready.then(() => this.router.handle(conn, frame))
+    return this.router.handle(conn, frame)
+  }
+
+  /** Live brokers with the endpoint of the given listener. */
+  liveBrokers(listenerName: string): BrokerNode[] {
+    const out: BrokerNode[] = []
+    for (const b of this.cluster.brokers()) {
+      const ep = b.endpoints.find(e => e.listener === listenerName) ?? b.endpoints[0]
+      out.push({nodeId: b.id, host: ep ? ep.host : b.host, port: ep ? ep.port : b.port, rack: b.rack})
+    }
+    return out.sort((a, b) => a.nodeId - b.nodeId)
+  }
+
+  validTopicName(name: string): boolean {
+    return name.length > 0 && name.length <= 249 && name !== '.' && name !== '..' && LEGAL_TOPIC.test(name)
+  }
+
+  /** Creates a topic with the broker defaults (auto.create.topics.enable) and waits for it locally. */
+  autoCreateTopic(name: string): Promise<void> {
+    let p = this.creating.get(name)
+    if (p) return p
+    p = (async () => {
+      try {
+        if (!this.validTopicName(name)) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION)
+        if (!this.cluster.topic(name)) {
+          try {
+            await this.cluster.createTopic(name, {numPartitions: -1, replicationFactor: -1, configs: {}})
+            this.logger.info(`Auto creation of topic ${name} with ${this.config.numPartitions} partitions and replication factor ${this.config.defaultReplicationFactor} is successful`)
+          } catch (error) {
+            if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw error
+          }
+        }
+        await this.replicas.waitForTopic(name, 5000)
+      } finally {
+        this.creating.delete(name)
+      }
+    })()
+    this.creating.set(name, p)
+    return p
+  }
+
+  /** Creates __consumer_offsets on first use (FindCoordinator), like Kafka. */
+  async ensureOffsetsTopic(): Promise<void> {
+    if (this.cluster.topic(OFFSETS_TOPIC)) {
+      if (!this.replicas.partitionsOf(OFFSETS_TOPIC)) await this.replicas.waitForTopic(OFFSETS_TOPIC, 5000)
+      return
+    }
+    let p = this.creating.get(OFFSETS_TOPIC)
+    if (!p) {
+      p = (async () => {
+        try {
+          const live = this.cluster.brokers().length
+          const rf = this.config.offsetsTopicReplicationFactor
+          if (live < rf) {
+            throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `Number of alive brokers '${live}' does not meet the required replication factor '${rf}' for the offsets topic (configured via 'offsets.topic.replication.factor'). This error can be ignored if the cluster is starting up and not all brokers are up yet.`)
+          }
+          try {
+            await this.cluster.createTopic(OFFSETS_TOPIC, {numPartitions: this.config.offsetsTopicNumPartitions, replicationFactor: rf, configs: {'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': String(this.config.offsetsTopicSegmentBytes)}})
+          } catch (error) {
+            if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw error
+          }
+          await this.replicas.waitForTopic(OFFSETS_TOPIC, 10000)
+        } finally {
+          this.creating.delete(OFFSETS_TOPIC)
+        }
+      })()
+      this.creating.set(OFFSETS_TOPIC, p)
+    }
+    await p
+  }
+
+  /** A new producer id, from blocks reserved in ZooKeeper. */
+  async nextProducerId(): Promise<number> {
+    while (this.producerIdNext >= this.producerIdEnd) {
+      if (!this.producerIdPending) {
+        this.producerIdPending = (async () => {
+          try {
+            const block = await this.cluster.nextProducerIdBlock()
+            this.producerIdNext = block.start
+            this.producerIdEnd = block.start + block.length
+          } finally {
+            this.producerIdPending = null
+          }
+        })()
+      }
+      await this.producerIdPending
+    }
+    return this.producerIdNext++
+  }
+
+  dynamicBrokerConfigs(): Record<string, string> {
+    try { return this.cluster.brokerConfigOverrides?.() ?? {} } catch { return {} }
+  }
+
+  topicConfigEntries(_name: string, overrides: Record<string, string>) {
+    return topicConfigEntries(this.config, overrides, this.dynamicBrokerConfigs()).map(e => ({name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.configSource, isSensitive: e.isSensitive}))
+  }
+
+  /** Resolves true once cond() holds (checked on cluster events and every 50 ms), false at the deadline. */
+  waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (cond()) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const deadline = Date.now() + timeoutMs
+      const check = () => {
+        if (cond()) finish(true)
+        else if (Date.now() >= deadline || this.stopping) finish(false)
+      }
+      const finish = (ok: boolean) => {
+        clearInterval(timer)
+        for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged']) this.cluster.removeListener(ev, check)
+        resolve(ok)
+      }
+      const timer = setInterval(check, 50)
+      for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged']) this.cluster.on(ev, check)
+    })
+  }
+
+  private async closeLogs(): Promise<void> {
+    try {
+      await this.logs?.close()
+    } catch (error) {
+      this.logger.error(`Error closing logs: ${(error as Error).message}`)
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    this.logger.info('shutting down')
+    for (const f of [...this.fetchWaiters]) f()
+    if (this.retentionTimer) clearInterval(this.retentionTimer)
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer)
+    await this.socketServer?.stop().catch(() => {})
+    this.groups?.shutdown()
+    try {
+      await this.cluster?.stop()
+    } catch (error) {
+      this.logger.warn(`Error leaving ZooKeeper: ${(error as Error).message}`)
+    }
+    await this.replicas?.close()
+    await this.closeLogs()
+    this.logger.info('shut down completed')
+  }
+}
+
+export function defaultHost(): string {
+  return hostname()
+}

@@ -1,0 +1,45 @@
+// OffsetFetch (9): committed offsets of one group (v0-7) or several (v8+); null topics = all.
+import {ErrorCode} from '../../protocol/errors.js'
+import type {Handler} from '../handler.js'
+import type {KafkaBroker} from '../broker.js'
+
+function fetchGroup(broker: KafkaBroker, groupId: string, topics: {name: string; partitionIndexes: number[]}[] | null) {
+  const coord = broker.groups.checkCoordinator(groupId)
+  if (coord !== 0) return {errorCode: coord, topics: []}
+  const g = broker.groups.getGroup(groupId)
+  const wanted = topics ?? (g ? [...g.offsets].map(([name, parts]) => ({name, partitionIndexes: [...parts.keys()].sort((a, b) => a - b)})).filter(t => t.partitionIndexes.length > 0) : [])
+  return {
+    errorCode: 0,
+    topics: wanted.map(t => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map(p => {
+        const o = g?.offset(t.name, p)
+        return {partitionIndex: p, committedOffset: o ? o.offset : -1, committedLeaderEpoch: o ? o.leaderEpoch : -1, metadata: o ? o.metadata : '', errorCode: 0}
+      }),
+    })),
+  }
+}
+
+export const offsetFetch: Handler = {
+  apiKey: 9,
+  minVersion: 0,
+  maxVersion: 9,
+  handle(ctx, req, version) {
+    const broker = ctx.broker
+    if (version >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: req.groups.map((g: any) => {
+          const r = fetchGroup(broker, g.groupId, g.topics)
+          return {groupId: g.groupId, topics: r.topics, errorCode: r.errorCode}
+        }),
+      }
+    }
+    const r = fetchGroup(broker, req.groupId, version >= 2 ? req.topics : req.topics ?? [])
+    if (r.errorCode !== 0 && version < 2) {
+      // v0/v1 carry no top-level error: report it per partition.
+      return {throttleTimeMs: 0, topics: (req.topics ?? []).map((t: any) => ({name: t.name, partitions: t.partitionIndexes.map((p: number) => ({partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode}))}))}
+    }
+    return {throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode === ErrorCode.NONE ? 0 : r.errorCode}
+  },
+}

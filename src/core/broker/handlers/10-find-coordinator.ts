@@ -1,0 +1,36 @@
+// FindCoordinator (10): the leader of the group's __consumer_offsets partition (the topic
+// is created on first use). Transaction coordinators are not provided yet.
+import {ErrorCode, KafkaError, errorMessage} from '../../protocol/errors.js'
+import type {Handler} from '../handler.js'
+import type {KafkaBroker} from '../broker.js'
+
+async function locate(broker: KafkaBroker, key: string, keyType: number, listener: string): Promise<{nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null}> {
+  const none = (code: number, msg?: string) => ({nodeId: -1, host: '', port: -1, errorCode: code, errorMessage: msg ?? errorMessage(code)})
+  if (keyType !== 0) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker yet.')
+  if (key === '') return none(ErrorCode.INVALID_REQUEST, 'Group id must not be empty')
+  try {
+    await broker.ensureOffsetsTopic()
+  } catch (error) {
+    return none(error instanceof KafkaError ? error.code : ErrorCode.COORDINATOR_NOT_AVAILABLE, (error as Error).message)
+  }
+  const meta = broker.cluster.topic('__consumer_offsets')
+  const p = meta?.partitions[broker.groups.partitionFor(key)]
+  if (!p || p.leader < 0) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  const node = broker.liveBrokers(listener).find(b => b.nodeId === p.leader)
+  if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  return {nodeId: node.nodeId, host: node.host, port: node.port, errorCode: 0, errorMessage: null}
+}
+
+export const findCoordinator: Handler = {
+  apiKey: 10,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(ctx, req, version) {
+    if (version >= 4) {
+      const coordinators = await Promise.all(req.coordinatorKeys.map(async (key: string) => ({key, ...(await locate(ctx.broker, key, req.keyType, ctx.conn.listener.name))})))
+      return {throttleTimeMs: 0, coordinators}
+    }
+    const c = await locate(ctx.broker, req.key, version >= 1 ? req.keyType : 0, ctx.conn.listener.name)
+    return {throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorCode === 0 ? null : c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port}
+  },
+}

@@ -1,0 +1,12 @@
+// SyncGroup (14): the leader's assignment is handed to every member.
+import type {Handler} from '../handler.js'
+
+export const syncGroup: Handler = {
+  apiKey: 14,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(ctx, req, version) {
+    const r = await ctx.broker.groups.syncGroup(req.groupId, req.generationId, req.memberId, version >= 5 ? req.protocolType : null, version >= 5 ? req.protocolName : null, req.assignments)
+    return {throttleTimeMs: 0, ...r}
+  },
+}

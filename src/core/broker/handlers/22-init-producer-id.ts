@@ -1,0 +1,22 @@
+// InitProducerId (22): producer ids for idempotent producers, from blocks the cluster
+// reserves in ZooKeeper (/latest_producer_id_block). Transactions are not supported yet.
+import {ErrorCode} from '../../protocol/errors.js'
+import type {Handler} from '../handler.js'
+
+export const initProducerId: Handler = {
+  apiKey: 22,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(ctx, req) {
+    if (req.transactionalId !== null && req.transactionalId !== undefined) {
+      return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1}
+    }
+    try {
+      const producerId = await ctx.broker.nextProducerId()
+      return {throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0}
+    } catch (error) {
+      ctx.broker.logger.warn(`Failed to allocate a producer id: ${(error as Error).message}`)
+      return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1}
+    }
+  },
+}

@@ -1,0 +1,46 @@
+// DescribeConfigs (32): topic and broker resources.
+import {ErrorCode} from '../../protocol/errors.js'
+import type {Handler} from '../handler.js'
+import {ResourceType, brokerConfigEntries, topicConfigEntries} from '../configs.js'
+
+export const describeConfigs: Handler = {
+  apiKey: 32,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, req, version) {
+    const broker = ctx.broker
+    const dyn = broker.dynamicBrokerConfigs()
+    return {
+      throttleTimeMs: 0,
+      results: req.resources.map((res: any) => {
+        const out = {errorCode: 0, errorMessage: null as string | null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] as object[]}
+        let entries
+        if (res.resourceType === ResourceType.TOPIC) {
+          const meta = broker.cluster.topic(res.resourceName)
+          if (!meta) {
+            out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            out.errorMessage = `Topic ${res.resourceName} does not exist`
+            return out
+          }
+          entries = topicConfigEntries(broker.config, meta.configs, dyn)
+        } else if (res.resourceType === ResourceType.BROKER) {
+          if (res.resourceName !== '' && res.resourceName !== String(broker.brokerId)) {
+            out.errorCode = ErrorCode.INVALID_REQUEST
+            out.errorMessage = `Unexpected broker id, expected ${broker.brokerId} or empty string, but received ${res.resourceName}`
+            return out
+          }
+          entries = brokerConfigEntries(broker.config, dyn)
+        } else {
+          out.errorCode = ErrorCode.INVALID_REQUEST
+          out.errorMessage = `Unsupported resource type ${res.resourceType}`
+          return out
+        }
+        const keys: string[] | null = res.configurationKeys
+        if (keys !== null && keys.length > 0) entries = entries.filter(e => keys.includes(e.name))
+        const synonyms = version >= 1 && !!req.includeSynonyms
+        out.configs = entries.map(e => ({...e, synonyms: synonyms ? e.synonyms : []}))
+        return out
+      }),
+    }
+  },
+}

@@ -1,0 +1,204 @@
+// The partitions this broker holds: opens their logs when the cluster assigns them, keeps
+// leadership / ISR / epochs from ZooKeeper's partition states, applies topic config
+// changes, deletes logs of deleted topics, and looks partitions up on the hot path
+// (topic -> array indexed by partition).
+import {ErrorCode} from '../protocol/errors.js'
+import type {LogConfig} from '../log/partition-log.js'
+import type {LogManager} from '../log/log-manager.js'
+import type {ClusterManager, PartitionState} from '../cluster/cluster.js'
+import {topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
+import type {Logger} from '../util/log.js'
+import {Partition} from './partition.js'
+
+/** FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when a client's epoch differs from ours (-1 = unchecked). */
+export function checkLeaderEpoch(p: Partition, current: number | undefined): number {
+  if (current === undefined || current < 0) return 0
+  if (current < p.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH
+  if (current > p.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH
+  return 0
+}
+
+function num(v: string | undefined, def: number): number {
+  if (v === undefined || v === '') return def
+  const n = Number(v)
+  return Number.isFinite(n) ? n : def
+}
+
+/** The effective config of a topic (broker defaults + overrides) as the log wants it. */
+export function logConfigFrom(effective: Record<string, string>): LogConfig {
+  return {
+    segmentBytes: num(effective['segment.bytes'], 1073741824),
+    segmentMs: num(effective['segment.ms'], 604800000),
+    segmentJitterMs: num(effective['segment.jitter.ms'], 0),
+    retentionMs: num(effective['retention.ms'], 604800000),
+    retentionBytes: num(effective['retention.bytes'], -1),
+    indexIntervalBytes: num(effective['index.interval.bytes'], 4096),
+    maxIndexSizeBytes: num(effective['segment.index.bytes'], 10485760),
+    flushIntervalMessages: num(effective['flush.messages'], Number.MAX_SAFE_INTEGER),
+    flushIntervalMs: num(effective['flush.ms'], Number.MAX_SAFE_INTEGER),
+    fileDeleteDelayMs: num(effective['file.delete.delay.ms'], 60000),
+    messageTimestampType: effective['message.timestamp.type'] === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
+    maxMessageBytes: num(effective['max.message.bytes'], 1048588),
+    cleanupPolicy: effective['cleanup.policy'] ?? 'delete',
+  }
+}
+
+export class ReplicaManager {
+  private readonly byTopic = new Map<string, Partition[]>()
+  private readonly opening = new Map<string, Promise<Partition | undefined>>()
+  private readonly topicWaiters = new Set<() => void>()
+  /** Called with every partition this broker leads once its log is open (group coordinator loading). */
+  onLeader: ((p: Partition) => void) | null = null
+
+  constructor(readonly config: ServerConfig, readonly logs: LogManager, readonly cluster: ClusterManager, readonly logger: Logger, readonly brokerId: number) {}
+
+  partitionsOf(topic: string): Partition[] | undefined {
+    return this.byTopic.get(topic)
+  }
+
+  partition(topic: string, index: number): Partition | undefined {
+    return this.byTopic.get(topic)?.[index]
+  }
+
+  all(): Partition[] {
+    const out: Partition[] = []
+    for (const ps of this.byTopic.values()) for (const p of ps) if (p) out.push(p)
+    return out
+  }
+
+  effectiveConfig(topic: string): Record<string, string> {
+    const meta = this.cluster.topic(topic)
+    let dynamic: Record<string, string> = {}
+    try { dynamic = this.cluster.brokerConfigOverrides?.() ?? {} } catch { /* none */ }
+    return {...topicConfigDefaults(this.config, dynamic), ...(meta?.configs ?? {})}
+  }
+
+  /** Opens / updates every partition of every known topic that this broker replicates. */
+  async syncAll(): Promise<void> {
+    const states: PartitionState[] = []
+    for (const meta of this.cluster.topics().values()) states.push(...meta.partitions)
+    await this.applyStates(states)
+  }
+
+  async applyStates(states: PartitionState[]): Promise<void> {
+    await Promise.all(states.map(s => this.applyState(s)))
+    for (const w of [...this.topicWaiters]) w()
+  }
+
+  private async applyState(s: PartitionState): Promise<void> {
+    if (!s.replicas.includes(this.brokerId)) return
+    const meta = this.cluster.topic(s.topic)
+    if (!meta || meta.markedForDeletion) return
+    let p = this.partition(s.topic, s.partition)
+    if (p === undefined) {
+      const key = `${s.topic}\u0000${s.partition}`
+      let pending = this.opening.get(key)
+      if (!pending) {
+        pending = (async () => {
+          try {
+            const effective = this.effectiveConfig(s.topic)
+            const log = await this.logs.getOrCreateLog(s.topic, s.partition, logConfigFrom(effective))
+            const part = new Partition(s.topic, s.partition, meta.topicId, log, this.brokerId)
+            this.applyTopicConfig(part, effective)
+            let arr = this.byTopic.get(s.topic)
+            if (!arr) {
+              arr = []
+              this.byTopic.set(s.topic, arr)
+            }
+            arr[s.partition] = part
+            return part
+          } catch (error) {
+            this.logger.error(`Failed to open the log of ${s.topic}-${s.partition}: ${(error as Error).message}`)
+            return undefined
+          } finally {
+            this.opening.delete(key)
+          }
+        })()
+        this.opening.set(key, pending)
+      }
+      p = await pending
+      if (p === undefined) return
+    }
+    const wasLeader = p.isLeader()
+    p.topicId = meta.topicId
+    p.leader = s.leader
+    p.leaderEpoch = s.leaderEpoch
+    p.isr = s.isr
+    p.replicas = s.replicas
+    if (p.isLeader()) {
+      p.advanceHighWatermark()
+      if (!wasLeader) {
+        this.logger.debug(`Partition ${s.topic}-${s.partition}: leader at epoch ${s.leaderEpoch}`)
+        this.onLeader?.(p)
+      }
+    }
+  }
+
+  private applyTopicConfig(p: Partition, effective: Record<string, string>): void {
+    p.minInsyncReplicas = num(effective['min.insync.replicas'], 1)
+    p.maxMessageBytes = num(effective['max.message.bytes'], 1048588)
+  }
+
+  topicConfigChanged(topic: string): void {
+    const parts = this.byTopic.get(topic)
+    if (!parts) return
+    const effective = this.effectiveConfig(topic)
+    const lc = logConfigFrom(effective)
+    for (const p of parts) {
+      if (!p) continue
+      this.applyTopicConfig(p, effective)
+      p.log.updateConfig(lc)
+    }
+  }
+
+  async topicDeleted(topic: string): Promise<void> {
+    const parts = this.byTopic.get(topic)
+    this.byTopic.delete(topic)
+    if (!parts) return
+    for (const p of parts) {
+      if (!p) continue
+      for (const w of [...p.waiters]) w.onData(p, 0)
+      try {
+        await this.logs.deleteLog(topic, p.index)
+      } catch (error) {
+        this.logger.error(`Failed to delete the log of ${topic}-${p.index}: ${(error as Error).message}`)
+      }
+    }
+    this.logger.info(`Deleted the logs of topic ${topic}`)
+  }
+
+  /** Resolves once every partition of the topic that this broker replicates is open (or after timeoutMs). */
+  waitForTopic(topic: string, timeoutMs: number): Promise<boolean> {
+    const ready = () => {
+      const meta = this.cluster.topic(topic)
+      if (!meta) return false
+      for (const s of meta.partitions) {
+        if (!s.replicas.includes(this.brokerId)) continue
+        const p = this.partition(topic, s.partition)
+        if (!p || p.leader !== s.leader) return false
+      }
+      return true
+    }
+    if (ready()) return Promise.resolve(true)
+    // Our own cluster cache may already know the topic before the event fires: open now.
+    const meta = this.cluster.topic(topic)
+    if (meta) void this.applyStates(meta.partitions)
+    return new Promise(resolve => {
+      const check = () => {
+        if (ready()) finish(true)
+      }
+      const finish = (ok: boolean) => {
+        clearTimeout(timer)
+        this.topicWaiters.delete(check)
+        resolve(ok)
+      }
+      const timer = setTimeout(() => finish(ready()), timeoutMs)
+      this.topicWaiters.add(check)
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.all()) for (const w of [...p.waiters]) w.onData(p, 0)
+    this.byTopic.clear()
+  }
+}

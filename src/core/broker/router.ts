@@ -1,0 +1,74 @@
+// Turns one request frame into one response frame: header, version checks, the handler,
+// and the encoded response with its size prefix. Malformed input closes only the
+// connection that sent it, with one log line.
+import {Reader, Writer, ProtocolError} from '../protocol/io.js'
+import {apisByKey} from '../protocol/messages.js'
+import {decodeRequestHeader, encodeResponseHeader, responseHeaderVersion} from '../protocol/header.js'
+import {ErrorCode} from '../protocol/errors.js'
+import {CloseConnection, type Connection, type FrameResult} from './socket-server.js'
+import {NO_RESPONSE, type Handler, type HandlerResult, type RequestContext} from './handler.js'
+import type {KafkaBroker} from './broker.js'
+import {handlers} from './handlers/index.js'
+import {apiVersionsList} from './handlers/18-api-versions.js'
+
+const API_VERSIONS = 18
+
+export class RequestRouter {
+  readonly byKey = new Map<number, Handler>()
+
+  constructor(readonly broker: KafkaBroker) {
+    for (const h of handlers) this.byKey.set(h.apiKey, h)
+  }
+
+  handle(conn: Connection, frame: Buffer): FrameResult | Promise<FrameResult> {
+    const r = new Reader(frame)
+    let header: {apiKey: number; apiVersion: number; correlationId: number; clientId: string | null}
+    try {
+      header = decodeRequestHeader(r)
+    } catch (error) {
+      throw new CloseConnection(`malformed request header (${(error as Error).message})`)
+    }
+    const {apiKey, apiVersion, correlationId} = header
+    const handler = this.byKey.get(apiKey)
+    const spec = apisByKey.get(apiKey)
+    if (apiKey === API_VERSIONS && handler && (apiVersion > handler.maxVersion || apiVersion < handler.minVersion)) {
+      // Answer with a v0 body carrying the supported list; clients retry with a version from it.
+      return this.encode(correlationId, 0, 0, {errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiVersionsList(this.byKey)})
+    }
+    if (!handler || !spec) throw new CloseConnection(`unknown API key ${apiKey} (correlation id ${correlationId})`)
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      throw new CloseConnection(`unsupported version ${apiVersion} of API key ${apiKey} (supported ${handler.minVersion}-${handler.maxVersion})`)
+    }
+    let request: unknown
+    try {
+      request = spec.decodeRequest(r, apiVersion)
+    } catch (error) {
+      if (error instanceof ProtocolError || error instanceof RangeError) {
+        throw new CloseConnection(`malformed ${spec.name} v${apiVersion} request (${(error as Error).message})`)
+      }
+      throw error
+    }
+    if (header.clientId) conn.clientId = header.clientId
+    const ctx: RequestContext = {broker: this.broker, conn, clientId: header.clientId ?? '', correlationId, apiVersion}
+    const result = handler.handle(ctx, request, apiVersion)
+    if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res))
+    return this.finish(apiKey, apiVersion, correlationId, result)
+  }
+
+  private finish(apiKey: number, version: number, correlationId: number, res: HandlerResult): FrameResult {
+    if (res === NO_RESPONSE) return null
+    return this.encode(correlationId, apiKey, version, res)
+  }
+
+  encode(correlationId: number, apiKey: number, version: number, body: object): Buffer[] {
+    const spec = apisByKey.get(apiKey)!
+    const w = new Writer()
+    encodeResponseHeader(w, correlationId, responseHeaderVersion(apiKey, version))
+    spec.encodeResponse(w, version, body)
+    const bufs = w.toBuffers()
+    const size = Buffer.allocUnsafe(4)
+    size.writeInt32BE(w.length, 0)
+    bufs.unshift(size)
+    return bufs
+  }
+}

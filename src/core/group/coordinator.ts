@@ -1,0 +1,633 @@
+// The classic-protocol group coordinator, in memory, with offsets and group metadata
+// persisted to __consumer_offsets in Kafka's record format and loaded back when this
+// broker becomes leader of an offsets partition. States: Empty, PreparingRebalance,
+// CompletingRebalance, Stable, Dead (Kafka's GroupMetadata state machine).
+import {randomUUID} from 'node:crypto'
+import {ErrorCode} from '../protocol/errors.js'
+import type {Logger} from '../util/log.js'
+import {buildBatch, readBatchHeader, decodeRecords} from '../log/batch.js'
+import type {Partition} from '../broker/partition.js'
+import {Group, EMPTY_BUFFER, type JoinResult, type Member, type SyncResult, type CommittedOffset} from './group.js'
+import {decodeGroupValue, decodeKey, decodeOffsetValue, encodeGroupKey, encodeGroupValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor} from './records.js'
+
+export const OFFSETS_TOPIC = '__consumer_offsets'
+
+export interface CoordinatorConfig {
+  brokerId: number
+  offsetsTopicNumPartitions: number
+  groupInitialRebalanceDelayMs: number
+  groupMinSessionTimeoutMs: number
+  groupMaxSessionTimeoutMs: number
+  groupMaxSize: number
+  offsetMetadataMaxBytes: number
+}
+
+export interface OffsetsPartitions {
+  /** The open, led-by-this-broker partition of __consumer_offsets, if any. */
+  partition(index: number): Partition | undefined
+}
+
+export interface JoinRequest {
+  groupId: string
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  clientHost: string
+  sessionTimeoutMs: number
+  rebalanceTimeoutMs: number
+  protocolType: string
+  protocols: {name: string; metadata: Buffer}[]
+  requireKnownMemberId: boolean
+}
+
+export interface OffsetCommitPartition {
+  topic: string
+  partition: number
+  offset: number
+  leaderEpoch: number
+  metadata: string | null
+}
+
+function joinError(memberId: string, errorCode: number): JoinResult {
+  return {errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: []}
+}
+
+function syncError(errorCode: number): SyncResult {
+  return {errorCode, protocolType: null, protocolName: null, assignment: EMPTY_BUFFER}
+}
+
+export class GroupCoordinator {
+  readonly groups = new Map<string, Group>()
+  private readonly loading = new Set<number>()
+  private readonly loaded = new Set<number>()
+  stopped = false
+
+  constructor(readonly config: CoordinatorConfig, readonly partitions: OffsetsPartitions, readonly logger: Logger) {}
+
+  partitionFor(groupId: string): number {
+    return offsetsPartitionFor(groupId, this.config.offsetsTopicNumPartitions)
+  }
+
+  /** NONE when this broker coordinates the group, else NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS. */
+  checkCoordinator(groupId: string): number {
+    if (this.stopped) return ErrorCode.COORDINATOR_NOT_AVAILABLE
+    const p = this.partitionFor(groupId)
+    if (this.loading.has(p)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+    const part = this.partitions.partition(p)
+    if (!part || !part.isLeader()) return ErrorCode.NOT_COORDINATOR
+    if (!this.loaded.has(p)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+    return ErrorCode.NONE
+  }
+
+  getGroup(groupId: string): Group | undefined {
+    return this.groups.get(groupId)
+  }
+
+  private getOrCreate(groupId: string): Group {
+    let g = this.groups.get(groupId)
+    if (!g) {
+      g = new Group(groupId, this.partitionFor(groupId))
+      this.groups.set(groupId, g)
+    }
+    return g
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /** Reads one __consumer_offsets partition back into memory (on becoming its leader). */
+  async loadPartition(part: Partition): Promise<void> {
+    const index = part.index
+    if (this.loading.has(index)) return
+    this.loading.add(index)
+    const started = Date.now()
+    let offsets = 0
+    try {
+      let pos = part.logStartOffset
+      const end = part.highWatermark
+      while (pos < end) {
+        const res = await part.log.read(pos, 1 << 20, end, true)
+        if (res.bytes === 0) break
+        let next = pos
+        for (const buf of res.records) {
+          let at = 0
+          while (at + 61 <= buf.length) {
+            const h = readBatchHeader(buf, at)
+            const size = h.batchLength + 12
+            const batch = buf.subarray(at, at + size)
+            at += size
+            next = h.baseOffset + h.lastOffsetDelta + 1
+            if (h.isControl || h.compression !== 0) continue
+            for (const rec of decodeRecords(batch)) {
+              if (!rec.key) continue
+              try {
+                offsets += this.applyRecord(rec.key, rec.value ?? null)
+              } catch (error) {
+                this.logger.warn(`Skipping an unreadable record in ${OFFSETS_TOPIC}-${index}: ${(error as Error).message}`)
+              }
+            }
+          }
+        }
+        if (next <= pos) break
+        pos = next
+      }
+      this.loaded.add(index)
+      this.logger.info(`Finished loading offsets and group metadata from ${OFFSETS_TOPIC}-${index} in ${Date.now() - started} milliseconds (${offsets} offsets).`)
+    } catch (error) {
+      this.logger.error(`Error loading offsets from ${OFFSETS_TOPIC}-${index}: ${(error as Error).message}`)
+      this.loaded.add(index)
+    } finally {
+      this.loading.delete(index)
+    }
+  }
+
+  private applyRecord(keyBuf: Buffer, valueBuf: Buffer | null): number {
+    const key = decodeKey(keyBuf)
+    if (key === null) return 0
+    if (key.kind === 'offset') {
+      if (valueBuf === null) {
+        this.groups.get(key.group)?.offsets.get(key.topic)?.delete(key.partition)
+        return 0
+      }
+      const v = decodeOffsetValue(valueBuf)
+      this.getOrCreate(key.group).setOffset(key.topic, key.partition, v)
+      return 1
+    }
+    if (valueBuf === null) {
+      const g = this.groups.get(key.group)
+      if (g && g.members.size === 0) this.groups.delete(key.group)
+      return 0
+    }
+    const v = decodeGroupValue(valueBuf)
+    const g = this.getOrCreate(key.group)
+    if (g.members.size === 0) {
+      // Members re-join after a restart; keep what describes the group.
+      g.generationId = v.generation
+      g.protocolType = v.protocolType
+      g.protocolName = v.members.length > 0 ? v.protocol : null
+    }
+    return 0
+  }
+
+  /** Forgets the groups of a partition this broker no longer leads. */
+  unloadPartition(index: number): void {
+    this.loaded.delete(index)
+    for (const [id, g] of this.groups) {
+      if (g.partition !== index) continue
+      this.clearTimers(g)
+      for (const m of g.members.values()) this.failMember(m, ErrorCode.NOT_COORDINATOR)
+      this.groups.delete(id)
+    }
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  private append(groupId: string, records: {key: Buffer; value: Buffer | null}[]): number {
+    const p = this.partitions.partition(this.partitionFor(groupId))
+    if (!p || !p.isLeader()) return ErrorCode.NOT_COORDINATOR
+    const batch = buildBatch({baseOffset: 0, baseTimestamp: Date.now(), records: records.map(r => ({key: r.key, value: r.value, headers: [], timestampDelta: 0}))})
+    const out = p.appendAsLeader(batch, -1, 1, 0x7fffffff)
+    if (out.errorCode !== 0) {
+      this.logger.warn(`Failed to append to ${OFFSETS_TOPIC}-${p.index}: ${out.errorMessage ?? out.errorCode}`)
+      return out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : ErrorCode.UNKNOWN_SERVER_ERROR
+    }
+    return ErrorCode.NONE
+  }
+
+  private groupRecord(g: Group): {key: Buffer; value: Buffer | null} {
+    const members = [...g.members.values()].map(m => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      subscription: m.protocols.find(p => p.name === g.protocolName)?.metadata ?? EMPTY_BUFFER,
+      assignment: m.assignment,
+    }))
+    return {key: encodeGroupKey(g.groupId), value: encodeGroupValue({protocolType: g.protocolType ?? '', generation: g.generationId, protocol: g.protocolName, leader: g.leaderId, currentStateTimestamp: g.currentStateTimestamp, members})}
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private clearTimers(g: Group): void {
+    if (g.rebalanceTimer) clearTimeout(g.rebalanceTimer)
+    g.rebalanceTimer = null
+    for (const t of g.pendingMembers.values()) clearTimeout(t)
+    for (const m of g.members.values()) this.stopSession(m)
+  }
+
+  private stopSession(m: Member): void {
+    if (m.sessionTimer) clearTimeout(m.sessionTimer)
+    m.sessionTimer = null
+  }
+
+  private startSession(g: Group, m: Member): void {
+    this.stopSession(m)
+    m.sessionTimer = setTimeout(() => {
+      m.sessionTimer = null
+      if (g.members.get(m.memberId) !== m || this.stopped) return
+      this.logger.info(`Member ${m.memberId} in group ${g.groupId} has failed, removing it from the group`)
+      this.removeMember(g, m)
+    }, m.sessionTimeoutMs)
+    m.sessionTimer.unref?.()
+  }
+
+  private failMember(m: Member, code: number): void {
+    const j = m.awaitingJoin
+    m.awaitingJoin = null
+    j?.(joinError(m.memberId, code))
+    const s = m.awaitingSync
+    m.awaitingSync = null
+    s?.(syncError(code))
+  }
+
+  // ---------------------------------------------------------------- join / rebalance
+
+  joinGroup(req: JoinRequest): Promise<JoinResult> | JoinResult {
+    const c = this.config
+    if (req.groupId === '') return joinError(req.memberId, ErrorCode.INVALID_GROUP_ID)
+    const coord = this.checkCoordinator(req.groupId)
+    if (coord !== 0) return joinError(req.memberId, coord)
+    if (req.sessionTimeoutMs < c.groupMinSessionTimeoutMs || req.sessionTimeoutMs > c.groupMaxSessionTimeoutMs) return joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT)
+    let g = this.groups.get(req.groupId)
+    if (!g) {
+      if (req.memberId !== '') return joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID)
+      g = this.getOrCreate(req.groupId)
+    }
+    if (g.state === 'Dead') return joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    if (!g.supportsProtocols(req.protocolType, req.protocols.map(p => p.name))) return joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+    if (req.memberId === '') {
+      if (g.members.size + g.pendingMembers.size >= c.groupMaxSize) return joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED)
+      const memberId = `${req.clientId}-${randomUUID()}`
+      if (req.requireKnownMemberId && req.groupInstanceId === null) {
+        const group = g
+        const t = setTimeout(() => {
+          group.pendingMembers.delete(memberId)
+          if (group.state === 'PreparingRebalance') this.maybeCompleteJoin(group)
+        }, req.sessionTimeoutMs)
+        t.unref?.()
+        g.pendingMembers.set(memberId, t)
+        return joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED)
+      }
+      return this.addMemberAndRebalance(g, memberId, req)
+    }
+    const pending = g.pendingMembers.get(req.memberId)
+    if (pending !== undefined) {
+      clearTimeout(pending)
+      g.pendingMembers.delete(req.memberId)
+      return this.addMemberAndRebalance(g, req.memberId, req)
+    }
+    const m = g.members.get(req.memberId)
+    if (!m) return joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID)
+    switch (g.state) {
+      case 'PreparingRebalance':
+        return this.updateMemberAndRebalance(g, m, req)
+      case 'CompletingRebalance':
+        if (sameProtocols(m, req)) return this.joinResultFor(g, m)
+        return this.updateMemberAndRebalance(g, m, req)
+      case 'Stable':
+        if (m.memberId === g.leaderId || !sameProtocols(m, req)) return this.updateMemberAndRebalance(g, m, req)
+        this.startSession(g, m)
+        return this.joinResultFor(g, m)
+      default:
+        return joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID)
+    }
+  }
+
+  private joinResultFor(g: Group, m: Member): JoinResult {
+    const isLeader = m.memberId === g.leaderId
+    return {
+      errorCode: 0,
+      generationId: g.generationId,
+      protocolType: g.protocolType,
+      protocolName: g.protocolName,
+      leader: g.leaderId ?? '',
+      skipAssignment: false,
+      memberId: m.memberId,
+      members: isLeader ? [...g.members.values()].map(x => ({memberId: x.memberId, groupInstanceId: x.groupInstanceId, metadata: x.protocols.find(p => p.name === g.protocolName)?.metadata ?? EMPTY_BUFFER})) : [],
+    }
+  }
+
+  private addMemberAndRebalance(g: Group, memberId: string, req: JoinRequest): Promise<JoinResult> {
+    const m: Member = {
+      memberId,
+      groupInstanceId: req.groupInstanceId,
+      clientId: req.clientId,
+      clientHost: req.clientHost,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs > 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
+      protocolType: req.protocolType,
+      protocols: req.protocols,
+      assignment: EMPTY_BUFFER,
+      awaitingJoin: null,
+      awaitingSync: null,
+      sessionTimer: null,
+      isNew: true,
+    }
+    if (g.members.size === 0) g.protocolType = req.protocolType
+    if (g.leaderId === null) g.leaderId = memberId
+    g.members.set(memberId, m)
+    const p = new Promise<JoinResult>(resolve => { m.awaitingJoin = resolve })
+    // A new member that never completes the join is dropped after its session timeout.
+    this.maybePrepareRebalance(g, `Adding new member ${memberId} with group instance id ${req.groupInstanceId ?? 'None'}`)
+    this.maybeCompleteJoin(g)
+    return p
+  }
+
+  private updateMemberAndRebalance(g: Group, m: Member, req: JoinRequest): Promise<JoinResult> {
+    m.protocols = req.protocols
+    m.sessionTimeoutMs = req.sessionTimeoutMs
+    m.rebalanceTimeoutMs = req.rebalanceTimeoutMs > 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs
+    m.clientId = req.clientId
+    m.clientHost = req.clientHost
+    const previous = m.awaitingJoin
+    const p = new Promise<JoinResult>(resolve => { m.awaitingJoin = resolve })
+    previous?.(joinError(m.memberId, ErrorCode.REBALANCE_IN_PROGRESS))
+    this.stopSession(m)
+    this.maybePrepareRebalance(g, `Updating metadata for member ${m.memberId}`)
+    this.maybeCompleteJoin(g)
+    return p
+  }
+
+  private maybePrepareRebalance(g: Group, reason: string): void {
+    if (g.state === 'Stable' || g.state === 'CompletingRebalance' || g.state === 'Empty') this.prepareRebalance(g, reason)
+  }
+
+  private prepareRebalance(g: Group, reason: string): void {
+    if (g.state === 'CompletingRebalance') {
+      for (const m of g.members.values()) {
+        m.assignment = EMPTY_BUFFER
+        const s = m.awaitingSync
+        m.awaitingSync = null
+        s?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS))
+      }
+    }
+    const wasEmpty = g.state === 'Empty'
+    g.transition('PreparingRebalance')
+    this.logger.info(`Preparing to rebalance group ${g.groupId} in state PreparingRebalance with old generation ${g.generationId} (${OFFSETS_TOPIC}-${g.partition}) (reason: ${reason})`)
+    if (g.rebalanceTimer) clearTimeout(g.rebalanceTimer)
+    const delay = this.config.groupInitialRebalanceDelayMs
+    if (wasEmpty && delay > 0) {
+      // InitialDelayedJoin: wait for more members, extending by the delay up to the rebalance timeout.
+      const limit = Date.now() + Math.max(g.maxRebalanceTimeoutMs(), delay)
+      g.initialDelayDeadline = limit
+      const arm = (ms: number) => {
+        g.rebalanceTimer = setTimeout(() => {
+          g.rebalanceTimer = null
+          const remaining = g.initialDelayDeadline - Date.now()
+          if (g.state === 'PreparingRebalance' && g.newMemberJoinedSinceArm && remaining > 0) {
+            g.newMemberJoinedSinceArm = false
+            arm(Math.min(delay, remaining))
+            return
+          }
+          g.initialDelayDeadline = 0
+          this.completeJoin(g)
+        }, ms)
+      }
+      g.newMemberJoinedSinceArm = false
+      arm(delay)
+    } else {
+      g.initialDelayDeadline = 0
+      g.rebalanceTimer = setTimeout(() => {
+        g.rebalanceTimer = null
+        this.completeJoin(g)
+      }, Math.max(g.maxRebalanceTimeoutMs(), 1))
+    }
+  }
+
+  private maybeCompleteJoin(g: Group): void {
+    if (g.state !== 'PreparingRebalance') return
+    if (g.initialDelayDeadline > 0) {
+      g.newMemberJoinedSinceArm = true
+      return
+    }
+    if (g.allMembersJoined()) {
+      if (g.rebalanceTimer) clearTimeout(g.rebalanceTimer)
+      g.rebalanceTimer = null
+      this.completeJoin(g)
+    }
+  }
+
+  private completeJoin(g: Group): void {
+    if (g.state !== 'PreparingRebalance') return
+    // Members that did not rejoin in time are removed.
+    for (const m of [...g.members.values()]) {
+      if (m.awaitingJoin === null) {
+        this.logger.info(`Member ${m.memberId} in group ${g.groupId} did not rejoin in time, removing it`)
+        this.stopSession(m)
+        g.members.delete(m.memberId)
+      }
+    }
+    if (g.leaderId !== null && !g.members.has(g.leaderId)) g.leaderId = g.members.size > 0 ? g.members.keys().next().value! : null
+    g.generationId++
+    if (g.members.size === 0) {
+      g.transition('Empty')
+      g.protocolName = null
+      g.leaderId = null
+      this.logger.info(`Group ${g.groupId} with generation ${g.generationId} is now empty (${OFFSETS_TOPIC}-${g.partition})`)
+      this.append(g.groupId, [this.groupRecord(g)])
+      return
+    }
+    g.protocolName = g.selectProtocol()
+    g.transition('CompletingRebalance')
+    this.logger.info(`Stabilized group ${g.groupId} generation ${g.generationId} (${OFFSETS_TOPIC}-${g.partition}) with ${g.members.size} members`)
+    for (const m of g.members.values()) {
+      const resolve = m.awaitingJoin
+      m.awaitingJoin = null
+      m.isNew = false
+      resolve?.(this.joinResultFor(g, m))
+      this.startSession(g, m)
+    }
+  }
+
+  private removeMember(g: Group, m: Member): void {
+    this.stopSession(m)
+    this.failMember(m, ErrorCode.UNKNOWN_MEMBER_ID)
+    g.members.delete(m.memberId)
+    if (g.leaderId === m.memberId) g.leaderId = g.members.size > 0 ? g.members.keys().next().value! : null
+    switch (g.state) {
+      case 'Stable':
+      case 'CompletingRebalance':
+        this.prepareRebalance(g, `removing member ${m.memberId} on LeaveGroup or session expiry`)
+        break
+      case 'PreparingRebalance':
+        this.maybeCompleteJoin(g)
+        break
+    }
+  }
+
+  // ---------------------------------------------------------------- sync / heartbeat / leave
+
+  syncGroup(groupId: string, generationId: number, memberId: string, protocolType: string | null, protocolName: string | null, assignments: {memberId: string; assignment: Buffer}[]): Promise<SyncResult> | SyncResult {
+    const coord = this.checkCoordinator(groupId)
+    if (coord !== 0) return syncError(coord)
+    const g = this.groups.get(groupId)
+    if (!g) return syncError(ErrorCode.UNKNOWN_MEMBER_ID)
+    if (g.state === 'Dead') return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    const m = g.members.get(memberId)
+    if (!m) return syncError(ErrorCode.UNKNOWN_MEMBER_ID)
+    if (generationId !== g.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION)
+    if ((protocolType !== null && protocolType !== g.protocolType) || (protocolName !== null && protocolName !== g.protocolName)) return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+    switch (g.state) {
+      case 'Empty':
+        return syncError(ErrorCode.UNKNOWN_MEMBER_ID)
+      case 'PreparingRebalance':
+        return syncError(ErrorCode.REBALANCE_IN_PROGRESS)
+      case 'Stable':
+        this.startSession(g, m)
+        return {errorCode: 0, protocolType: g.protocolType, protocolName: g.protocolName, assignment: m.assignment}
+      case 'CompletingRebalance': {
+        const p = new Promise<SyncResult>(resolve => { m.awaitingSync = resolve })
+        this.startSession(g, m)
+        if (memberId === g.leaderId) {
+          const byMember = new Map(assignments.map(a => [a.memberId, a.assignment]))
+          for (const x of g.members.values()) x.assignment = byMember.get(x.memberId) ?? EMPTY_BUFFER
+          const code = this.append(g.groupId, [this.groupRecord(g)])
+          if (g.state === 'CompletingRebalance' && g.generationId === generationId) {
+            if (code !== 0) {
+              for (const x of g.members.values()) x.assignment = EMPTY_BUFFER
+              for (const x of g.members.values()) {
+                const s = x.awaitingSync
+                x.awaitingSync = null
+                s?.(syncError(code))
+              }
+              this.prepareRebalance(g, 'error persisting the group metadata')
+            } else {
+              g.transition('Stable')
+              for (const x of g.members.values()) {
+                const s = x.awaitingSync
+                x.awaitingSync = null
+                s?.({errorCode: 0, protocolType: g.protocolType, protocolName: g.protocolName, assignment: x.assignment})
+              }
+            }
+          }
+        }
+        return p
+      }
+    }
+  }
+
+  heartbeat(groupId: string, generationId: number, memberId: string): number {
+    const coord = this.checkCoordinator(groupId)
+    if (coord !== 0) return coord
+    const g = this.groups.get(groupId)
+    if (!g) return ErrorCode.UNKNOWN_MEMBER_ID
+    if (g.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
+    if (g.state === 'Empty') return ErrorCode.UNKNOWN_MEMBER_ID
+    const m = g.members.get(memberId)
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID
+    if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION
+    if (m.awaitingJoin === null) this.startSession(g, m)
+    if (g.state === 'PreparingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS
+    return ErrorCode.NONE
+  }
+
+  leaveGroup(groupId: string, members: {memberId: string; groupInstanceId: string | null}[]): {errorCode: number; members: {memberId: string; groupInstanceId: string | null; errorCode: number}[]} {
+    const coord = this.checkCoordinator(groupId)
+    if (coord !== 0) return {errorCode: coord, members: []}
+    const g = this.groups.get(groupId)
+    if (!g || g.state === 'Dead') return {errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: members.map(m => ({...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID}))}
+    const out = members.map(x => {
+      const pending = g.pendingMembers.get(x.memberId)
+      if (pending !== undefined) {
+        clearTimeout(pending)
+        g.pendingMembers.delete(x.memberId)
+        this.maybeCompleteJoin(g)
+        return {...x, errorCode: 0}
+      }
+      const m = g.members.get(x.memberId)
+      if (!m) return {...x, errorCode: ErrorCode.UNKNOWN_MEMBER_ID}
+      this.logger.info(`Member ${m.memberId} has left group ${groupId} through explicit LeaveGroup request`)
+      this.removeMember(g, m)
+      return {...x, errorCode: 0}
+    })
+    return {errorCode: 0, members: out}
+  }
+
+  // ---------------------------------------------------------------- offsets
+
+  commitOffsets(groupId: string, generationId: number, memberId: string, entries: OffsetCommitPartition[]): number[] {
+    const all = (code: number) => entries.map(() => code)
+    const coord = this.checkCoordinator(groupId)
+    if (coord !== 0) return all(coord)
+    let g = this.groups.get(groupId)
+    if (!g) {
+      if (generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION)
+      g = this.getOrCreate(groupId)
+    } else if (g.state === 'Dead') {
+      return all(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    } else if (generationId < 0 && g.state === 'Empty') {
+      // A standalone commit (no group management), e.g. an admin tool.
+    } else if (g.state === 'CompletingRebalance') {
+      return all(ErrorCode.REBALANCE_IN_PROGRESS)
+    } else if (!g.members.has(memberId)) {
+      return all(ErrorCode.UNKNOWN_MEMBER_ID)
+    } else if (generationId !== g.generationId) {
+      return all(ErrorCode.ILLEGAL_GENERATION)
+    }
+    const codes = entries.map(e => ((e.metadata?.length ?? 0) > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : 0))
+    const now = Date.now()
+    const records: {key: Buffer; value: Buffer | null}[] = []
+    const values: (CommittedOffset | null)[] = entries.map((e, i) => {
+      if (codes[i] !== 0) return null
+      const v: CommittedOffset = {offset: e.offset, leaderEpoch: e.leaderEpoch, metadata: e.metadata ?? '', commitTimestamp: now}
+      records.push({key: encodeOffsetKey(groupId, e.topic, e.partition), value: encodeOffsetValue(v)})
+      return v
+    })
+    if (records.length === 0) return codes
+    const code = this.append(groupId, records)
+    if (code !== 0) return entries.map((_, i) => (codes[i] !== 0 ? codes[i] : code))
+    const member = g.members.get(memberId)
+    if (member && member.awaitingJoin === null) this.startSession(g, member)
+    entries.forEach((e, i) => {
+      const v = values[i]
+      if (v) g!.setOffset(e.topic, e.partition, v)
+    })
+    return codes
+  }
+
+  /** Deletes groups (DeleteGroups): only when empty; writes tombstones for the group and its offsets. */
+  deleteGroup(groupId: string): number {
+    const coord = this.checkCoordinator(groupId)
+    if (coord !== 0) return coord
+    const g = this.groups.get(groupId)
+    if (!g || g.state === 'Dead') return ErrorCode.GROUP_ID_NOT_FOUND
+    if (g.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP
+    const records: {key: Buffer; value: Buffer | null}[] = []
+    for (const [topic, parts] of g.offsets) for (const p of parts.keys()) records.push({key: encodeOffsetKey(groupId, topic, p), value: null})
+    records.push({key: encodeGroupKey(groupId), value: null})
+    const code = this.append(groupId, records)
+    if (code !== 0) return code
+    this.clearTimers(g)
+    g.transition('Dead')
+    this.groups.delete(groupId)
+    return ErrorCode.NONE
+  }
+
+  /** Removes committed offsets of a deleted topic from every group. */
+  topicDeleted(topic: string): void {
+    for (const g of this.groups.values()) {
+      const parts = g.offsets.get(topic)
+      if (!parts || parts.size === 0) continue
+      const records = [...parts.keys()].map(p => ({key: encodeOffsetKey(g.groupId, topic, p), value: null}))
+      this.append(g.groupId, records)
+      g.offsets.delete(topic)
+    }
+  }
+
+  shutdown(): void {
+    this.stopped = true
+    for (const g of this.groups.values()) {
+      this.clearTimers(g)
+      for (const m of g.members.values()) this.failMember(m, ErrorCode.NOT_COORDINATOR)
+    }
+  }
+}
+
+function sameProtocols(m: Member, req: JoinRequest): boolean {
+  if (m.protocols.length !== req.protocols.length) return false
+  for (let i = 0; i < m.protocols.length; i++) {
+    if (m.protocols[i].name !== req.protocols[i].name || !m.protocols[i].metadata.equals(req.protocols[i].metadata)) return false
+  }
+  return true
+}
