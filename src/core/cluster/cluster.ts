@@ -1,0 +1,895 @@
+// Cluster metadata kept in ZooKeeper exactly as Apache Kafka 3.x does in ZooKeeper mode
+// (same paths, same JSON), and the controller.
+//
+// ZooKeeper is the only channel between kafkit brokers: kafkit does not implement the
+// controller-to-broker RPCs (LeaderAndIsr, UpdateMetadata, StopReplica). Every broker
+// watches the znodes the controller writes (/brokers/ids, /brokers/topics/T and each
+// partition's state znode, /config/changes, /admin/delete_topics) and keeps an in-memory
+// cache from them; the broker holding /controller makes the decisions (replica placement,
+// initial partition state, leader election on broker loss, topic deletion) and writes
+// them, fenced by the version of /controller_epoch. A kafkit broker can share a
+// ZooKeeper with Apache Kafka brokers' data (it reads and writes the same layout).
+//
+// All watch-driven work runs one event at a time on a single queue, like Kafka's
+// controller event thread, so the cache never sees interleaved updates.
+import {EventEmitter} from 'node:events'
+import type {ServerConfig, Listener} from '../config/server-config.js'
+import {validateTopicConfigs} from '../config/server-config.js'
+import {ErrorCode, KafkaError} from '../protocol/errors.js'
+import type {Logger} from '../util/log.js'
+import {ZkClient, ZkCode, ZkError, splitConnectString, type ZkOp, type ZkWatchEvent} from './zk.js'
+import {assignReplicasToBrokers, INTERNAL_TOPICS, randomUuid, topicNameError, unifyCollisionChars} from './assignment.js'
+
+export interface BrokerEndpoint {listener: string; host: string; port: number; securityProtocol: string}
+export interface BrokerInfo {id: number; host: string; port: number; rack: string | null; endpoints: BrokerEndpoint[]}
+export interface PartitionState {topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[]; replicas: number[]; controllerEpoch: number; zkVersion: number}
+export interface TopicMeta {name: string; topicId: string; partitions: PartitionState[]; configs: Record<string, string>; internal: boolean; markedForDeletion: boolean}
+export interface CreateTopicOptions {numPartitions: number; replicationFactor: number; assignment?: Record<number, number[]>; configs: Record<string, string>; validateOnly?: boolean}
+
+export interface ClusterManagerOptions {
+  /** Endpoints to register when they differ from advertised.listeners (e.g. port 0 bound to a real port). */
+  advertisedListeners?: Listener[]
+  /** broker.id found in meta.properties, used when broker.id is -1. */
+  storedBrokerId?: number
+  /** How long createTopic/createPartitions wait for the controller to write partition states. */
+  metadataWaitMs?: number
+}
+
+// ZooKeeper paths (Kafka's ZkData)
+export const ZkPaths = {
+  brokerIds: '/brokers/ids',
+  brokerSeqId: '/brokers/seqid',
+  topics: '/brokers/topics',
+  controller: '/controller',
+  controllerEpoch: '/controller_epoch',
+  clusterId: '/cluster/id',
+  deleteTopics: '/admin/delete_topics',
+  configChanges: '/config/changes',
+  configTopics: '/config/topics',
+  configBrokers: '/config/brokers',
+  isrChange: '/isr_change_notification',
+  producerIdBlock: '/latest_producer_id_block',
+  feature: '/feature',
+  broker: (id: number) => `/brokers/ids/${id}`,
+  topic: (t: string) => `/brokers/topics/${t}`,
+  partitions: (t: string) => `/brokers/topics/${t}/partitions`,
+  partition: (t: string, p: number) => `/brokers/topics/${t}/partitions/${p}`,
+  partitionState: (t: string, p: number) => `/brokers/topics/${t}/partitions/${p}/state`,
+  topicConfig: (t: string) => `/config/topics/${t}`,
+  brokerConfig: (id: string) => `/config/brokers/${id}`,
+  deleteTopic: (t: string) => `/admin/delete_topics/${t}`,
+} as const
+
+/** The persistent paths a Kafka broker creates at start-up (ZkData.PersistentZkPaths + config entity types). */
+export const PERSISTENT_PATHS = [
+  '/consumers', ZkPaths.brokerIds, ZkPaths.topics, ZkPaths.configChanges, ZkPaths.deleteTopics, ZkPaths.brokerSeqId,
+  ZkPaths.isrChange, ZkPaths.producerIdBlock, '/log_dir_event_notification',
+  ZkPaths.configTopics, '/config/clients', '/config/users', ZkPaths.configBrokers, '/config/ips',
+]
+
+export const PRODUCER_ID_BLOCK_SIZE = 1000
+const CONFIG_CHANGE_EXPIRATION_MS = 15 * 60 * 1000
+
+// ---- JSON codecs (Kafka's field order) ----
+
+export function encodeBrokerRegistration(endpoints: BrokerEndpoint[], rack: string | null, timestamp = Date.now()): string {
+  const plain = endpoints.find(e => e.securityProtocol === 'PLAINTEXT')
+  const o: Record<string, unknown> = {
+    features: {},
+    listener_security_protocol_map: Object.fromEntries(endpoints.map(e => [e.listener, e.securityProtocol])),
+    endpoints: endpoints.map(e => `${e.listener}://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`),
+    jmx_port: -1,
+    port: plain ? plain.port : -1,
+    host: plain ? plain.host : null,
+  }
+  if (rack !== null) o.rack = rack
+  o.version = 5
+  o.timestamp = String(timestamp)
+  return JSON.stringify(o)
+}
+
+export function decodeBrokerRegistration(id: number, json: string): BrokerInfo {
+  const o = JSON.parse(json) as {host?: string | null; port?: number; endpoints?: string[]; listener_security_protocol_map?: Record<string, string>; rack?: string | null}
+  const map = o.listener_security_protocol_map ?? {}
+  const endpoints: BrokerEndpoint[] = (o.endpoints ?? []).map(e => {
+    const m = /^([^:]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e)
+    if (!m) return undefined
+    const listener = m[1]
+    return {listener, host: m[2].startsWith('[') ? m[2].slice(1, -1) : m[2], port: Number(m[3]), securityProtocol: map[listener] ?? listener}
+  }).filter((e): e is BrokerEndpoint => e !== undefined)
+  const first = endpoints[0]
+  return {id, host: o.host ?? first?.host ?? '', port: o.port !== undefined && o.port >= 0 ? o.port : first?.port ?? -1, rack: o.rack ?? null, endpoints}
+}
+
+export function encodeTopicAssignment(partitions: number[][], topicId: string): string {
+  return JSON.stringify({partitions: Object.fromEntries(partitions.map((r, p) => [String(p), r])), topic_id: topicId, adding_replicas: {}, removing_replicas: {}, version: 3})
+}
+
+export function encodePartitionState(leader: number, leaderEpoch: number, isr: number[], controllerEpoch: number): string {
+  return JSON.stringify({controller_epoch: controllerEpoch, leader, version: 1, leader_epoch: leaderEpoch, isr})
+}
+
+function encodeTopicConfig(configs: Record<string, string>): string {
+  return JSON.stringify({version: 1, config: configs})
+}
+
+function isCode(error: unknown, code: number): boolean {
+  return error instanceof ZkError && error.code === code
+}
+
+function sameArray(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+export class ClusterManager extends EventEmitter {
+  private zk: ZkClient | undefined
+  private _brokerId: number
+  private _clusterId = ''
+  private controller = -1
+  private controllerEpoch = 0
+  private controllerEpochZkVersion = -1
+  private readonly brokerMap = new Map<number, BrokerInfo>()
+  private readonly topicMap = new Map<string, TopicMeta>()
+  private readonly idMap = new Map<string, TopicMeta>()
+  private readonly pendingDeletes = new Set<string>()
+  private brokerDynamic: Record<string, string> = {}
+  private lastConfigChange = -1
+  private queue: Promise<void> = Promise.resolve()
+  private readonly internal = new EventEmitter()
+  private stopped = false
+  private started = false
+  private readonly endpoints: BrokerEndpoint[]
+  private readonly metadataWaitMs: number
+
+  constructor(readonly config: ServerConfig, readonly logger: Logger, readonly options: ClusterManagerOptions = {}) {
+    super()
+    this._brokerId = config.brokerId
+    this.endpoints = (options.advertisedListeners ?? config.advertisedListeners).map(l => ({listener: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol}))
+    this.metadataWaitMs = options.metadataWaitMs ?? 10000
+    this.internal.setMaxListeners(0)
+  }
+
+  get brokerId(): number { return this._brokerId }
+  get clusterId(): string { return this._clusterId }
+  controllerId(): number { return this.controller }
+  isController(): boolean { return this.controller === this._brokerId && this.controller >= 0 }
+  brokers(): BrokerInfo[] { return [...this.brokerMap.values()].sort((a, b) => a.id - b.id) }
+  topics(): Map<string, TopicMeta> { return this.topicMap }
+  topic(name: string): TopicMeta | undefined { return this.topicMap.get(name) }
+  topicById(id: string): TopicMeta | undefined { return this.idMap.get(id) }
+  brokerConfigOverrides(): Record<string, string> { return {...this.brokerDynamic} }
+  /** The ZooKeeper client (for the broker's own znodes, e.g. tests and tools). */
+  get zkClient(): ZkClient {
+    if (!this.zk) throw new Error('ClusterManager is not started')
+    return this.zk
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  async start(): Promise<void> {
+    const c = this.config
+    const {hosts, chroot} = splitConnectString(c.zookeeperConnect)
+    const zkOpts = {sessionTimeoutMs: c.zookeeperSessionTimeoutMs, connectionTimeoutMs: c.zookeeperConnectionTimeoutMs, logger: this.logger}
+    if (chroot) {
+      // As Kafka does: create the chroot through a session without it, then use it.
+      const root = await ZkClient.connect(hosts, zkOpts)
+      try { await root.ensurePath(chroot) } finally { await root.close() }
+    }
+    const zk = await ZkClient.connect(c.zookeeperConnect, zkOpts)
+    this.zk = zk
+    try {
+      for (const p of PERSISTENT_PATHS) await zk.ensurePath(p)
+      this._clusterId = await this.getOrCreateClusterId()
+      if (this._brokerId < 0) this._brokerId = this.options.storedBrokerId ?? await this.generateBrokerId()
+      await this.registerBroker()
+      zk.on('watch', (e: ZkWatchEvent) => this.onWatch(e))
+      zk.on('disconnected', () => this.logger.warn('Disconnected from ZooKeeper; waiting to reconnect'))
+      zk.on('session', () => this.enqueue('session re-established', () => this.onNewSession()))
+      await this.run('startup', async () => {
+        await this.loadBrokerConfigs()
+        await this.loadConfigChanges(true)
+        await this.loadDeleteRequests()
+        await this.loadBrokers()
+        await this.loadTopics()
+        await this.elect()
+      })
+      this.started = true
+      this.logger.info(`Registered broker ${this._brokerId} at path ${ZkPaths.broker(this._brokerId)} with addresses: ${this.endpoints.map(e => `${e.listener}://${e.host}:${e.port}`).join(',')}, cluster id ${this._clusterId}`)
+      const mine = this.myPartitions()
+      if (mine.length) this.emit('partitionsChanged', mine)
+    } catch (error) {
+      this.stopped = true
+      await zk.close()
+      throw error
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    const zk = this.zk
+    if (!zk) return
+    await this.queue.catch(() => {})
+    try {
+      await zk.delete(ZkPaths.broker(this._brokerId)).catch(() => {})
+      if (this.isController()) {
+        this.logger.info(`Resigning as the controller (epoch ${this.controllerEpoch})`)
+        await zk.delete(ZkPaths.controller).catch(() => {})
+      }
+    } finally {
+      this.controller = -1
+      await zk.close()
+    }
+  }
+
+  private async getOrCreateClusterId(): Promise<string> {
+    const zk = this.zkClient
+    for (;;) {
+      const cur = await zk.getJson<{id: string}>(ZkPaths.clusterId)
+      if (cur) return cur.value.id
+      try {
+        const id = randomUuid()
+        await zk.create(ZkPaths.clusterId, JSON.stringify({version: '1', id}), {parents: true})
+        return id
+      } catch (error) {
+        if (!isCode(error, ZkCode.NODE_EXISTS)) throw error
+      }
+    }
+  }
+
+  /** Kafka's broker id generation: the version of /brokers/seqid after an unconditional set, plus reserved.broker.max.id. */
+  private async generateBrokerId(): Promise<number> {
+    const stat = await this.zkClient.set(ZkPaths.brokerSeqId, '', -1)
+    return stat.version + this.config.reservedBrokerMaxId
+  }
+
+  private async registerBroker(): Promise<void> {
+    const zk = this.zkClient
+    const path = ZkPaths.broker(this._brokerId)
+    const data = encodeBrokerRegistration(this.endpoints, this.config.brokerRack)
+    try {
+      await zk.create(path, data, {ephemeral: true})
+    } catch (error) {
+      if (!isCode(error, ZkCode.NODE_EXISTS)) throw error
+      const existing = await zk.get(path)
+      if (existing && existing.stat.ephemeralOwner === zk.sessionId) return
+      throw new Error(`Error while creating ephemeral at ${path}, node already exists and owner '${existing ? BigInt('0x' + existing.stat.ephemeralOwner) : 'unknown'}' does not match current session '${BigInt('0x' + (zk.sessionId || '0'))}'`)
+    }
+  }
+
+  private async onNewSession(): Promise<void> {
+    if (this.stopped) return
+    this.logger.info('New ZooKeeper session: re-registering the broker and re-reading metadata')
+    this.controller = -1
+    await this.registerBroker()
+    await this.loadBrokerConfigs()
+    await this.loadConfigChanges(false)
+    await this.loadDeleteRequests()
+    await this.loadBrokers()
+    await this.loadTopics(true)
+    await this.elect()
+  }
+
+  // ------------------------------------------------------------------ event queue
+
+  private enqueue(what: string, fn: () => Promise<void>): void {
+    void this.run(what, fn).catch(() => {})
+  }
+
+  private run(what: string, fn: () => Promise<void>): Promise<void> {
+    const p = this.queue.then(async () => {
+      if (this.stopped && what !== 'startup') return
+      try {
+        await fn()
+      } catch (error) {
+        if (this.stopped) return
+        this.logger.error(`Error while processing ${what}: ${(error as Error).message}`)
+        throw error
+      } finally {
+        this.internal.emit('change')
+      }
+    })
+    this.queue = p.catch(() => {})
+    return p
+  }
+
+  private onWatch(e: ZkWatchEvent): void {
+    if (this.stopped) return
+    const p = e.path
+    if (p === ZkPaths.brokerIds) this.enqueue('broker change', () => this.loadBrokers())
+    else if (p === ZkPaths.topics) this.enqueue('topic change', () => this.loadTopics())
+    else if (p === ZkPaths.controller) this.enqueue('controller change', () => this.elect())
+    else if (p === ZkPaths.deleteTopics) this.enqueue('topic deletion', () => this.loadDeleteRequests())
+    else if (p === ZkPaths.configChanges) this.enqueue('config change', () => this.loadConfigChanges(false))
+    else if (p === ZkPaths.isrChange) this.enqueue('isr change notification', () => this.processIsrChanges())
+    else if (p.startsWith(ZkPaths.topics + '/')) {
+      const rest = p.slice(ZkPaths.topics.length + 1).split('/')
+      const topic = rest[0]
+      if (rest.length === 1 && e.type !== 'deleted') this.enqueue(`topic ${topic} change`, () => this.loadTopic(topic, true))
+      else if (rest.length === 4 && rest[3] === 'state' && e.type !== 'deleted') {
+        const partition = Number(rest[2])
+        this.enqueue(`partition ${topic}-${partition} change`, () => this.loadPartitionState(topic, partition, true))
+      }
+    }
+  }
+
+  /** Resolves when pred() holds after some cache change, or false after timeoutMs. */
+  private waitCache(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (pred()) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const check = () => {
+        if (!pred()) return
+        done(true)
+      }
+      const done = (v: boolean) => {
+        clearTimeout(timer)
+        this.internal.off('change', check)
+        resolve(v)
+      }
+      const timer = setTimeout(() => done(pred()), timeoutMs)
+      this.internal.on('change', check)
+    })
+  }
+
+  // ------------------------------------------------------------------ cache loading
+
+  private async loadBrokers(): Promise<void> {
+    const zk = this.zkClient
+    const ids = (await zk.getChildren(ZkPaths.brokerIds, true) ?? []).map(Number).filter(n => Number.isInteger(n))
+    const before = new Set(this.brokerMap.keys())
+    const now = new Set(ids)
+    for (const id of ids) {
+      const r = await zk.get(ZkPaths.broker(id))
+      if (!r) { now.delete(id); continue }
+      try {
+        this.brokerMap.set(id, decodeBrokerRegistration(id, r.data.toString('utf8')))
+      } catch {
+        this.logger.warn(`Ignoring unreadable broker registration at ${ZkPaths.broker(id)}`)
+        now.delete(id)
+      }
+    }
+    for (const id of before) if (!now.has(id)) this.brokerMap.delete(id)
+    const added = [...now].filter(id => !before.has(id))
+    const removed = [...before].filter(id => !now.has(id))
+    if (added.length || removed.length) {
+      if (this.started) this.logger.info(`Live brokers: ${[...now].sort((a, b) => a - b).join(',')}${added.length ? ` (new: ${added.join(',')})` : ''}${removed.length ? ` (failed: ${removed.join(',')})` : ''}`)
+      this.emit('brokersChanged')
+      if (this.isController()) await this.onBrokerChange(removed, added)
+    }
+  }
+
+  private async loadTopics(forceReload = false): Promise<void> {
+    const names = await this.zkClient.getChildren(ZkPaths.topics, true) ?? []
+    const now = new Set(names)
+    for (const name of [...this.topicMap.keys()]) {
+      if (!now.has(name)) this.removeTopicFromCache(name)
+    }
+    for (const name of names) {
+      if (forceReload || !this.topicMap.has(name)) await this.loadTopic(name, true)
+    }
+  }
+
+  private removeTopicFromCache(name: string): void {
+    const t = this.topicMap.get(name)
+    if (!t) return
+    this.topicMap.delete(name)
+    if (this.idMap.get(t.topicId) === t) this.idMap.delete(t.topicId)
+    this.logger.info(`Topic ${name} deleted`)
+    this.emit('topicDeleted', name)
+  }
+
+  private async loadTopic(name: string, watch: boolean): Promise<void> {
+    const zk = this.zkClient
+    const r = await zk.getJson<{partitions?: Record<string, number[]>; topic_id?: string}>(ZkPaths.topic(name), watch)
+    if (!r) { this.removeTopicFromCache(name); return }
+    const assignment = r.value.partitions ?? {}
+    const count = Object.keys(assignment).length
+    let t = this.topicMap.get(name)
+    let topicId = r.value.topic_id
+    if (!topicId) {
+      // A topic written by an old tool without an id: the controller adds one, as Kafka does.
+      topicId = t?.topicId ?? randomUuid()
+      if (this.isController()) {
+        const parts = Array.from({length: count}, (_, p) => assignment[String(p)] ?? [])
+        await zk.set(ZkPaths.topic(name), encodeTopicAssignment(parts, topicId), r.stat.version).catch(() => {})
+      }
+    }
+    const configs = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.topicConfig(name)))?.value.config ?? {}
+    if (!t || t.topicId !== topicId) {
+      if (t) this.idMap.delete(t.topicId)
+      t = {name, topicId, partitions: [], configs, internal: INTERNAL_TOPICS.has(name), markedForDeletion: this.pendingDeletes.has(name)}
+      this.topicMap.set(name, t)
+      this.idMap.set(topicId, t)
+    } else {
+      t.configs = configs
+    }
+    const changed: PartitionState[] = []
+    for (let p = 0; p < count; p++) {
+      const replicas = assignment[String(p)] ?? []
+      const existing = t.partitions[p]
+      if (existing) {
+        if (!sameArray(existing.replicas, replicas)) { existing.replicas = replicas; changed.push(existing) }
+      } else {
+        t.partitions[p] = {topic: name, partition: p, leader: -1, leaderEpoch: -1, isr: [], replicas, controllerEpoch: -1, zkVersion: -1}
+      }
+    }
+    for (let p = 0; p < count; p++) {
+      if (t.partitions[p].zkVersion < 0) {
+        const s = await this.readPartitionState(name, p, true)
+        if (s) changed.push(s)
+      }
+    }
+    if (this.isController() && t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
+    this.emitMine(changed)
+  }
+
+  private async readPartitionState(topic: string, partition: number, watch: boolean): Promise<PartitionState | undefined> {
+    const t = this.topicMap.get(topic)
+    const ps = t?.partitions[partition]
+    if (!ps) return undefined
+    const r = await this.zkClient.getJson<{leader: number; leader_epoch: number; isr: number[]; controller_epoch: number}>(ZkPaths.partitionState(topic, partition), watch)
+    if (!r) return undefined
+    if (r.stat.version === ps.zkVersion) return undefined
+    const before = `${ps.leader}/${ps.leaderEpoch}/${ps.isr.join(',')}`
+    ps.leader = r.value.leader
+    ps.leaderEpoch = r.value.leader_epoch
+    ps.isr = r.value.isr ?? []
+    ps.controllerEpoch = r.value.controller_epoch
+    ps.zkVersion = r.stat.version
+    return before === `${ps.leader}/${ps.leaderEpoch}/${ps.isr.join(',')}` ? undefined : ps
+  }
+
+  private async loadPartitionState(topic: string, partition: number, watch: boolean): Promise<void> {
+    const s = await this.readPartitionState(topic, partition, watch)
+    if (s) this.emitMine([s])
+  }
+
+  private myPartitions(): PartitionState[] {
+    const out: PartitionState[] = []
+    for (const t of this.topicMap.values()) for (const ps of t.partitions) if (ps && ps.zkVersion >= 0 && ps.replicas.includes(this._brokerId)) out.push(ps)
+    return out
+  }
+
+  private emitMine(states: PartitionState[]): void {
+    if (!this.started) return
+    const mine = states.filter(s => s.zkVersion >= 0 && s.replicas.includes(this._brokerId))
+    if (mine.length) this.emit('partitionsChanged', mine)
+  }
+
+  private async loadDeleteRequests(): Promise<void> {
+    const names = await this.zkClient.getChildren(ZkPaths.deleteTopics, true) ?? []
+    this.pendingDeletes.clear()
+    for (const n of names) this.pendingDeletes.add(n)
+    for (const t of this.topicMap.values()) t.markedForDeletion = this.pendingDeletes.has(t.name)
+    if (this.isController() && names.length) await this.completeDeletions(names)
+  }
+
+  private async loadBrokerConfigs(): Promise<void> {
+    const zk = this.zkClient
+    const def = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.brokerConfig('<default>')))?.value.config ?? {}
+    const mine = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.brokerConfig(String(this._brokerId))))?.value.config ?? {}
+    this.brokerDynamic = {...def, ...mine}
+  }
+
+  private async loadConfigChanges(initial: boolean): Promise<void> {
+    const zk = this.zkClient
+    const children = (await zk.getChildren(ZkPaths.configChanges, true) ?? []).filter(c => c.startsWith('config_change_')).sort()
+    const seqOf = (c: string) => Number(c.slice('config_change_'.length))
+    if (initial) {
+      this.lastConfigChange = children.length ? seqOf(children[children.length - 1]) : -1
+      return
+    }
+    const now = Date.now()
+    for (const c of children) {
+      const seq = seqOf(c)
+      const path = `${ZkPaths.configChanges}/${c}`
+      if (seq <= this.lastConfigChange) {
+        // Purge old notifications as Kafka does (after 15 minutes).
+        if (this.isController()) {
+          const st = await zk.exists(path)
+          if (st && now - st.ctime > CONFIG_CHANGE_EXPIRATION_MS) await zk.delete(path).catch(() => {})
+        }
+        continue
+      }
+      this.lastConfigChange = seq
+      const r = await zk.getJson<{entity_path?: string; entity_type?: string; entity_name?: string}>(path).catch(() => undefined)
+      if (!r) continue
+      const entity = r.value.entity_path ?? (r.value.entity_type ? `${r.value.entity_type}/${r.value.entity_name}` : '')
+      const slash = entity.indexOf('/')
+      const type = entity.slice(0, slash)
+      const name = entity.slice(slash + 1)
+      if (type === 'topics') {
+        const t = this.topicMap.get(name)
+        if (t) {
+          t.configs = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.topicConfig(name)))?.value.config ?? {}
+          this.emit('topicConfigChanged', name)
+        }
+      } else if (type === 'brokers' && (name === '<default>' || name === String(this._brokerId))) {
+        await this.loadBrokerConfigs()
+        this.emit('brokerConfigChanged')
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ controller
+
+  private async elect(): Promise<void> {
+    const zk = this.zkClient
+    for (;;) {
+      if (this.stopped) return
+      const cur = await zk.getJson<{brokerid: number}>(ZkPaths.controller, true)
+      if (cur) {
+        const was = this.controller
+        this.controller = cur.value.brokerid
+        if (this.controller === this._brokerId && cur.stat.ephemeralOwner !== zk.sessionId) this.controller = -1
+        if (was !== this.controller) this.logger.info(`Controller is broker ${this.controller}`)
+        return
+      }
+      let epochNode = await zk.get(ZkPaths.controllerEpoch)
+      if (!epochNode) {
+        await zk.create(ZkPaths.controllerEpoch, '0').catch(e => { if (!isCode(e, ZkCode.NODE_EXISTS)) throw e })
+        epochNode = await zk.get(ZkPaths.controllerEpoch)
+        if (!epochNode) continue
+      }
+      const epoch = Number(epochNode.data.toString('utf8')) || 0
+      try {
+        await zk.multi([
+          {op: 'create', path: ZkPaths.controller, data: JSON.stringify({version: 2, brokerid: this._brokerId, timestamp: String(Date.now()), kraftControllerEpoch: -1}), ephemeral: true},
+          {op: 'set', path: ZkPaths.controllerEpoch, data: String(epoch + 1), version: epochNode.stat.version},
+        ])
+      } catch (error) {
+        if (isCode(error, ZkCode.NODE_EXISTS) || isCode(error, ZkCode.BAD_VERSION)) continue
+        throw error
+      }
+      this.controller = this._brokerId
+      this.controllerEpoch = epoch + 1
+      this.controllerEpochZkVersion = epochNode.stat.version + 1
+      await zk.exists(ZkPaths.controller, true)
+      this.logger.info(`Broker ${this._brokerId} became the controller (epoch ${this.controllerEpoch})`)
+      await this.onControllerFailover()
+      return
+    }
+  }
+
+  private async onControllerFailover(): Promise<void> {
+    const zk = this.zkClient
+    if (!await zk.exists(ZkPaths.feature)) {
+      await zk.create(ZkPaths.feature, JSON.stringify({features: {}, version: 2, status: 1})).catch(e => { if (!isCode(e, ZkCode.NODE_EXISTS)) throw e })
+    }
+    await this.processIsrChanges()
+    await this.loadBrokers()
+    await this.loadTopics(true)
+    const live = new Set(this.brokerMap.keys())
+    for (const t of this.topicMap.values()) {
+      if (t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
+      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (ps.leader < 0 || !live.has(ps.leader) || ps.isr.some(r => !live.has(r)))), live)
+    }
+    if (this.pendingDeletes.size) await this.completeDeletions([...this.pendingDeletes])
+  }
+
+  /** Writes with the controller's fence: the multi fails if another controller bumped the epoch. */
+  private async controllerWrite(ops: ZkOp[]): Promise<boolean> {
+    if (!this.isController()) return false
+    try {
+      await this.zkClient.multi([{op: 'check', path: ZkPaths.controllerEpoch, version: this.controllerEpochZkVersion}, ...ops])
+      return true
+    } catch (error) {
+      if (isCode(error, ZkCode.BAD_VERSION) || isCode(error, ZkCode.NODE_EXISTS) || isCode(error, ZkCode.NO_NODE)) {
+        this.logger.warn(`Controller write refused (${(error as Error).message}); re-reading state`)
+        return false
+      }
+      throw error
+    }
+  }
+
+  /** New partitions: leader = first live replica, ISR = live replicas, leader epoch 0. */
+  private async initPartitions(t: TopicMeta): Promise<void> {
+    const live = new Set(this.brokerMap.keys())
+    const zk = this.zkClient
+    for (const ps of t.partitions) {
+      if (!ps || ps.zkVersion >= 0) continue
+      const liveReplicas = ps.replicas.filter(r => live.has(r))
+      if (liveReplicas.length === 0) {
+        this.logger.error(`Cannot bring new partition ${t.name}-${ps.partition} online: none of its replicas ${ps.replicas.join(',')} is alive`)
+        continue
+      }
+      await zk.ensurePath(ZkPaths.partition(t.name, ps.partition))
+      const ok = await this.controllerWrite([{op: 'create', path: ZkPaths.partitionState(t.name, ps.partition), data: encodePartitionState(liveReplicas[0], 0, liveReplicas, this.controllerEpoch)}])
+      if (ok) {
+        ps.leader = liveReplicas[0]
+        ps.leaderEpoch = 0
+        ps.isr = liveReplicas
+        ps.controllerEpoch = this.controllerEpoch
+        ps.zkVersion = 0
+        this.emitMine([ps])
+      }
+      await this.readPartitionState(t.name, ps.partition, true)
+    }
+  }
+
+  private async onBrokerChange(removed: number[], added: number[]): Promise<void> {
+    const live = new Set(this.brokerMap.keys())
+    const dead = new Set(removed)
+    const joined = new Set(added)
+    for (const t of this.topicMap.values()) {
+      if (t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
+      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (
+        dead.has(ps.leader) || ps.isr.some(r => dead.has(r)) || (ps.leader < 0 && ps.replicas.some(r => joined.has(r)))
+      )), live)
+    }
+  }
+
+  /**
+   * Leader election and ISR shrink for partitions whose leader or ISR members are gone
+   * (Kafka's offline election + removing dead replicas from the ISR; both bump the leader
+   * epoch). Clean election takes the first live replica (in assignment order) that is in
+   * the ISR; unclean election (when enabled for the topic) the first live replica.
+   */
+  private async electPartitions(states: PartitionState[], live: Set<number>): Promise<void> {
+    for (const ps of states) {
+      const t = this.topicMap.get(ps.topic)
+      const uncleanRaw = t?.configs['unclean.leader.election.enable'] ?? this.brokerDynamic['unclean.leader.election.enable']
+      const unclean = uncleanRaw !== undefined ? uncleanRaw.toLowerCase() === 'true' : this.config.uncleanLeaderElectionEnable
+      const liveIsr = ps.isr.filter(r => live.has(r))
+      let leader = ps.leader
+      let isr = liveIsr
+      if (leader < 0 || !live.has(leader)) {
+        const clean = ps.replicas.find(r => live.has(r) && ps.isr.includes(r))
+        if (clean !== undefined) leader = clean
+        else {
+          const any = unclean ? ps.replicas.find(r => live.has(r)) : undefined
+          if (any !== undefined) {
+            leader = any
+            isr = [any]
+            this.logger.warn(`Unclean leader election for ${ps.topic}-${ps.partition}: broker ${any} (not in ISR ${ps.isr.join(',')}) becomes leader; data may be lost`)
+          } else {
+            leader = -1
+            // Kafka keeps the last ISR member when no replica can lead.
+            isr = liveIsr.length ? liveIsr : ps.isr.slice(-1)
+          }
+        }
+      }
+      if (leader === ps.leader && sameArray(isr, ps.isr)) continue
+      const data = encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.controllerEpoch)
+      const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data, version: ps.zkVersion}])
+      if (ok) this.logger.info(`Partition ${ps.topic}-${ps.partition}: leader ${ps.leader} -> ${leader}, isr ${ps.isr.join(',')} -> ${isr.join(',')}, leader epoch ${ps.leaderEpoch + 1}`)
+      await this.loadPartitionState(ps.topic, ps.partition, true)
+    }
+  }
+
+  private async completeDeletions(names: string[]): Promise<void> {
+    const zk = this.zkClient
+    for (const name of names) {
+      if (!this.isController()) return
+      if (!this.config.deleteTopicEnable) {
+        this.logger.info(`Removing deletion request for topic ${name}: delete.topic.enable is false`)
+        await zk.delete(ZkPaths.deleteTopic(name)).catch(() => {})
+        continue
+      }
+      if (await zk.exists(ZkPaths.topic(name))) {
+        this.logger.info(`Deleting topic ${name}`)
+        await zk.deleteRecursive(ZkPaths.topic(name))
+        await zk.delete(ZkPaths.topicConfig(name)).catch(e => { if (!isCode(e, ZkCode.NO_NODE)) throw e })
+      }
+      await zk.delete(ZkPaths.deleteTopic(name)).catch(e => { if (!isCode(e, ZkCode.NO_NODE)) throw e })
+      this.pendingDeletes.delete(name)
+      this.removeTopicFromCache(name)
+    }
+  }
+
+  private async processIsrChanges(): Promise<void> {
+    const zk = this.zkClient
+    const children = await zk.getChildren(ZkPaths.isrChange, true) ?? []
+    if (!this.isController()) return
+    // Every broker already watches the partition state znodes; the controller only clears the notifications.
+    for (const c of children) await zk.delete(`${ZkPaths.isrChange}/${c}`).catch(() => {})
+  }
+
+  // ------------------------------------------------------------------ admin operations
+
+  private liveBrokerIds(): number[] {
+    return [...this.brokerMap.keys()].sort((a, b) => a - b)
+  }
+
+  private validateAssignment(assignment: number[][], startPartition: number, expectedRf?: number): void {
+    const live = new Set(this.brokerMap.keys())
+    const unknown = new Set<number>()
+    assignment.forEach((replicas, i) => {
+      const p = startPartition + i
+      if (!replicas || replicas.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignment for partition ${p} is empty`)
+      if (new Set(replicas).size !== replicas.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate replica assignment found: ${replicas.join(', ')}`)
+      if (expectedRf !== undefined && replicas.length !== expectedRf) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `All partitions should have the same number of replicas (partition ${p} has ${replicas.length}, expected ${expectedRf})`)
+      for (const r of replicas) if (!live.has(r)) unknown.add(r)
+    })
+    if (unknown.size) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker(s) in replica assignment: ${[...unknown].join(', ')}.`)
+  }
+
+  async createTopic(name: string, opts: CreateTopicOptions): Promise<TopicMeta> {
+    const zk = this.zkClient
+    const nameErr = topicNameError(name)
+    if (nameErr) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameErr)
+    if (this.topicMap.has(name) || await zk.exists(ZkPaths.topic(name))) {
+      throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, this.pendingDeletes.has(name) ? `Topic '${name}' is marked for deletion.` : `Topic '${name}' already exists.`)
+    }
+    const unified = unifyCollisionChars(name)
+    for (const other of this.topicMap.keys()) {
+      if (other !== name && unifyCollisionChars(other) === unified) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${other}`)
+    }
+    const hasAssignment = opts.assignment !== undefined && Object.keys(opts.assignment).length > 0
+    if (hasAssignment && (opts.numPartitions !== -1 || opts.replicationFactor !== -1)) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.')
+    }
+    let partitions: number[][]
+    if (hasAssignment) {
+      const keys = Object.keys(opts.assignment!).map(Number).sort((a, b) => a - b)
+      if (!keys.every((k, i) => k === i)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence')
+      partitions = keys.map(k => opts.assignment![k])
+      this.validateAssignment(partitions, 0, partitions[0].length)
+    } else {
+      const n = opts.numPartitions === -1 ? this.config.numPartitions : opts.numPartitions
+      const rf = opts.replicationFactor === -1 ? this.config.defaultReplicationFactor : opts.replicationFactor
+      if (n <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.')
+      if (rf <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.')
+      const brokers = this.liveBrokerIds()
+      if (rf > brokers.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: ${brokers.length}.`)
+      partitions = assignReplicasToBrokers(brokers, n, rf)
+    }
+    const configErr = validateTopicConfigs(opts.configs ?? {})
+    if (configErr) throw new KafkaError(ErrorCode.INVALID_CONFIG, configErr)
+
+    const topicId = randomUuid()
+    const live = new Set(this.brokerMap.keys())
+    if (opts.validateOnly) {
+      return {name, topicId, configs: {...opts.configs}, internal: INTERNAL_TOPICS.has(name), markedForDeletion: false, partitions: partitions.map((replicas, p) => {
+        const isr = replicas.filter(r => live.has(r))
+        return {topic: name, partition: p, leader: isr[0] ?? -1, leaderEpoch: 0, isr, replicas, controllerEpoch: this.controllerEpoch, zkVersion: -1}
+      })}
+    }
+    // As Kafka's AdminZkClient: the config first, then the assignment (which the controller acts on).
+    const cfgJson = encodeTopicConfig({...opts.configs})
+    try {
+      await zk.create(ZkPaths.topicConfig(name), cfgJson)
+    } catch (error) {
+      if (!isCode(error, ZkCode.NODE_EXISTS)) throw error
+      await zk.set(ZkPaths.topicConfig(name), cfgJson)
+    }
+    try {
+      await zk.create(ZkPaths.topic(name), encodeTopicAssignment(partitions, topicId))
+    } catch (error) {
+      if (isCode(error, ZkCode.NODE_EXISTS)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`)
+      throw error
+    }
+    this.logger.info(`Creating topic ${name} with configuration ${JSON.stringify(opts.configs ?? {})} and initial partition assignment ${JSON.stringify(Object.fromEntries(partitions.map((r, p) => [p, r])))}`)
+    await this.run(`create topic ${name}`, () => this.loadTopic(name, true))
+    await this.waitCache(() => {
+      const t = this.topicMap.get(name)
+      return !!t && t.partitions.length === partitions.length && t.partitions.every(ps => ps.zkVersion >= 0)
+    }, this.metadataWaitMs)
+    const t = this.topicMap.get(name)
+    if (!t) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' was deleted while being created.`)
+    return t
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    if (!this.config.deleteTopicEnable) throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.')
+    const zk = this.zkClient
+    if (!this.topicMap.has(name) && !await zk.exists(ZkPaths.topic(name))) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.')
+    }
+    try {
+      await zk.create(ZkPaths.deleteTopic(name))
+    } catch (error) {
+      if (!isCode(error, ZkCode.NODE_EXISTS)) throw error
+    }
+    this.logger.info(`Topic ${name} marked for deletion`)
+    await this.waitCache(() => !this.topicMap.has(name), this.metadataWaitMs)
+  }
+
+  async createPartitions(name: string, totalCount: number, assignment?: number[][], validateOnly = false): Promise<void> {
+    const zk = this.zkClient
+    const r = await zk.getJson<{partitions?: Record<string, number[]>; topic_id?: string}>(ZkPaths.topic(name))
+    if (!r || this.pendingDeletes.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`)
+    const existing = Object.keys(r.value.partitions ?? {}).length
+    const current = Array.from({length: existing}, (_, p) => r.value.partitions![String(p)] ?? [])
+    if (totalCount < existing) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${existing} partitions, which is higher than the requested ${totalCount}.`)
+    if (totalCount === existing) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${existing} partitions.`)
+    const add = totalCount - existing
+    const rf = current[0]?.length ?? 1
+    let added: number[][]
+    if (assignment && assignment.length) {
+      if (assignment.length !== add) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${add} but ${assignment.length} assignments provided.`)
+      this.validateAssignment(assignment, existing, rf)
+      added = assignment
+    } else {
+      const brokers = this.liveBrokerIds()
+      if (rf > brokers.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: ${brokers.length}.`)
+      const startIndex = Math.max(0, brokers.findIndex(id => id >= (current[0]?.[0] ?? 0)))
+      added = assignReplicasToBrokers(brokers, add, rf, startIndex, existing)
+    }
+    if (validateOnly) return
+    const topicId = r.value.topic_id ?? this.topicMap.get(name)?.topicId ?? randomUuid()
+    try {
+      await zk.set(ZkPaths.topic(name), encodeTopicAssignment([...current, ...added], topicId), r.stat.version)
+    } catch (error) {
+      if (isCode(error, ZkCode.BAD_VERSION)) throw new KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, `The assignment of topic '${name}' changed concurrently; retry.`)
+      throw error
+    }
+    this.logger.info(`Adding ${add} partition(s) to topic ${name}`)
+    await this.run(`add partitions to ${name}`, () => this.loadTopic(name, true))
+    await this.waitCache(() => {
+      const t = this.topicMap.get(name)
+      return !!t && t.partitions.length === totalCount && t.partitions.every(ps => ps.zkVersion >= 0)
+    }, this.metadataWaitMs)
+  }
+
+  async alterTopicConfigs(name: string, set: Record<string, string>, remove: string[], validateOnly = false): Promise<void> {
+    const zk = this.zkClient
+    if (!this.topicMap.has(name) && !await zk.exists(ZkPaths.topic(name))) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`)
+    const err = validateTopicConfigs({...set, ...Object.fromEntries(remove.map(k => [k, null]))})
+    if (err) throw new KafkaError(ErrorCode.INVALID_CONFIG, err)
+    if (validateOnly) return
+    const cur = await zk.getJson<{config?: Record<string, string>}>(ZkPaths.topicConfig(name))
+    const merged: Record<string, string> = {...(cur?.value.config ?? {}), ...set}
+    for (const k of remove) delete merged[k]
+    const json = encodeTopicConfig(merged)
+    if (cur) await zk.set(ZkPaths.topicConfig(name), json, cur.stat.version)
+    else await zk.create(ZkPaths.topicConfig(name), json)
+    await zk.create(`${ZkPaths.configChanges}/config_change_`, JSON.stringify({version: 2, entity_path: `topics/${name}`}), {sequential: true})
+    const t = this.topicMap.get(name)
+    if (t) t.configs = merged
+  }
+
+  /** Allocates the next block of producer ids in /latest_producer_id_block, as Kafka's ZK-mode ProducerIdManager. */
+  async nextProducerIdBlock(): Promise<{start: number; length: number}> {
+    const zk = this.zkClient
+    for (;;) {
+      const cur = await zk.get(ZkPaths.producerIdBlock)
+      if (!cur) { await zk.ensurePath(ZkPaths.producerIdBlock); continue }
+      let start = 0
+      if (cur.data.length) {
+        const o = JSON.parse(cur.data.toString('utf8')) as {block_end: string | number}
+        start = Number(o.block_end) + 1
+      }
+      const end = start + PRODUCER_ID_BLOCK_SIZE - 1
+      if (end > Number.MAX_SAFE_INTEGER) throw new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'Exhausted all producer ids')
+      try {
+        await zk.set(ZkPaths.producerIdBlock, JSON.stringify({version: 1, broker: this._brokerId, block_start: String(start), block_end: String(end)}), cur.stat.version)
+        return {start, length: PRODUCER_ID_BLOCK_SIZE}
+      } catch (error) {
+        if (!isCode(error, ZkCode.BAD_VERSION)) throw error
+      }
+    }
+  }
+
+  /**
+   * The partition leader changes the ISR (follower caught up or fell behind): a conditional
+   * set on the state znode (same leader and leader epoch), then an isr_change notification.
+   * Throws NOT_LEADER_OR_FOLLOWER when leadership moved meanwhile.
+   */
+  async updateIsr(state: PartitionState, isr: number[]): Promise<PartitionState> {
+    const zk = this.zkClient
+    const path = ZkPaths.partitionState(state.topic, state.partition)
+    let expected = state
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const st = await zk.set(path, encodePartitionState(expected.leader, expected.leaderEpoch, isr, expected.controllerEpoch), expected.zkVersion)
+        const ps = this.topicMap.get(state.topic)?.partitions[state.partition]
+        if (ps && ps.zkVersion < st.version) {
+          ps.isr = [...isr]
+          ps.zkVersion = st.version
+          this.emitMine([ps])
+        }
+        await zk.create(`${ZkPaths.isrChange}/isr_change_`, JSON.stringify({version: 1, partitions: [{topic: state.topic, partition: state.partition}]}), {sequential: true}).catch(() => {})
+        return ps ?? {...expected, isr: [...isr], zkVersion: st.version}
+      } catch (error) {
+        if (!isCode(error, ZkCode.BAD_VERSION)) throw error
+        const r = await zk.getJson<{leader: number; leader_epoch: number; isr: number[]; controller_epoch: number}>(path)
+        if (!r || r.value.leader !== state.leader || r.value.leader_epoch !== state.leaderEpoch) {
+          throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Broker ${this._brokerId} is no longer the leader of ${state.topic}-${state.partition} at epoch ${state.leaderEpoch}`)
+        }
+        expected = {...state, controllerEpoch: r.value.controller_epoch, zkVersion: r.stat.version}
+      }
+    }
+    throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `Could not update the ISR of ${state.topic}-${state.partition}`)
+  }
+}

@@ -1,0 +1,324 @@
+// A small promise API over node-zookeeper-client for the broker's metadata work:
+// create (with parents), get/set with versions, getChildren, exists, multi, recursive
+// delete, watches as events, and session expiry handled by opening a new session (the
+// owner re-registers its ephemeral nodes on 'session'). The chroot of the connect string
+// (host:2181/kafka) is applied here, so callers always use Kafka's absolute paths.
+import {EventEmitter} from 'node:events'
+import {createRequire} from 'node:module'
+import type {Logger} from '../util/log.js'
+
+const require = createRequire(import.meta.url)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const zookeeper: any = require('node-zookeeper-client')
+
+export const ZkCode = {
+  CONNECTION_LOSS: -4,
+  OPERATION_TIMEOUT: -7,
+  NO_NODE: -101,
+  BAD_VERSION: -103,
+  NO_CHILDREN_FOR_EPHEMERALS: -108,
+  NODE_EXISTS: -110,
+  NOT_EMPTY: -111,
+  SESSION_EXPIRED: -112,
+} as const
+
+export class ZkError extends Error {
+  constructor(readonly code: number, message: string, readonly path?: string) {
+    super(message)
+    this.name = 'ZkError'
+  }
+}
+
+export interface ZkStat {
+  czxid: bigint
+  mzxid: bigint
+  ctime: number
+  mtime: number
+  version: number
+  cversion: number
+  /** Session id (hex) of the owner of an ephemeral node, '0000000000000000' otherwise. */
+  ephemeralOwner: string
+  dataLength: number
+  numChildren: number
+}
+
+export type ZkOp =
+  | {op: 'create'; path: string; data?: Buffer | string; ephemeral?: boolean; sequential?: boolean}
+  | {op: 'set'; path: string; data: Buffer | string; version?: number}
+  | {op: 'delete'; path: string; version?: number}
+  | {op: 'check'; path: string; version: number}
+
+export type ZkWatchType = 'created' | 'deleted' | 'dataChanged' | 'childrenChanged'
+export interface ZkWatchEvent {
+  type: ZkWatchType
+  path: string
+}
+
+export interface ZkConnectOptions {
+  sessionTimeoutMs: number
+  connectionTimeoutMs: number
+  logger?: Logger
+}
+
+const WATCH_TYPES: Record<number, ZkWatchType> = {1: 'created', 2: 'deleted', 3: 'dataChanged', 4: 'childrenChanged'}
+
+/** Splits `h1:2181,h2:2181/chroot` into the host list and the chroot ('' when none). */
+export function splitConnectString(connect: string): {hosts: string; chroot: string} {
+  const slash = connect.indexOf('/')
+  if (slash < 0) return {hosts: connect, chroot: ''}
+  const chroot = connect.slice(slash).replace(/\/+$/, '')
+  return {hosts: connect.slice(0, slash), chroot}
+}
+
+function toBuf(data: Buffer | string | undefined): Buffer | undefined {
+  if (data === undefined) return undefined
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+}
+
+function stat(s: {version: number; cversion: number; ephemeralOwner: Buffer; ctime: Buffer; mtime: Buffer; czxid: Buffer; mzxid: Buffer; dataLength: number; numChildren: number}): ZkStat {
+  return {
+    czxid: s.czxid.readBigInt64BE(0),
+    mzxid: s.mzxid.readBigInt64BE(0),
+    ctime: Number(s.ctime.readBigInt64BE(0)),
+    mtime: Number(s.mtime.readBigInt64BE(0)),
+    version: s.version,
+    cversion: s.cversion,
+    ephemeralOwner: s.ephemeralOwner.toString('hex'),
+    dataLength: s.dataLength,
+    numChildren: s.numChildren,
+  }
+}
+
+/**
+ * One ZooKeeper session at a time. Events: 'watch' (ZkWatchEvent, chroot stripped),
+ * 'disconnected', 'connected', 'expired' (the session is gone; a new one is being opened),
+ * 'session' (a new session after expiry: ephemerals and watches must be re-established).
+ */
+export class ZkClient extends EventEmitter {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private client: any
+  private closed = false
+  readonly hosts: string
+  readonly chroot: string
+  private readonly watcher = (event: {type: number; path: string}) => {
+    const type = WATCH_TYPES[event.type]
+    if (!type) return
+    const path = this.chroot && event.path.startsWith(this.chroot) ? event.path.slice(this.chroot.length) || '/' : event.path
+    this.emit('watch', {type, path} satisfies ZkWatchEvent)
+  }
+
+  private constructor(readonly connectString: string, readonly opts: ZkConnectOptions) {
+    super()
+    const {hosts, chroot} = splitConnectString(connectString)
+    this.hosts = hosts
+    this.chroot = chroot
+  }
+
+  /** Connects; rejects with Kafka's message when not connected within connectionTimeoutMs. */
+  static async connect(connectString: string, opts: ZkConnectOptions): Promise<ZkClient> {
+    const zk = new ZkClient(connectString, opts)
+    await zk.open()
+    return zk
+  }
+
+  private open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const client = zookeeper.createClient(this.hosts, {sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 200, retries: 0})
+      this.client = client
+      let connected = false
+      const timer = setTimeout(() => {
+        if (connected) return
+        client.removeAllListeners()
+        client.close()
+        reject(new ZkError(ZkCode.CONNECTION_LOSS, 'Timed out waiting for connection while in state: CONNECTING'))
+      }, this.opts.connectionTimeoutMs)
+      client.on('state', (state: {name: string}) => {
+        switch (state.name) {
+          case 'SYNC_CONNECTED':
+            if (!connected) {
+              connected = true
+              clearTimeout(timer)
+              resolve()
+            } else this.emit('connected')
+            break
+          case 'DISCONNECTED':
+            if (connected && !this.closed) this.emit('disconnected')
+            break
+          case 'EXPIRED':
+            if (!connected || this.closed || this.client !== client) break
+            this.opts.logger?.warn('ZooKeeper session expired; opening a new session')
+            client.removeAllListeners()
+            client.close()
+            this.emit('expired')
+            void this.reopen()
+            break
+        }
+      })
+      client.connect()
+    })
+  }
+
+  private async reopen(): Promise<void> {
+    for (;;) {
+      if (this.closed) return
+      try {
+        await this.open()
+        this.emit('session')
+        return
+      } catch (error) {
+        this.opts.logger?.warn(`Cannot re-open the ZooKeeper session: ${(error as Error).message}`)
+      }
+    }
+  }
+
+  /** Session id as 16 hex digits. */
+  get sessionId(): string {
+    const id = this.client?.getSessionId?.()
+    return id ? Buffer.from(id).toString('hex') : ''
+  }
+
+  /** For tests: the underlying session's password and id, to provoke an expiry. */
+  sessionCredentials(): {id: Buffer; password: Buffer} {
+    return {id: this.client.getSessionId(), password: this.client.getSessionPassword()}
+  }
+
+  private abs(path: string): string {
+    if (!this.chroot) return path
+    return path === '/' ? this.chroot : this.chroot + path
+  }
+
+  private rel(path: string): string {
+    if (!this.chroot) return path
+    return path.startsWith(this.chroot) ? path.slice(this.chroot.length) || '/' : path
+  }
+
+  private call<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) { reject(new ZkError(ZkCode.CONNECTION_LOSS, 'ZooKeeper client is closed', path)); return }
+      try {
+        fn((err, ...rest) => {
+          if (err) {
+            const e = err as {code?: number; name?: string; message?: string}
+            reject(new ZkError(typeof e.code === 'number' ? e.code : -1, `${e.name ?? 'ZooKeeper error'} for ${path}`, path))
+          } else resolve(map(...rest))
+        })
+      } catch (error) {
+        reject(new ZkError(-8, `Bad ZooKeeper request for ${path}: ${(error as Error).message}`, path))
+      }
+    })
+  }
+
+  /** Creates a node; with parents, missing ancestors are created (persistent, empty). Returns the created path. */
+  async create(path: string, data?: Buffer | string, opts: {ephemeral?: boolean; sequential?: boolean; parents?: boolean} = {}): Promise<string> {
+    const mode = (opts.ephemeral ? 1 : 0) | (opts.sequential ? 2 : 0)
+    const buf = toBuf(data)
+    try {
+      return await this.call(cb => this.client.create(this.abs(path), buf ?? null, mode, cb), path, p => this.rel(p as string))
+    } catch (error) {
+      if (!opts.parents || (error as ZkError).code !== ZkCode.NO_NODE) throw error
+      const parent = path.slice(0, path.lastIndexOf('/'))
+      if (parent) await this.ensurePath(parent)
+      return this.call(cb => this.client.create(this.abs(path), buf ?? null, mode, cb), path, p => this.rel(p as string))
+    }
+  }
+
+  /** Creates a persistent path and its ancestors if missing (no error when it exists). */
+  async ensurePath(path: string): Promise<void> {
+    const parts = path.split('/').filter(p => p !== '')
+    let cur = ''
+    for (const p of parts) {
+      cur += '/' + p
+      try {
+        await this.call(cb => this.client.create(this.abs(cur), null, 0, cb), cur, () => undefined)
+      } catch (error) {
+        if ((error as ZkError).code !== ZkCode.NODE_EXISTS) throw error
+      }
+    }
+  }
+
+  /** Data and stat, or undefined when the node does not exist. With watch, a data watch is left. */
+  async get(path: string, watch = false): Promise<{data: Buffer; stat: ZkStat} | undefined> {
+    try {
+      return await this.call(cb => watch ? this.client.getData(this.abs(path), this.watcher, cb) : this.client.getData(this.abs(path), cb), path,
+        (data, s) => ({data: (data as Buffer | undefined) ?? Buffer.alloc(0), stat: stat(s as never)}))
+    } catch (error) {
+      if ((error as ZkError).code === ZkCode.NO_NODE) {
+        if (watch) await this.exists(path, true)
+        return undefined
+      }
+      throw error
+    }
+  }
+
+  /** Parsed JSON data (undefined when missing or empty). */
+  async getJson<T = unknown>(path: string, watch = false): Promise<{value: T; stat: ZkStat} | undefined> {
+    const r = await this.get(path, watch)
+    if (!r || r.data.length === 0) return undefined
+    return {value: JSON.parse(r.data.toString('utf8')) as T, stat: r.stat}
+  }
+
+  async set(path: string, data: Buffer | string, version = -1): Promise<ZkStat> {
+    return this.call(cb => this.client.setData(this.abs(path), toBuf(data), version, cb), path, s => stat(s as never))
+  }
+
+  /** Children names, or undefined when the node does not exist. */
+  async getChildren(path: string, watch = false): Promise<string[] | undefined> {
+    try {
+      return await this.call(cb => watch ? this.client.getChildren(this.abs(path), this.watcher, cb) : this.client.getChildren(this.abs(path), cb), path, c => c as string[])
+    } catch (error) {
+      if ((error as ZkError).code === ZkCode.NO_NODE) {
+        if (watch) await this.exists(path, true)
+        return undefined
+      }
+      throw error
+    }
+  }
+
+  async exists(path: string, watch = false): Promise<ZkStat | undefined> {
+    return this.call(cb => watch ? this.client.exists(this.abs(path), this.watcher, cb) : this.client.exists(this.abs(path), cb), path, s => s ? stat(s as never) : undefined)
+  }
+
+  async delete(path: string, version = -1): Promise<void> {
+    return this.call(cb => this.client.remove(this.abs(path), version, cb), path, () => undefined)
+  }
+
+  /** Deletes a node and everything under it; a missing node is not an error. */
+  async deleteRecursive(path: string): Promise<void> {
+    const children = await this.getChildren(path)
+    if (children === undefined) return
+    for (const c of children) await this.deleteRecursive(`${path === '/' ? '' : path}/${c}`)
+    try {
+      await this.delete(path)
+    } catch (error) {
+      const code = (error as ZkError).code
+      if (code === ZkCode.NOT_EMPTY) return this.deleteRecursive(path)
+      if (code !== ZkCode.NO_NODE) throw error
+    }
+  }
+
+  /** Applies ops atomically; rejects with the first failing op's error. */
+  async multi(ops: ZkOp[]): Promise<void> {
+    const tx = this.client.transaction()
+    for (const o of ops) {
+      switch (o.op) {
+        case 'create': tx.create(this.abs(o.path), toBuf(o.data) ?? null, (o.ephemeral ? 1 : 0) | (o.sequential ? 2 : 0)); break
+        case 'set': tx.setData(this.abs(o.path), toBuf(o.data), o.version ?? -1); break
+        case 'delete': tx.remove(this.abs(o.path), o.version ?? -1); break
+        case 'check': tx.check(this.abs(o.path), o.version); break
+      }
+    }
+    await this.call(cb => tx.commit(cb), ops.map(o => o.path).join(','), () => undefined)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const client = this.client
+    await new Promise<void>(resolve => {
+      const t = setTimeout(resolve, 2000)
+      client.once('disconnected', () => { clearTimeout(t); resolve() })
+      client.close()
+    })
+    client.removeAllListeners()
+  }
+}
