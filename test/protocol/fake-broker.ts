@@ -12,7 +12,8 @@ export interface Captured {
   body: unknown; // decoded request (undefined when the version is unsupported)
 }
 
-export type Handler = (h: RequestHeader, req: any, sock: Socket) => unknown | undefined;
+/** Returns the response object (or a promise of it); undefined sends nothing. */
+export type Handler = (h: RequestHeader, req: any, sock: Socket) => unknown;
 
 export class FakeBroker {
   readonly frames: Captured[] = [];
@@ -54,12 +55,12 @@ export class FakeBroker {
         if (pending.length < 4 + size) break;
         const frame = pending.subarray(4, 4 + size);
         pending = pending.subarray(4 + size);
-        this.onFrame(sock, Buffer.from(frame));
+        void this.onFrame(sock, Buffer.from(frame));
       }
     });
   }
 
-  private onFrame(sock: Socket, frame: Buffer): void {
+  private async onFrame(sock: Socket, frame: Buffer): Promise<void> {
     const r = new Reader(frame);
     const h = decodeRequestHeader(r);
     const range = this.versions.get(h.apiKey);
@@ -75,9 +76,9 @@ export class FakeBroker {
         resp = { errorCode: 35, apiKeys };
       } else resp = { errorCode: 0, apiKeys };
     } else if (ok) {
-      resp = this.handler(h, body, sock);
+      resp = await this.handler(h, body, sock);
     }
-    if (resp === undefined) return;
+    if (resp === undefined || sock.destroyed) return;
     const w = new Writer();
     const m = w.markInt32();
     encodeResponseHeader(w, h.correlationId, responseHeaderVersion(h.apiKey, version));
