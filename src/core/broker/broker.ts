@@ -4,7 +4,7 @@
 import {hostname} from 'node:os'
 import {Logger} from '../util/log.js'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
-import {LogManager} from '../log/log-manager.js'
+import {LogManager} from './mem-log.js'
 import {ClusterManager, type PartitionState} from '../cluster/cluster.js'
 import type {ServerConfig} from '../config/server-config.js'
 import {SocketServer} from './socket-server.js'

@@ -33,7 +33,7 @@ export class RequestRouter {
     const spec = apisByKey.get(apiKey)
     if (apiKey === API_VERSIONS && handler && (apiVersion > handler.maxVersion || apiVersion < handler.minVersion)) {
       // Answer with a v0 body carrying the supported list; clients retry with a version from it.
-      return this.encode(correlationId, 0, 0, {errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiVersionsList(this.byKey)})
+      return this.encode(correlationId, API_VERSIONS, 0, {errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiVersionsList(this.byKey)})
     }
     if (!handler || !spec) throw new CloseConnection(`unknown API key ${apiKey} (correlation id ${correlationId})`)
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
