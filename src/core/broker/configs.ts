@@ -3,7 +3,7 @@
 // read-only and sensitive flags.
 import {TOPIC_CONFIGS, TOPIC_TO_BROKER_KEY, topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
 
-export const ConfigSource = {UNKNOWN: 0, DYNAMIC_TOPIC_CONFIG: 1, DYNAMIC_BROKER_LOGGER_CONFIG: 2, DYNAMIC_BROKER_CONFIG: 3, DYNAMIC_DEFAULT_BROKER_CONFIG: 4, STATIC_BROKER_CONFIG: 5, DEFAULT_CONFIG: 6} as const
+export const ConfigSource = {UNKNOWN: 0, DYNAMIC_TOPIC_CONFIG: 1, DYNAMIC_BROKER_CONFIG: 2, DYNAMIC_DEFAULT_BROKER_CONFIG: 3, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5, DYNAMIC_BROKER_LOGGER_CONFIG: 6} as const
 export const ResourceType = {TOPIC: 2, GROUP: 3, BROKER: 4, BROKER_LOGGER: 8} as const
 const ConfigType = {BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7, CLASS: 8, PASSWORD: 9} as const
 
