@@ -2,7 +2,7 @@
 // timeouts, closed sockets, refused connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaConnection, ConnectionError } from '../../src/core/protocol/client.js';
+import { KafkaConnection, ConnectionError, parseBootstrap } from '../../src/core/protocol/client.js';
 import { Apis } from '../../src/core/protocol/messages.js';
 import { freePort } from '../helpers/util.js';
 import { FakeBroker } from './fake-broker.js';
@@ -103,4 +103,25 @@ test('connecting to a port nobody listens on fails with one line', async () => {
     assert.ok(!e.message.includes('\n'));
     return true;
   });
+});
+
+test('bootstrap skips unreachable servers and negotiates; bad lists fail in one line', async () => {
+  assert.deepEqual(parseBootstrap('a:1, [::1]:9092,127.0.0.1:65535'), [
+    { host: 'a', port: 1 }, { host: '::1', port: 9092 }, { host: '127.0.0.1', port: 65535 },
+  ]);
+  assert.throws(() => parseBootstrap('localhost'), /^ConnectionError: invalid bootstrap server 'localhost': expected host:port$/);
+  assert.throws(() => parseBootstrap('h:0'), /invalid bootstrap server 'h:0'/);
+  assert.throws(() => parseBootstrap(' , '), /no bootstrap server given/);
+  const dead = await freePort();
+  const fake = new FakeBroker().support(Apis.ApiVersions).support(Apis.Metadata, 9);
+  const port = await fake.listen();
+  const c = await KafkaConnection.bootstrap(`127.0.0.1:${dead},127.0.0.1:${port}`, { timeoutMs: 5000 });
+  try {
+    assert.equal(c.port, port);
+    assert.equal(c.versionOf(Apis.Metadata), 9);
+  } finally {
+    await c.close();
+    await fake.close();
+  }
+  await assert.rejects(KafkaConnection.bootstrap(`127.0.0.1:${dead}`), /^ConnectionError: no broker of 127\.0\.0\.1:\d+ is reachable \(cannot connect/);
 });

@@ -32,6 +32,21 @@ interface Pending {
 
 const UNSUPPORTED_VERSION = 35;
 
+/** Parses "host:port,host2:port2" ("[v6addr]:port" too); throws a one-line error. */
+export function parseBootstrap(servers: string): { host: string; port: number }[] {
+  const out: { host: string; port: number }[] = [];
+  for (const raw of servers.split(',')) {
+    const s = raw.trim();
+    if (s === '') continue;
+    const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(s);
+    const port = m ? Number(m[3]) : NaN;
+    if (!m || port < 1 || port > 65535) throw new ConnectionError(`invalid bootstrap server '${s}': expected host:port`);
+    out.push({ host: m[1] ?? m[2], port });
+  }
+  if (out.length === 0) throw new ConnectionError('no bootstrap server given');
+  return out;
+}
+
 export class KafkaConnection {
   private pending = new Map<number, Pending>();
   private nextId = 1;
@@ -86,6 +101,27 @@ export class KafkaConnection {
         resolve(new KafkaConnection(sock, host, port, opts));
       });
     });
+  }
+
+  /**
+   * Connects to the first reachable server of a bootstrap list ("host:port,host2:port",
+   * IPv6 as "[::1]:9092") and runs negotiate() on it.
+   */
+  static async bootstrap(servers: string, opts: ConnectOptions = {}): Promise<KafkaConnection> {
+    const list = parseBootstrap(servers);
+    const errors: string[] = [];
+    for (const { host, port } of list) {
+      let c: KafkaConnection | undefined;
+      try {
+        c = await KafkaConnection.connect(host, port, opts);
+        await c.negotiate();
+        return c;
+      } catch (e) {
+        await c?.close();
+        errors.push((e as Error).message);
+      }
+    }
+    throw new ConnectionError(`no broker of ${servers} is reachable (${errors.join('; ')})`);
   }
 
   /**
