@@ -1,0 +1,321 @@
+// The data tree: znodes with Apache ZooKeeper's Stat semantics, ephemerals by session,
+// containers and TTL nodes, ACL checks. Every change goes through applyTxn, the single
+// function used both live and when replaying the transaction log (and, later, by a leader's
+// followers). Watch triggers are queued in `events`; the caller drains them.
+import {createHash} from 'node:crypto'
+import {
+  Op, Err, EventType, Perms, ZkError, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, CONTAINER_OWNER, TTL_MASK,
+  parentOf, baseName, type Acl, type Txn, type TxnHeader,
+} from './records.js'
+import {JuteWriter} from './jute.js'
+
+export class ZNode {
+  children: Set<string> | null = null
+  constructor(
+    public data: Buffer,
+    public acl: readonly Acl[],
+    public czxid: number,
+    public mzxid: number,
+    public ctime: number,
+    public mtime: number,
+    public version: number,
+    public cversion: number,
+    public aversion: number,
+    public ephemeralOwner: bigint,
+    public pzxid: number,
+  ) {}
+
+  get numChildren(): number {
+    return this.children === null ? 0 : this.children.size
+  }
+
+  clone(): ZNode {
+    const n = new ZNode(this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.ephemeralOwner, this.pzxid)
+    n.children = this.children === null ? null : new Set(this.children)
+    return n
+  }
+}
+
+export function writeStat(w: JuteWriter, n: ZNode): void {
+  w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion).int(n.aversion)
+    .bigLong(n.ephemeralOwner).int(n.data.length).int(n.numChildren).long(n.pzxid)
+}
+
+export function writeZeroStat(w: JuteWriter): void {
+  w.long(0).long(0).long(0).long(0).int(0).int(0).int(0).long(0).int(0).int(0).long(0)
+}
+
+/** The authenticated identities of a session: (scheme, id) pairs. */
+export interface AuthId {
+  scheme: string
+  id: string
+}
+
+export function digestId(userPass: string): string {
+  const i = userPass.indexOf(':')
+  const user = i < 0 ? userPass : userPass.slice(0, i)
+  return `${user}:${createHash('sha1').update(userPass).digest('base64')}`
+}
+
+function ipMatches(pattern: string, addr: string): boolean {
+  const [net, bitsStr] = pattern.split('/')
+  const a = ipBytes(addr)
+  const n = ipBytes(net)
+  if (!a || !n || a.length !== n.length) return false
+  const bits = bitsStr === undefined ? n.length * 8 : Number(bitsStr)
+  if (!Number.isInteger(bits) || bits < 0 || bits > n.length * 8) return false
+  for (let i = 0; i < n.length; i++) {
+    const take = Math.max(0, Math.min(8, bits - i * 8))
+    const mask = take === 0 ? 0 : (0xff << (8 - take)) & 0xff
+    if ((a[i] & mask) !== (n[i] & mask)) return false
+  }
+  return true
+}
+
+function ipBytes(s: string): number[] | null {
+  if (s.startsWith('::ffff:') && s.includes('.')) s = s.slice(7)
+  const p = s.split('.')
+  if (p.length === 4 && p.every(x => /^\d{1,3}$/.test(x) && Number(x) < 256)) return p.map(Number)
+  return null
+}
+
+export function validAcl(acl: Acl): boolean {
+  if (acl.perms < 0 || acl.perms > Perms.ALL || acl.perms === 0) return false
+  switch (acl.scheme) {
+    case 'world': return acl.id === 'anyone'
+    case 'digest': return acl.id.includes(':')
+    case 'ip': {
+      const [net, bits] = acl.id.split('/')
+      return ipBytes(net) !== null && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= 32))
+    }
+    case 'auth': return true
+    default: return false
+  }
+}
+
+const SPECIAL = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config'])
+
+export class DataTree {
+  readonly nodes = new Map<string, ZNode>()
+  readonly ephemerals = new Map<bigint, Set<string>>()
+  readonly containers = new Set<string>()
+  readonly ttls = new Set<string>()
+  private readonly aclCache = new Map<string, readonly Acl[]>()
+  /** Watch triggers produced by applyTxn: path, event type (drained by the server). */
+  events: Array<string | number> = []
+  /** When set, applyTxn records how to undo each change (multi rollback). */
+  undo: Array<[string, ZNode | null]> | null = null
+  lastZxid = 0
+
+  constructor() {
+    const root = new ZNode(Buffer.alloc(0), OPEN_ACL_UNSAFE, 0, 0, 0, 0, 0, 0, 0, 0n, 0)
+    this.nodes.set('/', root)
+    this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE)
+    this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE)
+    this.addSystemNode('/zookeeper/config', READ_ACL_UNSAFE)
+  }
+
+  private addSystemNode(path: string, acl: readonly Acl[]): void {
+    const n = new ZNode(Buffer.alloc(0), acl, 0, 0, 0, 0, 0, 0, 0, 0n, 0)
+    this.nodes.set(path, n)
+    const p = this.nodes.get(parentOf(path))!
+    ;(p.children ??= new Set()).add(baseName(path))
+  }
+
+  static isSpecial(path: string): boolean {
+    return SPECIAL.has(path)
+  }
+
+  get(path: string): ZNode | undefined {
+    return this.nodes.get(path)
+  }
+
+  internAcl(acl: readonly Acl[]): readonly Acl[] {
+    let key = ''
+    for (const a of acl) key += `${a.perms},${a.scheme},${a.id};`
+    const hit = this.aclCache.get(key)
+    if (hit) return hit
+    const frozen = Object.freeze(acl.map(a => ({perms: a.perms, scheme: a.scheme, id: a.id})))
+    this.aclCache.set(key, frozen)
+    return frozen
+  }
+
+  /** Throws NoAuth unless one of the node's ACL entries grants perm to the session's ids. */
+  checkAcl(acl: readonly Acl[], perm: number, ids: readonly AuthId[], address: string, superUser = false): void {
+    if (superUser || acl.length === 0) return
+    for (const a of acl) {
+      if ((a.perms & perm) === 0) continue
+      if (a.scheme === 'world' && a.id === 'anyone') return
+      if (a.scheme === 'ip' && ipMatches(a.id, address)) return
+      for (const id of ids) if (id.scheme === a.scheme && id.id === a.id) return
+    }
+    throw new ZkError(Err.NoAuth)
+  }
+
+  private record(path: string, node: ZNode | undefined): void {
+    if (this.undo !== null) this.undo.push([path, node === undefined ? null : node.clone()])
+  }
+
+  /** Restores the state recorded since undo was set (newest first). */
+  rollback(): void {
+    const u = this.undo
+    if (u === null) return
+    for (let i = u.length - 1; i >= 0; i--) {
+      const [path, prev] = u[i]
+      const cur = this.nodes.get(path)
+      if (cur) this.unindex(path, cur)
+      if (prev === null) this.nodes.delete(path)
+      else {
+        this.nodes.set(path, prev)
+        this.index(path, prev)
+      }
+    }
+    this.undo = null
+  }
+
+  /** Re-indexes a node loaded from a snapshot (ephemerals, containers, TTLs). */
+  reindex(path: string, n: ZNode): void {
+    this.index(path, n)
+  }
+
+  private index(path: string, n: ZNode): void {
+    const o = n.ephemeralOwner
+    if (o === 0n) return
+    if (o === CONTAINER_OWNER) this.containers.add(path)
+    else if ((o & TTL_MASK) === TTL_MASK) this.ttls.add(path)
+    else {
+      let s = this.ephemerals.get(o)
+      if (!s) this.ephemerals.set(o, (s = new Set()))
+      s.add(path)
+    }
+  }
+
+  private unindex(path: string, n: ZNode): void {
+    const o = n.ephemeralOwner
+    if (o === 0n) return
+    if (o === CONTAINER_OWNER) this.containers.delete(path)
+    else if ((o & TTL_MASK) === TTL_MASK) this.ttls.delete(path)
+    else {
+      const s = this.ephemerals.get(o)
+      if (s) {
+        s.delete(path)
+        if (s.size === 0) this.ephemerals.delete(o)
+      }
+    }
+  }
+
+  /** Applies one transaction. Replay passes the same records the live server logged. */
+  applyTxn(h: TxnHeader, t: Txn): void {
+    if (h.zxid > this.lastZxid) this.lastZxid = h.zxid
+    this.applyBody(h, t)
+  }
+
+  private applyBody(h: TxnHeader, t: Txn): void {
+    switch (t.type) {
+      case Op.create:
+        this.createNode(t.path, t.data, t.acl, t.ephemeral ? h.clientId : 0n, t.parentCVersion, h.zxid, h.time)
+        break
+      case Op.createContainer:
+        this.createNode(t.path, t.data, t.acl, CONTAINER_OWNER, t.parentCVersion, h.zxid, h.time)
+        break
+      case Op.createTTL:
+        this.createNode(t.path, t.data, t.acl, TTL_MASK | BigInt(t.ttl), t.parentCVersion, h.zxid, h.time)
+        break
+      case Op.delete: case Op.deleteContainer:
+        this.deleteNode(t.path, h.zxid)
+        break
+      case Op.setData: {
+        const n = this.nodes.get(t.path)
+        if (!n) throw new ZkError(Err.NoNode)
+        this.record(t.path, n)
+        n.data = t.data
+        n.version = t.version
+        n.mzxid = h.zxid
+        n.mtime = h.time
+        this.events.push(t.path, EventType.NodeDataChanged)
+        break
+      }
+      case Op.setACL: {
+        const n = this.nodes.get(t.path)
+        if (!n) throw new ZkError(Err.NoNode)
+        this.record(t.path, n)
+        n.acl = this.internAcl(t.acl)
+        n.aversion = t.version
+        break
+      }
+      case Op.closeSession: {
+        const owned = t.paths.length > 0 ? t.paths : [...(this.ephemerals.get(h.clientId) ?? [])].sort()
+        for (const p of owned) if (this.nodes.has(p)) this.deleteNode(p, h.zxid)
+        this.ephemerals.delete(h.clientId)
+        break
+      }
+      case Op.multi:
+        // A failed multi is logged as error txns only: nothing to apply.
+        if (t.txns.some(s => s.type === Op.error)) break
+        for (const s of t.txns) this.applyBody(h, s)
+        break
+      case Op.check: case Op.createSession: case Op.error:
+        break
+    }
+  }
+
+  private createNode(path: string, data: Buffer, acl: readonly Acl[], owner: bigint, parentCVersion: number, zxid: number, time: number): void {
+    const parentPath = parentOf(path)
+    const parent = this.nodes.get(parentPath)
+    if (!parent) throw new ZkError(Err.NoNode)
+    if (this.nodes.has(path)) throw new ZkError(Err.NodeExists)
+    this.record(parentPath, parent)
+    this.record(path, undefined)
+    if (parentCVersion === -1) parentCVersion = parent.cversion + 1
+    const name = baseName(path)
+    ;(parent.children ??= new Set()).add(name)
+    if (parentCVersion > parent.cversion) {
+      parent.cversion = parentCVersion
+      parent.pzxid = zxid
+    }
+    const n = new ZNode(data, this.internAcl(acl), zxid, zxid, time, time, 0, 0, 0, owner, zxid)
+    this.nodes.set(path, n)
+    this.index(path, n)
+    this.events.push(path, EventType.NodeCreated, parentPath, EventType.NodeChildrenChanged)
+  }
+
+  private deleteNode(path: string, zxid: number): void {
+    const parentPath = parentOf(path)
+    const parent = this.nodes.get(parentPath)
+    const n = this.nodes.get(path)
+    if (!parent || !n) throw new ZkError(Err.NoNode)
+    this.record(parentPath, parent)
+    this.record(path, n)
+    parent.children?.delete(baseName(path))
+    if (zxid > parent.pzxid) parent.pzxid = zxid
+    this.nodes.delete(path)
+    this.unindex(path, n)
+    this.events.push(path, EventType.NodeDeleted, parentPath, EventType.NodeChildrenChanged)
+  }
+
+  /** Paths of the ephemeral nodes a session owns. */
+  ephemeralsOf(session: bigint): string[] {
+    const s = this.ephemerals.get(session)
+    return s ? [...s] : []
+  }
+
+  /** Number of descendants of path (getAllChildrenNumber). */
+  countDescendants(path: string): number {
+    const n = this.nodes.get(path)
+    if (!n || n.children === null) return 0
+    let count = 0
+    const prefix = path === '/' ? '/' : path + '/'
+    for (const c of n.children) count += 1 + this.countDescendants(prefix + c)
+    return count
+  }
+
+  approximateDataSize(): number {
+    let size = 0
+    for (const [p, n] of this.nodes) size += p.length + n.data.length
+    return size
+  }
+
+  watchablePaths(): number {
+    return this.nodes.size
+  }
+}

@@ -1,0 +1,1021 @@
+// The ZooKeeper-compatible server: network loop (framing, handshake, four-letter words),
+// request processing with Apache ZooKeeper's checks and error codes, and the commit
+// pipeline. Every write gets a zxid and a txn record, is applied to the tree at once (so
+// later requests see it) and is acknowledged only after the group-committed fsync of the
+// log: every reply and notification waits in its connection's ordered queue until the
+// zxid it depends on is durable, so no client ever observes a write that is not on disk.
+import {createServer, type Server, type Socket} from 'node:net'
+import {join} from 'node:path'
+import {mkdirSync, existsSync, writeFileSync, fsyncSync, openSync, closeSync} from 'node:fs'
+import {Logger} from '../util/log.js'
+import {JuteReader, JuteWriter, JuteError} from './jute.js'
+import {
+  Op, Err, Xid, EventType, KeeperState, Perms, CreateMode, ZkError, CONTAINER_OWNER, TTL_MASK,
+  readAcls, writeAcls, validatePath, pathError, parentOf, type Acl, type Txn, type TxnHeader,
+} from './records.js'
+import {DataTree, ZNode, writeStat, digestId, validAcl, type AuthId} from './datatree.js'
+import {WatchManager, WatchIndex, WatcherType, type Watcher} from './watches.js'
+import {SessionTracker, sessionPassword, type Session} from './sessions.js'
+import {TxnLog, replayLogs} from './txnlog.js'
+import {serializeSnapshot, loadNewestSnapshot, writeSnapshot, purge} from './snapshot.js'
+import {fourLetterWordOf, runFourLetterWord} from './fourletter.js'
+import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
+
+export const ZK_VERSION = '3.8.0-kafkit'
+const MAX_TTL = 0xffffffffff // Apache's EphemeralType TTL limit (40 bits)
+
+interface Pending {
+  buf: Buffer
+  zxid: number
+  close: boolean
+}
+
+export class Connection implements Watcher {
+  watchIndex = new WatchIndex()
+  session: Session | null = null
+  authIds: AuthId[]
+  handshaken = false
+  closed = false
+  sentReadOnly = false
+  private rest: Buffer | null = null
+  private out = new JuteWriter(4096)
+  private flushScheduled = false
+  queue: Pending[] = []
+  recved = 0
+  sent = 0
+  lastOp = 'NA'
+  lastCxid = 0
+  lastZxid = 0
+  lastResp = 0
+  minLat = Infinity
+  maxLat = 0
+  totLat = 0
+  established = Date.now()
+  readonly remote: string
+  readonly remotePort: number
+
+  constructor(readonly server: ZkServer, readonly socket: Socket) {
+    this.remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+    this.remotePort = socket.remotePort ?? 0
+    this.authIds = [{scheme: 'ip', id: this.remote}]
+  }
+
+  get describe(): string {
+    return `/${this.remote}:${this.remotePort}`
+  }
+
+  onData(chunk: Buffer): void {
+    let buf = chunk
+    if (this.rest !== null) {
+      buf = Buffer.concat([this.rest, chunk])
+      this.rest = null
+    }
+    let pos = 0
+    const max = this.server.config.juteMaxBuffer
+    while (!this.closed && buf.length - pos >= 4) {
+      if (!this.handshaken && this.recved === 0) {
+        const word = fourLetterWordOf(buf, pos)
+        if (word !== null) {
+          this.server.fourLetter(this, word)
+          return
+        }
+      }
+      const len = buf.readInt32BE(pos)
+      if (len < 0 || len > max) {
+        this.server.log.warn(`Closing connection to ${this.describe}: packet length ${len} is out of range (jute.maxbuffer is ${max})`)
+        this.destroy()
+        return
+      }
+      if (buf.length - pos - 4 < len) break
+      const start = pos + 4
+      pos = start + len
+      this.recved++
+      try {
+        this.server.handleFrame(this, buf, start, pos)
+      } catch (e) {
+        const what = e instanceof JuteError ? `malformed request (${e.message})` : `error (${(e as Error).message})`
+        this.server.log.warn(`Closing connection to ${this.describe} after a ${what}`)
+        this.destroy()
+        return
+      }
+    }
+    if (pos < buf.length && !this.closed) this.rest = pos === 0 ? buf : Buffer.from(buf.subarray(pos))
+  }
+
+  /** Queues the frame just written into w; it goes out once zxid is durable, in order. */
+  emit(w: JuteWriter, from: number, zxid: number, close = false): void {
+    if (this.closed) return
+    this.sent++
+    this.server.packetsSent++
+    if (this.queue.length === 0 && zxid <= this.server.durableZxid) {
+      this.out.raw(w.buf.subarray(from, w.pos))
+      this.scheduleFlush()
+      if (close) this.endAfterFlush()
+      return
+    }
+    this.queue.push({buf: Buffer.from(w.buf.subarray(from, w.pos)), zxid, close})
+    this.server.gated.add(this)
+  }
+
+  /** Releases queued frames whose zxid is durable; true when the queue is empty. */
+  release(durable: number): boolean {
+    const q = this.queue
+    let i = 0
+    while (i < q.length && q[i].zxid <= durable) {
+      this.out.raw(q[i].buf)
+      if (q[i].close) {
+        this.queue = []
+        this.scheduleFlush()
+        this.endAfterFlush()
+        return true
+      }
+      i++
+    }
+    if (i > 0) {
+      q.splice(0, i)
+      this.scheduleFlush()
+    }
+    return q.length === 0
+  }
+
+  private endAfterFlush(): void {
+    this.flush()
+    this.closed = true
+    this.socket.end()
+    this.server.connectionClosed(this)
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  flush(): void {
+    this.flushScheduled = false
+    if (this.out.pos === 0 || this.socket.destroyed) return
+    const ok = this.socket.write(this.out.toBuffer())
+    this.out.reset()
+    if (this.out.buf.length > 1 << 20) this.out = new JuteWriter(4096)
+    if (!ok && !this.socket.isPaused()) {
+      // The client is not reading its replies: stop reading its requests until it does.
+      this.socket.pause()
+      this.socket.once('drain', () => { if (!this.closed) this.socket.resume() })
+    }
+  }
+
+  notify(path: string, type: number): void {
+    const w = this.server.nw.reset()
+    const m = w.startFrame()
+    w.int(Xid.notification).long(-1).int(0).int(type).int(KeeperState.SyncConnected).ustring(path)
+    w.finishFrame(m)
+    this.emit(w, 0, this.server.zxid)
+  }
+
+  destroy(): void {
+    if (this.closed) return
+    this.closed = true
+    this.socket.destroy()
+    this.server.connectionClosed(this)
+  }
+}
+
+export interface ZkServerOptions {
+  logger?: Logger
+}
+
+export class ZkServer {
+  readonly log: Logger
+  readonly tree = new DataTree()
+  readonly watches = new WatchManager()
+  readonly sessions: SessionTracker
+  readonly connections = new Set<Connection>()
+  readonly gated = new Set<Connection>()
+  private readonly perAddress = new Map<string, number>()
+  /** Last zxid assigned (and applied to the tree). */
+  zxid = 0
+  /** Last zxid known to be on disk. */
+  durableZxid = 0
+  txnlog!: TxnLog
+  private net: Server | null = null
+  private timers: NodeJS.Timeout[] = []
+  private snapThreshold = 0
+  private snapshotting = false
+  readonly rw = new JuteWriter(64 * 1024)
+  readonly nw = new JuteWriter(1024)
+  private readonly sub = new JuteWriter(1024)
+  port = 0
+  startedAt = Date.now()
+  packetsReceived = 0
+  packetsSent = 0
+  minLatency = Infinity
+  maxLatency = 0
+  totalLatency = 0
+  latencyCount = 0
+  readonly snapDir: string
+  readonly logDir: string
+  stopping = false
+
+  constructor(readonly config: ZkConfig, opts: ZkServerOptions = {}) {
+    this.log = opts.logger ?? new Logger('org.apache.zookeeper.server.ZooKeeperServer')
+    this.sessions = new SessionTracker(config.tickTime)
+    this.snapDir = join(config.dataDir, 'version-2')
+    this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
+  }
+
+  // ---------------------------------------------------------------- start-up and recovery
+
+  async start(): Promise<number> {
+    const c = this.config
+    const t0 = Date.now()
+    mkdirSync(this.snapDir, {recursive: true})
+    mkdirSync(this.logDir, {recursive: true})
+    const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
+    const snap = loadNewestSnapshot(this.snapDir, this.tree, m => snapLog.warn(m))
+    const sessionTimeouts = snap ? snap.sessions : new Map<bigint, number>()
+    if (snap) snapLog.info(`Reading snapshot ${snap.file}`)
+    const fromZxid = snap ? snap.zxid : 0
+    const stats = replayLogs(this.logDir, fromZxid, (h, t) => {
+      if (t.type === Op.createSession) sessionTimeouts.set(h.clientId, t.timeOut)
+      try {
+        this.tree.applyTxn(h, t)
+      } catch { /* fuzzy replay: the snapshot already holds this change */ }
+      if (t.type === Op.closeSession) sessionTimeouts.delete(h.clientId)
+    })
+    this.tree.events = []
+    for (const t of stats.torn) snapLog.warn(`Ignoring the unacknowledged tail of the transaction log: ${t}`)
+    this.zxid = this.durableZxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
+    new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${this.zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
+    for (const [id, timeout] of sessionTimeouts) this.sessions.add(id, timeout)
+    // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded.
+    const snapFile = join(this.snapDir, `snapshot.${this.zxid.toString(16)}`)
+    if (!existsSync(snapFile) || stats.txns > 0) {
+      const data = serializeSnapshot(this.tree, this.sessionTimeouts())
+      writeFileSync(snapFile, data)
+      const fd = openSync(snapFile, 'r+')
+      try { fsyncSync(fd) } finally { closeSync(fd) }
+      snapLog.info(`Snapshotting: 0x${this.zxid.toString(16)} to ${snapFile}`)
+    }
+    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.onDurable(z), e => this.onLogError(e))
+    this.resetSnapThreshold()
+    this.sessions.start(s => this.expire(s))
+
+    this.net = createServer({noDelay: true}, socket => this.accept(socket))
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: NodeJS.ErrnoException) => {
+        reject(new Error(e.code === 'EADDRINUSE' ? `Port ${c.clientPort} on ${c.clientPortAddress} is already in use (clientPort in ${c.source})` : `Cannot listen on ${c.clientPortAddress}:${c.clientPort}: ${e.message}`))
+      }
+      this.net!.once('error', onErr)
+      this.net!.listen(c.clientPort, c.clientPortAddress, () => {
+        this.net!.off('error', onErr)
+        resolve()
+      })
+    })
+    this.net.on('error', e => this.log.error(`Server socket error: ${e.message}`))
+    this.port = (this.net.address() as {port: number}).port
+    new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
+
+    const reap = setInterval(() => this.reapContainers(), c.containerCheckIntervalMs)
+    reap.unref()
+    this.timers.push(reap)
+    if (c.purgeInterval > 0) {
+      const purgeLog = new Logger('org.apache.zookeeper.server.DatadirCleanupManager')
+      purgeLog.info(`autopurge.snapRetainCount set to ${c.snapRetainCount}`)
+      purgeLog.info(`autopurge.purgeInterval set to ${c.purgeInterval}`)
+      const t = setInterval(() => this.purgeNow(), c.purgeInterval * 3600 * 1000)
+      t.unref()
+      this.timers.push(t)
+    }
+    this.startedAt = Date.now()
+    return this.port
+  }
+
+  sessionTimeouts(): Map<bigint, number> {
+    const m = new Map<bigint, number>()
+    for (const s of this.sessions.sessions.values()) m.set(s.id, s.timeout)
+    return m
+  }
+
+  purgeNow(): {snapshots: number; logs: number} {
+    const r = purge(this.snapDir, this.logDir, this.config.snapRetainCount)
+    new Logger('org.apache.zookeeper.server.PurgeTxnLog').info(`Purge task completed: removed ${r.snapshots} snapshots and ${r.logs} log files`)
+    return r
+  }
+
+  private resetSnapThreshold(): void {
+    const half = Math.max(1, Math.floor(this.config.snapCount / 2))
+    this.snapThreshold = half + Math.floor(Math.random() * half)
+  }
+
+  private onLogError(e: Error): void {
+    this.log.error(`Severe unrecoverable error writing the transaction log: ${e.message}; shutting down`)
+    void this.stop()
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return
+    this.stopping = true
+    for (const t of this.timers) clearInterval(t)
+    this.sessions.stop()
+    const closed = this.net ? new Promise<void>(r => this.net!.close(() => r())) : Promise.resolve()
+    if (this.txnlog) await this.txnlog.close()
+    for (const c of [...this.connections]) {
+      c.flush()
+      c.destroy()
+    }
+    await closed
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  private accept(socket: Socket): void {
+    if (this.stopping) { socket.destroy(); return }
+    const conn = new Connection(this, socket)
+    const max = this.config.maxClientCnxns
+    const n = (this.perAddress.get(conn.remote) ?? 0) + 1
+    if (max > 0 && n > max) {
+      this.log.warn(`Too many connections from ${conn.describe} - max is ${max}`)
+      socket.destroy()
+      return
+    }
+    this.perAddress.set(conn.remote, n)
+    this.connections.add(conn)
+    socket.on('data', d => conn.onData(d))
+    socket.on('error', () => conn.destroy())
+    socket.on('close', () => conn.destroy())
+  }
+
+  connectionClosed(conn: Connection): void {
+    if (!this.connections.delete(conn)) return
+    const n = (this.perAddress.get(conn.remote) ?? 1) - 1
+    if (n <= 0) this.perAddress.delete(conn.remote)
+    else this.perAddress.set(conn.remote, n)
+    this.gated.delete(conn)
+    this.watches.removeWatcher(conn)
+    if (conn.session && conn.session.owner === conn) conn.session.owner = null
+  }
+
+  fourLetter(conn: Connection, word: string): void {
+    const allowed = this.config.fourLetterWords === '*' || this.config.fourLetterWords.has(word)
+    const text = allowed ? runFourLetterWord(this, word) : `${word} is not executed because it is not in the whitelist.\n`
+    conn.closed = true
+    this.connections.delete(conn)
+    const n = (this.perAddress.get(conn.remote) ?? 1) - 1
+    if (n <= 0) this.perAddress.delete(conn.remote)
+    else this.perAddress.set(conn.remote, n)
+    conn.socket.end(text)
+  }
+
+  private onDurable(zxid: number): void {
+    if (zxid > this.durableZxid) this.durableZxid = zxid
+    for (const c of this.gated) if (c.release(this.durableZxid)) this.gated.delete(c)
+  }
+
+  // ---------------------------------------------------------------- frames
+
+  handleFrame(conn: Connection, buf: Buffer, start: number, end: number): void {
+    this.packetsReceived++
+    const r = new JuteReader(buf, start, end)
+    if (!conn.handshaken) return this.handshake(conn, r)
+    const session = conn.session!
+    if (session.closing || this.sessions.sessions.get(session.id) !== session) {
+      conn.destroy()
+      return
+    }
+    this.sessions.touch(session)
+    const xid = r.int()
+    const type = r.int()
+    const t0 = Date.now()
+    conn.lastCxid = xid
+    this.process(conn, session, xid, type, r)
+    const lat = Date.now() - t0
+    if (lat < this.minLatency) this.minLatency = lat
+    if (lat > this.maxLatency) this.maxLatency = lat
+    this.totalLatency += lat
+    this.latencyCount++
+  }
+
+  private handshake(conn: Connection, r: JuteReader): void {
+    const protocolVersion = r.int()
+    const lastZxidSeen = r.long()
+    const timeOut = r.int()
+    const sessionId = r.bigLong()
+    const passwd = r.buffer()
+    if (r.remaining() >= 1) {
+      conn.sentReadOnly = true
+      r.bool()
+    }
+    void protocolVersion
+    conn.handshaken = true
+    if (lastZxidSeen > this.zxid) {
+      this.log.info(`Refusing session request for client ${conn.describe} as it has seen zxid 0x${lastZxidSeen.toString(16)} our last zxid is 0x${this.zxid.toString(16)} client must try another server`)
+      conn.destroy()
+      return
+    }
+    const c = this.config
+    const timeout = Math.min(Math.max(timeOut, c.minSessionTimeout), c.maxSessionTimeout)
+    if (sessionId === 0n) {
+      const id = this.sessions.newId()
+      const s = this.sessions.add(id, timeout)
+      s.owner = conn
+      conn.session = s
+      const zxid = this.logTxn({clientId: id, cxid: 0, zxid: 0, time: Date.now(), type: Op.createSession}, {type: Op.createSession, timeOut: timeout})
+      this.sendConnectResponse(conn, timeout, id, sessionPassword(id), zxid)
+      return
+    }
+    const s = this.sessions.sessions.get(sessionId)
+    if (!s || s.closing || !sessionPassword(sessionId).equals(passwd)) {
+      this.log.info(`Invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} for client ${conn.describe}, probably expired`)
+      this.sendConnectResponse(conn, 0, 0n, Buffer.alloc(16), this.zxid, true)
+      return
+    }
+    const prev = s.owner as Connection | null
+    if (prev && prev !== conn) prev.destroy()
+    s.owner = conn
+    conn.session = s
+    this.sessions.touch(s)
+    this.sendConnectResponse(conn, s.timeout, sessionId, passwd, this.zxid)
+  }
+
+  private sendConnectResponse(conn: Connection, timeout: number, id: bigint, passwd: Buffer, zxid: number, close = false): void {
+    const w = this.rw.reset()
+    const m = w.startFrame()
+    w.int(0).int(timeout).bigLong(id).buffer(passwd)
+    if (conn.sentReadOnly) w.bool(false)
+    w.finishFrame(m)
+    conn.emit(w, 0, zxid, close)
+  }
+
+  // ---------------------------------------------------------------- the commit path
+
+  /** Assigns the next zxid, applies the txn to the tree and appends it to the log. */
+  private logTxn(h: TxnHeader, t: Txn): number {
+    h.zxid = ++this.zxid
+    try {
+      this.tree.applyTxn(h, t)
+    } finally {
+      this.fireEvents()
+    }
+    this.txnlog.append(h, t)
+    if (t.type === Op.createSession) this.tree.lastZxid = h.zxid
+    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
+    return h.zxid
+  }
+
+  private fireEvents(): void {
+    const ev = this.tree.events
+    if (ev.length === 0) return
+    this.tree.events = []
+    for (let i = 0; i < ev.length; i += 2) this.watches.trigger(ev[i] as string, ev[i + 1] as number)
+  }
+
+  takeSnapshot(): void {
+    if (this.snapshotting) return
+    this.resetSnapThreshold()
+    this.txnlog.roll()
+    const zxid = this.zxid
+    const data = serializeSnapshot(this.tree, this.sessionTimeouts())
+    this.snapshotting = true
+    const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
+    writeSnapshot(this.snapDir, zxid, data, (err, file) => {
+      this.snapshotting = false
+      if (err) snapLog.error(`Unexpected exception writing snapshot ${file}: ${err.message}`)
+      else snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${file}`)
+    })
+  }
+
+  private expire(s: Session): void {
+    this.log.info(`Expiring session 0x${BigInt.asUintN(64, s.id).toString(16)}, timeout of ${s.timeout}ms exceeded`)
+    this.closeSession(s, 0, null)
+  }
+
+  private closeSession(s: Session, xid: number, conn: Connection | null): void {
+    s.closing = true
+    const paths = this.tree.ephemeralsOf(s.id).sort()
+    const zxid = this.logTxn({clientId: s.id, cxid: xid, zxid: 0, time: Date.now(), type: Op.closeSession}, {type: Op.closeSession, paths})
+    this.sessions.remove(s.id)
+    const owner = s.owner as Connection | null
+    if (conn) {
+      const w = this.rw.reset()
+      const m = w.startFrame()
+      w.int(xid).long(zxid).int(0)
+      w.finishFrame(m)
+      conn.emit(w, 0, zxid, true)
+    }
+    if (owner && owner !== conn && !owner.closed) {
+      // The session expired under a live connection: close it once the close is durable.
+      const w = this.rw.reset()
+      owner.emit(w, 0, zxid, true)
+    }
+  }
+
+  // ---------------------------------------------------------------- request dispatch
+
+  private header(xid: number, zxid: number, err: number): number {
+    const w = this.rw.reset()
+    const m = w.startFrame()
+    w.int(xid).long(zxid).int(err)
+    return m
+  }
+
+  private replyError(conn: Connection, xid: number, zxid: number, err: number, close = false): void {
+    const m = this.header(xid, zxid, err)
+    this.rw.finishFrame(m)
+    conn.emit(this.rw, 0, Math.max(zxid, this.zxid), close)
+  }
+
+  private process(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
+    conn.lastOp = OP_NAMES[type] ?? 'UNKN'
+    switch (type) {
+      case Op.ping: {
+        const m = this.header(Xid.ping, this.zxid, 0)
+        this.rw.finishFrame(m)
+        conn.emit(this.rw, 0, this.zxid)
+        return
+      }
+      case Op.auth: return this.auth(conn, r)
+      case Op.setWatches: case Op.setWatches2: return this.setWatches(conn, type, r)
+      case Op.closeSession: return this.closeSession(s, xid, conn)
+      case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL:
+      case Op.delete: case Op.setData: case Op.setACL: case Op.check: case Op.multi:
+        return this.write(conn, s, xid, type, r)
+      case Op.exists: case Op.getData: case Op.getACL: case Op.getChildren: case Op.getChildren2:
+      case Op.sync: case Op.checkWatches: case Op.removeWatches: case Op.getEphemerals:
+      case Op.getAllChildrenNumber: case Op.addWatch: case Op.whoAmI: case Op.multiRead:
+        return this.read(conn, s, xid, type, r)
+      case Op.reconfig:
+        return this.replyError(conn, xid, this.zxid, Err.ReconfigDisabled)
+      default:
+        this.log.warn(`Unknown opcode ${type} from ${conn.describe} (session 0x${BigInt.asUintN(64, s.id).toString(16)}): answering Unimplemented and closing the session`)
+        this.replyError(conn, xid, this.zxid, Err.Unimplemented)
+        this.closeSession(s, xid, null)
+    }
+  }
+
+  private auth(conn: Connection, r: JuteReader): void {
+    r.int()
+    const scheme = r.ustring()
+    const auth = r.buffer().toString('utf8')
+    if (scheme === 'digest' && auth.includes(':')) {
+      const id = digestId(auth)
+      if (!conn.authIds.some(a => a.scheme === 'digest' && a.id === id)) conn.authIds.push({scheme: 'digest', id})
+      const m = this.header(Xid.auth, 0, 0)
+      this.rw.finishFrame(m)
+      conn.emit(this.rw, 0, this.zxid)
+      return
+    }
+    this.log.warn(`Authentication failed for scheme: ${scheme} from ${conn.describe}`)
+    const m = this.header(Xid.auth, 0, Err.AuthFailed)
+    this.rw.finishFrame(m)
+    conn.emit(this.rw, 0, this.zxid, true)
+  }
+
+  private setWatches(conn: Connection, type: number, r: JuteReader): void {
+    const rel = r.long()
+    const data = r.stringVector()
+    const exist = r.stringVector()
+    const child = r.stringVector()
+    const persistent = type === Op.setWatches2 ? r.stringVector() : []
+    const recursive = type === Op.setWatches2 ? r.stringVector() : []
+    const events: Array<[string, number]> = []
+    for (const p of data) {
+      const n = this.tree.get(p)
+      if (!n) events.push([p, EventType.NodeDeleted])
+      else if (n.mzxid > rel) events.push([p, EventType.NodeDataChanged])
+      else this.watches.addData(p, conn)
+    }
+    for (const p of exist) {
+      if (this.tree.get(p)) events.push([p, EventType.NodeCreated])
+      else this.watches.addData(p, conn)
+    }
+    for (const p of child) {
+      const n = this.tree.get(p)
+      if (!n) events.push([p, EventType.NodeDeleted])
+      else if (n.pzxid > rel) events.push([p, EventType.NodeChildrenChanged])
+      else this.watches.addChild(p, conn)
+    }
+    for (const p of persistent) this.watches.addPersistent(p, conn, false)
+    for (const p of recursive) this.watches.addPersistent(p, conn, true)
+    const m = this.header(Xid.setWatches, this.zxid, 0)
+    this.rw.finishFrame(m)
+    conn.emit(this.rw, 0, this.zxid)
+    for (const [p, t] of events) conn.notify(p, t)
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private read(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
+    const w = this.rw
+    let m = 0
+    try {
+      switch (type) {
+        case Op.exists: {
+          const path = r.ustring()
+          const watch = r.bool()
+          validatePath(path)
+          const n = this.tree.get(path)
+          if (watch) this.watches.addData(path, conn)
+          if (!n) throw new ZkError(Err.NoNode)
+          m = this.header(xid, this.zxid, 0)
+          writeStat(w, n)
+          break
+        }
+        case Op.getData: {
+          const path = r.ustring()
+          const watch = r.bool()
+          const n = this.node(path)
+          this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
+          if (watch) this.watches.addData(path, conn)
+          m = this.header(xid, this.zxid, 0)
+          w.buffer(n.data)
+          writeStat(w, n)
+          break
+        }
+        case Op.getACL: {
+          const n = this.node(r.ustring())
+          this.tree.checkAcl(n.acl, Perms.READ | Perms.ADMIN, conn.authIds, conn.remote)
+          m = this.header(xid, this.zxid, 0)
+          writeAcls(w, n.acl)
+          writeStat(w, n)
+          break
+        }
+        case Op.getChildren: case Op.getChildren2: {
+          const path = r.ustring()
+          const watch = r.bool()
+          const n = this.node(path)
+          this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
+          if (watch) this.watches.addChild(path, conn)
+          m = this.header(xid, this.zxid, 0)
+          w.int(n.numChildren)
+          if (n.children) for (const c of n.children) w.ustring(c)
+          if (type === Op.getChildren2) writeStat(w, n)
+          break
+        }
+        case Op.sync: {
+          const path = r.ustring()
+          m = this.header(xid, this.zxid, 0)
+          w.ustring(path)
+          break
+        }
+        case Op.checkWatches: case Op.removeWatches: {
+          const path = r.ustring()
+          const wtype = r.int()
+          const ok = type === Op.checkWatches ? this.watches.has(path, wtype, conn) : this.watches.remove(path, wtype, conn)
+          if (!ok) throw new ZkError(Err.NoWatcher)
+          m = this.header(xid, this.zxid, 0)
+          break
+        }
+        case Op.getEphemerals: {
+          const prefix = r.ustring()
+          const list = this.tree.ephemeralsOf(s.id).filter(p => prefix === '/' || p.startsWith(prefix)).sort()
+          m = this.header(xid, this.zxid, 0)
+          w.stringVector(list)
+          break
+        }
+        case Op.getAllChildrenNumber: {
+          const path = r.ustring()
+          const n = this.node(path)
+          this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
+          m = this.header(xid, this.zxid, 0)
+          w.int(this.tree.countDescendants(path))
+          break
+        }
+        case Op.addWatch: {
+          const path = r.ustring()
+          const mode = r.int()
+          validatePath(path)
+          if (mode !== 0 && mode !== 1) throw new ZkError(Err.BadArguments)
+          this.watches.addPersistent(path, conn, mode === 1)
+          m = this.header(xid, this.zxid, 0)
+          break
+        }
+        case Op.whoAmI: {
+          m = this.header(xid, this.zxid, 0)
+          w.int(conn.authIds.length)
+          for (const a of conn.authIds) w.ustring(a.scheme).ustring(a.scheme === 'digest' ? a.id.slice(0, a.id.indexOf(':')) : a.id)
+          break
+        }
+        case Op.multiRead: {
+          m = this.header(xid, this.zxid, 0)
+          this.multiRead(conn, r)
+          break
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof ZkError)) throw e
+      m = this.header(xid, this.zxid, e.code)
+    }
+    w.finishFrame(m)
+    conn.emit(w, m, this.zxid)
+  }
+
+  private node(path: string): ZNode {
+    validatePath(path)
+    const n = this.tree.get(path)
+    if (!n) throw new ZkError(Err.NoNode)
+    return n
+  }
+
+  private multiRead(conn: Connection, r: JuteReader): void {
+    const w = this.rw
+    for (;;) {
+      const type = r.int()
+      const done = r.bool()
+      r.int()
+      if (done) break
+      if (type !== Op.getChildren && type !== Op.getData) throw new JuteError(`invalid op type ${type} in multiRead`)
+      const path = r.ustring()
+      const watch = r.bool()
+      try {
+        const n = this.node(path)
+        this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
+        if (type === Op.getData) {
+          if (watch) this.watches.addData(path, conn)
+          w.int(type).bool(false).int(0).buffer(n.data)
+          writeStat(w, n)
+        } else {
+          if (watch) this.watches.addChild(path, conn)
+          w.int(type).bool(false).int(0).int(n.numChildren)
+          if (n.children) for (const c of n.children) w.ustring(c)
+        }
+      } catch (e) {
+        if (!(e instanceof ZkError)) throw e
+        w.int(-1).bool(false).int(e.code).int(e.code)
+      }
+    }
+    w.int(-1).bool(true).int(-1)
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private fixupAcl(acl: Acl[], conn: Connection): Acl[] {
+    if (acl.length === 0) throw new ZkError(Err.InvalidACL)
+    const out: Acl[] = []
+    for (const a of acl) {
+      if (!validAcl(a)) throw new ZkError(Err.InvalidACL)
+      if (a.scheme === 'auth') {
+        let any = false
+        for (const id of conn.authIds) {
+          if (id.scheme === 'ip') continue
+          out.push({perms: a.perms, scheme: id.scheme, id: id.id})
+          any = true
+        }
+        if (!any) throw new ZkError(Err.InvalidACL)
+      } else out.push(a)
+    }
+    return out
+  }
+
+  private checkVersion(current: number, expected: number): number {
+    if (expected !== -1 && expected !== current) throw new ZkError(Err.BadVersion)
+    return current + 1
+  }
+
+  /** Apache's pRequest2Txn for one op: checks it against the tree and returns its txn. */
+  private prep(conn: Connection, type: number, r: JuteReader): {txn: Txn; path: string} {
+    switch (type) {
+      case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL: {
+        let path = r.ustring()
+        const data = r.buffer()
+        const rawAcl = readAcls(r)
+        const flags = r.int()
+        const ttl = type === Op.createTTL ? r.long() : -1
+        if (flags < 0 || flags > 6) throw new ZkError(Err.BadArguments)
+        const isTTL = flags === CreateMode.PERSISTENT_WITH_TTL || flags === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL
+        const isContainer = flags === CreateMode.CONTAINER
+        if (isTTL && !this.config.extendedTypesEnabled) throw new ZkError(Err.Unimplemented)
+        if (type === Op.createTTL ? (!isTTL || ttl <= 0 || ttl > MAX_TTL) : isTTL) throw new ZkError(Err.BadArguments)
+        if ((type === Op.createContainer) !== isContainer) throw new ZkError(Err.BadArguments)
+        const sequential = flags === 2 || flags === 3 || flags === 6
+        const ephemeral = flags === 1 || flags === 3
+        const slash = path.lastIndexOf('/')
+        if (slash < 0 || path.includes('\0')) throw new ZkError(Err.BadArguments)
+        const acl = this.fixupAcl(rawAcl, conn)
+        const parentPath = slash === 0 ? '/' : path.slice(0, slash)
+        const parent = this.tree.get(parentPath)
+        if (!parent) throw new ZkError(Err.NoNode)
+        this.tree.checkAcl(parent.acl, Perms.CREATE, conn.authIds, conn.remote)
+        if (sequential) path += String(parent.cversion < 0 ? parent.cversion : parent.cversion).padStart(10, '0')
+        validatePath(path)
+        if (this.tree.get(path)) throw new ZkError(Err.NodeExists)
+        const po = parent.ephemeralOwner
+        if (po !== 0n && po !== CONTAINER_OWNER && (po & TTL_MASK) !== TTL_MASK) throw new ZkError(Err.NoChildrenForEphemerals)
+        const parentCVersion = parent.cversion + 1
+        const d = Buffer.from(data)
+        if (isContainer) return {path, txn: {type: Op.createContainer, path, data: d, acl, parentCVersion}}
+        if (isTTL) return {path, txn: {type: Op.createTTL, path, data: d, acl, parentCVersion, ttl}}
+        return {path, txn: {type: Op.create, path, data: d, acl, ephemeral, parentCVersion}}
+      }
+      case Op.delete: {
+        const path = r.ustring()
+        const version = r.int()
+        const slash = path.lastIndexOf('/')
+        if (slash < 0 || path.includes('\0') || DataTree.isSpecial(path)) throw new ZkError(Err.BadArguments)
+        const parent = this.tree.get(slash === 0 ? '/' : path.slice(0, slash))
+        const n = this.tree.get(path)
+        if (!parent || !n) {
+          if (pathError(path) !== null) throw new ZkError(Err.BadArguments)
+          throw new ZkError(Err.NoNode)
+        }
+        this.tree.checkAcl(parent.acl, Perms.DELETE, conn.authIds, conn.remote)
+        this.checkVersion(n.version, version)
+        if (n.numChildren > 0) throw new ZkError(Err.NotEmpty)
+        return {path, txn: {type: Op.delete, path}}
+      }
+      case Op.setData: {
+        const path = r.ustring()
+        const data = r.buffer()
+        const version = r.int()
+        const n = this.node(path)
+        this.tree.checkAcl(n.acl, Perms.WRITE, conn.authIds, conn.remote)
+        const v = this.checkVersion(n.version, version)
+        return {path, txn: {type: Op.setData, path, data: Buffer.from(data), version: v}}
+      }
+      case Op.setACL: {
+        const path = r.ustring()
+        const rawAcl = readAcls(r)
+        const version = r.int()
+        validatePath(path)
+        const acl = this.fixupAcl(rawAcl, conn)
+        const n = this.node(path)
+        this.tree.checkAcl(n.acl, Perms.ADMIN, conn.authIds, conn.remote)
+        const v = this.checkVersion(n.aversion, version)
+        return {path, txn: {type: Op.setACL, path, acl, version: v}}
+      }
+      case Op.check: {
+        const path = r.ustring()
+        const version = r.int()
+        const n = this.node(path)
+        this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
+        this.checkVersion(n.version, version)
+        return {path, txn: {type: Op.check, path, version}}
+      }
+      default:
+        throw new JuteError(`invalid op type ${type} in multi`)
+    }
+  }
+
+  private write(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
+    if (type === Op.multi) return this.multi(conn, s, xid, r)
+    const h: TxnHeader = {clientId: s.id, cxid: xid, zxid: 0, time: Date.now(), type}
+    let res: {txn: Txn; path: string}
+    try {
+      res = this.prep(conn, type, r)
+    } catch (e) {
+      if (!(e instanceof ZkError)) throw e
+      h.type = Op.error
+      const zxid = this.logTxn(h, {type: Op.error, err: e.code})
+      const m = this.header(xid, zxid, e.code)
+      this.rw.finishFrame(m)
+      conn.emit(this.rw, 0, zxid)
+      return
+    }
+    h.type = res.txn.type
+    const zxid = this.logTxn(h, res.txn)
+    const w = this.rw
+    const m = this.header(xid, zxid, 0)
+    switch (type) {
+      case Op.create: w.ustring(res.path); break
+      case Op.create2: case Op.createContainer: case Op.createTTL: w.ustring(res.path); writeStat(w, this.tree.get(res.path)!); break
+      case Op.setData: case Op.setACL: writeStat(w, this.tree.get(res.path)!); break
+    }
+    w.finishFrame(m)
+    conn.emit(w, 0, zxid)
+  }
+
+  private multi(conn: Connection, s: Session, xid: number, r: JuteReader): void {
+    // Parse every op first (a malformed multi closes the connection and changes nothing).
+    const ops: Array<{type: number; start: number; end: number}> = []
+    for (;;) {
+      const type = r.int()
+      const done = r.bool()
+      r.int()
+      if (done) break
+      const start = r.pos
+      // Skip the op's record by decoding it once against a throwaway reader.
+      this.skipOp(type, r)
+      ops.push({type, start, end: r.pos})
+    }
+    const zxid = ++this.zxid
+    const h: TxnHeader = {clientId: s.id, cxid: xid, zxid, time: Date.now(), type: Op.multi}
+    const txns: Txn[] = []
+    const paths: string[] = []
+    let failAt = -1
+    let failCode = 0
+    this.tree.undo = []
+    try {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]
+        try {
+          const res = this.prep(conn, op.type, new JuteReader(r.buf, op.start, op.end))
+          this.tree.applyTxn({...h, type: res.txn.type}, res.txn)
+          txns.push(res.txn)
+          paths.push(res.path)
+        } catch (e) {
+          if (!(e instanceof ZkError)) throw e
+          failAt = i
+          failCode = e.code
+          break
+        }
+      }
+    } catch (e) {
+      this.tree.rollback()
+      this.tree.events = []
+      this.zxid--
+      throw e
+    }
+    let logged: Txn
+    if (failAt >= 0) {
+      this.tree.rollback()
+      this.tree.events = []
+      const errs: Txn[] = ops.map((_, i) => ({type: Op.error, err: i < failAt ? 0 : i === failAt ? failCode : Err.RuntimeInconsistency}))
+      logged = {type: Op.multi, txns: errs}
+    } else {
+      this.tree.undo = null
+      logged = {type: Op.multi, txns}
+      this.fireEvents()
+    }
+    this.txnlog.append(h, logged)
+    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
+    const w = this.rw
+    const m = this.header(xid, zxid, 0)
+    for (let i = 0; i < ops.length; i++) {
+      if (failAt >= 0) {
+        const code = i < failAt ? 0 : i === failAt ? failCode : Err.RuntimeInconsistency
+        w.int(-1).bool(false).int(code).int(code)
+        continue
+      }
+      const t = ops[i].type
+      switch (t) {
+        case Op.create:
+          w.int(Op.create).bool(false).int(0).ustring(paths[i]); break
+        case Op.create2: case Op.createContainer: case Op.createTTL: {
+          w.int(Op.create2).bool(false).int(0).ustring(paths[i])
+          const n = this.tree.get(paths[i])
+          if (n) writeStat(w, n)
+          else w.long(0).long(0).long(0).long(0).int(0).int(0).int(0).long(0).int(0).int(0).long(0)
+          break
+        }
+        case Op.delete: w.int(Op.delete).bool(false).int(0); break
+        case Op.check: w.int(Op.check).bool(false).int(0); break
+        case Op.setData: {
+          w.int(Op.setData).bool(false).int(0)
+          const n = this.tree.get(paths[i])
+          if (n) writeStat(w, n)
+          else w.long(0).long(0).long(0).long(0).int(0).int(0).int(0).long(0).int(0).int(0).long(0)
+          break
+        }
+      }
+    }
+    w.int(-1).bool(true).int(-1)
+    w.finishFrame(m)
+    conn.emit(w, 0, zxid)
+  }
+
+  private skipOp(type: number, r: JuteReader): void {
+    switch (type) {
+      case Op.create: case Op.create2: case Op.createContainer:
+        r.ustring(); r.buffer(); readAcls(r); r.int(); return
+      case Op.createTTL:
+        r.ustring(); r.buffer(); readAcls(r); r.int(); r.long(); return
+      case Op.delete: case Op.check:
+        r.ustring(); r.int(); return
+      case Op.setData:
+        r.ustring(); r.buffer(); r.int(); return
+      default:
+        throw new JuteError(`invalid op type ${type} in multi`)
+    }
+  }
+
+  // ---------------------------------------------------------------- containers and TTLs
+
+  reapContainers(): void {
+    const now = Date.now()
+    const doomed: string[] = []
+    for (const p of this.tree.containers) {
+      const n = this.tree.get(p)
+      if (n && n.numChildren === 0 && n.cversion > 0) doomed.push(p)
+    }
+    for (const p of this.tree.ttls) {
+      const n = this.tree.get(p)
+      if (!n || n.numChildren > 0) continue
+      const ttl = Number(n.ephemeralOwner & 0xffffffffffn)
+      if (now - n.mtime > ttl) doomed.push(p)
+    }
+    for (const p of doomed) {
+      if (!this.tree.get(p)) continue
+      this.logTxn({clientId: 0n, cxid: 0, zxid: 0, time: now, type: Op.deleteContainer}, {type: Op.deleteContainer, path: p})
+    }
+  }
+}
+
+const OP_NAMES: Record<number, string> = {
+  1: 'CREA', 2: 'DELE', 3: 'EXIS', 4: 'GETD', 5: 'SETD', 6: 'GETA', 7: 'SETA', 8: 'GETC', 9: 'SYNC',
+  11: 'PING', 12: 'GETC', 13: 'CHEC', 14: 'MULT', 15: 'CREA', 17: 'CHKW', 18: 'REMW', 19: 'CREA',
+  21: 'CREA', 22: 'MLTR', 100: 'AUTH', 101: 'SETW', 103: 'GETE', 104: 'GETN', 105: 'SETW', 106: 'ADDW',
+  107: 'WHOA', [-11]: 'CLOS',
+}
+
+export function createZkServer(config: Partial<ZkConfig> & {dataDir: string}, opts: ZkServerOptions = {}): ZkServer {
+  return new ZkServer(defaultZkConfig(config), opts)
+}
