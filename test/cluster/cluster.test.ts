@@ -10,6 +10,21 @@ import {KafkaError, ErrorCode} from '../../src/core/protocol/errors.js'
 import {Logger, setLogSink} from '../../src/core/util/log.js'
 import {waitFor, freePort} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from './zk-helper.js'
+import {createRequire} from 'node:module'
+
+const require = createRequire(import.meta.url)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const zookeeper: any = require('node-zookeeper-client')
+
+/** Expires a session from the outside: connect with its id and password, then close (ZooKeeper drops the session). */
+async function expireSession(connect: string, creds: {id: Buffer; password: Buffer}): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const c = zookeeper.createClient(connect, {sessionTimeout: 4000, sessionId: creds.id, sessionPassword: creds.password})
+    const t = setTimeout(() => { c.close(); reject(new Error('could not attach to the session')) }, 10000)
+    c.once('connected', () => { clearTimeout(t); c.close(); resolve() })
+    c.connect()
+  })
+}
 
 const logLines: string[] = []
 setLogSink(line => { logLines.push(line) })
@@ -325,8 +340,10 @@ test('unreachable ZooKeeper: Kafka\'s timeout message', async () => {
 test('a second broker with the same id refuses to start', async () => {
   const chroot = newChroot()
   const b0 = await startBroker(chroot, 0)
-  const dup = new ClusterManager(config(chroot, 0), new Logger('kafka.cluster'))
+  const dup = new ClusterManager(config(chroot, 0, {'zookeeper.session.timeout.ms': '2000'}), new Logger('kafka.cluster'))
+  const t0 = Date.now()
   await assert.rejects(dup.start(), /Error while creating ephemeral at \/brokers\/ids\/0, node already exists and owner '\d+' does not match current session '\d+'/)
+  assert.ok(Date.now() - t0 >= 2000, 'waited for a possible stale registration to expire')
   await b0.stop()
 })
 
@@ -338,4 +355,74 @@ test('broker.id=-1 is generated from /brokers/seqid above reserved.broker.max.id
   assert.equal(b.brokerId, 1002)
   await b.stop()
   await a.stop()
+})
+
+test('session expiry: the broker re-registers, becomes controller again and keeps working', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  await b0.createTopic('before', {numPartitions: 1, replicationFactor: 1, configs: {}})
+  const c = await rawClient(chroot)
+  const owner = (await c.get('/brokers/ids/0'))!.stat.ephemeralOwner
+  await expireSession(zk.connect, b0.zkClient.sessionCredentials())
+  await waitFor(async () => {
+    const r = await c.get('/brokers/ids/0')
+    return r && r.stat.ephemeralOwner !== owner
+  }, 20000, 're-registration under a new session')
+  await waitFor(async () => (await c.get('/controller_epoch'))!.data.toString() === '2' && b0.isController(), 20000, 'controller again with epoch 2')
+  assert.deepEqual((await json(c, '/controller')).brokerid, 0)
+  const after = await b0.createTopic('after', {numPartitions: 2, replicationFactor: 1, configs: {}})
+  assert.ok(after.partitions.every(p => p.leader === 0))
+  // Watches were re-established: a config change made by someone else is seen.
+  const other = await startBroker(chroot, 1)
+  await other.alterTopicConfigs('before', {'retention.ms': '77'}, [])
+  await waitFor(() => b0.topic('before')!.configs['retention.ms'] === '77', 10000, 'config change seen after expiry')
+  await other.stop()
+  await b0.stop()
+})
+
+test('preferred and unclean leader election', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  await waitFor(() => b0.brokers().length === 2, 10000, 'two brokers')
+  const c = await rawClient(chroot)
+  await b0.createTopic('pref', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {}})
+  await b0.createTopic('dirty', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {'unclean.leader.election.enable': 'true'}})
+  await b0.createTopic('clean', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {}})
+  // Broker 1 fell out of the ISR of dirty and clean.
+  await b0.updateIsr(b0.topic('dirty')!.partitions[0], [0])
+  await b0.updateIsr(b0.topic('clean')!.partitions[0], [0])
+  await b0.zkClient.close() // broker 0 dies
+  managers.splice(managers.indexOf(b0), 1)
+  await waitFor(() => b1.isController() && b1.topic('pref')!.partitions[0].leader === 1, 15000, 'broker 1 leads pref')
+  await waitFor(() => b1.topic('dirty')!.partitions[0].leader === 1, 15000, 'unclean election for dirty')
+  assert.deepEqual(b1.topic('dirty')!.partitions[0].isr, [1])
+  await waitFor(() => b1.topic('clean')!.partitions[0].leader === -1, 15000, 'clean stays offline')
+  assert.deepEqual(b1.topic('clean')!.partitions[0].isr, [0])
+  // ElectLeaders (unclean) on the controller brings clean online.
+  const unclean = await b1.electLeaders(false, [{topic: 'clean', partition: 0}])
+  assert.deepEqual(unclean.map(r => r.errorCode), [ErrorCode.NONE])
+  assert.equal(b1.topic('clean')!.partitions[0].leader, 1)
+
+  // Broker 0 returns, catches up (the leader expands the ISR); preferred election moves leadership back.
+  const b0b = await startBroker(chroot, 0)
+  assert.equal(b0b.isController(), false)
+  assert.deepEqual((await b0b.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.NOT_CONTROLLER])
+  const pref = b1.topic('pref')!.partitions[0]
+  assert.deepEqual((await b1.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE])
+  await b1.updateIsr(pref, [1, 0])
+  const epoch = b1.topic('pref')!.partitions[0].leaderEpoch
+  assert.deepEqual((await b1.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.NONE])
+  assert.equal(b1.topic('pref')!.partitions[0].leader, 0)
+  assert.equal(b1.topic('pref')!.partitions[0].leaderEpoch, epoch + 1)
+  await waitFor(() => b0b.topic('pref')!.partitions[0].leader === 0, 10000, 'broker 0 learns it leads pref')
+  assert.deepEqual((await b1.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.ELECTION_NOT_NEEDED])
+  // The znode request, as kafka-preferred-replica-election wrote it.
+  const clean = b1.topic('clean')!.partitions[0]
+  await b1.updateIsr(clean, [1, 0])
+  await c.create('/admin/preferred_replica_election', JSON.stringify({version: 1, partitions: [{topic: 'clean', partition: 0}]}))
+  await waitFor(() => b0b.topic('clean')!.partitions[0].leader === 0, 10000, 'preferred election through the znode')
+  await waitFor(async () => !(await c.exists('/admin/preferred_replica_election')), 10000, 'request removed')
+  await b0b.stop()
+  await b1.stop()
 })

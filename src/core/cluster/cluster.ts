@@ -24,6 +24,7 @@ export interface BrokerEndpoint {listener: string; host: string; port: number; s
 export interface BrokerInfo {id: number; host: string; port: number; rack: string | null; endpoints: BrokerEndpoint[]}
 export interface PartitionState {topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[]; replicas: number[]; controllerEpoch: number; zkVersion: number}
 export interface TopicMeta {name: string; topicId: string; partitions: PartitionState[]; configs: Record<string, string>; internal: boolean; markedForDeletion: boolean}
+export interface ElectionResult {topic: string; partition: number; errorCode: number; message: string | null}
 export interface CreateTopicOptions {numPartitions: number; replicationFactor: number; assignment?: Record<number, number[]>; configs: Record<string, string>; validateOnly?: boolean}
 
 export interface ClusterManagerOptions {
@@ -49,6 +50,7 @@ export const ZkPaths = {
   configBrokers: '/config/brokers',
   isrChange: '/isr_change_notification',
   producerIdBlock: '/latest_producer_id_block',
+  preferredReplicaElection: '/admin/preferred_replica_election',
   feature: '/feature',
   broker: (id: number) => `/brokers/ids/${id}`,
   topic: (t: string) => `/brokers/topics/${t}`,
@@ -140,6 +142,7 @@ export class ClusterManager extends EventEmitter {
   private started = false
   private readonly endpoints: BrokerEndpoint[]
   private readonly metadataWaitMs: number
+  private rebalanceTimer: NodeJS.Timeout | undefined
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, readonly options: ClusterManagerOptions = {}) {
     super()
@@ -207,6 +210,8 @@ export class ClusterManager extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer)
+    this.rebalanceTimer = undefined
     const zk = this.zk
     if (!zk) return
     await this.queue.catch(() => {})
@@ -243,17 +248,35 @@ export class ClusterManager extends EventEmitter {
     return stat.version + this.config.reservedBrokerMaxId
   }
 
+  /**
+   * Registers /brokers/ids/<id> (ephemeral). When the node exists for another session, that
+   * may be this broker's previous life (killed before its session expired): wait up to
+   * zookeeper.session.timeout.ms for it to go, then refuse to start with Kafka's message.
+   */
   private async registerBroker(): Promise<void> {
     const zk = this.zkClient
     const path = ZkPaths.broker(this._brokerId)
     const data = encodeBrokerRegistration(this.endpoints, this.config.brokerRack)
-    try {
-      await zk.create(path, data, {ephemeral: true})
-    } catch (error) {
-      if (!isCode(error, ZkCode.NODE_EXISTS)) throw error
+    const deadline = Date.now() + this.config.zookeeperSessionTimeoutMs + 2000
+    let waiting = false
+    for (;;) {
+      try {
+        await zk.create(path, data, {ephemeral: true})
+        return
+      } catch (error) {
+        if (!isCode(error, ZkCode.NODE_EXISTS)) throw error
+      }
       const existing = await zk.get(path)
-      if (existing && existing.stat.ephemeralOwner === zk.sessionId) return
-      throw new Error(`Error while creating ephemeral at ${path}, node already exists and owner '${existing ? BigInt('0x' + existing.stat.ephemeralOwner) : 'unknown'}' does not match current session '${BigInt('0x' + (zk.sessionId || '0'))}'`)
+      if (!existing) continue
+      if (existing.stat.ephemeralOwner === zk.sessionId) return
+      if (Date.now() >= deadline || this.stopped) {
+        throw new Error(`Error while creating ephemeral at ${path}, node already exists and owner '${BigInt('0x' + existing.stat.ephemeralOwner)}' does not match current session '${BigInt('0x' + (zk.sessionId || '0'))}'`)
+      }
+      if (!waiting) {
+        waiting = true
+        this.logger.info(`${path} is still registered by session 0x${existing.stat.ephemeralOwner.replace(/^0+/, '')}; waiting up to ${this.config.zookeeperSessionTimeoutMs} ms for it to expire`)
+      }
+      await new Promise(r => setTimeout(r, 200))
     }
   }
 
@@ -302,6 +325,7 @@ export class ClusterManager extends EventEmitter {
     else if (p === ZkPaths.deleteTopics) this.enqueue('topic deletion', () => this.loadDeleteRequests())
     else if (p === ZkPaths.configChanges) this.enqueue('config change', () => this.loadConfigChanges(false))
     else if (p === ZkPaths.isrChange) this.enqueue('isr change notification', () => this.processIsrChanges())
+    else if (p === ZkPaths.preferredReplicaElection) this.enqueue('preferred replica election', () => this.processPreferredElectionRequest())
     else if (p.startsWith(ZkPaths.topics + '/')) {
       const rest = p.slice(ZkPaths.topics.length + 1).split('/')
       const topic = rest[0]
@@ -365,7 +389,7 @@ export class ClusterManager extends EventEmitter {
       if (!now.has(name)) this.removeTopicFromCache(name)
     }
     for (const name of names) {
-      if (forceReload || !this.topicMap.has(name)) await this.loadTopic(name, true)
+      if (forceReload || !this.topicMap.has(name)) await this.loadTopic(name, true, forceReload)
     }
   }
 
@@ -378,7 +402,8 @@ export class ClusterManager extends EventEmitter {
     this.emit('topicDeleted', name)
   }
 
-  private async loadTopic(name: string, watch: boolean): Promise<void> {
+  /** Reads a topic's assignment, config and partition states; with rereadStates every state (and its watch) is read again. */
+  private async loadTopic(name: string, watch: boolean, rereadStates = false): Promise<void> {
     const zk = this.zkClient
     const r = await zk.getJson<{partitions?: Record<string, number[]>; topic_id?: string}>(ZkPaths.topic(name), watch)
     if (!r) { this.removeTopicFromCache(name); return }
@@ -414,7 +439,7 @@ export class ClusterManager extends EventEmitter {
       }
     }
     for (let p = 0; p < count; p++) {
-      if (t.partitions[p].zkVersion < 0) {
+      if (rereadStates || t.partitions[p].zkVersion < 0) {
         const s = await this.readPartitionState(name, p, true)
         if (s) changed.push(s)
       }
@@ -565,6 +590,75 @@ export class ClusterManager extends EventEmitter {
       await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (ps.leader < 0 || !live.has(ps.leader) || ps.isr.some(r => !live.has(r)))), live)
     }
     if (this.pendingDeletes.size) await this.completeDeletions([...this.pendingDeletes])
+    await this.processPreferredElectionRequest()
+    this.scheduleRebalance()
+  }
+
+  private scheduleRebalance(): void {
+    if (!this.config.autoLeaderRebalanceEnable || this.rebalanceTimer) return
+    this.rebalanceTimer = setInterval(() => {
+      if (this.stopped || !this.isController()) return
+      this.enqueue('auto leader rebalance', () => this.autoRebalance())
+    }, this.config.leaderImbalanceCheckIntervalSeconds * 1000)
+    this.rebalanceTimer.unref()
+  }
+
+  /** Kafka's auto leader rebalance: per preferred broker, move leadership back when the imbalance exceeds the threshold. */
+  private async autoRebalance(): Promise<void> {
+    const live = new Set(this.brokerMap.keys())
+    const byPreferred = new Map<number, PartitionState[]>()
+    for (const t of this.topicMap.values()) {
+      if (t.markedForDeletion) continue
+      for (const ps of t.partitions) {
+        if (!ps || ps.zkVersion < 0 || ps.replicas.length === 0) continue
+        const list = byPreferred.get(ps.replicas[0]) ?? []
+        list.push(ps)
+        byPreferred.set(ps.replicas[0], list)
+      }
+    }
+    for (const [broker, states] of byPreferred) {
+      if (!live.has(broker)) continue
+      const imbalanced = states.filter(ps => ps.leader !== broker)
+      if (imbalanced.length === 0 || (imbalanced.length * 100) / states.length <= this.config.leaderImbalancePerBrokerPercentage) continue
+      const eligible = imbalanced.filter(ps => ps.isr.includes(broker))
+      if (eligible.length) {
+        this.logger.info(`Leader imbalance ratio for broker ${broker} is ${(imbalanced.length / states.length).toFixed(3)}; electing preferred leaders`)
+        await this.electPreferred(eligible)
+      }
+    }
+  }
+
+  /** Moves leadership to the preferred (first) replica when it is alive and in the ISR. Returns per-partition results. */
+  private async electPreferred(states: PartitionState[]): Promise<ElectionResult[]> {
+    const live = new Set(this.brokerMap.keys())
+    const out: ElectionResult[] = []
+    for (const ps of states) {
+      const preferred = ps.replicas[0]
+      if (ps.leader === preferred) { out.push({topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: 'Leader election not needed for topic partition.'}); continue }
+      if (preferred === undefined || !live.has(preferred) || !ps.isr.includes(preferred)) {
+        out.push({topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, message: `Failed to elect leader for partition ${ps.topic}-${ps.partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy`})
+        continue
+      }
+      const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data: encodePartitionState(preferred, ps.leaderEpoch + 1, ps.isr, this.controllerEpoch), version: ps.zkVersion}])
+      if (ok) this.logger.info(`Partition ${ps.topic}-${ps.partition}: preferred leader ${preferred} elected (was ${ps.leader}), leader epoch ${ps.leaderEpoch + 1}`)
+      await this.loadPartitionState(ps.topic, ps.partition, true)
+      out.push(ok ? {topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.NONE, message: null} : {topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the election'})
+    }
+    return out
+  }
+
+  /** /admin/preferred_replica_election (written by tools or any broker): the controller elects, then removes the request. */
+  private async processPreferredElectionRequest(): Promise<void> {
+    const zk = this.zkClient
+    const r = await zk.getJson<{partitions?: {topic: string; partition: number}[]}>(ZkPaths.preferredReplicaElection, true).catch(() => undefined)
+    if (!this.isController()) return
+    if (!r) {
+      if (await zk.exists(ZkPaths.preferredReplicaElection)) await zk.delete(ZkPaths.preferredReplicaElection).catch(() => {})
+      return
+    }
+    const states = (r.value.partitions ?? []).map(p => this.topicMap.get(p.topic)?.partitions[p.partition]).filter((s): s is PartitionState => !!s && s.zkVersion >= 0)
+    await this.electPreferred(states)
+    await zk.delete(ZkPaths.preferredReplicaElection).catch(() => {})
   }
 
   /** Writes with the controller's fence: the multi fails if another controller bumped the epoch. */
@@ -837,6 +931,33 @@ export class ClusterManager extends EventEmitter {
     await zk.create(`${ZkPaths.configChanges}/config_change_`, JSON.stringify({version: 2, entity_path: `topics/${name}`}), {sequential: true})
     const t = this.topicMap.get(name)
     if (t) t.configs = merged
+  }
+
+  /**
+   * ElectLeaders (the controller serves it; other brokers answer NOT_CONTROLLER, as Kafka).
+   * preferred: move leadership to the first replica; otherwise unclean: elect a leader for
+   * partitions that have none, even outside the ISR. partitions undefined = all partitions.
+   */
+  async electLeaders(preferred: boolean, partitions?: {topic: string; partition: number}[]): Promise<ElectionResult[]> {
+    const all = partitions ?? [...this.topicMap.values()].flatMap(t => t.partitions.filter(Boolean).map(ps => ({topic: t.name, partition: ps.partition})))
+    if (!this.isController()) return all.map(p => ({...p, errorCode: ErrorCode.NOT_CONTROLLER, message: null}))
+    const results: ElectionResult[] = []
+    await this.run('elect leaders', async () => {
+      const live = new Set(this.brokerMap.keys())
+      for (const p of all) {
+        const ps = this.topicMap.get(p.topic)?.partitions[p.partition]
+        if (!ps || ps.zkVersion < 0) { results.push({...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.'}); continue }
+        if (preferred) { results.push(...await this.electPreferred([ps])); continue }
+        if (ps.leader >= 0 && live.has(ps.leader)) { results.push({...p, errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: 'Leader election not needed for topic partition.'}); continue }
+        const leader = ps.replicas.find(r => live.has(r) && ps.isr.includes(r)) ?? ps.replicas.find(r => live.has(r))
+        if (leader === undefined) { results.push({...p, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, message: `Failed to elect leader for partition ${p.topic}-${p.partition} under strategy UncleanLeaderElectionStrategy`}); continue }
+        const isr = ps.isr.includes(leader) ? ps.isr.filter(r => live.has(r)) : [leader]
+        const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data: encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.controllerEpoch), version: ps.zkVersion}])
+        await this.loadPartitionState(ps.topic, ps.partition, true)
+        results.push(ok ? {...p, errorCode: ErrorCode.NONE, message: null} : {...p, errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the election'})
+      }
+    })
+    return results
   }
 
   /** Allocates the next block of producer ids in /latest_producer_id_block, as Kafka's ZK-mode ProducerIdManager. */

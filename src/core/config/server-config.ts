@@ -111,6 +111,7 @@ export interface ServerConfig {
   controlledShutdownEnable: boolean
   autoLeaderRebalanceEnable: boolean
   leaderImbalanceCheckIntervalSeconds: number
+  leaderImbalancePerBrokerPercentage: number
 }
 
 /** Keys Kafka accepts that have no meaning in kafkit, with the reason (accepted silently). */
@@ -148,7 +149,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'controller.socket.timeout.ms': 'ZooKeeper is the controller channel',
   'controlled.shutdown.max.retries': 'shutdown resigns through ZooKeeper',
   'controlled.shutdown.retry.backoff.ms': 'shutdown resigns through ZooKeeper',
-  'leader.imbalance.per.broker.percentage': 'preferred leader election is all-or-nothing',
   'offsets.load.buffer.size': 'no JVM heap to size',
   'offsets.topic.compression.codec': 'offsets are written uncompressed',
   'offsets.commit.required.acks': 'deprecated in Kafka',
@@ -340,6 +340,7 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
     controlledShutdownEnable: s.bool('controlled.shutdown.enable', true),
     autoLeaderRebalanceEnable: s.bool('auto.leader.rebalance.enable', true),
     leaderImbalanceCheckIntervalSeconds: s.long('leader.imbalance.check.interval.seconds', 300, 1),
+    leaderImbalancePerBrokerPercentage: s.int('leader.imbalance.per.broker.percentage', 10, 0, 100),
   }
   if (cfg.replicaFetchWaitMaxMs > cfg.replicaSocketTimeoutMs) throw new ConfigError(`Invalid value ${cfg.replicaFetchWaitMaxMs} for configuration replica.fetch.wait.max.ms in ${source}: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts`)
 
