@@ -1,0 +1,829 @@
+// The log of one partition replica: <log.dir>/<topic>-<partition>/ holding segments in
+// Apache Kafka's on-disk layout, plus leader-epoch-checkpoint. Appends are synchronous
+// writes of the batches exactly as received (only baseOffset/leader epoch patched in place,
+// both outside the CRC); reads are async positional reads returning whole batches.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {randomUUID} from 'node:crypto'
+import {ErrorCode, KafkaError} from '../protocol/errors.js'
+import type {Logger} from '../util/log.js'
+import {
+  type BatchHeader, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
+  setLogAppendTime,
+} from './batch.js'
+import {SCAN_HEADER, Segment, readAsync} from './segment.js'
+
+export interface LogConfig {
+  segmentBytes: number
+  segmentMs: number
+  segmentJitterMs?: number
+  retentionMs: number
+  retentionBytes: number
+  indexIntervalBytes: number
+  /** segment.index.bytes (10485760) */
+  maxIndexSizeBytes: number
+  flushIntervalMessages: number
+  flushIntervalMs: number
+  fileDeleteDelayMs: number
+  messageTimestampType: 'CreateTime' | 'LogAppendTime'
+  maxMessageBytes: number
+  cleanupPolicy: string
+}
+
+export const defaultLogConfig: LogConfig = {
+  segmentBytes: 1073741824,
+  segmentMs: 604800000,
+  segmentJitterMs: 0,
+  retentionMs: 604800000,
+  retentionBytes: -1,
+  indexIntervalBytes: 4096,
+  maxIndexSizeBytes: 10485760,
+  flushIntervalMessages: Number.MAX_SAFE_INTEGER,
+  flushIntervalMs: Number.MAX_SAFE_INTEGER,
+  fileDeleteDelayMs: 60000,
+  messageTimestampType: 'CreateTime',
+  maxMessageBytes: 1048588,
+  cleanupPolicy: 'delete',
+}
+
+export interface AppendInfo {
+  baseOffset: number
+  lastOffset: number
+  /** -1 with CreateTime */
+  logAppendTime: number
+  maxTimestamp: number
+  offsetOfMaxTimestamp: number
+}
+
+export interface ReadResult {
+  records: Buffer[]
+  bytes: number
+}
+
+export interface OpenOptions {
+  logStartOffset?: number
+  recoveryPoint?: number
+  /** true after a clean shutdown: only missing/corrupt indexes are rebuilt. Default false (recover from recoveryPoint). */
+  clean?: boolean
+  logger?: Logger
+}
+
+export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint'
+const MAX_REL_OFFSET = 0x7fffffff
+
+interface EpochEntry {
+  epoch: number
+  startOffset: number
+}
+
+/** Parses "<topic>-<partition>" directory names (topic names may contain '-'). */
+export function parseLogDirName(name: string): {topic: string; partition: number} | null {
+  const m = /^(.+)-(\d+)$/.exec(name)
+  if (!m) return null
+  return {topic: m[1], partition: Number(m[2])}
+}
+
+export class PartitionLog {
+  logStartOffset = 0
+  logEndOffset = 0
+  /** Offsets below this are known flushed to disk. */
+  recoveryPoint = 0
+  lastFlushMs = Date.now()
+  private unflushedMessages = 0
+  private segments: Segment[] = []
+  private epochs: EpochEntry[] = []
+  private closed = false
+  private readonly logger?: Logger
+
+  private constructor(readonly dir: string, readonly topic: string, readonly partition: number, private config: LogConfig, logger?: Logger) {
+    this.logger = logger
+  }
+
+  static async open(dir: string, topic: string, partition: number, config: LogConfig, opts: OpenOptions = {}): Promise<PartitionLog> {
+    const log = new PartitionLog(dir, topic, partition, config, opts.logger)
+    log.load(opts)
+    return log
+  }
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`
+  }
+
+  get size(): number {
+    let n = 0
+    for (const s of this.segments) n += s.size
+    return n
+  }
+
+  get segmentCount(): number {
+    return this.segments.length
+  }
+
+  /** Base offsets of the segments, oldest first (tests, tools). */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map(s => s.baseOffset)
+  }
+
+  get leaderEpochs(): ReadonlyArray<Readonly<EpochEntry>> {
+    return this.epochs
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]
+  }
+
+  // ---------------------------------------------------------------- loading / recovery
+
+  private load(opts: OpenOptions): void {
+    fs.mkdirSync(this.dir, {recursive: true})
+    const names = fs.readdirSync(this.dir)
+    const bases: number[] = []
+    for (const name of names) {
+      if (/\.(deleted|cleaned|swap)$/.test(name) || name.endsWith('.tmp')) {
+        fs.rmSync(path.join(this.dir, name), {force: true})
+        continue
+      }
+      const m = /^(\d{20})\.log$/.exec(name)
+      if (m) bases.push(Number(m[1]))
+    }
+    // Index files whose log file is gone.
+    for (const name of names) {
+      const m = /^(\d{20})\.(index|timeindex)$/.exec(name)
+      if (m && !bases.includes(Number(m[1]))) fs.rmSync(path.join(this.dir, name), {force: true})
+    }
+    bases.sort((a, b) => a - b)
+    const clean = opts.clean ?? false
+    const recoveryPoint = opts.recoveryPoint ?? 0
+    const interval = this.config.indexIntervalBytes
+    let truncatedAt = -1
+    for (let i = 0; i < bases.length; i++) {
+      const seg = new Segment(this.dir, bases[i], false)
+      if (truncatedAt >= 0) {
+        // Everything after a corrupt tail is dropped.
+        this.logger?.warn(`Deleting segment ${seg.logPath} after a corrupt tail in ${this.name}`)
+        seg.deleteFiles()
+        continue
+      }
+      this.segments.push(seg)
+      const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity
+      const needsRecovery = !clean && nextBase > recoveryPoint
+      if (needsRecovery || !seg.loadIndexes()) {
+        const res = seg.rebuild(interval, needsRecovery)
+        if (res.corrupt) {
+          this.logger?.warn(`Found invalid bytes at position ${res.validEnd} in ${seg.logPath} (${res.reason}); truncating the log ${this.name} to offset ${seg.nextOffset}`)
+          truncatedAt = seg.nextOffset
+        } else if (needsRecovery) {
+          this.logger?.debug(`Recovered segment ${seg.logPath} of ${this.name}: ${seg.nextOffset - seg.baseOffset} offsets`)
+        }
+        seg.writeIndexFiles()
+      } else {
+        seg.nextOffset = i + 1 < bases.length ? bases[i + 1] : seg.baseOffset
+        if (i === bases.length - 1) this.scanTail(seg)
+      }
+    }
+    if (this.segments.length === 0) {
+      const start = opts.logStartOffset ?? 0
+      this.segments.push(new Segment(this.dir, start, true))
+    } else {
+      // The active segment's first batch drives time-based rolling.
+      const a = this.active
+      if (a.rollingBaseTs < 0 && a.size >= SCAN_HEADER) {
+        a.scan(0, false, (buf, at) => {
+          a.rollingBaseTs = readInt64(buf, at + MAX_TIMESTAMP_OFFSET)
+          return false
+        })
+      }
+    }
+    this.logEndOffset = this.active.nextOffset
+    this.logStartOffset = Math.max(opts.logStartOffset ?? 0, this.segments[0].baseOffset)
+    if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset
+    this.recoveryPoint = this.logEndOffset
+    this.active.openIndexFiles()
+    this.active.rollJitterMs = this.jitter()
+    this.loadEpochs()
+  }
+
+  /** Clean open of the last segment: scan headers from the last index entry to find the end. */
+  private scanTail(seg: Segment): void {
+    const e = seg.offsetIndex
+    let from = 0
+    if (e.count > 0) {
+      const at = (e.count - 1) * 8
+      from = e.buf.readInt32BE(at + 4)
+      seg.nextOffset = seg.baseOffset + e.buf.readInt32BE(at) + 1
+    }
+    let sinceIndex = 0
+    const res = seg.scan(from, false, (buf, at, filePos, size) => {
+      const last = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
+      const maxTs = readInt64(buf, at + MAX_TIMESTAMP_OFFSET)
+      if (maxTs > seg.maxTimestamp) {
+        seg.maxTimestamp = maxTs
+        seg.offsetOfMaxTimestamp = last
+      }
+      seg.nextOffset = last + 1
+      sinceIndex += size
+      void filePos
+    })
+    if (res.corrupt) seg.truncateFile(res.validEnd)
+    seg.bytesSinceIndex = sinceIndex
+  }
+
+  private jitter(): number {
+    const j = this.config.segmentJitterMs ?? 0
+    return j > 0 ? Math.floor(Math.random() * Math.min(j, this.config.segmentMs)) : 0
+  }
+
+  private loadEpochs(): void {
+    const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT)
+    let text: string
+    try {
+      text = fs.readFileSync(file, 'utf8')
+    } catch {
+      return
+    }
+    const lines = text.split(/\r?\n/).filter(l => l.trim() !== '')
+    if (lines[0]?.trim() !== '0') {
+      this.logger?.warn(`Ignoring ${file}: unknown version line '${lines[0] ?? ''}'`)
+      return
+    }
+    const count = Number(lines[1])
+    const entries: EpochEntry[] = []
+    for (let i = 0; i < count && i + 2 < lines.length; i++) {
+      const [e, o] = lines[i + 2].trim().split(/\s+/).map(Number)
+      if (Number.isInteger(e) && Number.isInteger(o)) entries.push({epoch: e, startOffset: o})
+    }
+    const kept = entries.filter(x => x.startOffset < this.logEndOffset || (x.startOffset === this.logEndOffset && x === entries[entries.length - 1]))
+    this.epochs = kept
+    if (kept.length !== entries.length) this.writeEpochs()
+  }
+
+  private writeEpochs(): void {
+    const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT)
+    const body = `0\n${this.epochs.length}\n` + this.epochs.map(e => `${e.epoch} ${e.startOffset}\n`).join('')
+    const tmp = file + '.tmp'
+    fs.writeFileSync(tmp, body)
+    fs.renameSync(tmp, file)
+  }
+
+  private assignEpoch(epoch: number, startOffset: number): void {
+    if (epoch < 0) return
+    const last = this.epochs[this.epochs.length - 1]
+    if (last && last.epoch >= epoch) return
+    this.epochs.push({epoch, startOffset})
+    this.writeEpochs()
+  }
+
+  /** The end offset of `epoch` (OffsetForLeaderEpoch): start of the next epoch, or the log end. */
+  endOffsetForEpoch(epoch: number): {epoch: number; endOffset: number} {
+    let found = -1
+    for (let i = 0; i < this.epochs.length; i++) if (this.epochs[i].epoch <= epoch) found = i
+    if (found < 0) return {epoch: -1, endOffset: -1}
+    const next = this.epochs[found + 1]
+    return {epoch: this.epochs[found].epoch, endOffset: next ? next.startOffset : this.logEndOffset}
+  }
+
+  // ---------------------------------------------------------------- append
+
+  private checkOpen(): void {
+    if (this.closed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `The log of ${this.name} is closed`)
+  }
+
+  private maybeRoll(bytes: number, firstOffset: number, lastOffset: number, now: number): void {
+    const seg = this.active
+    if (seg.size === 0) return
+    const c = this.config
+    const base = seg.rollingBaseTs >= 0 ? seg.rollingBaseTs : seg.created
+    if (
+      seg.size + bytes > c.segmentBytes ||
+      now - base > c.segmentMs - seg.rollJitterMs ||
+      seg.indexFull(c.maxIndexSizeBytes) ||
+      lastOffset - seg.baseOffset > MAX_REL_OFFSET
+    ) this.roll(firstOffset)
+  }
+
+  /** Starts a new active segment at `baseOffset` (default: the log end). */
+  roll(baseOffset = this.logEndOffset): void {
+    const old = this.active
+    if (old.size === 0 && old.baseOffset === baseOffset) return
+    old.maybeAppendTimeEntry(old.maxTimestamp, old.offsetOfMaxTimestamp)
+    old.closeIndexFiles()
+    if (old.size === 0) {
+      // An empty active segment is replaced, not kept.
+      this.segments.pop()
+      old.deleteFiles()
+    }
+    const seg = new Segment(this.dir, baseOffset, true)
+    seg.openIndexFiles()
+    seg.rollJitterMs = this.jitter()
+    this.segments.push(seg)
+    // Flush the finished segment in the background, then advance the recovery point.
+    if (old.size > 0 && old.fd >= 0) {
+      old.acquire()
+      fs.fsync(old.fd, err => {
+        old.release()
+        if (!err && baseOffset > this.recoveryPoint) this.recoveryPoint = baseOffset
+        if (old.deleted && old.refs === 0) this.destroy(old)
+      })
+    }
+  }
+
+  private writeToActive(records: Buffer, firstOffset: number, lastOffset: number, maxTs: number, offsetOfMaxTs: number): void {
+    const seg = this.active
+    const position = seg.size
+    if (maxTs > seg.maxTimestamp) {
+      seg.maxTimestamp = maxTs
+      seg.offsetOfMaxTimestamp = offsetOfMaxTs
+    }
+    if (seg.size === 0) seg.rollingBaseTs = readInt64(records, MAX_TIMESTAMP_OFFSET)
+    if (seg.bytesSinceIndex > this.config.indexIntervalBytes) {
+      seg.appendOffsetEntry(lastOffset, position)
+      seg.maybeAppendTimeEntry(seg.maxTimestamp, seg.offsetOfMaxTimestamp)
+      seg.bytesSinceIndex = 0
+    }
+    let written = 0
+    try {
+      while (written < records.length) written += fs.writeSync(seg.fd, records, written, records.length - written, position + written)
+    } catch (error) {
+      // Never leave a torn batch behind in the page cache view of the file.
+      try {
+        fs.ftruncateSync(seg.fd, position)
+      } catch {}
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Error while appending to ${seg.logPath}: ${(error as Error).message}`)
+    }
+    seg.size += records.length
+    seg.bytesSinceIndex += records.length
+    seg.nextOffset = lastOffset + 1
+    seg.hintOffset = firstOffset
+    seg.hintPos = position
+    this.logEndOffset = lastOffset + 1
+  }
+
+  private afterAppend(count: number): void {
+    this.unflushedMessages += count
+    if (this.unflushedMessages >= this.config.flushIntervalMessages) this.flush()
+  }
+
+  /**
+   * Appends batches already checked by validateBatches: assigns offsets from the log end by
+   * patching each batch's baseOffset in place, stamps the leader epoch (and LogAppendTime
+   * when configured). Synchronous; rolls segments by size/time/index/offset range.
+   */
+  append(records: Buffer, leaderEpoch: number, now = Date.now()): AppendInfo {
+    this.checkOpen()
+    const firstOffset = this.logEndOffset
+    const logAppend = this.config.messageTimestampType === 'LogAppendTime'
+    let next = firstOffset
+    let pos = 0
+    let maxTs = -1
+    let offsetOfMaxTs = firstOffset
+    while (pos + LOG_OVERHEAD <= records.length) {
+      const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+      const lastDelta = records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+      patchBaseOffset(records, pos, next)
+      patchLeaderEpoch(records, pos, leaderEpoch)
+      if (logAppend) setLogAppendTime(records, pos, now)
+      const ts = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
+      if (ts > maxTs) {
+        maxTs = ts
+        offsetOfMaxTs = next + lastDelta
+      }
+      next += lastDelta + 1
+      pos += size
+    }
+    if (next === firstOffset) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
+    const lastOffset = next - 1
+    this.maybeRoll(records.length, firstOffset, lastOffset, now)
+    this.assignEpoch(leaderEpoch, firstOffset)
+    this.writeToActive(records, firstOffset, lastOffset, maxTs, offsetOfMaxTs)
+    this.afterAppend(lastOffset - firstOffset + 1)
+    return {baseOffset: firstOffset, lastOffset, logAppendTime: logAppend ? now : -1, maxTimestamp: logAppend ? now : maxTs, offsetOfMaxTimestamp: logAppend ? firstOffset : offsetOfMaxTs}
+  }
+
+  /** Appends batches whose offsets were assigned by the leader (replication): they must continue the log. */
+  appendAsFollower(records: Buffer, now = Date.now()): AppendInfo {
+    this.checkOpen()
+    let pos = 0
+    let expected = this.logEndOffset
+    let firstOffset = -1
+    let maxTs = -1
+    let offsetOfMaxTs = -1
+    let lastEpoch = -1
+    while (pos + LOG_OVERHEAD <= records.length) {
+      const base = readInt64(records, pos)
+      const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+      const last = base + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+      if (base < expected) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `Out of order offsets in an append to ${this.name}: batch at ${base} but the log end is ${expected}`)
+      if (firstOffset < 0) firstOffset = base
+      const ts = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
+      if (ts > maxTs) {
+        maxTs = ts
+        offsetOfMaxTs = last
+      }
+      const epoch = records.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET)
+      if (epoch > lastEpoch) {
+        this.assignEpochLater(epoch, base)
+        lastEpoch = epoch
+      }
+      expected = last + 1
+      pos += size
+    }
+    if (firstOffset < 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
+    const lastOffset = expected - 1
+    this.maybeRoll(records.length, firstOffset, lastOffset, now)
+    if (this.active.size === 0 && this.active.baseOffset !== firstOffset) this.roll(firstOffset)
+    for (const e of this.pendingEpochs) this.assignEpoch(e.epoch, e.startOffset)
+    this.pendingEpochs = []
+    this.writeToActive(records, firstOffset, lastOffset, maxTs, offsetOfMaxTs)
+    this.afterAppend(lastOffset - firstOffset + 1)
+    return {baseOffset: firstOffset, lastOffset, logAppendTime: -1, maxTimestamp: maxTs, offsetOfMaxTimestamp: offsetOfMaxTs}
+  }
+
+  private pendingEpochs: EpochEntry[] = []
+  private assignEpochLater(epoch: number, startOffset: number): void {
+    this.pendingEpochs.push({epoch, startOffset})
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private segmentIndexFor(offset: number): number {
+    const s = this.segments
+    let lo = 0
+    let hi = s.length - 1
+    let found = 0
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (s[mid].baseOffset <= offset) {
+        found = mid
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    return found
+  }
+
+  private outOfRange(offset: number): KafkaError {
+    return new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `Received request for offset ${offset} for partition ${this.name}, but we only have log segments in the range ${this.logStartOffset} to ${this.logEndOffset}.`)
+  }
+
+  /** Position of the first batch in seg whose last offset >= offset (below `limit`), or -1. */
+  private async locate(seg: Segment, offset: number, limit: number): Promise<number> {
+    let pos = seg.lookupPosition(offset)
+    const win = Buffer.allocUnsafe(Math.min(64 * 1024, Math.max(limit - pos, SCAN_HEADER)))
+    let winStart = 0
+    let winLen = 0
+    while (pos + SCAN_HEADER <= limit) {
+      if (pos < winStart || pos + SCAN_HEADER > winStart + winLen) {
+        winStart = pos
+        winLen = await readAsync(seg.fd, win, 0, Math.min(win.length, limit - pos), pos)
+        if (winLen < SCAN_HEADER) return -1
+      }
+      const at = pos - winStart
+      const last = readInt64(win, at) + win.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
+      if (last >= offset) return pos
+      pos += win.readInt32BE(at + LENGTH_OFFSET) + LOG_OVERHEAD
+    }
+    return -1
+  }
+
+  /**
+   * Whole batches from the one containing fetchOffset, within one segment, never reaching
+   * maxOffset (exclusive), up to maxBytes unless minOneBatch lets a first, larger batch through.
+   */
+  async read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): Promise<ReadResult> {
+    this.checkOpen()
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) throw this.outOfRange(fetchOffset)
+    const empty: ReadResult = {records: [], bytes: 0}
+    if (fetchOffset >= maxOffset || fetchOffset >= this.logEndOffset || (maxBytes <= 0 && !minOneBatch)) return empty
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const seg = this.segments[i]
+      if (seg.fd < 0) continue
+      seg.acquire()
+      try {
+        const limit = seg.size
+        const start = await this.locateSafe(seg, fetchOffset, limit)
+        if (start < 0) continue
+        let want = Math.min(Math.max(maxBytes, SCAN_HEADER), limit - start)
+        let buf = Buffer.allocUnsafe(want)
+        let got = await readAsync(seg.fd, buf, 0, want, start)
+        let cut = 0
+        while (cut + SCAN_HEADER <= got) {
+          const size = buf.readInt32BE(cut + LENGTH_OFFSET) + LOG_OVERHEAD
+          const last = readInt64(buf, cut) + buf.readInt32BE(cut + LAST_OFFSET_DELTA_OFFSET)
+          if (last >= maxOffset) break
+          if (cut + size > got || cut + size > maxBytes) {
+            if (cut === 0 && minOneBatch && start + size <= limit) {
+              // The first batch alone is larger than maxBytes (or than what was read).
+              buf = Buffer.allocUnsafe(size)
+              got = await readAsync(seg.fd, buf, 0, size, start)
+              if (got === size) cut = size
+            }
+            break
+          }
+          cut += size
+        }
+        if (cut === 0) return empty
+        return this.remember(seg, buf, cut, start + cut)
+      } finally {
+        seg.release()
+        if (seg.deleted && seg.refs === 0) this.destroy(seg)
+      }
+    }
+    return empty
+  }
+
+  private async locateSafe(seg: Segment, offset: number, limit: number): Promise<number> {
+    try {
+      return await this.locate(seg, offset, limit)
+    } catch (error) {
+      if (seg.deleted || this.closed) return -1
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Error reading ${seg.logPath}: ${(error as Error).message}`)
+    }
+  }
+
+  /** Records the boundary after the returned data as a scan hint for the next sequential read. */
+  private remember(seg: Segment, buf: Buffer, cut: number, nextPos: number): ReadResult {
+    // Find the last batch header in buf[0, cut) to learn the next offset.
+    let at = 0
+    let nextOffset = -1
+    while (at < cut) {
+      const size = buf.readInt32BE(at + LENGTH_OFFSET) + LOG_OVERHEAD
+      nextOffset = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) + 1
+      at += size
+    }
+    if (nextPos < seg.size && nextOffset > seg.hintOffset && nextPos > seg.hintPos) {
+      seg.hintOffset = nextOffset
+      seg.hintPos = nextPos
+    }
+    return {records: [cut === buf.length ? buf : buf.subarray(0, cut)], bytes: cut}
+  }
+
+  /** ListOffsets by time: the first offset whose timestamp >= ts, or null if none. */
+  async offsetForTimestamp(ts: number): Promise<{offset: number; timestamp: number} | null> {
+    this.checkOpen()
+    const segs = this.segments.slice()
+    for (const seg of segs) {
+      if (seg.maxTimestamp < ts || seg.fd < 0) continue
+      seg.acquire()
+      try {
+        const fromOffset = Math.max(seg.lookupTimestamp(ts), this.logStartOffset)
+        const limit = seg.size
+        let pos = await this.locateSafe(seg, fromOffset, limit)
+        if (pos < 0) continue
+        const header = Buffer.allocUnsafe(SCAN_HEADER + 8 + 8)
+        while (pos + SCAN_HEADER <= limit) {
+          const n = await readAsync(seg.fd, header, 0, MAX_TIMESTAMP_OFFSET + 8, pos)
+          if (n < MAX_TIMESTAMP_OFFSET + 8) break
+          const size = header.readInt32BE(LENGTH_OFFSET) + LOG_OVERHEAD
+          if (readInt64(header, MAX_TIMESTAMP_OFFSET) >= ts) {
+            const batch = Buffer.allocUnsafe(size)
+            if ((await readAsync(seg.fd, batch, 0, size, pos)) < size) break
+            const found = firstRecordAtOrAfter(batch, 0, ts)
+            if (found) {
+              if (found.offset < this.logStartOffset) found.offset = this.logStartOffset
+              return found
+            }
+          }
+          pos += size
+        }
+      } finally {
+        seg.release()
+        if (seg.deleted && seg.refs === 0) this.destroy(seg)
+      }
+    }
+    return null
+  }
+
+  /** Batch headers from the batch containing fromOffset to the log end (sync file reads; startup use). */
+  *batchHeaders(fromOffset = this.logStartOffset): Iterable<BatchHeader> {
+    const segs = this.segments.slice()
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i]
+      const next = segs[i + 1]
+      if (next && next.baseOffset <= fromOffset) continue
+      if (seg.fd < 0) continue
+      const headers: BatchHeader[] = []
+      seg.acquire()
+      try {
+        const startPos = seg.baseOffset <= fromOffset ? seg.lookupPosition(fromOffset) : 0
+        seg.scan(startPos, false, (buf, at) => {
+          const h = readBatchHeader(buf, at)
+          if (h.baseOffset + h.lastOffsetDelta >= fromOffset) headers.push(h)
+          if (headers.length >= 4096) return false
+        })
+      } finally {
+        seg.release()
+      }
+      // Yield outside the reference (a consumer may stop early); large segments come in chunks.
+      let last = -1
+      while (headers.length > 0) {
+        for (const h of headers) {
+          last = h.baseOffset + h.lastOffsetDelta
+          yield h
+        }
+        headers.length = 0
+        if (seg.fd < 0 || seg.deleted) break
+        seg.acquire()
+        try {
+          const from = last + 1
+          const p = seg.lookupPosition(from)
+          seg.scan(p, false, (buf, at) => {
+            const h = readBatchHeader(buf, at)
+            if (h.baseOffset + h.lastOffsetDelta >= from) headers.push(h)
+            if (headers.length >= 4096) return false
+          })
+        } finally {
+          seg.release()
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- deletion, retention, truncation
+
+  private destroy(seg: Segment): void {
+    if (seg.fd < 0) return
+    try {
+      seg.deleteFiles()
+    } catch (error) {
+      this.logger?.warn(`Could not delete ${seg.logPath}: ${(error as Error).message}`)
+    }
+  }
+
+  /** Removes the oldest `n` segments (rolling first when that would take the active one). */
+  private deleteOldest(n: number): number {
+    if (n <= 0) return 0
+    if (n >= this.segments.length) {
+      if (this.active.size === 0) n = this.segments.length - 1
+      else this.roll(this.logEndOffset)
+    }
+    const gone = this.segments.splice(0, n)
+    for (const seg of gone) {
+      seg.deleted = true
+      seg.closeIndexFiles()
+      if (seg.refs === 0) this.destroy(seg)
+    }
+    if (this.segments[0].baseOffset > this.logStartOffset) this.logStartOffset = this.segments[0].baseOffset
+    for (const seg of gone) this.logger?.info(`Deleted log segment ${seg.logPath}`)
+    return gone.length
+  }
+
+  /** DeleteRecords: raises the log start offset and deletes the segments wholly below it. */
+  deleteRecordsBefore(offset: number): void {
+    this.checkOpen()
+    if (offset > this.logEndOffset || offset < 0) throw this.outOfRange(offset)
+    if (offset <= this.logStartOffset) return
+    this.logStartOffset = offset
+    let n = 0
+    while (n + 1 < this.segments.length && this.segments[n + 1].baseOffset <= offset) n++
+    this.deleteOldest(n)
+  }
+
+  /** Deletes segments by retention.ms / retention.bytes and the log start offset; returns how many. */
+  enforceRetention(now: number): number {
+    if (this.closed) return 0
+    let deleted = 0
+    let n = 0
+    while (n + 1 < this.segments.length && this.segments[n + 1].baseOffset <= this.logStartOffset) n++
+    deleted += this.deleteOldest(n)
+    if (!this.config.cleanupPolicy.split(',').map(s => s.trim()).includes('delete')) return deleted
+    const c = this.config
+    if (c.retentionMs >= 0) {
+      n = 0
+      for (const seg of this.segments) {
+        if (seg.size === 0) break
+        const largest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : fs.fstatSync(seg.fd).mtimeMs
+        if (now - largest > c.retentionMs) n++
+        else break
+      }
+      if (n > 0) this.logger?.info(`Deleting ${n} segment(s) of ${this.name} due to retention time ${c.retentionMs}ms breach`)
+      deleted += this.deleteOldest(n)
+    }
+    if (c.retentionBytes >= 0) {
+      let diff = this.size - c.retentionBytes
+      n = 0
+      for (const seg of this.segments) {
+        if (seg.size === 0 || diff - seg.size < 0) break
+        diff -= seg.size
+        n++
+      }
+      if (n > 0) this.logger?.info(`Deleting ${n} segment(s) of ${this.name} due to retention size ${c.retentionBytes} breach`)
+      deleted += this.deleteOldest(n)
+    }
+    return deleted
+  }
+
+  /** Removes everything at and after `offset` (rounded down to a batch boundary). */
+  truncateTo(offset: number): void {
+    this.checkOpen()
+    if (offset >= this.logEndOffset) return
+    if (offset <= this.logStartOffset || offset <= this.segments[0].baseOffset) {
+      this.truncateFullyAndStartAt(Math.max(offset, 0))
+      return
+    }
+    // Drop whole segments at or above offset.
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+      const seg = this.segments.pop()!
+      seg.deleted = true
+      seg.closeIndexFiles()
+      if (seg.refs === 0) this.destroy(seg)
+    }
+    const seg = this.active
+    let cutPos = seg.size
+    seg.scan(seg.lookupPosition(0), false, (buf, at, filePos) => {
+      const last = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
+      if (last >= offset) {
+        cutPos = filePos
+        return false
+      }
+    })
+    seg.closeIndexFiles()
+    seg.truncateFile(cutPos)
+    seg.rebuild(this.config.indexIntervalBytes, false)
+    seg.openIndexFiles()
+    this.logEndOffset = seg.nextOffset
+    if (this.recoveryPoint > this.logEndOffset) this.recoveryPoint = this.logEndOffset
+    this.truncateEpochs()
+  }
+
+  private truncateEpochs(): void {
+    const before = this.epochs.length
+    this.epochs = this.epochs.filter(e => e.startOffset < this.logEndOffset)
+    if (this.epochs.length !== before) this.writeEpochs()
+  }
+
+  /** Drops all data and restarts the log empty at `offset`. */
+  truncateFullyAndStartAt(offset: number): void {
+    this.checkOpen()
+    const old = this.segments
+    this.segments = []
+    for (const seg of old) {
+      seg.deleted = true
+      seg.closeIndexFiles()
+      if (seg.refs === 0) this.destroy(seg)
+    }
+    const seg = new Segment(this.dir, offset, true)
+    seg.openIndexFiles()
+    this.segments.push(seg)
+    this.logStartOffset = offset
+    this.logEndOffset = offset
+    this.recoveryPoint = offset
+    this.epochs = []
+    this.writeEpochs()
+  }
+
+  // ---------------------------------------------------------------- flush / close / delete
+
+  /** fsyncs the segments holding unflushed data, then advances the recovery point. */
+  flush(): void {
+    if (this.closed) return
+    for (const seg of this.segments) {
+      if (seg.nextOffset <= this.recoveryPoint && seg !== this.active) continue
+      if (seg.fd >= 0) fs.fsyncSync(seg.fd)
+      if (seg.indexFd >= 0) fs.fsyncSync(seg.indexFd)
+      if (seg.timeIndexFd >= 0) fs.fsyncSync(seg.timeIndexFd)
+    }
+    this.recoveryPoint = this.logEndOffset
+    this.unflushedMessages = 0
+    this.lastFlushMs = Date.now()
+  }
+
+  /** Flush when flush.ms has elapsed (called by the LogManager's flusher). */
+  maybeFlushByTime(now: number): void {
+    if (this.unflushedMessages > 0 && now - this.lastFlushMs >= this.config.flushIntervalMs) this.flush()
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    const a = this.active
+    a.maybeAppendTimeEntry(a.maxTimestamp, a.offsetOfMaxTimestamp)
+    this.flush()
+    this.closed = true
+    for (const seg of this.segments) await seg.idle()
+    for (const seg of this.segments) seg.closeHandles()
+  }
+
+  /** Closes every handle, renames the directory to <topic>-<partition>.<uuid>-delete, then removes it. */
+  async delete(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true
+      for (const seg of this.segments) await seg.idle()
+      for (const seg of this.segments) seg.closeHandles()
+    }
+    const target = path.join(path.dirname(this.dir), `${path.basename(this.dir)}.${randomUUID().replace(/-/g, '')}-delete`)
+    try {
+      fs.renameSync(this.dir, target)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+    fs.rmSync(target, {recursive: true, force: true, maxRetries: 5})
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+}
