@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Apis } from '../../src/core/protocol/messages.js';
 import { FakeBroker, type Handler } from './fake-broker.js';
@@ -120,6 +122,50 @@ test('an unsupported ApiVersions version gets error 35 and the list at v0 (kcat 
     assert.ok(av.some((v) => v < 3), `ApiVersions versions tried: ${av.join(',')}`);
     const md = fake.frames.find((f) => f.header.apiKey === 3)!;
     assert.ok(md.header.apiVersion <= 8);
+  } finally {
+    await fake.close();
+  }
+});
+
+test('Java client (Apache Kafka 3.9 kafka-topics) reads our flexible responses', { timeout: 90000 }, async (t) => {
+  const tool = join(homedir(), '.cache', 'apache-kafka-3.9', 'bin', 'kafka-topics');
+  if (!existsSync(tool)) {
+    t.skip(`Apache Kafka 3.9 is not installed (${tool}): run ../shared/tools/apache-kafka`);
+    return;
+  }
+  let port = 0;
+  const fake = new FakeBroker((h, req) => {
+    if (h.apiKey === Apis.Metadata.apiKey) {
+      return {
+        brokers: [{ nodeId: 1, host: '127.0.0.1', port }], clusterId: 'AAAAAAAAAAAAAAAAAAAAAQ', controllerId: 1,
+        topics: [{ name: 'jt', topicId: 'AAAAAAAAAAAAAAAAAAAAAg', partitions: [{ partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1] }] }],
+      };
+    }
+    if (h.apiKey === Apis.DescribeCluster.apiKey) return { brokers: [{ brokerId: 1, host: '127.0.0.1', port }], clusterId: 'AAAAAAAAAAAAAAAAAAAAAQ', controllerId: 1 };
+    if (h.apiKey === Apis.DescribeConfigs.apiKey) {
+      return {
+        results: req.resources.map((r: { resourceType: number; resourceName: string }) => ({
+          errorCode: 0, resourceType: r.resourceType, resourceName: r.resourceName,
+          configs: [{ name: 'retention.ms', value: '1000', configSource: 1, isSensitive: false, readOnly: false }],
+        })),
+      };
+    }
+    return undefined;
+  }).support(Apis.ApiVersions).support(Apis.Metadata).support(Apis.DescribeCluster).support(Apis.DescribeConfigs);
+  port = await fake.listen();
+  try {
+    const out = await run(tool, ['--bootstrap-server', `127.0.0.1:${port}`, '--describe', '--topic', 'jt'], 60000);
+    assert.equal(out.code, 0, `kafka-topics failed: ${out.stderr}`);
+    assert.equal(out.stdout,
+      'Topic: jt\tTopicId: AAAAAAAAAAAAAAAAAAAAAg\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: retention.ms=1000\n' +
+      '\tTopic: jt\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: N/A\tLastKnownElr: N/A\n');
+    const av = fake.frames[0];
+    assert.equal(av.header.apiKey, 18);
+    assert.equal(av.header.apiVersion, Apis.ApiVersions.maxVersion);
+    assert.equal((av.body as { clientSoftwareName: string }).clientSoftwareName, 'apache-kafka-java');
+    const md = fake.frames.find((f) => f.header.apiKey === 3)!;
+    assert.equal(md.header.apiVersion, 12);
+    assert.equal(md.header.headerVersion, 2);
   } finally {
     await fake.close();
   }
