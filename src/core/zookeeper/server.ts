@@ -528,13 +528,13 @@ export class ZkServer {
     conn.lastOp = OP_NAMES[type] ?? 'UNKN'
     switch (type) {
       case Op.ping: {
-        const m = this.header(Xid.ping, this.zxid, 0)
+        const m = this.header(xid, this.zxid, 0)
         this.rw.finishFrame(m)
         conn.emit(this.rw, 0, this.zxid)
         return
       }
-      case Op.auth: return this.auth(conn, r)
-      case Op.setWatches: case Op.setWatches2: return this.setWatches(conn, type, r)
+      case Op.auth: return this.auth(conn, xid, r)
+      case Op.setWatches: case Op.setWatches2: return this.setWatches(conn, xid, type, r)
       case Op.closeSession: return this.closeSession(s, xid, conn)
       case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL:
       case Op.delete: case Op.setData: case Op.setACL: case Op.check: case Op.multi:
@@ -552,25 +552,25 @@ export class ZkServer {
     }
   }
 
-  private auth(conn: Connection, r: JuteReader): void {
+  private auth(conn: Connection, xid: number, r: JuteReader): void {
     r.int()
     const scheme = r.ustring()
     const auth = r.buffer().toString('utf8')
     if (scheme === 'digest' && auth.includes(':')) {
       const id = digestId(auth)
       if (!conn.authIds.some(a => a.scheme === 'digest' && a.id === id)) conn.authIds.push({scheme: 'digest', id})
-      const m = this.header(Xid.auth, 0, 0)
+      const m = this.header(xid, 0, 0)
       this.rw.finishFrame(m)
       conn.emit(this.rw, 0, this.zxid)
       return
     }
     this.log.warn(`Authentication failed for scheme: ${scheme} from ${conn.describe}`)
-    const m = this.header(Xid.auth, 0, Err.AuthFailed)
+    const m = this.header(xid, 0, Err.AuthFailed)
     this.rw.finishFrame(m)
     conn.emit(this.rw, 0, this.zxid, true)
   }
 
-  private setWatches(conn: Connection, type: number, r: JuteReader): void {
+  private setWatches(conn: Connection, xid: number, type: number, r: JuteReader): void {
     const rel = r.long()
     const data = r.stringVector()
     const exist = r.stringVector()
@@ -596,7 +596,7 @@ export class ZkServer {
     }
     for (const p of persistent) this.watches.addPersistent(p, conn, false)
     for (const p of recursive) this.watches.addPersistent(p, conn, true)
-    const m = this.header(Xid.setWatches, this.zxid, 0)
+    const m = this.header(xid, this.zxid, 0)
     this.rw.finishFrame(m)
     conn.emit(this.rw, 0, this.zxid)
     for (const [p, t] of events) conn.notify(p, t)
