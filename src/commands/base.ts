@@ -80,7 +80,7 @@ export abstract class KafkaCommand extends Command {
   }
 
   /** Writes data to stdout; resolves when the stream can take more (backpressure). */
-  protected writeOut(text: string): Promise<void> | undefined {
+  protected writeOut(text: string | Uint8Array): Promise<void> | undefined {
     if (stdoutClosed) return undefined
     if (process.stdout.write(text)) return undefined
     return new Promise(res => process.stdout.once('drain', res))
