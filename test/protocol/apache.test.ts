@@ -144,12 +144,47 @@ test('KafkaConnection against Apache Kafka 3.9 at flexible versions', { timeout:
     assert.equal(cl.brokers[0].brokerId, 0);
     assert.equal(cl.clusterId, md.clusterId);
 
+    // admin APIs at the negotiated (mostly flexible) versions
+    const ver = (a: { apiKey: number }) => v.get(a.apiKey);
+    // (COORDINATOR_LOAD_IN_PROGRESS, 14, until the broker has its first block of producer ids)
+    const ip = (await waitFor(async () => {
+      const r = await c.request(Apis.InitProducerId, { transactionalId: null, transactionTimeoutMs: -1, producerId: -1, producerEpoch: -1 });
+      return r.errorCode === 0 ? r : undefined;
+    }, 30000, 'InitProducerId without error'))!;
+    assert.ok(ip.producerId >= 0, `InitProducerId v${ver(Apis.InitProducerId)}`);
+    const fc = await c.request(Apis.FindCoordinator, { key: 'g1', keyType: 0, coordinatorKeys: ['g1'] });
+    const coord = ver(Apis.FindCoordinator)! >= 4 ? fc.coordinators[0] : fc;
+    assert.ok([0, 15].includes(coord.errorCode), `FindCoordinator error ${coord.errorCode}`);
+    // ListGroups answers COORDINATOR_LOAD_IN_PROGRESS (14) while __consumer_offsets loads
+    await waitFor(async () => (await c.request(Apis.ListGroups, {})).errorCode === 0, 30000, 'ListGroups without error');
+    const iac = await c.request(Apis.IncrementalAlterConfigs, {
+      resources: [{ resourceType: 2, resourceName: 'proto-t', configs: [{ name: 'retention.ms', configOperation: 0, value: '12345' }] }],
+    });
+    assert.equal(iac.responses[0].errorCode, 0, `IncrementalAlterConfigs: ${iac.responses[0].errorMessage}`);
+    await waitFor(async () => {
+      const d = await c.request(Apis.DescribeConfigs, { resources: [{ resourceType: 2, resourceName: 'proto-t', configurationKeys: ['retention.ms'] }] });
+      return d.results[0].configs[0]?.value === '12345';
+    }, 15000, 'retention.ms=12345 visible');
+    const cparts = await c.request(Apis.CreatePartitions, { topics: [{ name: 'proto-t', count: 3, assignments: null }], timeoutMs: 10000 });
+    assert.equal(cparts.results[0].errorCode, 0, `CreatePartitions: ${cparts.results[0].errorMessage}`);
+    const dl = await c.request(Apis.DescribeLogDirs, { topics: null });
+    assert.equal(dl.results[0].errorCode, 0);
+    assert.ok(dl.results[0].topics.some((x) => x.name === 'proto-t'));
+    const dp = await c.request(Apis.DescribeProducers, { topics: [{ name: 'proto-t', partitionIndexes: [0] }] });
+    assert.equal(dp.topics[0].partitions[0].errorCode, 0);
+    const dr = await c.request(Apis.DeleteRecords, { topics: [{ name: 'proto-t', partitions: [{ partitionIndex: 0, offset: 1 }] }], timeoutMs: 10000 });
+    assert.equal(dr.topics[0].partitions[0].errorCode, 0);
+    assert.equal(dr.topics[0].partitions[0].lowWatermark, 1);
+
     // a real client reads what kafkit's codec wrote
     if (existsSync('/usr/bin/kcat')) {
       const out = await run('/usr/bin/kcat', ['-C', '-b', `127.0.0.1:${kPort}`, '-t', 'proto-t', '-p', '0', '-o', 'beginning', '-e', '-f', '%o:%s\n'], 30000);
       assert.equal(out.code, 0, out.stderr);
-      assert.equal(out.stdout, '0:one\n1:two\n2:three\n');
+      assert.equal(out.stdout, '1:two\n2:three\n', 'offset 0 was deleted by DeleteRecords');
     }
+    const dt = await c.request(Apis.DeleteTopics, { topics: [{ name: 'proto-t' }], topicNames: ['proto-t'], timeoutMs: 10000 });
+    assert.equal(dt.responses[0].errorCode, 0);
+    assert.equal(dt.responses[0].name, 'proto-t');
   } finally {
     await conn?.close();
     for (const p of procs.reverse()) await p.stop('SIGKILL', 10000);

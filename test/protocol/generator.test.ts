@@ -13,7 +13,8 @@ test('the generator reproduces the committed src/core/protocol/messages.ts', () 
   try {
     const out = join(dir, 'messages.ts');
     writeFileSync(out, generate(specDir));
-    const committed = readFileSync(join(repoRoot, 'src', 'core', 'protocol', 'messages.ts'), 'utf8');
+    // a Windows checkout may have CRLF line ends: compare lines, not line ends
+    const committed = readFileSync(join(repoRoot, 'src', 'core', 'protocol', 'messages.ts'), 'utf8').replace(/\r\n/g, '\n');
     assert.equal(defaultOutFile(), join(repoRoot, 'src', 'core', 'protocol', 'messages.ts'));
     const fresh = readFileSync(out, 'utf8');
     if (fresh !== committed) {
