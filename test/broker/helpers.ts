@@ -5,7 +5,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, writeFileSync} from 'node:fs'
 import {join, dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {freePort, removeDir, startCommand, tempDir, repoRoot, type Proc} from '../helpers/util.js'
+import {freePort, removeDir, startCommand, tempDir, repoRoot, waitFor, type Proc} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from '../cluster/zk-helper.js'
 
 export {startApacheZooKeeper}
@@ -55,7 +55,7 @@ export async function startBrokerProc(zkConnect: string, overrides: string[] = [
     async restart() {
       await b.proc.stop('SIGTERM')
       b.proc = startCommand('kafka-server-start', args(), env)
-      await b.proc.waitForOutput('started (kafka.server.KafkaServer)', 20000)
+      await waitForStart(b.proc)
     },
     stop(signal: NodeJS.Signals = 'SIGTERM') {
       return b.proc.stop(signal)
@@ -66,12 +66,23 @@ export async function startBrokerProc(zkConnect: string, overrides: string[] = [
     },
   }
   try {
-    await b.proc.waitForOutput('started (kafka.server.KafkaServer)', 20000)
+    await waitForStart(b.proc)
   } catch (error) {
     await b.cleanup()
     throw error
   }
   return b
+}
+
+/** Waits for the broker's "started" line; fails at once (with its output) if it exits first. */
+export async function waitForStart(proc: Proc, timeoutMs = 30000): Promise<void> {
+  let exitCode: number | null | undefined
+  void proc.exited.then(c => { exitCode = c })
+  await waitFor(() => {
+    if (proc.output.includes('started (kafka.server.KafkaServer)')) return true
+    if (exitCode !== undefined) throw new Error(`kafka-server-start exited with ${exitCode} before starting: ${proc.output.slice(-2000)}`)
+    return false
+  }, timeoutMs, `kafka-server-start to start (pid ${proc.child.pid}, output so far: ${JSON.stringify(proc.output.slice(-500))})`)
 }
 
 export interface ExecResult {

@@ -4,7 +4,7 @@
 import {hostname} from 'node:os'
 import {Logger} from '../util/log.js'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
-import {LogManager} from './mem-log.js'
+import {LogManager} from '../log/log-manager.js'
 import {ClusterManager, type PartitionState} from '../cluster/cluster.js'
 import type {ServerConfig} from '../config/server-config.js'
 import {SocketServer} from './socket-server.js'
@@ -64,8 +64,8 @@ export class KafkaBroker {
     this.logger.info('starting')
     const c = this.config
     for (const w of c.warnings) this.logger.warn(w)
-    this.logs = new LogManager(c.logDirs, {brokerId: c.brokerId, logger: new Logger('kafka.log.LogManager')} as any)
-    if (typeof (this.logs as any).start === 'function') await (this.logs as any).start()
+    this.logs = await LogManager.open({logDirs: c.logDirs, brokerId: c.brokerId, logger: new Logger('kafka.log.LogManager')})
+    this.logs.highWatermarkOf = (topic, partition) => this.replicas?.partition(topic, partition)?.highWatermark
     this.router = new RequestRouter(this)
     this.socketServer = new SocketServer(new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`), (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes)
     try {
@@ -112,7 +112,9 @@ export class KafkaBroker {
     })
     this.cluster.on('topicConfigChanged', (name: string) => this.replicas.topicConfigChanged(name))
     await this.replicas.syncAll()
-    if (typeof (this.logs as any).startRetention === 'function') (this.logs as any).startRetention(c.logRetentionCheckIntervalMs)
+    this.logs.startRetention(c.logRetentionCheckIntervalMs)
+    this.logs.startFlusher(Math.min(c.logFlushSchedulerIntervalMs, 1000))
+    this.logs.startCheckpoints(c.logFlushOffsetCheckpointIntervalMs)
     this.started = true
     this.readyResolve()
     this.logger.info('started')

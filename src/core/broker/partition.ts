@@ -3,7 +3,7 @@
 // fetches waiting for new data. Produce appends are synchronous up to the log write, so
 // requests on a connection append in the order they arrived.
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
-import type {PartitionLog} from './mem-log.js'
+import type {PartitionLog} from '../log/partition-log.js'
 import {readBatchHeader, validateBatches} from '../log/batch.js'
 import {ProducerStateTable} from './producer-state.js'
 

@@ -3,8 +3,8 @@
 // changes, deletes logs of deleted topics, and looks partitions up on the hot path
 // (topic -> array indexed by partition).
 import {ErrorCode} from '../protocol/errors.js'
-import type {LogConfig} from './mem-log.js'
-import type {LogManager} from './mem-log.js'
+import type {LogConfig} from '../log/partition-log.js'
+import type {LogManager} from '../log/log-manager.js'
 import type {ClusterManager, PartitionState} from '../cluster/cluster.js'
 import {topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
 import type {Logger} from '../util/log.js'
