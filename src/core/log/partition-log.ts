@@ -94,6 +94,8 @@ export class PartitionLog {
   private segments: Segment[] = []
   private epochs: EpochEntry[] = []
   private closed = false
+  /** Segments removed from the log whose files wait for in-flight reads/flushes to finish. */
+  private readonly zombies = new Set<Segment>()
   private readonly logger?: Logger
 
   private constructor(readonly dir: string, readonly topic: string, readonly partition: number, private config: LogConfig, logger?: Logger) {
@@ -315,7 +317,9 @@ export class PartitionLog {
     if (old.size === 0) {
       // An empty active segment is replaced, not kept.
       this.segments.pop()
-      old.deleteFiles()
+      old.deleted = true
+      if (old.refs === 0) this.destroy(old)
+      else this.zombies.add(old)
     }
     const seg = new Segment(this.dir, baseOffset, true)
     seg.openIndexFiles()
@@ -645,6 +649,7 @@ export class PartitionLog {
   // ---------------------------------------------------------------- deletion, retention, truncation
 
   private destroy(seg: Segment): void {
+    this.zombies.delete(seg)
     if (seg.fd < 0) return
     try {
       seg.deleteFiles()
@@ -665,6 +670,7 @@ export class PartitionLog {
       seg.deleted = true
       seg.closeIndexFiles()
       if (seg.refs === 0) this.destroy(seg)
+      else this.zombies.add(seg)
     }
     if (this.segments[0].baseOffset > this.logStartOffset) this.logStartOffset = this.segments[0].baseOffset
     for (const seg of gone) this.logger?.info(`Deleted log segment ${seg.logPath}`)
@@ -730,6 +736,7 @@ export class PartitionLog {
       seg.deleted = true
       seg.closeIndexFiles()
       if (seg.refs === 0) this.destroy(seg)
+      else this.zombies.add(seg)
     }
     const seg = this.active
     let cutPos = seg.size
@@ -764,6 +771,7 @@ export class PartitionLog {
       seg.deleted = true
       seg.closeIndexFiles()
       if (seg.refs === 0) this.destroy(seg)
+      else this.zombies.add(seg)
     }
     const seg = new Segment(this.dir, offset, true)
     seg.openIndexFiles()
@@ -802,17 +810,20 @@ export class PartitionLog {
     a.maybeAppendTimeEntry(a.maxTimestamp, a.offsetOfMaxTimestamp)
     this.flush()
     this.closed = true
-    for (const seg of this.segments) await seg.idle()
+    await this.drain()
+  }
+
+  /** Waits for in-flight reads and background flushes, then closes every handle. */
+  private async drain(): Promise<void> {
+    for (const seg of [...this.segments, ...this.zombies]) await seg.idle()
     for (const seg of this.segments) seg.closeHandles()
+    for (const seg of [...this.zombies]) this.destroy(seg)
   }
 
   /** Closes every handle, renames the directory to <topic>-<partition>.<uuid>-delete, then removes it. */
   async delete(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true
-      for (const seg of this.segments) await seg.idle()
-      for (const seg of this.segments) seg.closeHandles()
-    }
+    this.closed = true
+    await this.drain()
     const target = path.join(path.dirname(this.dir), `${path.basename(this.dir)}.${randomUUID().replace(/-/g, '')}-delete`)
     try {
       fs.renameSync(this.dir, target)
