@@ -41,8 +41,12 @@ export function targetSkipReason(): string | undefined {
   if (t === undefined) return 'no broker to test against: Apache Kafka 3.9 is not in ~/.cache/apache-kafka-3.9 (run /work/shared/tools/apache-kafka) and kafkit\'s kafka-server-start is not built'
   if (t === 'apache' && !apacheKafkaHome()) return 'KAFKIT_TOOLS_TARGET=apache but Apache Kafka 3.9 is not installed in ~/.cache/apache-kafka-3.9'
   if (t === 'kafkit' && !kafkitBrokerBuilt()) return 'KAFKIT_TOOLS_TARGET=kafkit but dist/src/commands/kafka-server-start.js is not built'
-  if (!zooKeeperClasspath()) return 'no ZooKeeper server to run: neither Apache Kafka\'s libs nor Debian\'s zookeeper jar is installed'
+  if (!zooKeeperClasspath() && !kafkitZooKeeperBuilt()) return 'no ZooKeeper server to run: neither Apache Kafka\'s libs, Debian\'s zookeeper jar nor kafkit\'s zookeeper-server-start is available'
   return undefined
+}
+
+function kafkitZooKeeperBuilt(): boolean {
+  return existsSync(join(repoRoot, 'dist', 'src', 'commands', 'zookeeper-server-start.js'))
 }
 
 /** The class path to run Apache ZooKeeper's server from. */
@@ -107,7 +111,10 @@ export async function startCluster(target: Target | undefined = chosenTarget()):
     mkdirSync(zkData)
     const cfg = join(dir, 'zoo.cfg')
     writeFileSync(cfg, [`tickTime=500`, `dataDir=${zkData.replace(/\\/g, '/')}`, `clientPort=${zkPort}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', ''].join('\n'))
-    const zk = new Server('zookeeper', spawn(JAVA, ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dzookeeper.admin.enableServer=false', '-cp', zooKeeperClasspath()!, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {stdio: ['ignore', 'pipe', 'pipe']}))
+    const cp = zooKeeperClasspath()
+    const zk = cp
+      ? new Server('zookeeper', spawn(JAVA, ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dzookeeper.admin.enableServer=false', '-cp', cp, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {stdio: ['ignore', 'pipe', 'pipe']}))
+      : new Server('zookeeper', spawn(process.execPath, [join(repoRoot, 'bin', 'zookeeper-server-start.js'), cfg], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']}))
     servers.push(zk)
     await waitFor(async () => { if (!zk.running()) throw new Error(`ZooKeeper exited: ${zk.output.slice(-2000)}`); return portOpen(zkPort) }, 30000, 'ZooKeeper to listen')
     const zkConnect = `127.0.0.1:${zkPort}`
