@@ -143,6 +143,7 @@ export class ClusterManager extends EventEmitter {
   private readonly endpoints: BrokerEndpoint[]
   private readonly metadataWaitMs: number
   private rebalanceTimer: NodeJS.Timeout | undefined
+  private needResync = false
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, readonly options: ClusterManagerOptions = {}) {
     super()
@@ -187,6 +188,11 @@ export class ClusterManager extends EventEmitter {
       await this.registerBroker()
       zk.on('watch', (e: ZkWatchEvent) => this.onWatch(e))
       zk.on('disconnected', () => this.logger.warn('Disconnected from ZooKeeper; waiting to reconnect'))
+      zk.on('connected', () => {
+        // Same session again: watches survive (the client re-sends them), but an event that
+        // failed with CONNECTION_LOSS meanwhile must be redone: re-read everything.
+        if (this.needResync) this.enqueue('resync after reconnect', () => this.resync())
+      })
       zk.on('session', () => this.enqueue('session re-established', () => this.onNewSession()))
       await this.run('startup', async () => {
         await this.loadBrokerConfigs()
@@ -285,6 +291,12 @@ export class ClusterManager extends EventEmitter {
     this.logger.info('New ZooKeeper session: re-registering the broker and re-reading metadata')
     this.controller = -1
     await this.registerBroker()
+    await this.resync()
+  }
+
+  /** Re-reads all metadata (and re-sets every watch), then runs for controller if there is none. */
+  private async resync(): Promise<void> {
+    this.needResync = false
     await this.loadBrokerConfigs()
     await this.loadConfigChanges(false)
     await this.loadDeleteRequests()
@@ -306,7 +318,10 @@ export class ClusterManager extends EventEmitter {
         await fn()
       } catch (error) {
         if (this.stopped) return
-        this.logger.error(`Error while processing ${what}: ${(error as Error).message}`)
+        if (isCode(error, ZkCode.CONNECTION_LOSS) || isCode(error, ZkCode.SESSION_EXPIRED)) {
+          this.needResync = true
+          this.logger.warn(`Lost the ZooKeeper connection while processing ${what}; will re-read metadata when reconnected`)
+        } else this.logger.error(`Error while processing ${what}: ${(error as Error).message}`)
         throw error
       } finally {
         this.internal.emit('change')

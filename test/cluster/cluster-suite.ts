@@ -1,0 +1,447 @@
+// The ClusterManager suite, run against any ZooKeeper backend (Apache ZooKeeper 3.8 in
+// cluster.test.ts, kafkit's own server in cluster-kafkit-zk.test.ts): the znodes Kafka
+// writes, several brokers, topic creation/deletion/partitions/configs, controller fail-over,
+// session expiry, elections and chroot.
+import {test, before, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {ClusterManager, type PartitionState} from '../../src/core/cluster/cluster.js'
+import {ZkClient} from '../../src/core/cluster/zk.js'
+import {assignReplicasToBrokers} from '../../src/core/cluster/assignment.js'
+import {serverConfigFromProps} from '../../src/core/config/server-config.js'
+import {KafkaError, ErrorCode} from '../../src/core/protocol/errors.js'
+import {Logger, setLogSink} from '../../src/core/util/log.js'
+import {waitFor, freePort} from '../helpers/util.js'
+import {createRequire} from 'node:module'
+
+const require = createRequire(import.meta.url)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const zookeeper: any = require('node-zookeeper-client')
+
+/**
+ * Expires a session from the outside: attach to it with its id and password, then close
+ * (ZooKeeper drops the session). The owner may win the connection back before the close
+ * lands, so retry until its session id changes.
+ */
+async function expireSession(connect: string, client: ZkClient): Promise<void> {
+  const before = client.sessionId
+  for (let attempt = 0; attempt < 10 && client.sessionId === before; attempt++) {
+    const creds = client.sessionCredentials()
+    await new Promise<void>((resolve, reject) => {
+      const c = zookeeper.createClient(connect, {sessionTimeout: 4000, sessionId: creds.id, sessionPassword: creds.password})
+      const t = setTimeout(() => { c.close(); reject(new Error('could not attach to the session')) }, 10000)
+      c.once('connected', () => { clearTimeout(t); c.close(); resolve() })
+      c.connect()
+    })
+    await waitFor(() => client.sessionId !== before, 2000, 'new session').catch(() => {})
+  }
+  assert.notEqual(client.sessionId, before, 'session expired and replaced')
+}
+
+const logLines: string[] = []
+setLogSink(line => { logLines.push(line) })
+
+export interface ZkBackend {
+  name: string
+  start(): Promise<{connect: string; stop(): Promise<void>}>
+}
+
+export function clusterTests(backend: ZkBackend): void {
+const t = (name: string, fn: () => Promise<void> | void) => test(`${name} [${backend.name}]`, fn)
+let zk: {connect: string; stop(): Promise<void>}
+let chrootN = 0
+const managers: ClusterManager[] = []
+const clients: ZkClient[] = []
+
+before(async () => { zk = await backend.start() })
+after(async () => {
+  for (const m of managers) await m.stop().catch(() => {})
+  for (const c of clients) await c.close().catch(() => {})
+  await zk?.stop()
+})
+
+/** Each test uses its own chroot on the shared ZooKeeper, so tests don't see each other. */
+function newChroot(): string {
+  return `/t${++chrootN}`
+}
+
+function config(chroot: string, id: number, extra: Record<string, string> = {}) {
+  return serverConfigFromProps({
+    'broker.id': String(id),
+    'zookeeper.connect': zk.connect + chroot,
+    'listeners': `PLAINTEXT://127.0.0.1:${19092 + id}`,
+    'zookeeper.session.timeout.ms': '4000',
+    ...extra,
+  }, `broker-${id}`)
+}
+
+async function startBroker(chroot: string, id: number, extra: Record<string, string> = {}): Promise<ClusterManager> {
+  const m = new ClusterManager(config(chroot, id, extra), new Logger('kafka.cluster', `[Broker id=${id}]`), {metadataWaitMs: 15000})
+  await m.start()
+  managers.push(m)
+  return m
+}
+
+async function rawClient(chroot: string): Promise<ZkClient> {
+  const c = await ZkClient.connect(zk.connect + chroot, {sessionTimeoutMs: 10000, connectionTimeoutMs: 10000})
+  clients.push(c)
+  return c
+}
+
+async function json(c: ZkClient, path: string): Promise<Record<string, unknown>> {
+  const r = await c.get(path)
+  assert.ok(r, `${path} exists`)
+  return JSON.parse(r.data.toString())
+}
+
+function expectKafkaError(code: number, msg?: RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof KafkaError, `expected KafkaError, got ${String(e)}`)
+    assert.equal(e.code, code, e.message)
+    if (msg) assert.match(e.message, msg)
+    return true
+  }
+}
+
+t('a broker registers itself, becomes controller and creates Kafka\'s znodes under the chroot', async () => {
+  const chroot = newChroot()
+  const m = await startBroker(chroot, 0)
+  const c = await rawClient(chroot)
+  const reg = await json(c, '/brokers/ids/0')
+  assert.deepEqual(Object.keys(reg).sort(), ['endpoints', 'features', 'host', 'jmx_port', 'listener_security_protocol_map', 'port', 'timestamp', 'version'])
+  assert.equal(reg.version, 5)
+  assert.equal(reg.host, '127.0.0.1')
+  assert.equal(reg.port, 19092)
+  assert.deepEqual(reg.endpoints, ['PLAINTEXT://127.0.0.1:19092'])
+  assert.deepEqual(reg.listener_security_protocol_map, {PLAINTEXT: 'PLAINTEXT'})
+  assert.equal(reg.jmx_port, -1)
+  assert.match(String(reg.timestamp), /^\d+$/)
+  const regStat = (await c.get('/brokers/ids/0'))!.stat
+  assert.notEqual(regStat.ephemeralOwner, '0000000000000000', 'registration is ephemeral')
+
+  const ctl = await json(c, '/controller')
+  assert.equal(ctl.brokerid, 0)
+  assert.equal(ctl.version, 2)
+  assert.equal(ctl.kraftControllerEpoch, -1)
+  assert.equal((await c.get('/controller_epoch'))!.data.toString(), '1')
+  const cid = await json(c, '/cluster/id')
+  assert.equal(cid.version, '1')
+  assert.match(String(cid.id), /^[A-Za-z0-9_-]{22}$/)
+  assert.equal(m.clusterId, cid.id)
+  assert.deepEqual(await json(c, '/feature'), {features: {}, version: 2, status: 1})
+  for (const p of ['/consumers', '/brokers/topics', '/brokers/seqid', '/config/changes', '/config/topics', '/config/brokers', '/config/clients', '/config/users', '/config/ips', '/admin/delete_topics', '/isr_change_notification', '/latest_producer_id_block', '/log_dir_event_notification']) {
+    assert.ok(await c.exists(p), `${p} exists`)
+  }
+  // Nothing leaked outside the chroot.
+  const root = await rawClient('')
+  assert.deepEqual((await root.getChildren('/'))!.filter(x => x === 'brokers'), [])
+  assert.equal(m.isController(), true)
+  assert.equal(m.controllerId(), 0)
+  assert.deepEqual(m.brokers().map(b => [b.id, b.host, b.port]), [[0, '127.0.0.1', 19092]])
+
+  await m.stop()
+  assert.equal(await c.exists('/brokers/ids/0'), undefined)
+  assert.equal(await c.exists('/controller'), undefined)
+})
+
+t('createTopic writes exactly Kafka\'s znodes; a second broker sees the topic', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const changes: PartitionState[][] = []
+  b0.on('partitionsChanged', s => changes.push(s))
+  const meta = await b0.createTopic('orders', {numPartitions: 3, replicationFactor: 1, configs: {'retention.ms': '1000'}})
+  assert.match(meta.topicId, /^[A-Za-z0-9_-]{22}$/)
+  assert.equal(meta.partitions.length, 3)
+  assert.deepEqual(meta.partitions.map(p => [p.leader, p.leaderEpoch, p.isr, p.replicas]), [[0, 0, [0], [0]], [0, 0, [0], [0]], [0, 0, [0], [0]]])
+  const c = await rawClient(chroot)
+  assert.deepEqual(await json(c, '/brokers/topics/orders'), {partitions: {0: [0], 1: [0], 2: [0]}, topic_id: meta.topicId, adding_replicas: {}, removing_replicas: {}, version: 3})
+  for (let p = 0; p < 3; p++) assert.deepEqual(await json(c, `/brokers/topics/orders/partitions/${p}/state`), {controller_epoch: 1, leader: 0, version: 1, leader_epoch: 0, isr: [0]})
+  assert.deepEqual(await json(c, '/config/topics/orders'), {version: 1, config: {'retention.ms': '1000'}})
+  assert.ok(changes.flat().some(s => s.topic === 'orders'), 'partitionsChanged emitted')
+
+  const b1 = await startBroker(chroot, 1)
+  assert.equal(b1.isController(), false)
+  assert.equal(b1.controllerId(), 0)
+  const seen = b1.topic('orders')
+  assert.ok(seen)
+  assert.equal(seen.topicId, meta.topicId)
+  assert.deepEqual(seen.configs, {'retention.ms': '1000'})
+  assert.equal(b1.topicById(meta.topicId)?.name, 'orders')
+  await waitFor(() => b0.brokers().length === 2, 10000, 'broker 0 sees broker 1')
+
+  // A topic created through the non-controller gets its partition states from the controller.
+  const m2 = await b1.createTopic('events', {numPartitions: 4, replicationFactor: 2, configs: {}})
+  assert.equal(m2.partitions.length, 4)
+  for (const p of m2.partitions) {
+    assert.equal(p.replicas.length, 2)
+    assert.equal(p.leader, p.replicas[0])
+    assert.deepEqual(p.isr, p.replicas)
+  }
+  assert.deepEqual(await json(c, '/config/topics/events'), {version: 1, config: {}})
+  await waitFor(() => b0.topic('events')?.partitions.every(p => p.leader >= 0), 10000, 'controller sees events')
+
+  // Errors, as Kafka names them.
+  await assert.rejects(b0.createTopic('orders', {numPartitions: 1, replicationFactor: 1, configs: {}}), expectKafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, /Topic 'orders' already exists\./))
+  await assert.rejects(b0.createTopic('bad/name', {numPartitions: 1, replicationFactor: 1, configs: {}}), expectKafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION))
+  await assert.rejects(b0.createTopic('..', {numPartitions: 1, replicationFactor: 1, configs: {}}), expectKafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION))
+  await assert.rejects(b0.createTopic('x'.repeat(250), {numPartitions: 1, replicationFactor: 1, configs: {}}), expectKafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION))
+  await assert.rejects(b0.createTopic('t3', {numPartitions: 1, replicationFactor: 3, configs: {}}), expectKafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, /^Replication factor: 3 larger than available brokers: 2\.$/))
+  await assert.rejects(b0.createTopic('t0', {numPartitions: 0, replicationFactor: 1, configs: {}}), expectKafkaError(ErrorCode.INVALID_PARTITIONS))
+  await assert.rejects(b0.createTopic('tc', {numPartitions: 1, replicationFactor: 1, configs: {'nope': '1'}}), expectKafkaError(ErrorCode.INVALID_CONFIG, /Unknown topic config name: nope/))
+  await assert.rejects(b0.createTopic('ta', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 7]}, configs: {}}), expectKafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, /Unknown broker/))
+  const manual = await b0.createTopic('manual', {numPartitions: -1, replicationFactor: -1, assignment: {0: [1, 0], 1: [0, 1]}, configs: {}})
+  assert.deepEqual(manual.partitions.map(p => [p.leader, p.replicas]), [[1, [1, 0]], [0, [0, 1]]])
+  const dry = await b0.createTopic('dry', {numPartitions: 2, replicationFactor: 1, configs: {}, validateOnly: true})
+  assert.equal(dry.partitions.length, 2)
+  assert.equal(await c.exists('/brokers/topics/dry'), undefined)
+  // -1 picks num.partitions / default.replication.factor
+  const defaults = await b0.createTopic('defaults', {numPartitions: -1, replicationFactor: -1, configs: {}})
+  assert.equal(defaults.partitions.length, 1)
+  assert.equal(defaults.partitions[0].replicas.length, 1)
+  await b1.stop()
+  await b0.stop()
+})
+
+t('deleteTopic: the request znode, the controller completes, every broker gets topicDeleted', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  await b0.createTopic('gone', {numPartitions: 2, replicationFactor: 2, configs: {'segment.bytes': '100000'}})
+  await waitFor(() => b1.topic('gone')?.partitions.every(p => p.leader >= 0), 10000, 'b1 sees topic')
+  const deleted: string[] = []
+  b0.on('topicDeleted', n => deleted.push(`b0:${n}`))
+  b1.on('topicDeleted', n => deleted.push(`b1:${n}`))
+  await b1.deleteTopic('gone') // through the non-controller
+  await waitFor(() => deleted.length === 2, 10000, 'both brokers see the deletion')
+  assert.deepEqual(deleted.sort(), ['b0:gone', 'b1:gone'])
+  const c = await rawClient(chroot)
+  assert.equal(await c.exists('/brokers/topics/gone'), undefined)
+  assert.equal(await c.exists('/config/topics/gone'), undefined)
+  await waitFor(async () => (await c.getChildren('/admin/delete_topics'))!.length === 0, 5000, 'request node removed')
+  await assert.rejects(b0.deleteTopic('gone'), expectKafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+  // Re-creating gives a new topic id.
+  const again = await b0.createTopic('gone', {numPartitions: 1, replicationFactor: 1, configs: {}})
+  assert.equal(again.partitions.length, 1)
+  await b1.stop()
+  await b0.stop()
+
+  const chroot2 = newChroot()
+  const nd = await startBroker(chroot2, 0, {'delete.topic.enable': 'false'})
+  await nd.createTopic('keep', {numPartitions: 1, replicationFactor: 1, configs: {}})
+  await assert.rejects(nd.deleteTopic('keep'), expectKafkaError(ErrorCode.TOPIC_DELETION_DISABLED))
+  await nd.stop()
+})
+
+t('createPartitions, alterTopicConfigs, producer id blocks, updateIsr', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  const c = await rawClient(chroot)
+  const meta = await b0.createTopic('grow', {numPartitions: 2, replicationFactor: 1, configs: {}})
+  await b1.createPartitions('grow', 5)
+  const t = b1.topic('grow')!
+  assert.equal(t.partitions.length, 5)
+  assert.ok(t.partitions.every(p => p.leader >= 0))
+  const znode = await json(c, '/brokers/topics/grow')
+  assert.equal(Object.keys(znode.partitions as object).length, 5)
+  assert.equal(znode.topic_id, meta.topicId)
+  await waitFor(() => b0.topic('grow')?.partitions.length === 5, 5000, 'b0 sees new partitions')
+  await assert.rejects(b0.createPartitions('grow', 5), expectKafkaError(ErrorCode.INVALID_PARTITIONS, /Topic already has 5 partitions\./))
+  await assert.rejects(b0.createPartitions('grow', 3), expectKafkaError(ErrorCode.INVALID_PARTITIONS, /currently has 5 partitions, which is higher than the requested 3/))
+  await assert.rejects(b0.createPartitions('nope', 3), expectKafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+  await b0.createPartitions('grow', 6, [[1]])
+  assert.deepEqual(b0.topic('grow')!.partitions[5].replicas, [1])
+
+  const changed: string[] = []
+  b0.on('topicConfigChanged', n => changed.push(`b0:${n}`))
+  b1.on('topicConfigChanged', n => changed.push(`b1:${n}`))
+  await b1.alterTopicConfigs('grow', {'retention.ms': '5000', 'cleanup.policy': 'compact'}, [])
+  await b1.alterTopicConfigs('grow', {}, ['cleanup.policy'])
+  assert.deepEqual(await json(c, '/config/topics/grow'), {version: 1, config: {'retention.ms': '5000'}})
+  const notes = (await c.getChildren('/config/changes'))!.sort()
+  assert.ok(notes.length >= 2 && notes.every(n => /^config_change_\d{10}$/.test(n)))
+  assert.deepEqual(await json(c, `/config/changes/${notes[notes.length - 1]}`), {version: 2, entity_path: 'topics/grow'})
+  await waitFor(() => b0.topic('grow')!.configs['retention.ms'] === '5000' && !('cleanup.policy' in b0.topic('grow')!.configs), 5000, 'b0 sees config')
+  assert.ok(changed.includes('b0:grow'))
+  await assert.rejects(b0.alterTopicConfigs('grow', {'retention.ms': 'x'}, []), expectKafkaError(ErrorCode.INVALID_CONFIG, /Not a number of type LONG/))
+
+  assert.deepEqual(await b0.nextProducerIdBlock(), {start: 0, length: 1000})
+  assert.deepEqual(await b1.nextProducerIdBlock(), {start: 1000, length: 1000})
+  assert.deepEqual(await json(c, '/latest_producer_id_block'), {version: 1, broker: 1, block_start: '1000', block_end: '1999'})
+
+  // ISR shrink by the leader; the other broker sees it through the state znode.
+  const rt = await b0.createTopic('isr', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {}})
+  const st = rt.partitions[0]
+  assert.deepEqual(st.isr, [0, 1])
+  const shrunk = await b0.updateIsr(st, [0])
+  assert.deepEqual(shrunk.isr, [0])
+  assert.equal(shrunk.leaderEpoch, 0)
+  await waitFor(() => b1.topic('isr')!.partitions[0].isr.length === 1, 5000, 'b1 sees ISR shrink')
+  assert.ok((await c.getChildren('/isr_change_notification')) !== undefined)
+  await b1.stop()
+  await b0.stop()
+})
+
+t('replica assignment matches Kafka\'s layout', () => {
+  // Kafka's documented example: 5 brokers, 10 partitions, RF 3, start index 0.
+  const a = assignReplicasToBrokers([4, 2, 0, 3, 1], 10, 3, 0, 0)
+  assert.deepEqual(a, [
+    [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 0], [4, 0, 1],
+    [0, 2, 3], [1, 3, 4], [2, 4, 0], [3, 0, 1], [4, 1, 2],
+  ])
+  // 3 brokers, 6 partitions, RF 2, fixed start index 1.
+  assert.deepEqual(assignReplicasToBrokers([0, 1, 2], 6, 2, 1, 0), [[1, 0], [2, 1], [0, 2], [1, 2], [2, 0], [0, 1]])
+  // Every replica set has distinct brokers, leaders spread evenly.
+  const r = assignReplicasToBrokers([0, 1, 2], 30, 3)
+  assert.ok(r.every(x => new Set(x).size === 3))
+  const leaders = [0, 1, 2].map(b => r.filter(x => x[0] === b).length)
+  assert.deepEqual(leaders, [10, 10, 10])
+})
+
+t('3 brokers: controller fail-over elects new leaders with bumped epochs', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  const b2 = await startBroker(chroot, 2)
+  await waitFor(() => b0.brokers().length === 3, 10000, 'controller sees 3 brokers')
+  const meta = await b0.createTopic('ha', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1, 2], 1: [1, 2, 0], 2: [2, 0, 1]}, configs: {}})
+  assert.deepEqual(meta.partitions.map(p => p.leader), [0, 1, 2])
+  const c = await rawClient(chroot)
+  const seen: PartitionState[] = []
+  b1.on('partitionsChanged', (s: PartitionState[]) => seen.push(...s.map(x => ({...x}))))
+
+  // Kill broker 0's session abruptly (no controlled shutdown): close its ZooKeeper client.
+  await b0.zkClient.close()
+  await waitFor(() => b1.isController() || b2.isController(), 15000, 'a new controller')
+  const ctl = await json(c, '/controller')
+  assert.ok(ctl.brokerid === 1 || ctl.brokerid === 2)
+  assert.equal((await c.get('/controller_epoch'))!.data.toString(), '2')
+  await waitFor(() => b1.topic('ha')!.partitions[0].leader === 1 && b2.topic('ha')!.partitions[0].leader === 1, 15000, 'partition 0 led by broker 1')
+  const s0 = await json(c, '/brokers/topics/ha/partitions/0/state')
+  assert.deepEqual(s0, {controller_epoch: 2, leader: 1, version: 1, leader_epoch: 1, isr: [1, 2]})
+  // Partitions led by live brokers: broker 0 leaves the ISR, leader stays, epoch bumps.
+  await waitFor(async () => ((await json(c, '/brokers/topics/ha/partitions/1/state')).isr as number[]).length === 2, 10000, 'isr shrink')
+  const s1 = await json(c, '/brokers/topics/ha/partitions/1/state')
+  assert.equal(s1.leader, 1)
+  assert.deepEqual(s1.isr, [1, 2])
+  assert.equal(s1.leader_epoch, 1)
+  assert.ok(seen.some(s => s.partition === 0 && s.leader === 1 && s.leaderEpoch === 1), 'broker 1 told it leads partition 0')
+  managers.splice(managers.indexOf(b0), 1)
+
+  // The last ISR member dies: no leader (-1), the ISR keeps it; when it comes back it leads again.
+  await b2.stop()
+  managers.splice(managers.indexOf(b2), 1)
+  await waitFor(async () => ((await json(c, '/brokers/topics/ha/partitions/0/state')).isr as number[]).join() === '1', 15000, 'isr [1]')
+  const b2b = await startBroker(chroot, 2)
+  await waitFor(() => b2b.brokers().length === 2, 10000, 'b2 back')
+  await b1.zkClient.close()
+  managers.splice(managers.indexOf(b1), 1)
+  await waitFor(async () => (await json(c, '/brokers/topics/ha/partitions/0/state')).leader === -1, 15000, 'partition 0 offline')
+  const off = await json(c, '/brokers/topics/ha/partitions/0/state')
+  assert.deepEqual(off.isr, [1])
+  assert.equal(b2b.isController(), true)
+  assert.equal(b2b.topic('ha')!.partitions[0].leader, -1)
+  const epochBefore = off.leader_epoch as number
+  const b1b = await startBroker(chroot, 1)
+  await waitFor(async () => (await json(c, '/brokers/topics/ha/partitions/0/state')).leader === 1, 15000, 'broker 1 leads again')
+  assert.equal((await json(c, '/brokers/topics/ha/partitions/0/state')).leader_epoch, epochBefore + 1)
+  await waitFor(() => b1b.topic('ha')!.partitions[0].leader === 1, 5000, 'b1 sees itself as leader')
+  await b1b.stop()
+  await b2b.stop()
+})
+
+t('unreachable ZooKeeper: Kafka\'s timeout message', async () => {
+  const port = await freePort()
+  const m = new ClusterManager(serverConfigFromProps({'broker.id': '0', 'zookeeper.connect': `127.0.0.1:${port}`, 'zookeeper.connection.timeout.ms': '1000'}), new Logger('kafka.cluster'))
+  await assert.rejects(m.start(), /^ZkError: Timed out waiting for connection while in state: CONNECTING$|Timed out waiting for connection while in state: CONNECTING/)
+})
+
+t('a second broker with the same id refuses to start', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const dup = new ClusterManager(config(chroot, 0, {'zookeeper.session.timeout.ms': '2000'}), new Logger('kafka.cluster'))
+  const t0 = Date.now()
+  await assert.rejects(dup.start(), /Error while creating ephemeral at \/brokers\/ids\/0, node already exists and owner '\d+' does not match current session '\d+'/)
+  assert.ok(Date.now() - t0 >= 2000, 'waited for a possible stale registration to expire')
+  await b0.stop()
+})
+
+t('broker.id=-1 is generated from /brokers/seqid above reserved.broker.max.id', async () => {
+  const chroot = newChroot()
+  const a = await startBroker(chroot, -1)
+  const b = await startBroker(chroot, -1)
+  assert.equal(a.brokerId, 1001)
+  assert.equal(b.brokerId, 1002)
+  await b.stop()
+  await a.stop()
+})
+
+t('session expiry: the broker re-registers, becomes controller again and keeps working', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  await b0.createTopic('before', {numPartitions: 1, replicationFactor: 1, configs: {}})
+  const c = await rawClient(chroot)
+  const owner = (await c.get('/brokers/ids/0'))!.stat.ephemeralOwner
+  await expireSession(zk.connect, b0.zkClient)
+  await waitFor(async () => {
+    const r = await c.get('/brokers/ids/0')
+    return r && r.stat.ephemeralOwner !== owner
+  }, 20000, 're-registration under a new session')
+  await waitFor(async () => (await c.get('/controller_epoch'))!.data.toString() === '2' && b0.isController(), 20000, 'controller again with epoch 2')
+  assert.deepEqual((await json(c, '/controller')).brokerid, 0)
+  const after = await b0.createTopic('after', {numPartitions: 2, replicationFactor: 1, configs: {}})
+  assert.ok(after.partitions.every(p => p.leader === 0))
+  // Watches were re-established: a config change made by someone else is seen.
+  const other = await startBroker(chroot, 1)
+  await other.alterTopicConfigs('before', {'retention.ms': '77'}, [])
+  await waitFor(() => b0.topic('before')!.configs['retention.ms'] === '77', 10000, 'config change seen after expiry')
+  await other.stop()
+  await b0.stop()
+})
+
+t('preferred and unclean leader election', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  await waitFor(() => b0.brokers().length === 2, 10000, 'two brokers')
+  const c = await rawClient(chroot)
+  await b0.createTopic('pref', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {}})
+  await b0.createTopic('dirty', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {'unclean.leader.election.enable': 'true'}})
+  await b0.createTopic('clean', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {}})
+  // Broker 1 fell out of the ISR of dirty and clean.
+  await b0.updateIsr(b0.topic('dirty')!.partitions[0], [0])
+  await b0.updateIsr(b0.topic('clean')!.partitions[0], [0])
+  await b0.zkClient.close() // broker 0 dies
+  managers.splice(managers.indexOf(b0), 1)
+  await waitFor(() => b1.isController() && b1.topic('pref')!.partitions[0].leader === 1, 15000, 'broker 1 leads pref')
+  await waitFor(() => b1.topic('dirty')!.partitions[0].leader === 1, 15000, 'unclean election for dirty')
+  assert.deepEqual(b1.topic('dirty')!.partitions[0].isr, [1])
+  await waitFor(() => b1.topic('clean')!.partitions[0].leader === -1, 15000, 'clean stays offline')
+  assert.deepEqual(b1.topic('clean')!.partitions[0].isr, [0])
+  // ElectLeaders (unclean) on the controller brings clean online.
+  const unclean = await b1.electLeaders(false, [{topic: 'clean', partition: 0}])
+  assert.deepEqual(unclean.map(r => r.errorCode), [ErrorCode.NONE])
+  assert.equal(b1.topic('clean')!.partitions[0].leader, 1)
+
+  // Broker 0 returns, catches up (the leader expands the ISR); preferred election moves leadership back.
+  const b0b = await startBroker(chroot, 0)
+  assert.equal(b0b.isController(), false)
+  assert.deepEqual((await b0b.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.NOT_CONTROLLER])
+  const pref = b1.topic('pref')!.partitions[0]
+  assert.deepEqual((await b1.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE])
+  await b1.updateIsr(pref, [1, 0])
+  const epoch = b1.topic('pref')!.partitions[0].leaderEpoch
+  assert.deepEqual((await b1.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.NONE])
+  assert.equal(b1.topic('pref')!.partitions[0].leader, 0)
+  assert.equal(b1.topic('pref')!.partitions[0].leaderEpoch, epoch + 1)
+  await waitFor(() => b0b.topic('pref')!.partitions[0].leader === 0, 10000, 'broker 0 learns it leads pref')
+  assert.deepEqual((await b1.electLeaders(true, [{topic: 'pref', partition: 0}])).map(r => r.errorCode), [ErrorCode.ELECTION_NOT_NEEDED])
+  // The znode request, as kafka-preferred-replica-election wrote it.
+  const clean = b1.topic('clean')!.partitions[0]
+  await b1.updateIsr(clean, [1, 0])
+  await c.create('/admin/preferred_replica_election', JSON.stringify({version: 1, partitions: [{topic: 'clean', partition: 0}]}))
+  await waitFor(() => b0b.topic('clean')!.partitions[0].leader === 0, 10000, 'preferred election through the znode')
+  await waitFor(async () => !(await c.exists('/admin/preferred_replica_election')), 10000, 'request removed')
+  await b0b.stop()
+  await b1.stop()
+})
+}
