@@ -491,6 +491,20 @@ export interface ApiSpec<Req, Res> {
   encodeResponse(w: Writer, v: number, m: DeepPartial<Res>): void;
 }
 
+/**
+ * A versioned structure that is not a request or response (e.g. the consumer protocol's
+ * subscription and assignment bytes). The version is not part of the encoding: where the
+ * format carries one (consumer protocol: an int16 before the struct), read/write it yourself.
+ */
+export interface DataSpec<T> {
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  firstFlexibleVersion: number;
+  decode(r: Reader, v: number): T;
+  encode(w: Writer, v: number, m: DeepPartial<T>): void;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 function dv<T>(x: T | undefined, d: T): T {
@@ -612,6 +626,26 @@ export function generate(specDir: string): string {
     out.push('};', '');
     apis.push(name);
   }
+  // "data" schemas (consumer protocol subscription/assignment bytes and the like)
+  const datas: string[] = [];
+  for (const m of msgs.filter((x) => x.type === 'data').sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const g = new MessageGen(m);
+    out.push(`// ---- ${m.name} (data) ----`, '');
+    out.push(g.emit());
+    out.push(`export const ${m.name}Codec: DataSpec<${m.name}> = {`);
+    out.push(`  name: '${m.name}',`);
+    out.push(`  minVersion: ${g.range.lo},`);
+    out.push(`  maxVersion: ${g.range.hi},`);
+    out.push(`  firstFlexibleVersion: ${g.flex ? String(g.flex.lo) : 'Infinity'},`);
+    out.push(`  decode: dec_${m.name},`);
+    out.push(`  encode: enc_${m.name},`);
+    out.push('};', '');
+    datas.push(`${m.name}Codec`);
+  }
+  out.push('export const DataCodecs = {');
+  for (const d of datas) out.push(`  ${d},`);
+  out.push('};', '');
+
   out.push('export const Apis = {');
   for (const a of apis) out.push(`  ${a},`);
   out.push('};', '');

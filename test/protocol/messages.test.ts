@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Reader, Writer } from '../../src/core/protocol/io.js';
-import { Apis, apisByKey, type ApiSpec } from '../../src/core/protocol/messages.js';
+import { Apis, apisByKey, DataCodecs, type ApiSpec, type DataSpec } from '../../src/core/protocol/messages.js';
 import { loadMessages, defaultSpecDir } from '../../scripts/gen-protocol.js';
 
 interface F {
@@ -121,14 +121,24 @@ test('every API at every version round-trips requests and responses', () => {
   assert.ok(existsSync(specDir), `message definitions not found at ${specDir} (needed to build sample objects)`);
   const msgs = loadMessages(specDir) as unknown as M[];
   let checked = 0;
+  const codecs = DataCodecs as Record<string, DataSpec<any>>;
   for (const msg of msgs) {
-    if (msg.type !== 'request' && msg.type !== 'response') continue;
-    const api = apisByKey.get(msg.apiKey!)!;
-    assert.ok(api, `${msg.name}: no ApiSpec for key ${msg.apiKey}`);
-    const isReq = msg.type === 'request';
-    const enc = (isReq ? api.encodeRequest : api.encodeResponse) as ApiSpec<any, any>['encodeRequest'];
-    const dec = (isReq ? api.decodeRequest : api.decodeResponse) as ApiSpec<any, any>['decodeRequest'];
-    for (let v = api.minVersion; v <= api.maxVersion; v++) {
+    let enc: ApiSpec<any, any>['encodeRequest'];
+    let dec: ApiSpec<any, any>['decodeRequest'];
+    let range: { minVersion: number; maxVersion: number };
+    if (msg.type === 'data') {
+      const codec = codecs[`${msg.name}Codec`];
+      assert.ok(codec, `${msg.name}: no DataSpec`);
+      [enc, dec, range] = [codec.encode, codec.decode, codec];
+    } else if (msg.type === 'request' || msg.type === 'response') {
+      const api = apisByKey.get(msg.apiKey!)!;
+      assert.ok(api, `${msg.name}: no ApiSpec for key ${msg.apiKey}`);
+      const isReq = msg.type === 'request';
+      enc = isReq ? api.encodeRequest : api.encodeResponse;
+      dec = isReq ? api.decodeRequest : api.decodeResponse;
+      range = api;
+    } else continue;
+    for (let v = range.minVersion; v <= range.maxVersion; v++) {
       const where = `${msg.name} v${v}`;
       const sample = new Sampler(msg).struct(msg.fields, v, 0);
       const w = new Writer(32);
@@ -153,6 +163,28 @@ test('every API at every version round-trips requests and responses', () => {
     }
   }
   assert.ok(checked > 600, `only ${checked} message versions checked`);
+});
+
+test('consumer protocol bytes from kafkajs decode with the data codecs', async () => {
+  const { AssignerProtocol } = (await import('kafkajs')).default;
+  // kafkajs labels its subscription version 1 but writes the v0 layout (no owned partitions)
+  const sub = AssignerProtocol.MemberMetadata.encode({ version: 1, topics: ['a', 'b'], userData: Buffer.from('ud') });
+  const r = new Reader(sub);
+  assert.equal(r.int16(), 1);
+  const s = DataCodecs.ConsumerProtocolSubscriptionCodec.decode(r, 0);
+  assert.deepEqual(s.topics, ['a', 'b']);
+  assert.equal(s.userData!.toString(), 'ud');
+  assert.equal(r.remaining(), 0);
+  const asg = AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: { a: [0, 2], b: [1] }, userData: Buffer.alloc(0) });
+  const r2 = new Reader(asg);
+  const v = r2.int16();
+  const a = DataCodecs.ConsumerProtocolAssignmentCodec.decode(r2, v);
+  assert.deepEqual(a.assignedPartitions, [{ topic: 'a', partitions: [0, 2] }, { topic: 'b', partitions: [1] }]);
+  // and kafkajs reads what we write
+  const w = new Writer().int16(0);
+  DataCodecs.ConsumerProtocolAssignmentCodec.encode(w, 0, { assignedPartitions: [{ topic: 't', partitions: [3] }], userData: null });
+  const back = AssignerProtocol.MemberAssignment.decode(w.toBuffer());
+  assert.deepEqual(back!.assignment, { t: [3] });
 });
 
 test('known wire bytes: ApiVersions v3 request and Metadata v0 request', () => {

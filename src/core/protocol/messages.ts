@@ -29,6 +29,20 @@ export interface ApiSpec<Req, Res> {
   encodeResponse(w: Writer, v: number, m: DeepPartial<Res>): void;
 }
 
+/**
+ * A versioned structure that is not a request or response (e.g. the consumer protocol's
+ * subscription and assignment bytes). The version is not part of the encoding: where the
+ * format carries one (consumer protocol: an int16 before the struct), read/write it yourself.
+ */
+export interface DataSpec<T> {
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  firstFlexibleVersion: number;
+  decode(r: Reader, v: number): T;
+  encode(w: Writer, v: number, m: DeepPartial<T>): void;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 function dv<T>(x: T | undefined, d: T): T {
@@ -13826,6 +13840,417 @@ export const ReadShareGroupStateSummary: ApiSpec<ReadShareGroupStateSummaryReque
   encodeRequest: enc_ReadShareGroupStateSummaryRequest,
   decodeResponse: dec_ReadShareGroupStateSummaryResponse,
   encodeResponse: enc_ReadShareGroupStateSummaryResponse,
+};
+
+// ---- ConsumerProtocolAssignment (data) ----
+
+export interface ConsumerProtocolAssignment {
+  assignedPartitions: ConsumerProtocolAssignmentTopicPartition[];
+  userData: Buffer | null;
+}
+
+export interface ConsumerProtocolAssignmentTopicPartition {
+  topic: string;
+  partitions: number[];
+}
+
+function dec_ConsumerProtocolAssignment(r: Reader, v: number): ConsumerProtocolAssignment {
+  const f_assignedPartitions: ConsumerProtocolAssignmentTopicPartition[] = rdArray(r, v, false, dec_ConsumerProtocolAssignmentTopicPartition);
+  const f_userData: Buffer | null = r.nullableBytes();
+  return { assignedPartitions: f_assignedPartitions, userData: f_userData };
+}
+
+function enc_ConsumerProtocolAssignment(w: Writer, v: number, m: DeepPartial<ConsumerProtocolAssignment>): void {
+  wrArray(w, v, false, false, m.assignedPartitions, enc_ConsumerProtocolAssignmentTopicPartition);
+  w.nullableBytes(dv(m.userData, null));
+}
+
+function def_ConsumerProtocolAssignmentTopicPartition(): ConsumerProtocolAssignmentTopicPartition {
+  return { topic: "", partitions: [] };
+}
+
+function dec_ConsumerProtocolAssignmentTopicPartition(r: Reader, v: number): ConsumerProtocolAssignmentTopicPartition {
+  const f_topic: string = r.string();
+  const f_partitions: number[] = rdArray(r, v, false, rdInt32);
+  return { topic: f_topic, partitions: f_partitions };
+}
+
+function enc_ConsumerProtocolAssignmentTopicPartition(w: Writer, v: number, m: DeepPartial<ConsumerProtocolAssignmentTopicPartition>): void {
+  w.string(m.topic ?? "");
+  wrArray(w, v, false, false, m.partitions, wrInt32);
+}
+
+export const ConsumerProtocolAssignmentCodec: DataSpec<ConsumerProtocolAssignment> = {
+  name: 'ConsumerProtocolAssignment',
+  minVersion: 0,
+  maxVersion: 3,
+  firstFlexibleVersion: Infinity,
+  decode: dec_ConsumerProtocolAssignment,
+  encode: enc_ConsumerProtocolAssignment,
+};
+
+// ---- ConsumerProtocolSubscription (data) ----
+
+export interface ConsumerProtocolSubscription {
+  topics: string[];
+  userData: Buffer | null;
+  ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[];
+  generationId: number;
+  rackId: string | null;
+}
+
+export interface ConsumerProtocolSubscriptionTopicPartition {
+  topic: string;
+  partitions: number[];
+}
+
+function dec_ConsumerProtocolSubscription(r: Reader, v: number): ConsumerProtocolSubscription {
+  const f_topics: string[] = rdArray(r, v, false, rdString);
+  const f_userData: Buffer | null = r.nullableBytes();
+  const f_ownedPartitions: ConsumerProtocolSubscriptionTopicPartition[] = v >= 1 ? rdArray(r, v, false, dec_ConsumerProtocolSubscriptionTopicPartition) : [];
+  const f_generationId: number = v >= 2 ? r.int32() : -1;
+  const f_rackId: string | null = v >= 3 ? r.nullableString() : null;
+  return { topics: f_topics, userData: f_userData, ownedPartitions: f_ownedPartitions, generationId: f_generationId, rackId: f_rackId };
+}
+
+function enc_ConsumerProtocolSubscription(w: Writer, v: number, m: DeepPartial<ConsumerProtocolSubscription>): void {
+  wrArray(w, v, false, false, m.topics, wrString);
+  w.nullableBytes(dv(m.userData, null));
+  if (v >= 1) wrArray(w, v, false, false, m.ownedPartitions, enc_ConsumerProtocolSubscriptionTopicPartition);
+  if (v >= 2) w.int32(m.generationId ?? -1);
+  if (v >= 3) w.nullableString(dv(m.rackId, null));
+}
+
+function def_ConsumerProtocolSubscriptionTopicPartition(): ConsumerProtocolSubscriptionTopicPartition {
+  return { topic: "", partitions: [] };
+}
+
+function dec_ConsumerProtocolSubscriptionTopicPartition(r: Reader, v: number): ConsumerProtocolSubscriptionTopicPartition {
+  const f_topic: string = r.string();
+  const f_partitions: number[] = rdArray(r, v, false, rdInt32);
+  return { topic: f_topic, partitions: f_partitions };
+}
+
+function enc_ConsumerProtocolSubscriptionTopicPartition(w: Writer, v: number, m: DeepPartial<ConsumerProtocolSubscriptionTopicPartition>): void {
+  w.string(m.topic ?? "");
+  wrArray(w, v, false, false, m.partitions, wrInt32);
+}
+
+export const ConsumerProtocolSubscriptionCodec: DataSpec<ConsumerProtocolSubscription> = {
+  name: 'ConsumerProtocolSubscription',
+  minVersion: 0,
+  maxVersion: 3,
+  firstFlexibleVersion: Infinity,
+  decode: dec_ConsumerProtocolSubscription,
+  encode: enc_ConsumerProtocolSubscription,
+};
+
+// ---- DefaultPrincipalData (data) ----
+
+export interface DefaultPrincipalData {
+  type: string;
+  name: string;
+  tokenAuthenticated: boolean;
+}
+
+function dec_DefaultPrincipalData(r: Reader, v: number): DefaultPrincipalData {
+  const f_type: string = r.compactString();
+  const f_name: string = r.compactString();
+  const f_tokenAuthenticated: boolean = r.bool();
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { type: f_type, name: f_name, tokenAuthenticated: f_tokenAuthenticated };
+}
+
+function enc_DefaultPrincipalData(w: Writer, v: number, m: DeepPartial<DefaultPrincipalData>): void {
+  w.compactString(m.type ?? "");
+  w.compactString(m.name ?? "");
+  w.bool(m.tokenAuthenticated ?? false);
+  w.unsignedVarint(0);
+}
+
+export const DefaultPrincipalDataCodec: DataSpec<DefaultPrincipalData> = {
+  name: 'DefaultPrincipalData',
+  minVersion: 0,
+  maxVersion: 0,
+  firstFlexibleVersion: 0,
+  decode: dec_DefaultPrincipalData,
+  encode: enc_DefaultPrincipalData,
+};
+
+// ---- KRaftVersionRecord (data) ----
+
+export interface KRaftVersionRecord {
+  version: number;
+  kRaftVersion: number;
+}
+
+function dec_KRaftVersionRecord(r: Reader, v: number): KRaftVersionRecord {
+  const f_version: number = r.int16();
+  const f_kRaftVersion: number = r.int16();
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { version: f_version, kRaftVersion: f_kRaftVersion };
+}
+
+function enc_KRaftVersionRecord(w: Writer, v: number, m: DeepPartial<KRaftVersionRecord>): void {
+  w.int16(m.version ?? 0);
+  w.int16(m.kRaftVersion ?? 0);
+  w.unsignedVarint(0);
+}
+
+export const KRaftVersionRecordCodec: DataSpec<KRaftVersionRecord> = {
+  name: 'KRaftVersionRecord',
+  minVersion: 0,
+  maxVersion: 0,
+  firstFlexibleVersion: 0,
+  decode: dec_KRaftVersionRecord,
+  encode: enc_KRaftVersionRecord,
+};
+
+// ---- LeaderChangeMessage (data) ----
+
+export interface LeaderChangeMessage {
+  version: number;
+  leaderId: number;
+  voters: LeaderChangeMessageVoter[];
+  grantingVoters: LeaderChangeMessageVoter[];
+}
+
+export interface LeaderChangeMessageVoter {
+  voterId: number;
+  voterDirectoryId: string;
+}
+
+function dec_LeaderChangeMessage(r: Reader, v: number): LeaderChangeMessage {
+  const f_version: number = r.int16();
+  const f_leaderId: number = r.int32();
+  const f_voters: LeaderChangeMessageVoter[] = rdArray(r, v, true, dec_LeaderChangeMessageVoter);
+  const f_grantingVoters: LeaderChangeMessageVoter[] = rdArray(r, v, true, dec_LeaderChangeMessageVoter);
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { version: f_version, leaderId: f_leaderId, voters: f_voters, grantingVoters: f_grantingVoters };
+}
+
+function enc_LeaderChangeMessage(w: Writer, v: number, m: DeepPartial<LeaderChangeMessage>): void {
+  w.int16(m.version ?? 0);
+  w.int32(m.leaderId ?? 0);
+  wrArray(w, v, true, false, m.voters, enc_LeaderChangeMessageVoter);
+  wrArray(w, v, true, false, m.grantingVoters, enc_LeaderChangeMessageVoter);
+  w.unsignedVarint(0);
+}
+
+function def_LeaderChangeMessageVoter(): LeaderChangeMessageVoter {
+  return { voterId: 0, voterDirectoryId: ZERO_UUID };
+}
+
+function dec_LeaderChangeMessageVoter(r: Reader, v: number): LeaderChangeMessageVoter {
+  const f_voterId: number = r.int32();
+  const f_voterDirectoryId: string = v >= 1 ? r.uuid() : ZERO_UUID;
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { voterId: f_voterId, voterDirectoryId: f_voterDirectoryId };
+}
+
+function enc_LeaderChangeMessageVoter(w: Writer, v: number, m: DeepPartial<LeaderChangeMessageVoter>): void {
+  w.int32(m.voterId ?? 0);
+  if (v >= 1) w.uuid(m.voterDirectoryId ?? ZERO_UUID);
+  w.unsignedVarint(0);
+}
+
+export const LeaderChangeMessageCodec: DataSpec<LeaderChangeMessage> = {
+  name: 'LeaderChangeMessage',
+  minVersion: 0,
+  maxVersion: 1,
+  firstFlexibleVersion: 0,
+  decode: dec_LeaderChangeMessage,
+  encode: enc_LeaderChangeMessage,
+};
+
+// ---- SnapshotFooterRecord (data) ----
+
+export interface SnapshotFooterRecord {
+  version: number;
+}
+
+function dec_SnapshotFooterRecord(r: Reader, v: number): SnapshotFooterRecord {
+  const f_version: number = r.int16();
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { version: f_version };
+}
+
+function enc_SnapshotFooterRecord(w: Writer, v: number, m: DeepPartial<SnapshotFooterRecord>): void {
+  w.int16(m.version ?? 0);
+  w.unsignedVarint(0);
+}
+
+export const SnapshotFooterRecordCodec: DataSpec<SnapshotFooterRecord> = {
+  name: 'SnapshotFooterRecord',
+  minVersion: 0,
+  maxVersion: 0,
+  firstFlexibleVersion: 0,
+  decode: dec_SnapshotFooterRecord,
+  encode: enc_SnapshotFooterRecord,
+};
+
+// ---- SnapshotHeaderRecord (data) ----
+
+export interface SnapshotHeaderRecord {
+  version: number;
+  lastContainedLogTimestamp: number;
+}
+
+function dec_SnapshotHeaderRecord(r: Reader, v: number): SnapshotHeaderRecord {
+  const f_version: number = r.int16();
+  const f_lastContainedLogTimestamp: number = r.int64();
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { version: f_version, lastContainedLogTimestamp: f_lastContainedLogTimestamp };
+}
+
+function enc_SnapshotHeaderRecord(w: Writer, v: number, m: DeepPartial<SnapshotHeaderRecord>): void {
+  w.int16(m.version ?? 0);
+  w.int64(m.lastContainedLogTimestamp ?? 0);
+  w.unsignedVarint(0);
+}
+
+export const SnapshotHeaderRecordCodec: DataSpec<SnapshotHeaderRecord> = {
+  name: 'SnapshotHeaderRecord',
+  minVersion: 0,
+  maxVersion: 0,
+  firstFlexibleVersion: 0,
+  decode: dec_SnapshotHeaderRecord,
+  encode: enc_SnapshotHeaderRecord,
+};
+
+// ---- VotersRecord (data) ----
+
+export interface VotersRecord {
+  version: number;
+  voters: VotersRecordVoter[];
+}
+
+export interface VotersRecordVoter {
+  voterId: number;
+  voterDirectoryId: string;
+  endpoints: VotersRecordEndpoint[];
+  kRaftVersionFeature: VotersRecordKRaftVersionFeature;
+}
+
+export interface VotersRecordEndpoint {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface VotersRecordKRaftVersionFeature {
+  minSupportedVersion: number;
+  maxSupportedVersion: number;
+}
+
+function dec_VotersRecord(r: Reader, v: number): VotersRecord {
+  const f_version: number = r.int16();
+  const f_voters: VotersRecordVoter[] = rdArray(r, v, true, dec_VotersRecordVoter);
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { version: f_version, voters: f_voters };
+}
+
+function enc_VotersRecord(w: Writer, v: number, m: DeepPartial<VotersRecord>): void {
+  w.int16(m.version ?? 0);
+  wrArray(w, v, true, false, m.voters, enc_VotersRecordVoter);
+  w.unsignedVarint(0);
+}
+
+function def_VotersRecordVoter(): VotersRecordVoter {
+  return { voterId: 0, voterDirectoryId: ZERO_UUID, endpoints: [], kRaftVersionFeature: def_VotersRecordKRaftVersionFeature() };
+}
+
+function dec_VotersRecordVoter(r: Reader, v: number): VotersRecordVoter {
+  const f_voterId: number = r.int32();
+  const f_voterDirectoryId: string = r.uuid();
+  const f_endpoints: VotersRecordEndpoint[] = rdArray(r, v, true, dec_VotersRecordEndpoint);
+  const f_kRaftVersionFeature: VotersRecordKRaftVersionFeature = dec_VotersRecordKRaftVersionFeature(r, v);
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { voterId: f_voterId, voterDirectoryId: f_voterDirectoryId, endpoints: f_endpoints, kRaftVersionFeature: f_kRaftVersionFeature };
+}
+
+function enc_VotersRecordVoter(w: Writer, v: number, m: DeepPartial<VotersRecordVoter>): void {
+  w.int32(m.voterId ?? 0);
+  w.uuid(m.voterDirectoryId ?? ZERO_UUID);
+  wrArray(w, v, true, false, m.endpoints, enc_VotersRecordEndpoint);
+  enc_VotersRecordKRaftVersionFeature(w, v, m.kRaftVersionFeature ?? {});
+  w.unsignedVarint(0);
+}
+
+function def_VotersRecordEndpoint(): VotersRecordEndpoint {
+  return { name: "", host: "", port: 0 };
+}
+
+function dec_VotersRecordEndpoint(r: Reader, v: number): VotersRecordEndpoint {
+  const f_name: string = r.compactString();
+  const f_host: string = r.compactString();
+  const f_port: number = r.uint16();
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { name: f_name, host: f_host, port: f_port };
+}
+
+function enc_VotersRecordEndpoint(w: Writer, v: number, m: DeepPartial<VotersRecordEndpoint>): void {
+  w.compactString(m.name ?? "");
+  w.compactString(m.host ?? "");
+  w.uint16(m.port ?? 0);
+  w.unsignedVarint(0);
+}
+
+function def_VotersRecordKRaftVersionFeature(): VotersRecordKRaftVersionFeature {
+  return { minSupportedVersion: 0, maxSupportedVersion: 0 };
+}
+
+function dec_VotersRecordKRaftVersionFeature(r: Reader, v: number): VotersRecordKRaftVersionFeature {
+  const f_minSupportedVersion: number = r.int16();
+  const f_maxSupportedVersion: number = r.int16();
+  if (true) {
+    r.skipTaggedFields();
+  }
+  return { minSupportedVersion: f_minSupportedVersion, maxSupportedVersion: f_maxSupportedVersion };
+}
+
+function enc_VotersRecordKRaftVersionFeature(w: Writer, v: number, m: DeepPartial<VotersRecordKRaftVersionFeature>): void {
+  w.int16(m.minSupportedVersion ?? 0);
+  w.int16(m.maxSupportedVersion ?? 0);
+  w.unsignedVarint(0);
+}
+
+export const VotersRecordCodec: DataSpec<VotersRecord> = {
+  name: 'VotersRecord',
+  minVersion: 0,
+  maxVersion: 0,
+  firstFlexibleVersion: 0,
+  decode: dec_VotersRecord,
+  encode: enc_VotersRecord,
+};
+
+export const DataCodecs = {
+  ConsumerProtocolAssignmentCodec,
+  ConsumerProtocolSubscriptionCodec,
+  DefaultPrincipalDataCodec,
+  KRaftVersionRecordCodec,
+  LeaderChangeMessageCodec,
+  SnapshotFooterRecordCodec,
+  SnapshotHeaderRecordCodec,
+  VotersRecordCodec,
 };
 
 export const Apis = {
