@@ -1,6 +1,5 @@
-// OffsetForLeaderEpoch (23): the end offset of a leader epoch. kafkit keeps no epoch history
-// here: for the current epoch (or older ones) it answers the current epoch and the log end,
-// which is exact while a partition has had a single leader.
+// OffsetForLeaderEpoch (23): the end offset of a leader epoch, from the log's leader-epoch
+// cache (the current epoch ends at the log end).
 import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import {checkLeaderEpoch} from '../replica-manager.js'
@@ -32,6 +31,14 @@ export const offsetForLeaderEpoch: Handler = {
             return out
           }
           if (rp.leaderEpoch > p.leaderEpoch) return out
+          if (rp.leaderEpoch < p.leaderEpoch) {
+            const e = p.log.endOffsetForEpoch(rp.leaderEpoch)
+            if (e.epoch >= 0) {
+              out.leaderEpoch = e.epoch
+              out.endOffset = e.endOffset
+              return out
+            }
+          }
           out.leaderEpoch = p.leaderEpoch
           out.endOffset = p.logEndOffset
           return out
