@@ -444,4 +444,15 @@ t('preferred and unclean leader election', async () => {
   await b0b.stop()
   await b1.stop()
 })
+
+t('stop() does not hang when ZooKeeper is gone', async () => {
+  const own = await backend.start()
+  const m = new ClusterManager(serverConfigFromProps({'broker.id': '0', 'zookeeper.connect': own.connect, 'zookeeper.session.timeout.ms': '4000', 'listeners': 'PLAINTEXT://127.0.0.1:19092'}), new Logger('kafka.cluster'))
+  await m.start()
+  await own.stop()
+  await waitFor(() => !m.zkClient.connected, 10000, 'client notices the server is gone')
+  const t0 = Date.now()
+  await m.stop()
+  assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`)
+})
 }

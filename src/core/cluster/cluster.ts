@@ -220,12 +220,13 @@ export class ClusterManager extends EventEmitter {
     this.rebalanceTimer = undefined
     const zk = this.zk
     if (!zk) return
-    await this.queue.catch(() => {})
+    // Never hang on shutdown (ZooKeeper may be gone): bounded waits, then close the session.
+    await Promise.race([this.queue.catch(() => {}), new Promise(r => setTimeout(r, 3000).unref())])
     try {
-      await zk.delete(ZkPaths.broker(this._brokerId)).catch(() => {})
-      if (this.isController()) {
+      if (zk.connected) await zk.delete(ZkPaths.broker(this._brokerId), -1, 3000).catch(() => {})
+      if (zk.connected && this.isController()) {
         this.logger.info(`Resigning as the controller (epoch ${this.controllerEpoch})`)
-        await zk.delete(ZkPaths.controller).catch(() => {})
+        await zk.delete(ZkPaths.controller, -1, 3000).catch(() => {})
       }
     } finally {
       this.controller = -1

@@ -57,6 +57,8 @@ export interface ZkWatchEvent {
 export interface ZkConnectOptions {
   sessionTimeoutMs: number
   connectionTimeoutMs: number
+  /** A request unanswered this long fails with CONNECTION_LOSS (default: connectionTimeoutMs). */
+  requestTimeoutMs?: number
   logger?: Logger
 }
 
@@ -98,6 +100,7 @@ export class ZkClient extends EventEmitter {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private client: any
   private closed = false
+  private live = false
   readonly hosts: string
   readonly chroot: string
   private readonly watcher = (event: {type: number; path: string}) => {
@@ -135,6 +138,7 @@ export class ZkClient extends EventEmitter {
       client.on('state', (state: {name: string}) => {
         switch (state.name) {
           case 'SYNC_CONNECTED':
+            this.live = true
             if (!connected) {
               connected = true
               clearTimeout(timer)
@@ -142,9 +146,11 @@ export class ZkClient extends EventEmitter {
             } else this.emit('connected')
             break
           case 'DISCONNECTED':
+            this.live = false
             if (connected && !this.closed) this.emit('disconnected')
             break
           case 'EXPIRED':
+            this.live = false
             if (!connected || this.closed || this.client !== client) break
             this.opts.logger?.warn('ZooKeeper session expired; opening a new session')
             client.removeAllListeners()
@@ -171,6 +177,11 @@ export class ZkClient extends EventEmitter {
     }
   }
 
+  /** True while the client has a live connection to a server. */
+  get connected(): boolean {
+    return this.live && !this.closed
+  }
+
   /** Session id as 16 hex digits. */
   get sessionId(): string {
     const id = this.client?.getSessionId?.()
@@ -192,17 +203,23 @@ export class ZkClient extends EventEmitter {
     return path.startsWith(this.chroot) ? path.slice(this.chroot.length) || '/' : path
   }
 
-  private call<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T): Promise<T> {
+  private call<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T, timeoutMs = this.opts.requestTimeoutMs ?? this.opts.connectionTimeoutMs): Promise<T> {
     return new Promise((resolve, reject) => {
       if (this.closed) { reject(new ZkError(ZkCode.CONNECTION_LOSS, 'ZooKeeper client is closed', path)); return }
+      // Requests wait in the client's queue while disconnected: bound the wait.
+      const timer = setTimeout(() => reject(new ZkError(ZkCode.CONNECTION_LOSS, `Timed out after ${timeoutMs} ms waiting for ZooKeeper (request for ${path})`, path)), timeoutMs)
       try {
         fn((err, ...rest) => {
+          clearTimeout(timer)
           if (err) {
             const e = err as {code?: number; name?: string; message?: string}
             reject(new ZkError(typeof e.code === 'number' ? e.code : -1, `${e.name ?? 'ZooKeeper error'} for ${path}`, path))
-          } else resolve(map(...rest))
+          } else {
+            try { resolve(map(...rest)) } catch (error) { reject(error) }
+          }
         })
       } catch (error) {
+        clearTimeout(timer)
         reject(new ZkError(-8, `Bad ZooKeeper request for ${path}: ${(error as Error).message}`, path))
       }
     })
@@ -278,8 +295,8 @@ export class ZkClient extends EventEmitter {
     return this.call(cb => watch ? this.client.exists(this.abs(path), this.watcher, cb) : this.client.exists(this.abs(path), cb), path, s => s ? stat(s as never) : undefined)
   }
 
-  async delete(path: string, version = -1): Promise<void> {
-    return this.call(cb => this.client.remove(this.abs(path), version, cb), path, () => undefined)
+  async delete(path: string, version = -1, timeoutMs?: number): Promise<void> {
+    return this.call(cb => this.client.remove(this.abs(path), version, cb), path, () => undefined, timeoutMs)
   }
 
   /** Deletes a node and everything under it; a missing node is not an error. */
