@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import {
-  type BatchHeader, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
+  type BatchHeader, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, MIN_BATCH_LENGTH, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
   PARTITION_LEADER_EPOCH_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
   setLogAppendTime,
 } from './batch.js'
@@ -486,9 +486,11 @@ export class PartitionLog {
         if (winLen < SCAN_HEADER) return -1
       }
       const at = pos - winStart
+      const length = win.readInt32BE(at + LENGTH_OFFSET)
+      if (length < MIN_BATCH_LENGTH) return -1
       const last = readInt64(win, at) + win.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
       if (last >= offset) return pos
-      pos += win.readInt32BE(at + LENGTH_OFFSET) + LOG_OVERHEAD
+      pos += length + LOG_OVERHEAD
     }
     return -1
   }
@@ -516,6 +518,7 @@ export class PartitionLog {
         let cut = 0
         while (cut + SCAN_HEADER <= got) {
           const size = buf.readInt32BE(cut + LENGTH_OFFSET) + LOG_OVERHEAD
+          if (size < BATCH_HEADER_SIZE) break
           const last = readInt64(buf, cut) + buf.readInt32BE(cut + LAST_OFFSET_DELTA_OFFSET)
           if (last >= maxOffset) break
           if (cut + size > got || cut + size > maxBytes) {
@@ -652,7 +655,9 @@ export class PartitionLog {
     this.zombies.delete(seg)
     if (seg.fd < 0) return
     try {
-      seg.deleteFiles()
+      // A new segment may have reused the base offset (truncateFullyAndStartAt): keep its files.
+      if (this.segments.some(x => x !== seg && x.baseOffset === seg.baseOffset)) seg.closeHandles()
+      else seg.deleteFiles()
     } catch (error) {
       this.logger?.warn(`Could not delete ${seg.logPath}: ${(error as Error).message}`)
     }
