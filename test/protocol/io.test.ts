@@ -173,3 +173,19 @@ test('Writer: raw chunks are not copied, marks patch sizes, length is exact', ()
   for (let i = 0; i < 100; i++) assert.equal(r.int64(), i);
   assert.equal(new Writer().toBuffer().length, 0);
 });
+
+test('bytes given as chunks are written back to back without copying', () => {
+  const a = Buffer.alloc(300, 1);
+  const b = Buffer.alloc(500, 2);
+  const w = new Writer().bytes([a, b]).compactNullableBytes([a]).nullableBytes([]).compactBytes([]);
+  const list = w.toBuffers();
+  assert.ok(list.includes(a) && list.includes(b), 'chunks are not copied');
+  const r = new Reader(w.toBuffer());
+  const ab = r.bytes();
+  assert.equal(ab.length, 800);
+  assert.ok(ab.equals(Buffer.concat([a, b])));
+  assert.ok(r.compactNullableBytes()!.equals(a));
+  assert.equal(r.nullableBytes()!.length, 0);
+  assert.equal(r.compactBytes().length, 0);
+  assert.equal(r.remaining(), 0);
+});

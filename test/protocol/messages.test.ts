@@ -225,6 +225,18 @@ test('tagged fields: written only when not default, unknown tags skipped', () =>
   assert.equal(r.remaining(), 0);
 });
 
+test('Fetch records may be encoded from a list of chunks (no copy)', () => {
+  const c1 = Buffer.alloc(1000, 1);
+  const c2 = Buffer.alloc(2000, 2);
+  for (const v of [4, 11, 12, 16]) {
+    const w = new Writer();
+    Apis.Fetch.encodeResponse(w, v, { responses: [{ topic: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [{ partitionIndex: 0, records: [c1, c2] }] }] });
+    assert.ok(w.toBuffers().includes(c1) && w.toBuffers().includes(c2), `v${v}: chunks passed through`);
+    const got = Apis.Fetch.decodeResponse(new Reader(w.toBuffer()), v);
+    assert.ok(got.responses[0].partitions[0].records!.equals(Buffer.concat([c1, c2])), `v${v}`);
+  }
+});
+
 test('malformed bodies throw ProtocolError', () => {
   const w = new Writer();
   Apis.Produce.encodeRequest(w, 7, { acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: Buffer.alloc(300) }] }] });

@@ -15,6 +15,12 @@ const TWO_63 = 9223372036854775808;
 const EMPTY = Buffer.alloc(0);
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
+function chunksLength(list: readonly Buffer[]): number {
+  let n = 0;
+  for (let i = 0; i < list.length; i++) n += list[i].length;
+  return n;
+}
+
 export class Reader {
   readonly buf: Buffer;
   offset: number;
@@ -428,24 +434,38 @@ export class Writer {
     return this.compactString(v);
   }
 
-  bytes(v: Buffer): this {
-    this.int32(v.length);
-    return this.raw(v);
+  /** Bytes may be given as one Buffer or as chunks written back to back (not copied). */
+  bytes(v: Buffer | readonly Buffer[]): this {
+    if (Buffer.isBuffer(v)) {
+      this.int32(v.length);
+      return this.raw(v);
+    }
+    this.int32(chunksLength(v));
+    return this.chunks_(v);
   }
 
-  nullableBytes(v: Buffer | null | undefined): this {
+  nullableBytes(v: Buffer | readonly Buffer[] | null | undefined): this {
     if (v == null) return this.int32(-1);
     return this.bytes(v);
   }
 
-  compactBytes(v: Buffer): this {
-    this.unsignedVarint(v.length + 1);
-    return this.raw(v);
+  compactBytes(v: Buffer | readonly Buffer[]): this {
+    if (Buffer.isBuffer(v)) {
+      this.unsignedVarint(v.length + 1);
+      return this.raw(v);
+    }
+    this.unsignedVarint(chunksLength(v) + 1);
+    return this.chunks_(v);
   }
 
-  compactNullableBytes(v: Buffer | null | undefined): this {
+  compactNullableBytes(v: Buffer | readonly Buffer[] | null | undefined): this {
     if (v == null) return this.unsignedVarint(0);
     return this.compactBytes(v);
+  }
+
+  private chunks_(list: readonly Buffer[]): this {
+    for (let i = 0; i < list.length; i++) this.raw(list[i]);
+    return this;
   }
 
   arrayLength(n: number): this {

@@ -3,9 +3,13 @@
 /* eslint-disable */
 import { Reader, Writer, ProtocolError, ZERO_UUID } from './io.js';
 
-/** Any field may be left out when encoding; a missing field is written as its default. */
+/**
+ * Any field may be left out when encoding; a missing field is written as its default.
+ * A bytes or records field may also be given as a list of chunks (e.g. record batches read
+ * from several log segments): they are written back to back, not copied.
+ */
 export type DeepPartial<T> = T extends Buffer
-  ? T
+  ? T | readonly Buffer[]
   : T extends (infer U)[]
     ? DeepPartial<U>[]
     : T extends object
@@ -109,8 +113,8 @@ const wrBool = (w: Writer, _v: number, x: boolean) => void w.bool(x ?? false);
 const wrUuid = (w: Writer, _v: number, x: string) => void w.uuid(x);
 const wrString = (w: Writer, _v: number, x: string) => void w.string(x ?? '');
 const wrCompactString = (w: Writer, _v: number, x: string) => void w.compactString(x ?? '');
-const wrBytes = (w: Writer, _v: number, x: Buffer) => void w.bytes(x ?? EMPTY);
-const wrCompactBytes = (w: Writer, _v: number, x: Buffer) => void w.compactBytes(x ?? EMPTY);
+const wrBytes = (w: Writer, _v: number, x: Buffer | readonly Buffer[]) => void w.bytes(x ?? EMPTY);
+const wrCompactBytes = (w: Writer, _v: number, x: Buffer | readonly Buffer[]) => void w.compactBytes(x ?? EMPTY);
 
 // ---- Produce (api key 0) ----
 
