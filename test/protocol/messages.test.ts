@@ -165,6 +165,40 @@ test('every API at every version round-trips requests and responses', () => {
   assert.ok(checked > 600, `only ${checked} message versions checked`);
 });
 
+test('fuzz: corrupted requests of every API and version fail only with ProtocolError', () => {
+  assert.ok(existsSync(specDir), `message definitions not found at ${specDir}`);
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const msgs = (loadMessages(specDir) as unknown as M[]).filter((m) => m.type === 'request');
+  let decoded = 0;
+  let rejected = 0;
+  for (const msg of msgs) {
+    const api = apisByKey.get(msg.apiKey!)!;
+    for (let v = api.minVersion; v <= api.maxVersion; v++) {
+      const w = new Writer();
+      api.encodeRequest(w, v, new Sampler(msg).struct(msg.fields, v, 0));
+      const good = w.toBuffer();
+      for (let i = 0; i < 24; i++) {
+        const bad = Buffer.from(good);
+        const cut = i % 3 === 0 ? rnd(bad.length + 1) : bad.length;
+        for (let k = 0; k < 1 + rnd(3); k++) if (bad.length) bad[rnd(bad.length)] = rnd(256);
+        try {
+          api.decodeRequest(new Reader(bad.subarray(0, cut)), v);
+          decoded++;
+        } catch (e) {
+          assert.equal((e as Error).name, 'ProtocolError', `${msg.name} v${v}: ${String(e)}`);
+          assert.ok(!(e as Error).message.includes('\n'));
+          rejected++;
+        }
+      }
+    }
+  }
+  assert.ok(rejected > 1000 && decoded > 100, `rejected ${rejected}, decoded ${decoded}`);
+});
+
 test('consumer protocol bytes from kafkajs decode with the data codecs', async () => {
   const { AssignerProtocol } = (await import('kafkajs')).default;
   // kafkajs labels its subscription version 1 but writes the v0 layout (no owned partitions)
