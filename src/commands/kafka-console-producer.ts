@@ -131,7 +131,11 @@ export default class KafkaConsoleProducer extends KafkaCommand {
       lineNumber++
       if (line.endsWith('\r')) line = line.slice(0, -1)
       const r = parseLine(format, line, lineNumber)
-      batch.push({key: r.key, value: r.value, headers: r.headers as any})
+      if (r.headers) {
+        // kafkajs cannot encode a null header value; it is sent empty.
+        for (const k in r.headers) if (r.headers[k] === null) r.headers[k] = ''
+      }
+      batch.push({key: r.key, value: r.value, headers: r.headers as Record<string, string> | undefined})
       batchBytes += line.length + 64
     }
     // Kafka's `>` prompt waits on a terminal only; a pipe stays silent.
