@@ -84,7 +84,7 @@ export async function startApacheZk(extra: Record<string, string> = {}): Promise
   child.stderr!.on('data', d => { output += d })
   const exited = new Promise<void>(r => child.on('exit', () => r()))
   try {
-    await waitFor(async () => (await fourLetter(port, 'ruok').catch(() => '')) === 'imok', 30000, `Apache ZooKeeper on port ${port} (${output.slice(-500)})`, 50)
+    await waitFor(async () => (await fourLetter(port, 'srvr').catch(() => '')).includes('Mode: standalone'), 30000, `Apache ZooKeeper on port ${port} (${output.slice(-500)})`, 50)
   } catch (e) {
     child.kill('SIGKILL')
     removeDir(dir)

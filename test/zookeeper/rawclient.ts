@@ -7,6 +7,8 @@ export class RawClient {
   private buf = Buffer.alloc(0)
   private waiters: Array<(f: Buffer) => void> = []
   frames: Buffer[] = []
+  /** Watch notifications received: [type, state, path]. */
+  events: Array<[number, number, string]> = []
   closed = false
   sessionId = 0n
   passwd = Buffer.alloc(16)
@@ -75,7 +77,10 @@ export class RawClient {
       if (f.length === 0) throw new Error('connection closed')
       const r = new JuteReader(f)
       const h = {xid: r.int(), zxid: r.long(), err: r.int(), r}
-      if (h.xid === -1) continue
+      if (h.xid === -1) {
+        this.events.push([r.int(), r.int(), r.ustring()])
+        continue
+      }
       return h
     }
   }

@@ -36,9 +36,17 @@ export class ZNode {
   }
 }
 
+/**
+ * The Stat a client sees. As Apache ZooKeeper 3.8 does, the stored cversion counts child
+ * creations and the reported one is 2 * stored - numChildren (so deletions count too), and
+ * containers and TTL nodes report ephemeralOwner 0.
+ */
 export function writeStat(w: JuteWriter, n: ZNode): void {
-  w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion).int(n.aversion)
-    .bigLong(n.ephemeralOwner).int(n.data.length).int(n.numChildren).long(n.pzxid)
+  const nc = n.numChildren
+  const o = n.ephemeralOwner
+  const owner = o === 0n || o === CONTAINER_OWNER || (o & TTL_MASK) === TTL_MASK ? 0n : o
+  w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion * 2 - nc).int(n.aversion)
+    .bigLong(owner).int(n.data.length).int(nc).long(n.pzxid)
 }
 
 export function writeZeroStat(w: JuteWriter): void {
@@ -219,7 +227,7 @@ export class DataTree {
         this.createNode(t.path, t.data, t.acl, CONTAINER_OWNER, t.parentCVersion, h.zxid, h.time)
         break
       case Op.createTTL:
-        this.createNode(t.path, t.data, t.acl, TTL_MASK | BigInt(t.ttl), t.parentCVersion, h.zxid, h.time)
+        this.createNode(t.path, t.data, t.acl, BigInt.asIntN(64, TTL_MASK | BigInt(t.ttl)), t.parentCVersion, h.zxid, h.time)
         break
       case Op.delete: case Op.deleteContainer:
         this.deleteNode(t.path, h.zxid)

@@ -900,6 +900,7 @@ export class ZkServer {
     const h: TxnHeader = {clientId: s.id, cxid: xid, zxid, time: Date.now(), type: Op.multi}
     const txns: Txn[] = []
     const paths: string[] = []
+    const stats: Buffer[] = []
     let failAt = -1
     let failCode = 0
     this.tree.undo = []
@@ -911,6 +912,12 @@ export class ZkServer {
           this.tree.applyTxn({...h, type: res.txn.type}, res.txn)
           txns.push(res.txn)
           paths.push(res.path)
+          // Results carry the Stat as of this op, as Apache ZooKeeper's do.
+          if (op.type === Op.setData || op.type === Op.createContainer || op.type === Op.createTTL) {
+            const sw = this.sub.reset()
+            writeStat(sw, this.tree.get(res.path)!)
+            stats[i] = sw.toBuffer()
+          }
         } catch (e) {
           if (!(e instanceof ZkError)) throw e
           failAt = i
@@ -947,24 +954,17 @@ export class ZkServer {
       }
       const t = ops[i].type
       switch (t) {
-        case Op.create:
+        case Op.create: case Op.create2:
+          // Apache ZooKeeper 3.8 answers a create2 inside multi with a plain CreateResult.
           w.int(Op.create).bool(false).int(0).ustring(paths[i]); break
-        case Op.create2: case Op.createContainer: case Op.createTTL: {
-          w.int(Op.create2).bool(false).int(0).ustring(paths[i])
-          const n = this.tree.get(paths[i])
-          if (n) writeStat(w, n)
-          else w.long(0).long(0).long(0).long(0).int(0).int(0).int(0).long(0).int(0).int(0).long(0)
+        case Op.createContainer: case Op.createTTL:
+          w.int(Op.create2).bool(false).int(0).ustring(paths[i]).raw(stats[i])
           break
-        }
         case Op.delete: w.int(Op.delete).bool(false).int(0); break
         case Op.check: w.int(Op.check).bool(false).int(0); break
-        case Op.setData: {
-          w.int(Op.setData).bool(false).int(0)
-          const n = this.tree.get(paths[i])
-          if (n) writeStat(w, n)
-          else w.long(0).long(0).long(0).long(0).int(0).int(0).int(0).long(0).int(0).int(0).long(0)
+        case Op.setData:
+          w.int(Op.setData).bool(false).int(0).raw(stats[i])
           break
-        }
       }
     }
     w.int(-1).bool(true).int(-1)

@@ -1,0 +1,196 @@
+// Differential test: one script of requests (successes, failures, watches, multi,
+// sequential nodes, ACLs, containers, TTLs, persistent watches, invalid paths) runs on the
+// wire against kafkit's server and against Apache ZooKeeper 3.8; the transcripts (error
+// codes, zxids, paths, data, Stat fields except wall-clock times, watch events) must agree.
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {startKafkitZk, startApacheZk, requireApacheZk} from './helpers.js'
+import {RawClient} from './rawclient.js'
+import type {JuteReader, JuteWriter} from '../../src/core/zookeeper/jute.js'
+
+type Entry = unknown[]
+
+const OPEN = (w: JuteWriter) => w.int(1).int(31).ustring('world').ustring('anyone')
+
+function stat(r: JuteReader, sessions: Map<bigint, string>): Record<string, unknown> {
+  const czxid = r.long(), mzxid = r.long()
+  r.long(); r.long() // ctime, mtime: wall clock
+  const version = r.int(), cversion = r.int(), aversion = r.int()
+  const owner = r.bigLong()
+  const dataLength = r.int(), numChildren = r.int(), pzxid = r.long()
+  const ephemeralOwner = owner === 0n ? '0' : sessions.get(owner) ?? (owner < 0n ? owner.toString(16) : 'other')
+  return {czxid, mzxid, version, cversion, aversion, ephemeralOwner, dataLength, numChildren, pzxid}
+}
+
+function children(r: JuteReader): string[] {
+  const n = r.int()
+  const out: string[] = []
+  for (let i = 0; i < n; i++) out.push(r.ustring())
+  return out.sort()
+}
+
+function multiResults(r: JuteReader, sessions: Map<bigint, string>): Entry[] {
+  const out: Entry[] = []
+  for (;;) {
+    const type = r.int(), done = r.bool(), err = r.int()
+    if (done) break
+    switch (type) {
+      case 1: out.push([type, err, r.ustring()]); break
+      case 15: out.push([type, err, r.ustring(), stat(r, sessions)]); break
+      case 5: out.push([type, err, stat(r, sessions)]); break
+      case 4: out.push([type, err, r.buffer().toString(), stat(r, sessions)]); break
+      case 8: out.push([type, err, children(r)]); break
+      case -1: out.push([type, err, r.int()]); break
+      default: out.push([type, err])
+    }
+  }
+  return out
+}
+
+async function runScript(port: number): Promise<Entry[]> {
+  const a = await RawClient.open(port)
+  const b = await RawClient.open(port)
+  await a.handshake(6000)
+  await b.handshake(6000)
+  const sessions = new Map<bigint, string>([[a.sessionId, 'A'], [b.sessionId, 'B']])
+  const t: Entry[] = []
+  let xid = 1
+  const req = async (c: RawClient, label: string, type: number, body: (w: JuteWriter) => void, decode?: (r: JuteReader) => unknown) => {
+    const h = await c.request(xid++, type, body).catch(e => { throw new Error(`${label}: ${(e as Error).message} (transcript so far: ${JSON.stringify(t.slice(-3))})`) })
+    t.push([label, h.err, h.zxid, h.err === 0 && decode ? decode(h.r) : null])
+  }
+  const create = (c: RawClient, path: string, data: string, flags: number, type = 1, acl = OPEN) =>
+    req(c, `create${type}(${path},${flags})`, type, w => { w.ustring(path).buffer(Buffer.from(data)); acl(w); w.int(flags) }, r => type === 1 ? r.ustring() : [r.ustring(), stat(r, sessions)])
+  const getData = (c: RawClient, path: string, watch = false) =>
+    req(c, `getData(${path},${watch})`, 4, w => w.ustring(path).bool(watch), r => [r.buffer().toString(), stat(r, sessions)])
+  const setData = (c: RawClient, path: string, data: string, version: number) =>
+    req(c, `setData(${path},${version})`, 5, w => w.ustring(path).buffer(Buffer.from(data)).int(version), r => stat(r, sessions))
+  const exists = (c: RawClient, path: string, watch = false) =>
+    req(c, `exists(${path},${watch})`, 3, w => w.ustring(path).bool(watch), r => stat(r, sessions))
+  const del = (c: RawClient, path: string, version: number) =>
+    req(c, `delete(${path},${version})`, 2, w => w.ustring(path).int(version))
+  const getChildren2 = (c: RawClient, path: string, watch = false) =>
+    req(c, `getChildren2(${path},${watch})`, 12, w => w.ustring(path).bool(watch), r => [children(r), stat(r, sessions)])
+  const events = async (c: RawClient, name: string) => {
+    await req(c, `barrier-${name}`, 3, w => w.ustring('/').bool(false))
+    t.push([`events-${name}`, c.events.splice(0).map(e => e.join(' '))])
+  }
+
+  await getData(a, '/')
+  await getChildren2(a, '/zookeeper')
+  await create(a, '/d', 'x', 0)
+  await create(a, '/d', 'y', 0)
+  await getData(b, '/d', true)
+  await exists(b, '/nope', true)
+  await create(a, '/d/s-', '1', 2)
+  await create(a, '/d/s-', '2', 3)
+  await create(a, '/d/e', 'e', 1)
+  await create(a, '/d/c2', 'c', 0, 15)
+  await create(a, '/d/e/child', '', 0)
+  await getChildren2(b, '/d', true)
+  await setData(a, '/d', 'x2', 0)
+  await setData(a, '/d', 'x3', 0)
+  await create(a, '/nope', '', 0)
+  await events(b, '1')
+  await del(a, '/d', -1)
+  await del(a, '/d/c2', 5)
+  await del(a, '/d/c2', 0)
+  await del(a, '/d/c2', 0)
+  await getChildren2(a, '/d')
+  // multi: success, then a failure in the middle
+  const op = (w: JuteWriter, type: number) => w.int(type).bool(false).int(-1)
+  const end = (w: JuteWriter) => w.int(-1).bool(true).int(-1)
+  await req(a, 'multi-ok', 14, w => {
+    op(w, 13); w.ustring('/d').int(1)
+    op(w, 1); w.ustring('/d/m1').buffer(Buffer.from('m')); OPEN(w); w.int(0)
+    op(w, 15); w.ustring('/d/m-').buffer(Buffer.from('m')); OPEN(w); w.int(2)
+    op(w, 5); w.ustring('/d').buffer(Buffer.from('x4')).int(1)
+    op(w, 2); w.ustring('/d/m1').int(-1)
+    end(w)
+  }, r => multiResults(r, sessions))
+  await req(a, 'multi-fail', 14, w => {
+    op(w, 1); w.ustring('/d/m2').buffer(Buffer.alloc(0)); OPEN(w); w.int(0)
+    op(w, 13); w.ustring('/d').int(99)
+    op(w, 1); w.ustring('/d/m3').buffer(Buffer.alloc(0)); OPEN(w); w.int(0)
+    end(w)
+  }, r => multiResults(r, sessions))
+  await req(a, 'multi-nonode', 14, w => {
+    op(w, 5); w.ustring('/d').buffer(Buffer.from('q')).int(-1)
+    op(w, 2); w.ustring('/missing').int(-1)
+    end(w)
+  }, r => multiResults(r, sessions))
+  await req(a, 'multiRead', 22, w => {
+    op(w, 4); w.ustring('/d').bool(false)
+    op(w, 8); w.ustring('/d').bool(false)
+    op(w, 4); w.ustring('/missing').bool(false)
+    end(w)
+  }, r => multiResults(r, sessions))
+  await getChildren2(a, '/d')
+  // invalid paths and special nodes
+  await create(a, 'd', '', 0)
+  await create(a, '/d/', '', 0)
+  await create(a, '/d//x', '', 0)
+  await create(a, '/d/./x', '', 0)
+  await del(a, '/', -1)
+  await del(a, '/zookeeper', -1)
+  await setData(a, '/missing', '', -1)
+  // ACLs
+  await req(a, 'getACL(/d)', 6, w => w.ustring('/d'), r => { const n = r.int(); const acls = []; for (let i = 0; i < n; i++) acls.push([r.int(), r.ustring(), r.ustring()]); return [acls, stat(r, sessions)] })
+  await req(a, 'setACL(/d/c2,bad)', 7, w => { w.ustring('/d/s-0000000000').int(1).int(31).ustring('nope').ustring('x').int(-1) }, r => stat(r, sessions))
+  await req(a, 'setACL(/d/s,read)', 7, w => { w.ustring('/d/s-0000000000').int(1).int(1).ustring('world').ustring('anyone').int(0) }, r => stat(r, sessions))
+  await req(a, 'setACL(/d/s,badversion)', 7, w => { w.ustring('/d/s-0000000000').int(1).int(1).ustring('world').ustring('anyone').int(0) }, r => stat(r, sessions))
+  await setData(a, '/d/s-0000000000', 'no', -1)
+  await create(a, '/d/s-0000000000/x', '', 0)
+  await create(a, '/acl', '', 0, 1, w => w.int(1).int(31).ustring('digest').ustring('u:Xx5eB0yOmV2Rr0zvYMZEL4bB0eI='))
+  await getData(b, '/acl')
+  await create(a, '/auth', '', 0, 1, w => w.int(1).int(31).ustring('auth').ustring(''))
+  // containers, TTLs, counts, ephemerals of a session
+  await create(a, '/cont', '', 4, 19)
+  await create(a, '/cont/x', '', 0)
+  await req(a, 'createTTL', 21, w => { w.ustring('/ttl').buffer(Buffer.alloc(0)); OPEN(w); w.int(5).long(100000) }, r => [r.ustring(), stat(r, sessions)])
+  await req(a, 'createTTL-bad', 21, w => { w.ustring('/ttl2').buffer(Buffer.alloc(0)); OPEN(w); w.int(0).long(100000) })
+  await req(a, 'getAllChildrenNumber(/d)', 104, w => w.ustring('/d'), r => r.int())
+  await req(a, 'getEphemerals(/)', 103, w => w.ustring('/'), r => { const n = r.int(); const o = []; for (let i = 0; i < n; i++) o.push(r.ustring()); return o.sort() })
+  await req(a, 'sync(/d)', 9, w => w.ustring('/d'), r => r.ustring())
+  // persistent and recursive watches, checkWatches/removeWatches
+  await req(b, 'addWatch(/d,recursive)', 106, w => w.ustring('/d').int(1))
+  await req(b, 'addWatch(/cont,persistent)', 106, w => w.ustring('/cont').int(0))
+  await req(b, 'checkWatches(/nope)', 17, w => w.ustring('/nope').int(2))
+  await exists(b, '/w', true)
+  await req(b, 'checkWatches(/w)', 17, w => w.ustring('/w').int(2))
+  await req(b, 'removeWatches(/w)', 18, w => w.ustring('/w').int(2))
+  await req(b, 'removeWatches(/w) again', 18, w => w.ustring('/w').int(2))
+  await create(a, '/d/s-0000000001/deep', 'z', 0)
+  await setData(a, '/d/s-0000000001/deep', 'z2', -1)
+  await create(a, '/cont/y', '', 0)
+  await setData(a, '/cont', 'c', -1)
+  await create(a, '/w', '', 0)
+  await events(b, '2')
+  await exists(b, '/d/e', true)
+  // closing session A removes its ephemerals
+  await req(a, 'closeSession', -11, () => {})
+  await events(b, '3')
+  await getChildren2(b, '/d')
+  await getData(b, '/')
+  a.close()
+  b.close()
+  return t
+}
+
+test('kafkit and Apache ZooKeeper 3.8 give the same transcript for one script of requests', async () => {
+  requireApacheZk()
+  const apache = await startApacheZk({'zookeeper.extendedTypesEnabled': 'true'})
+  const kafkit = await startKafkitZk({extendedTypesEnabled: true})
+  try {
+    const [ta, tk] = [await runScript(apache.port), await runScript(kafkit.port)]
+    const diffs: string[] = []
+    for (let i = 0; i < Math.max(ta.length, tk.length); i++) {
+      const x = JSON.stringify(ta[i]), y = JSON.stringify(tk[i])
+      if (x !== y) diffs.push(`#${i}\n  apache: ${x}\n  kafkit: ${y}`)
+    }
+    assert.equal(diffs.length, 0, `${diffs.length} of ${ta.length} entries differ:\n${diffs.slice(0, 15).join('\n')}`)
+  } finally {
+    await apache.stop()
+    await kafkit.cleanup()
+  }
+})
