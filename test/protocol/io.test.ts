@@ -59,13 +59,18 @@ test('varints: known encodings and edge cases', () => {
     assert.equal(hex(new Writer().varint(n)), h, `varint ${n}`);
     assert.equal(new Reader(Buffer.from(h, 'hex')).varint(), n);
   }
-  const lv = [0, -1, 1, 63, -64, 64, 2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 5, -(2 ** 50), 2 ** 52 - 1, -(2 ** 52 - 1)]; // varlongs are exact to 2^52 (zig-zag doubles)
+  const lv = [0, -1, 1, 63, -64, 64, 2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 5, -(2 ** 50), 2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 52, -(2 ** 52)];
   for (const n of lv) {
     const w = new Writer().varlong(n);
     assert.equal(new Reader(bytes(w)).varlong(), n, `varlong ${n}`);
   }
   assert.equal(hex(new Writer().varlong(-1)), '01');
   assert.equal(hex(new Writer().varlong(2 ** 32)), '8080808020');
+  // int64 extremes match Java's zig-zag encoding; numbers past 2^53 come back rounded
+  assert.equal(hex(new Writer().varlong(2 ** 63)), 'feffffffffffffffff01');
+  assert.equal(hex(new Writer().varlong(-(2 ** 63))), 'ffffffffffffffffff01');
+  assert.equal(new Reader(Buffer.from('feffffffffffffffff01', 'hex')).varlong(), 2 ** 63);
+  assert.equal(new Reader(Buffer.from('ffffffffffffffffff01', 'hex')).varlong(), -(2 ** 63));
   // a 6-byte uvarint, and truncated ones
   assert.throws(() => new Reader(Buffer.from('ffffffffff01', 'hex')).unsignedVarint(), ProtocolError);
   assert.throws(() => new Reader(Buffer.from('80', 'hex')).unsignedVarint(), ProtocolError);

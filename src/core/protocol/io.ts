@@ -15,6 +15,17 @@ const TWO_63 = 9223372036854775808;
 const EMPTY = Buffer.alloc(0);
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
+function slowVarlong(b: Buffer, start: number, end: number): number {
+  let z = 0n;
+  let shift = 0n;
+  for (let i = start; i < end; i++) {
+    z |= BigInt(b[i] & 0x7f) << shift;
+    shift += 7n;
+  }
+  z = BigInt.asUintN(64, z);
+  return Number((z >> 1n) ^ -(z & 1n));
+}
+
 function chunksLength(list: readonly Buffer[]): number {
   let n = 0;
   for (let i = 0; i < list.length; i++) n += list[i].length;
@@ -130,21 +141,23 @@ export class Reader {
     return (z >>> 1) ^ -(z & 1);
   }
 
-  /** Zig-zag varlong as a number (exact up to 2^52 in magnitude). */
+  /** Zig-zag varlong as a number (exact up to 2^53 in magnitude). */
   varlong(): number {
     const b = this.buf;
-    let o = this.offset;
+    const start = this.offset;
+    let o = start;
     let result = 0;
     let mul = 1;
     for (let i = 0; ; i++) {
-      if (o >= this.end) throw new ProtocolError(`truncated data: varlong at offset ${this.offset}`);
-      if (i === 10) throw new ProtocolError(`varlong at offset ${this.offset} is longer than 10 bytes`);
+      if (o >= this.end) throw new ProtocolError(`truncated data: varlong at offset ${start}`);
+      if (i === 10) throw new ProtocolError(`varlong at offset ${start} is longer than 10 bytes`);
       const byte = b[o++];
       result += (byte & 0x7f) * mul;
       if ((byte & 0x80) === 0) break;
       mul *= 128;
     }
     this.offset = o;
+    if (o - start > 7) return slowVarlong(b, start, o); // past 2^49: exact arithmetic
     // zig-zag decode without 32-bit operators
     return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
   }
@@ -380,15 +393,25 @@ export class Writer {
   }
 
   varlong(v: number): this {
-    let z = v >= 0 ? v * 2 : -v * 2 - 1;
     const p0 = this.room(10);
     const b = this.scratch;
     let p = p0;
-    while (z >= 128) {
-      b[p++] = (z % 128) | 0x80;
-      z = Math.floor(z / 128);
+    if (v > -4503599627370496 && v < 4503599627370496) {
+      let z = v >= 0 ? v * 2 : -v * 2 - 1;
+      while (z >= 128) {
+        b[p++] = (z % 128) | 0x80;
+        z = Math.floor(z / 128);
+      }
+      b[p++] = z;
+    } else {
+      const x = v >= TWO_63 ? 0x7fffffffffffffffn : v < -TWO_63 ? -0x8000000000000000n : BigInt(Math.trunc(v));
+      let z = BigInt.asUintN(64, (x << 1n) ^ (x >> 63n));
+      while (z >= 128n) {
+        b[p++] = Number(z & 0x7fn) | 0x80;
+        z >>= 7n;
+      }
+      b[p++] = Number(z);
     }
-    b[p++] = z;
     this.pos = p;
     return this;
   }
