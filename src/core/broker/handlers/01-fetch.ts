@@ -19,10 +19,10 @@ interface Item {
   out: any
 }
 
-function concatRecords(bufs: Buffer[], bytes: number): Buffer {
+/** The log's buffers as the response's records field: written to the socket as they are. */
+function recordsOf(bufs: Buffer[]): Buffer | Buffer[] {
   if (bufs.length === 0) return EMPTY
-  if (bufs.length === 1) return bufs[0]
-  return Buffer.concat(bufs, bytes)
+  return bufs.length === 1 ? bufs[0] : bufs
 }
 
 async function readAll(items: Item[], maxBytes: number, readCommitted: boolean): Promise<number> {
@@ -47,7 +47,7 @@ async function readAll(items: Item[], maxBytes: number, readCommitted: boolean):
     if (budget <= 0 && !minOne) continue
     try {
       const res = await p.log.read(it.fetchOffset, Math.max(budget, 0), upTo, minOne)
-      out.records = concatRecords(res.records, res.bytes)
+      out.records = recordsOf(res.records)
       total += res.bytes
     } catch (error) {
       out.errorCode = (error as {code?: number}).code ?? ErrorCode.UNKNOWN_SERVER_ERROR
