@@ -170,3 +170,28 @@ test('Java client (Apache Kafka 3.9 kafka-topics) reads our flexible responses',
     await fake.close();
   }
 });
+
+test('kafka-python: ApiVersions v0 and Metadata v0/v1 decode; it reads our answers', async () => {
+  const py = '/usr/bin/python3';
+  assert.ok(existsSync(py), 'python3 is not installed (/usr/bin/python3): run ../shared/tools/install-peers');
+  let port = 0;
+  const fake = new FakeBroker(metadataHandler(() => port));
+  for (const a of Object.values(Apis)) if (a.listeners.includes('zkBroker')) fake.support(a);
+  port = await fake.listen();
+  try {
+    const script = [
+      'from kafka import KafkaConsumer',
+      `c = KafkaConsumer(bootstrap_servers='127.0.0.1:${port}', client_id='golden-py', api_version_auto_timeout_ms=10000)`,
+      "print(sorted(c.topics()), sorted(c.partitions_for_topic('golden')))",
+      'c.close()',
+    ].join('\n');
+    const out = await run(py, ['-c', script], 30000);
+    assert.equal(out.code, 0, `kafka-python failed (is python3-kafka installed?): ${out.stderr.slice(-500)}`);
+    assert.equal(out.stdout.trim(), "['golden'] [0, 1]");
+    const first = fake.frames[0];
+    assert.deepEqual([first.header.apiKey, first.header.apiVersion, first.header.clientId], [18, 0, 'golden-py']);
+    assert.ok(fake.frames.some((f) => f.header.apiKey === 3 && f.header.apiVersion <= 1 && f.header.clientId === 'golden-py'));
+  } finally {
+    await fake.close();
+  }
+});
