@@ -321,3 +321,36 @@ test('appendAsFollower keeps leader offsets and refuses going backwards', () =>
     assert.throws(() => log.appendAsFollower(b), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.OFFSET_OUT_OF_RANGE)
     await log.close()
   }))
+
+test('a read in flight survives retention deleting its segment; files go once it completes', () =>
+  withLog(async dir => {
+    const log = await PartitionLog.open(dir, 't', 0, cfg({segmentBytes: 300, retentionBytes: 0}))
+    for (let i = 0; i < 8; i++) log.append(batch(`z${i}`, 2, T0, 60), 0)
+    const first = path.join(dir, '00000000000000000000.log')
+    const pending = log.read(0, 1 << 20, log.logEndOffset, true)
+    assert.ok(log.enforceRetention(Date.now()) >= 1)
+    assert.ok(log.logStartOffset > 0)
+    const r = await pending
+    assert.ok(r.bytes > 0)
+    const h = readBatchHeader(r.records[0], 0)
+    assert.equal(h.baseOffset, 0)
+    validateBatches(r.records[0])
+    await waitFor(() => !fs.existsSync(first), 5000, 'the deleted segment file to go')
+    await log.close()
+  }))
+
+test('flush.messages forces fsync per append; rolls advance the recovery point', () =>
+  withLog(async dir => {
+    const log = await PartitionLog.open(dir, 't', 0, cfg({flushIntervalMessages: 1}))
+    log.append(batch('f', 3), 0)
+    assert.equal(log.recoveryPoint, 3)
+    log.updateConfig(cfg({segmentBytes: 300}))
+    for (let i = 0; i < 6; i++) log.append(batch(`g${i}`, 1, T0, 80), 0)
+    assert.ok(log.segmentCount > 1)
+    const lastRoll = log.segmentBaseOffsets().at(-1)!
+    await waitFor(() => log.recoveryPoint >= lastRoll, 5000, 'background flush of rolled segments')
+    assert.ok(log.recoveryPoint < log.logEndOffset)
+    const m = log.maxTimestampAndOffset()
+    assert.deepEqual(m, {timestamp: T0 + 2, offset: 2}, 'the first batch holds the largest timestamp')
+    await log.close()
+  }))

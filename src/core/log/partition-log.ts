@@ -604,6 +604,22 @@ export class PartitionLog {
     return null
   }
 
+  /**
+   * ListOffsets MAX_TIMESTAMP from per-segment metadata (no scan): the largest batch max
+   * timestamp and the last offset of that batch; {-1, -1} when the log is empty.
+   */
+  maxTimestampAndOffset(): {timestamp: number; offset: number} {
+    let timestamp = -1
+    let offset = -1
+    for (const seg of this.segments) {
+      if (seg.size > 0 && seg.maxTimestamp > timestamp) {
+        timestamp = seg.maxTimestamp
+        offset = seg.offsetOfMaxTimestamp
+      }
+    }
+    return {timestamp, offset}
+  }
+
   /** Batch headers from the batch containing fromOffset to the log end (sync file reads; startup use). */
   *batchHeaders(fromOffset = this.logStartOffset): Iterable<BatchHeader> {
     const segs = this.segments.slice()
