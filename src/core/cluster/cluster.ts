@@ -182,7 +182,7 @@ export class ClusterManager extends EventEmitter {
     const zk = await ZkClient.connect(c.zookeeperConnect, zkOpts)
     this.zk = zk
     try {
-      for (const p of PERSISTENT_PATHS) await zk.ensurePath(p)
+      await Promise.all(PERSISTENT_PATHS.map(p => zk.ensurePath(p)))
       this._clusterId = await this.getOrCreateClusterId()
       if (this._brokerId < 0) this._brokerId = this.options.storedBrokerId ?? await this.generateBrokerId()
       await this.registerBroker()
@@ -404,9 +404,8 @@ export class ClusterManager extends EventEmitter {
     for (const name of [...this.topicMap.keys()]) {
       if (!now.has(name)) this.removeTopicFromCache(name)
     }
-    for (const name of names) {
-      if (forceReload || !this.topicMap.has(name)) await this.loadTopic(name, true, forceReload)
-    }
+    // Topics are independent: load them concurrently (requests pipeline on one connection).
+    await Promise.all(names.filter(n => forceReload || !this.topicMap.has(n)).map(n => this.loadTopic(n, true, forceReload)))
   }
 
   private removeTopicFromCache(name: string): void {
@@ -454,12 +453,10 @@ export class ClusterManager extends EventEmitter {
         t.partitions[p] = {topic: name, partition: p, leader: -1, leaderEpoch: -1, isr: [], replicas, controllerEpoch: -1, zkVersion: -1}
       }
     }
-    for (let p = 0; p < count; p++) {
-      if (rereadStates || t.partitions[p].zkVersion < 0) {
-        const s = await this.readPartitionState(name, p, true)
-        if (s) changed.push(s)
-      }
-    }
+    const toRead: number[] = []
+    for (let p = 0; p < count; p++) if (rereadStates || t.partitions[p].zkVersion < 0) toRead.push(p)
+    // Independent reads: pipelined on the one connection.
+    for (const s of await Promise.all(toRead.map(p => this.readPartitionState(name, p, true)))) if (s) changed.push(s)
     if (this.isController() && t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
     this.emitMine(changed)
   }
@@ -692,10 +689,15 @@ export class ClusterManager extends EventEmitter {
     }
   }
 
-  /** New partitions: leader = first live replica, ISR = live replicas, leader epoch 0. */
+  /**
+   * New partitions: leader = first live replica, ISR = live replicas, leader epoch 0. All of a
+   * topic's new partitions are written in one fenced multi; if that fails (some already
+   * exist), partition by partition.
+   */
   private async initPartitions(t: TopicMeta): Promise<void> {
     const live = new Set(this.brokerMap.keys())
     const zk = this.zkClient
+    const todo: {ps: PartitionState; isr: number[]}[] = []
     for (const ps of t.partitions) {
       if (!ps || ps.zkVersion >= 0) continue
       const liveReplicas = ps.replicas.filter(r => live.has(r))
@@ -703,18 +705,28 @@ export class ClusterManager extends EventEmitter {
         this.logger.error(`Cannot bring new partition ${t.name}-${ps.partition} online: none of its replicas ${ps.replicas.join(',')} is alive`)
         continue
       }
-      await zk.ensurePath(ZkPaths.partition(t.name, ps.partition))
-      const ok = await this.controllerWrite([{op: 'create', path: ZkPaths.partitionState(t.name, ps.partition), data: encodePartitionState(liveReplicas[0], 0, liveReplicas, this.controllerEpoch)}])
-      if (ok) {
-        ps.leader = liveReplicas[0]
-        ps.leaderEpoch = 0
-        ps.isr = liveReplicas
-        ps.controllerEpoch = this.controllerEpoch
-        ps.zkVersion = 0
-        this.emitMine([ps])
-      }
-      await this.readPartitionState(t.name, ps.partition, true)
+      todo.push({ps, isr: liveReplicas})
     }
+    if (todo.length === 0) return
+    await zk.ensurePath(ZkPaths.partitions(t.name))
+    const existing = new Set(await zk.getChildren(ZkPaths.partitions(t.name)) ?? [])
+    const ops: ZkOp[] = []
+    for (const {ps, isr} of todo) {
+      if (!existing.has(String(ps.partition))) ops.push({op: 'create', path: ZkPaths.partition(t.name, ps.partition)})
+      ops.push({op: 'create', path: ZkPaths.partitionState(t.name, ps.partition), data: encodePartitionState(isr[0], 0, isr, this.controllerEpoch)})
+    }
+    let ok = await this.controllerWrite(ops)
+    if (!ok && this.isController()) {
+      // Someone wrote some of them meanwhile: one partition at a time, skipping existing states.
+      for (const {ps, isr} of todo) {
+        await zk.ensurePath(ZkPaths.partition(t.name, ps.partition))
+        await this.controllerWrite([{op: 'create', path: ZkPaths.partitionState(t.name, ps.partition), data: encodePartitionState(isr[0], 0, isr, this.controllerEpoch)}])
+      }
+      ok = true
+    }
+    if (ok) this.logger.info(`Partitions ${todo.map(x => x.ps.partition).join(',')} of topic ${t.name} are online (controller epoch ${this.controllerEpoch})`)
+    const changed = (await Promise.all(todo.map(x => this.readPartitionState(t.name, x.ps.partition, true)))).filter((s): s is PartitionState => !!s)
+    this.emitMine(changed)
   }
 
   private async onBrokerChange(removed: number[], added: number[]): Promise<void> {
