@@ -473,26 +473,32 @@ export class PartitionLog {
     return new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `Received request for offset ${offset} for partition ${this.name}, but we only have log segments in the range ${this.logStartOffset} to ${this.logEndOffset}.`)
   }
 
-  /** Position of the first batch in seg whose last offset >= offset (below `limit`), or -1. */
-  private async locate(seg: Segment, offset: number, limit: number): Promise<number> {
+  /**
+   * Position of the first batch in seg whose last offset >= offset (below `limit`), or -1,
+   * with the bytes already read from that position (`ahead`, possibly empty) so a read that
+   * lands on the hinted batch needs a single positional read.
+   */
+  private async locate(seg: Segment, offset: number, limit: number, firstWindow: number): Promise<{pos: number; ahead: Buffer}> {
     let pos = seg.lookupPosition(offset)
-    const win = Buffer.allocUnsafe(Math.min(64 * 1024, Math.max(limit - pos, SCAN_HEADER)))
+    let win = Buffer.allocUnsafe(Math.min(Math.max(firstWindow, SCAN_HEADER), Math.max(limit - pos, SCAN_HEADER)))
     let winStart = 0
     let winLen = 0
+    const none = {pos: -1, ahead: win.subarray(0, 0)}
     while (pos + SCAN_HEADER <= limit) {
       if (pos < winStart || pos + SCAN_HEADER > winStart + winLen) {
+        if (winLen > 0 && win.length < 64 * 1024) win = Buffer.allocUnsafe(Math.min(64 * 1024, limit - pos))
         winStart = pos
         winLen = await readAsync(seg.fd, win, 0, Math.min(win.length, limit - pos), pos)
-        if (winLen < SCAN_HEADER) return -1
+        if (winLen < SCAN_HEADER) return none
       }
       const at = pos - winStart
       const length = win.readInt32BE(at + LENGTH_OFFSET)
-      if (length < MIN_BATCH_LENGTH) return -1
+      if (length < MIN_BATCH_LENGTH) return none
       const last = readInt64(win, at) + win.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
-      if (last >= offset) return pos
+      if (last >= offset) return {pos, ahead: win.subarray(at, winLen)}
       pos += length + LOG_OVERHEAD
     }
-    return -1
+    return none
   }
 
   /**
@@ -510,11 +516,19 @@ export class PartitionLog {
       seg.acquire()
       try {
         const limit = seg.size
-        const start = await this.locateSafe(seg, fetchOffset, limit)
+        const firstWindow = Math.min(maxBytes, 64 * 1024)
+        const {pos: start, ahead} = await this.locateSafe(seg, fetchOffset, limit, firstWindow)
         if (start < 0) continue
-        let want = Math.min(Math.max(maxBytes, SCAN_HEADER), limit - start)
-        let buf = Buffer.allocUnsafe(want)
-        let got = await readAsync(seg.fd, buf, 0, want, start)
+        const want = Math.min(Math.max(maxBytes, SCAN_HEADER), limit - start)
+        let buf: Buffer
+        let got: number
+        if (ahead.length >= want) {
+          buf = ahead.subarray(0, want)
+          got = want
+        } else {
+          buf = Buffer.allocUnsafe(want)
+          got = await readAsync(seg.fd, buf, 0, want, start)
+        }
         let cut = 0
         while (cut + SCAN_HEADER <= got) {
           const size = buf.readInt32BE(cut + LENGTH_OFFSET) + LOG_OVERHEAD
@@ -542,11 +556,11 @@ export class PartitionLog {
     return empty
   }
 
-  private async locateSafe(seg: Segment, offset: number, limit: number): Promise<number> {
+  private async locateSafe(seg: Segment, offset: number, limit: number, firstWindow = 8192): Promise<{pos: number; ahead: Buffer}> {
     try {
-      return await this.locate(seg, offset, limit)
+      return await this.locate(seg, offset, limit, firstWindow)
     } catch (error) {
-      if (seg.deleted || this.closed) return -1
+      if (seg.deleted || this.closed) return {pos: -1, ahead: Buffer.alloc(0)}
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Error reading ${seg.logPath}: ${(error as Error).message}`)
     }
   }
@@ -578,7 +592,7 @@ export class PartitionLog {
       try {
         const fromOffset = Math.max(seg.lookupTimestamp(ts), this.logStartOffset)
         const limit = seg.size
-        let pos = await this.locateSafe(seg, fromOffset, limit)
+        let pos = (await this.locateSafe(seg, fromOffset, limit)).pos
         if (pos < 0) continue
         const header = Buffer.allocUnsafe(SCAN_HEADER + 8 + 8)
         while (pos + SCAN_HEADER <= limit) {
