@@ -327,10 +327,12 @@ class MessageGen {
       ) + ';';
     }
     if (t === 'bytes' || t === 'records') {
+      // a missing records field is written empty, as Kafka's broker does (explicit null stays null)
+      const md = t === 'records' ? 'EMPTY' : d;
       return tern(
         flex,
-        tern(nul, `${w}.compactNullableBytes(dv(${x}, ${d}))`, `${w}.compactBytes(${x} ?? EMPTY)`),
-        tern(nul, `${w}.nullableBytes(dv(${x}, ${d}))`, `${w}.bytes(${x} ?? EMPTY)`),
+        tern(nul, `${w}.compactNullableBytes(dv(${x}, ${md}))`, `${w}.compactBytes(${x} ?? EMPTY)`),
+        tern(nul, `${w}.nullableBytes(dv(${x}, ${md}))`, `${w}.bytes(${x} ?? EMPTY)`),
       ) + ';';
     }
     if (t.startsWith('[]')) {

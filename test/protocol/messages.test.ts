@@ -271,6 +271,16 @@ test('Fetch records may be encoded from a list of chunks (no copy)', () => {
   }
 });
 
+test('a missing records field is written empty, an explicit null stays null', () => {
+  for (const v of [0, 4, 12, 16]) {
+    const w = new Writer();
+    Apis.Fetch.encodeResponse(w, v, { responses: [{ topic: 't', partitions: [{ partitionIndex: 0 }, { partitionIndex: 1, records: null }] }] });
+    const ps = Apis.Fetch.decodeResponse(new Reader(w.toBuffer()), v).responses[0].partitions;
+    assert.equal(ps[0].records!.length, 0, `v${v}`);
+    assert.equal(ps[1].records, null, `v${v}`);
+  }
+});
+
 test('malformed bodies throw ProtocolError', () => {
   const w = new Writer();
   Apis.Produce.encodeRequest(w, 7, { acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: Buffer.alloc(300) }] }] });

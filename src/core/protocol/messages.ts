@@ -188,7 +188,7 @@ function dec_ProduceRequestPartitionProduceData(r: Reader, v: number): ProduceRe
 
 function enc_ProduceRequestPartitionProduceData(w: Writer, v: number, m: DeepPartial<ProduceRequestPartitionProduceData>): void {
   w.int32(m.index ?? 0);
-  (v >= 9 ? w.compactNullableBytes(dv(m.records, null)) : w.nullableBytes(dv(m.records, null)));
+  (v >= 9 ? w.compactNullableBytes(dv(m.records, EMPTY)) : w.nullableBytes(dv(m.records, EMPTY)));
   if (v >= 9) w.unsignedVarint(0);
 }
 
@@ -818,7 +818,7 @@ function enc_FetchResponsePartitionData(w: Writer, v: number, m: DeepPartial<Fet
   if (v >= 5) w.int64(m.logStartOffset ?? -1);
   if (v >= 4) wrArray(w, v, (v >= 12), true, m.abortedTransactions, enc_FetchResponseAbortedTransaction);
   if (v >= 11) w.int32(m.preferredReadReplica ?? -1);
-  (v >= 12 ? w.compactNullableBytes(dv(m.records, null)) : w.nullableBytes(dv(m.records, null)));
+  (v >= 12 ? w.compactNullableBytes(dv(m.records, EMPTY)) : w.nullableBytes(dv(m.records, EMPTY)));
   if (v >= 12) {
     let n = 0;
     const t0 = (v >= 12) && !(m.divergingEpoch == null || isDef_FetchResponseEpochEndOffset(m.divergingEpoch));
@@ -12329,7 +12329,7 @@ function enc_ShareFetchResponsePartitionData(w: Writer, v: number, m: DeepPartia
   w.int16(m.acknowledgeErrorCode ?? 0);
   w.compactNullableString(dv(m.acknowledgeErrorMessage, null));
   enc_ShareFetchResponseLeaderIdAndEpoch(w, v, m.currentLeader ?? {});
-  w.compactNullableBytes(dv(m.records, null));
+  w.compactNullableBytes(dv(m.records, EMPTY));
   wrArray(w, v, true, false, m.acquiredRecords, enc_ShareFetchResponseAcquiredRecords);
   w.unsignedVarint(0);
 }
