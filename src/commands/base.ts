@@ -71,8 +71,14 @@ export function intProperty(props: Map<string, string>, key: string, def: number
 
 export abstract class KafkaCommand extends Command {
   static strict = true
+  // oclif finds this class in src/commands too: hide it (each tool sets hidden = false).
+  static hidden = true
 
   private spinner: {stop(): void; text: string} | undefined
+
+  async run(): Promise<unknown> {
+    throw new UsageError('base is the shared base of the Kafka tools, not a command')
+  }
 
   async init(): Promise<void> {
     await super.init()

@@ -16,6 +16,7 @@ import {onShutdownSignals} from '../core/util/runfile.js'
 const {AssignerProtocol} = kafkajs
 
 export default class KafkaConsoleConsumer extends KafkaCommand {
+  static hidden = false
   static summary = 'Read data from Kafka topics and write it to standard output.'
   static description = 'Prints each record as it arrives (a live tail), in Apache Kafka\'s console-consumer format. --property print.key=true, print.timestamp, print.partition, print.offset, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal choose what is printed. Ctrl-C or SIGTERM stops it cleanly; "Processed a total of N messages" goes to stderr.'
   static examples = [

@@ -15,6 +15,7 @@ import {invalidTopicName} from '../core/client/format.js'
 const {Partitioners, CompressionTypes} = kafkajs
 
 export default class KafkaConsoleProducer extends KafkaCommand {
+  static hidden = false
   static summary = 'Read data from standard input and publish it to Kafka.'
   static description = 'Each line of standard input becomes one record of --topic. Records are delivered in order; the command exits 0 at end of input once every record is acknowledged. With --property parse.key=true the text before key.separator (a tab by default) is the key, and keyed records go to the partition Kafka\'s Java client would choose (murmur2).'
   static examples = [

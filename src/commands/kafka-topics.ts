@@ -9,6 +9,7 @@ import {describePartitionLine, describeTopicLine, javaHashMapOrder, topicFilter,
 const ALTER_HINT = ' (To alter topic configurations, the kafka-configs tool can be used.)'
 
 export default class KafkaTopics extends KafkaCommand {
+  static hidden = false
   static summary = 'Create, delete, describe, or change a topic.'
   static description = 'This tool helps to create, delete, describe, or change a topic. Exactly one action is required: --list, --describe, --create, --alter or --delete. Output matches Apache Kafka 3.9\'s kafka-topics.'
   static examples = [
