@@ -264,6 +264,17 @@ t('createPartitions, alterTopicConfigs, producer id blocks, updateIsr', async ()
   assert.ok(changed.includes('b0:grow'))
   await assert.rejects(b0.alterTopicConfigs('grow', {'retention.ms': 'x'}, []), expectKafkaError(ErrorCode.INVALID_CONFIG, /Not a number of type LONG/))
 
+  // Dynamic broker configs: per broker and cluster default, followed by every broker.
+  await b1.alterBrokerConfigs('<default>', {'log.retention.ms': '123'}, [])
+  await b1.alterBrokerConfigs('0', {'log.segment.bytes': '2048'}, [])
+  assert.deepEqual(await json(c, '/config/brokers/<default>'), {version: 1, config: {'log.retention.ms': '123'}})
+  await waitFor(() => b0.brokerConfigOverrides()['log.segment.bytes'] === '2048' && b0.brokerConfigOverrides()['log.retention.ms'] === '123', 5000, 'b0 sees dynamic configs')
+  assert.deepEqual(b1.brokerConfigOverrides(), {'log.retention.ms': '123'})
+  await assert.rejects(b0.alterBrokerConfigs('0', {'broker.id': '5'}, []), expectKafkaError(ErrorCode.INVALID_CONFIG, /Cannot update these configs dynamically/))
+  await assert.rejects(b0.alterBrokerConfigs('0', {'log.retention.ms': 'x'}, []), expectKafkaError(ErrorCode.INVALID_CONFIG, /Invalid value x for configuration log.retention.ms/))
+  await b1.alterBrokerConfigs('<default>', {}, ['log.retention.ms'])
+  await waitFor(() => !('log.retention.ms' in b0.brokerConfigOverrides()), 5000, 'b0 sees removal')
+
   assert.deepEqual(await b0.nextProducerIdBlock(), {start: 0, length: 1000})
   assert.deepEqual(await b1.nextProducerIdBlock(), {start: 1000, length: 1000})
   assert.deepEqual(await json(c, '/latest_producer_id_block'), {version: 1, broker: 1, block_start: '1000', block_end: '1999'})

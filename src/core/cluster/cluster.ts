@@ -14,7 +14,7 @@
 // controller event thread, so the cache never sees interleaved updates.
 import {EventEmitter} from 'node:events'
 import type {ServerConfig, Listener} from '../config/server-config.js'
-import {validateTopicConfigs} from '../config/server-config.js'
+import {validateTopicConfigs, BROKER_TO_TOPIC_KEY} from '../config/server-config.js'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import {ZkClient, ZkCode, ZkError, splitConnectString, type ZkOp, type ZkWatchEvent} from './zk.js'
@@ -71,6 +71,15 @@ export const PERSISTENT_PATHS = [
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000
 const CONFIG_CHANGE_EXPIRATION_MS = 15 * 60 * 1000
+
+/** Broker keys Kafka lets kafka-configs change at run time besides the topic-default synonyms (log.retention.ms, ...). */
+export const DYNAMIC_BROKER_KEYS = new Set([
+  'num.io.threads', 'num.network.threads', 'num.replica.fetchers', 'num.recovery.threads.per.data.dir', 'background.threads',
+  'log.cleaner.threads', 'log.cleaner.dedupe.buffer.size', 'log.cleaner.io.buffer.size', 'log.cleaner.io.max.bytes.per.second', 'log.cleaner.backoff.ms',
+  'max.connections', 'max.connections.per.ip', 'max.connections.per.ip.overrides', 'max.connection.creation.rate',
+  'follower.replication.throttled.rate', 'leader.replication.throttled.rate', 'replica.alter.log.dirs.io.max.bytes.per.second',
+  'metric.reporters', 'producer.id.expiration.ms', 'transaction.partition.verification.enable',
+])
 
 // ---- JSON codecs (Kafka's field order) ----
 
@@ -986,6 +995,34 @@ export class ClusterManager extends EventEmitter {
       }
     })
     return results
+  }
+
+  /**
+   * Dynamic broker configs (kafka-configs --entity-type brokers): writes /config/brokers/<entity>
+   * (entity = a broker id or '<default>') and a change notification every broker follows.
+   */
+  async alterBrokerConfigs(entity: string, set: Record<string, string>, remove: string[], validateOnly = false): Promise<void> {
+    if (entity !== '<default>' && !/^\d+$/.test(entity)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Invalid broker id ${entity}`)
+    const bad = [...Object.keys(set), ...remove].filter(k => BROKER_TO_TOPIC_KEY[k] === undefined && !DYNAMIC_BROKER_KEYS.has(k))
+    if (bad.length) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: Set(${bad.join(', ')})`)
+    const asTopic: Record<string, string> = {}
+    for (const [k, v] of Object.entries(set)) if (BROKER_TO_TOPIC_KEY[k]) asTopic[BROKER_TO_TOPIC_KEY[k]] = v
+    const err = validateTopicConfigs(asTopic)
+    if (err) throw new KafkaError(ErrorCode.INVALID_CONFIG, err.replace(/configuration (\S+):/, (_m, tk: string) => `configuration ${Object.keys(set).find(k => BROKER_TO_TOPIC_KEY[k] === tk) ?? tk}:`))
+    if (validateOnly) return
+    const zk = this.zkClient
+    const path = ZkPaths.brokerConfig(entity)
+    const cur = await zk.getJson<{config?: Record<string, string>}>(path)
+    const merged: Record<string, string> = {...(cur?.value.config ?? {}), ...set}
+    for (const k of remove) delete merged[k]
+    const json = encodeTopicConfig(merged)
+    if (cur) await zk.set(path, json, cur.stat.version)
+    else await zk.create(path, json, {parents: true}).catch(async e => { if (isCode(e, ZkCode.NODE_EXISTS)) await zk.set(path, json); else throw e })
+    await zk.create(`${ZkPaths.configChanges}/config_change_`, JSON.stringify({version: 2, entity_path: `brokers/${entity}`}), {sequential: true})
+    if (entity === '<default>' || entity === String(this._brokerId)) await this.run('broker config change', async () => {
+      await this.loadBrokerConfigs()
+      this.emit('brokerConfigChanged')
+    })
   }
 
   /** Allocates the next block of producer ids in /latest_producer_id_block, as Kafka's ZK-mode ProducerIdManager. */
