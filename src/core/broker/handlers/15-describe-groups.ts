@@ -1,5 +1,4 @@
 // DescribeGroups (15): state, protocol and members (metadata/assignment only when Stable-ish).
-import {ErrorCode} from '../../protocol/errors.js'
 import {AUTHORIZED_OPERATIONS_OMITTED, type Handler} from '../handler.js'
 
 const EMPTY = Buffer.alloc(0)
@@ -19,7 +18,7 @@ export const describeGroups: Handler = {
         const coord = groups.checkCoordinator(groupId)
         if (coord !== 0) return {errorCode: coord, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: ops}
         const g = groups.getGroup(groupId)
-        if (!g) return {errorCode: version >= 5 ? ErrorCode.GROUP_ID_NOT_FOUND : 0, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: ops}
+        if (!g) return {errorCode: 0, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: ops}
         const showMetadata = g.state === 'Stable' || g.state === 'CompletingRebalance'
         return {
           errorCode: 0,
