@@ -354,3 +354,16 @@ test('flush.messages forces fsync per append; rolls advance the recovery point',
     assert.deepEqual(m, {timestamp: T0 + 2, offset: 2}, 'the first batch holds the largest timestamp')
     await log.close()
   }))
+
+test('retention never deletes segments at or above the high watermark bound', () =>
+  withLog(async dir => {
+    const log = await PartitionLog.open(dir, 't', 0, cfg({segmentBytes: 300, retentionMs: 1000}))
+    for (let i = 0; i < 8; i++) log.append(batch(`w${i}`, 1, T0, 100), 0, T0)
+    const bases = log.segmentBaseOffsets()
+    assert.ok(bases.length >= 3)
+    // Only segments that end at or below offset bases[2] may go.
+    assert.equal(log.enforceRetention(T0 + 1_000_000, bases[2]), 2)
+    assert.equal(log.logStartOffset, bases[2])
+    assert.equal(log.enforceRetention(T0 + 1_000_000, bases[2]), 0)
+    await log.close()
+  }))

@@ -335,7 +335,7 @@ export class LogManager {
     let n = 0
     for (const {log} of this.logs.values()) {
       try {
-        n += log.enforceRetention(now)
+        n += log.enforceRetention(now, this.highWatermarkOf?.(log.topic, log.partition) ?? Infinity)
       } catch (error) {
         this.logger?.error(`Error while enforcing retention on ${log.name}: ${(error as Error).message}`)
       }

@@ -723,9 +723,13 @@ export class PartitionLog {
     this.deleteOldest(n)
   }
 
-  /** Deletes segments by retention.ms / retention.bytes and the log start offset; returns how many. */
-  enforceRetention(now: number): number {
+  /**
+   * Deletes segments by retention.ms / retention.bytes and the log start offset; returns how
+   * many. Only segments wholly below `upperBound` (the high watermark) are eligible, as in Kafka.
+   */
+  enforceRetention(now: number, upperBound = Infinity): number {
     if (this.closed) return 0
+    const endOf = (i: number): number => (i + 1 < this.segments.length ? this.segments[i + 1].baseOffset : this.logEndOffset)
     let deleted = 0
     let n = 0
     while (n + 1 < this.segments.length && this.segments[n + 1].baseOffset <= this.logStartOffset) n++
@@ -735,7 +739,7 @@ export class PartitionLog {
     if (c.retentionMs >= 0) {
       n = 0
       for (const seg of this.segments) {
-        if (seg.size === 0) break
+        if (seg.size === 0 || endOf(n) > upperBound) break
         const largest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : fs.fstatSync(seg.fd).mtimeMs
         if (now - largest > c.retentionMs) n++
         else break
@@ -747,7 +751,7 @@ export class PartitionLog {
       let diff = this.size - c.retentionBytes
       n = 0
       for (const seg of this.segments) {
-        if (seg.size === 0 || diff - seg.size < 0) break
+        if (seg.size === 0 || diff - seg.size < 0 || endOf(n) > upperBound) break
         diff -= seg.size
         n++
       }
