@@ -22,15 +22,41 @@ function makeTables(): Int32Array {
 
 const T = makeTables()
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 /**
  * CRC-32C of buf[start, end). `seed` is a previous result to continue a running CRC
  * (crc32c(b, 0, n) === crc32c(b, k, n, crc32c(b, 0, k))). Returns an unsigned 32-bit number.
+ * On little-endian machines the 16-byte blocks are loaded as four aligned 32-bit words
+ * (one Int32Array view per call), which is markedly faster than byte loads.
  */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
   let crc = ~seed
   let i = start
   const t = T
-  // Byte-at-a-time until the remaining length is a multiple of 16.
+  if (LITTLE_ENDIAN) {
+    // Byte-at-a-time up to a 4-byte boundary of the underlying memory.
+    while (i < end && ((buf.byteOffset + i) & 3) !== 0) crc = t[(crc ^ buf[i++]) & 0xff] ^ (crc >>> 8)
+    const blocks = (end - i) >>> 4
+    if (blocks > 0) {
+      const w = new Int32Array(buf.buffer, buf.byteOffset + i, blocks * 4)
+      for (let k = 0; k < w.length; k += 4) {
+        const a = crc ^ w[k]
+        const b = w[k + 1]
+        const c = w[k + 2]
+        const d = w[k + 3]
+        crc =
+          t[3840 + (a & 0xff)] ^ t[3584 + ((a >>> 8) & 0xff)] ^ t[3328 + ((a >>> 16) & 0xff)] ^ t[3072 + (a >>> 24)] ^
+          t[2816 + (b & 0xff)] ^ t[2560 + ((b >>> 8) & 0xff)] ^ t[2304 + ((b >>> 16) & 0xff)] ^ t[2048 + (b >>> 24)] ^
+          t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)] ^
+          t[768 + (d & 0xff)] ^ t[512 + ((d >>> 8) & 0xff)] ^ t[256 + ((d >>> 16) & 0xff)] ^ t[d >>> 24]
+      }
+      i += blocks * 16
+    }
+    while (i < end) crc = t[(crc ^ buf[i++]) & 0xff] ^ (crc >>> 8)
+    return ~crc >>> 0
+  }
+  // Big-endian fallback: byte loads, 16 bytes per iteration.
   const head = start + ((end - start) & 15)
   while (i < head) crc = t[(crc ^ buf[i++]) & 0xff] ^ (crc >>> 8)
   while (i < end) {
