@@ -97,10 +97,12 @@ export default class KafkaConsoleProducer extends KafkaCommand {
   /** Reads stdin, parses lines and sends them in order; resolves when all are acknowledged. */
   private async pump(producer: Producer, topic: string, format: ReturnType<typeof lineFormat>, o: {acks: number; compression: number; timeout: number; sync: boolean; lingerMs: number; batchBytes: number}): Promise<void> {
     const interactive = Boolean(process.stdin.isTTY)
-    // Batches of roughly this many bytes per send: large for pipes (throughput), one line
-    // at a time when asked to be synchronous.
-    const maxBatchBytes = o.sync ? 0 : Math.max(o.batchBytes * 64, 1 << 20)
-    const maxBatchCount = o.sync ? 1 : 20000
+    // Batches of up to this many bytes per send: large for pipes (throughput) but below the
+    // broker's default message.max.bytes (1 MiB) even when every record lands in one
+    // partition; one line at a time when asked to be synchronous.
+    const maxBatchBytes = o.sync ? 0 : Number(process.env.KAFKIT_PRODUCER_BATCH_BYTES ?? 960 * 1024)
+    const maxBatchCount = o.sync ? 1 : 50000
+    const maxQueued = Number(process.env.KAFKIT_PRODUCER_QUEUED ?? 2)
     let batch: Message[] = []
     let batchBytes = 0
     let failure: unknown
@@ -136,8 +138,12 @@ export default class KafkaConsoleProducer extends KafkaCommand {
         // kafkajs cannot encode a null header value; it is sent empty.
         for (const k in r.headers) if (r.headers[k] === null) r.headers[k] = ''
       }
-      batch.push({key: r.key, value: r.value, headers: r.headers as Record<string, string> | undefined})
-      batchBytes += line.length + 64
+      const value = r.value === null ? null : Buffer.from(r.value)
+      const key = r.key === null ? null : Buffer.from(r.key)
+      batch.push({key, value, headers: r.headers as Record<string, string> | undefined})
+      // Record size on the wire: key, value, headers and ~20 bytes of varints.
+      batchBytes += (value?.length ?? 0) + (key?.length ?? 0) + 24
+      if (r.headers) for (const k in r.headers) batchBytes += Buffer.byteLength(k) + Buffer.byteLength(r.headers[k] ?? '') + 8
     }
     // Kafka's `>` prompt waits on a terminal only; a pipe stays silent.
     if (interactive) process.stdout.write('>')
@@ -153,7 +159,7 @@ export default class KafkaConsoleProducer extends KafkaCommand {
         if (interactive) process.stdout.write('>')
         if (batch.length >= maxBatchCount || batchBytes >= maxBatchBytes) {
           flush()
-          await drain(o.sync ? 0 : 2)
+          await drain(o.sync ? 0 : maxQueued)
         }
       }
       rest = text.slice(start)
@@ -161,7 +167,7 @@ export default class KafkaConsoleProducer extends KafkaCommand {
       if (batch.length > 0 && !lingerTimer) {
         if (interactive || o.sync) {
           flush()
-          await drain(o.sync ? 0 : 2)
+          await drain(o.sync ? 0 : maxQueued)
         } else lingerTimer = setTimeout(flush, o.lingerMs)
       }
     }
