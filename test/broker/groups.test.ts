@@ -15,7 +15,7 @@ let kafka: Kafka
 
 before(async () => {
   zk = await startApacheZooKeeper()
-  broker = await startBrokerProc(zk.connect, ['group.min.session.timeout.ms=1000'])
+  broker = await startBrokerProc(zk.connect, ['group.min.session.timeout.ms=1000', 'group.initial.rebalance.delay.ms=1000'])
   kafka = new Kafka({clientId: 'groups-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING})
 })
 
@@ -113,6 +113,23 @@ test('a member that stops heartbeating is expired after its session timeout', {t
     assert.ok(Date.now() - started >= 500, 'not before the session timeout')
     const late = await conn.send(Apis.Heartbeat, 3, {groupId: 'expiry-group', generationId: joined.generationId, memberId: first.memberId, groupInstanceId: null})
     assert.equal(late.errorCode, 25, 'UNKNOWN_MEMBER_ID')
+  } finally {
+    await conn.close()
+  }
+})
+
+test('the first join of an empty group waits group.initial.rebalance.delay.ms', {timeout: 30000}, async () => {
+  const conn = await KafkaConnection.connect('127.0.0.1', broker.port, {clientId: 'delayed'})
+  try {
+    assert.equal((await conn.send(Apis.FindCoordinator, 2, {key: 'delay-group', keyType: 0})).errorCode, 0)
+    const join = (memberId: string) => conn.send(Apis.JoinGroup, 5, {groupId: 'delay-group', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 20000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: [{name: 'range', metadata: Buffer.alloc(0)}]})
+    const first = await join('')
+    const started = Date.now()
+    const joined = await join(first.memberId)
+    const took = Date.now() - started
+    assert.equal(joined.errorCode, 0)
+    assert.equal(joined.generationId, 1)
+    assert.ok(took >= 900 && took < 3000, `join took ${took} ms (delay 1000 ms)`)
   } finally {
     await conn.close()
   }

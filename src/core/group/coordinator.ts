@@ -327,6 +327,8 @@ export class GroupCoordinator {
     if (g.members.size === 0) g.protocolType = req.protocolType
     if (g.leaderId === null) g.leaderId = memberId
     g.members.set(memberId, m)
+    // A member joining during the initial delay extends it (Kafka's InitialDelayedJoin).
+    if (g.state === 'PreparingRebalance' && g.initialDelayDeadline > 0) g.newMemberJoinedSinceArm = true
     const p = new Promise<JoinResult>(resolve => { m.awaitingJoin = resolve })
     // A new member that never completes the join is dropped after its session timeout.
     this.maybePrepareRebalance(g, `Adding new member ${memberId} with group instance id ${req.groupInstanceId ?? 'None'}`)
@@ -397,10 +399,7 @@ export class GroupCoordinator {
 
   private maybeCompleteJoin(g: Group): void {
     if (g.state !== 'PreparingRebalance') return
-    if (g.initialDelayDeadline > 0) {
-      g.newMemberJoinedSinceArm = true
-      return
-    }
+    if (g.initialDelayDeadline > 0) return
     if (g.allMembersJoined()) {
       if (g.rebalanceTimer) clearTimeout(g.rebalanceTimer)
       g.rebalanceTimer = null
