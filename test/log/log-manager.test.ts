@@ -2,7 +2,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {tempDir, removeDir} from '../helpers/util.js'
+import {tempDir, removeDir, waitFor} from '../helpers/util.js'
 import {buildBatch} from '../../src/core/log/batch.js'
 import {defaultLogConfig} from '../../src/core/log/partition-log.js'
 import {LogDirError, LogManager, readOffsetCheckpoint} from '../../src/core/log/log-manager.js'
@@ -103,4 +103,20 @@ test('a broker.id or cluster.id that does not match meta.properties is refused w
     await assert.rejects(LogManager.open({logDirs: [d1], brokerId: 1, clusterId: 'two'}), (e: unknown) => e instanceof LogDirError && /Cluster ID two doesn't match stored clusterId one/.test(e.message))
     fs.writeFileSync(path.join(d1, 'recovery-point-offset-checkpoint'), '0\n1\nbroken line\n')
     await assert.rejects(LogManager.open({logDirs: [d1], brokerId: 1}), (e: unknown) => e instanceof LogDirError && /Malformed line 3 in checkpoint file/.test(e.message))
+  }))
+
+test('background retention, flusher and checkpoints run on their intervals', () =>
+  withDirs(async d1 => {
+    const lm = await LogManager.open({logDirs: [d1], brokerId: 0})
+    const log = await lm.getOrCreateLog('bg', 0, {...defaultLogConfig, segmentBytes: 200, retentionMs: 1, flushIntervalMs: 10})
+    const old = Date.now() - 60_000
+    for (let i = 0; i < 6; i++) log.append(buildBatch({baseTimestamp: old, records: [{key: null, value: Buffer.alloc(100)}]}), 0, old)
+    assert.ok(log.segmentCount > 2)
+    lm.startCheckpoints(30)
+    lm.startFlusher(30)
+    lm.startRetention(30)
+    await waitFor(() => log.logStartOffset === 6 && log.segmentCount === 1, 5000, 'retention to delete all old segments')
+    await waitFor(() => readOffsetCheckpoint(path.join(d1, 'log-start-offset-checkpoint')).get('bg 0') === 6, 5000, 'a checkpoint with the new log start offset')
+    await waitFor(() => log.recoveryPoint === log.logEndOffset, 5000, 'the flusher')
+    await lm.close()
   }))
