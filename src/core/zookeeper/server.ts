@@ -334,7 +334,7 @@ export class ZkServer {
     const max = this.config.maxClientCnxns
     const n = (this.perAddress.get(conn.remote) ?? 0) + 1
     if (max > 0 && n > max) {
-      this.log.warn(`Too many connections from ${conn.describe} - max is ${max}`)
+      this.log.warn(`Too many connections from /${conn.remote} - max is ${max}`)
       socket.destroy()
       return
     }
