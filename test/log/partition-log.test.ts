@@ -367,3 +367,15 @@ test('retention never deletes segments at or above the high watermark bound', ()
     assert.equal(log.enforceRetention(T0 + 1_000_000, bases[2]), 0)
     await log.close()
   }))
+
+test('append refuses buffers that are not whole batches without writing anything', () =>
+  withLog(async dir => {
+    const log = await PartitionLog.open(dir, 't', 0, cfg())
+    const b = batch('ok', 2)
+    assert.throws(() => log.append(Buffer.concat([b, b.subarray(0, 20)]), 0), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.CORRUPT_MESSAGE)
+    assert.throws(() => log.append(Buffer.alloc(0), 0), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.CORRUPT_MESSAGE)
+    assert.equal(log.logEndOffset, 0)
+    assert.equal(log.size, 0)
+    assert.equal(log.append(b, 0).baseOffset, 0)
+    await log.close()
+  }))

@@ -372,6 +372,14 @@ export class PartitionLog {
     if (this.unflushedMessages >= this.config.flushIntervalMessages) this.flush()
   }
 
+  /** Size of the batch at pos; throws CORRUPT_MESSAGE if it is not whole (callers validate first). */
+  private checkFraming(records: Buffer, pos: number): number {
+    if (records.length - pos < BATCH_HEADER_SIZE) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Trailing ${records.length - pos} bytes are not a whole record batch`)
+    const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+    if (size < BATCH_HEADER_SIZE || pos + size > records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Record batch at byte ${pos} has an invalid size ${size}`)
+    return size
+  }
+
   /**
    * Appends batches already checked by validateBatches: assigns offsets from the log end by
    * patching each batch's baseOffset in place, stamps the leader epoch (and LogAppendTime
@@ -385,8 +393,8 @@ export class PartitionLog {
     let pos = 0
     let maxTs = -1
     let offsetOfMaxTs = firstOffset
-    while (pos + LOG_OVERHEAD <= records.length) {
-      const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+    while (pos < records.length) {
+      const size = this.checkFraming(records, pos)
       const lastDelta = records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
       patchBaseOffset(records, pos, next)
       patchLeaderEpoch(records, pos, leaderEpoch)
@@ -417,9 +425,9 @@ export class PartitionLog {
     let maxTs = -1
     let offsetOfMaxTs = -1
     let lastEpoch = -1
-    while (pos + LOG_OVERHEAD <= records.length) {
+    while (pos < records.length) {
+      const size = this.checkFraming(records, pos)
       const base = readInt64(records, pos)
-      const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
       const last = base + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
       if (base < expected) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `Out of order offsets in an append to ${this.name}: batch at ${base} but the log end is ${expected}`)
       if (firstOffset < 0) firstOffset = base
@@ -779,7 +787,7 @@ export class PartitionLog {
     }
     const seg = this.active
     let cutPos = seg.size
-    seg.scan(seg.lookupPosition(0), false, (buf, at, filePos) => {
+    seg.scan(seg.lookupPosition(offset), false, (buf, at, filePos) => {
       const last = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
       if (last >= offset) {
         cutPos = filePos
