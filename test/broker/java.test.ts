@@ -50,3 +50,21 @@ test('Apache kafka-topics, console producer and consumer, consumer-groups work a
   const total = rows.map(r => r.trim().split(/\s+/)).reduce((n, cols) => n + Number(cols[3]), 0)
   assert.equal(total, 200)
 })
+
+test('Apache kafka-topics --alter --partitions, --delete; kafka-consumer-groups --list / --delete', {timeout: 180000}, async () => {
+  const b = broker.bootstrap
+  const run = async (name: string, args: string[]) => {
+    const r = await exec(tool(name), ['--bootstrap-server', b, ...args], {timeoutMs: 60000})
+    assert.equal(r.code, 0, `${name} ${args.join(' ')}: ${r.stderr}`)
+    return r.stdout
+  }
+  await run('kafka-topics', ['--create', '--topic', 'java-alter', '--partitions', '1', '--replication-factor', '1'])
+  await run('kafka-topics', ['--alter', '--topic', 'java-alter', '--partitions', '3'])
+  assert.match(await run('kafka-topics', ['--describe', '--topic', 'java-alter']), /PartitionCount: 3\t/)
+  await run('kafka-topics', ['--delete', '--topic', 'java-alter'])
+  const list = await run('kafka-topics', ['--list'])
+  assert.doesNotMatch(list, /^java-alter$/m)
+  assert.match(await run('kafka-consumer-groups', ['--list']), /^java-group$/m)
+  assert.match(await run('kafka-consumer-groups', ['--delete', '--group', 'java-group']), /Deletion of requested consumer groups \('java-group'\) was successful\./)
+  assert.doesNotMatch(await run('kafka-consumer-groups', ['--list']), /^java-group$/m)
+})
