@@ -6,7 +6,7 @@ import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {ClusterManager, type PartitionState} from '../../src/core/cluster/cluster.js'
 import {ZkClient} from '../../src/core/cluster/zk.js'
-import {assignReplicasToBrokers} from '../../src/core/cluster/assignment.js'
+import {assignReplicasToBrokers, assignReplicasToBrokersRackAware} from '../../src/core/cluster/assignment.js'
 import {serverConfigFromProps} from '../../src/core/config/server-config.js'
 import {KafkaError, ErrorCode} from '../../src/core/protocol/errors.js'
 import {Logger, setLogSink} from '../../src/core/util/log.js'
@@ -301,6 +301,12 @@ t('replica assignment matches Kafka\'s layout', () => {
   ])
   // 3 brokers, 6 partitions, RF 2, fixed start index 1.
   assert.deepEqual(assignReplicasToBrokers([0, 1, 2], 6, 2, 1, 0), [[1, 0], [2, 1], [0, 2], [1, 2], [2, 0], [0, 1]])
+  // Rack-aware: racks a:{0,1} b:{2,3} c:{4,5} -> alternated list 0,2,4,1,3,5; each partition spans 3 racks.
+  const racks = new Map([[0, 'a'], [1, 'a'], [2, 'b'], [3, 'b'], [4, 'c'], [5, 'c']])
+  const ra = assignReplicasToBrokersRackAware(racks, 6, 3, 0, 0)
+  assert.deepEqual(ra.map(r => r[0]), [0, 2, 4, 1, 3, 5])
+  for (const r of ra) assert.equal(new Set(r.map(b => racks.get(b))).size, 3, `replicas ${r} span every rack`)
+  assert.deepEqual(ra.slice(0, 2), [[0, 2, 4], [2, 4, 1]])
   // Every replica set has distinct brokers, leaders spread evenly.
   const r = assignReplicasToBrokers([0, 1, 2], 30, 3)
   assert.ok(r.every(x => new Set(x).size === 3))
@@ -465,5 +471,23 @@ t('stop() does not hang when ZooKeeper is gone', async () => {
   const t0 = Date.now()
   await m.stop()
   assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`)
+})
+
+t('rack-aware placement when every broker has broker.rack; refused when only some do', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0, {'broker.rack': 'r1'})
+  const b1 = await startBroker(chroot, 1, {'broker.rack': 'r2'})
+  await waitFor(() => b0.brokers().length === 2, 10000, 'two brokers')
+  assert.equal(b1.brokers().find(b => b.id === 0)!.rack, 'r1')
+  const c = await rawClient(chroot)
+  assert.equal((await json(c, '/brokers/ids/0')).rack, 'r1')
+  const m = await b0.createTopic('racked', {numPartitions: 4, replicationFactor: 2, configs: {}})
+  for (const p of m.partitions) assert.deepEqual([...p.replicas].sort(), [0, 1])
+  const b2 = await startBroker(chroot, 2)
+  await waitFor(() => b0.brokers().length === 3, 10000, 'three brokers')
+  await assert.rejects(b0.createTopic('mixed', {numPartitions: 1, replicationFactor: 2, configs: {}}), expectKafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, /Not all brokers have rack information/))
+  await b2.stop()
+  await b1.stop()
+  await b0.stop()
 })
 }

@@ -30,6 +30,55 @@ function replicaIndex(first: number, secondShift: number, j: number, n: number):
   return (first + shift) % n
 }
 
+/**
+ * Kafka's rack-aware placement: brokers are ordered alternating by rack (racks sorted, ids
+ * sorted within a rack), then placed as above, skipping a broker whose rack (or itself)
+ * already holds a replica while some rack (broker) still holds none.
+ */
+export function assignReplicasToBrokersRackAware(brokerRacks: Map<number, string>, nPartitions: number, replicationFactor: number, fixedStartIndex = -1, startPartitionId = -1, random: (n: number) => number = n => Math.floor(Math.random() * n)): number[][] {
+  const byRack = new Map<string, number[]>()
+  for (const [id, rack] of brokerRacks) byRack.set(rack, [...(byRack.get(rack) ?? []), id])
+  const racks = [...byRack.keys()].sort()
+  for (const r of racks) byRack.get(r)!.sort((a, b) => a - b)
+  const arranged: number[] = []
+  const cursors = racks.map(() => 0)
+  for (let i = 0; arranged.length < brokerRacks.size; i = (i + 1) % racks.length) {
+    const list = byRack.get(racks[i])!
+    if (cursors[i] < list.length) arranged.push(list[cursors[i]++])
+  }
+  const numRacks = racks.length
+  const n = arranged.length
+  const out: number[][] = []
+  const startIndex = fixedStartIndex >= 0 ? fixedStartIndex : random(n)
+  let partition = Math.max(0, startPartitionId)
+  let shift = fixedStartIndex >= 0 ? fixedStartIndex : random(n)
+  for (let i = 0; i < nPartitions; i++) {
+    if (partition > 0 && partition % n === 0) shift++
+    const first = (partition + startIndex) % n
+    const leader = arranged[first]
+    const replicas = [leader]
+    const racksWith = new Set([brokerRacks.get(leader)!])
+    const brokersWith = new Set([leader])
+    let k = 0
+    for (let j = 0; j < replicationFactor - 1; j++) {
+      for (;;) {
+        const broker = arranged[replicaIndex(first, shift * numRacks, k, n)]
+        const rack = brokerRacks.get(broker)!
+        k++
+        if ((!racksWith.has(rack) || racksWith.size === numRacks) && (!brokersWith.has(broker) || brokersWith.size === n)) {
+          replicas.push(broker)
+          racksWith.add(rack)
+          brokersWith.add(broker)
+          break
+        }
+      }
+    }
+    out.push(replicas)
+    partition++
+  }
+  return out
+}
+
 export const MAX_TOPIC_NAME_LENGTH = 249
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state'])
 

@@ -18,7 +18,7 @@ import {validateTopicConfigs, BROKER_TO_TOPIC_KEY} from '../config/server-config
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import {ZkClient, ZkCode, ZkError, splitConnectString, type ZkOp, type ZkWatchEvent} from './zk.js'
-import {assignReplicasToBrokers, INTERNAL_TOPICS, randomUuid, topicNameError, unifyCollisionChars} from './assignment.js'
+import {assignReplicasToBrokers, assignReplicasToBrokersRackAware, INTERNAL_TOPICS, randomUuid, topicNameError, unifyCollisionChars} from './assignment.js'
 
 export interface BrokerEndpoint {listener: string; host: string; port: number; securityProtocol: string}
 export interface BrokerInfo {id: number; host: string; port: number; rack: string | null; endpoints: BrokerEndpoint[]}
@@ -822,6 +822,16 @@ export class ClusterManager extends EventEmitter {
     return [...this.brokerMap.keys()].sort((a, b) => a - b)
   }
 
+  /** Placement over the live brokers: rack-aware when every broker has a rack, as Kafka's default (enforced) mode. */
+  private place(nPartitions: number, rf: number, fixedStartIndex = -1, startPartitionId = -1): number[][] {
+    const brokers = this.brokers()
+    if (rf > brokers.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: ${brokers.length}.`)
+    const withRack = brokers.filter(b => b.rack !== null)
+    if (withRack.length === 0) return assignReplicasToBrokers(brokers.map(b => b.id), nPartitions, rf, fixedStartIndex, startPartitionId)
+    if (withRack.length < brokers.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Not all brokers have rack information for replica rack aware assignment.')
+    return assignReplicasToBrokersRackAware(new Map(brokers.map(b => [b.id, b.rack!])), nPartitions, rf, fixedStartIndex, startPartitionId)
+  }
+
   private validateAssignment(assignment: number[][], startPartition: number, expectedRf?: number): void {
     const live = new Set(this.brokerMap.keys())
     const unknown = new Set<number>()
@@ -861,9 +871,7 @@ export class ClusterManager extends EventEmitter {
       const rf = opts.replicationFactor === -1 ? this.config.defaultReplicationFactor : opts.replicationFactor
       if (n <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.')
       if (rf <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.')
-      const brokers = this.liveBrokerIds()
-      if (rf > brokers.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: ${brokers.length}.`)
-      partitions = assignReplicasToBrokers(brokers, n, rf)
+      partitions = this.place(n, rf)
     }
     const configErr = validateTopicConfigs(opts.configs ?? {})
     if (configErr) throw new KafkaError(ErrorCode.INVALID_CONFIG, configErr)
@@ -933,9 +941,8 @@ export class ClusterManager extends EventEmitter {
       added = assignment
     } else {
       const brokers = this.liveBrokerIds()
-      if (rf > brokers.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: ${brokers.length}.`)
       const startIndex = Math.max(0, brokers.findIndex(id => id >= (current[0]?.[0] ?? 0)))
-      added = assignReplicasToBrokers(brokers, add, rf, startIndex, existing)
+      added = this.place(add, rf, startIndex, existing)
     }
     if (validateOnly) return
     const topicId = r.value.topic_id ?? this.topicMap.get(name)?.topicId ?? randomUuid()
