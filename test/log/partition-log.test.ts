@@ -379,3 +379,22 @@ test('append refuses buffers that are not whole batches without writing anything
     assert.equal(log.append(b, 0).baseOffset, 0)
     await log.close()
   }))
+
+test('zero-filled (preallocated, untrimmed) index files are detected and rebuilt', () =>
+  withLog(async dir => {
+    const c = cfg({indexIntervalBytes: 128})
+    let log = await PartitionLog.open(dir, 't', 0, c)
+    for (let i = 0; i < 20; i++) log.append(batch(`p${i}`, 1, T0 + i, 60), 0)
+    await log.close()
+    const idx = path.join(dir, '00000000000000000000.index')
+    const tidx = path.join(dir, '00000000000000000000.timeindex')
+    const good = fs.readFileSync(idx)
+    const goodTime = fs.readFileSync(tidx)
+    fs.writeFileSync(idx, Buffer.concat([good, Buffer.alloc(8 * 100)]))
+    fs.writeFileSync(tidx, Buffer.concat([goodTime, Buffer.alloc(12 * 100)]))
+    log = await PartitionLog.open(dir, 't', 0, c, {clean: true})
+    assert.deepEqual(fs.readFileSync(idx), good)
+    assert.deepEqual(fs.readFileSync(tidx), goodTime)
+    assert.equal(log.maxTimestampAndOffset().timestamp, T0 + 19)
+    await log.close()
+  }))

@@ -165,7 +165,8 @@ export class Segment {
     for (let at = 0; at < tix.length; at += TIME_ENTRY_SIZE) {
       const ts = readInt64(tix, at)
       const rel = tix.readInt32BE(at + 8)
-      if (ts < lastTs || rel < 0) return false
+      // Strictly increasing, as written; a zero-filled (preallocated, untrimmed) file fails here.
+      if (ts <= lastTs || rel < 0) return false
       lastTs = ts
     }
     this.offsetIndex = new Entries(OFFSET_ENTRY_SIZE, Buffer.from(idx))
