@@ -7,7 +7,6 @@ import {buildBatch, decodeRecords, readBatchHeader, validateBatches} from '../..
 import {PartitionLog, defaultLogConfig, type LogConfig} from '../../src/core/log/partition-log.js'
 import {ErrorCode, KafkaError} from '../../src/core/protocol/errors.js'
 
-// Recent timestamps: segment.ms (7 days) would otherwise roll a segment per append, as Kafka does.
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
 
 function cfg(over: Partial<LogConfig> = {}): LogConfig {
@@ -236,14 +235,21 @@ test('retention by size and by time with a fake clock; never an empty log dir', 
     await log.close()
   }))
 
-test('time-based roll uses the first batch timestamp and segment.ms', () =>
+test('time-based roll compares batch timestamps with the first batch of the segment (segment.ms)', () =>
   withLog(async dir => {
     const log = await PartitionLog.open(dir, 't', 0, cfg({segmentMs: 10_000}))
-    log.append(batch('a', 1, T0), 0, T0)
-    log.append(batch('b', 1, T0 + 5000), 0, T0 + 5000)
+    // Old timestamps alone never roll, whatever the wall clock says.
+    log.append(batch('a', 1, T0), 0, T0 + 1_000_000)
+    log.append(batch('b', 1, T0 + 5000), 0, T0 + 2_000_000)
     assert.equal(log.segmentCount, 1)
-    log.append(batch('c', 1, T0 + 20_000), 0, T0 + 20_001)
+    log.append(batch('c', 1, T0 + 20_000), 0, T0 + 2_000_000)
     assert.deepEqual(log.segmentBaseOffsets(), [0, 2])
+    // LogAppendTime: the append time is the batch timestamp.
+    log.updateConfig(cfg({segmentMs: 10_000, messageTimestampType: 'LogAppendTime'}))
+    log.append(batch('d', 1, 0), 0, T0 + 25_000)
+    assert.equal(log.segmentCount, 2)
+    log.append(batch('e', 1, 0), 0, T0 + 40_000)
+    assert.deepEqual(log.segmentBaseOffsets(), [0, 2, 4])
     await log.close()
   }))
 

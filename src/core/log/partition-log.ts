@@ -295,14 +295,19 @@ export class PartitionLog {
     if (this.closed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `The log of ${this.name} is closed`)
   }
 
-  private maybeRoll(bytes: number, firstOffset: number, lastOffset: number, now: number): void {
+  /**
+   * Kafka's roll rules: size, index full, relative offset overflow, and time: the incoming
+   * batches' max timestamp minus the segment's first batch max timestamp (or, without
+   * timestamps, the segment's age) beyond segment.ms minus this segment's jitter.
+   */
+  private maybeRoll(bytes: number, firstOffset: number, lastOffset: number, maxTimestamp: number, now: number): void {
     const seg = this.active
     if (seg.size === 0) return
     const c = this.config
-    const base = seg.rollingBaseTs >= 0 ? seg.rollingBaseTs : seg.created
+    const waited = seg.rollingBaseTs >= 0 ? maxTimestamp - seg.rollingBaseTs : now - seg.created
     if (
       seg.size + bytes > c.segmentBytes ||
-      now - base > c.segmentMs - seg.rollJitterMs ||
+      waited > c.segmentMs - seg.rollJitterMs ||
       seg.indexFull(c.maxIndexSizeBytes) ||
       lastOffset - seg.baseOffset > MAX_REL_OFFSET
     ) this.roll(firstOffset)
@@ -409,7 +414,7 @@ export class PartitionLog {
     }
     if (next === firstOffset) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
     const lastOffset = next - 1
-    this.maybeRoll(records.length, firstOffset, lastOffset, now)
+    this.maybeRoll(records.length, firstOffset, lastOffset, maxTs, now)
     this.assignEpoch(leaderEpoch, firstOffset)
     this.writeToActive(records, firstOffset, lastOffset, maxTs, offsetOfMaxTs)
     this.afterAppend(lastOffset - firstOffset + 1)
@@ -446,7 +451,7 @@ export class PartitionLog {
     }
     if (firstOffset < 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
     const lastOffset = expected - 1
-    this.maybeRoll(records.length, firstOffset, lastOffset, now)
+    this.maybeRoll(records.length, firstOffset, lastOffset, maxTs, now)
     if (this.active.size === 0 && this.active.baseOffset !== firstOffset) this.roll(firstOffset)
     for (const e of this.pendingEpochs) this.assignEpoch(e.epoch, e.startOffset)
     this.pendingEpochs = []
