@@ -5,6 +5,9 @@ import assert from 'node:assert/strict'
 import {Kafka, logLevel} from 'kafkajs'
 import {startApacheZooKeeper, startBrokerProc, waitForStart, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
 import {startCommand, waitFor} from '../helpers/util.js'
+import {KafkaConnection} from '../../src/core/protocol/client.js'
+import {Apis} from '../../src/core/protocol/messages.js'
+import {buildBatch} from '../../src/core/log/batch.js'
 
 let zk: ApacheZooKeeper
 let broker: BrokerProc
@@ -101,4 +104,29 @@ test('kill -9 during a produce stream: every acknowledged message is there after
   const seen = new Set(await readAll('crash', before))
   const missing = acked.filter(v => !seen.has(v))
   assert.deepEqual(missing, [], `${missing.length} of ${before} acknowledged messages lost`)
+})
+
+test('idempotent-producer state is rebuilt from the log after a restart', {timeout: 60000}, async () => {
+  const connect = () => KafkaConnection.connect('127.0.0.1', broker.port, {clientId: 'idem-restart', timeoutMs: 15000})
+  let conn = await connect()
+  const batch = (seq: number, v: string) => buildBatch({records: [{key: null, value: Buffer.from(v)}], producerId: pid, producerEpoch: 0, baseSequence: seq})
+  const produce = async (records: Buffer) => (await conn.send(Apis.Produce, 9, {acks: -1, timeoutMs: 5000, topicData: [{name: 'idem', partitionData: [{index: 0, records}]}]})).responses[0].partitionResponses[0]
+  assert.equal((await conn.send(Apis.CreateTopics, 4, {topics: [{name: 'idem', numPartitions: 1, replicationFactor: 1, assignments: [], configs: []}], timeoutMs: 10000})).topics[0].errorCode, 0)
+  const pid = (await conn.send(Apis.InitProducerId, 4, {transactionalId: null, transactionTimeoutMs: 60000})).producerId
+  assert.equal((await produce(batch(0, 'a'))).baseOffset, 0)
+  assert.equal((await produce(batch(1, 'b'))).baseOffset, 1)
+  await conn.close()
+  await broker.restart()
+  conn = await connect()
+  try {
+    const dup = await produce(batch(1, 'b'))
+    assert.equal(dup.errorCode, 0)
+    assert.equal(dup.baseOffset, 1, 'the retried batch keeps its first offset')
+    assert.equal((await produce(batch(5, 'gap'))).errorCode, 45, 'a gap is still detected after the restart')
+    const next = await produce(batch(2, 'c'))
+    assert.equal(next.errorCode, 0)
+    assert.equal(next.baseOffset, 2)
+  } finally {
+    await conn.close()
+  }
 })

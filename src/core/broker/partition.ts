@@ -72,10 +72,17 @@ export class Partition {
     }
   }
 
+  /**
+   * Rebuilds idempotent-producer state from the batch headers of the last two segments (on the
+   * first idempotent append after the log was opened). Producers seen only in older segments
+   * count as unknown, which Kafka also accepts with any sequence.
+   */
   private loadProducerState(): void {
     const table = this.producers
     table.loaded = true
-    for (const h of this.log.batchHeaders()) {
+    const bases = this.log.segmentBaseOffsets()
+    const from = bases.length >= 2 ? Math.max(bases[bases.length - 2], this.log.logStartOffset) : this.log.logStartOffset
+    for (const h of this.log.batchHeaders(from)) {
       if (h.producerId < 0 || h.baseSequence < 0) continue
       const lastSeq = (h.baseSequence + h.lastOffsetDelta) % 0x80000000
       table.record(h.producerId, h.producerEpoch, h.baseSequence, lastSeq, h.baseOffset, h.baseOffset + h.lastOffsetDelta, h.maxTimestamp)
