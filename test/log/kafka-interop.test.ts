@@ -35,8 +35,13 @@ test('Apache Kafka DumpLogSegments reads kafkit segments and indexes without mis
     const dir = path.join(root, 'interop-0')
     const log = await PartitionLog.open(dir, 'interop', 0, {...defaultLogConfig, segmentBytes: 1500, indexIntervalBytes: 200})
     const now = Date.now()
-    for (let i = 0; i < 40; i++) {
-      log.append(buildBatch({baseTimestamp: now + i, records: [0, 1, 2].map(j => ({key: Buffer.from(`key-${i}`), value: Buffer.from(`value-${i}-${j}`), headers: [{key: 'hdr', value: Buffer.from('x')}], timestampDelta: j}))}), 2, now + i)
+    const make = (i: number): Buffer => buildBatch({baseTimestamp: now + i, records: [0, 1, 2].map(j => ({key: Buffer.from(`key-${i}`), value: Buffer.from(`value-${i}-${j}`), headers: [{key: 'hdr', value: Buffer.from('x')}], timestampDelta: j}))})
+    // Single-batch and multi-batch appends (as a produce request may carry several batches).
+    for (let i = 0; i < 40; ) {
+      if (i % 3 === 0 && i + 3 <= 40) {
+        log.append(Buffer.concat([make(i), make(i + 1), make(i + 2)]), 2, now + i)
+        i += 3
+      } else log.append(make(i++), 2, now + i)
     }
     const bases = log.segmentBaseOffsets()
     await log.close()

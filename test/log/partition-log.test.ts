@@ -188,7 +188,7 @@ test('missing or corrupt index files are rebuilt identically', () =>
   withLog(async dir => {
     const c = cfg({indexIntervalBytes: 256})
     let log = await PartitionLog.open(dir, 't', 0, c)
-    for (let i = 0; i < 50; i++) log.append(batch(`i${i}`, 2, T0 + i * 10, 50), 0)
+    for (let i = 0; i < 50; i++) log.append(i % 4 === 0 ? Buffer.concat([batch(`i${i}`, 2, T0 + i * 10, 50), batch(`j${i}`, 1, T0 + i * 10, 50)]) : batch(`i${i}`, 2, T0 + i * 10, 50), 0)
     await log.close()
     const idx = path.join(dir, '00000000000000000000.index')
     const tidx = path.join(dir, '00000000000000000000.timeindex')
@@ -203,7 +203,8 @@ test('missing or corrupt index files are rebuilt identically', () =>
     assert.deepEqual(fs.readFileSync(idx), original)
     assert.deepEqual(fs.readFileSync(tidx), originalTime)
     const r = await log.read(77, 100, log.logEndOffset, true)
-    assert.equal(readBatchHeader(r.records[0], 0).baseOffset, 76)
+    const h = readBatchHeader(r.records[0], 0)
+    assert.ok(h.baseOffset <= 77 && 77 <= h.baseOffset + h.lastOffsetDelta)
     await log.close()
   }))
 

@@ -341,19 +341,10 @@ export class PartitionLog {
     }
   }
 
-  private writeToActive(records: Buffer, firstOffset: number, lastOffset: number, maxTs: number, offsetOfMaxTs: number): void {
+  /** Writes the batches to the active segment, then updates its indexes per batch as Kafka does. */
+  private writeToActive(records: Buffer, firstOffset: number, lastOffset: number): void {
     const seg = this.active
     const position = seg.size
-    if (maxTs > seg.maxTimestamp) {
-      seg.maxTimestamp = maxTs
-      seg.offsetOfMaxTimestamp = offsetOfMaxTs
-    }
-    if (seg.size === 0) seg.rollingBaseTs = readInt64(records, MAX_TIMESTAMP_OFFSET)
-    if (seg.bytesSinceIndex > this.config.indexIntervalBytes) {
-      seg.appendOffsetEntry(lastOffset, position)
-      seg.maybeAppendTimeEntry(seg.maxTimestamp, seg.offsetOfMaxTimestamp)
-      seg.bytesSinceIndex = 0
-    }
     let written = 0
     try {
       while (written < records.length) written += fs.writeSync(seg.fd, records, written, records.length - written, position + written)
@@ -364,8 +355,27 @@ export class PartitionLog {
       } catch {}
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Error while appending to ${seg.logPath}: ${(error as Error).message}`)
     }
+    if (position === 0) seg.rollingBaseTs = readInt64(records, MAX_TIMESTAMP_OFFSET)
+    // Sparse index entries (batch last offset -> batch position) every index.interval.bytes.
+    const interval = this.config.indexIntervalBytes
+    let pos = 0
+    while (pos < records.length) {
+      const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+      const batchLast = readInt64(records, pos) + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+      const batchMaxTs = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
+      if (batchMaxTs > seg.maxTimestamp) {
+        seg.maxTimestamp = batchMaxTs
+        seg.offsetOfMaxTimestamp = batchLast
+      }
+      if (seg.bytesSinceIndex > interval) {
+        seg.appendOffsetEntry(batchLast, position + pos)
+        seg.maybeAppendTimeEntry(seg.maxTimestamp, seg.offsetOfMaxTimestamp)
+        seg.bytesSinceIndex = 0
+      }
+      seg.bytesSinceIndex += size
+      pos += size
+    }
     seg.size += records.length
-    seg.bytesSinceIndex += records.length
     seg.nextOffset = lastOffset + 1
     seg.hintOffset = firstOffset
     seg.hintPos = position
@@ -416,7 +426,7 @@ export class PartitionLog {
     const lastOffset = next - 1
     this.maybeRoll(records.length, firstOffset, lastOffset, maxTs, now)
     this.assignEpoch(leaderEpoch, firstOffset)
-    this.writeToActive(records, firstOffset, lastOffset, maxTs, offsetOfMaxTs)
+    this.writeToActive(records, firstOffset, lastOffset)
     this.afterAppend(lastOffset - firstOffset + 1)
     return {baseOffset: firstOffset, lastOffset, logAppendTime: logAppend ? now : -1, maxTimestamp: logAppend ? now : maxTs, offsetOfMaxTimestamp: logAppend ? firstOffset : offsetOfMaxTs}
   }
@@ -455,7 +465,7 @@ export class PartitionLog {
     if (this.active.size === 0 && this.active.baseOffset !== firstOffset) this.roll(firstOffset)
     for (const e of this.pendingEpochs) this.assignEpoch(e.epoch, e.startOffset)
     this.pendingEpochs = []
-    this.writeToActive(records, firstOffset, lastOffset, maxTs, offsetOfMaxTs)
+    this.writeToActive(records, firstOffset, lastOffset)
     this.afterAppend(lastOffset - firstOffset + 1)
     return {baseOffset: firstOffset, lastOffset, logAppendTime: -1, maxTimestamp: maxTs, offsetOfMaxTimestamp: offsetOfMaxTs}
   }
