@@ -221,6 +221,21 @@ t('deleteTopic: the request znode, the controller completes, every broker gets t
   // Re-creating gives a new topic id.
   const again = await b0.createTopic('gone', {numPartitions: 1, replicationFactor: 1, configs: {}})
   assert.equal(again.partitions.length, 1)
+  await waitFor(() => b1.topic('gone')?.topicId === again.topicId && b1.topic('gone')!.partitions[0].leader >= 0, 10000, 'b1 sees the new incarnation')
+  // Deleted and re-created in one step (no moment without the name): brokers still see a new topic.
+  const oldId = again.topicId
+  const newId = 'AAAAAAAAAAAAAAAAAAAAAQ'
+  await c.multi([
+    {op: 'delete', path: '/brokers/topics/gone/partitions/0/state'},
+    {op: 'delete', path: '/brokers/topics/gone/partitions/0'},
+    {op: 'delete', path: '/brokers/topics/gone/partitions'},
+    {op: 'delete', path: '/brokers/topics/gone'},
+    {op: 'create', path: '/brokers/topics/gone', data: JSON.stringify({partitions: {0: [1], 1: [1]}, topic_id: newId, adding_replicas: {}, removing_replicas: {}, version: 3})},
+  ])
+  deleted.length = 0
+  await waitFor(() => b1.topic('gone')?.topicId === newId && b1.topic('gone')!.partitions.length === 2 && b1.topic('gone')!.partitions.every(p => p.leader === 1), 10000, 'new incarnation online')
+  assert.ok(deleted.includes('b1:gone'), 'old incarnation reported deleted')
+  assert.equal(b1.topicById(oldId), undefined)
   await b1.stop()
   await b0.stop()
 

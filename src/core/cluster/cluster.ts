@@ -354,7 +354,8 @@ export class ClusterManager extends EventEmitter {
     else if (p.startsWith(ZkPaths.topics + '/')) {
       const rest = p.slice(ZkPaths.topics.length + 1).split('/')
       const topic = rest[0]
-      if (rest.length === 1 && e.type !== 'deleted') this.enqueue(`topic ${topic} change`, () => this.loadTopic(topic, true))
+      // Deleted too: the topic may have been deleted and re-created between two reads of /brokers/topics.
+      if (rest.length === 1) this.enqueue(`topic ${topic} change`, () => this.loadTopic(topic, true))
       else if (rest.length === 4 && rest[3] === 'state' && e.type !== 'deleted') {
         const partition = Number(rest[2])
         this.enqueue(`partition ${topic}-${partition} change`, () => this.loadPartitionState(topic, partition, true))
@@ -387,11 +388,16 @@ export class ClusterManager extends EventEmitter {
     const ids = (await zk.getChildren(ZkPaths.brokerIds, true) ?? []).map(Number).filter(n => Number.isInteger(n))
     const before = new Set(this.brokerMap.keys())
     const now = new Set(ids)
-    for (const id of ids) {
-      const r = await zk.get(ZkPaths.broker(id))
+    let modified = false
+    const regs = await Promise.all(ids.map(id => zk.get(ZkPaths.broker(id))))
+    for (const [i, id] of ids.entries()) {
+      const r = regs[i]
       if (!r) { now.delete(id); continue }
       try {
-        this.brokerMap.set(id, decodeBrokerRegistration(id, r.data.toString('utf8')))
+        const info = decodeBrokerRegistration(id, r.data.toString('utf8'))
+        const prev = this.brokerMap.get(id)
+        if (prev && JSON.stringify(prev) !== JSON.stringify(info)) modified = true
+        this.brokerMap.set(id, info)
       } catch {
         this.logger.warn(`Ignoring unreadable broker registration at ${ZkPaths.broker(id)}`)
         now.delete(id)
@@ -400,6 +406,7 @@ export class ClusterManager extends EventEmitter {
     for (const id of before) if (!now.has(id)) this.brokerMap.delete(id)
     const added = [...now].filter(id => !before.has(id))
     const removed = [...before].filter(id => !now.has(id))
+    if (modified && !added.length && !removed.length) this.emit('brokersChanged')
     if (added.length || removed.length) {
       if (this.started) this.logger.info(`Live brokers: ${[...now].sort((a, b) => a - b).join(',')}${added.length ? ` (new: ${added.join(',')})` : ''}${removed.length ? ` (failed: ${removed.join(',')})` : ''}`)
       this.emit('brokersChanged')
@@ -444,8 +451,12 @@ export class ClusterManager extends EventEmitter {
       }
     }
     const configs = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.topicConfig(name)))?.value.config ?? {}
-    if (!t || t.topicId !== topicId) {
-      if (t) this.idMap.delete(t.topicId)
+    if (t && t.topicId !== topicId) {
+      // Deleted and re-created under the same name: the old incarnation is gone for the broker (its logs too).
+      this.removeTopicFromCache(name)
+      t = undefined
+    }
+    if (!t) {
       t = {name, topicId, partitions: [], configs, internal: INTERNAL_TOPICS.has(name), markedForDeletion: this.pendingDeletes.has(name)}
       this.topicMap.set(name, t)
       this.idMap.set(topicId, t)
