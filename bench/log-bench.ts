@@ -68,6 +68,30 @@ const crcBuf = Buffer.alloc(16 * MiB, 7)
 let t = process.hrtime.bigint()
 for (let i = 0; i < 8; i++) crc32c(crcBuf)
 console.log(`crc32c: ${mbps(8 * crcBuf.length, process.hrtime.bigint() - t)} MB/s`)
+/** A tailing consumer: append one batch, fetch it at the previous log end; per-cycle cost. */
+async function tail(cycles: number): Promise<void> {
+  const dir = path.join(root, 'bench-tail')
+  const log = await PartitionLog.open(dir, 'bench', 0, defaultLogConfig)
+  const template = makeBatch(16)
+  const incoming = Buffer.allocUnsafe(template.length)
+  // Some history first so the segment is not tiny.
+  for (let i = 0; i < 2000; i++) {
+    template.copy(incoming)
+    log.append(incoming, 0)
+  }
+  const t = process.hrtime.bigint()
+  for (let i = 0; i < cycles; i++) {
+    template.copy(incoming)
+    const {baseOffset} = log.append(incoming, 0)
+    const r = await log.read(baseOffset, MiB, log.logEndOffset, true)
+    if (r.bytes !== template.length) throw new Error(`tail read returned ${r.bytes} bytes`)
+  }
+  const ns = Number(process.hrtime.bigint() - t)
+  console.log(`tailing consumer: ${(ns / cycles / 1000).toFixed(1)} us per append + fetch of one 16 KiB batch (${cycles} cycles)`)
+  await log.delete()
+}
+
+await tail(5000)
 await run('16 KiB batches', 16)
 await run('1 MiB batches', 1024)
 if (process.argv[3] === undefined) fs.rmSync(root, {recursive: true, force: true})
