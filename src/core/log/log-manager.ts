@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {parseProperties} from '../config/properties.js'
 import type {Logger} from '../util/log.js'
-import {type LogConfig, PartitionLog, parseLogDirName} from './partition-log.js'
+import {type LogConfig, PartitionLog, parseLogDirName, renameWithRetry} from './partition-log.js'
 
 export const META_PROPERTIES = 'meta.properties'
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown'
@@ -279,7 +279,7 @@ export class LogManager {
       this.discovered.delete(k)
       dirState = d.dirState
       const target = `${d.path}.${Date.now().toString(16)}-delete`
-      fs.renameSync(d.path, target)
+      await renameWithRetry(d.path, target)
       fs.rmSync(target, {recursive: true, force: true, maxRetries: 5})
     }
     dirState.recoveryPoints.delete(k)

@@ -84,6 +84,24 @@ export function parseLogDirName(name: string): {topic: string; partition: number
   return {topic: m[1], partition: Number(m[2])}
 }
 
+/**
+ * Renames, retrying briefly on EPERM/EACCES/EBUSY: on Windows a virus scanner or indexer may
+ * hold a just-closed file for a moment. A missing source is not an error.
+ */
+export async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(from, to)
+      return
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return
+      if (attempt >= 10 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error
+      await new Promise(r => setTimeout(r, 20 * (attempt + 1)))
+    }
+  }
+}
+
 export class PartitionLog {
   logStartOffset = 0
   logEndOffset = 0
@@ -268,9 +286,17 @@ export class PartitionLog {
     const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT)
     const body = `0\n${this.epochs.length}\n` + this.epochs.map(e => `${e.epoch} ${e.startOffset}\n`).join('')
     const tmp = file + '.tmp'
-    fs.writeFileSync(tmp, body)
-    fs.renameSync(tmp, file)
+    try {
+      fs.writeFileSync(tmp, body)
+      fs.renameSync(tmp, file)
+    } catch (error) {
+      // The in-memory cache stays right; the file is rewritten at the next epoch change or close.
+      this.epochsDirty = true
+      this.logger?.warn(`Could not write ${file}: ${(error as Error).message}`)
+    }
   }
+
+  private epochsDirty = false
 
   private assignEpoch(epoch: number, startOffset: number): void {
     if (epoch < 0) return
@@ -870,6 +896,10 @@ export class PartitionLog {
     if (this.closed) return
     const a = this.active
     a.maybeAppendTimeEntry(a.maxTimestamp, a.offsetOfMaxTimestamp)
+    if (this.epochsDirty) {
+      this.epochsDirty = false
+      this.writeEpochs()
+    }
     this.flush()
     this.closed = true
     await this.drain()
@@ -887,12 +917,7 @@ export class PartitionLog {
     this.closed = true
     await this.drain()
     const target = path.join(path.dirname(this.dir), `${path.basename(this.dir)}.${randomUUID().replace(/-/g, '')}-delete`)
-    try {
-      fs.renameSync(this.dir, target)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw error
-    }
+    await renameWithRetry(this.dir, target)
     fs.rmSync(target, {recursive: true, force: true, maxRetries: 5})
   }
 
