@@ -120,3 +120,23 @@ test('Metadata does not create topics when auto.create.topics.enable=false; inva
     await conn.close()
   }
 })
+
+test('OffsetDelete removes committed offsets of an empty group', async () => {
+  const admin = kafka.admin()
+  await admin.connect()
+  const conn = await KafkaConnection.connect('127.0.0.1', broker.port, {clientId: 'offset-delete'})
+  try {
+    await admin.createTopics({topics: [{topic: 'od-topic', numPartitions: 2}], waitForLeaders: true})
+    await admin.setOffsets({groupId: 'od-group', topic: 'od-topic', partitions: [{partition: 0, offset: '3'}, {partition: 1, offset: '4'}]})
+    const r = await conn.send(Apis.OffsetDelete, 0, {groupId: 'od-group', topics: [{name: 'od-topic', partitions: [{partitionIndex: 0}]}]})
+    assert.equal(r.errorCode, 0)
+    assert.equal(r.topics[0].partitions[0].errorCode, 0)
+    const left = await admin.fetchOffsets({groupId: 'od-group', topics: ['od-topic']})
+    assert.deepEqual(left[0].partitions.map(p => [p.partition, p.offset]).sort(), [[0, '-1'], [1, '4']])
+    const missing = await conn.send(Apis.OffsetDelete, 0, {groupId: 'no-such-group', topics: [{name: 'od-topic', partitions: [{partitionIndex: 0}]}]})
+    assert.equal(missing.errorCode, 69, 'GROUP_ID_NOT_FOUND')
+  } finally {
+    await conn.close()
+    await admin.disconnect()
+  }
+})

@@ -603,6 +603,35 @@ export class GroupCoordinator {
     return ErrorCode.NONE
   }
 
+  /**
+   * OffsetDelete: drops committed offsets. Allowed for an empty group; in an active consumer
+   * group only for topics no member subscribes to (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
+   */
+  deleteOffsets(groupId: string, partitions: {topic: string; partition: number}[]): {errorCode: number; codes: number[]} {
+    const coord = this.checkCoordinator(groupId)
+    if (coord !== 0) return {errorCode: coord, codes: []}
+    const g = this.groups.get(groupId)
+    if (!g || g.state === 'Dead') return {errorCode: ErrorCode.GROUP_ID_NOT_FOUND, codes: []}
+    let subscribed = new Set<string>()
+    if (g.state !== 'Empty') {
+      if (g.protocolType !== 'consumer') return {errorCode: ErrorCode.NON_EMPTY_GROUP, codes: []}
+      subscribed = subscribedTopics(g)
+    }
+    const codes = partitions.map(p => (subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : 0))
+    const records: {key: Buffer; value: Buffer | null}[] = []
+    partitions.forEach((p, i) => {
+      if (codes[i] === 0 && g.offset(p.topic, p.partition)) records.push({key: encodeOffsetKey(groupId, p.topic, p.partition), value: null})
+    })
+    if (records.length > 0) {
+      const code = this.append(groupId, records)
+      if (code !== 0) return {errorCode: code, codes: []}
+    }
+    partitions.forEach((p, i) => {
+      if (codes[i] === 0) g.offsets.get(p.topic)?.delete(p.partition)
+    })
+    return {errorCode: 0, codes}
+  }
+
   /** Removes committed offsets of a deleted topic from every group. */
   topicDeleted(topic: string): void {
     for (const g of this.groups.values()) {
@@ -629,4 +658,27 @@ function sameProtocols(m: Member, req: JoinRequest): boolean {
     if (m.protocols[i].name !== req.protocols[i].name || !m.protocols[i].metadata.equals(req.protocols[i].metadata)) return false
   }
   return true
+}
+
+/** Topics named in the members' consumer-protocol subscriptions (version int16, then topics). */
+function subscribedTopics(g: Group): Set<string> {
+  const out = new Set<string>()
+  for (const m of g.members.values()) {
+    const meta = m.protocols.find(p => p.name === g.protocolName)?.metadata ?? m.protocols[0]?.metadata
+    if (!meta || meta.length < 6) continue
+    try {
+      let pos = 2
+      const n = meta.readInt32BE(pos)
+      pos += 4
+      for (let i = 0; i < n && pos + 2 <= meta.length; i++) {
+        const len = meta.readInt16BE(pos)
+        pos += 2
+        out.add(meta.toString('utf8', pos, pos + len))
+        pos += len
+      }
+    } catch {
+      // An unreadable subscription protects nothing.
+    }
+  }
+  return out
 }

@@ -24,11 +24,12 @@ import {alterConfigs} from './33-alter-configs.js'
 import {createPartitions} from './37-create-partitions.js'
 import {deleteGroups} from './42-delete-groups.js'
 import {incrementalAlterConfigs} from './44-incremental-alter-configs.js'
+import {offsetDelete} from './47-offset-delete.js'
 import {describeCluster} from './60-describe-cluster.js'
 
 export const handlers: readonly Handler[] = [
   produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat,
   leaveGroup, syncGroup, describeGroups, listGroups, apiVersions, createTopics, deleteTopics, deleteRecords,
   initProducerId, offsetForLeaderEpoch, describeConfigs, alterConfigs, createPartitions, deleteGroups,
-  incrementalAlterConfigs, describeCluster,
+  incrementalAlterConfigs, offsetDelete, describeCluster,
 ]
