@@ -1,0 +1,151 @@
+// npm run bench:zk — kafkit's ZooKeeper server and Apache ZooKeeper 3.8 side by side in
+// one run, driven by the same load generator (bench/zk/loadgen.ts) from a separate
+// process: synchronous (1 in flight per session) and pipelined create, setData, getData
+// and exists over many sessions; ops/s, p50/p99 latency, RSS, start-up time, and the
+// ratio kafkit / Apache. Both fsync every write before acknowledging it (forceSync=yes).
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, mkdirSync} from 'node:fs'
+import {createConnection, createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join, dirname, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const loadgen = join(root, 'dist', 'bench', 'zk', 'loadgen.js')
+const SESSIONS = Number(process.env.ZK_BENCH_SESSIONS ?? 16)
+const SECONDS = Number(process.env.ZK_BENCH_SECONDS ?? 3)
+const DEPTH = Number(process.env.ZK_BENCH_DEPTH ?? 32)
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.once('error', rej)
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as {port: number}).port; s.close(() => res(p)) })
+  })
+}
+
+function fourLetter(port: number, word: string): Promise<string> {
+  return new Promise(resolve => {
+    const s = createConnection({host: '127.0.0.1', port})
+    let out = ''
+    s.on('connect', () => s.write(word))
+    s.on('data', d => { out += d })
+    s.on('end', () => resolve(out))
+    s.on('error', () => resolve(''))
+  })
+}
+
+async function waitServing(port: number, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 60000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`)
+    if ((await fourLetter(port, 'srvr')).includes('Mode: standalone')) return
+    await new Promise(r => setTimeout(r, 5))
+  }
+  throw new Error(`${what} did not start within 60 s`)
+}
+
+function rssMb(pid: number): {rss: number; peak: number} | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const get = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) / 1024
+    return {rss: get('VmRSS'), peak: get('VmHWM')}
+  } catch {
+    return null
+  }
+}
+
+interface Server { name: string; port: number; child: ChildProcess; startMs: number; dir: string }
+
+async function startKafkit(): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'zkbench-kafkit-'))
+  const port = await freePort()
+  const cfg = join(dir, 'zookeeper.properties')
+  writeFileSync(cfg, `dataDir=${join(dir, 'data').replace(/\\/g, '/')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n`)
+  const t0 = performance.now()
+  const child = spawn(process.execPath, [join(root, 'bin', 'zookeeper-server-start.js'), cfg], {stdio: 'ignore', env: {...process.env, KAFKIT_RUN_DIR: join(dir, 'run')}})
+  await waitServing(port, child, 'kafkit')
+  return {name: 'kafkit', port, child, startMs: performance.now() - t0, dir}
+}
+
+async function startApache(): Promise<Server | null> {
+  const jar = '/usr/share/java/zookeeper.jar'
+  if (!existsSync(jar) || spawnSync('java', ['-version']).status !== 0) {
+    console.error('Apache ZooKeeper 3.8 is not installed (run ../shared/tools/install-peers): benchmarking kafkit alone')
+    return null
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'zkbench-apache-'))
+  mkdirSync(join(dir, 'data'))
+  const port = await freePort()
+  const cfg = join(dir, 'zoo.cfg')
+  writeFileSync(cfg, `dataDir=${join(dir, 'data')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\ntickTime=3000\n`)
+  const t0 = performance.now()
+  const child = spawn('java', ['-cp', `${jar}:/usr/share/java/slf4j-nop.jar`, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {stdio: 'ignore'})
+  await waitServing(port, child, 'Apache ZooKeeper')
+  return {name: 'apache', port, child, startMs: performance.now() - t0, dir}
+}
+
+interface Result { op: string; ops: number; opsPerSec: number; p50: number; p99: number }
+
+function runLoad(port: number, args: string[]): Result {
+  const r = spawnSync(process.execPath, [loadgen, '--port', String(port), ...args], {encoding: 'utf8', timeout: 120000})
+  if (r.status !== 0) throw new Error(`loadgen ${args.join(' ')} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Result
+}
+
+const PHASES: Array<{op: string; depth: number}> = []
+for (const op of ['create', 'setData', 'getData', 'exists']) for (const depth of [1, DEPTH]) PHASES.push({op, depth})
+
+function benchmark(s: Server): Map<string, Result> {
+  const out = new Map<string, Result>()
+  runLoad(s.port, ['--op', 'root', '--prefix', '/bench', '--sessions', '1', '--count', '1'])
+  runLoad(s.port, ['--op', 'setup', '--prefix', '/bench', '--sessions', '1', '--depth', '64', '--count', '1000', '--keys', '1000'])
+  PHASES.forEach((p, i) => {
+    const prefix = `/bench/p${i}`
+    if (p.op === 'create') runLoad(s.port, ['--op', 'root', '--prefix', prefix, '--sessions', '1', '--count', '1'])
+    const r = runLoad(s.port, ['--op', p.op, '--prefix', p.op === 'create' ? prefix : '/bench', '--sessions', String(SESSIONS), '--depth', String(p.depth), '--seconds', String(SECONDS), '--keys', '1000'])
+    out.set(`${p.op}/${p.depth}`, r)
+    process.stderr.write(`  ${s.name} ${p.op} depth ${p.depth}: ${Math.round(r.opsPerSec)} ops/s\n`)
+  })
+  return out
+}
+
+async function stop(s: Server): Promise<void> {
+  s.child.kill('SIGKILL')
+  await new Promise(r => s.child.exitCode !== null ? r(null) : s.child.once('exit', r))
+  rmSync(s.dir, {recursive: true, force: true})
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(loadgen)) throw new Error('run `npm run build` first')
+  console.log(`ZooKeeper benchmark: ${SESSIONS} sessions, ${SECONDS} s per phase, pipelined depth ${DEPTH} per session, 100-byte values, fsync before every write ack on both servers`)
+  const results: Array<{s: Server; r: Map<string, Result>; mem: {rss: number; peak: number} | null}> = []
+  for (const start of [startKafkit, startApache]) {
+    const s = await start()
+    if (!s) continue
+    const idle = rssMb(s.child.pid!)
+    process.stderr.write(`${s.name}: serving after ${Math.round(s.startMs)} ms, idle RSS ${idle ? idle.rss.toFixed(0) : '?'} MB\n`)
+    try {
+      const r = benchmark(s)
+      results.push({s, r, mem: rssMb(s.child.pid!)})
+    } finally {
+      await stop(s)
+    }
+  }
+  const k = results.find(x => x.s.name === 'kafkit')!
+  const a = results.find(x => x.s.name === 'apache')
+  const pad = (v: string, n: number) => v.padStart(n)
+  console.log(`\n${'operation'.padEnd(18)}${pad('kafkit ops/s', 14)}${pad('apache ops/s', 14)}${pad('ratio', 8)}${pad('kafkit p50/p99 ms', 20)}${pad('apache p50/p99 ms', 20)}`)
+  for (const p of PHASES) {
+    const key = `${p.op}/${p.depth}`
+    const kr = k.r.get(key)!
+    const ar = a?.r.get(key)
+    const label = `${p.op} ${p.depth === 1 ? 'sync' : `pipe${p.depth}`}`
+    console.log(`${label.padEnd(18)}${pad(Math.round(kr.opsPerSec).toString(), 14)}${pad(ar ? Math.round(ar.opsPerSec).toString() : '-', 14)}${pad(ar ? (kr.opsPerSec / ar.opsPerSec).toFixed(2) : '-', 8)}${pad(`${kr.p50.toFixed(2)}/${kr.p99.toFixed(2)}`, 20)}${pad(ar ? `${ar.p50.toFixed(2)}/${ar.p99.toFixed(2)}` : '-', 20)}`)
+  }
+  const fmt = (m: {rss: number; peak: number} | null) => m ? `${m.rss.toFixed(0)} MB (peak ${m.peak.toFixed(0)} MB)` : 'n/a'
+  console.log(`\nstart-up (spawn to serving): kafkit ${Math.round(k.s.startMs)} ms${a ? `, apache ${Math.round(a.s.startMs)} ms` : ''}`)
+  console.log(`RSS after the run: kafkit ${fmt(k.mem)}${a ? `, apache ${fmt(a.mem)}` : ''}${a && k.mem && a.mem ? `; kafkit/apache peak = ${(k.mem.peak / a.mem.peak).toFixed(2)}` : ''}`)
+}
+
+main().catch(e => { console.error(`zk-bench: ${(e as Error).message}`); process.exit(1) })
