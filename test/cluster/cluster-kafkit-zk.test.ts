@@ -9,9 +9,14 @@ clusterTests({
   async start() {
     const dir = tempDir('kafkit-zk-')
     const port = await freePort()
-    const zk = await startZooKeeperServer(defaultZkConfig({dataDir: join(dir, 'data'), clientPort: port, clientPortAddress: '127.0.0.1', tickTime: 500, maxSessionTimeout: 60000, maxClientCnxns: 0, forceSync: false, fourLetterWords: '*'}))
+    const config = () => defaultZkConfig({dataDir: join(dir, 'data'), clientPort: port, clientPortAddress: '127.0.0.1', tickTime: 500, maxSessionTimeout: 60000, maxClientCnxns: 0, forceSync: false, fourLetterWords: '*'})
+    let zk = await startZooKeeperServer(config())
     return {
-      connect: `127.0.0.1:${zk.port}`,
+      connect: `127.0.0.1:${port}`,
+      async restart() {
+        await zk.stop()
+        zk = await startZooKeeperServer(config())
+      },
       async stop() {
         await zk.stop()
         removeDir(dir)

@@ -42,7 +42,7 @@ setLogSink(line => { logLines.push(line) })
 
 export interface ZkBackend {
   name: string
-  start(): Promise<{connect: string; stop(): Promise<void>}>
+  start(): Promise<{connect: string; stop(): Promise<void>; restart?(): Promise<void>}>
 }
 
 export function clusterTests(backend: ZkBackend): void {
@@ -504,5 +504,32 @@ t('rack-aware placement when every broker has broker.rack; refused when only som
   await b2.stop()
   await b1.stop()
   await b0.stop()
+})
+
+t('ZooKeeper crashes and comes back: the broker reconnects (or re-registers) and keeps following changes', async () => {
+  const own = await backend.start()
+  assert.ok(own.restart, `${backend.name} backend can restart`)
+  const cfg = (id: number) => serverConfigFromProps({'broker.id': String(id), 'zookeeper.connect': own.connect + '/kafka', 'zookeeper.session.timeout.ms': '10000', 'listeners': `PLAINTEXT://127.0.0.1:${19092 + id}`})
+  const b0 = new ClusterManager(cfg(0), new Logger('kafka.cluster', '[0]'))
+  const b1 = new ClusterManager(cfg(1), new Logger('kafka.cluster', '[1]'))
+  try {
+    await b0.start()
+    await b1.start()
+    await b0.createTopic('survivor', {numPartitions: 2, replicationFactor: 2, configs: {}})
+    await own.restart!()
+    await waitFor(() => b0.zkClient.connected && b1.zkClient.connected, 20000, 'both reconnected')
+    await waitFor(() => b0.brokers().length === 2 && b1.brokers().length === 2 && (b0.isController() || b1.isController()), 20000, 'cluster whole again')
+    assert.equal(b1.topic('survivor')!.partitions.length, 2)
+    const ctl = b0.isController() ? b0 : b1
+    const other = ctl === b0 ? b1 : b0
+    await other.createTopic('after-crash', {numPartitions: 1, replicationFactor: 2, configs: {}})
+    await waitFor(() => ctl.topic('after-crash')?.partitions[0].leader !== undefined && ctl.topic('after-crash')!.partitions[0].leader >= 0, 10000, 'controller sees the new topic')
+    await other.alterTopicConfigs('survivor', {'retention.ms': '5'}, [])
+    await waitFor(() => ctl.topic('survivor')!.configs['retention.ms'] === '5', 10000, 'config change seen after the crash')
+  } finally {
+    await b1.stop()
+    await b0.stop()
+    await own.stop()
+  }
 })
 }

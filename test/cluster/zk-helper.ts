@@ -18,6 +18,8 @@ export interface ApacheZooKeeper {
   dataDir: string
   /** Output of the server process (for failure messages). */
   output(): string
+  /** Kills the server (SIGKILL: a crash) and starts it again on the same port and dataDir. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -56,31 +58,46 @@ export async function startApacheZooKeeper(opts: {tickTime?: number; maxSessionT
     `maxSessionTimeout=${opts.maxSessionTimeout ?? 60000}`,
     '',
   ].join('\n'))
-  const child: ChildProcess = spawn(JAVA, ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dzookeeper.admin.enableServer=false', '-cp', jar, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
-  child.stdout?.on('data', d => { output += d.toString() })
-  child.stderr?.on('data', d => { output += d.toString() })
-  const exited = new Promise<void>(r => child.once('exit', () => r()))
+  let child: ChildProcess
+  let exited: Promise<void>
   let spawnError: Error | undefined
-  child.once('error', e => { spawnError = e })
-  const stop = async () => {
+  const spawnServer = () => {
+    child = spawn(JAVA, ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dzookeeper.admin.enableServer=false', '-cp', jar, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {stdio: ['ignore', 'pipe', 'pipe']})
+    child.stdout?.on('data', d => { output += d.toString() })
+    child.stderr?.on('data', d => { output += d.toString() })
+    const c = child
+    exited = new Promise<void>(r => c.once('exit', () => r()))
+    c.once('error', e => { spawnError = e })
+  }
+  const kill = async (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
+      child.kill(signal)
       const t = setTimeout(() => child.kill('SIGKILL'), 5000)
       await exited
       clearTimeout(t)
     }
+  }
+  const ready = () => waitFor(async () => {
+    if (spawnError) throw new Error(`cannot run ${JAVA}: ${spawnError.message}`)
+    if (child.exitCode !== null) throw new Error(`ZooKeeper exited with code ${child.exitCode}: ${output.slice(-2000)}`)
+    return (await fourLetterWord(port, 'srvr')).includes('Mode:')
+  }, 30000, `Apache ZooKeeper on port ${port}`, 100)
+  const stop = async () => {
+    await kill('SIGTERM')
     removeDir(dir)
   }
+  spawnServer()
   try {
-    await waitFor(async () => {
-      if (spawnError) throw new Error(`cannot run ${JAVA}: ${spawnError.message}`)
-      if (child.exitCode !== null) throw new Error(`ZooKeeper exited with code ${child.exitCode}: ${output.slice(-2000)}`)
-      return (await fourLetterWord(port, 'srvr')).includes('Mode:')
-    }, 30000, `Apache ZooKeeper on port ${port}`, 100)
+    await ready()
   } catch (error) {
     await stop()
     throw error
   }
-  return {connect: `127.0.0.1:${port}`, port, dataDir, output: () => output, stop}
+  const restart = async () => {
+    await kill('SIGKILL')
+    spawnServer()
+    await ready()
+  }
+  return {connect: `127.0.0.1:${port}`, port, dataDir, output: () => output, restart, stop}
 }

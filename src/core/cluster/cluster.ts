@@ -230,7 +230,7 @@ export class ClusterManager extends EventEmitter {
     const zk = this.zk
     if (!zk) return
     // Never hang on shutdown (ZooKeeper may be gone): bounded waits, then close the session.
-    await Promise.race([this.queue.catch(() => {}), new Promise(r => setTimeout(r, 3000).unref())])
+    if (zk.connected) await Promise.race([this.queue.catch(() => {}), new Promise(r => setTimeout(r, 3000).unref())])
     try {
       if (zk.connected) await zk.delete(ZkPaths.broker(this._brokerId), -1, 3000).catch(() => {})
       if (zk.connected && this.isController()) {

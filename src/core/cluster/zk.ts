@@ -139,6 +139,7 @@ export class ZkClient extends EventEmitter {
         switch (state.name) {
           case 'SYNC_CONNECTED':
             this.live = true
+            this.emit('_live')
             if (!connected) {
               connected = true
               clearTimeout(timer)
@@ -203,11 +204,37 @@ export class ZkClient extends EventEmitter {
     return path.startsWith(this.chroot) ? path.slice(this.chroot.length) || '/' : path
   }
 
-  private call<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T, timeoutMs = this.opts.requestTimeoutMs ?? this.opts.connectionTimeoutMs): Promise<T> {
+  /**
+   * Runs one request. A request caught by a disconnection fails with CONNECTION_LOSS in
+   * ZooKeeper; like Kafka's ZooKeeper client, wait for the connection to come back and retry
+   * (within the request timeout). The wait for an answer is bounded too, as requests queue
+   * in the client while it is disconnected.
+   */
+  private async call<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T, timeoutMs = this.opts.requestTimeoutMs ?? this.opts.connectionTimeoutMs): Promise<T> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      try {
+        return await this.callOnce(fn, path, map, Math.max(1, deadline - Date.now()))
+      } catch (error) {
+        if (!(error instanceof ZkError) || error.code !== ZkCode.CONNECTION_LOSS || this.closed || Date.now() >= deadline || error.message.startsWith('Timed out')) throw error
+        await this.waitLive(deadline - Date.now())
+      }
+    }
+  }
+
+  private waitLive(ms: number): Promise<void> {
+    if (this.live) return new Promise(r => setTimeout(r, 20))
+    return new Promise(resolve => {
+      const done = () => { clearTimeout(t); this.off('_live', done); resolve() }
+      const t = setTimeout(done, Math.max(1, ms))
+      this.on('_live', done)
+    })
+  }
+
+  private callOnce<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       if (this.closed) { reject(new ZkError(ZkCode.CONNECTION_LOSS, 'ZooKeeper client is closed', path)); return }
-      // Requests wait in the client's queue while disconnected: bound the wait.
-      const timer = setTimeout(() => reject(new ZkError(ZkCode.CONNECTION_LOSS, `Timed out after ${timeoutMs} ms waiting for ZooKeeper (request for ${path})`, path)), timeoutMs)
+      const timer = setTimeout(() => reject(new ZkError(ZkCode.CONNECTION_LOSS, `Timed out after ${Math.round(timeoutMs)} ms waiting for ZooKeeper (request for ${path})`, path)), timeoutMs)
       try {
         fn((err, ...rest) => {
           clearTimeout(timer)
@@ -315,22 +342,32 @@ export class ZkClient extends EventEmitter {
 
   /** Applies ops atomically; rejects with the first failing op's error. */
   async multi(ops: ZkOp[]): Promise<void> {
-    const tx = this.client.transaction()
-    for (const o of ops) {
-      switch (o.op) {
-        case 'create': tx.create(this.abs(o.path), toBuf(o.data) ?? null, (o.ephemeral ? 1 : 0) | (o.sequential ? 2 : 0)); break
-        case 'set': tx.setData(this.abs(o.path), toBuf(o.data), o.version ?? -1); break
-        case 'delete': tx.remove(this.abs(o.path), o.version ?? -1); break
-        case 'check': tx.check(this.abs(o.path), o.version); break
+    const commit = (cb: (err: unknown) => void) => {
+      // Built per attempt: after an expiry the retry must go through the new session's client.
+      const tx = this.client.transaction()
+      for (const o of ops) {
+        switch (o.op) {
+          case 'create': tx.create(this.abs(o.path), toBuf(o.data) ?? null, (o.ephemeral ? 1 : 0) | (o.sequential ? 2 : 0)); break
+          case 'set': tx.setData(this.abs(o.path), toBuf(o.data), o.version ?? -1); break
+          case 'delete': tx.remove(this.abs(o.path), o.version ?? -1); break
+          case 'check': tx.check(this.abs(o.path), o.version); break
+        }
       }
+      tx.commit(cb)
     }
-    await this.call(cb => tx.commit(cb), ops.map(o => o.path).join(','), () => undefined)
+    await this.call(commit, ops.map(o => o.path).join(','), () => undefined)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     const client = this.client
+    this.emit('_live') // wake requests waiting for a reconnection: they fail now
+    if (!this.live) {
+      client.close()
+      client.removeAllListeners()
+      return
+    }
     await new Promise<void>(resolve => {
       const t = setTimeout(resolve, 2000)
       client.once('disconnected', () => { clearTimeout(t); resolve() })
