@@ -11,34 +11,33 @@ import {readAcls, writeAcls, parentOf, baseName, type Acl} from './records.js'
 import {SNAP_MAGIC, listZxidFiles, zxidHex} from './txnlog.js'
 
 export function serializeSnapshot(tree: DataTree, sessions: Map<bigint, number>): Buffer {
-  const w = new JuteWriter(1 << 16)
+  // One pass sizes the buffer (no regrowth); nodes go out in the tree's insertion order,
+  // which always has a parent before its children (no recursion, no path building).
+  let size = 64 + sessions.size * 12
+  const aclIndex = new Map<readonly Acl[], number>()
+  for (const [path, n] of tree.nodes) {
+    size += path.length * 3 + n.data.length + 80
+    if (!aclIndex.has(n.acl)) aclIndex.set(n.acl, aclIndex.size + 1)
+  }
+  for (const acl of aclIndex.keys()) for (const a of acl) size += 24 + a.scheme.length * 3 + a.id.length * 3
+  const w = new JuteWriter(size)
   w.int(SNAP_MAGIC).int(2).long(-1)
   w.int(sessions.size)
   for (const [id, timeout] of sessions) w.bigLong(id).int(timeout)
-  const aclIndex = new Map<readonly Acl[], number>()
-  for (const n of tree.nodes.values()) if (!aclIndex.has(n.acl)) aclIndex.set(n.acl, aclIndex.size + 1)
   w.int(aclIndex.size)
   for (const [acl, idx] of aclIndex) {
     w.long(idx)
     writeAcls(w, acl)
   }
-  const writeNode = (path: string, n: ZNode) => {
+  for (const [path, n] of tree.nodes) {
     w.ustring(path === '/' ? '' : path)
     w.buffer(n.data).long(aclIndex.get(n.acl)!)
     w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion).int(n.aversion).bigLong(n.ephemeralOwner).long(n.pzxid)
-    if (n.children === null) return
-    const prefix = path === '/' ? '/' : path + '/'
-    for (const c of n.children) {
-      const p = prefix + c
-      const child = tree.nodes.get(p)
-      if (child) writeNode(p, child)
-    }
   }
-  writeNode('/', tree.nodes.get('/')!)
   w.ustring('/')
   const crc = adler32(w.buf, 0, w.pos)
   w.long(crc).ustring('/')
-  return w.toBuffer()
+  return w.buf.subarray(0, w.pos)
 }
 
 export interface LoadedSnapshot {
