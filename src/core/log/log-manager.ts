@@ -343,6 +343,36 @@ export class LogManager {
     return n
   }
 
+  /** Compacts every log whose cleanup.policy includes compact; returns the segments rewritten. */
+  async compactAll(now = Date.now(), force = false): Promise<number> {
+    let n = 0
+    for (const {log} of [...this.logs.values()]) {
+      if (this.closed) break
+      const policy = log.logConfig.cleanupPolicy
+      if (!policy.split(',').map(p => p.trim()).includes('compact')) continue
+      try {
+        n += (await log.compact(now, this.highWatermarkOf?.(log.topic, log.partition) ?? Infinity, force)).segments
+      } catch (error) {
+        this.logger?.error(`Error while cleaning ${log.name}: ${(error as Error).message}`)
+      }
+    }
+    return n
+  }
+
+  /** Runs the log cleaner for compacted topics every intervalMs (log.cleaner.backoff.ms). */
+  startCleaner(intervalMs = 15000): void {
+    let running = false
+    const t = setInterval(() => {
+      if (running) return
+      running = true
+      this.compactAll().finally(() => {
+        running = false
+      })
+    }, intervalMs)
+    t.unref()
+    this.timers.push(t)
+  }
+
   /** Flushes logs whose flush.ms elapsed (flush.messages is handled on append); default configs leave flushing to the OS. */
   startFlusher(checkIntervalMs = 1000): void {
     const t = setInterval(() => {

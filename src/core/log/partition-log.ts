@@ -12,7 +12,8 @@ import {
   PARTITION_LEADER_EPOCH_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
   setLogAppendTime,
 } from './batch.js'
-import {SCAN_HEADER, Segment, readAsync} from './segment.js'
+import {SCAN_HEADER, Segment, readAsync, writeAll} from './segment.js'
+import {filterBatch, isCompactable, forEachRecord} from './cleaner.js'
 
 export interface LogConfig {
   segmentBytes: number
@@ -29,6 +30,12 @@ export interface LogConfig {
   messageTimestampType: 'CreateTime' | 'LogAppendTime'
   maxMessageBytes: number
   cleanupPolicy: string
+  /** delete.retention.ms (compacted topics keep tombstones this long); default 86400000 */
+  deleteRetentionMs?: number
+  /** min.compaction.lag.ms; default 0 */
+  minCompactionLagMs?: number
+  /** min.cleanable.dirty.ratio; default 0.5 */
+  minCleanableDirtyRatio?: number
 }
 
 export const defaultLogConfig: LogConfig = {
@@ -153,6 +160,10 @@ export class PartitionLog {
     this.config = config
   }
 
+  get logConfig(): LogConfig {
+    return this.config
+  }
+
   private get active(): Segment {
     return this.segments[this.segments.length - 1]
   }
@@ -161,6 +172,11 @@ export class PartitionLog {
 
   private load(opts: OpenOptions): void {
     fs.mkdirSync(this.dir, {recursive: true})
+    // A compaction swap interrupted after its .swap file was complete: finish it.
+    for (const name of fs.readdirSync(this.dir)) {
+      const m = /^(\d{20}\.log)\.swap$/.exec(name)
+      if (m) fs.renameSync(path.join(this.dir, name), path.join(this.dir, m[1]))
+    }
     const names = fs.readdirSync(this.dir)
     const bases: number[] = []
     for (const name of names) {
@@ -788,7 +804,7 @@ export class PartitionLog {
     if (c.retentionMs >= 0) {
       n = 0
       for (const seg of this.segments) {
-        if (seg.size === 0 || endOf(n) > upperBound) break
+        if ((seg.size === 0 && seg === this.active) || endOf(n) > upperBound) break
         const largest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : fs.fstatSync(seg.fd).mtimeMs
         if (now - largest > c.retentionMs) n++
         else break
@@ -800,7 +816,7 @@ export class PartitionLog {
       let diff = this.size - c.retentionBytes
       n = 0
       for (const seg of this.segments) {
-        if (seg.size === 0 || diff - seg.size < 0 || endOf(n) > upperBound) break
+        if ((seg.size === 0 && seg === this.active) || diff - seg.size < 0 || endOf(n) > upperBound) break
         diff -= seg.size
         n++
       }
@@ -808,6 +824,118 @@ export class PartitionLog {
       deleted += this.deleteOldest(n)
     }
     return deleted
+  }
+
+  /** Offsets below this were compacted by the last compact() (in memory only). */
+  cleanedUpTo = 0
+  private compacting = false
+
+  /**
+   * cleanup.policy=compact: keeps the latest record of each key in the inactive segments
+   * below `upperBound` (the high watermark), dropping tombstones older than
+   * delete.retention.ms. Runs when the dirty share of those segments reaches
+   * min.cleanable.dirty.ratio (always with force). Each segment is rewritten to
+   * <base>.log.cleaned, renamed to .log.swap, then over the .log once no read holds it.
+   */
+  async compact(now = Date.now(), upperBound = Infinity, force = false): Promise<{segments: number; bytesBefore: number; bytesAfter: number}> {
+    const stats = {segments: 0, bytesBefore: 0, bytesAfter: 0}
+    if (this.closed || this.compacting) return stats
+    this.compacting = true
+    try {
+      const c = this.config
+      const lag = c.minCompactionLagMs ?? 0
+      const segs: Segment[] = []
+      let dirtyEnd = this.cleanedUpTo
+      let dirtyBytes = 0
+      let totalBytes = 0
+      for (let i = 0; i + 1 < this.segments.length; i++) {
+        const seg = this.segments[i]
+        const end = this.segments[i + 1].baseOffset
+        if (end > upperBound) break
+        if (lag > 0 && seg.maxTimestamp > now - lag) break
+        segs.push(seg)
+        totalBytes += seg.size
+        if (end > this.cleanedUpTo) dirtyBytes += seg.size
+        dirtyEnd = end
+      }
+      if (segs.length === 0 || totalBytes === 0) return stats
+      if (!force && dirtyBytes / totalBytes < (c.minCleanableDirtyRatio ?? 0.5)) return stats
+      // Latest offset of every key in the cleanable range.
+      const latest = new Map<string, number>()
+      for (const seg of segs) {
+        if (seg.fd < 0 || seg.deleted) continue
+        seg.acquire()
+        try {
+          seg.scan(0, true, (buf, at) => {
+            if (!isCompactable(buf, at)) return
+            forEachRecord(buf, at, r => {
+              if (r.key !== null) latest.set(r.key, r.offset)
+            })
+          })
+        } finally {
+          seg.release()
+        }
+        await new Promise(r => setImmediate(r))
+      }
+      const tombstoneHorizon = now - (c.deleteRetentionMs ?? 86400000)
+      for (const seg of segs) {
+        if (this.closed || !this.segments.includes(seg) || seg === this.active || seg.fd < 0) continue
+        const cleanedPath = seg.logPath + '.cleaned'
+        const dropTombstones = seg.maxTimestamp >= 0 && seg.maxTimestamp < tombstoneHorizon
+        const out = fs.openSync(cleanedPath, 'w')
+        let written = 0
+        seg.acquire()
+        try {
+          const res = seg.scan(0, true, (buf, at, _filePos, size) => {
+            let part: Buffer
+            if (!isCompactable(buf, at)) part = buf.subarray(at, at + size)
+            else {
+              const f = filterBatch(buf, at, r => r.key === null || (latest.get(r.key) === r.offset && !(r.tombstone && dropTombstones)))
+              if (f === null) return
+              part = f === 'all' ? buf.subarray(at, at + size) : f
+            }
+            writeAll(out, part, 0, part.length, written)
+            written += part.length
+          })
+          if (res.corrupt) written = -1 // never replace a segment we could not read whole
+          if (written >= 0 && written < seg.size) fs.fsyncSync(out)
+        } finally {
+          fs.closeSync(out)
+          seg.release()
+        }
+        if (written < 0 || written >= seg.size) {
+          fs.rmSync(cleanedPath, {force: true})
+          continue
+        }
+        while (seg.refs > 0) await seg.idle()
+        const idx = this.segments.indexOf(seg)
+        if (this.closed || idx < 0 || seg === this.active) {
+          fs.rmSync(cleanedPath, {force: true})
+          continue
+        }
+        // No await from here on: reads cannot interleave with the swap.
+        const before = seg.size
+        seg.closeHandles()
+        const swap = seg.logPath + '.swap'
+        fs.renameSync(cleanedPath, swap)
+        fs.rmSync(seg.indexPath, {force: true})
+        fs.rmSync(seg.timeIndexPath, {force: true})
+        fs.renameSync(swap, seg.logPath)
+        const fresh = new Segment(this.dir, seg.baseOffset, false)
+        fresh.rebuild(c.indexIntervalBytes, false)
+        fresh.writeIndexFiles()
+        this.segments[idx] = fresh
+        stats.segments++
+        stats.bytesBefore += before
+        stats.bytesAfter += fresh.size
+        await new Promise(r => setImmediate(r))
+      }
+      if (dirtyEnd > this.cleanedUpTo) this.cleanedUpTo = dirtyEnd
+      if (stats.segments > 0) this.logger?.info(`Cleaned ${stats.segments} segment(s) of ${this.name}: ${stats.bytesBefore} -> ${stats.bytesAfter} bytes`)
+      return stats
+    } finally {
+      this.compacting = false
+    }
   }
 
   /** Removes everything at and after `offset` (rounded down to a batch boundary). */

@@ -1,0 +1,106 @@
+// Log compaction helpers (cleanup.policy=compact): walk record keys of uncompressed batches
+// and rebuild a batch keeping only some of its records. Records are copied as raw bytes
+// (each carries its own offset/timestamp deltas), so only the batch header and CRC are new;
+// the batch keeps its base offset, lastOffsetDelta, timestamps and producer fields, as
+// Apache Kafka's cleaner does. Compressed, control and transactional batches are never
+// rewritten here (they are kept whole).
+import {
+  ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, CONTROL_MASK, LOG_OVERHEAD, LENGTH_OFFSET, RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET, TRANSACTIONAL_MASK, readInt64, updateCrc,
+} from './batch.js'
+
+let vEnd = 0
+function varint(buf: Buffer, pos: number, end: number): number {
+  let value = 0
+  let shift = 0
+  while (pos < end && shift <= 28) {
+    const b = buf[pos++]
+    value |= (b & 0x7f) << shift
+    if ((b & 0x80) === 0) {
+      vEnd = pos
+      return (value >>> 1) ^ -(value & 1)
+    }
+    shift += 7
+  }
+  vEnd = -1
+  return 0
+}
+
+function skipVarlong(buf: Buffer, pos: number, end: number): number {
+  for (let i = 0; i < 10 && pos < end; i++) if ((buf[pos++] & 0x80) === 0) return pos
+  return -1
+}
+
+/** True when the batch at pos may be compacted record by record (uncompressed data batch). */
+export function isCompactable(buf: Buffer, pos: number): boolean {
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  return (attributes & (COMPRESSION_MASK | CONTROL_MASK | TRANSACTIONAL_MASK)) === 0
+}
+
+export interface RecordRef {
+  /** Absolute offset of the record. */
+  offset: number
+  /** Key as a binary string (null key: null). */
+  key: string | null
+  tombstone: boolean
+  /** Byte range of the whole record (length varint included) within the buffer. */
+  start: number
+  end: number
+}
+
+/** Walks the records of the uncompressed batch at pos; stops quietly at malformed bytes. */
+export function forEachRecord(buf: Buffer, pos: number, visit: (r: RecordRef) => void): void {
+  const end = pos + buf.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+  const base = readInt64(buf, pos)
+  let p = pos + RECORDS_OFFSET
+  while (p < end) {
+    const start = p
+    const len = varint(buf, p, end)
+    if (vEnd < 0 || len <= 0 || vEnd + len > end) return
+    const recEnd = vEnd + len
+    let q = skipVarlong(buf, vEnd + 1, recEnd) // attributes byte, timestamp delta
+    if (q < 0) return
+    const offDelta = varint(buf, q, recEnd)
+    if (vEnd < 0) return
+    const keyLen = varint(buf, vEnd, recEnd)
+    if (vEnd < 0) return
+    q = vEnd
+    let key: string | null = null
+    if (keyLen >= 0) {
+      if (q + keyLen > recEnd) return
+      key = buf.toString('latin1', q, q + keyLen)
+      q += keyLen
+    }
+    const valueLen = varint(buf, q, recEnd)
+    if (vEnd < 0) return
+    visit({offset: base + offDelta, key, tombstone: valueLen < 0, start, end: recEnd})
+    p = recEnd
+  }
+}
+
+/**
+ * The batch at pos with only the records `keep` accepts: 'all' (keep the batch as is),
+ * null (drop it), or a new batch Buffer (same header fields, new count/length/CRC).
+ */
+export function filterBatch(buf: Buffer, pos: number, keep: (r: RecordRef) => boolean): 'all' | null | Buffer {
+  const kept: RecordRef[] = []
+  let total = 0
+  forEachRecord(buf, pos, r => {
+    total++
+    if (keep(r)) kept.push(r)
+  })
+  const declared = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
+  if (total !== declared) return 'all' // unreadable framing: never rewrite what we cannot parse
+  if (kept.length === total) return 'all'
+  if (kept.length === 0) return null
+  let size = BATCH_HEADER_SIZE
+  for (const r of kept) size += r.end - r.start
+  const out = Buffer.allocUnsafe(size)
+  buf.copy(out, 0, pos, pos + BATCH_HEADER_SIZE)
+  let w = BATCH_HEADER_SIZE
+  for (const r of kept) w += buf.copy(out, w, r.start, r.end)
+  out.writeInt32BE(size - LOG_OVERHEAD, LENGTH_OFFSET)
+  out.writeInt32BE(kept.length, RECORDS_COUNT_OFFSET)
+  updateCrc(out, 0)
+  return out
+}
