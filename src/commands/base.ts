@@ -94,7 +94,8 @@ export abstract class KafkaCommand extends Command {
 
   /** Shows an ora spinner on stderr while fn runs, only when stderr is a terminal. */
   protected async withSpinner<T>(text: string, fn: () => Promise<T>): Promise<T> {
-    if (!process.stderr.isTTY) return fn()
+    // (A pty without a size, as under `script`, makes ora loop: no spinner there either.)
+    if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return fn()
     const {default: ora} = await import('ora')
     const s = ora({text, stream: process.stderr, discardStdin: false}).start()
     this.spinner = s

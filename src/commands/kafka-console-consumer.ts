@@ -20,9 +20,9 @@ export default class KafkaConsoleConsumer extends KafkaCommand {
   static summary = 'Read data from Kafka topics and write it to standard output.'
   static description = 'Prints each record as it arrives (a live tail), in Apache Kafka\'s console-consumer format. --property print.key=true, print.timestamp, print.partition, print.offset, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal choose what is printed. Ctrl-C or SIGTERM stops it cleanly; "Processed a total of N messages" goes to stderr.'
   static examples = [
-    '<%= config.bin %> kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --from-beginning',
-    '<%= config.bin %> kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --group dev-group --property print.key=true --property key.separator=:',
-    '<%= config.bin %> kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --partition 0 --offset 42 --max-messages 10',
+    'kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --from-beginning',
+    'kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --group dev-group --property print.key=true --property key.separator=:',
+    'kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --partition 0 --offset 42 --max-messages 10',
   ]
 
   static flags = {

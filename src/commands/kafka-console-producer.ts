@@ -19,8 +19,8 @@ export default class KafkaConsoleProducer extends KafkaCommand {
   static summary = 'Read data from standard input and publish it to Kafka.'
   static description = 'Each line of standard input becomes one record of --topic. Records are delivered in order; the command exits 0 at end of input once every record is acknowledged. With --property parse.key=true the text before key.separator (a tab by default) is the key, and keyed records go to the partition Kafka\'s Java client would choose (murmur2).'
   static examples = [
-    'cat events.txt | <%= config.bin %> kafka-console-producer --bootstrap-server localhost:9092 --topic dev-topic',
-    '<%= config.bin %> kafka-console-producer --broker-list localhost:9092 --topic dev-topic --property parse.key=true --property key.separator=:',
+    'cat events.txt | kafka-console-producer --bootstrap-server localhost:9092 --topic dev-topic',
+    'kafka-console-producer --broker-list localhost:9092 --topic dev-topic --property parse.key=true --property key.separator=:',
   ]
 
   static flags = {

@@ -13,11 +13,11 @@ export default class KafkaTopics extends KafkaCommand {
   static summary = 'Create, delete, describe, or change a topic.'
   static description = 'This tool helps to create, delete, describe, or change a topic. Exactly one action is required: --list, --describe, --create, --alter or --delete. Output matches Apache Kafka 3.9\'s kafka-topics.'
   static examples = [
-    '<%= config.bin %> kafka-topics --create --bootstrap-server localhost:9092 --replication-factor 1 --partitions 1 --topic dev-topic',
-    '<%= config.bin %> kafka-topics --list --bootstrap-server localhost:9092',
-    '<%= config.bin %> kafka-topics --describe --bootstrap-server localhost:9092 --topic dev-topic',
-    '<%= config.bin %> kafka-topics --alter --bootstrap-server localhost:9092 --topic dev-topic --partitions 3',
-    '<%= config.bin %> kafka-topics --delete --bootstrap-server localhost:9092 --topic \'dev-.*\'',
+    'kafka-topics --create --bootstrap-server localhost:9092 --replication-factor 1 --partitions 1 --topic dev-topic',
+    'kafka-topics --list --bootstrap-server localhost:9092',
+    'kafka-topics --describe --bootstrap-server localhost:9092 --topic dev-topic',
+    'kafka-topics --alter --bootstrap-server localhost:9092 --topic dev-topic --partitions 3',
+    'kafka-topics --delete --bootstrap-server localhost:9092 --topic \'dev-.*\'',
   ]
 
   static flags = {
