@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {createRequire} from 'node:module'
 import {tempDir, removeDir, waitFor} from '../helpers/util.js'
-import {buildBatch, decodeRecords, readBatchHeader} from '../../src/core/log/batch.js'
+import {InvalidBatchError, buildBatch, decodeRecords, readBatchHeader, validateBatches} from '../../src/core/log/batch.js'
 import {filterBatch} from '../../src/core/log/cleaner.js'
 import {PartitionLog, defaultLogConfig, type LogConfig} from '../../src/core/log/partition-log.js'
 import {LogManager} from '../../src/core/log/log-manager.js'
@@ -65,6 +65,8 @@ test('filterBatch keeps raw records, the base offset and lastOffsetDelta; kafkaj
   const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js')
   const theirs = await decodeBatch(new Decoder(out))
   assert.deepEqual(theirs.records.map((r: {offset: string; key: Buffer}) => [r.offset, r.key.toString()]), [['101', 'b'], ['102', 'a'], ['103', 'c']])
+  assert.throws(() => validateBatches(out), InvalidBatchError, 'a produce request may not carry such a batch')
+  assert.equal(validateBatches(out, {counts: false}).batches, 1, 'replicated/compacted data: CRC and sizes only')
   assert.equal(filterBatch(b, 0, () => true), 'all')
   assert.equal(filterBatch(b, 0, () => false), null)
 })

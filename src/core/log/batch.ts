@@ -135,7 +135,10 @@ function invalid(code: number, msg: string): never {
  * record count; record framing of uncompressed batches). Throws InvalidBatchError with
  * CORRUPT_MESSAGE (truncation, bad size, CRC) or INVALID_RECORD (magic, counts, framing).
  */
-export function validateBatches(buf: Buffer): ValidationResult {
+export function validateBatches(buf: Buffer, opts: {counts?: boolean} = {}): ValidationResult {
+  // counts=false (replicated or compacted data): sizes, magic and CRC only; a compacted batch
+  // legitimately holds fewer records than its offset range.
+  const counts = opts.counts ?? true
   if (buf.length === 0) invalid(ErrorCode.INVALID_RECORD, 'Produce requests must have at least one record batch per partition')
   let pos = 0
   let batches = 0
@@ -158,13 +161,13 @@ export function validateBatches(buf: Buffer): ValidationResult {
     if (stored !== computed) invalid(ErrorCode.CORRUPT_MESSAGE, `Record batch is corrupt (stored crc = ${stored}, computed crc = ${computed})`)
     const count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
     const lastOffsetDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
-    if (count <= 0) invalid(ErrorCode.INVALID_RECORD, `Invalid reported count for record batch: ${count}`)
     if (lastOffsetDelta < 0) invalid(ErrorCode.INVALID_RECORD, `Batch has an invalid offset range: lastOffsetDelta ${lastOffsetDelta}`)
-    if (lastOffsetDelta + 1 !== count) invalid(ErrorCode.INVALID_RECORD, `Inconsistent batch offset range (${lastOffsetDelta + 1}) and record count (${count})`)
+    if (counts && count <= 0) invalid(ErrorCode.INVALID_RECORD, `Invalid reported count for record batch: ${count}`)
+    if (counts && lastOffsetDelta + 1 !== count) invalid(ErrorCode.INVALID_RECORD, `Inconsistent batch offset range (${lastOffsetDelta + 1}) and record count (${count})`)
     const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
     const compression = attributes & COMPRESSION_MASK
     if (compression > 4) invalid(ErrorCode.CORRUPT_MESSAGE, `Unknown compression type id ${compression}`)
-    if (compression === 0) {
+    if (compression === 0 && counts) {
       // Walk the record lengths only: framing must match the declared count exactly.
       let p = pos + RECORDS_OFFSET
       let n = 0
