@@ -2,9 +2,10 @@
 // Apache Kafka's tools use: Metadata v12 topic ids, the broker's own error messages).
 // Connection failures are retried until default.api.timeout.ms, then reported the way
 // Kafka's AdminClient reports them: "Timed out waiting for a node assignment. Call: <call>".
-import {BrokerConnection, ConnectionError, parseBootstrap} from './connection.js'
+import {KafkaConnection, ConnectionError} from '../protocol/client.js'
+import {RetriableError, parseBootstrap} from './connection.js'
 import {BrokerError, ToolError} from './errors.js'
-import {CreatePartitions, CreateTopics, DeleteTopics, DescribeConfigs, Metadata, type MetadataResponse} from '../protocol/messages.js'
+import {CreatePartitions, CreateTopics, DeleteTopics, DescribeConfigs, Metadata, type ApiSpec, type MetadataResponse} from '../protocol/messages.js'
 import {errorMessage, errorName} from '../protocol/errors.js'
 
 export interface AdminOptions {
@@ -34,13 +35,21 @@ const TOPIC_RESOURCE = 2
 /** ConfigSource DEFAULT_CONFIG. */
 const DEFAULT_CONFIG = 5
 
+/** The highest version of api both sides speak (at most max), or -1. */
+function versionFor(c: KafkaConnection, api: ApiSpec<any, any>, max = api.maxStableVersion): number {
+  const r = c.brokerVersions.get(api.apiKey)
+  if (!r) return -1
+  const v = Math.min(r[1], max)
+  return v >= r[0] && v >= api.minVersion ? v : -1
+}
+
 function brokerError(code: number, message: string | null | undefined): BrokerError {
   return new BrokerError(code, errorName(code), message || errorMessage(code))
 }
 
 export class Admin {
   private readonly endpoints: {host: string; port: number}[]
-  private readonly conns = new Map<string, BrokerConnection>()
+  private readonly conns = new Map<string, KafkaConnection>()
   private readonly apiTimeoutMs: number
   private readonly requestTimeoutMs: number
   private readonly clientId: string
@@ -54,15 +63,21 @@ export class Admin {
   }
 
   close(): void {
-    for (const c of this.conns.values()) c.close()
+    for (const c of this.conns.values()) void c.close()
     this.conns.clear()
   }
 
-  private async connTo(host: string, port: number, deadline: number): Promise<BrokerConnection> {
+  private async connTo(host: string, port: number, deadline: number): Promise<KafkaConnection> {
     const key = `${host}:${port}`
     const c = this.conns.get(key)
-    if (c) return c
-    const conn = await BrokerConnection.connect(host, port, {clientId: this.clientId, timeoutMs: Math.max(100, Math.min(this.requestTimeoutMs, deadline - Date.now())), requestTimeoutMs: this.requestTimeoutMs})
+    if (c && !c.closed) return c
+    const conn = await KafkaConnection.connect(host, port, {clientId: this.clientId, timeoutMs: Math.max(100, Math.min(this.requestTimeoutMs, deadline - Date.now()))})
+    try {
+      await conn.negotiate()
+    } catch (error) {
+      await conn.close()
+      throw error
+    }
     this.conns.set(key, conn)
     return conn
   }
@@ -75,8 +90,8 @@ export class Admin {
       try {
         return await fn(deadline)
       } catch (error) {
-        if (!(error instanceof ConnectionError)) throw error
-        for (const [k, c] of this.conns) if ((c as any).closed) this.conns.delete(k)
+        if (!(error instanceof ConnectionError) && !(error instanceof RetriableError)) throw error
+        for (const [k, c] of this.conns) if (c.closed) this.conns.delete(k)
         this.meta = undefined
         if (Date.now() + backoff >= deadline) throw new ToolError(`Timed out waiting for a node assignment. Call: ${callName}`)
         await new Promise(r => setTimeout(r, backoff))
@@ -86,8 +101,8 @@ export class Admin {
   }
 
   /** A connection to any reachable bootstrap broker. */
-  private async anyBroker(deadline: number): Promise<BrokerConnection> {
-    for (const c of this.conns.values()) return c
+  private async anyBroker(deadline: number): Promise<KafkaConnection> {
+    for (const c of this.conns.values()) if (!c.closed) return c
     let last: Error | undefined
     for (const e of this.endpoints) {
       try {
@@ -96,22 +111,22 @@ export class Admin {
         last = error as Error
       }
     }
-    throw last instanceof ConnectionError ? last : new ConnectionError(String(last))
+    throw last instanceof ConnectionError ? last : new RetriableError(String(last))
   }
 
   private async metadata(deadline: number, topics: string[] | null): Promise<MetadataResponse> {
     const c = await this.anyBroker(deadline)
-    const v = c.version(Metadata)
-    if (v < 0) throw new ToolError(`The broker at ${c.address} does not support Metadata`)
+    const v = versionFor(c, Metadata)
+    if (v < 0) throw new ToolError(`The broker at ${c.where} does not support Metadata`)
     const res = await c.send(Metadata, v, {topics: topics === null ? (v >= 1 ? null : []) : topics.map(name => ({name, topicId: ZERO_UUID})), allowAutoTopicCreation: false})
     if (topics === null) this.meta = res
     return res
   }
 
-  private async controller(deadline: number): Promise<BrokerConnection> {
+  private async controller(deadline: number): Promise<KafkaConnection> {
     const md = await this.metadata(deadline, [])
     const b = md.brokers.find(x => x.nodeId === md.controllerId) ?? md.brokers[0]
-    if (!b) throw new ConnectionError('no brokers in metadata')
+    if (!b) throw new RetriableError('no brokers in metadata')
     return this.connTo(b.host, b.port, deadline)
   }
 
@@ -154,8 +169,8 @@ export class Admin {
   async createTopic(t: {name: string; partitions: number; replicationFactor: number; assignments?: number[][]; configs: Map<string, string>}): Promise<void> {
     return this.call('createTopics', async deadline => {
       const c = await this.controller(deadline)
-      const v = c.version(CreateTopics, 7)
-      if (v < 0) throw new ToolError(`The broker at ${c.address} does not support CreateTopics`)
+      const v = versionFor(c, CreateTopics, 7)
+      if (v < 0) throw new ToolError(`The broker at ${c.where} does not support CreateTopics`)
       const res = await c.send(CreateTopics, v, {
         topics: [{
           name: t.name,
@@ -170,7 +185,7 @@ export class Admin {
       const r = res.topics.find(x => x.name === t.name) ?? res.topics[0]
       if (!r) throw new ToolError('Empty CreateTopics response')
       if (r.errorCode !== 0) {
-        if (errorName(r.errorCode) === 'NOT_CONTROLLER') throw new ConnectionError('not controller')
+        if (errorName(r.errorCode) === 'NOT_CONTROLLER') throw new RetriableError('not controller')
         throw brokerError(r.errorCode, r.errorMessage)
       }
     })
@@ -180,13 +195,13 @@ export class Admin {
     if (names.length === 0) return
     return this.call('deleteTopics', async deadline => {
       const c = await this.controller(deadline)
-      const v = c.version(DeleteTopics, 5)
-      if (v < 0) throw new ToolError(`The broker at ${c.address} does not support DeleteTopics`)
+      const v = versionFor(c, DeleteTopics, 5)
+      if (v < 0) throw new ToolError(`The broker at ${c.where} does not support DeleteTopics`)
       const timeoutMs = Math.max(1000, Math.min(this.requestTimeoutMs, deadline - Date.now()))
       const res = await c.send(DeleteTopics, v, v >= 6 ? {topics: names.map(name => ({name, topicId: ZERO_UUID})), timeoutMs} : {topicNames: names, timeoutMs})
       for (const r of res.responses) {
         if (r.errorCode === 0) continue
-        if (errorName(r.errorCode) === 'NOT_CONTROLLER') throw new ConnectionError('not controller')
+        if (errorName(r.errorCode) === 'NOT_CONTROLLER') throw new RetriableError('not controller')
         throw brokerError(r.errorCode, r.errorMessage)
       }
     })
@@ -195,8 +210,8 @@ export class Admin {
   async createPartitions(changes: {name: string; count: number; assignments?: number[][]}[]): Promise<void> {
     return this.call('createPartitions', async deadline => {
       const c = await this.controller(deadline)
-      const v = c.version(CreatePartitions, 3)
-      if (v < 0) throw new ToolError(`The broker at ${c.address} does not support CreatePartitions`)
+      const v = versionFor(c, CreatePartitions, 3)
+      if (v < 0) throw new ToolError(`The broker at ${c.where} does not support CreatePartitions`)
       const res = await c.send(CreatePartitions, v, {
         topics: changes.map(x => ({name: x.name, count: x.count, assignments: x.assignments ? x.assignments.map(brokerIds => ({brokerIds})) : null})),
         timeoutMs: Math.max(1000, Math.min(this.requestTimeoutMs, deadline - Date.now())),
@@ -204,7 +219,7 @@ export class Admin {
       })
       for (const r of res.results) {
         if (r.errorCode === 0) continue
-        if (errorName(r.errorCode) === 'NOT_CONTROLLER') throw new ConnectionError('not controller')
+        if (errorName(r.errorCode) === 'NOT_CONTROLLER') throw new RetriableError('not controller')
         throw brokerError(r.errorCode, r.errorMessage)
       }
     })
@@ -216,8 +231,8 @@ export class Admin {
     if (names.length === 0) return out
     return this.call('describeConfigs', async deadline => {
       const c = await this.anyBroker(deadline)
-      const v = c.version(DescribeConfigs, 4)
-      if (v < 0) throw new ToolError(`The broker at ${c.address} does not support DescribeConfigs`)
+      const v = versionFor(c, DescribeConfigs, 4)
+      if (v < 0) throw new ToolError(`The broker at ${c.where} does not support DescribeConfigs`)
       const res = await c.send(DescribeConfigs, v, {resources: names.map(resourceName => ({resourceType: TOPIC_RESOURCE, resourceName, configurationKeys: null})), includeSynonyms: false, includeDocumentation: false})
       for (const r of res.results) {
         if (r.errorCode !== 0) throw brokerError(r.errorCode, r.errorMessage)
