@@ -7,7 +7,7 @@ import {tempDir, removeDir, waitFor} from '../helpers/util.js'
 import {InvalidBatchError, buildBatch, decodeRecords, readBatchHeader, validateBatches} from '../../src/core/log/batch.js'
 import {filterBatch} from '../../src/core/log/cleaner.js'
 import {PartitionLog, defaultLogConfig, type LogConfig} from '../../src/core/log/partition-log.js'
-import {LogManager} from '../../src/core/log/log-manager.js'
+import {LogManager, readOffsetCheckpoint} from '../../src/core/log/log-manager.js'
 
 const require = createRequire(import.meta.url)
 const T0 = Date.now() - 3_600_000
@@ -141,6 +141,13 @@ test('LogManager runs the cleaner for compacted topics only', async () => {
     await waitFor(async () => (await contents(compacted)).filter(([o]) => o < activeBase).length === 1, 5000, 'the cleaner to compact __consumer_offsets-0')
     assert.equal(plain.size, plainSize)
     await lm.close()
+    const co = readOffsetCheckpoint(path.join(root, 'cleaner-offset-checkpoint'))
+    assert.ok((co.get('__consumer_offsets 0') ?? 0) >= activeBase, 'cleaner offset checkpointed')
+    assert.equal(co.has('plain 0'), false)
+    const lm2 = await LogManager.open({logDirs: [root], brokerId: 0})
+    const reloaded = await lm2.getOrCreateLog('__consumer_offsets', 0, cfg())
+    assert.equal(reloaded.cleanedUpTo, co.get('__consumer_offsets 0'))
+    await lm2.close()
   } finally {
     removeDir(root)
   }

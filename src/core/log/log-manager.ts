@@ -1,5 +1,6 @@
 // The logs of one broker across its log.dirs, in Apache Kafka's layout: meta.properties,
-// the offset checkpoint files (recovery points, log start offsets, high watermarks) and the
+// the offset checkpoint files (recovery points, log start offsets, high watermarks, cleaner
+// offsets of compacted logs) and the
 // .kafka_cleanshutdown marker that tells the next start whether logs need recovery.
 // Existing partition directories are discovered at open and loaded when first asked for
 // (getOrCreateLog), with the topic's effective config.
@@ -14,6 +15,7 @@ export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown'
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint'
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint'
 export const REPLICATION_OFFSET_CHECKPOINT = 'replication-offset-checkpoint'
+export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint'
 
 export interface LogManagerOptions {
   logDirs: string[]
@@ -80,6 +82,7 @@ interface DirState {
   recoveryPoints: Offsets
   logStartOffsets: Offsets
   highWatermarks: Offsets
+  cleanerOffsets: Offsets
 }
 
 interface Discovered {
@@ -130,6 +133,7 @@ export class LogManager {
         recoveryPoints: readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT)),
         logStartOffsets: readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT)),
         highWatermarks: readOffsetCheckpoint(path.join(dir, REPLICATION_OFFSET_CHECKPOINT)),
+        cleanerOffsets: readOffsetCheckpoint(path.join(dir, CLEANER_OFFSET_CHECKPOINT)),
       })
     }
     const lm = new LogManager(opts, states, clean)
@@ -246,6 +250,7 @@ export class LogManager {
         clean: found ? this.cleanShutdown : true,
         recoveryPoint: dirState.recoveryPoints.get(k) ?? 0,
         logStartOffset: dirState.logStartOffsets.get(k),
+        cleanedUpTo: dirState.cleanerOffsets.get(k),
         logger: this.logger,
       })
       this.discovered.delete(k)
@@ -285,6 +290,7 @@ export class LogManager {
     dirState.recoveryPoints.delete(k)
     dirState.logStartOffsets.delete(k)
     dirState.highWatermarks.delete(k)
+    dirState.cleanerOffsets.delete(k)
     this.logger?.info(`Deleted log for partition ${topic}-${partition}`)
     if (!this.closed) this.checkpoint()
   }
@@ -295,14 +301,17 @@ export class LogManager {
       const rp: Offsets = new Map()
       const lso: Offsets = new Map()
       const hw: Offsets = new Map()
+      const co: Offsets = new Map()
       for (const [k, d] of this.discovered) {
         if (d.dirState !== s) continue
         const a = s.recoveryPoints.get(k)
         const b = s.logStartOffsets.get(k)
         const c = s.highWatermarks.get(k)
+        const e = s.cleanerOffsets.get(k)
         if (a !== undefined) rp.set(k, a)
         if (b !== undefined) lso.set(k, b)
         if (c !== undefined) hw.set(k, c)
+        if (e !== undefined) co.set(k, e)
       }
       for (const [k, {log, dirState}] of this.logs) {
         if (dirState !== s) continue
@@ -310,14 +319,17 @@ export class LogManager {
         lso.set(k, log.logStartOffset)
         const h = this.highWatermarkOf?.(log.topic, log.partition) ?? s.highWatermarks.get(k)
         if (h !== undefined) hw.set(k, h)
+        if (log.cleanedUpTo > 0) co.set(k, log.cleanedUpTo)
       }
       s.recoveryPoints = rp
       s.logStartOffsets = lso
       s.highWatermarks = hw
+      s.cleanerOffsets = co
       try {
         writeOffsetCheckpoint(path.join(s.dir, RECOVERY_POINT_CHECKPOINT), rp)
         writeOffsetCheckpoint(path.join(s.dir, LOG_START_OFFSET_CHECKPOINT), lso)
         writeOffsetCheckpoint(path.join(s.dir, REPLICATION_OFFSET_CHECKPOINT), hw)
+        if (co.size > 0 || fs.existsSync(path.join(s.dir, CLEANER_OFFSET_CHECKPOINT))) writeOffsetCheckpoint(path.join(s.dir, CLEANER_OFFSET_CHECKPOINT), co)
       } catch (error) {
         this.logger?.error(`Error while writing checkpoints in ${s.dir}: ${(error as Error).message}`)
       }

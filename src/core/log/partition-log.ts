@@ -73,6 +73,8 @@ export interface OpenOptions {
   recoveryPoint?: number
   /** true after a clean shutdown: only missing/corrupt indexes are rebuilt. Default false (recover from recoveryPoint). */
   clean?: boolean
+  /** From cleaner-offset-checkpoint: offsets below were already compacted. */
+  cleanedUpTo?: number
   logger?: Logger
 }
 
@@ -130,6 +132,7 @@ export class PartitionLog {
   static async open(dir: string, topic: string, partition: number, config: LogConfig, opts: OpenOptions = {}): Promise<PartitionLog> {
     const log = new PartitionLog(dir, topic, partition, config, opts.logger)
     log.load(opts)
+    log.cleanedUpTo = Math.min(opts.cleanedUpTo ?? 0, log.logEndOffset)
     return log
   }
 
