@@ -284,6 +284,9 @@ test('LogAppendTime stamps batches; truncateTo and batchHeaders', () =>
     const headers = [...log.batchHeaders()]
     assert.deepEqual(headers.map(x => x.baseOffset), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18])
     assert.deepEqual([...log.batchHeaders(13)].map(x => x.baseOffset), [12, 14, 16, 18])
+    const viaAsync: number[] = []
+    for await (const x of log.batchHeadersAsync(3)) viaAsync.push(x.baseOffset)
+    assert.deepEqual(viaAsync, [2, 4, 6, 8, 10, 12, 14, 16, 18])
     log.truncateTo(11)
     assert.equal(log.logEndOffset, 10, 'the batch holding offset 11 is removed whole')
     assert.deepEqual(log.leaderEpochs, [{epoch: 1, startOffset: 0}, {epoch: 2, startOffset: 10}].slice(0, 1))

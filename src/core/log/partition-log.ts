@@ -702,6 +702,48 @@ export class PartitionLog {
     return {timestamp, offset}
   }
 
+  /**
+   * Like batchHeaders, with async positional reads (no event-loop stall on a large log):
+   * `for await (const h of log.batchHeadersAsync(from))`. Large batches are skipped by
+   * reading only their headers.
+   */
+  async *batchHeadersAsync(fromOffset = this.logStartOffset): AsyncIterable<BatchHeader> {
+    const segs = this.segments.slice()
+    const WINDOW = 256 * 1024
+    const win = Buffer.allocUnsafe(WINDOW)
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i]
+      const next = segs[i + 1]
+      if ((next && next.baseOffset <= fromOffset) || seg.fd < 0 || seg.deleted) continue
+      let pos = seg.baseOffset <= fromOffset ? seg.lookupPosition(fromOffset) : 0
+      let winStart = 0
+      let winLen = 0
+      let lastSize = 0
+      while (!this.closed && !seg.deleted && seg.fd >= 0) {
+        const limit = seg.size
+        if (pos + BATCH_HEADER_SIZE > limit) break
+        if (pos < winStart || pos + BATCH_HEADER_SIZE > winStart + winLen) {
+          seg.acquire()
+          try {
+            winStart = pos
+            // After a large batch, read just the next header; small batches come in windows.
+            winLen = await readAsync(seg.fd, win, 0, Math.min(lastSize > 16384 ? BATCH_HEADER_SIZE : WINDOW, limit - pos), pos)
+          } finally {
+            seg.release()
+            if (seg.deleted && seg.refs === 0) this.destroy(seg)
+          }
+          if (winLen < BATCH_HEADER_SIZE) break
+        }
+        const at = pos - winStart
+        const h = readBatchHeader(win, at)
+        if (h.batchLength < MIN_BATCH_LENGTH) break
+        lastSize = h.batchLength + LOG_OVERHEAD
+        pos += lastSize
+        if (h.baseOffset + h.lastOffsetDelta >= fromOffset) yield h
+      }
+    }
+  }
+
   /** Batch headers from the batch containing fromOffset to the log end (sync file reads; startup use). */
   *batchHeaders(fromOffset = this.logStartOffset): Iterable<BatchHeader> {
     const segs = this.segments.slice()
