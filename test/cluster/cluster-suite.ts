@@ -26,10 +26,11 @@ async function expireSession(connect: string, client: ZkClient): Promise<void> {
   const before = client.sessionId
   for (let attempt = 0; attempt < 10 && client.sessionId === before; attempt++) {
     const creds = client.sessionCredentials()
-    await new Promise<void>((resolve, reject) => {
+    // Under load the owner may win the race to the session first: give each attempt 3 s.
+    await new Promise<void>(resolve => {
       const c = zookeeper.createClient(connect, {sessionTimeout: 4000, sessionId: creds.id, sessionPassword: creds.password})
-      const t = setTimeout(() => { c.close(); reject(new Error('could not attach to the session')) }, 10000)
-      c.once('connected', () => { clearTimeout(t); c.close(); resolve() })
+      const timer = setTimeout(() => { c.close(); resolve() }, 3000)
+      c.once('connected', () => { clearTimeout(timer); c.close(); resolve() })
       c.connect()
     })
     await waitFor(() => client.sessionId !== before, 2000, 'new session').catch(() => {})
@@ -46,7 +47,16 @@ export interface ZkBackend {
 }
 
 export function clusterTests(backend: ZkBackend): void {
-const t = (name: string, fn: () => Promise<void> | void) => test(`${name} [${backend.name}]`, fn)
+// On failure, the error carries the last log lines of the brokers (the log goes to a buffer).
+const t = (name: string, fn: () => Promise<void> | void) => test(`${name} [${backend.name}]`, async () => {
+  const mark = logLines.length
+  try {
+    await fn()
+  } catch (error) {
+    if (error instanceof Error) error.message += `\n--- broker log:\n${logLines.slice(Math.max(mark, logLines.length - 40)).join('\n')}`
+    throw error
+  }
+})
 let zk: {connect: string; stop(): Promise<void>}
 let chrootN = 0
 const managers: ClusterManager[] = []
