@@ -408,3 +408,25 @@ test('zero-filled (preallocated, untrimmed) index files are detected and rebuilt
     assert.equal(log.maxTimestampAndOffset().timestamp, T0 + 19)
     await log.close()
   }))
+
+test('header scans over large batches (index rebuild, batchHeaders) stay exact', () =>
+  withLog(async dir => {
+    const c = cfg({indexIntervalBytes: 4096})
+    let log = await PartitionLog.open(dir, 't', 0, c)
+    for (let i = 0; i < 20; i++) log.append(batch(`L${i}`, 1 + (i % 3), T0 + i, i % 2 ? 20_000 : 100), 0)
+    const end = log.logEndOffset
+    const headers = [...log.batchHeaders()].map(h => h.baseOffset)
+    await log.close()
+    const idx = path.join(dir, '00000000000000000000.index')
+    const original = fs.readFileSync(idx)
+    fs.rmSync(idx)
+    log = await PartitionLog.open(dir, 't', 0, c, {clean: true})
+    assert.deepEqual(fs.readFileSync(idx), original)
+    assert.equal(log.logEndOffset, end)
+    assert.deepEqual([...log.batchHeaders()].map(h => h.baseOffset), headers)
+    const viaAsync: number[] = []
+    for await (const h of log.batchHeadersAsync()) viaAsync.push(h.baseOffset)
+    assert.deepEqual(viaAsync, headers)
+    assert.equal(headers.length, 20)
+    await log.close()
+  }))

@@ -277,11 +277,14 @@ export class Segment {
     let winLen = 0
     let pos = from
     const end = this.size
+    let lastSize = 0
     const fill = (at: number, need: number): boolean => {
       if (at >= winStart && at + need <= winStart + winLen) return true
       if (need > win.length) win = Buffer.allocUnsafe(need)
       winStart = at
-      winLen = readFully(this.fd, win, 0, Math.min(win.length, end - at), at)
+      // Header-only scans skip large batches by reading just the next header.
+      const len = !validate && lastSize > 16384 ? Math.max(need, BATCH_HEADER_SIZE) : win.length
+      winLen = readFully(this.fd, win, 0, Math.min(len, end - at), at)
       return need <= winLen
     }
     while (pos < end) {
@@ -303,6 +306,7 @@ export class Segment {
         at = pos - winStart
       }
       if (visit(win, at, pos, size) === false) return {validEnd: pos + size, corrupt: false, reason: ''}
+      lastSize = size
       pos += size
     }
     return {validEnd: pos, corrupt: false, reason: ''}
