@@ -6,6 +6,7 @@ import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {PartitionLog} from '../log/partition-log.js'
 import {readBatchHeader, validateBatches} from '../log/batch.js'
 import {ProducerStateTable} from './producer-state.js'
+import type {PartitionState} from '../cluster/cluster.js'
 
 export interface PartitionWaiter {
   onData(partition: Partition, bytes: number): void
@@ -15,6 +16,7 @@ export interface AppendOutcome {
   errorCode: number
   errorMessage: string | null
   baseOffset: number
+  lastOffset: number
   logAppendTime: number
   logStartOffset: number
 }
@@ -32,11 +34,17 @@ export class Partition {
   maxMessageBytes = 1048588
   readonly producers = new ProducerStateTable()
   readonly waiters = new Set<PartitionWaiter>()
-  /** Log end offsets of followers, when replication reports them (none yet). */
+  /** Log end offsets of followers, from their fetch offsets (leader only). */
   readonly followerEnds = new Map<number, number>()
+  /** When each follower last fetched from at least the log end (leader only; ISR shrink). */
+  readonly followerCaughtUp = new Map<number, number>()
+  /** The cluster's state object of this partition (zkVersion for ISR updates). */
+  state: PartitionState | null = null
+  /** An ISR change written to ZooKeeper and not yet seen back. */
+  isrUpdatePending = false
 
-  constructor(readonly topic: string, readonly index: number, public topicId: string, readonly log: PartitionLog, readonly brokerId: number) {
-    this.highWatermark = log.logEndOffset
+  constructor(readonly topic: string, readonly index: number, public topicId: string, readonly log: PartitionLog, readonly brokerId: number, checkpointedHighWatermark?: number) {
+    this.highWatermark = Math.max(log.logStartOffset, Math.min(checkpointedHighWatermark ?? log.logEndOffset, log.logEndOffset))
   }
 
   isLeader(): boolean {
@@ -52,24 +60,64 @@ export class Partition {
   }
 
   /**
-   * Moves the high watermark to the smallest log end offset among the in-sync replicas.
-   * Followers whose position is unknown do not hold it back (kafkit does not replicate
-   * yet). Wakes waiting fetches when it moves.
+   * Leader: moves the high watermark forward to the smallest log end offset among the
+   * in-sync replicas (a follower whose position is not known yet holds it where it is).
+   * Wakes waiting fetches and produces when it moves.
    */
   advanceHighWatermark(): void {
+    if (!this.isLeader()) return
     let hw = this.log.logEndOffset
     for (const id of this.isr) {
       if (id === this.brokerId) continue
       const end = this.followerEnds.get(id)
-      if (end !== undefined && end < hw) hw = end
+      if (end === undefined) hw = Math.min(hw, this.highWatermark)
+      else if (end < hw) hw = end
     }
-    if (hw < this.log.logStartOffset) hw = this.log.logStartOffset
-    if (hw === this.highWatermark) return
-    const grew = hw > this.highWatermark
+    if (hw <= this.highWatermark) return
     this.highWatermark = hw
-    if (grew && this.waiters.size > 0) {
-      for (const w of [...this.waiters]) w.onData(this, 1)
+    this.wake(1)
+  }
+
+  /** Follower: the leader's high watermark, bounded by what this replica has. */
+  setFollowerHighWatermark(leaderHw: number): void {
+    const hw = Math.min(leaderHw, this.log.logEndOffset)
+    if (hw !== this.highWatermark) {
+      this.highWatermark = hw
+      this.wake(1)
     }
+  }
+
+  wake(bytes: number): void {
+    if (this.waiters.size === 0) return
+    for (const w of [...this.waiters]) w.onData(this, bytes)
+  }
+
+  /** Leader: a follower fetched from `offset` (its log end); returns whether it has caught up. */
+  recordFollowerFetch(replicaId: number, offset: number, now: number): boolean {
+    this.followerEnds.set(replicaId, offset)
+    if (offset >= this.log.logEndOffset) this.followerCaughtUp.set(replicaId, now)
+    this.advanceHighWatermark()
+    return offset >= this.highWatermark
+  }
+
+  /** Leader, acks=-1: resolves true once the high watermark covers `offset`, false on timeout or lost leadership. */
+  waitForHighWatermark(offset: number, timeoutMs: number): Promise<boolean> {
+    if (this.highWatermark > offset) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const finish = (ok: boolean) => {
+        clearTimeout(timer)
+        this.waiters.delete(waiter)
+        resolve(ok)
+      }
+      const waiter: PartitionWaiter = {
+        onData: () => {
+          if (this.highWatermark > offset) finish(true)
+          else if (!this.isLeader()) finish(false)
+        },
+      }
+      const timer = setTimeout(() => finish(this.highWatermark > offset), Math.max(timeoutMs, 0))
+      this.waiters.add(waiter)
+    })
   }
 
   /**
@@ -91,7 +139,7 @@ export class Partition {
 
   /** Validates and appends a produce request's records as the leader. */
   appendAsLeader(records: Buffer, acks: number, minInsyncReplicas: number, maxMessageBytes: number): AppendOutcome {
-    const out: AppendOutcome = {errorCode: 0, errorMessage: null, baseOffset: -1, logAppendTime: -1, logStartOffset: -1}
+    const out: AppendOutcome = {errorCode: 0, errorMessage: null, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: -1}
     if (!this.isLeader()) {
       out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
       return out
@@ -125,6 +173,7 @@ export class Partition {
         const check = this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, lastSeq)
         if (check.kind === 'duplicate' && first) {
           out.baseOffset = check.batch.firstOffset
+          out.lastOffset = check.batch.lastOffset
           out.logStartOffset = this.log.logStartOffset
           return out
         }
@@ -159,9 +208,13 @@ export class Partition {
       }
     }
     out.baseOffset = info.baseOffset
+    out.lastOffset = info.lastOffset
     out.logAppendTime = info.logAppendTime
     out.logStartOffset = this.log.logStartOffset
+    const before = this.highWatermark
     this.advanceHighWatermark()
+    // Followers long-polling for new data wake on the append itself.
+    if (this.highWatermark === before && this.isr.length > 1) this.wake(0)
     return out
   }
 

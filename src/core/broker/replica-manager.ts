@@ -9,6 +9,7 @@ import type {ClusterManager, PartitionState} from '../cluster/cluster.js'
 import {topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
 import type {Logger} from '../util/log.js'
 import {Partition} from './partition.js'
+import {ReplicaFetcherManager} from './replica-fetcher.js'
 
 /** FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when a client's epoch differs from ours (-1 = unchecked). */
 export function checkLeaderEpoch(p: Partition, current: number | undefined): number {
@@ -50,7 +51,60 @@ export class ReplicaManager {
   /** Called with every partition this broker leads once its log is open (group coordinator loading). */
   onLeader: ((p: Partition) => void) | null = null
 
-  constructor(readonly config: ServerConfig, readonly logs: LogManager, readonly cluster: ClusterManager, readonly logger: Logger, readonly brokerId: number) {}
+  readonly fetchers: ReplicaFetcherManager
+  private isrTimer: NodeJS.Timeout | null = null
+
+  constructor(readonly config: ServerConfig, readonly logs: LogManager, readonly cluster: ClusterManager, readonly logger: Logger, readonly brokerId: number) {
+    this.fetchers = new ReplicaFetcherManager({
+      brokerId,
+      maxWaitMs: config.replicaFetchWaitMaxMs,
+      minBytes: config.replicaFetchMinBytes,
+      maxBytes: config.replicaFetchResponseMaxBytes,
+      partitionMaxBytes: config.replicaFetchMaxBytes,
+      endpoint: leaderId => {
+        const b = cluster.brokers().find(x => x.id === leaderId)
+        if (!b) return undefined
+        const ep = b.endpoints.find(e => e.listener === config.interBrokerListenerName) ?? b.endpoints[0]
+        return ep ? {host: ep.host, port: ep.port} : {host: b.host, port: b.port}
+      },
+    }, logger)
+    // ISR shrink: followers that have not caught up within replica.lag.time.max.ms leave the ISR.
+    const every = Math.max(100, Math.floor(config.replicaLagTimeMaxMs / 2))
+    this.isrTimer = setInterval(() => this.shrinkIsrs(), every)
+    this.isrTimer.unref()
+  }
+
+  /** Leader: adds a caught-up follower to the ISR (in ZooKeeper, as Kafka's leader does). */
+  expandIsr(p: Partition, replicaId: number): void {
+    if (p.isrUpdatePending || !p.state || !p.isLeader() || p.isr.includes(replicaId)) return
+    this.updateIsr(p, [...p.isr, replicaId].sort((a, b) => a - b), `Expanding ISR of ${p.topic}-${p.index} from ${p.isr.join(',')} to ${[...p.isr, replicaId].sort((a, b) => a - b).join(',')}`)
+  }
+
+  private shrinkIsrs(): void {
+    const now = Date.now()
+    const lag = this.config.replicaLagTimeMaxMs
+    for (const p of this.all()) {
+      if (!p.isLeader() || p.isrUpdatePending || !p.state || p.isr.length <= 1) continue
+      const out = p.isr.filter(id => id !== this.brokerId && now - (p.followerCaughtUp.get(id) ?? 0) > lag)
+      if (out.length === 0) continue
+      const isr = p.isr.filter(id => !out.includes(id))
+      this.updateIsr(p, isr, `Shrinking ISR of ${p.topic}-${p.index} from ${p.isr.join(',')} to ${isr.join(',')} (out of sync: ${out.join(',')})`)
+    }
+  }
+
+  private updateIsr(p: Partition, isr: number[], why: string): void {
+    p.isrUpdatePending = true
+    this.logger.info(why)
+    this.cluster.updateIsr(p.state!, isr).then(state => {
+      p.isrUpdatePending = false
+      p.state = state
+      p.isr = [...state.isr]
+      p.advanceHighWatermark()
+    }, error => {
+      p.isrUpdatePending = false
+      this.logger.warn(`Failed to update the ISR of ${p.topic}-${p.index}: ${(error as Error).message}`)
+    })
+  }
 
   partitionsOf(topic: string): Partition[] | undefined {
     return this.byTopic.get(topic)
@@ -98,7 +152,7 @@ export class ReplicaManager {
           try {
             const effective = this.effectiveConfig(s.topic)
             const log = await this.logs.getOrCreateLog(s.topic, s.partition, logConfigFrom(effective))
-            const part = new Partition(s.topic, s.partition, meta.topicId, log, this.brokerId)
+            const part = new Partition(s.topic, s.partition, meta.topicId, log, this.brokerId, this.logs.storedHighWatermark(s.topic, s.partition))
             this.applyTopicConfig(part, effective)
             let arr = this.byTopic.get(s.topic)
             if (!arr) {
@@ -120,16 +174,39 @@ export class ReplicaManager {
       if (p === undefined) return
     }
     const wasLeader = p.isLeader()
+    const newEpoch = p.leaderEpoch !== s.leaderEpoch || p.leader !== s.leader
     p.topicId = meta.topicId
+    p.state = s
     p.leader = s.leader
     p.leaderEpoch = s.leaderEpoch
-    p.isr = s.isr
+    p.isr = [...s.isr]
     p.replicas = s.replicas
     if (p.isLeader()) {
+      this.fetchers.unfollow(p)
+      if (!wasLeader || newEpoch) {
+        // A new term: followers report their positions afresh; they get a lag window to do so.
+        p.followerEnds.clear()
+        const now = Date.now()
+        for (const id of p.isr) p.followerCaughtUp.set(id, now)
+      }
       p.advanceHighWatermark()
       if (!wasLeader) {
         this.logger.debug(`Partition ${s.topic}-${s.partition}: leader at epoch ${s.leaderEpoch}`)
         this.onLeader?.(p)
+      }
+    } else {
+      if (wasLeader) p.wake(0)
+      if (s.leader >= 0) {
+        if (newEpoch && p.logEndOffset > p.highWatermark) {
+          // Records above the high watermark may not be on the new leader: fetch them again.
+          this.logger.info(`Truncating ${s.topic}-${s.partition} to the high watermark ${p.highWatermark} on becoming a follower of ${s.leader}`)
+          p.log.truncateTo(p.highWatermark)
+          p.producers.clear()
+          p.producers.loaded = false
+        }
+        this.fetchers.follow(p)
+      } else {
+        this.fetchers.unfollow(p)
       }
     }
   }
@@ -157,6 +234,7 @@ export class ReplicaManager {
     if (!parts) return
     for (const p of parts) {
       if (!p) continue
+      this.fetchers.unfollow(p)
       for (const w of [...p.waiters]) w.onData(p, 0)
       try {
         await this.logs.deleteLog(topic, p.index)
@@ -198,6 +276,8 @@ export class ReplicaManager {
   }
 
   async close(): Promise<void> {
+    if (this.isrTimer) clearInterval(this.isrTimer)
+    await this.fetchers.stop()
     for (const p of this.all()) for (const w of [...p.waiters]) w.onData(p, 0)
     this.byTopic.clear()
   }

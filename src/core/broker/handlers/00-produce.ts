@@ -1,5 +1,6 @@
 // Produce (0): validates and appends record batches as sent (no re-encoding), with
-// idempotent-producer checks in the partition. acks=0 gets no response at all.
+// idempotent-producer checks in the partition. acks=0 gets no response at all; acks=-1
+// waits until the in-sync followers have the records (the high watermark passes them).
 import {ErrorCode} from '../../protocol/errors.js'
 import {NO_RESPONSE, type Handler} from '../handler.js'
 
@@ -12,6 +13,8 @@ export const produce: Handler = {
     const acks: number = req.acks
     const badAcks = acks !== 0 && acks !== 1 && acks !== -1
     const responses = new Array(req.topicData.length)
+    // acks=-1 on a partition with followers: the answer waits for the high watermark.
+    let waits: Promise<void>[] | null = null
     for (let i = 0; i < req.topicData.length; i++) {
       const t = req.topicData[i]
       const parts = broker.replicas.partitionsOf(t.name)
@@ -42,6 +45,11 @@ export const produce: Handler = {
         r.baseOffset = o.baseOffset
         r.logAppendTimeMs = o.logAppendTime
         r.logStartOffset = o.logStartOffset
+        if (o.errorCode === 0 && acks === -1 && p.highWatermark <= o.lastOffset) {
+          (waits ??= []).push(p.waitForHighWatermark(o.lastOffset, req.timeoutMs).then(ok => {
+            if (!ok) r.errorCode = p.isLeader() ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.NOT_LEADER_OR_FOLLOWER
+          }))
+        }
         if (o.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && version >= 10) r.currentLeader = {leaderId: p.leader, leaderEpoch: p.leaderEpoch}
         if (o.errorCode !== 0 && o.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) {
           broker.logger.debug(`Error processing append operation on partition ${t.name}-${pd.index}: ${o.errorMessage ?? o.errorCode}`)
@@ -50,6 +58,7 @@ export const produce: Handler = {
       responses[i] = {name: t.name, partitionResponses: out}
     }
     if (acks === 0) return NO_RESPONSE
+    if (waits !== null) return Promise.all(waits).then(() => ({responses, throttleTimeMs: 0}))
     return {responses, throttleTimeMs: 0}
   },
 }

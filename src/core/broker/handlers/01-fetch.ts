@@ -25,7 +25,7 @@ function recordsOf(bufs: Buffer[]): Buffer | Buffer[] {
   return bufs.length === 1 ? bufs[0] : bufs
 }
 
-async function readAll(items: Item[], maxBytes: number, readCommitted: boolean): Promise<number> {
+async function readAll(items: Item[], maxBytes: number, readCommitted: boolean, replica: boolean): Promise<number> {
   let total = 0
   for (const it of items) {
     const p = it.partition
@@ -35,7 +35,9 @@ async function readAll(items: Item[], maxBytes: number, readCommitted: boolean):
     out.lastStableOffset = p.highWatermark
     out.logStartOffset = p.logStartOffset
     out.records = EMPTY
-    const upTo = readCommitted ? p.highWatermark : p.highWatermark
+    // Consumers read up to the high watermark (= last stable offset: no transactions yet);
+    // followers read everything the leader has.
+    const upTo = replica ? p.logEndOffset : p.highWatermark
     if (it.fetchOffset < p.logStartOffset || it.fetchOffset > p.logEndOffset) {
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
       continue
@@ -57,13 +59,13 @@ async function readAll(items: Item[], maxBytes: number, readCommitted: boolean):
   return total
 }
 
-function hasData(items: Item[]): boolean {
+function hasData(items: Item[], replica: boolean): boolean {
   for (const it of items) {
     const p = it.partition
     if (p === undefined) continue
     if (it.out.errorCode !== 0) return true
     if (it.fetchOffset < p.logStartOffset || it.fetchOffset > p.logEndOffset) return true
-    if (it.fetchOffset < p.highWatermark) return true
+    if (it.fetchOffset < (replica ? p.logEndOffset : p.highWatermark)) return true
   }
   return false
 }
@@ -101,6 +103,9 @@ export const fetch: Handler = {
     const items: Item[] = []
     const responses: any[] = []
     const readCommitted = version >= 4 && req.isolationLevel === 1
+    const replicaId: number = version >= 15 ? req.replicaState?.replicaId ?? -1 : req.replicaId ?? -1
+    const replica = replicaId >= 0
+    const now = Date.now()
     for (const t of req.topics) {
       let name: string | undefined = t.topic
       let topicId: string = t.topicId ?? ZERO_UUID
@@ -124,6 +129,10 @@ export const fetch: Handler = {
           out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
           if (version >= 12) out.currentLeader = {leaderId: p.leader, leaderEpoch: p.leaderEpoch}
         }
+        if (replica && out.errorCode === 0 && p !== undefined) {
+          // A follower's fetch offset is its log end: it moves the high watermark and the ISR.
+          if (p.recordFollowerFetch(replicaId, fp.fetchOffset, now) && !p.isr.includes(replicaId)) broker.replicas.expandIsr(p, replicaId)
+        }
         items.push({partition: out.errorCode === 0 ? p : undefined, fetchOffset: fp.fetchOffset, maxBytes: fp.partitionMaxBytes, out})
       }
       responses.push({topic: name ?? '', topicId, partitions})
@@ -137,16 +146,16 @@ export const fetch: Handler = {
     }
     for (;;) {
       const remaining = deadline - Date.now()
-      if (!hasData(items) && remaining > 0 && req.minBytes > 0 && !conn.closed && !broker.stopping) {
+      if (!hasData(items, replica) && remaining > 0 && req.minBytes > 0 && !conn.closed && !broker.stopping) {
         await waitForData(broker, items, remaining, () => conn.closed, onClose)
         continue
       }
-      const bytes = await readAll(items, maxBytes, readCommitted)
+      const bytes = await readAll(items, maxBytes, readCommitted, replica)
       if (bytes >= req.minBytes || deadline - Date.now() <= 0 || conn.closed || broker.stopping) break
       // Less than min_bytes: wait for more appends, then read again.
       await waitForData(broker, items, deadline - Date.now(), () => conn.closed, onClose)
       if (deadline - Date.now() <= 0) {
-        await readAll(items, maxBytes, readCommitted)
+        await readAll(items, maxBytes, readCommitted, replica)
         break
       }
     }

@@ -31,7 +31,8 @@ export const listOffsets: Handler = {
         const ts: number = rp.timestamp
         try {
           if (ts === -1) {
-            r.offset = p.highWatermark
+            // A follower (replica id >= 0) asks for the log end; consumers get the high watermark.
+            r.offset = req.replicaId >= 0 ? p.logEndOffset : p.highWatermark
             r.leaderEpoch = p.leaderEpoch
           } else if (ts === -2 || ts === -4) {
             r.offset = p.logStartOffset

@@ -1,0 +1,179 @@
+// Follower replication: one fetcher per leader broker pulls the partitions this broker
+// follows with Fetch (replica id = this broker), appends the batches as they are (offsets
+// assigned by the leader) and takes the leader's high watermark. The leader learns each
+// follower's log end from its fetch offset (see Fetch and Partition.recordFollowerFetch).
+import {KafkaConnection} from '../protocol/client.js'
+import {Apis} from '../protocol/messages.js'
+import {ErrorCode} from '../protocol/errors.js'
+import type {Logger} from '../util/log.js'
+import type {Partition} from './partition.js'
+
+export interface LeaderEndpoint {
+  host: string
+  port: number
+}
+
+export interface FetcherSettings {
+  brokerId: number
+  maxWaitMs: number
+  minBytes: number
+  maxBytes: number
+  partitionMaxBytes: number
+  endpoint(leaderId: number): LeaderEndpoint | undefined
+}
+
+const FETCH_VERSION = 12
+
+class LeaderFetcher {
+  readonly partitions = new Set<Partition>()
+  private conn: KafkaConnection | null = null
+  private running = false
+  private stopped = false
+
+  constructor(readonly leaderId: number, readonly settings: FetcherSettings, readonly logger: Logger) {}
+
+  start(): void {
+    if (this.running || this.stopped) return
+    this.running = true
+    void this.loop().finally(() => {
+      this.running = false
+      // A partition may have been added while the loop was finishing.
+      if (!this.stopped && this.partitions.size > 0) this.start()
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    await this.conn?.close().catch(() => {})
+    this.conn = null
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 0
+    while (!this.stopped && this.partitions.size > 0) {
+      if (backoff > 0) {
+        await new Promise(r => setTimeout(r, backoff))
+        if (this.stopped) return
+      }
+      try {
+        if (!this.conn) {
+          const ep = this.settings.endpoint(this.leaderId)
+          if (!ep) {
+            backoff = 500
+            continue
+          }
+          this.conn = await KafkaConnection.connect(ep.host, ep.port, {clientId: `broker-${this.settings.brokerId}-fetcher-${this.leaderId}`, timeoutMs: this.settings.maxWaitMs + 30000})
+        }
+        backoff = (await this.fetchOnce(this.conn)) ? 0 : 200
+      } catch (error) {
+        if (!this.stopped) this.logger.debug(`Error fetching from leader ${this.leaderId}: ${(error as Error).message}`)
+        await this.conn?.close().catch(() => {})
+        this.conn = null
+        backoff = 1000
+      }
+    }
+  }
+
+  /** One Fetch round; false when nothing could be fetched (errors), to back off a little. */
+  private async fetchOnce(conn: KafkaConnection): Promise<boolean> {
+    const parts = [...this.partitions]
+    const byTopic = new Map<string, Partition[]>()
+    for (const p of parts) {
+      let list = byTopic.get(p.topic)
+      if (!list) byTopic.set(p.topic, list = [])
+      list.push(p)
+    }
+    const res = await conn.send(Apis.Fetch, FETCH_VERSION, {
+      replicaId: this.settings.brokerId,
+      maxWaitMs: this.settings.maxWaitMs,
+      minBytes: this.settings.minBytes,
+      maxBytes: this.settings.maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, ps]) => ({topic, partitions: ps.map(p => ({partition: p.index, currentLeaderEpoch: p.leaderEpoch, fetchOffset: p.logEndOffset, lastFetchedEpoch: -1, logStartOffset: p.logStartOffset, partitionMaxBytes: this.settings.partitionMaxBytes}))})),
+      forgottenTopicsData: [],
+      rackId: '',
+    })
+    let ok = true
+    for (const t of res.responses) {
+      const list = byTopic.get(t.topic) ?? []
+      for (const pd of t.partitions) {
+        const p = list.find(x => x.index === pd.partitionIndex)
+        if (!p || !this.partitions.has(p)) continue
+        if (pd.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          ok = false
+          await this.resetOutOfRange(conn, p)
+          continue
+        }
+        if (pd.errorCode !== 0) {
+          ok = false
+          continue
+        }
+        const records = pd.records as Buffer | null
+        if (records && records.length > 0) {
+          try {
+            p.log.appendAsFollower(records)
+          } catch (error) {
+            ok = false
+            this.logger.warn(`Follower append to ${p.topic}-${p.index} failed: ${(error as Error).message}`)
+            continue
+          }
+        }
+        if (pd.logStartOffset > p.logStartOffset && pd.logStartOffset <= p.logEndOffset) p.log.deleteRecordsBefore(pd.logStartOffset)
+        p.setFollowerHighWatermark(pd.highWatermark)
+      }
+    }
+    return ok
+  }
+
+  /** The leader does not have our fetch offset: start again from its log start or truncate to its end. */
+  private async resetOutOfRange(conn: KafkaConnection, p: Partition): Promise<void> {
+    const r = await conn.send(Apis.ListOffsets, 2, {replicaId: this.settings.brokerId, isolationLevel: 0, topics: [{name: p.topic, partitions: [{partitionIndex: p.index, timestamp: -1}, {partitionIndex: p.index, timestamp: -2}]}]})
+    const [latest, earliest] = r.topics[0]?.partitions ?? []
+    if (!latest || latest.errorCode !== 0 || !earliest || earliest.errorCode !== 0) return
+    if (p.logEndOffset > latest.offset) {
+      this.logger.info(`Truncating ${p.topic}-${p.index} to ${latest.offset}: the leader's log ends there`)
+      p.log.truncateTo(latest.offset)
+    } else if (p.logEndOffset < earliest.offset) {
+      this.logger.info(`Restarting ${p.topic}-${p.index} at ${earliest.offset}: the leader's log starts there`)
+      p.log.truncateFullyAndStartAt(earliest.offset)
+    }
+    p.setFollowerHighWatermark(Math.min(p.highWatermark, p.logEndOffset))
+  }
+}
+
+export class ReplicaFetcherManager {
+  private readonly fetchers = new Map<number, LeaderFetcher>()
+  private readonly assigned = new Map<Partition, number>()
+
+  constructor(readonly settings: FetcherSettings, readonly logger: Logger) {}
+
+  /** Follows `p` from its current leader (moving it from another fetcher when the leader changed). */
+  follow(p: Partition): void {
+    const current = this.assigned.get(p)
+    if (current === p.leader) return
+    if (current !== undefined) this.fetchers.get(current)?.partitions.delete(p)
+    this.assigned.set(p, p.leader)
+    let f = this.fetchers.get(p.leader)
+    if (!f) {
+      f = new LeaderFetcher(p.leader, this.settings, this.logger)
+      this.fetchers.set(p.leader, f)
+    }
+    f.partitions.add(p)
+    f.start()
+  }
+
+  unfollow(p: Partition): void {
+    const current = this.assigned.get(p)
+    if (current === undefined) return
+    this.assigned.delete(p)
+    this.fetchers.get(current)?.partitions.delete(p)
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.fetchers.values()].map(f => f.stop()))
+    this.fetchers.clear()
+    this.assigned.clear()
+  }
+}
