@@ -66,7 +66,7 @@ test('an unclean shutdown recovers logs as they load', () =>
     const log = await lm.getOrCreateLog('t', 0, defaultLogConfig)
     for (let i = 0; i < 4; i++) log.append(batch(`b${i}`, 2), 0)
     lm.checkpoint() // recovery point still 0: nothing flushed
-    await log.close() // the process "dies": no marker
+    await lm.abort() // the process "dies": no flush, no marker
     const file = path.join(d1, 't-0', '00000000000000000000.log')
     fs.truncateSync(file, fs.statSync(file).size - 3)
     lm = await LogManager.open({logDirs: [d1], brokerId: 0})
@@ -93,6 +93,21 @@ test('deleteLog closes and removes the partition directory; checkpoints drop it'
     assert.equal(readOffsetCheckpoint(path.join(d1, 'recovery-point-offset-checkpoint')).has('gone 0'), false)
     await lm.close()
     if (before) assert.equal(fs.readdirSync(fdDir).length, before, 'no file handle left open')
+  }))
+
+test('a log dir in use by another LogManager or a live process is refused; stale locks are taken over', () =>
+  withDirs(async d1 => {
+    const lm = await LogManager.open({logDirs: [d1], brokerId: 0})
+    await assert.rejects(LogManager.open({logDirs: [d1], brokerId: 0}), (e: unknown) => e instanceof LogDirError && /Failed to acquire lock on file \.lock in .*A Kafka instance in another process or thread is using this directory\./.test(e.message))
+    await lm.close()
+    // A live foreign pid holds it (our parent process stands in for another broker).
+    fs.writeFileSync(path.join(d1, '.lock'), String(process.ppid))
+    await assert.rejects(LogManager.open({logDirs: [d1], brokerId: 0}), /Failed to acquire lock/)
+    // Empty (as Apache Kafka leaves it) or a dead pid: stale.
+    fs.writeFileSync(path.join(d1, '.lock'), '')
+    const again = await LogManager.open({logDirs: [d1], brokerId: 0})
+    assert.equal(fs.readFileSync(path.join(d1, '.lock'), 'utf8'), String(process.pid))
+    await again.close()
   }))
 
 test('a broker.id or cluster.id that does not match meta.properties is refused with a clear error', () =>

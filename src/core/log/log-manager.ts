@@ -16,6 +16,47 @@ export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint'
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint'
 export const REPLICATION_OFFSET_CHECKPOINT = 'replication-offset-checkpoint'
 export const CLEANER_OFFSET_CHECKPOINT = 'cleaner-offset-checkpoint'
+export const LOCK_FILE = '.lock'
+
+/** Log dirs locked by LogManagers of this process. */
+const lockedHere = new Set<string>()
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Kafka locks each log dir (.lock) so two brokers never share one. Without OS file locks we
+ * keep our pid in .lock: a live other pid (or another LogManager here) holds the dir; an empty
+ * file (as Apache Kafka leaves it) or a dead pid is stale.
+ */
+function lockDir(dir: string): void {
+  const file = path.join(dir, LOCK_FILE)
+  const busy = (): never => {
+    throw new LogDirError(`Failed to acquire lock on file ${LOCK_FILE} in ${dir}. A Kafka instance in another process or thread is using this directory.`)
+  }
+  if (lockedHere.has(dir)) busy()
+  let text = ''
+  try {
+    text = fs.readFileSync(file, 'utf8').trim()
+  } catch {}
+  const pid = /^\d+$/.test(text) ? Number(text) : 0
+  if (pid > 0 && pid !== process.pid && processAlive(pid)) busy()
+  fs.writeFileSync(file, String(process.pid))
+  lockedHere.add(dir)
+}
+
+function unlockDir(dir: string): void {
+  lockedHere.delete(dir)
+  try {
+    fs.writeFileSync(path.join(dir, LOCK_FILE), '')
+  } catch {}
+}
 
 export interface LogManagerOptions {
   logDirs: string[]
@@ -122,7 +163,14 @@ export class LogManager {
       } catch (error) {
         throw new LogDirError(`Cannot create log directory ${dir}: ${(error as Error).message}`)
       }
-      LogManager.checkMeta(dir, opts)
+      try {
+        lockDir(dir)
+        LogManager.checkMeta(dir, opts)
+      } catch (error) {
+        for (const st of states) unlockDir(st.dir)
+        if (lockedHere.has(dir) && !(error instanceof LogDirError && /Failed to acquire lock/.test(error.message))) unlockDir(dir)
+        throw error
+      }
       const marker = path.join(dir, CLEAN_SHUTDOWN_FILE)
       const hasMarker = fs.existsSync(marker)
       const hasLogs = fs.readdirSync(dir).some(n => parseLogDirName(n) !== null)
@@ -408,6 +456,19 @@ export class LogManager {
     this.timers.push(t)
   }
 
+  /**
+   * Gives the log dirs up without a clean shutdown (no flush, checkpoint or marker), as if
+   * the process had died: the next open recovers. For fatal errors and crash tests.
+   */
+  async abort(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const t of this.timers) clearInterval(t)
+    await Promise.all([...this.pending.values()].map(p => p.catch(() => undefined)))
+    for (const {log} of this.logs.values()) await log.abort().catch(() => undefined)
+    for (const s of this.dirs) unlockDir(s.dir)
+  }
+
   /** Clean shutdown: flush and close every log, write checkpoints and the clean-shutdown marker. */
   async close(): Promise<void> {
     if (this.closed) return
@@ -427,5 +488,6 @@ export class LogManager {
     if (!unrecovered) {
       for (const s of this.dirs) fs.writeFileSync(path.join(s.dir, CLEAN_SHUTDOWN_FILE), '{"version":0,"brokerEpoch":-1}')
     }
+    for (const s of this.dirs) unlockDir(s.dir)
   }
 }

@@ -1085,6 +1085,13 @@ export class PartitionLog {
     for (const seg of [...this.zombies]) this.destroy(seg)
   }
 
+  /** Closes the handles without flushing or final index entries, as if the process had died. */
+  async abort(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.drain()
+  }
+
   /** Closes every handle, renames the directory to <topic>-<partition>.<uuid>-delete, then removes it. */
   async delete(): Promise<void> {
     this.closed = true
