@@ -183,6 +183,11 @@ export class ReplicaManager {
     p.replicas = s.replicas
     if (p.isLeader()) {
       this.fetchers.unfollow(p)
+      if (!wasLeader) {
+        // Follower appends do not track producers: rebuild from the log on the next idempotent append.
+        p.producers.clear()
+        p.producers.loaded = false
+      }
       if (!wasLeader || newEpoch) {
         // A new term: followers report their positions afresh; they get a lag window to do so.
         p.followerEnds.clear()

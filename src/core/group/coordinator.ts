@@ -181,7 +181,11 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- persistence
 
+  /** The last offset appended by the latest successful append (for waiting on replication). */
+  lastAppend: {partition: Partition; offset: number} | null = null
+
   private append(groupId: string, records: {key: Buffer; value: Buffer | null}[]): number {
+    this.lastAppend = null
     const p = this.partitions.partition(this.partitionFor(groupId))
     if (!p || !p.isLeader()) return ErrorCode.NOT_COORDINATOR
     const batch = buildBatch({baseOffset: 0, baseTimestamp: Date.now(), records: records.map(r => ({key: r.key, value: r.value, headers: [], timestampDelta: 0}))})
@@ -190,7 +194,20 @@ export class GroupCoordinator {
       this.logger.warn(`Failed to append to ${OFFSETS_TOPIC}-${p.index}: ${out.errorMessage ?? out.errorCode}`)
       return out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : ErrorCode.UNKNOWN_SERVER_ERROR
     }
+    this.lastAppend = {partition: p, offset: out.lastOffset}
     return ErrorCode.NONE
+  }
+
+  /**
+   * Commits offsets and resolves once they are replicated to the in-sync replicas of the
+   * offsets partition (as Kafka's commits use acks=-1); REQUEST_TIMED_OUT after timeoutMs.
+   */
+  async commitOffsetsReplicated(groupId: string, generationId: number, memberId: string, entries: OffsetCommitPartition[], timeoutMs = 5000): Promise<number[]> {
+    const codes = this.commitOffsets(groupId, generationId, memberId, entries)
+    const appended = this.lastAppend
+    if (appended === null || appended.partition.highWatermark > appended.offset) return codes
+    const ok = await appended.partition.waitForHighWatermark(appended.offset, timeoutMs)
+    return ok ? codes : codes.map(c => (c === 0 ? ErrorCode.REQUEST_TIMED_OUT : c))
   }
 
   private groupRecord(g: Group): {key: Buffer; value: Buffer | null} {
@@ -576,12 +593,14 @@ export class GroupCoordinator {
     if (records.length === 0) return codes
     const code = this.append(groupId, records)
     if (code !== 0) return entries.map((_, i) => (codes[i] !== 0 ? codes[i] : code))
+    const appended = this.lastAppend
     const member = g.members.get(memberId)
     if (member && member.awaitingJoin === null) this.startSession(g, member)
     entries.forEach((e, i) => {
       const v = values[i]
       if (v) g!.setOffset(e.topic, e.partition, v)
     })
+    this.lastAppend = appended
     return codes
   }
 

@@ -1,4 +1,5 @@
-// OffsetCommit (8): offsets kept in memory and appended to __consumer_offsets.
+// OffsetCommit (8): offsets kept in memory and appended to __consumer_offsets; the answer
+// waits until the offsets partition's in-sync replicas have them.
 import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import type {OffsetCommitPartition} from '../../group/coordinator.js'
@@ -7,7 +8,7 @@ export const offsetCommit: Handler = {
   apiKey: 8,
   minVersion: 0,
   maxVersion: 9,
-  handle(ctx, req, version) {
+  async handle(ctx, req, version) {
     const broker = ctx.broker
     const entries: OffsetCommitPartition[] = []
     const pre: number[] = []
@@ -19,7 +20,7 @@ export const offsetCommit: Handler = {
       }
     }
     const ok = entries.filter((_, i) => pre[i] === 0)
-    const codes = broker.groups.commitOffsets(req.groupId, version >= 1 ? req.generationIdOrMemberEpoch : -1, version >= 1 ? req.memberId : '', ok)
+    const codes = await broker.groups.commitOffsetsReplicated(req.groupId, version >= 1 ? req.generationIdOrMemberEpoch : -1, version >= 1 ? req.memberId : '', ok)
     let k = 0
     let i = 0
     return {
