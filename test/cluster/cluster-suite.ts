@@ -527,8 +527,8 @@ t('ZooKeeper crashes and comes back: the broker reconnects (or re-registers) and
     await b1.start()
     await b0.createTopic('survivor', {numPartitions: 2, replicationFactor: 2, configs: {}})
     await own.restart!()
-    await waitFor(() => b0.zkClient.connected && b1.zkClient.connected, 20000, 'both reconnected')
-    await waitFor(() => b0.brokers().length === 2 && b1.brokers().length === 2 && (b0.isController() || b1.isController()), 20000, 'cluster whole again')
+    await waitFor(() => b0.zkClient.connected && b1.zkClient.connected, 30000, 'both reconnected')
+    await waitFor(() => b0.brokers().length === 2 && b1.brokers().length === 2 && (b0.isController() || b1.isController()), 30000, 'cluster whole again')
     assert.equal(b1.topic('survivor')!.partitions.length, 2)
     const ctl = b0.isController() ? b0 : b1
     const other = ctl === b0 ? b1 : b0

@@ -214,7 +214,7 @@ export class ClusterManager extends EventEmitter {
       this.started = true
       this.logger.info(`Registered broker ${this._brokerId} at path ${ZkPaths.broker(this._brokerId)} with addresses: ${this.endpoints.map(e => `${e.listener}://${e.host}:${e.port}`).join(',')}, cluster id ${this._clusterId}`)
       const mine = this.myPartitions()
-      if (mine.length) this.emit('partitionsChanged', mine)
+      if (mine.length) this.fire('partitionsChanged', mine)
     } catch (error) {
       this.stopped = true
       await zk.close()
@@ -317,6 +317,15 @@ export class ClusterManager extends EventEmitter {
 
   // ------------------------------------------------------------------ event queue
 
+  /** Emits to the broker's listeners; a listener that throws is logged, never breaks metadata processing. */
+  private fire(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args)
+    } catch (error) {
+      this.logger.error(`A '${event}' listener failed: ${(error as Error).message}`)
+    }
+  }
+
   private enqueue(what: string, fn: () => Promise<void>): void {
     void this.run(what, fn).catch(() => {})
   }
@@ -406,10 +415,10 @@ export class ClusterManager extends EventEmitter {
     for (const id of before) if (!now.has(id)) this.brokerMap.delete(id)
     const added = [...now].filter(id => !before.has(id))
     const removed = [...before].filter(id => !now.has(id))
-    if (modified && !added.length && !removed.length) this.emit('brokersChanged')
+    if (modified && !added.length && !removed.length) this.fire('brokersChanged')
     if (added.length || removed.length) {
       if (this.started) this.logger.info(`Live brokers: ${[...now].sort((a, b) => a - b).join(',')}${added.length ? ` (new: ${added.join(',')})` : ''}${removed.length ? ` (failed: ${removed.join(',')})` : ''}`)
-      this.emit('brokersChanged')
+      this.fire('brokersChanged')
       if (this.isController()) await this.onBrokerChange(removed, added)
     }
   }
@@ -430,7 +439,7 @@ export class ClusterManager extends EventEmitter {
     this.topicMap.delete(name)
     if (this.idMap.get(t.topicId) === t) this.idMap.delete(t.topicId)
     this.logger.info(`Topic ${name} deleted`)
-    this.emit('topicDeleted', name)
+    this.fire('topicDeleted', name)
   }
 
   /** Reads a topic's assignment, config and partition states; with rereadStates every state (and its watch) is read again. */
@@ -511,7 +520,7 @@ export class ClusterManager extends EventEmitter {
   private emitMine(states: PartitionState[]): void {
     if (!this.started) return
     const mine = states.filter(s => s.zkVersion >= 0 && s.replicas.includes(this._brokerId))
-    if (mine.length) this.emit('partitionsChanged', mine)
+    if (mine.length) this.fire('partitionsChanged', mine)
   }
 
   private async loadDeleteRequests(): Promise<void> {
@@ -560,11 +569,11 @@ export class ClusterManager extends EventEmitter {
         const t = this.topicMap.get(name)
         if (t) {
           t.configs = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.topicConfig(name)))?.value.config ?? {}
-          this.emit('topicConfigChanged', name)
+          this.fire('topicConfigChanged', name)
         }
       } else if (type === 'brokers' && (name === '<default>' || name === String(this._brokerId))) {
         await this.loadBrokerConfigs()
-        this.emit('brokerConfigChanged')
+        this.fire('brokerConfigChanged')
       }
     }
   }
@@ -1039,7 +1048,7 @@ export class ClusterManager extends EventEmitter {
     await zk.create(`${ZkPaths.configChanges}/config_change_`, JSON.stringify({version: 2, entity_path: `brokers/${entity}`}), {sequential: true})
     if (entity === '<default>' || entity === String(this._brokerId)) await this.run('broker config change', async () => {
       await this.loadBrokerConfigs()
-      this.emit('brokerConfigChanged')
+      this.fire('brokerConfigChanged')
     })
   }
 

@@ -101,6 +101,7 @@ export class ZkClient extends EventEmitter {
   private client: any
   private closed = false
   private live = false
+  private watchdog: NodeJS.Timeout | undefined
   readonly hosts: string
   readonly chroot: string
   private readonly watcher = (event: {type: number; path: string}) => {
@@ -112,6 +113,7 @@ export class ZkClient extends EventEmitter {
 
   private constructor(readonly connectString: string, readonly opts: ZkConnectOptions) {
     super()
+    this.setMaxListeners(0) // every request waiting for a reconnection listens once
     const {hosts, chroot} = splitConnectString(connectString)
     this.hosts = hosts
     this.chroot = chroot
@@ -139,6 +141,7 @@ export class ZkClient extends EventEmitter {
         switch (state.name) {
           case 'SYNC_CONNECTED':
             this.live = true
+            if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = undefined }
             this.emit('_live')
             if (!connected) {
               connected = true
@@ -148,21 +151,39 @@ export class ZkClient extends EventEmitter {
             break
           case 'DISCONNECTED':
             this.live = false
-            if (connected && !this.closed) this.emit('disconnected')
+            if (connected && !this.closed) {
+              this.emit('disconnected')
+              // Watchdog: by now the server has expired the session anyway; if the client has
+              // not managed to reconnect (it can get stuck), start over with a new session.
+              if (!this.watchdog) {
+                this.watchdog = setTimeout(() => {
+                  this.watchdog = undefined
+                  if (this.live || this.closed || this.client !== client) return
+                  this.renew(client, `No connection to ZooKeeper for ${this.opts.sessionTimeoutMs} ms; opening a new session`)
+                }, this.opts.sessionTimeoutMs)
+                this.watchdog.unref()
+              }
+            }
             break
           case 'EXPIRED':
             this.live = false
             if (!connected || this.closed || this.client !== client) break
-            this.opts.logger?.warn('ZooKeeper session expired; opening a new session')
-            client.removeAllListeners()
-            client.close()
-            this.emit('expired')
-            void this.reopen()
+            this.renew(client, 'ZooKeeper session expired; opening a new session')
             break
         }
       })
       client.connect()
     })
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private renew(client: any, why: string): void {
+    this.opts.logger?.warn(why)
+    if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = undefined }
+    client.removeAllListeners()
+    client.close()
+    this.emit('expired')
+    void this.reopen()
   }
 
   private async reopen(): Promise<void> {
@@ -361,6 +382,7 @@ export class ZkClient extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = undefined }
     const client = this.client
     this.emit('_live') // wake requests waiting for a reconnection: they fail now
     if (!this.live) {
