@@ -57,13 +57,14 @@ function rssMb(pid: number): {rss: number; peak: number} | null {
 
 interface Server { name: string; port: number; child: ChildProcess; startMs: number; dir: string }
 
-async function startKafkit(): Promise<Server> {
+async function startKafkit(direct = false): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'zkbench-kafkit-'))
   const port = await freePort()
   const cfg = join(dir, 'zookeeper.properties')
   writeFileSync(cfg, `dataDir=${join(dir, 'data').replace(/\\/g, '/')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n`)
   const t0 = performance.now()
-  const child = spawn(process.execPath, [join(root, 'bin', 'zookeeper-server-start.js'), cfg], {stdio: 'ignore', env: {...process.env, KAFKIT_RUN_DIR: join(dir, 'run')}})
+  const entry = direct ? join(root, 'dist', 'bench', 'zk', 'serve.js') : join(root, 'bin', 'zookeeper-server-start.js')
+  const child = spawn(process.execPath, [entry, cfg], {stdio: 'ignore', env: {...process.env, KAFKIT_RUN_DIR: join(dir, 'run')}})
   await waitServing(port, child, 'kafkit')
   return {name: 'kafkit', port, child, startMs: performance.now() - t0, dir}
 }
@@ -120,6 +121,16 @@ async function main(): Promise<void> {
   if (!existsSync(loadgen)) throw new Error('run `npm run build` first')
   console.log(`ZooKeeper benchmark: ${SESSIONS} sessions, ${SECONDS} s per phase, pipelined depth ${DEPTH} per session, 100-byte values, fsync before every write ack on both servers`)
   const results: Array<{s: Server; r: Map<string, Result>; mem: {rss: number; peak: number} | null}> = []
+  // Start-up alone, three times each way: the command (oclif + server) and the server core.
+  const startups: Record<string, number[]> = {command: [], core: []}
+  for (let i = 0; i < 3; i++) {
+    for (const direct of [false, true]) {
+      const s = await startKafkit(direct)
+      startups[direct ? 'core' : 'command'].push(s.startMs)
+      if (direct && i === 0) process.stderr.write(`kafkit core idle RSS ${rssMb(s.child.pid!)?.rss.toFixed(0) ?? '?'} MB\n`)
+      await stop(s)
+    }
+  }
   for (const start of [startKafkit, startApache]) {
     const s = await start()
     if (!s) continue
@@ -144,7 +155,8 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(18)}${pad(Math.round(kr.opsPerSec).toString(), 14)}${pad(ar ? Math.round(ar.opsPerSec).toString() : '-', 14)}${pad(ar ? (kr.opsPerSec / ar.opsPerSec).toFixed(2) : '-', 8)}${pad(`${kr.p50.toFixed(2)}/${kr.p99.toFixed(2)}`, 20)}${pad(ar ? `${ar.p50.toFixed(2)}/${ar.p99.toFixed(2)}` : '-', 20)}`)
   }
   const fmt = (m: {rss: number; peak: number} | null) => m ? `${m.rss.toFixed(0)} MB (peak ${m.peak.toFixed(0)} MB)` : 'n/a'
-  console.log(`\nstart-up (spawn to serving): kafkit ${Math.round(k.s.startMs)} ms${a ? `, apache ${Math.round(a.s.startMs)} ms` : ''}`)
+  const med = (v: number[]) => Math.round([...v].sort((x, y) => x - y)[Math.floor(v.length / 2)])
+  console.log(`\nstart-up (spawn to serving, median of 3): kafkit command ${med(startups.command)} ms, kafkit server core ${med(startups.core)} ms${a ? `, apache ${Math.round(a.s.startMs)} ms` : ''}`)
   console.log(`RSS after the run: kafkit ${fmt(k.mem)}${a ? `, apache ${fmt(a.mem)}` : ''}${a && k.mem && a.mem ? `; kafkit/apache peak = ${(k.mem.peak / a.mem.peak).toFixed(2)}` : ''}`)
 }
 
