@@ -5,7 +5,9 @@
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {Kafka, logLevel} from 'kafkajs'
-import {startApacheZooKeeper, startBrokerProc, waitForStart, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
+import {startApacheZooKeeper, startBrokerProc, waitForStart, pyDir, PYTHON, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
 import {startCommand, waitFor} from '../helpers/util.js'
 
 let zk: ApacheZooKeeper
@@ -79,4 +81,36 @@ test('RF=3: ISR of three, acks=all, leader killed, no acknowledged message lost,
   } finally {
     await admin.disconnect()
   }
+})
+
+test('librdkafka idempotent producer across a leader kill: nothing acknowledged is lost, nothing duplicated', {timeout: 150000}, async () => {
+  const kafka = new Kafka({clientId: 'repl2', brokers: brokers.map(b => b.bootstrap), logLevel: logLevel.NOTHING})
+  const admin = kafka.admin()
+  await admin.connect()
+  let leaderId = -1
+  try {
+    await waitFor(async () => (await admin.describeCluster()).brokers.length === 3, 30000, 'three brokers')
+    await admin.createTopics({topics: [{topic: 'failover', numPartitions: 1, replicationFactor: 3}], waitForLeaders: true})
+    await waitFor(async () => (await admin.fetchTopicMetadata({topics: ['failover']})).topics[0].partitions[0].isr.length === 3, 20000, 'ISR of three')
+    leaderId = (await admin.fetchTopicMetadata({topics: ['failover']})).topics[0].partitions[0].leader
+  } finally {
+    await admin.disconnect()
+  }
+  const child = spawn(PYTHON, [join(pyDir, 'confluent_failover.py'), brokers.map(b => b.bootstrap).join(','), 'failover', '8000'], {stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  let err = ''
+  child.stdout.on('data', d => { out += d })
+  child.stderr.on('data', d => { err += d })
+  const exited = new Promise<number | null>(r => child.on('exit', r))
+  await waitFor(() => out.includes('producing'), 30000, 'the producer to start')
+  await new Promise(r => setTimeout(r, 700)) // let some records through before the kill
+  const victim = brokers.find(b => b.proc.output.includes(`[KafkaServer id=${leaderId}]`))!
+  victim.proc.child.kill('SIGKILL')
+  const code = await exited
+  assert.equal(code, 0, err.slice(-2000))
+  const s = JSON.parse(out.trim().split('\n').pop()!)
+  assert.ok(s.delivered > 0)
+  assert.equal(s.missing, 0, `acknowledged but not read back: ${JSON.stringify(s)}`)
+  assert.equal(s.duplicates, 0, `duplicates: ${JSON.stringify(s)}`)
+  assert.equal(s.delivered, 8000, `every record delivered after fail-over: ${JSON.stringify(s)}`)
 })
