@@ -1,7 +1,6 @@
 // KafkaBroker: config -> log manager -> socket server (bound first, so port 0 works and the
 // real port is what gets registered) -> cluster (ZooKeeper) -> partitions -> requests.
 // stop() is graceful: stop accepting, close connections, leave ZooKeeper, close logs.
-import {hostname} from 'node:os'
 import {Logger} from '../util/log.js'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import {LogManager} from '../log/log-manager.js'
@@ -41,8 +40,6 @@ export class KafkaBroker {
   private producerIdEnd = 0
   private producerIdPending: Promise<void> | null = null
   private started = false
-  private retentionTimer: NodeJS.Timeout | null = null
-  private checkpointTimer: NodeJS.Timeout | null = null
 
   constructor(readonly config: ServerConfig) {
     this.brokerId = config.brokerId
@@ -258,8 +255,6 @@ export class KafkaBroker {
     this.stopping = true
     this.logger.info('shutting down')
     for (const f of [...this.fetchWaiters]) f()
-    if (this.retentionTimer) clearInterval(this.retentionTimer)
-    if (this.checkpointTimer) clearInterval(this.checkpointTimer)
     await this.socketServer?.stop().catch(() => {})
     this.groups?.shutdown()
     try {
@@ -271,8 +266,4 @@ export class KafkaBroker {
     await this.closeLogs()
     this.logger.info('shut down completed')
   }
-}
-
-export function defaultHost(): string {
-  return hostname()
 }

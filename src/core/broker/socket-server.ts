@@ -12,19 +12,6 @@ export interface ListenerSpec {
   port: number // 0 = a random port
 }
 
-/** Parses Kafka's `listeners` value: `PLAINTEXT://host:port,NAME://[::1]:9093`. */
-export function parseListeners(value: string): ListenerSpec[] {
-  const out: ListenerSpec[] = []
-  for (const part of value.split(',').map(s => s.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(part)
-    if (!m) throw new Error(`Unable to parse ${part} to a broker endpoint`)
-    let host = m[2]
-    if (host.startsWith('[')) host = host.slice(1, -1)
-    out.push({name: m[1].toUpperCase(), host, port: Number(m[3])})
-  }
-  return out
-}
-
 /** Thrown by a frame handler to log one line and close the connection. */
 export class CloseConnection extends Error {}
 

@@ -25,7 +25,7 @@ function recordsOf(bufs: Buffer[]): Buffer | Buffer[] {
   return bufs.length === 1 ? bufs[0] : bufs
 }
 
-async function readAll(items: Item[], maxBytes: number, readCommitted: boolean, replica: boolean): Promise<number> {
+async function readAll(items: Item[], maxBytes: number, replica: boolean): Promise<number> {
   let total = 0
   for (const it of items) {
     const p = it.partition
@@ -150,12 +150,12 @@ export const fetch: Handler = {
         await waitForData(broker, items, remaining, () => conn.closed, onClose)
         continue
       }
-      const bytes = await readAll(items, maxBytes, readCommitted, replica)
+      const bytes = await readAll(items, maxBytes, replica)
       if (bytes >= req.minBytes || deadline - Date.now() <= 0 || conn.closed || broker.stopping) break
       // Less than min_bytes: wait for more appends, then read again.
       await waitForData(broker, items, deadline - Date.now(), () => conn.closed, onClose)
       if (deadline - Date.now() <= 0) {
-        await readAll(items, maxBytes, readCommitted, replica)
+        await readAll(items, maxBytes, replica)
         break
       }
     }
