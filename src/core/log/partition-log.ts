@@ -813,7 +813,6 @@ export class PartitionLog {
     const gone = this.segments.splice(0, n)
     for (const seg of gone) {
       seg.deleted = true
-      seg.closeIndexFiles()
       if (seg.refs === 0) this.destroy(seg)
       else this.zombies.add(seg)
     }
@@ -995,7 +994,6 @@ export class PartitionLog {
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       const seg = this.segments.pop()!
       seg.deleted = true
-      seg.closeIndexFiles()
       if (seg.refs === 0) this.destroy(seg)
       else this.zombies.add(seg)
     }
@@ -1030,7 +1028,6 @@ export class PartitionLog {
     this.segments = []
     for (const seg of old) {
       seg.deleted = true
-      seg.closeIndexFiles()
       if (seg.refs === 0) this.destroy(seg)
       else this.zombies.add(seg)
     }
@@ -1052,8 +1049,7 @@ export class PartitionLog {
     for (const seg of this.segments) {
       if (seg.nextOffset <= this.recoveryPoint && seg !== this.active) continue
       if (seg.fd >= 0) fs.fsyncSync(seg.fd)
-      if (seg.indexFd >= 0) fs.fsyncSync(seg.indexFd)
-      if (seg.timeIndexFd >= 0) fs.fsyncSync(seg.timeIndexFd)
+      seg.closeIndexFiles()
     }
     this.recoveryPoint = this.logEndOffset
     this.unflushedMessages = 0

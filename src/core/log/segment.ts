@@ -1,7 +1,8 @@
 // One log segment: <base>.log with its sparse <base>.index (relative offset int32, position
 // int32) and <base>.timeindex (timestamp int64, relative offset int32), in Apache Kafka's
-// layout. Indexes live in memory (Buffers) and are appended to their files while the segment
-// is active. Log reads are positional on the segment's fd; a reference count keeps the fd
+// layout. Indexes live in memory (Buffers); the active segment's index files are written
+// whole at roll, flush and close (like Kafka's mmapped indexes, they are rebuilt by recovery
+// after a crash), so appends cost no index syscalls and no index file handles stay open. Log reads are positional on the segment's fd; a reference count keeps the fd
 // open until in-flight reads finish, so deletion never pulls a handle from under a reader.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -103,8 +104,8 @@ export class Segment {
   rollJitterMs = 0
   offsetIndex = new Entries(OFFSET_ENTRY_SIZE)
   timeIndex = new Entries(TIME_ENTRY_SIZE)
-  indexFd = -1
-  timeIndexFd = -1
+  /** In-memory index entries not yet written to the index files. */
+  indexDirty = false
   bytesSinceIndex = 0
   /** Last known batch boundaries: (offset of a batch, its position), lower bounds for scans. */
   hintOffset = -1
@@ -179,29 +180,21 @@ export class Segment {
     return true
   }
 
-  /** Opens the index files for appending (active segment). */
+  /** Writes the index files now (a new active segment gets its files at once). */
   openIndexFiles(): void {
-    if (this.indexFd < 0) {
-      this.indexFd = fs.openSync(this.indexPath, 'w+')
-      writeAll(this.indexFd, this.offsetIndex.buf, 0, this.offsetIndex.bytes, 0)
-    }
-    if (this.timeIndexFd < 0) {
-      this.timeIndexFd = fs.openSync(this.timeIndexPath, 'w+')
-      writeAll(this.timeIndexFd, this.timeIndex.buf, 0, this.timeIndex.bytes, 0)
-    }
+    this.writeIndexFiles()
   }
 
+  /** Persists the index files if entries were added since the last write. */
   closeIndexFiles(): void {
-    if (this.indexFd >= 0) fs.closeSync(this.indexFd)
-    if (this.timeIndexFd >= 0) fs.closeSync(this.timeIndexFd)
-    this.indexFd = -1
-    this.timeIndexFd = -1
+    if (this.indexDirty && this.fd >= 0) this.writeIndexFiles()
   }
 
-  /** Writes both index files in full (after a rebuild), for inactive segments. */
+  /** Writes both index files in full. */
   writeIndexFiles(): void {
     fs.writeFileSync(this.indexPath, this.offsetIndex.buf.subarray(0, this.offsetIndex.bytes))
     fs.writeFileSync(this.timeIndexPath, this.timeIndex.buf.subarray(0, this.timeIndex.bytes))
+    this.indexDirty = false
   }
 
   appendOffsetEntry(offset: number, position: number): void {
@@ -211,7 +204,7 @@ export class Segment {
     const at = e.slot()
     e.buf.writeInt32BE(rel, at)
     e.buf.writeInt32BE(position, at + 4)
-    if (this.indexFd >= 0) writeAll(this.indexFd, e.buf, at, OFFSET_ENTRY_SIZE, at)
+    this.indexDirty = true
   }
 
   maybeAppendTimeEntry(ts: number, offset: number): void {
@@ -221,7 +214,7 @@ export class Segment {
     const at = e.slot()
     writeInt64(e.buf, at, ts)
     e.buf.writeInt32BE(offset - this.baseOffset, at + 8)
-    if (this.timeIndexFd >= 0) writeAll(this.timeIndexFd, e.buf, at, TIME_ENTRY_SIZE, at)
+    this.indexDirty = true
   }
 
   /** Position to start scanning for `offset`: the largest entry <= offset, or a better hint. */
@@ -352,7 +345,6 @@ export class Segment {
 
   /** Closes every handle (waits for in-flight reads first when called through idle()). */
   closeHandles(): void {
-    this.closeIndexFiles()
     if (this.fd >= 0) fs.closeSync(this.fd)
     this.fd = -1
   }
