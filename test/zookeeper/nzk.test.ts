@@ -176,3 +176,25 @@ test('reconnecting with session id and password keeps the session, its ephemeral
     other.close()
   }
 })
+
+test('containers are reaped once emptied and TTL nodes once their TTL has passed', async () => {
+  const z = await startKafkitZk({extendedTypesEnabled: true, containerCheckIntervalMs: 100})
+  const raw = await RawClient.open(z.port)
+  try {
+    await raw.handshake(4000)
+    const mk = (xid: number, type: number, path: string, flags: number, ttl?: number) => raw.request(xid, type, w => {
+      w.ustring(path).buffer(Buffer.alloc(0)); OPEN_ACL(w); w.int(flags)
+      if (ttl !== undefined) w.long(ttl)
+    })
+    assert.equal((await mk(1, 19, '/box', 4)).err, 0)
+    assert.equal((await mk(2, 1, '/box/item', 0)).err, 0)
+    assert.equal((await mk(3, 21, '/short', 5, 200)).err, 0)
+    assert.equal((await mk(4, 21, '/long', 5, 600000)).err, 0)
+    assert.equal((await raw.request(5, 2, w => w.ustring('/box/item').int(-1))).err, 0)
+    await waitFor(() => !z.server.tree.get('/box') && !z.server.tree.get('/short'), 5000, 'the empty container and the expired TTL node to go')
+    assert.ok(z.server.tree.get('/long'), 'a TTL node within its TTL stays')
+  } finally {
+    raw.close()
+    await z.cleanup()
+  }
+})

@@ -377,8 +377,8 @@ export class ZkServer {
     this.packetsReceived++
     const r = new JuteReader(buf, start, end)
     if (!conn.handshaken) return this.handshake(conn, r)
-    const session = conn.session!
-    if (session.closing || this.sessions.sessions.get(session.id) !== session) {
+    const session = conn.session
+    if (session === null || session.closing || this.sessions.sessions.get(session.id) !== session) {
       conn.destroy()
       return
     }
