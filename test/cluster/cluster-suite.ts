@@ -542,4 +542,20 @@ t('ZooKeeper crashes and comes back: the broker reconnects (or re-registers) and
     await own.stop()
   }
 })
+
+t('controlled shutdown: leadership moves to another ISR member before stop() returns', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  await waitFor(() => b0.brokers().length === 2, 10000, 'two brokers')
+  await b0.createTopic('handoff', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1], 1: [1, 0]}, configs: {}})
+  await waitFor(() => b1.topic('handoff')?.partitions.every(p => p.leader >= 0), 10000, 'b1 sees the topic')
+  assert.equal(b0.isController(), true)
+  await b0.stop() // the controller itself, leading partition 0
+  managers.splice(managers.indexOf(b0), 1)
+  // By the time stop() returned, broker 1 already leads both partitions.
+  assert.deepEqual(b0.topic('handoff')!.partitions.map(p => p.leader), [1, 1])
+  await waitFor(() => b1.isController() && b1.topic('handoff')!.partitions.every(p => p.leader === 1), 5000, 'b1 controller and leader')
+  await b1.stop()
+})
 }

@@ -153,6 +153,8 @@ export class ClusterManager extends EventEmitter {
   private readonly metadataWaitMs: number
   private rebalanceTimer: NodeJS.Timeout | undefined
   private needResync = false
+  /** Set by stop(): never run for controller again. */
+  private stopping = false
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, readonly options: ClusterManagerOptions = {}) {
     super()
@@ -225,6 +227,7 @@ export class ClusterManager extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.stopping = true
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer)
     this.rebalanceTimer = undefined
     const zk = this.zk
@@ -232,10 +235,26 @@ export class ClusterManager extends EventEmitter {
     // Never hang on shutdown (ZooKeeper may be gone): bounded waits, then close the session.
     if (zk.connected) await Promise.race([this.queue.catch(() => {}), new Promise(r => setTimeout(r, 3000).unref())])
     try {
+      const others = this.brokers().filter(b => b.id !== this._brokerId).length
       if (zk.connected) await zk.delete(ZkPaths.broker(this._brokerId), -1, 3000).catch(() => {})
       if (zk.connected && this.isController()) {
         this.logger.info(`Resigning as the controller (epoch ${this.controllerEpoch})`)
         await zk.delete(ZkPaths.controller, -1, 3000).catch(() => {})
+      }
+      if (zk.connected && others > 0 && this.config.controlledShutdownEnable) {
+        // Controlled shutdown through ZooKeeper: the (other) controller sees this broker gone and
+        // moves leadership to ISR members; wait (bounded) so that clients find new leaders while
+        // this broker still answers. The broker should call stop() before closing its listeners.
+        const movable = () => [...this.topicMap.values()].some(t => t.partitions.some(ps => ps && ps.leader === this._brokerId && ps.isr.some(r => r !== this._brokerId && this.brokerMap.has(r))))
+        if (movable()) {
+          this.logger.info('Controlled shutdown: waiting for leadership to move to other brokers')
+          this.stopped = false // keep following partition state changes meanwhile
+          try {
+            await this.waitCache(() => !movable(), 5000)
+          } finally {
+            this.stopped = true
+          }
+        }
       }
     } finally {
       this.controller = -1
@@ -592,6 +611,7 @@ export class ClusterManager extends EventEmitter {
         if (was !== this.controller) this.logger.info(`Controller is broker ${this.controller}`)
         return
       }
+      if (this.stopping) { this.controller = -1; return }
       let epochNode = await zk.get(ZkPaths.controllerEpoch)
       if (!epochNode) {
         await zk.create(ZkPaths.controllerEpoch, '0').catch(e => { if (!isCode(e, ZkCode.NODE_EXISTS)) throw e })
