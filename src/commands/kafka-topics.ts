@@ -84,20 +84,27 @@ export default class KafkaTopics extends KafkaCommand {
     invalidWith('if-not-exists', ['create'])
     invalidWith('exclude-internal', ['list', 'describe'])
 
-    const props = loadClientProperties(flags['command-config'])
-    const admin = new Admin(flags['bootstrap-server'], {
-      clientId: props.get('client.id') ?? 'adminclient-1',
-      apiTimeoutMs: intProperty(props, 'default.api.timeout.ms', 60000),
-      requestTimeoutMs: intProperty(props, 'request.timeout.ms', 30000),
-    })
+    // Like Kafka's tool, a client that cannot be set up is reported on stderr.
+    let admin: Admin
+    try {
+      const props = loadClientProperties(flags['command-config'])
+      admin = new Admin(flags['bootstrap-server'], {
+        clientId: props.get('client.id') ?? 'adminclient-1',
+        apiTimeoutMs: intProperty(props, 'default.api.timeout.ms', 60000),
+        requestTimeoutMs: intProperty(props, 'request.timeout.ms', 30000),
+      })
+    } catch (error) {
+      throw new ToolError(`Failed to create new KafkaAdminClient: ${(error as Error).message}`)
+    }
+    const a = admin
     try {
       await this.withSpinner(`${action} ${flags.topic ?? ''}`.trim(), async () => {
         switch (action) {
-          case 'create': return this.create(admin, flags)
-          case 'list': return this.list(admin, flags)
-          case 'describe': return this.describe(admin, flags)
-          case 'alter': return this.alter(admin, flags)
-          case 'delete': return this.delete(admin, flags)
+          case 'create': return this.create(a, flags)
+          case 'list': return this.list(a, flags)
+          case 'describe': return this.describe(a, flags)
+          case 'alter': return this.alter(a, flags)
+          case 'delete': return this.delete(a, flags)
         }
       })
     } catch (error) {
