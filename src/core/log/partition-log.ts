@@ -257,7 +257,7 @@ export class PartitionLog {
       seg.nextOffset = seg.baseOffset + e.buf.readInt32BE(at) + 1
     }
     let sinceIndex = 0
-    const res = seg.scan(from, false, (buf, at, filePos, size) => {
+    const res = seg.scan(from, false, (buf, at, _filePos, size) => {
       const last = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
       const maxTs = readInt64(buf, at + MAX_TIMESTAMP_OFFSET)
       if (maxTs > seg.maxTimestamp) {
@@ -266,7 +266,6 @@ export class PartitionLog {
       }
       seg.nextOffset = last + 1
       sinceIndex += size
-      void filePos
     })
     if (res.corrupt) seg.truncateFile(res.validEnd)
     seg.bytesSinceIndex = sinceIndex
