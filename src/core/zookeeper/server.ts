@@ -108,7 +108,10 @@ export class Connection implements Watcher {
     this.sent++
     this.server.packetsSent++
     if (this.queue.length === 0 && zxid <= this.server.durableZxid) {
-      this.out.raw(w.buf.subarray(from, w.pos))
+      const n = w.pos - from
+      this.out.ensure(n)
+      w.buf.copy(this.out.buf, this.out.pos, from, w.pos)
+      this.out.pos += n
       this.scheduleFlush()
       if (close) this.endAfterFlush()
       return
