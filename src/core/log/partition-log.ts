@@ -131,7 +131,12 @@ export class PartitionLog {
 
   static async open(dir: string, topic: string, partition: number, config: LogConfig, opts: OpenOptions = {}): Promise<PartitionLog> {
     const log = new PartitionLog(dir, topic, partition, config, opts.logger)
-    log.load(opts)
+    try {
+      await log.load(opts)
+    } catch (error) {
+      for (const seg of log.segments) if (seg.fd >= 0) seg.closeHandles()
+      throw error
+    }
     log.cleanedUpTo = Math.min(opts.cleanedUpTo ?? 0, log.logEndOffset)
     return log
   }
@@ -173,7 +178,7 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- loading / recovery
 
-  private load(opts: OpenOptions): void {
+  private async load(opts: OpenOptions): Promise<void> {
     fs.mkdirSync(this.dir, {recursive: true})
     // A compaction swap interrupted after its .swap file was complete: finish it.
     for (const name of fs.readdirSync(this.dir)) {
@@ -212,7 +217,7 @@ export class PartitionLog {
       const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity
       const needsRecovery = !clean && nextBase > recoveryPoint
       if (needsRecovery || !seg.loadIndexes()) {
-        const res = seg.rebuild(interval, needsRecovery)
+        const res = await seg.rebuildAsync(interval, needsRecovery)
         if (res.corrupt) {
           this.logger?.warn(`Found invalid bytes at position ${res.validEnd} in ${seg.logPath} (${res.reason}); truncating the log ${this.name} to offset ${seg.nextOffset}`)
           truncatedAt = seg.nextOffset

@@ -305,8 +305,50 @@ export class Segment {
     return {validEnd: pos, corrupt: false, reason: ''}
   }
 
-  /** Resets indexes and metadata, then rebuilds them from the file. Returns the scan result (truncates a bad tail when `validate`). */
-  rebuild(indexIntervalBytes: number, validate: boolean): ScanResult {
+  /** Async twin of scan (recovery at open without stalling the event loop for long). */
+  async scanAsync(from: number, validate: boolean, visit: (buf: Buffer, at: number, filePos: number, size: number) => boolean | void): Promise<ScanResult> {
+    const WINDOW = 1 << 20
+    let win = Buffer.allocUnsafe(WINDOW)
+    let winStart = 0
+    let winLen = 0
+    let pos = from
+    const end = this.size
+    let lastSize = 0
+    const fill = async (at: number, need: number): Promise<boolean> => {
+      if (at >= winStart && at + need <= winStart + winLen) return true
+      if (need > win.length) win = Buffer.allocUnsafe(need)
+      winStart = at
+      const len = !validate && lastSize > 16384 ? Math.max(need, BATCH_HEADER_SIZE) : win.length
+      winLen = await readAsync(this.fd, win, 0, Math.min(len, end - at), at)
+      return need <= winLen
+    }
+    while (pos < end) {
+      if (end - pos < SCAN_HEADER || !(await fill(pos, SCAN_HEADER))) return {validEnd: pos, corrupt: true, reason: `${end - pos} trailing bytes are not a whole batch header`}
+      let at = pos - winStart
+      const length = win.readInt32BE(at + LENGTH_OFFSET)
+      const size = length + LOG_OVERHEAD
+      if (validate) {
+        if (length < MIN_BATCH_LENGTH) return {validEnd: pos, corrupt: true, reason: `batch size ${size} is below the minimum`}
+        if (pos + size > end) return {validEnd: pos, corrupt: true, reason: `the last batch is truncated (${end - pos} of ${size} bytes)`}
+        if (!(await fill(pos, size))) return {validEnd: pos, corrupt: true, reason: 'short read'}
+        at = pos - winStart
+        if (win.readInt8(at + MAGIC_OFFSET) !== 2) return {validEnd: pos, corrupt: true, reason: `batch magic ${win.readInt8(at + MAGIC_OFFSET)} is not 2`}
+        const stored = win.readUInt32BE(at + CRC_OFFSET)
+        if (stored !== crc32c(win, at + ATTRIBUTES_OFFSET, at + size)) return {validEnd: pos, corrupt: true, reason: 'batch CRC mismatch'}
+      } else {
+        if (length < MIN_BATCH_LENGTH || pos + size > end) return {validEnd: pos, corrupt: true, reason: 'bad batch size'}
+        if (!(await fill(pos, Math.min(size, BATCH_HEADER_SIZE)))) return {validEnd: pos, corrupt: true, reason: 'short read'}
+        at = pos - winStart
+      }
+      if (visit(win, at, pos, size) === false) return {validEnd: pos + size, corrupt: false, reason: ''}
+      lastSize = size
+      pos += size
+    }
+    return {validEnd: pos, corrupt: false, reason: ''}
+  }
+
+  /** Resets indexes and metadata; returns the visitor that rebuilds them batch by batch. */
+  private startRebuild(indexIntervalBytes: number): (buf: Buffer, at: number, filePos: number, size: number) => void {
     this.offsetIndex = new Entries(OFFSET_ENTRY_SIZE)
     this.timeIndex = new Entries(TIME_ENTRY_SIZE)
     this.maxTimestamp = -1
@@ -316,7 +358,7 @@ export class Segment {
     this.bytesSinceIndex = 0
     this.hintOffset = -1
     this.hintPos = 0
-    const res = this.scan(0, validate, (buf, at, filePos, size) => {
+    return (buf, at, filePos, size) => {
       const base = readInt64(buf, at)
       const last = base + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
       const maxTs = readInt64(buf, at + MAX_TIMESTAMP_OFFSET)
@@ -332,10 +374,24 @@ export class Segment {
       }
       this.bytesSinceIndex += size
       this.nextOffset = last + 1
-    })
+    }
+  }
+
+  private finishRebuild(res: ScanResult): ScanResult {
     if (res.corrupt) this.truncateFile(res.validEnd)
     this.maybeAppendTimeEntry(this.maxTimestamp, this.offsetOfMaxTimestamp)
     return res
+  }
+
+  /** Resets indexes and metadata, then rebuilds them from the file. Returns the scan result (truncates a bad tail when `validate`). */
+  rebuild(indexIntervalBytes: number, validate: boolean): ScanResult {
+    return this.finishRebuild(this.scan(0, validate, this.startRebuild(indexIntervalBytes)))
+  }
+
+  /** rebuild with async reads. */
+  async rebuildAsync(indexIntervalBytes: number, validate: boolean): Promise<ScanResult> {
+    const visit = this.startRebuild(indexIntervalBytes)
+    return this.finishRebuild(await this.scanAsync(0, validate, visit))
   }
 
   truncateFile(size: number): void {
