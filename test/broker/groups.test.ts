@@ -134,3 +134,29 @@ test('the first join of an empty group waits group.initial.rebalance.delay.ms', 
     await conn.close()
   }
 })
+
+test('static membership: a rejoin with the same group.instance.id takes over without a rebalance', {timeout: 30000}, async () => {
+  const conn = await KafkaConnection.connect('127.0.0.1', broker.port, {clientId: 'static'})
+  try {
+    assert.equal((await conn.send(Apis.FindCoordinator, 2, {key: 'static-group', keyType: 0})).errorCode, 0)
+    const join = (memberId: string) => conn.send(Apis.JoinGroup, 7, {groupId: 'static-group', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 20000, memberId, groupInstanceId: 'instance-1', protocolType: 'consumer', protocols: [{name: 'range', metadata: Buffer.from('m')}]})
+    const first = await join('')
+    assert.equal(first.errorCode, 0, 'static members need no MEMBER_ID_REQUIRED round')
+    const sync = await conn.send(Apis.SyncGroup, 5, {groupId: 'static-group', generationId: first.generationId, memberId: first.memberId, groupInstanceId: 'instance-1', protocolType: 'consumer', protocolName: 'range', assignments: [{memberId: first.memberId, assignment: Buffer.from('a')}]})
+    assert.equal(sync.errorCode, 0)
+    const again = await join('')
+    assert.equal(again.errorCode, 0)
+    assert.notEqual(again.memberId, first.memberId)
+    assert.equal(again.generationId, first.generationId, 'no rebalance')
+    const hb = (memberId: string) => conn.send(Apis.Heartbeat, 4, {groupId: 'static-group', generationId: first.generationId, memberId, groupInstanceId: 'instance-1'})
+    assert.equal((await hb(first.memberId)).errorCode, 82, 'FENCED_INSTANCE_ID for the old member id')
+    assert.equal((await hb(again.memberId)).errorCode, 0)
+    const d = (await conn.send(Apis.DescribeGroups, 5, {groups: ['static-group'], includeAuthorizedOperations: false})).groups[0]
+    assert.equal(d.groupState, 'Stable')
+    assert.deepEqual(d.members.map(m => [m.memberId, m.groupInstanceId]), [[again.memberId, 'instance-1']])
+    const leave = await conn.send(Apis.LeaveGroup, 4, {groupId: 'static-group', members: [{memberId: '', groupInstanceId: 'instance-1'}]})
+    assert.equal(leave.members[0].errorCode, 0)
+  } finally {
+    await conn.close()
+  }
+})

@@ -273,9 +273,14 @@ export class GroupCoordinator {
     }
     if (g.state === 'Dead') return joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE)
     if (!g.supportsProtocols(req.protocolType, req.protocols.map(p => p.name))) return joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+    if (req.memberId === '' && req.groupInstanceId !== null) {
+      const held = g.staticMembers.get(req.groupInstanceId)
+      if (held !== undefined && g.members.has(held)) return this.replaceStaticMember(g, held, req)
+    }
+    if (req.memberId !== '' && g.checkInstance(req.memberId, req.groupInstanceId) !== 0) return joinError(req.memberId, ErrorCode.FENCED_INSTANCE_ID)
     if (req.memberId === '') {
       if (g.members.size + g.pendingMembers.size >= c.groupMaxSize) return joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED)
-      const memberId = `${req.clientId}-${randomUUID()}`
+      const memberId = `${req.groupInstanceId ?? req.clientId}-${randomUUID()}`
       if (req.requireKnownMemberId && req.groupInstanceId === null) {
         const group = g
         const t = setTimeout(() => {
@@ -311,6 +316,31 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * A static member (group.instance.id) rejoining with an empty member id takes over its
+   * old member's place under a new id; a Stable group keeps its assignment (no rebalance).
+   */
+  private replaceStaticMember(g: Group, oldId: string, req: JoinRequest): Promise<JoinResult> | JoinResult {
+    const m = g.members.get(oldId)!
+    const newId = `${req.groupInstanceId}-${randomUUID()}`
+    this.failMember(m, ErrorCode.FENCED_INSTANCE_ID)
+    g.members.delete(oldId)
+    m.memberId = newId
+    g.members.set(newId, m)
+    g.staticMembers.set(req.groupInstanceId!, newId)
+    if (g.leaderId === oldId) g.leaderId = newId
+    this.logger.info(`Static member ${req.groupInstanceId} of group ${g.groupId} rejoined: member id ${oldId} replaced by ${newId}`)
+    if (g.state === 'Stable' && sameProtocols(m, req)) {
+      m.clientId = req.clientId
+      m.clientHost = req.clientHost
+      m.sessionTimeoutMs = req.sessionTimeoutMs
+      this.startSession(g, m)
+      this.append(g.groupId, [this.groupRecord(g)])
+      return {...this.joinResultFor(g, m), skipAssignment: m.memberId === g.leaderId}
+    }
+    return this.updateMemberAndRebalance(g, m, req)
+  }
+
   private joinResultFor(g: Group, m: Member): JoinResult {
     const isLeader = m.memberId === g.leaderId
     return {
@@ -344,6 +374,7 @@ export class GroupCoordinator {
     if (g.members.size === 0) g.protocolType = req.protocolType
     if (g.leaderId === null) g.leaderId = memberId
     g.members.set(memberId, m)
+    if (req.groupInstanceId !== null) g.staticMembers.set(req.groupInstanceId, memberId)
     // A member joining during the initial delay extends it (Kafka's InitialDelayedJoin).
     if (g.state === 'PreparingRebalance' && g.initialDelayDeadline > 0) g.newMemberJoinedSinceArm = true
     const p = new Promise<JoinResult>(resolve => { m.awaitingJoin = resolve })
@@ -432,6 +463,7 @@ export class GroupCoordinator {
         this.logger.info(`Member ${m.memberId} in group ${g.groupId} did not rejoin in time, removing it`)
         this.stopSession(m)
         g.members.delete(m.memberId)
+        if (m.groupInstanceId !== null && g.staticMembers.get(m.groupInstanceId) === m.memberId) g.staticMembers.delete(m.groupInstanceId)
       }
     }
     if (g.leaderId !== null && !g.members.has(g.leaderId)) g.leaderId = g.members.size > 0 ? g.members.keys().next().value! : null
@@ -460,6 +492,7 @@ export class GroupCoordinator {
     this.stopSession(m)
     this.failMember(m, ErrorCode.UNKNOWN_MEMBER_ID)
     g.members.delete(m.memberId)
+    if (m.groupInstanceId !== null && g.staticMembers.get(m.groupInstanceId) === m.memberId) g.staticMembers.delete(m.groupInstanceId)
     if (g.leaderId === m.memberId) g.leaderId = g.members.size > 0 ? g.members.keys().next().value! : null
     switch (g.state) {
       case 'Stable':
@@ -474,12 +507,13 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- sync / heartbeat / leave
 
-  syncGroup(groupId: string, generationId: number, memberId: string, protocolType: string | null, protocolName: string | null, assignments: {memberId: string; assignment: Buffer}[]): Promise<SyncResult> | SyncResult {
+  syncGroup(groupId: string, generationId: number, memberId: string, protocolType: string | null, protocolName: string | null, assignments: {memberId: string; assignment: Buffer}[], groupInstanceId: string | null = null): Promise<SyncResult> | SyncResult {
     const coord = this.checkCoordinator(groupId)
     if (coord !== 0) return syncError(coord)
     const g = this.groups.get(groupId)
     if (!g) return syncError(ErrorCode.UNKNOWN_MEMBER_ID)
     if (g.state === 'Dead') return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    if (g.checkInstance(memberId, groupInstanceId) !== 0) return syncError(ErrorCode.FENCED_INSTANCE_ID)
     const m = g.members.get(memberId)
     if (!m) return syncError(ErrorCode.UNKNOWN_MEMBER_ID)
     if (generationId !== g.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION)
@@ -523,13 +557,14 @@ export class GroupCoordinator {
     }
   }
 
-  heartbeat(groupId: string, generationId: number, memberId: string): number {
+  heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null = null): number {
     const coord = this.checkCoordinator(groupId)
     if (coord !== 0) return coord
     const g = this.groups.get(groupId)
     if (!g) return ErrorCode.UNKNOWN_MEMBER_ID
     if (g.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
     if (g.state === 'Empty') return ErrorCode.UNKNOWN_MEMBER_ID
+    if (g.checkInstance(memberId, groupInstanceId) !== 0) return ErrorCode.FENCED_INSTANCE_ID
     const m = g.members.get(memberId)
     if (!m) return ErrorCode.UNKNOWN_MEMBER_ID
     if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION
@@ -551,7 +586,9 @@ export class GroupCoordinator {
         this.maybeCompleteJoin(g)
         return {...x, errorCode: 0}
       }
-      const m = g.members.get(x.memberId)
+      const id = x.memberId === '' && x.groupInstanceId !== null ? g.staticMembers.get(x.groupInstanceId) ?? '' : x.memberId
+      if (g.checkInstance(id, x.groupInstanceId) !== 0) return {...x, errorCode: ErrorCode.FENCED_INSTANCE_ID}
+      const m = g.members.get(id)
       if (!m) return {...x, errorCode: ErrorCode.UNKNOWN_MEMBER_ID}
       this.logger.info(`Member ${m.memberId} has left group ${groupId} through explicit LeaveGroup request`)
       this.removeMember(g, m)

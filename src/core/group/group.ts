@@ -56,6 +56,8 @@ export class Group {
   /** Member ids handed out with MEMBER_ID_REQUIRED that have not joined yet. */
   readonly pendingMembers = new Map<string, NodeJS.Timeout>()
   readonly offsets = new Map<string, Map<number, CommittedOffset>>()
+  /** Static membership: group.instance.id -> the member id currently holding it. */
+  readonly staticMembers = new Map<string, string>()
   rebalanceTimer: NodeJS.Timeout | null = null
   /** Deadline of the initial delayed join (group.initial.rebalance.delay.ms), 0 when none. */
   initialDelayDeadline = 0
@@ -81,6 +83,13 @@ export class Group {
       this.offsets.set(topic, m)
     }
     m.set(partition, o)
+  }
+
+  /** FENCED_INSTANCE_ID (82) when an instance id is held by another member id, else 0. */
+  checkInstance(memberId: string, groupInstanceId: string | null | undefined): number {
+    if (groupInstanceId === null || groupInstanceId === undefined) return 0
+    const holder = this.staticMembers.get(groupInstanceId)
+    return holder !== undefined && holder !== memberId ? 82 : 0
   }
 
   hasOffsets(): boolean {

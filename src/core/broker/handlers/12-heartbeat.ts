@@ -5,7 +5,7 @@ export const heartbeat: Handler = {
   apiKey: 12,
   minVersion: 0,
   maxVersion: 4,
-  handle(ctx, req) {
-    return {throttleTimeMs: 0, errorCode: ctx.broker.groups.heartbeat(req.groupId, req.generationId, req.memberId)}
+  handle(ctx, req, version) {
+    return {throttleTimeMs: 0, errorCode: ctx.broker.groups.heartbeat(req.groupId, req.generationId, req.memberId, version >= 3 ? req.groupInstanceId : null)}
   },
 }
