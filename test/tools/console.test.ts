@@ -87,6 +87,16 @@ test('headers, null.marker and custom separators round trip', async () => {
   assert.equal(c.stdout, 'h1:v1;h2:v2|k1|plain$\nNO_HEADERS|k2|null$\nh3:x|null|last$\n')
 })
 
+test('--sync producer; a --group resumes where it committed', async () => {
+  await createTopic('grouped')
+  const p = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'grouped', '--sync', '--request-required-acks', '1'], {input: '1\n2\n3\n4\n5\n'})
+  assert.equal(p.code, 0, p.stderr)
+  const first = await runCommand('kafka-console-consumer', ['--bootstrap-server', B, '--topic', 'grouped', '--from-beginning', '--group', 'resume-group', '--max-messages', '2'])
+  assert.equal(first.stdout, '1\n2\n')
+  const rest = await runCommand('kafka-console-consumer', ['--bootstrap-server', B, '--topic', 'grouped', '--from-beginning', '--group', 'resume-group', '--max-messages', '3'])
+  assert.equal(rest.stdout, '3\n4\n5\n')
+})
+
 test('--timeout-ms ends an idle consumer', async () => {
   await createTopic('idle')
   const t0 = Date.now()

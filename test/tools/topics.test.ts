@@ -71,6 +71,16 @@ test('create with configs; describe shows only overrides; --topics-with-override
   assert.equal(l.stdout, 'cfg-a\ncfg-b\n')
 })
 
+test('--replica-assignment on create and alter', async () => {
+  const c = await topics('--create', '--bootstrap-server', B, '--topic', 'assigned', '--replica-assignment', '0,0')
+  assert.equal(c.stdout, 'Created topic assigned.\n')
+  const a = await topics('--alter', '--bootstrap-server', B, '--topic', 'assigned', '--partitions', '3', '--replica-assignment', '0,0,0')
+  assert.equal(a.code, 0, a.stdout + a.stderr)
+  await waitFor(async () => (await topics('--describe', '--bootstrap-server', B, '--topic', 'assigned')).stdout.includes('PartitionCount: 3'), 15000, 'three partitions')
+  const dup = await topics('--create', '--bootstrap-server', B, '--topic', 'assigned2', '--replica-assignment', '0:0')
+  assert.equal(dup.stdout, 'Error while executing topic command : Partition replica lists may not contain duplicate entries: 0\n')
+})
+
 test('errors: one line, exit 1', async () => {
   await topics('--create', '--bootstrap-server', B, '--topic', 'dup')
   const dup = await topics('--create', '--bootstrap-server', B, '--topic', 'dup')
