@@ -9,5 +9,5 @@ if (!file) {
   console.error('usage: serve <zookeeper.properties>')
   process.exit(1)
 }
-const zk = await startZooKeeperServer(file)
+const zk = await startZooKeeperServer(file).catch((e: Error) => { console.error(`Error: ${e.message}`); process.exit(1) })
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void zk.stop().then(() => process.exit(0)) })

@@ -2,7 +2,7 @@
 // FileHeader {magic "ZKSN", version 2, dbid -1}, the sessions (id, timeout), the ACL cache
 // (index -> ACL list), every znode (path, data, acl index, StatPersisted) pre-order from
 // the root ("") and "/" as the end mark, then the Adler-32 of all that and "/" again.
-// (Apache 3.6+ may add a tree digest; kafkit neither writes nor needs one.)
+// Apache ZooKeeper 3.8 reads these files and kafkit reads Apache's (test/zookeeper/differential).
 import {readFileSync, open, write, fsync, close, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {JuteReader, JuteWriter, adler32} from './jute.js'
