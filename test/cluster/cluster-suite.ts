@@ -402,6 +402,8 @@ t('a second broker with the same id refuses to start', async () => {
   const b0 = await startBroker(chroot, 0)
   const dup = new ClusterManager(config(chroot, 0, {'zookeeper.session.timeout.ms': '2000'}), new Logger('kafka.cluster'))
   const t0 = Date.now()
+  const wrong = new ClusterManager(config(chroot, 7), new Logger('kafka.cluster'), {storedClusterId: 'AAAAAAAAAAAAAAAAAAAAAA'})
+  await assert.rejects(wrong.start(), /^Error: The Cluster ID [\w-]{22} doesn't match stored clusterId Some\(AAAAAAAAAAAAAAAAAAAAAA\) in meta.properties/)
   await assert.rejects(dup.start(), /Error while creating ephemeral at \/brokers\/ids\/0, node already exists and owner '\d+' does not match current session '\d+'/)
   assert.ok(Date.now() - t0 >= 2000, 'waited for a possible stale registration to expire')
   await b0.stop()

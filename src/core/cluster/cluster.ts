@@ -32,6 +32,8 @@ export interface ClusterManagerOptions {
   advertisedListeners?: Listener[]
   /** broker.id found in meta.properties, used when broker.id is -1. */
   storedBrokerId?: number
+  /** cluster.id found in meta.properties: start() refuses to join another cluster, as Kafka. */
+  storedClusterId?: string
   /** How long createTopic/createPartitions wait for the controller to write partition states. */
   metadataWaitMs?: number
 }
@@ -195,6 +197,10 @@ export class ClusterManager extends EventEmitter {
     try {
       await Promise.all(PERSISTENT_PATHS.map(p => zk.ensurePath(p)))
       this._clusterId = await this.getOrCreateClusterId()
+      const stored = this.options.storedClusterId
+      if (stored && stored !== this._clusterId) {
+        throw new Error(`The Cluster ID ${this._clusterId} doesn't match stored clusterId Some(${stored}) in meta.properties. The broker is trying to join the wrong cluster. Configured zookeeper.connect may be wrong.`)
+      }
       if (this._brokerId < 0) this._brokerId = this.options.storedBrokerId ?? await this.generateBrokerId()
       await this.registerBroker()
       zk.on('watch', (e: ZkWatchEvent) => this.onWatch(e))
