@@ -18,7 +18,7 @@ export default class KafkaServerStart extends Command {
     config: Args.string({required: true, description: 'path to server.properties'}),
   }
   static flags = {
-    override: Flags.string({multiple: true, description: 'a property that overrides the file: key=value (repeatable)'}),
+    override: Flags.string({multiple: true, multipleNonGreedy: true, description: 'a property that overrides the file: key=value (repeatable)'}),
   }
 
   async run(): Promise<void> {

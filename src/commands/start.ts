@@ -25,7 +25,7 @@ export default class Start extends Command {
   static flags = {
     'zookeeper-config': Flags.string({description: 'path to zookeeper.properties', default: join(packageRoot, 'config', 'zookeeper.properties')}),
     'server-config': Flags.string({description: 'path to server.properties', default: join(packageRoot, 'config', 'server.properties')}),
-    override: Flags.string({multiple: true, description: 'a broker property that overrides the file: key=value (repeatable)'}),
+    override: Flags.string({multiple: true, multipleNonGreedy: true, description: 'a broker property that overrides the file: key=value (repeatable)'}),
   }
 
   async run(): Promise<void> {
