@@ -12,6 +12,21 @@
 //
 // All watch-driven work runs one event at a time on a single queue, like Kafka's
 // controller event thread, so the cache never sees interleaved updates.
+//
+// Contract for the broker:
+// - construct with the ServerConfig (advertisedListeners carrying real ports when a listener
+//   asked for port 0, or pass options.advertisedListeners); options.storedBrokerId/ClusterId
+//   come from meta.properties; start() resolves once registered and the cache is loaded, and
+//   'partitionsChanged' is emitted once at the end of start() for this broker's partitions.
+// - events: 'partitionsChanged' (PartitionState[] of partitions replicated here whose leader,
+//   leader epoch, ISR or replicas changed), 'topicDeleted' (name: delete the local logs; also
+//   for the old incarnation when a topic is re-created), 'topicConfigChanged' (name),
+//   'brokersChanged', 'brokerConfigChanged'. Listeners run inside the metadata queue: keep
+//   them quick (start async work, don't await it there).
+// - call stop() BEFORE closing the listeners: with controlled.shutdown.enable it waits
+//   (bounded) until other ISR members lead this broker's partitions, so clients fail over.
+// - the leader changes an ISR with updateIsr() (conditional on the state's zkVersion);
+//   ElectLeaders is electLeaders() on the controller (NOT_CONTROLLER elsewhere).
 import {EventEmitter} from 'node:events'
 import type {ServerConfig, Listener} from '../config/server-config.js'
 import {validateTopicConfigs, BROKER_TO_TOPIC_KEY} from '../config/server-config.js'
