@@ -303,6 +303,9 @@ t('createPartitions, alterTopicConfigs, producer id blocks, updateIsr', async ()
   assert.deepEqual(await b0.nextProducerIdBlock(), {start: 0, length: 1000})
   assert.deepEqual(await b1.nextProducerIdBlock(), {start: 1000, length: 1000})
   assert.deepEqual(await json(c, '/latest_producer_id_block'), {version: 1, broker: 1, block_start: '1000', block_end: '1999'})
+  // Concurrent allocations never hand out the same block.
+  const blocks = await Promise.all([b0, b1, b0, b1, b0, b1].map(b => b.nextProducerIdBlock()))
+  assert.deepEqual(blocks.map(x => x.start).sort((a, b) => a - b), [2000, 3000, 4000, 5000, 6000, 7000])
 
   // ISR shrink by the leader; the other broker sees it through the state znode.
   const rt = await b0.createTopic('isr', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1]}, configs: {}})
