@@ -9,6 +9,8 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {startApacheZooKeeper, startBrokerProc, waitForStart, pyDir, PYTHON, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
 import {startCommand, waitFor} from '../helpers/util.js'
+import {KafkaConnection} from '../../src/core/protocol/client.js'
+import {Apis} from '../../src/core/protocol/messages.js'
 
 let zk: ApacheZooKeeper
 const brokers: BrokerProc[] = []
@@ -75,6 +77,21 @@ test('RF=3: ISR of three, acks=all, leader killed, no acknowledged message lost,
     victim.proc = startCommand('kafka-server-start', [victim.configFile, '--override', `listeners=PLAINTEXT://127.0.0.1:${victim.port}`, ...overrides(leaderId).flatMap(o => ['--override', o])])
     await waitForStart(victim.proc, 60000)
     await waitFor(async () => (await isrOf()).isr.length === 3, 40000, 'the ISR grows back to three')
+    // Preferred leader election (ElectLeaders to the controller) moves leadership back to the first replica.
+    const controller = (await admin.describeCluster()).controller!
+    const ctl = brokers.find(b => b.proc.output.includes(`[KafkaServer id=${controller}]`))!
+    const conn = await KafkaConnection.connect('127.0.0.1', ctl.port, {clientId: 'elect'})
+    try {
+      const r = await conn.send(Apis.ElectLeaders, 1, {electionType: 0, topicPartitions: [{topic: 'replicated', partitions: [0]}], timeoutMs: 10000})
+      assert.equal(r.errorCode, 0)
+      assert.ok([0, 84].includes(r.replicaElectionResults[0].partitionResult[0].errorCode), JSON.stringify(r))
+    } finally {
+      await conn.close()
+    }
+    await waitFor(async () => {
+      const p = await isrOf()
+      return p.leader === p.replicas[0]
+    }, 20000, 'the preferred replica leads again')
   } catch (error) {
     for (const b of brokers) console.error(`---- broker on ${b.port}\n${b.proc.output.split('\n').slice(-30).join('\n')}`)
     throw error
