@@ -99,3 +99,31 @@ test('more connections than maxClientCnxns from one address: the extra ones are 
   await waitFor(() => zk.server.connections.size === 0, 5000, 'connections to close')
   await healthy()
 })
+
+test('fuzz: 2000 random requests (any opcode, random bodies) never take the server down', async () => {
+  let seed = 12345
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
+  const ops = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 100, 101, 102, 103, 104, 105, 106, 107, -11, 999]
+  let sent = 0
+  while (sent < 2000) {
+    const c = await RawClient.open(zk.port)
+    await c.handshake(4000)
+    for (let i = 0; i < 50 && !c.closed; i++, sent++) {
+      const body = Buffer.alloc(rnd(120))
+      for (let k = 0; k < body.length; k++) body[k] = rnd(4) === 0 ? rnd(256) : 0
+      if (body.length >= 4 && rnd(2) === 0) body.writeInt32BE(rnd(8), 0) // plausible short string lengths
+      const frame = Buffer.alloc(12 + body.length)
+      frame.writeInt32BE(8 + body.length, 0)
+      frame.writeInt32BE(i + 1, 4)
+      frame.writeInt32BE(ops[rnd(ops.length)], 8)
+      body.copy(frame, 12)
+      c.socket.write(frame)
+    }
+    c.close()
+  }
+  await healthy()
+  const check = await connect(zk.port)
+  const [kept] = await check.call<[Buffer]>('getData', '/kept')
+  assert.equal(kept.toString(), 'v')
+  check.close()
+})

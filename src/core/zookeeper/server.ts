@@ -531,9 +531,11 @@ export class ZkServer {
     conn.lastOp = OP_NAMES[type] ?? 'UNKN'
     switch (type) {
       case Op.ping: {
-        const m = this.header(xid, this.zxid, 0)
+        // A ping reveals nothing: it need not wait for other sessions' writes to be synced
+        // (it stays behind this connection's own queued replies), and carries the durable zxid.
+        const m = this.header(xid, this.durableZxid, 0)
         this.rw.finishFrame(m)
-        conn.emit(this.rw, 0, this.zxid)
+        conn.emit(this.rw, 0, this.durableZxid)
         return
       }
       case Op.auth: return this.auth(conn, xid, r)
@@ -548,6 +550,10 @@ export class ZkServer {
         return this.read(conn, s, xid, type, r)
       case Op.reconfig:
         return this.replyError(conn, xid, this.zxid, Err.ReconfigDisabled)
+      case Op.sasl:
+        // No SASL provider is configured: the client's SASL attempt fails like a bad auth.
+        this.log.warn(`SASL authentication requested by ${conn.describe} but no SASL provider is configured`)
+        return this.replyError(conn, xid, 0, Err.AuthFailed, true)
       default:
         this.log.warn(`Unknown opcode ${type} from ${conn.describe} (session 0x${BigInt.asUintN(64, s.id).toString(16)}): answering Unimplemented and closing the session`)
         this.replyError(conn, xid, this.zxid, Err.Unimplemented)
