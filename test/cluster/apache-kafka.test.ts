@@ -15,6 +15,7 @@ import {serverConfigFromProps} from '../../src/core/config/server-config.js'
 import {Logger, setLogSink} from '../../src/core/util/log.js'
 import {freePort, tempDir, removeDir, waitFor} from '../helpers/util.js'
 import {startApacheZooKeeper} from './zk-helper.js'
+import {Kafka, logLevel} from 'kafkajs'
 
 const KAFKA_HOME = process.env.KAFKA_HOME ?? join(homedir(), '.cache', 'apache-kafka-3.9')
 const LIBS = join(KAFKA_HOME, 'libs')
@@ -77,6 +78,21 @@ test('Apache Kafka 3.9 and kafkit read and write the same ZooKeeper metadata', {
     assert.deepEqual(fa.partitions.map(p => [p.partition, p.leader, p.leaderEpoch, p.isr, p.replicas]), [[0, 0, 0, [0], [0]], [1, 0, 0, [0], [0]], [2, 0, 0, [0], [0]]])
     assert.deepEqual(fa.configs, {'retention.ms': '1234'})
     assert.match(fa.topicId, /^[A-Za-z0-9_-]{22}$/)
+
+    // Apache's controller parsed kafkit's registration: its metadata lists broker 1 at kafkit's endpoint.
+    const admin = new Kafka({clientId: 'diff', brokers: [bootstrap], logLevel: logLevel.NOTHING}).admin()
+    await admin.connect()
+    try {
+      const cluster = await waitFor(async () => {
+        const d = await admin.describeCluster()
+        return d.brokers.length === 2 ? d : undefined
+      }, 30000, 'Apache metadata to list both brokers', 200)
+      assert.deepEqual(cluster!.brokers.map(b => [b.nodeId, b.host, b.port]).sort(), [[0, '127.0.0.1', port], [1, '127.0.0.1', kitPort]])
+      assert.equal(cluster!.controller, 0)
+      assert.equal(cluster!.clusterId, kit.clusterId)
+    } finally {
+      await admin.disconnect()
+    }
 
     // kafkit writes a topic; Apache's controller brings it online.
     const fk = await kit.createTopic('from-kafkit', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0], 1: [0]}, configs: {'segment.bytes': '1048576'}})
