@@ -13,6 +13,7 @@ import {leaveGroup} from './13-leave-group.js'
 import {syncGroup} from './14-sync-group.js'
 import {describeGroups} from './15-describe-groups.js'
 import {listGroups} from './16-list-groups.js'
+import {saslHandshake} from './17-sasl-handshake.js'
 import {apiVersions} from './18-api-versions.js'
 import {createTopics} from './19-create-topics.js'
 import {deleteTopics} from './20-delete-topics.js'
@@ -30,7 +31,7 @@ import {describeCluster} from './60-describe-cluster.js'
 
 export const handlers: readonly Handler[] = [
   produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat,
-  leaveGroup, syncGroup, describeGroups, listGroups, apiVersions, createTopics, deleteTopics, deleteRecords,
+  leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords,
   initProducerId, offsetForLeaderEpoch, describeConfigs, alterConfigs, createPartitions, deleteGroups, electLeaders,
   incrementalAlterConfigs, offsetDelete, describeCluster,
 ]
