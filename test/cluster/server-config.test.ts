@@ -75,6 +75,9 @@ test('bad values throw one-line ConfigErrors naming key, value and file', () => 
   assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\nlisteners=FOO://:9092'), /no entry for FOO/)
   assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\nadvertised.listeners=PLAINTEXT://0.0.0.0:9092'), /nonroutable/)
   assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\ndelete.topic.enable=maybe'), /delete.topic.enable/)
+  assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\nlisteners=PLAINTEXT://:9092\nadvertised.listeners=OTHER://h:9092\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,OTHER:PLAINTEXT'), /must be equal to or a subset of the ones defined in listeners\. Found OTHER/)
+  assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\nlisteners=A://:9092,B://:9092\nlistener.security.protocol.map=A:PLAINTEXT,B:PLAINTEXT'), /Each listener must have a different port/)
+  assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\ninter.broker.listener.name=NOPE'), /inter.broker.listener.name must be a listener name defined in advertised.listeners/)
   assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\nlog.message.timestamp.type=Foo'), /CreateTime, LogAppendTime/)
   assert.throws(() => serverConfigFromText('zookeeper.connect=a:1\ncompression.type=brotli'), /compression.type/)
   assert.throws(() => serverConfigFromText('zookeeper.connect=not a host'), /zookeeper.connect/)
@@ -90,6 +93,10 @@ test('listeners: several, advertised, IPv6, custom protocol map', () => {
   assert.deepEqual(c.listeners.map(l => [l.name, l.host, l.port]), [['INTERNAL', '127.0.0.1', 9093], ['EXTERNAL', '::1', 9094]])
   assert.deepEqual(c.advertisedListeners.map(l => [l.name, l.host, l.port, l.securityProtocol]), [['INTERNAL', 'h1', 9093, 'PLAINTEXT'], ['EXTERNAL', 'h2', 19094, 'PLAINTEXT']])
   assert.equal(c.interBrokerListenerName, 'INTERNAL')
+  assert.deepEqual(c.warnings, [])
+  const ssl = serverConfigFromText('zookeeper.connect=a:1\nlisteners=PLAINTEXT://:9092,SSL://:9093')
+  assert.deepEqual(ssl.warnings, ['Listener SSL uses SSL: kafkit serves it as PLAINTEXT (no TLS/SASL)'])
+  assert.equal(ssl.interBrokerListenerName, 'PLAINTEXT')
 })
 
 test('topic config defaults follow the broker keys, and the mapping is two-way', () => {

@@ -164,7 +164,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'log.dir.failure.timeout.ms': 'KRaft only',
   'group.coordinator.rebalance.protocols': 'classic protocol only',
   'group.coordinator.new.enable': 'classic coordinator only',
-  'security.inter.broker.protocol': 'PLAINTEXT only',
   'sasl.enabled.mechanisms': 'no SASL',
   'sasl.mechanism.inter.broker.protocol': 'no SASL',
   'ssl.client.auth': 'no TLS',
@@ -229,7 +228,22 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
     if (advRaw !== undefined && (l.host === '0.0.0.0' || l.host === '::')) throw new ConfigError(`Invalid value ${advRaw} for configuration advertised.listeners in ${source}: advertised.listeners cannot use the nonroutable meta-address ${l.host}. Use a routable IP address.`)
     if (l.host === '') l.host = hostname()
   }
-  const interBrokerListenerName = s.string('inter.broker.listener.name', listeners[0].name)
+  const ports = new Set<number>()
+  for (const l of listeners) {
+    if (l.port !== 0 && ports.has(l.port)) throw s.bad('listeners', s.string('listeners', ''), `listeners with distinct ports (Each listener must have a different port, port ${l.port} repeats)`)
+    ports.add(l.port)
+  }
+  const listenerNames = listeners.map(l => l.name)
+  for (const a of advertisedListeners) {
+    if (!listenerNames.includes(a.name)) throw new ConfigError(`Invalid value ${advRaw} for configuration advertised.listeners in ${source}: advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found ${a.name}. The valid options based on currently configured listeners are ${listenerNames.join(',')}`)
+  }
+  const securityInterBroker = s.optString('security.inter.broker.protocol')
+  const interBrokerListenerName = s.optString('inter.broker.listener.name')?.toUpperCase()
+    ?? (securityInterBroker ? advertisedListeners.find(l => l.securityProtocol === securityInterBroker.toUpperCase())?.name : undefined)
+    ?? (advertisedListeners.find(l => l.name === 'PLAINTEXT') ?? advertisedListeners[0]).name
+  if (!advertisedListeners.some(l => l.name === interBrokerListenerName)) {
+    throw new ConfigError(`Invalid value ${interBrokerListenerName} for configuration inter.broker.listener.name in ${source}: inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are ${advertisedListeners.map(l => l.name).join(',')}`)
+  }
 
   const logDirsRaw = s.optString('log.dirs')
   const logDir = s.string('log.dir', '/tmp/kafka-logs')
@@ -344,6 +358,9 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
   }
   if (cfg.replicaFetchWaitMaxMs > cfg.replicaSocketTimeoutMs) throw new ConfigError(`Invalid value ${cfg.replicaFetchWaitMaxMs} for configuration replica.fetch.wait.max.ms in ${source}: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts`)
 
+  for (const l of listeners) {
+    if (l.securityProtocol !== 'PLAINTEXT') warnings.push(`Listener ${l.name} uses ${l.securityProtocol}: kafkit serves it as PLAINTEXT (no TLS/SASL)`)
+  }
   for (const key of s.unused()) {
     if (key in ACCEPTED_WITHOUT_EFFECT || ACCEPTED_PREFIXES.some(p => key.startsWith(p))) continue
     if (BROKER_TO_TOPIC_KEY[key] !== undefined || OTHER_KNOWN_KEYS.has(key)) continue
