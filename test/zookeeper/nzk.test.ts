@@ -198,3 +198,32 @@ test('containers are reaped once emptied and TTL nodes once their TTL has passed
     await z.cleanup()
   }
 })
+
+test('SetWatches2 re-registers persistent-recursive watches and reports what changed while away', async () => {
+  const first = await RawClient.open(zk.port)
+  const other = await connect(zk.port)
+  try {
+    await first.handshake(4000)
+    await other.call('create', '/sw2', Buffer.from('a'), zookeeper.CreateMode.PERSISTENT)
+    const seen = (await first.request(1, 3, w => w.ustring('/sw2').bool(false))).zxid
+    first.close()
+    await other.call('setData', '/sw2', Buffer.from('b'), -1)
+    const again = await RawClient.open(zk.port)
+    try {
+      await again.handshake(4000, first.sessionId, first.passwd)
+      assert.equal(again.sessionId, first.sessionId)
+      // relativeZxid, data, exist, child, persistent, persistentRecursive
+      const r = await again.request(-8, 105, w => w.long(seen).stringVector(['/sw2']).stringVector([]).stringVector([]).stringVector([]).stringVector(['/sw2']))
+      assert.equal(r.err, 0)
+      await other.call('create', '/sw2/deep', Buffer.alloc(0), zookeeper.CreateMode.PERSISTENT)
+      await other.call('setData', '/sw2/deep', Buffer.from('x'), -1)
+      await waitFor(async () => { await again.request(2, 3, w => w.ustring('/').bool(false)); return again.events.length >= 3 }, 5000, `events (got ${JSON.stringify(again.events)})`)
+      assert.deepEqual(again.events.map(e => `${e[0]} ${e[2]}`), ['3 /sw2', '1 /sw2/deep', '3 /sw2/deep'])
+    } finally {
+      again.close()
+    }
+  } finally {
+    first.close()
+    other.close()
+  }
+})
