@@ -140,3 +140,25 @@ test('OffsetDelete removes committed offsets of an empty group', async () => {
     await admin.disconnect()
   }
 })
+
+test('DescribeLogDirs lists partitions with their sizes', async () => {
+  const admin = kafka.admin()
+  await admin.connect()
+  const conn = await KafkaConnection.connect('127.0.0.1', broker.port, {clientId: 'log-dirs'})
+  try {
+    await admin.createTopics({topics: [{topic: 'sized', numPartitions: 1}], waitForLeaders: true})
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({topic: 'sized', messages: [{value: 'x'.repeat(5000)}]})
+    await producer.disconnect()
+    const r = await conn.send(Apis.DescribeLogDirs, 4, {topics: [{topic: 'sized', partitions: [0]}]})
+    assert.equal(r.results.length, 1)
+    assert.equal(r.results[0].errorCode, 0)
+    const part = r.results[0].topics.find(t => t.name === 'sized')!.partitions[0]
+    assert.ok(part.partitionSize > 5000, `size ${part.partitionSize}`)
+    assert.ok(r.results[0].totalBytes > 0 && r.results[0].usableBytes > 0)
+  } finally {
+    await conn.close()
+    await admin.disconnect()
+  }
+})
