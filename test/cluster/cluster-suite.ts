@@ -563,4 +563,25 @@ t('controlled shutdown: leadership moves to another ISR member before stop() ret
   await waitFor(() => b1.isController() && b1.topic('handoff')!.partitions.every(p => p.leader === 1), 5000, 'b1 controller and leader')
   await b1.stop()
 })
+
+t('a broker that restarted between two looks (new registration, same id) loses leadership like a failed one', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  await waitFor(() => b0.brokers().length === 2, 10000, 'two brokers')
+  assert.equal(b0.isController(), true)
+  await b0.createTopic('bounce', {numPartitions: -1, replicationFactor: -1, assignment: {0: [1, 0]}, configs: {}})
+  assert.equal(b0.topic('bounce')!.partitions[0].leader, 1)
+  // Broker 1's registration replaced in one step (as a fast restart looks to a slow watcher).
+  const c = await rawClient(chroot)
+  const reg = (await c.get('/brokers/ids/1'))!.data
+  await c.multi([{op: 'delete', path: '/brokers/ids/1'}, {op: 'create', path: '/brokers/ids/1', data: reg, ephemeral: true}])
+  await waitFor(() => b0.topic('bounce')!.partitions[0].leader === 0, 10000, 'leadership moved off the restarted broker')
+  const st = await json(c, '/brokers/topics/bounce/partitions/0/state')
+  assert.deepEqual(st.isr, [0])
+  assert.equal(st.leader_epoch, 1)
+  assert.ok(logLines.some(l => l.includes('(restarted: 1)')), 'seen as a restart')
+  await b1.stop()
+  await b0.stop()
+})
 }

@@ -157,6 +157,8 @@ export class ClusterManager extends EventEmitter {
   private controllerEpoch = 0
   private controllerEpochZkVersion = -1
   private readonly brokerMap = new Map<number, BrokerInfo>()
+  /** czxid of each broker's registration (Kafka's broker epoch): a change means the broker restarted. */
+  private readonly brokerEpochs = new Map<number, bigint>()
   private readonly topicMap = new Map<string, TopicMeta>()
   private readonly idMap = new Map<string, TopicMeta>()
   private readonly pendingDeletes = new Set<string>()
@@ -438,10 +440,14 @@ export class ClusterManager extends EventEmitter {
     const before = new Set(this.brokerMap.keys())
     const now = new Set(ids)
     let modified = false
+    const bounced: number[] = []
     const regs = await Promise.all(ids.map(id => zk.get(ZkPaths.broker(id))))
     for (const [i, id] of ids.entries()) {
       const r = regs[i]
       if (!r) { now.delete(id); continue }
+      const epoch = this.brokerEpochs.get(id)
+      if (epoch !== undefined && epoch !== r.stat.czxid && before.has(id)) bounced.push(id)
+      this.brokerEpochs.set(id, r.stat.czxid)
       try {
         const info = decodeBrokerRegistration(id, r.data.toString('utf8'))
         const prev = this.brokerMap.get(id)
@@ -452,14 +458,14 @@ export class ClusterManager extends EventEmitter {
         now.delete(id)
       }
     }
-    for (const id of before) if (!now.has(id)) this.brokerMap.delete(id)
+    for (const id of before) if (!now.has(id)) { this.brokerMap.delete(id); this.brokerEpochs.delete(id) }
     const added = [...now].filter(id => !before.has(id))
     const removed = [...before].filter(id => !now.has(id))
-    if (modified && !added.length && !removed.length) this.fire('brokersChanged')
-    if (added.length || removed.length) {
-      if (this.started) this.logger.info(`Live brokers: ${[...now].sort((a, b) => a - b).join(',')}${added.length ? ` (new: ${added.join(',')})` : ''}${removed.length ? ` (failed: ${removed.join(',')})` : ''}`)
+    if (modified && !added.length && !removed.length && !bounced.length) this.fire('brokersChanged')
+    if (added.length || removed.length || bounced.length) {
+      if (this.started) this.logger.info(`Live brokers: ${[...now].sort((a, b) => a - b).join(',')}${added.length ? ` (new: ${added.join(',')})` : ''}${removed.length ? ` (failed: ${removed.join(',')})` : ''}${bounced.length ? ` (restarted: ${bounced.join(',')})` : ''}`)
       this.fire('brokersChanged')
-      if (this.isController()) await this.onBrokerChange(removed, added)
+      if (this.isController()) await this.onBrokerChange(removed, added, bounced)
     }
   }
 
@@ -799,15 +805,21 @@ export class ClusterManager extends EventEmitter {
     this.emitMine(changed)
   }
 
-  private async onBrokerChange(removed: number[], added: number[]): Promise<void> {
+  /**
+   * Broker failures, bounces (same id, new registration: the broker restarted faster than
+   * we looked; Kafka tells them apart by the registration's czxid, the broker epoch) and
+   * start-ups. Failed and bounced brokers first lose leadership and ISR membership, then
+   * partitions without a leader get one among the live (including returning) replicas.
+   */
+  private async onBrokerChange(removed: number[], added: number[], bounced: number[] = []): Promise<void> {
     const live = new Set(this.brokerMap.keys())
-    const dead = new Set(removed)
-    const joined = new Set(added)
+    const dead = new Set([...removed, ...bounced])
+    const joined = new Set([...added, ...bounced])
+    const liveWithoutBounced = new Set([...live].filter(id => !bounced.includes(id)))
     for (const t of this.topicMap.values()) {
       if (t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
-      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (
-        dead.has(ps.leader) || ps.isr.some(r => dead.has(r)) || (ps.leader < 0 && ps.replicas.some(r => joined.has(r)))
-      )), live)
+      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (dead.has(ps.leader) || ps.isr.some(r => dead.has(r)))), liveWithoutBounced)
+      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && ps.leader < 0 && ps.replicas.some(r => joined.has(r))), live)
     }
   }
 
