@@ -118,11 +118,15 @@ export default class KafkaConsumerGroups extends KafkaCommand {
       if (flags['dry-run'] && flags.execute) throw new UsageError('Option [reset-offsets] only accepts one of [execute] and [dry-run]')
       if (!flags['dry-run'] && !flags.execute) this.err(DRY_RUN_WARNING)
       if (!has('group') && !flags['all-groups']) throw new UsageError('Option [reset-offsets] takes one of these options: [all-groups], [group]')
-      if (scenarios.length > 1) throw new UsageError(`Option "[${scenarios[0]}]" can't be used with option "[${scenarios[1]}]"`)
-      if (flags['all-topics'] && has('topic')) throw new UsageError('Option "[all-topics]" can\'t be used with option "[topic]"')
+      // (Kafka checks the scenarios in this order.)
+      const checked = (['to-offset', 'to-datetime', 'by-duration', 'to-earliest', 'to-latest', 'to-current', 'shift-by', 'from-file'] as const).filter(s => has(s))
+      if (checked.length > 1) throw new UsageError(`Option "[${checked[0]}]" can't be used with option "[${checked[1]}]"`)
     }
+    if (has('group') && flags['all-groups']) throw new UsageError('Option "[group]" can\'t be used with option "[all-groups]"')
+    if (has('group') && flags.list) throw new UsageError('Option "[group]" can\'t be used with option "[list]"')
+    if (has('topic') && (flags.list || flags.describe)) throw new UsageError(`Option "[topic]" can't be used with option "[${flags.list ? 'list' : 'describe'}]"`)
     for (const [opt, allowed] of [['members', ['describe']], ['verbose', ['describe']], ['offsets', ['describe']], ['state', ['describe', 'list']]] as const) {
-      if (has(opt) && !allowed.some(a => flags[a])) throw new UsageError(`Option ${opt} is unavailable without ${allowed.map(a => `--${a}`).join(' or ')}`)
+      if (has(opt) && !allowed.some(a => flags[a])) throw new UsageError(`Option(s) [${opt}] are unavailable given other options on the command line`)
     }
     const actions = (['list', 'describe', 'delete', 'reset-offsets', 'delete-offsets'] as const).filter(a => flags[a])
     if (actions.length !== 1) throw new UsageError('Command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets')
@@ -130,7 +134,7 @@ export default class KafkaConsumerGroups extends KafkaCommand {
 
     let timeoutMs = 5000
     if (flags.timeout !== undefined) {
-      if (!/^\d+$/.test(flags.timeout.trim())) throw new UsageError(`Cannot parse argument '${flags.timeout}' of option timeout`)
+      if (!/^\d+$/.test(flags.timeout.trim())) throw new ToolError(`\nError: Executing consumer group command failed due to Cannot parse argument '${flags.timeout}' of option timeout`, true)
       timeoutMs = Number(flags.timeout.trim())
     }
     const props = loadClientProperties(flags['command-config'])
@@ -144,7 +148,7 @@ export default class KafkaConsumerGroups extends KafkaCommand {
         else await this.deleteOffsets(admin, (flags.group as string[])[0], flags.topic as string[])
       })
     } catch (error) {
-      if (error instanceof UsageError) throw error
+      if (error instanceof UsageError || (error instanceof ToolError && error.message.startsWith('\nError: '))) throw error
       let msg = error instanceof GroupError ? javaException(error.code) : (error as Error).message
       msg = msg.split('\n')[0]
       throw new ToolError(`\nError: Executing consumer group command failed due to ${msg}`, true)
@@ -420,20 +424,26 @@ export default class KafkaConsumerGroups extends KafkaCommand {
     let timestamp: number | undefined
     let plan: ReturnType<typeof parseResetPlan> | undefined
     const parseLong = (v: string, opt: string) => {
-      if (!/^[+-]?\d+$/.test(v.trim())) throw new UsageError(`Cannot parse argument '${v}' of option ${opt}`)
+      if (!/^[+-]?\d+$/.test(v.trim())) throw new ToolError(`\nError: Executing consumer group command failed due to Cannot parse argument '${v}' of option ${opt}`, true)
       return Number(v.trim())
     }
     try {
       if (scenario === 'to-offset') toOffset = parseLong(flags['to-offset']!, 'to-offset')
       if (scenario === 'shift-by') shiftBy = parseLong(flags['shift-by']!, 'shift-by')
-      if (scenario === 'to-datetime') timestamp = parseDateTime(flags['to-datetime']!)
+      if (scenario === 'to-datetime') {
+        try {
+          timestamp = parseDateTime(flags['to-datetime']!)
+        } catch (error) {
+          throw new Error(`java.text.ParseException: ${(error as Error).message}`)
+        }
+      }
       if (scenario === 'by-duration') timestamp = Date.now() - parseDuration(flags['by-duration']!)
       if (scenario === 'from-file') {
         let text: string
         try {
           text = readFileSync(flags['from-file']!, 'utf8')
         } catch (error) {
-          throw new Error(`${flags['from-file']} (${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (error as Error).message})`)
+          throw new Error(`java.io.IOException: Unable to read file ${flags['from-file']}`)
         }
         plan = parseResetPlan(text, ids.length === 1 ? ids[0] : undefined)
       }
@@ -489,7 +499,7 @@ export default class KafkaConsumerGroups extends KafkaCommand {
       const md = await admin.topicPartitions([...new Set(plain)])
       for (const t of plain) {
         const info = md.get(t)
-        if (!info || 'errorCode' in info) throw new ToolError(`\nError: Executing consumer group command failed due to ${javaException(info && 'errorCode' in info ? info.errorCode : 3)}`, true)
+        if (!info || 'errorCode' in info) throw new ToolError(`\nError: Executing consumer group command failed due to java.util.concurrent.ExecutionException: ${javaException(info && 'errorCode' in info ? info.errorCode : 3)}`, true)
         for (const p of info.partitions) specified.push({topic: t, partition: p.partition})
       }
     }

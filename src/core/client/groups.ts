@@ -12,6 +12,7 @@ import {
 } from '../protocol/messages.js'
 import {Reader} from '../protocol/io.js'
 import {errorName} from '../protocol/errors.js'
+import {javaHashMapOrder} from './format.js'
 
 export interface Node {
   id: number
@@ -231,7 +232,8 @@ export class GroupAdmin {
           out.push({groupId: g.groupId, protocolType: g.protocolType, state: g.groupState || 'Unknown'})
         }
       }
-      return out
+      // Kafka's admin client collects the listings in a HashMap keyed by group id.
+      return javaHashMapOrder(out, g => g.groupId)
     })
   }
 
