@@ -26,6 +26,8 @@ function parsePerms(s: string): number {
 
 class ShellError extends Error {}
 
+const EVENT_NAMES: Record<number, string> = {1: 'NodeCreated', 2: 'NodeDeleted', 3: 'NodeDataChanged', 4: 'NodeChildrenChanged'}
+
 function hex(b: Buffer): string {
   return '0x' + BigInt.asUintN(64, b.readBigInt64BE()).toString(16)
 }
@@ -176,6 +178,10 @@ export default class ZooKeeperShell extends Command {
     }
     const path = pos[0] ?? ''
     const write = (s: string) => process.stdout.write(s)
+    // -w leaves a watch; its event prints as ZooKeeperMain prints it.
+    const watcher = flags.has('-w') ? [(ev: {getType(): number; getPath(): string}) => {
+      write(`\nWATCHER::\n\nWatchedEvent state:SyncConnected type:${EVENT_NAMES[ev.getType()] ?? ev.getType()} path:${ev.getPath()}\n`)
+    }] : []
     try {
       switch (cmd) {
         case 'ls': {
@@ -189,21 +195,21 @@ export default class ZooKeeperShell extends Command {
             await walk(path)
             return true
           }
-          const [kids, st] = await this.call<[string[], ZkStat]>('getChildren', path)
+          const [kids, st] = await this.call<[string[], ZkStat]>('getChildren', path, ...watcher)
           write(`[${kids.sort().join(', ')}]\n`)
           if (flags.has('-s')) write(statLines(st))
           return true
         }
         case 'get': {
           if (!path) throw new ShellError('get [-s] [-w] path')
-          const [data, st] = await this.call<[Buffer | null, ZkStat]>('getData', path)
+          const [data, st] = await this.call<[Buffer | null, ZkStat]>('getData', path, ...watcher)
           write(`${data === null || data === undefined ? 'null' : data.toString('utf8')}\n`)
           if (flags.has('-s')) write(statLines(st))
           return true
         }
         case 'stat': {
           if (!path) throw new ShellError('stat [-w] path')
-          const [st] = await this.call<[ZkStat | null]>('exists', path)
+          const [st] = await this.call<[ZkStat | null]>('exists', path, ...watcher)
           if (!st) throw Object.assign(new Error('no node'), {code: -101})
           write(statLines(st))
           return true
