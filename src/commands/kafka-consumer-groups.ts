@@ -448,7 +448,7 @@ export default class KafkaConsumerGroups extends KafkaCommand {
         plan = parseResetPlan(text, ids.length === 1 ? ids[0] : undefined)
       }
     } catch (error) {
-      if (error instanceof UsageError) throw error
+      if (error instanceof UsageError || error instanceof ToolError) throw error
       throw new ToolError(`\nError: Executing consumer group command failed due to ${(error as Error).message}`, true)
     }
     const result = new Map<string, {topic: string; partition: number; offset: number}[]>()
