@@ -108,6 +108,9 @@ export class KafkaBroker {
       void this.replicas.topicDeleted(name)
     })
     this.cluster.on('topicConfigChanged', (name: string) => this.replicas.topicConfigChanged(name))
+    for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged', 'brokersChanged']) {
+      this.cluster.on(ev, () => { for (const check of [...this.conditionWaiters]) check() })
+    }
     await this.replicas.syncAll()
     this.logs.startRetention(c.logRetentionCheckIntervalMs)
     this.logs.startFlusher(Math.min(c.logFlushSchedulerIntervalMs, 1000))
@@ -223,6 +226,9 @@ export class KafkaBroker {
     return topicConfigEntries(this.config, overrides, this.dynamicBrokerConfigs()).map(e => ({name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.configSource, isSensitive: e.isSensitive}))
   }
 
+  /** Conditions admin requests wait for, re-checked on every cluster change. */
+  private readonly conditionWaiters = new Set<() => void>()
+
   /** Resolves true once cond() holds (checked on cluster events and every 50 ms), false at the deadline. */
   waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
     if (cond()) return Promise.resolve(true)
@@ -234,11 +240,11 @@ export class KafkaBroker {
       }
       const finish = (ok: boolean) => {
         clearInterval(timer)
-        for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged']) this.cluster.removeListener(ev, check)
+        this.conditionWaiters.delete(check)
         resolve(ok)
       }
       const timer = setInterval(check, 50)
-      for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged']) this.cluster.on(ev, check)
+      this.conditionWaiters.add(check)
     })
   }
 
