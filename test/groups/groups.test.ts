@@ -227,3 +227,15 @@ test('bad input: one clear message, non-zero exit, the group untouched', {timeou
   // dev-group's offsets are what the walkthrough committed.
   assert.match((await cg('--describe', '--group', 'dev-group')).stdout, /dev-topic {7}0 {10}6 {15}10 {14}4 /)
 })
+
+test('a broker restart keeps committed offsets and what --describe shows', {timeout: 90000}, async () => {
+  const before = await cg('--describe', '--group', 'dev-group')
+  assert.equal(before.code, 0)
+  await broker.restart()
+  const after = await waitFor(async () => {
+    const r = await cg('--describe', '--group', 'dev-group')
+    return r.code === 0 && r.stdout.includes('dev-group') ? r : undefined
+  }, 30000, 'dev-group to be described after the restart')
+  assert.equal(after!.stdout, before.stdout)
+  assert.equal(after!.stderr, before.stderr)
+})
