@@ -34,15 +34,15 @@ export default class KafkaConsoleConsumer extends KafkaCommand {
     offset: Flags.string({description: 'The offset to consume from (a non-negative number), or \'earliest\' which means from beginning, or \'latest\' which means from end (default: latest).', helpValue: '<consume offset>'}),
     'consumer-property': keyValueFlag('A mechanism to pass user-defined properties in the form key=value to the consumer (repeatable).'),
     'consumer.config': Flags.string({description: 'Consumer config properties file. Note that --consumer-property takes precedence over this config.', helpValue: '<config file>'}),
-    formatter: Flags.string({description: 'Accepted for compatibility; only the default formatter (kafka.tools.DefaultMessageFormatter) is supported.', helpValue: '<class>'}),
+    formatter: Flags.string({description: 'The formatter class; only the default, kafka.tools.DefaultMessageFormatter, is supported (others are refused).', helpValue: '<class>'}),
     'formatter-config': Flags.string({description: 'Config properties file to initialize the message formatter. Note that --property takes precedence over this config.', helpValue: '<config file>'}),
     property: keyValueFlag('The properties to initialize the message formatter (repeatable): print.timestamp, print.key, print.offset, print.partition, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal.'),
     'from-beginning': Flags.boolean({description: 'If the consumer does not already have an established offset to consume from, start with the earliest message present in the log rather than the latest message.'}),
     'max-messages': Flags.string({description: 'The maximum number of messages to consume before exiting. If not set, consumption is continual.', helpValue: '<num_messages>'}),
     'timeout-ms': Flags.string({description: 'If specified, exit if no message is available for consumption for the specified interval.', helpValue: '<timeout_ms>'}),
     'skip-message-on-error': Flags.boolean({description: 'If there is an error when processing a message, skip it instead of halt.'}),
-    'key-deserializer': Flags.string({description: 'Accepted for compatibility; keys are printed as their bytes.', helpValue: '<class>'}),
-    'value-deserializer': Flags.string({description: 'Accepted for compatibility; values are printed as their bytes.', helpValue: '<class>'}),
+    'key-deserializer': Flags.string({description: 'The deserializer for keys: org.apache.kafka.common.serialization.StringDeserializer (default), ByteArray, Long, Integer, Short, Double, Float, UUID or Void.', helpValue: '<deserializer for keys>'}),
+    'value-deserializer': Flags.string({description: 'The deserializer for values (as --key-deserializer), e.g. org.apache.kafka.common.serialization.LongDeserializer for Kafka Streams word counts.', helpValue: '<deserializer for values>'}),
     'enable-systest-events': Flags.boolean({description: 'Accepted for compatibility.', hidden: true}),
     'isolation-level': Flags.string({description: 'Set to read_committed in order to filter out transactional messages which are not committed. Set to read_uncommitted to read all messages (default).', helpValue: '<read_uncommitted|read_committed>'}),
     group: Flags.string({description: 'The consumer group id of the consumer.', helpValue: '<consumer group id>'}),
@@ -85,9 +85,18 @@ export default class KafkaConsoleConsumer extends KafkaCommand {
     const isolation = (flags['isolation-level'] ?? props.get('isolation.level') ?? 'read_uncommitted').toLowerCase()
     if (isolation !== 'read_uncommitted' && isolation !== 'read_committed') throw new ToolError(`Invalid value ${isolation} for configuration isolation.level: String must be one of: read_committed, read_uncommitted`)
 
+    const formatter = flags.formatter?.trim()
+    if (formatter && !/^(kafka\.tools|org\.apache\.kafka\.tools\.consumer)\.DefaultMessageFormatter$/.test(formatter)) throw new ToolError(`Error: formatter ${formatter} is not supported by kafkit; only kafka.tools.DefaultMessageFormatter is`)
     const formatterProps = loadClientProperties(flags['formatter-config'])
+    if (flags['key-deserializer']) formatterProps.set('key.deserializer', flags['key-deserializer'])
+    if (flags['value-deserializer']) formatterProps.set('value.deserializer', flags['value-deserializer'])
     for (const [k, v] of parseKeyValues(flags.property, 'property')) formatterProps.set(k, v)
-    const format = formatOptions(formatterProps)
+    let format: ReturnType<typeof formatOptions>
+    try {
+      format = formatOptions(formatterProps)
+    } catch (error) {
+      throw new ToolError(`Error: ${(error as Error).message}`)
+    }
 
     const userGroup = groupIds.size > 0 ? [...groupIds][0] : undefined
     const groupId = userGroup ?? `console-consumer-${Math.floor(Math.random() * 100000)}`
@@ -163,15 +172,31 @@ export default class KafkaConsoleConsumer extends KafkaCommand {
           for (const m of batch.messages) {
             if (finished || !isRunning() || isStale()) break
             if ((m as any).isControlRecord) { last = m.offset; continue }
-            formatRecord(format, {
-              partition: batch.partition,
-              offset: m.offset,
-              timestamp: m.timestamp,
-              timestampType: (m as any).batchContext?.timestampType ?? 0,
-              key: m.key ?? null,
-              value: m.value ?? null,
-              headers: m.headers as any,
-            }, out)
+            const mark = out.length
+            try {
+              formatRecord(format, {
+                partition: batch.partition,
+                offset: m.offset,
+                timestamp: m.timestamp,
+                timestampType: (m as any).batchContext?.timestampType ?? 0,
+                key: m.key ?? null,
+                value: m.value ?? null,
+                headers: m.headers as any,
+              }, out)
+            } catch (error) {
+              out.length = mark
+              if (!flags['skip-message-on-error']) {
+                fatal = new ToolError(`Error processing message, terminating consumer process: ${(error as Error).message}`)
+                finished = true
+                resolveDone('crash')
+                break
+              }
+              // Skipped, but counted, as Kafka's consumer counts it.
+              last = m.offset
+              processed++
+              if (maxMessages >= 0 && processed >= maxMessages) { finished = true; break }
+              continue
+            }
             last = m.offset
             processed++
             if (maxMessages >= 0 && processed >= maxMessages) { finished = true; break }

@@ -5,7 +5,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {javaHashMapOrder, javaStringHash, topicFilter, invalidTopicName, describePartitionLine} from '../../src/core/client/format.js'
 import {lineFormat, parseLine} from '../../src/core/client/line-reader.js'
-import {formatOptions, formatRecord} from '../../src/core/client/message-formatter.js'
+import {formatOptions, formatRecord, deserializer} from '../../src/core/client/message-formatter.js'
 import {parseBootstrap} from '../../src/core/client/connection.js'
 import {parseReplicaAssignment} from '../../src/commands/kafka-topics.js'
 
@@ -68,4 +68,23 @@ test('replica assignments, topic filters, names, bootstrap lists', () => {
   assert.deepEqual(parseBootstrap('a:1, b:2'), [{host: 'a', port: 1}, {host: 'b', port: 2}])
   assert.throws(() => parseBootstrap('nohost'), /Invalid url in bootstrap.servers: nohost/)
   assert.equal(describePartitionLine('t', {partition: 0, leader: -1, replicas: [1, 2], isr: []}), '\tTopic: t\tPartition: 0\tLeader: none\tReplicas: 1,2\tIsr: \tElr: N/A\tLastKnownElr: N/A')
+})
+
+test('deserializers named as Kafka names them', () => {
+  const long = Buffer.alloc(8)
+  long.writeBigInt64BE(-42n)
+  const out: Buffer[] = []
+  formatRecord(formatOptions(new Map([['value.deserializer', 'org.apache.kafka.common.serialization.LongDeserializer'], ['print.key', 'true']])), {partition: 0, offset: '0', timestamp: '0', timestampType: 0, key: Buffer.from('word'), value: long, headers: {}}, out)
+  assert.equal(Buffer.concat(out).toString(), 'word\t-42\n')
+  const int = Buffer.alloc(4)
+  int.writeInt32BE(7)
+  assert.equal(deserializer('org.apache.kafka.common.serialization.IntegerDeserializer')!(int).toString(), '7')
+  const dbl = Buffer.alloc(8)
+  dbl.writeDoubleBE(3)
+  assert.equal(deserializer('org.apache.kafka.common.serialization.DoubleDeserializer')!(dbl).toString(), '3.0')
+  dbl.writeDoubleBE(1.5e10)
+  assert.equal(deserializer('org.apache.kafka.common.serialization.DoubleDeserializer')!(dbl).toString(), '1.5E10')
+  assert.equal(deserializer('org.apache.kafka.common.serialization.StringDeserializer'), undefined)
+  assert.throws(() => deserializer('com.example.Avro'), /Deserializer com.example.Avro is not supported by kafkit/)
+  assert.throws(() => deserializer('org.apache.kafka.common.serialization.LongDeserializer')!(Buffer.from('abc')), /Size of data received by LongDeserializer is not 8/)
 })

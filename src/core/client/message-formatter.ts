@@ -14,6 +14,53 @@ export interface FormatOptions {
   lineSeparator: Buffer
   headersSeparator: Buffer
   nullLiteral: Buffer
+  /** key.deserializer / value.deserializer: bytes → printed bytes (identity for strings). */
+  keyDeserializer: Deserializer | undefined
+  valueDeserializer: Deserializer | undefined
+}
+
+export type Deserializer = (b: Buffer) => Buffer
+
+function javaDouble(x: number): string {
+  if (Number.isNaN(x)) return 'NaN'
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity'
+  const abs = Math.abs(x)
+  if (abs !== 0 && (abs >= 1e7 || abs < 1e-3)) {
+    const [m, e] = x.toExponential().split('e')
+    return `${m.includes('.') ? m : m + '.0'}E${Number(e)}`
+  }
+  const t = String(x)
+  return t.includes('.') ? t : `${t}.0`
+}
+
+function sized(name: string, n: number, read: (b: Buffer) => string): Deserializer {
+  return b => {
+    if (b.length !== n) throw new Error(`Size of data received by ${name} is not ${n}`)
+    return Buffer.from(read(b))
+  }
+}
+
+const DESERIALIZERS: Record<string, Deserializer> = {
+  StringDeserializer: b => b,
+  ByteArrayDeserializer: b => b,
+  ByteBufferDeserializer: b => b,
+  BytesDeserializer: b => b,
+  UUIDDeserializer: b => b,
+  LongDeserializer: sized('LongDeserializer', 8, b => b.readBigInt64BE(0).toString()),
+  IntegerDeserializer: sized('IntegerDeserializer', 4, b => String(b.readInt32BE(0))),
+  ShortDeserializer: sized('ShortDeserializer', 2, b => String(b.readInt16BE(0))),
+  DoubleDeserializer: sized('DoubleDeserializer', 8, b => javaDouble(b.readDoubleBE(0))),
+  FloatDeserializer: sized('FloatDeserializer', 4, b => javaDouble(b.readFloatBE(0))),
+  VoidDeserializer: () => Buffer.from('null'),
+}
+
+/** A Kafka deserializer by class name (org.apache.kafka.common.serialization.*). */
+export function deserializer(className: string | undefined): Deserializer | undefined {
+  if (className === undefined || className.trim() === '') return undefined
+  const name = className.trim().replace(/^org\.apache\.kafka\.common\.serialization\./, '')
+  const d = DESERIALIZERS[name]
+  if (!d) throw new Error(`Deserializer ${className.trim()} is not supported by kafkit (supported: ${Object.keys(DESERIALIZERS).map(n => `org.apache.kafka.common.serialization.${n}`).join(', ')})`)
+  return name === 'StringDeserializer' || name === 'ByteArrayDeserializer' ? undefined : d
 }
 
 export interface FormattableRecord {
@@ -44,6 +91,8 @@ export function formatOptions(props: Map<string, string>): FormatOptions {
     lineSeparator: bytes('line.separator', '\n'),
     headersSeparator: bytes('headers.separator', ','),
     nullLiteral: bytes('null.literal', 'null'),
+    keyDeserializer: deserializer(props.get('key.deserializer')),
+    valueDeserializer: deserializer(props.get('value.deserializer')),
   }
 }
 
@@ -79,11 +128,13 @@ export function formatRecord(o: FormatOptions, r: FormattableRecord, out: Buffer
     out.push(o.printKey || o.printValue ? o.keySeparator : o.lineSeparator)
   }
   if (o.printKey) {
-    out.push(r.key ?? o.nullLiteral)
+    const k = r.key ?? o.nullLiteral
+    out.push(o.keyDeserializer ? o.keyDeserializer(k) : k)
     out.push(o.printValue ? o.keySeparator : o.lineSeparator)
   }
   if (o.printValue) {
-    out.push(r.value ?? o.nullLiteral)
+    const v = r.value ?? o.nullLiteral
+    out.push(o.valueDeserializer ? o.valueDeserializer(v) : v)
     out.push(o.lineSeparator)
   }
 }
