@@ -227,3 +227,39 @@ test('SetWatches2 re-registers persistent-recursive watches and reports what cha
     other.close()
   }
 })
+
+test('a read waits only for the unsynced writes it would observe', async () => {
+  const z = await startKafkitZk()
+  const a = await connect(z.port)
+  const b = await connect(z.port)
+  const server = z.server as unknown as {onDurable(zxid: number): void}
+  const original = server.onDurable.bind(z.server)
+  try {
+    await a.call('create', '/hot', Buffer.from('0'), zookeeper.CreateMode.PERSISTENT)
+    await a.call('create', '/cold', Buffer.from('c'), zookeeper.CreateMode.PERSISTENT)
+    let held: number[] = []
+    server.onDurable = (zxid: number) => { held.push(zxid) } // the disk "stalls"
+    const write = a.call('setData', '/hot', Buffer.from('1'), -1)
+    let acked = false
+    void write.then(() => { acked = true })
+    await waitFor(() => held.length > 0, 5000, 'the write to reach the log')
+    const [cold] = await b.call<[Buffer]>('getData', '/cold')
+    assert.equal(cold.toString(), 'c', 'an unrelated read answers at once')
+    let hotRead = false
+    const hot = b.call<[Buffer]>('getData', '/hot').then(r => { hotRead = true; return r })
+    await waitFor(() => z.server.gated.size >= 2, 5000, 'the read of /hot to be held (the write\'s reply is held too)')
+    assert.equal(hotRead, false, 'the read of the unsynced node waits')
+    assert.equal(acked, false)
+    server.onDurable = original
+    for (const z2 of held) original(z2)
+    held = []
+    const [hv] = await hot
+    assert.equal(hv.toString(), '1')
+    await write
+  } finally {
+    server.onDurable = original
+    a.close()
+    b.close()
+    await z.cleanup()
+  }
+})

@@ -11,6 +11,8 @@ import {JuteWriter} from './jute.js'
 
 export class ZNode {
   children: Set<string> | null = null
+  /** zxid of the last ACL change (not persisted: only used to hold back reads of undurable state). */
+  azxid = 0
   constructor(
     public data: Buffer,
     public acl: readonly Acl[],
@@ -32,6 +34,7 @@ export class ZNode {
   clone(): ZNode {
     const n = new ZNode(this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.ephemeralOwner, this.pzxid)
     n.children = this.children === null ? null : new Set(this.children)
+    n.azxid = this.azxid
     return n
   }
 }
@@ -114,6 +117,8 @@ export class DataTree {
   /** When set, applyTxn records how to undo each change (multi rollback). */
   undo: Array<[string, ZNode | null]> | null = null
   lastZxid = 0
+  /** zxid of the newest delete: a NoNode answer may depend on it. */
+  lastDeleteZxid = 0
 
   constructor() {
     const root = new ZNode(Buffer.alloc(0), OPEN_ACL_UNSAFE, 0, 0, 0, 0, 0, 0, 0, 0n, 0)
@@ -249,6 +254,7 @@ export class DataTree {
         this.record(t.path, n)
         n.acl = this.internAcl(t.acl)
         n.aversion = t.version
+        n.azxid = h.zxid
         break
       }
       case Op.closeSession: {
@@ -296,9 +302,15 @@ export class DataTree {
     this.record(path, n)
     parent.children?.delete(baseName(path))
     if (zxid > parent.pzxid) parent.pzxid = zxid
+    if (zxid > this.lastDeleteZxid) this.lastDeleteZxid = zxid
     this.nodes.delete(path)
     this.unindex(path, n)
     this.events.push(path, EventType.NodeDeleted, parentPath, EventType.NodeChildrenChanged)
+  }
+
+  /** The newest zxid whose change a read of this node observes. */
+  static visibleZxid(n: ZNode): number {
+    return Math.max(n.czxid, n.mzxid, n.pzxid, n.azxid)
   }
 
   /** Paths of the ephemeral nodes a session owns. */

@@ -613,9 +613,15 @@ export class ZkServer {
 
   // ---------------------------------------------------------------- reads
 
+  /**
+   * Reads answer from the applied tree, but a reply never reveals a change that is not yet
+   * on disk: it waits for the newest zxid it observes (the node's create/data/children/ACL
+   * zxids; the newest delete for NoNode), not for every other session's pending write.
+   */
   private read(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
     const w = this.rw
     let m = 0
+    let wait = this.zxid
     try {
       switch (type) {
         case Op.exists: {
@@ -624,26 +630,34 @@ export class ZkServer {
           validatePath(path)
           const n = this.tree.get(path)
           if (watch) this.watches.addData(path, conn)
-          if (!n) throw new ZkError(Err.NoNode)
-          m = this.header(xid, this.zxid, 0)
+          if (!n) {
+            wait = this.tree.lastDeleteZxid
+            throw new ZkError(Err.NoNode)
+          }
+          wait = DataTree.visibleZxid(n)
+          m = this.header(xid, 0, 0)
           writeStat(w, n)
           break
         }
         case Op.getData: {
           const path = r.ustring()
           const watch = r.bool()
+          wait = this.tree.lastDeleteZxid
           const n = this.node(path)
+          wait = DataTree.visibleZxid(n)
           this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
           if (watch) this.watches.addData(path, conn)
-          m = this.header(xid, this.zxid, 0)
+          m = this.header(xid, 0, 0)
           w.buffer(n.data)
           writeStat(w, n)
           break
         }
         case Op.getACL: {
+          wait = this.tree.lastDeleteZxid
           const n = this.node(r.ustring())
+          wait = DataTree.visibleZxid(n)
           this.tree.checkAcl(n.acl, Perms.READ | Perms.ADMIN, conn.authIds, conn.remote)
-          m = this.header(xid, this.zxid, 0)
+          m = this.header(xid, 0, 0)
           writeAcls(w, n.acl)
           writeStat(w, n)
           break
@@ -651,10 +665,12 @@ export class ZkServer {
         case Op.getChildren: case Op.getChildren2: {
           const path = r.ustring()
           const watch = r.bool()
+          wait = this.tree.lastDeleteZxid
           const n = this.node(path)
+          wait = DataTree.visibleZxid(n)
           this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
           if (watch) this.watches.addChild(path, conn)
-          m = this.header(xid, this.zxid, 0)
+          m = this.header(xid, 0, 0)
           w.int(n.numChildren)
           if (n.children) for (const c of n.children) w.ustring(c)
           if (type === Op.getChildren2) writeStat(w, n)
@@ -712,10 +728,16 @@ export class ZkServer {
       }
     } catch (e) {
       if (!(e instanceof ZkError)) throw e
-      m = this.header(xid, this.zxid, e.code)
+      m = this.header(xid, 0, e.code)
     }
     w.finishFrame(m)
-    conn.emit(w, m, this.zxid)
+    // The header carries a zxid the client may present after a restart: only a durable one.
+    const hz = Math.max(wait, this.durableZxid)
+    const end = w.pos
+    w.pos = m + 8
+    w.long(hz)
+    w.pos = end
+    conn.emit(w, m, wait)
   }
 
   private node(path: string): ZNode {
