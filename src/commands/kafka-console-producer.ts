@@ -44,7 +44,7 @@ export default class KafkaConsoleProducer extends KafkaCommand {
     'reader-config': Flags.string({description: 'Config properties file for the line reader (same keys as --property).', helpValue: '<config file>'}),
     'producer-property': keyValueFlag('A mechanism to pass user-defined properties in the form key=value to the producer (repeatable).'),
     'producer.config': Flags.string({description: 'Producer config properties file. Note that --producer-property takes precedence over this config.', helpValue: '<config file>'}),
-    'line-reader': Flags.string({description: 'Accepted for compatibility; only the default line reader is supported.', helpValue: '<reader_class>'}),
+    'line-reader': Flags.string({description: 'The line reader class; only the default (kafka.tools.ConsoleProducer$LineMessageReader) is supported, others are refused.', helpValue: '<reader_class>'}),
   }
 
   async run(): Promise<void> {
@@ -56,6 +56,8 @@ export default class KafkaConsoleProducer extends KafkaCommand {
     const badName = invalidTopicName(topic)
     if (badName) throw new ToolError(`Error: ${badName}`)
 
+    const reader = flags['line-reader']?.trim()
+    if (reader && !/^(kafka\.tools\.ConsoleProducer\$LineMessageReader|org\.apache\.kafka\.tools\.LineMessageReader)$/.test(reader)) throw new ToolError(`Error: line reader ${reader} is not supported by kafkit; only the default line reader is`)
     const props = loadClientProperties(flags['producer.config'])
     for (const [k, v] of parseKeyValues(flags['producer-property'], 'producer property')) props.set(k, v)
     const readerProps = loadClientProperties(flags['reader-config'])
