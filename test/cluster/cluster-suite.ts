@@ -584,4 +584,52 @@ t('a broker that restarted between two looks (new registration, same id) loses l
   await b1.stop()
   await b0.stop()
 })
+
+t('partition reassignment: adding/removing replicas in the topic znode, completion once the target is in sync, cancel', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  const b2 = await startBroker(chroot, 2)
+  await waitFor(() => b0.brokers().length === 3, 10000, 'three brokers')
+  assert.equal(b0.isController(), true)
+  const c = await rawClient(chroot)
+  await b0.createTopic('move', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1], 1: [0, 1]}, configs: {}})
+  const told: PartitionState[] = []
+  b2.on('partitionsChanged', (s: PartitionState[]) => told.push(...s))
+  const removed: string[] = []
+  b0.on('partitionsRemoved', (l: {topic: string; partition: number}[]) => removed.push(...l.map(x => `${x.topic}-${x.partition}`)))
+
+  assert.deepEqual((await b1.reassignPartitions([{topic: 'move', partition: 0, replicas: [1, 2]}])).map(r => r.errorCode), [ErrorCode.NOT_CONTROLLER])
+  const res = await b0.reassignPartitions([{topic: 'move', partition: 0, replicas: [1, 2]}, {topic: 'move', partition: 1, replicas: [2, 1]}, {topic: 'nope', partition: 0, replicas: [1]}, {topic: 'move', partition: 0, replicas: [7]}])
+  assert.deepEqual(res.map(r => [r.topic, r.partition, r.errorCode]), [['move', 0, ErrorCode.INVALID_REPLICA_ASSIGNMENT], ['move', 1, ErrorCode.NONE], ['nope', 0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]])
+  assert.deepEqual((await b0.reassignPartitions([{topic: 'move', partition: 0, replicas: [1, 2]}])).map(r => r.errorCode), [ErrorCode.NONE])
+  const znode = await json(c, '/brokers/topics/move')
+  assert.deepEqual(znode.partitions, {0: [1, 2, 0], 1: [2, 1, 0]})
+  assert.deepEqual(znode.adding_replicas, {0: [2], 1: [2]})
+  assert.deepEqual(znode.removing_replicas, {0: [0], 1: [0]})
+  assert.equal((await json(c, '/brokers/topics/move/partitions/0/state')).leader_epoch, 1)
+  assert.deepEqual(b0.listPartitionReassignments().map(r => [r.partition, r.replicas, r.addingReplicas, r.removingReplicas]), [[0, [1, 2, 0], [2], [0]], [1, [2, 1, 0], [2], [0]]])
+  await waitFor(() => told.some(s => s.topic === 'move' && s.partition === 0 && s.replicas.includes(2)), 10000, 'the new replica is told to follow')
+  await assert.rejects(b0.createPartitions('move', 3), expectKafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS))
+
+  // Cancel partition 1: back to the original replicas (Kafka: replicas minus adding, in that order).
+  assert.deepEqual((await b0.reassignPartitions([{topic: 'move', partition: 1, replicas: null}])).map(r => r.errorCode), [ErrorCode.NONE])
+  assert.deepEqual((await json(c, '/brokers/topics/move')).partitions, {0: [1, 2, 0], 1: [1, 0]})
+  assert.deepEqual((await b0.reassignPartitions([{topic: 'move', partition: 1, replicas: null}])).map(r => r.errorCode), [ErrorCode.NO_REASSIGNMENT_IN_PROGRESS])
+
+  // The leader (broker 0) sees broker 2 catch up and adds it to the ISR: the controller completes.
+  await b0.updateIsr(b0.topic('move')!.partitions[0], [0, 1, 2])
+  await waitFor(async () => Object.keys((await json(c, '/brokers/topics/move')).adding_replicas as object).length === 0, 10000, 'reassignment completed')
+  assert.deepEqual(await json(c, '/brokers/topics/move'), {partitions: {0: [1, 2], 1: [1, 0]}, topic_id: b0.topic('move')!.topicId, adding_replicas: {}, removing_replicas: {}, version: 3})
+  const st = await json(c, '/brokers/topics/move/partitions/0/state')
+  assert.equal(st.leader, 1)
+  assert.deepEqual(st.isr, [1, 2])
+  assert.equal(st.leader_epoch, 2)
+  await waitFor(() => removed.includes('move-0'), 10000, 'broker 0 told to drop its replica')
+  await waitFor(() => b2.topic('move')!.partitions[0].leader === 1, 10000, 'b2 sees the new leader')
+  assert.deepEqual(b0.listPartitionReassignments(), [])
+  await b2.stop()
+  await b1.stop()
+  await b0.stop()
+})
 }

@@ -37,7 +37,12 @@ import {assignReplicasToBrokers, assignReplicasToBrokersRackAware, INTERNAL_TOPI
 
 export interface BrokerEndpoint {listener: string; host: string; port: number; securityProtocol: string}
 export interface BrokerInfo {id: number; host: string; port: number; rack: string | null; endpoints: BrokerEndpoint[]}
-export interface PartitionState {topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[]; replicas: number[]; controllerEpoch: number; zkVersion: number}
+export interface PartitionState {
+  topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[]; replicas: number[]; controllerEpoch: number; zkVersion: number
+  /** During a reassignment (Kafka's adding_replicas/removing_replicas in the topic znode); absent otherwise. */
+  addingReplicas?: number[]; removingReplicas?: number[]
+}
+export interface ReassignmentRequest {topic: string; partition: number; /** target replicas; null cancels */ replicas: number[] | null}
 export interface TopicMeta {name: string; topicId: string; partitions: PartitionState[]; configs: Record<string, string>; internal: boolean; markedForDeletion: boolean}
 export interface ElectionResult {topic: string; partition: number; errorCode: number; message: string | null}
 export interface CreateTopicOptions {numPartitions: number; replicationFactor: number; assignment?: Record<number, number[]>; configs: Record<string, string>; validateOnly?: boolean}
@@ -129,8 +134,25 @@ export function decodeBrokerRegistration(id: number, json: string): BrokerInfo {
   return {id, host: o.host ?? first?.host ?? '', port: o.port !== undefined && o.port >= 0 ? o.port : first?.port ?? -1, rack: o.rack ?? null, endpoints}
 }
 
-export function encodeTopicAssignment(partitions: number[][], topicId: string): string {
-  return JSON.stringify({partitions: Object.fromEntries(partitions.map((r, p) => [String(p), r])), topic_id: topicId, adding_replicas: {}, removing_replicas: {}, version: 3})
+export function encodeTopicAssignment(partitions: number[][], topicId: string, adding: Record<string, number[]> = {}, removing: Record<string, number[]> = {}): string {
+  return JSON.stringify({partitions: Object.fromEntries(partitions.map((r, p) => [String(p), r])), topic_id: topicId, adding_replicas: adding, removing_replicas: removing, version: 3})
+}
+
+interface ReplicaPlan {replicas: number[]; adding?: number[]; removing?: number[]}
+
+/** The topic znode of a cached topic with some partitions' replicas changed (reassignments kept). */
+function encodeTopicWithPlan(t: TopicMeta, plan: Map<number, ReplicaPlan>): string {
+  const adding: Record<string, number[]> = {}
+  const removing: Record<string, number[]> = {}
+  const partitions = t.partitions.map(ps => {
+    const change = plan.get(ps.partition)
+    const a = change ? change.adding : ps.addingReplicas
+    const r = change ? change.removing : ps.removingReplicas
+    if (a?.length) adding[String(ps.partition)] = a
+    if (r?.length) removing[String(ps.partition)] = r
+    return change ? change.replicas : ps.replicas
+  })
+  return encodeTopicAssignment(partitions, t.topicId, adding, removing)
 }
 
 export function encodePartitionState(leader: number, leaderEpoch: number, isr: number[], controllerEpoch: number): string {
@@ -491,9 +513,11 @@ export class ClusterManager extends EventEmitter {
   /** Reads a topic's assignment, config and partition states; with rereadStates every state (and its watch) is read again. */
   private async loadTopic(name: string, watch: boolean, rereadStates = false): Promise<void> {
     const zk = this.zkClient
-    const r = await zk.getJson<{partitions?: Record<string, number[]>; topic_id?: string}>(ZkPaths.topic(name), watch)
+    const r = await zk.getJson<{partitions?: Record<string, number[]>; topic_id?: string; adding_replicas?: Record<string, number[]>; removing_replicas?: Record<string, number[]>}>(ZkPaths.topic(name), watch)
     if (!r) { this.removeTopicFromCache(name); return }
     const assignment = r.value.partitions ?? {}
+    const adding = r.value.adding_replicas ?? {}
+    const removing = r.value.removing_replicas ?? {}
     const count = Object.keys(assignment).length
     let t = this.topicMap.get(name)
     let topicId = r.value.topic_id
@@ -519,21 +543,34 @@ export class ClusterManager extends EventEmitter {
       t.configs = configs
     }
     const changed: PartitionState[] = []
+    const removedHere: {topic: string; partition: number}[] = []
     for (let p = 0; p < count; p++) {
       const replicas = assignment[String(p)] ?? []
       const existing = t.partitions[p]
       if (existing) {
-        if (!sameArray(existing.replicas, replicas)) { existing.replicas = replicas; changed.push(existing) }
+        if (!sameArray(existing.replicas, replicas)) {
+          if (existing.replicas.includes(this._brokerId) && !replicas.includes(this._brokerId)) removedHere.push({topic: name, partition: p})
+          existing.replicas = replicas
+          changed.push(existing)
+        }
       } else {
         t.partitions[p] = {topic: name, partition: p, leader: -1, leaderEpoch: -1, isr: [], replicas, controllerEpoch: -1, zkVersion: -1}
       }
+      const ps = t.partitions[p]
+      const a = adding[String(p)]
+      const rm = removing[String(p)]
+      if (a?.length) ps.addingReplicas = a; else delete ps.addingReplicas
+      if (rm?.length) ps.removingReplicas = rm; else delete ps.removingReplicas
     }
+    // A reassignment moved this broker off these partitions: the broker drops its replicas.
+    if (removedHere.length && this.started) this.fire('partitionsRemoved', removedHere)
     const toRead: number[] = []
     for (let p = 0; p < count; p++) if (rereadStates || t.partitions[p].zkVersion < 0) toRead.push(p)
     // Independent reads: pipelined on the one connection.
     for (const s of await Promise.all(toRead.map(p => this.readPartitionState(name, p, true)))) if (s) changed.push(s)
     if (this.isController() && t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
     this.emitMine(changed)
+    if (this.isController()) await this.checkReassignments(t.partitions)
   }
 
   private async readPartitionState(topic: string, partition: number, watch: boolean): Promise<PartitionState | undefined> {
@@ -555,6 +592,9 @@ export class ClusterManager extends EventEmitter {
   private async loadPartitionState(topic: string, partition: number, watch: boolean): Promise<void> {
     const s = await this.readPartitionState(topic, partition, watch)
     if (s) this.emitMine([s])
+    // (the cache may already hold this state: updateIsr on this broker writes it through)
+    const ps = this.topicMap.get(topic)?.partitions[partition]
+    if (this.isController() && ps && (ps.addingReplicas || ps.removingReplicas)) await this.checkReassignments([ps])
   }
 
   private myPartitions(): PartitionState[] {
@@ -679,6 +719,7 @@ export class ClusterManager extends EventEmitter {
       await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (ps.leader < 0 || !live.has(ps.leader) || ps.isr.some(r => !live.has(r)))), live)
     }
     if (this.pendingDeletes.size) await this.completeDeletions([...this.pendingDeletes])
+    for (const t of this.topicMap.values()) await this.checkReassignments(t.partitions)
     await this.processPreferredElectionRequest()
     this.scheduleRebalance()
   }
@@ -1001,6 +1042,7 @@ export class ClusterManager extends EventEmitter {
     const zk = this.zkClient
     const r = await zk.getJson<{partitions?: Record<string, number[]>; topic_id?: string}>(ZkPaths.topic(name))
     if (!r || this.pendingDeletes.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`)
+    if (this.topicMap.get(name)?.partitions.some(ps => ps?.addingReplicas || ps?.removingReplicas)) throw new KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, `A partition reassignment is in progress for the topic '${name}'.`)
     const existing = Object.keys(r.value.partitions ?? {}).length
     const current = Array.from({length: existing}, (_, p) => r.value.partitions![String(p)] ?? [])
     if (totalCount < existing) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${existing} partitions, which is higher than the requested ${totalCount}.`)
@@ -1103,6 +1145,106 @@ export class ClusterManager extends EventEmitter {
       await this.loadBrokerConfigs()
       this.fire('brokerConfigChanged')
     })
+  }
+
+  // ------------------------------------------------------------------ reassignment
+
+  /**
+   * AlterPartitionReassignments (controller only, as Kafka): the topic znode gets the union
+   * of target and current replicas plus adding_replicas/removing_replicas; once every target
+   * replica is in the ISR the controller finishes (replicas = target, leader moved into the
+   * target if needed, leader epoch bumped) and dropped brokers get 'partitionsRemoved'.
+   * replicas null cancels a reassignment in progress.
+   */
+  async reassignPartitions(reqs: ReassignmentRequest[]): Promise<ElectionResult[]> {
+    if (!this.isController()) return reqs.map(r => ({topic: r.topic, partition: r.partition, errorCode: ErrorCode.NOT_CONTROLLER, message: null}))
+    const results = new Map<string, ElectionResult>()
+    await this.run('partition reassignment', async () => {
+      const live = new Set(this.brokerMap.keys())
+      const plans = new Map<string, Map<number, ReplicaPlan>>()
+      for (const req of reqs) {
+        const res = (errorCode: number, message: string | null) => {
+          results.set(`${req.topic}-${req.partition}`, {topic: req.topic, partition: req.partition, errorCode, message})
+          if (errorCode !== ErrorCode.NONE) plans.get(req.topic)?.delete(req.partition) // the last word for a partition wins
+        }
+        const t = this.topicMap.get(req.topic)
+        const ps = t?.partitions[req.partition]
+        if (!t || !ps || ps.zkVersion < 0) { res(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.'); continue }
+        const original = ps.replicas.filter(r => !(ps.addingReplicas ?? []).includes(r))
+        let plan: ReplicaPlan
+        if (req.replicas === null) {
+          if (!ps.addingReplicas && !ps.removingReplicas) { res(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No reassignment is in progress for topic ${req.topic} partition ${req.partition}`); continue }
+          plan = {replicas: original}
+        } else {
+          const target = req.replicas
+          if (target.length === 0 || new Set(target).size !== target.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The proposed assignment contains ${target.length === 0 ? 'no replicas' : 'duplicate replicas'}.`); continue }
+          const dead = target.filter(r => !live.has(r))
+          if (dead.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The proposed assignment contains non-live brokers: ${dead.join(', ')}`); continue }
+          const adding = target.filter(r => !original.includes(r))
+          const removing = original.filter(r => !target.includes(r))
+          plan = adding.length || removing.length
+            ? {replicas: [...target, ...original.filter(r => !target.includes(r))], adding: adding.length ? adding : undefined, removing: removing.length ? removing : undefined}
+            : {replicas: target}
+        }
+        const forTopic = plans.get(t.name) ?? new Map<number, ReplicaPlan>()
+        forTopic.set(ps.partition, plan)
+        plans.set(t.name, forTopic)
+        res(ErrorCode.NONE, null)
+      }
+      for (const [name, plan] of plans) {
+        const t = this.topicMap.get(name)!
+        const r = await this.zkClient.get(ZkPaths.topic(name))
+        const ok = !!r && await this.controllerWrite([{op: 'set', path: ZkPaths.topic(name), data: encodeTopicWithPlan(t, plan), version: r.stat.version}])
+        if (!ok) {
+          for (const p of plan.keys()) results.set(`${name}-${p}`, {topic: name, partition: p, errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the reassignment'})
+          continue
+        }
+        this.logger.info(`Reassigning ${[...plan].map(([p, x]) => `${name}-${p} -> ${x.replicas.join(',')}${x.adding ? ` (adding ${x.adding.join(',')})` : ''}${x.removing ? ` (removing ${x.removing.join(',')})` : ''}`).join('; ')}`)
+        // The leader epoch bump tells every replica (new ones included) that the replica set changed.
+        for (const [p, x] of plan) {
+          const ps = t.partitions[p]
+          const isr = ps.isr.filter(b => x.replicas.includes(b))
+          await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(name, p), data: encodePartitionState(ps.leader, ps.leaderEpoch + 1, isr.length ? isr : ps.isr, this.controllerEpoch), version: ps.zkVersion}])
+        }
+        await this.loadTopic(name, true)
+        for (const p of plan.keys()) await this.loadPartitionState(name, p, true)
+      }
+    })
+    return [...results.values()]
+  }
+
+  /** Reassignments in progress (ListPartitionReassignments). */
+  listPartitionReassignments(): {topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[]}[] {
+    const out = []
+    for (const t of this.topicMap.values()) {
+      for (const ps of t.partitions) {
+        if (ps?.addingReplicas || ps?.removingReplicas) out.push({topic: t.name, partition: ps.partition, replicas: [...ps.replicas], addingReplicas: [...(ps.addingReplicas ?? [])], removingReplicas: [...(ps.removingReplicas ?? [])]})
+      }
+    }
+    return out
+  }
+
+  /** Controller: completes reassignments whose target replicas are all in the ISR. */
+  private async checkReassignments(states: PartitionState[]): Promise<void> {
+    const live = new Set(this.brokerMap.keys())
+    for (const ps of states) {
+      if (!ps || ps.zkVersion < 0 || (!ps.addingReplicas && !ps.removingReplicas)) continue
+      const target = ps.replicas.filter(r => !(ps.removingReplicas ?? []).includes(r))
+      if (!target.every(r => ps.isr.includes(r))) continue
+      const t = this.topicMap.get(ps.topic)
+      const r = await this.zkClient.get(ZkPaths.topic(ps.topic))
+      if (!t || !r) continue
+      const leader = target.includes(ps.leader) && live.has(ps.leader) ? ps.leader : target.find(x => live.has(x) && ps.isr.includes(x)) ?? -1
+      const isr = ps.isr.filter(x => target.includes(x))
+      const ok = await this.controllerWrite([
+        {op: 'set', path: ZkPaths.topic(ps.topic), data: encodeTopicWithPlan(t, new Map([[ps.partition, {replicas: target}]])), version: r.stat.version},
+        {op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data: encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.controllerEpoch), version: ps.zkVersion},
+      ])
+      if (!ok) continue
+      this.logger.info(`Reassignment of ${ps.topic}-${ps.partition} completed: replicas ${target.join(',')}, leader ${leader}, isr ${isr.join(',')}`)
+      await this.loadTopic(ps.topic, true)
+      await this.loadPartitionState(ps.topic, ps.partition, true)
+    }
   }
 
   /** Allocates the next block of producer ids in /latest_producer_id_block, as Kafka's ZK-mode ProducerIdManager. */
