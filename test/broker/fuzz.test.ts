@@ -41,7 +41,12 @@ function send(frames: Buffer[]): Promise<'answered' | 'closed' | 'silent'> {
     let got = 0
     const timer = setTimeout(() => { s.destroy(); resolve(got > 0 ? 'answered' : 'silent') }, 1500)
     s.on('connect', () => { for (const f of frames) s.write(f) })
-    s.on('data', d => { got += d.length })
+    s.on('data', d => {
+      got += d.length
+      clearTimeout(timer)
+      s.destroy()
+      resolve('answered')
+    })
     s.on('close', () => { clearTimeout(timer); resolve(got > 0 ? 'answered' : 'closed') })
     s.on('error', () => {})
   })
