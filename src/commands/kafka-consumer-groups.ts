@@ -90,6 +90,7 @@ export default class KafkaConsumerGroups extends KafkaCommand {
   }
 
   async run(): Promise<void> {
+    if (this.argv.length === 0) throw new UsageError('This tool helps to list all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets.')
     // --state takes an optional value (joptsimple): give oclif one when none follows.
     const argv = [...this.argv]
     for (let i = 0; i < argv.length; i++) {
