@@ -97,6 +97,17 @@ test('--sync producer; a --group resumes where it committed', async () => {
   assert.equal(rest.stdout, '3\n4\n5\n')
 })
 
+test('--include reads every topic the regular expression matches', async () => {
+  for (const t of ['incl-a', 'incl-b', 'other-c']) {
+    await createTopic(t)
+    const p = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', t], {input: `from ${t}\n`})
+    assert.equal(p.code, 0, p.stderr)
+  }
+  const c = await runCommand('kafka-console-consumer', ['--bootstrap-server', B, '--include', 'incl-.*', '--from-beginning', '--max-messages', '2'])
+  assert.equal(c.code, 0, c.stderr)
+  assert.deepEqual(c.stdout.trim().split('\n').sort(), ['from incl-a', 'from incl-b'])
+})
+
 test('--timeout-ms ends an idle consumer', async () => {
   await createTopic('idle')
   const t0 = Date.now()
