@@ -69,3 +69,26 @@ test('two console consumers in one group print every message once between them',
   const other = await runCommand('kafka-console-consumer', ['--bootstrap-server', B, '--topic', 'split-topic', '--group', 'other-console-group', '--from-beginning', '--max-messages', '42', '--timeout-ms', '20000'])
   assert.equal(new Set(other.stdout.split('\n').filter(Boolean)).size, 42)
 })
+
+test('killing one console consumer moves its partition to the other within the session timeout', {timeout: 120000}, async () => {
+  const start = () => {
+    const p = startCommand('kafka-console-consumer', ['--bootstrap-server', B, '--topic', 'split-topic', '--group', 'failover-group', '--consumer-property', 'session.timeout.ms=3000', '--consumer-property', 'heartbeat.interval.ms=300'])
+    procs.push(p)
+    return p
+  }
+  const members = async () => {
+    const m = await runCommand('kafka-consumer-groups', ['--bootstrap-server', B, '--describe', '--group', 'failover-group', '--members'])
+    return m.stderr === '' ? m.stdout.split('\n').filter(l => l.startsWith('failover-group ')) : []
+  }
+  const a = start()
+  const b = start()
+  await waitFor(async () => { const rows = await members(); return rows.length === 2 && rows.every(r => /\s1\s+$/.test(r)) }, 40000, 'failover-group Stable with two members')
+  await a.stop('SIGKILL')
+  const killedAt = Date.now()
+  await waitFor(async () => { const rows = await members(); return rows.length === 1 && /\s2\s+$/.test(rows[0]) }, 30000, 'the survivor to own both partitions')
+  const took = Date.now() - killedAt
+  const input = Array.from({length: 10}, (_, i) => `after-${i}`).join('\n') + '\n'
+  assert.equal((await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'split-topic'], {input})).code, 0)
+  await waitFor(() => b.output.split('\n').filter(l => /^after-\d+$/.test(l)).length >= 10, 30000, 'the survivor to print the new messages')
+  assert.ok(took < 20000, `rebalanced after ${took} ms`)
+})
