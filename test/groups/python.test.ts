@@ -1,12 +1,13 @@
-// kafka-consumer-groups with librdkafka consumers (confluent-kafka-python): a static member
-// (group.instance.id) shows the GROUP-INSTANCE-ID column; two members with the
-// cooperative-sticky assignor split the topic and --state names the assignor.
+// kafka-consumer-groups with librdkafka consumers: confluent-kafka-python static members
+// (group.instance.id) show the GROUP-INSTANCE-ID column, two members with the
+// cooperative-sticky assignor split the topic and --state names the assignor; kcat -G
+// commits and --describe shows its lag 0.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {startApacheZooKeeper, startBrokerProc, PYTHON, type ApacheZooKeeper, type BrokerProc} from '../broker/helpers.js'
+import {startApacheZooKeeper, startBrokerProc, exec, PYTHON, KCAT, type ApacheZooKeeper, type BrokerProc} from '../broker/helpers.js'
 import {runCommand, waitFor, repoRoot, Proc} from '../helpers/util.js'
 
 let zk: ApacheZooKeeper
@@ -63,4 +64,17 @@ test('static members (group.instance.id) with cooperative-sticky: members table 
   const o = await cg('--describe', '--group', 'py-group')
   const offs = o.stdout.split('\n').filter(l => l.startsWith('py-group '))
   assert.equal(offs.length, 4, o.stdout)
+})
+
+test('kcat -G: its commits show as lag 0; a reset makes it read everything again', {timeout: 60000}, async () => {
+  const first = await exec(KCAT, ['-b', B, '-G', 'kcat-group', '-X', 'auto.offset.reset=earliest', '-e', '-q', 'py-topic'], {timeoutMs: 30000})
+  assert.equal(first.stdout.split('\n').filter(Boolean).length, 20, first.stderr)
+  const d = await cg('--describe', '--group', 'kcat-group')
+  const rows = d.stdout.split('\n').filter(l => l.startsWith('kcat-group ')).map(l => l.split(/\s+/))
+  assert.equal(rows.length, 4, d.stdout)
+  assert.equal(rows.reduce((n, r) => n + Number(r[3]), 0), 20)
+  for (const r of rows) assert.equal(r[5], '0', d.stdout)
+  assert.equal((await cg('--reset-offsets', '--group', 'kcat-group', '--all-topics', '--to-earliest', '--execute')).code, 0)
+  const again = await exec(KCAT, ['-b', B, '-G', 'kcat-group', '-e', '-q', 'py-topic'], {timeoutMs: 30000})
+  assert.equal(again.stdout.split('\n').filter(Boolean).length, 20, again.stderr)
 })
