@@ -9,6 +9,8 @@ export interface ZkConfig {
   dataLogDir: string
   clientPort: number
   clientPortAddress: string
+  /** No clientPortAddress was given: listen on every address, IPv6 and IPv4 (as Java does). */
+  clientPortAddressWildcard?: boolean
   tickTime: number
   minSessionTimeout: number
   maxSessionTimeout: number
@@ -52,6 +54,7 @@ export function defaultZkConfig(over: Partial<ZkConfig> = {}): ZkConfig {
     dataLogDir: over.dataLogDir ?? over.dataDir ?? '',
     clientPort: 2181,
     clientPortAddress: '0.0.0.0',
+    clientPortAddressWildcard: over.clientPortAddress === undefined,
     tickTime,
     minSessionTimeout: tickTime * 2,
     maxSessionTimeout: tickTime * 20,
@@ -98,6 +101,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   const dataLogDir = dir('dataLogDir') ?? dataDir
   const tickTime = s.int('tickTime', 3000, 1)
   const clientPort = s.int('clientPort', 2181, 0, 65535)
+  const clientPortAddressWildcard = s.optString('clientPortAddress') === undefined
   const clientPortAddress = s.string('clientPortAddress', '0.0.0.0')
   let minSessionTimeout = s.int('minSessionTimeout', -1)
   let maxSessionTimeout = s.int('maxSessionTimeout', -1)
@@ -143,7 +147,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   s.raw('secureClientPort')
   const unknownKeys = s.unused()
   return {
-    source: file, dataDir, dataLogDir, clientPort, clientPortAddress, tickTime, minSessionTimeout, maxSessionTimeout,
+    source: file, dataDir, dataLogDir, clientPort, clientPortAddress, clientPortAddressWildcard, tickTime, minSessionTimeout, maxSessionTimeout,
     maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync,
     snapRetainCount, purgeInterval, juteMaxBuffer, extendedTypesEnabled, containerCheckIntervalMs, initLimit, syncLimit,
     servers, unknownKeys,

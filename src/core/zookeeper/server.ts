@@ -269,10 +269,14 @@ export class ZkServer {
         reject(new Error(e.code === 'EADDRINUSE' ? `Port ${c.clientPort} on ${c.clientPortAddress} is already in use (clientPort in ${c.source})` : `Cannot listen on ${c.clientPortAddress}:${c.clientPort}: ${e.message}`))
       }
       this.net!.once('error', onErr)
-      this.net!.listen(c.clientPort, c.clientPortAddress, () => {
+      const done = () => {
         this.net!.off('error', onErr)
         resolve()
-      })
+      }
+      // Without clientPortAddress: every address, IPv6 and IPv4 (Node picks :: when it can),
+      // so clients resolving localhost to ::1 connect at once.
+      if (c.clientPortAddressWildcard) this.net!.listen(c.clientPort, done)
+      else this.net!.listen(c.clientPort, c.clientPortAddress, done)
     })
     this.net.on('error', e => this.log.error(`Server socket error: ${e.message}`))
     this.port = (this.net.address() as {port: number}).port
