@@ -11,31 +11,36 @@ import {serverConfigFromProps} from '../../src/core/config/server-config.js'
 import {KafkaError, ErrorCode} from '../../src/core/protocol/errors.js'
 import {Logger, setLogSink} from '../../src/core/util/log.js'
 import {waitFor, freePort} from '../helpers/util.js'
-import {createRequire} from 'node:module'
-
-const require = createRequire(import.meta.url)
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const zookeeper: any = require('node-zookeeper-client')
+import {createServer, connect, type Socket} from 'node:net'
 
 /**
- * Expires a session from the outside: attach to it with its id and password, then close
- * (ZooKeeper drops the session). The owner may win the connection back before the close
- * lands, so retry until its session id changes.
+ * A TCP proxy between a broker and ZooKeeper that the test can cut: a network partition.
+ * Cut long enough, the server expires the session; restored, the client learns it.
  */
-async function expireSession(connect: string, client: ZkClient): Promise<void> {
-  const before = client.sessionId
-  for (let attempt = 0; attempt < 10 && client.sessionId === before; attempt++) {
-    const creds = client.sessionCredentials()
-    // Under load the owner may win the race to the session first: give each attempt 3 s.
-    await new Promise<void>(resolve => {
-      const c = zookeeper.createClient(connect, {sessionTimeout: 4000, sessionId: creds.id, sessionPassword: creds.password})
-      const timer = setTimeout(() => { c.close(); resolve() }, 3000)
-      c.once('connected', () => { clearTimeout(timer); c.close(); resolve() })
-      c.connect()
-    })
-    await waitFor(() => client.sessionId !== before, 2000, 'new session').catch(() => {})
+async function startProxy(target: string): Promise<{port: number; cut(): void; restore(): void; close(): Promise<void>}> {
+  const [host, port] = target.split(':')
+  let isCut = false
+  const sockets = new Set<Socket>()
+  const server = createServer(client => {
+    if (isCut) { client.destroy(); return }
+    const upstream = connect(Number(port), host)
+    sockets.add(client)
+    sockets.add(upstream)
+    client.pipe(upstream)
+    upstream.pipe(client)
+    const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream) }
+    client.on('error', end)
+    upstream.on('error', end)
+    client.on('close', end)
+    upstream.on('close', end)
+  })
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', () => r()))
+  return {
+    port: (server.address() as {port: number}).port,
+    cut() { isCut = true; for (const s of sockets) s.destroy() },
+    restore() { isCut = false },
+    close() { for (const s of sockets) s.destroy(); return new Promise(r => server.close(() => r())) },
   }
-  assert.notEqual(client.sessionId, before, 'session expired and replaced')
 }
 
 const logLines: string[] = []
@@ -424,11 +429,17 @@ t('broker.id=-1 is generated from /brokers/seqid above reserved.broker.max.id', 
 
 t('session expiry: the broker re-registers, becomes controller again and keeps working', async () => {
   const chroot = newChroot()
-  const b0 = await startBroker(chroot, 0)
+  // Broker 0 reaches ZooKeeper through a proxy; cutting it long enough expires its session.
+  const proxy = await startProxy(zk.connect)
+  const b0 = new ClusterManager(serverConfigFromProps({'broker.id': '0', 'zookeeper.connect': `127.0.0.1:${proxy.port}${chroot}`, 'zookeeper.session.timeout.ms': '2000', 'listeners': 'PLAINTEXT://127.0.0.1:19092'}), new Logger('kafka.cluster', '[Broker id=0]'))
+  await b0.start()
+  managers.push(b0)
   await b0.createTopic('before', {numPartitions: 1, replicationFactor: 1, configs: {}})
   const c = await rawClient(chroot)
   const owner = (await c.get('/brokers/ids/0'))!.stat.ephemeralOwner
-  await expireSession(zk.connect, b0.zkClient)
+  proxy.cut()
+  await waitFor(async () => !(await c.exists('/brokers/ids/0')), 20000, 'the server expires the partitioned session')
+  proxy.restore()
   await waitFor(async () => {
     const r = await c.get('/brokers/ids/0')
     return r && r.stat.ephemeralOwner !== owner
@@ -443,6 +454,7 @@ t('session expiry: the broker re-registers, becomes controller again and keeps w
   await waitFor(() => b0.topic('before')!.configs['retention.ms'] === '77', 10000, 'config change seen after expiry')
   await other.stop()
   await b0.stop()
+  await proxy.close()
 })
 
 t('preferred and unclean leader election', async () => {

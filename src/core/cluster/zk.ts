@@ -176,6 +176,12 @@ export class ZkClient extends EventEmitter {
     })
   }
 
+  /** Drops the current TCP connection; node-zookeeper-client reconnects with the same session. */
+  private kick(): void {
+    this.opts.logger?.warn('ZooKeeper did not answer in time; reconnecting')
+    try { this.client?.connectionManager?.socket?.destroy() } catch { /* already gone */ }
+  }
+
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private renew(client: any, why: string): void {
     this.opts.logger?.warn(why)
@@ -255,7 +261,11 @@ export class ZkClient extends EventEmitter {
   private callOnce<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       if (this.closed) { reject(new ZkError(ZkCode.CONNECTION_LOSS, 'ZooKeeper client is closed', path)); return }
-      const timer = setTimeout(() => reject(new ZkError(ZkCode.CONNECTION_LOSS, `Timed out after ${Math.round(timeoutMs)} ms waiting for ZooKeeper (request for ${path})`, path)), timeoutMs)
+      const timer = setTimeout(() => {
+        // No answer on a connection that looks alive: it is half-dead; make the client reconnect.
+        if (this.live) this.kick()
+        reject(new ZkError(ZkCode.CONNECTION_LOSS, `Timed out after ${Math.round(timeoutMs)} ms waiting for ZooKeeper (request for ${path})`, path))
+      }, timeoutMs)
       try {
         fn((err, ...rest) => {
           clearTimeout(timer)
