@@ -26,6 +26,8 @@ const FETCH_VERSION = 12
 
 class LeaderFetcher {
   readonly partitions = new Set<Partition>()
+  /** Partitions that must find where their log diverges from the leader's before fetching. */
+  readonly unchecked = new Set<Partition>()
   private conn: KafkaConnection | null = null
   private running = false
   private stopped = false
@@ -74,9 +76,64 @@ class LeaderFetcher {
     }
   }
 
+  /**
+   * Leader-epoch truncation (as Kafka's followers do since KIP-101): ask the leader where
+   * our last epoch ends in its log and drop anything of ours beyond that. Falls back to the
+   * high watermark when the leader cannot say.
+   */
+  private async truncateDiverged(conn: KafkaConnection): Promise<void> {
+    const parts = [...this.unchecked].filter(p => this.partitions.has(p))
+    this.unchecked.clear()
+    const byTopic = new Map<string, {p: Partition; epoch: number}[]>()
+    const fallback = (p: Partition, why: string) => {
+      if (p.logEndOffset > p.highWatermark) {
+        this.logger.info(`Truncating ${p.topic}-${p.index} to the high watermark ${p.highWatermark} (${why})`)
+        p.log.truncateTo(p.highWatermark)
+      }
+    }
+    for (const p of parts) {
+      const epochs = p.log.leaderEpochs
+      if (p.logEndOffset === p.logStartOffset) continue
+      if (epochs.length === 0) {
+        fallback(p, 'no leader epochs in the log')
+        continue
+      }
+      let list = byTopic.get(p.topic)
+      if (!list) byTopic.set(p.topic, list = [])
+      list.push({p, epoch: epochs[epochs.length - 1].epoch})
+    }
+    if (byTopic.size === 0) return
+    const res = await conn.send(Apis.OffsetForLeaderEpoch, 3, {replicaId: this.settings.brokerId, topics: [...byTopic].map(([topic, list]) => ({topic, partitions: list.map(x => ({partition: x.p.index, currentLeaderEpoch: x.p.leaderEpoch, leaderEpoch: x.epoch}))}))})
+    for (const t of res.topics) {
+      for (const r of t.partitions) {
+        const x = byTopic.get(t.topic)?.find(y => y.p.index === r.partition)
+        if (!x) continue
+        const p = x.p
+        if (r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || r.errorCode === ErrorCode.FENCED_LEADER_EPOCH || r.errorCode === ErrorCode.UNKNOWN_LEADER_EPOCH) {
+          // The leader has not taken over yet (or we are behind on metadata): ask again shortly.
+          this.unchecked.add(p)
+          continue
+        }
+        if (r.errorCode !== 0 || r.endOffset < 0 || r.leaderEpoch < 0) {
+          fallback(p, `the leader has no end offset for epoch ${x.epoch}`)
+          continue
+        }
+        let target = r.endOffset
+        if (r.leaderEpoch !== x.epoch) target = Math.min(target, p.log.endOffsetForEpoch(r.leaderEpoch).endOffset)
+        if (target >= 0 && target < p.logEndOffset) {
+          this.logger.info(`Truncating ${p.topic}-${p.index} to ${target}: the leader's epoch ${r.leaderEpoch} ends there`)
+          p.log.truncateTo(Math.max(target, p.logStartOffset))
+          if (p.highWatermark > p.logEndOffset) p.setFollowerHighWatermark(p.logEndOffset)
+        }
+      }
+    }
+  }
+
   /** One Fetch round; false when nothing could be fetched (errors), to back off a little. */
   private async fetchOnce(conn: KafkaConnection): Promise<boolean> {
-    const parts = [...this.partitions]
+    if (this.unchecked.size > 0) await this.truncateDiverged(conn)
+    const parts = [...this.partitions].filter(p => !this.unchecked.has(p))
+    if (parts.length === 0) return false
     const byTopic = new Map<string, Partition[]>()
     for (const p of parts) {
       let list = byTopic.get(p.topic)
@@ -150,9 +207,12 @@ export class ReplicaFetcherManager {
   constructor(readonly settings: FetcherSettings, readonly logger: Logger) {}
 
   /** Follows `p` from its current leader (moving it from another fetcher when the leader changed). */
-  follow(p: Partition): void {
+  follow(p: Partition, newEpoch: boolean): void {
     const current = this.assigned.get(p)
-    if (current === p.leader) return
+    if (current === p.leader) {
+      if (newEpoch) this.fetchers.get(current)?.unchecked.add(p)
+      return
+    }
     if (current !== undefined) this.fetchers.get(current)?.partitions.delete(p)
     this.assigned.set(p, p.leader)
     let f = this.fetchers.get(p.leader)
@@ -161,6 +221,7 @@ export class ReplicaFetcherManager {
       this.fetchers.set(p.leader, f)
     }
     f.partitions.add(p)
+    f.unchecked.add(p)
     f.start()
   }
 

@@ -202,14 +202,12 @@ export class ReplicaManager {
     } else {
       if (wasLeader) p.wake(0)
       if (s.leader >= 0) {
-        if (newEpoch && p.logEndOffset > p.highWatermark) {
-          // Records above the high watermark may not be on the new leader: fetch them again.
-          this.logger.info(`Truncating ${s.topic}-${s.partition} to the high watermark ${p.highWatermark} on becoming a follower of ${s.leader}`)
-          p.log.truncateTo(p.highWatermark)
+        // The fetcher first truncates what diverges from the new leader (leader epochs).
+        if (newEpoch) {
           p.producers.clear()
           p.producers.loaded = false
         }
-        this.fetchers.follow(p)
+        this.fetchers.follow(p, newEpoch)
       } else {
         this.fetchers.unfollow(p)
       }
