@@ -644,4 +644,22 @@ t('partition reassignment: adding/removing replicas in the topic znode, completi
   await b1.stop()
   await b0.stop()
 })
+
+t('auto leader rebalance moves leadership back to the preferred replica once it is in the ISR', async () => {
+  const chroot = newChroot()
+  const fast = {'leader.imbalance.check.interval.seconds': '1'}
+  const b0 = await startBroker(chroot, 0, fast)
+  const b1 = await startBroker(chroot, 1, fast)
+  await waitFor(() => b0.brokers().length === 2, 10000, 'two brokers')
+  await b0.createTopic('pref2', {numPartitions: -1, replicationFactor: -1, assignment: {0: [1, 0]}, configs: {}})
+  assert.equal(b0.topic('pref2')!.partitions[0].leader, 1)
+  await b1.zkClient.close() // broker 1 (preferred leader) dies: broker 0 leads
+  managers.splice(managers.indexOf(b1), 1)
+  await waitFor(() => b0.topic('pref2')!.partitions[0].leader === 0, 10000, 'broker 0 leads')
+  const b1b = await startBroker(chroot, 1, fast)
+  await b0.updateIsr(b0.topic('pref2')!.partitions[0], [0, 1]) // broker 1 caught up
+  await waitFor(() => b1b.topic('pref2')!.partitions[0].leader === 1, 10000, 'leadership back on the preferred replica')
+  await b1b.stop()
+  await b0.stop()
+})
 }
