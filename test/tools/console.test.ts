@@ -2,7 +2,7 @@
 // real broker (kafkit's when built, else Apache Kafka 3.9; KAFKIT_TOOLS_TARGET picks).
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {join} from 'node:path'
 import {runCommand, startCommand, binDir, freePort, waitFor} from '../helpers/util.js'
 import {apacheKafkaHome, runApacheTool, startCluster, targetSkipReason, type Cluster} from './apache-kafka.js'
@@ -216,24 +216,37 @@ test('differential: Apache Kafka\'s console consumer reads what kafkit produced,
   for (const k of keys) assert.equal(byKey.get(k)?.size, 1, `key ${k} went to ${[...(byKey.get(k) ?? [])].join(' and ')}`)
 })
 
-test('compression: gzip, snappy and lz4 round trip; zstd is refused with a message', async () => {
+test('compression: gzip, snappy, lz4 and zstd round trip', async () => {
   const lines = Array.from({length: 2000}, (_, i) => `compressed line ${i} ${'abc'.repeat(i % 20)}`)
-  for (const codec of ['gzip', 'snappy', 'lz4']) {
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
     await createTopic(`comp-${codec}`)
     const p = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', `comp-${codec}`, '--compression-codec', codec], {input: lines.join('\n') + '\n'})
     assert.equal(p.code, 0, p.stderr)
     const c = await runCommand('kafka-console-consumer', ['--bootstrap-server', B, '--topic', `comp-${codec}`, '--from-beginning', '--max-messages', String(lines.length)])
     assert.equal(c.stdout, lines.join('\n') + '\n', codec)
   }
-  const z = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'comp-gzip', '--compression-codec', 'zstd'], {input: 'x\n'})
-  assert.equal(z.code, 1)
-  assert.equal(z.stderr, 'Error: compression codec \'zstd\' is not supported by kafkit\'s console producer yet; use gzip, snappy, lz4 or none\n')
 })
 
-test('differential: snappy and lz4 records of Apache Kafka\'s Java producer read by kafkit, and the other way round', {skip: apacheKafkaHome() ? false : 'Apache Kafka 3.9 is not installed in ~/.cache/apache-kafka-3.9 (run /work/shared/tools/apache-kafka)'}, async () => {
+test('zstd: kcat (librdkafka) reads kafkit\'s zstd batches, and kafkit reads librdkafka\'s', async () => {
+  const lines = Array.from({length: 500}, (_, i) => `zstd line ${i} ${'q'.repeat(i % 50)}`)
+  const input = lines.join('\n') + '\n'
+  await createTopic('zstd-from-kafkit')
+  const kp = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'zstd-from-kafkit', '--compression-codec', 'zstd'], {input})
+  assert.equal(kp.code, 0, kp.stderr)
+  const kc = spawnSync('kcat', ['-b', B, '-C', '-t', 'zstd-from-kafkit', '-o', 'beginning', '-e', '-q'], {encoding: 'utf8', timeout: 60000})
+  assert.equal(kc.status, 0, kc.stderr)
+  assert.equal(kc.stdout, input)
+  await createTopic('zstd-from-kcat')
+  const pp = spawnSync('kcat', ['-b', B, '-P', '-t', 'zstd-from-kcat', '-z', 'zstd'], {input, encoding: 'utf8', timeout: 60000})
+  assert.equal(pp.status, 0, pp.stderr)
+  const ours = await runCommand('kafka-console-consumer', ['--bootstrap-server', B, '--topic', 'zstd-from-kcat', '--from-beginning', '--max-messages', String(lines.length)])
+  assert.equal(ours.stdout, input)
+})
+
+test('differential: snappy, lz4 and zstd records of Apache Kafka\'s Java producer read by kafkit, and the other way round', {skip: apacheKafkaHome() ? false : 'Apache Kafka 3.9 is not installed in ~/.cache/apache-kafka-3.9 (run /work/shared/tools/apache-kafka)'}, async () => {
   const lines = Array.from({length: 1000}, (_, i) => `java interop ${i} ${'xyz'.repeat(i % 30)}`)
   const input = lines.join('\n') + '\n'
-  for (const codec of ['snappy', 'lz4']) {
+  for (const codec of ['snappy', 'lz4', 'zstd']) {
     await createTopic(`jc-${codec}`)
     const jp = await runApacheTool('kafka-console-producer', ['--bootstrap-server', B, '--topic', `jc-${codec}`, '--compression-codec', codec], {input})
     assert.equal(jp.code, 0, jp.stderr)

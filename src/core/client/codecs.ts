@@ -1,6 +1,6 @@
 // Snappy and LZ4 for record batches, in plain TypeScript (kafkajs ships only gzip): Kafka's
 // Java client writes snappy in xerial's framing and LZ4 in the LZ4 frame format. Pure
-// functions over Buffers, no I/O. zstd is not here.
+// functions over Buffers, no I/O. zstd is in zstd.ts.
 
 // ---- snappy -----------------------------------------------------------------------------
 

@@ -6,11 +6,13 @@ import type {KafkaConfig, logCreator as LogCreator} from 'kafkajs'
 import {parseBootstrap} from './connection.js'
 import {ToolError} from './errors.js'
 import {kafkajsLz4Codec, kafkajsSnappyCodec} from './codecs.js'
+import {kafkajsZstdCodec} from './zstd.js'
 
 const {Kafka, logLevel, CompressionCodecs, CompressionTypes} = kafkajs
-// kafkajs ships gzip only; kafkit adds snappy and LZ4 (zstd stays unsupported).
+// kafkajs ships gzip only; kafkit adds snappy, LZ4 and zstd.
 CompressionCodecs[CompressionTypes.Snappy] = kafkajsSnappyCodec as any
 CompressionCodecs[CompressionTypes.LZ4] = kafkajsLz4Codec as any
+CompressionCodecs[CompressionTypes.ZSTD] = kafkajsZstdCodec as any
 
 /** kafkajs log entries on stderr, log4j-shaped, only WARN/ERROR and only with KAFKIT_DEBUG. */
 const stderrLogger: LogCreator = () => ({namespace, level, log}) => {
