@@ -581,7 +581,8 @@ export default class KafkaConsumerGroups extends KafkaCommand {
   /** Clamps requested offsets into [log start, log end] with Kafka's warnings. */
   private async checkRange(admin: GroupAdmin, req: {topic: string; partition: number; offset: number}[]): Promise<{topic: string; partition: number; offset: number}[]> {
     const [starts, ends] = await Promise.all([admin.listOffsets(req, EARLIEST_TIMESTAMP), admin.listOffsets(req, LATEST_TIMESTAMP)])
-    return req.map(r => {
+    // (Kafka checks, and warns, in its HashMap's order.)
+    return tpHashOrder(req).map(r => {
       const k = `${r.topic}\0${r.partition}`
       const end = ends.get(k)
       const start = starts.get(k)

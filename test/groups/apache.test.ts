@@ -45,15 +45,18 @@ before(async () => {
   const kafka = new Kafka({clientId: 'diff-test', brokers: [B], logLevel: logLevel.NOTHING})
   const admin = kafka.admin()
   await admin.connect()
-  await admin.createTopics({topics: [{topic: 'diff-topic', numPartitions: 3}, {topic: 'a-much-longer-topic-name-here', numPartitions: 1}], waitForLeaders: true})
+  await admin.createTopics({topics: [{topic: 'diff-topic', numPartitions: 3}, {topic: 'a-much-longer-topic-name-here', numPartitions: 1}, {topic: 'wide', numPartitions: 20}], waitForLeaders: true})
   const p = kafka.producer()
   await p.connect()
   await p.send({topic: 'diff-topic', messages: Array.from({length: 30}, (_, i) => ({partition: i % 3, value: `v${i}`}))})
   await p.send({topic: 'a-much-longer-topic-name-here', messages: [{value: 'x'}, {value: 'y'}]})
-  await p.disconnect()
   await admin.setOffsets({groupId: 'idle-group', topic: 'diff-topic', partitions: [{partition: 0, offset: '3'}, {partition: 2, offset: '10'}]})
   await admin.setOffsets({groupId: 'idle-group', topic: 'a-much-longer-topic-name-here', partitions: [{partition: 0, offset: '1'}]})
   await admin.setOffsets({groupId: 'second-group-with-a-long-name', topic: 'diff-topic', partitions: [{partition: 1, offset: '2'}]})
+  // 20 partitions: Java's HashMap resizes past 12 entries, which changes the row order.
+  await p.send({topic: 'wide', messages: Array.from({length: 40}, (_, i) => ({partition: i % 20, value: `w${i}`}))})
+  await admin.setOffsets({groupId: 'wide-group', topic: 'wide', partitions: Array.from({length: 20}, (_, i) => ({partition: i, offset: String(i % 3)}))})
+  await p.disconnect()
   await admin.disconnect()
   consumer = kafka.consumer({groupId: 'busy-group', sessionTimeout: 10000, heartbeatInterval: 500, maxWaitTimeInMs: 200})
   await consumer.connect()
@@ -80,6 +83,8 @@ const cases: string[][] = [
   ['--reset-offsets', '--group', 'idle-group', '--group', 'second-group-with-a-long-name', '--topic', 'diff-topic', '--shift-by', '-5', '--dry-run', '--export'],
   ['--delete-offsets', '--group', 'busy-group', '--topic', 'diff-topic', '--topic', 'no-such-topic'],
   ['--reset-offsets', '--group', 'idle-group', '--all-topics', '--to-datetime', '2020-01-01T00:00:00', '--dry-run'],
+  ['--reset-offsets', '--group', 'wide-group', '--topic', 'wide', '--to-latest', '--dry-run'],
+  ['--reset-offsets', '--group', 'wide-group', '--topic', 'wide:3,1,17,12,0,5,9,2,11,13,19,4,6', '--shift-by', '1', '--dry-run', '--export'],
 ]
 
 for (const args of cases) {
