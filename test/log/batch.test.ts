@@ -2,7 +2,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createRequire} from 'node:module'
 import {randomBytes} from 'node:crypto'
-import {crc32c, crc32cBitwise} from '../../src/core/util/crc32c.js'
+import {crc32c, crc32cBitwise, crc32cJs} from '../../src/core/util/crc32c.js'
 import {
   InvalidBatchError, buildBatch, decodeRecords, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch,
   readBatchHeader, setLogAppendTime, validateBatches,
@@ -27,6 +27,19 @@ test('crc32c: matches the bitwise reference on random buffers, ranges and seeds'
     assert.equal(crc32c(buf, start, end), crc32cBitwise(buf, start, end), `len ${buf.length} [${start}, ${end})`)
     const mid = start + Math.floor((end - start) / 2)
     assert.equal(crc32c(buf, mid, end, crc32c(buf, start, mid)), crc32c(buf, start, end), 'seeded continuation')
+  }
+})
+
+test('crc32c: the native and pure-JS implementations agree on large buffers, ranges and seeds', () => {
+  for (let i = 0; i < 100; i++) {
+    const buf = randomBytes(256 + Math.floor(Math.random() * 5000))
+    const start = Math.floor(Math.random() * 100)
+    const end = buf.length - Math.floor(Math.random() * 100)
+    assert.equal(crc32c(buf, start, end), crc32cJs(buf, start, end))
+    const mid = start + Math.floor((end - start) / 2)
+    assert.equal(crc32c(buf, mid, end, crc32c(buf, start, mid)), crc32cJs(buf, start, end), 'seeded continuation')
+    const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
+    assert.equal(crc32c(u8, start, end), crc32cJs(buf, start, end), 'Uint8Array input')
   }
 })
 

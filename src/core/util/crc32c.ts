@@ -1,5 +1,9 @@
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) in pure JS, slicing-by-16: sixteen
-// lookup tables let the inner loop consume 16 bytes per iteration. Used for record batch CRCs.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), used for record batch CRCs.
+// `crc32c` uses the hardware-accelerated @node-rs/crc32 (an optional dependency with
+// prebuilt binaries for Linux, Windows and macOS; about 3-4x the pure-JS speed here) when it
+// loads, and otherwise the pure-JS slicing-by-16 implementation `crc32cJs`: sixteen lookup
+// tables let its inner loop consume 16 bytes per iteration. KAFKIT_PURE_JS_CRC=1 forces it.
+import {createRequire} from 'node:module'
 
 const POLY = 0x82f63b78
 
@@ -30,7 +34,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
  * On little-endian machines the 16-byte blocks are loaded as four aligned 32-bit words
  * (one Int32Array view per call), which is markedly faster than byte loads.
  */
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
+export function crc32cJs(buf: Uint8Array, start = 0, end = buf.length, seed = 0): number {
   let crc = ~seed
   let i = start
   const t = T
@@ -80,3 +84,35 @@ export function crc32cBitwise(buf: Uint8Array, start = 0, end = buf.length, seed
   }
   return ~crc >>> 0
 }
+
+type NativeCrc = (input: Buffer, initialState?: number) => number
+
+function loadNative(): NativeCrc | null {
+  if (process.env.KAFKIT_PURE_JS_CRC === '1') return null
+  try {
+    const mod = createRequire(import.meta.url)('@node-rs/crc32') as {crc32c?: NativeCrc}
+    const fn = mod.crc32c
+    // Check it agrees with the reference before trusting it.
+    if (typeof fn !== 'function' || fn(Buffer.from('123456789')) !== 0xe3069283) return null
+    return fn
+  } catch {
+    return null
+  }
+}
+
+const native = loadNative()
+
+/** Which implementation `crc32c` uses: 'native' or 'js'. */
+export const crc32cImplementation: 'native' | 'js' = native ? 'native' : 'js'
+
+/**
+ * CRC-32C of buf[start, end), continuing from `seed` (see crc32cJs). Unsigned 32-bit result.
+ */
+export const crc32c: (buf: Uint8Array, start?: number, end?: number, seed?: number) => number = native
+  ? (buf, start = 0, end = buf.length, seed = 0) => {
+      // Short inputs are faster in JS than across the native boundary.
+      if (end - start < 256) return crc32cJs(buf, start, end, seed)
+      const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+      return native(start === 0 && end === b.length ? b : b.subarray(start, end), seed) >>> 0
+    }
+  : crc32cJs
