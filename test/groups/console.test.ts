@@ -43,8 +43,9 @@ test('two console consumers in one group print every message once between them',
     return m.stderr === '' && rows.length === 2 && rows.every(r => /\s1\s+$/.test(r))
   }, 40000, 'console-group Stable with two members owning one partition each')
 
-  const input = Array.from({length: 40}, (_, i) => `msg-${i}`).join('\n') + '\n'
-  const prod = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'split-topic', '--property', 'parse.key=false'], {input})
+  // Keyed, so both partitions get messages whatever the producer's null-key partitioning.
+  const input = Array.from({length: 40}, (_, i) => `k${i}\tmsg-${i}`).join('\n') + '\n'
+  const prod = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'split-topic', '--property', 'parse.key=true'], {input})
   assert.equal(prod.code, 0, prod.stderr)
   await waitFor(() => printed(a).length + printed(b).length >= 40, 30000, 'the console consumers to print 40 messages')
   const all = [...printed(a), ...printed(b)]
