@@ -116,6 +116,14 @@ test('--members, --members --verbose, --state and --list --state while a kafkajs
   assert.match(o.stdout, /\nlive-group {6}live-topic {6}[01] {10}5 {15}5 {15}0 {15}live-client-[0-9a-f-]+ \/127\.0\.0\.1 +live-client/)
   assert.equal(o.stderr, '')
 
+  const jl = JSON.parse((await cg('--list', '--output', 'json')).stdout)
+  assert.deepEqual(jl.find((g: {group: string}) => g.group === 'live-group'), {group: 'live-group', state: 'Stable'})
+  const jm = JSON.parse((await cg('--describe', '--group', 'live-group', '--members', '--output', 'json')).stdout)
+  assert.equal(jm[0].members.length, 1)
+  assert.equal(jm[0].members[0].clientId, 'live-client')
+  assert.deepEqual(jm[0].members[0].assignment.map((a: {partition: number}) => a.partition).sort(), [0, 1])
+  assert.equal(jm[0].assignmentStrategy, 'RoundRobinAssigner')
+
   const ls = await cg('--list', '--state', 'stable')
   assert.equal(ls.stdout, `${'GROUP'.padEnd(25)} ${'STATE'.padEnd(20)}\n${'live-group'.padEnd(25)} ${'Stable'.padEnd(20)}\n`)
 
