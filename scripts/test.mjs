@@ -4,6 +4,7 @@
 import {readdirSync, statSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {spawnSync} from 'node:child_process'
+import {tmpdir} from 'node:os'
 
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist', 'test')
 const filters = process.argv.slice(2)
@@ -21,5 +22,8 @@ if (files.length === 0) {
   process.exit(1)
 }
 const concurrency = process.env.KAFKIT_TEST_CONCURRENCY ?? '1'
-const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], {stdio: 'inherit'})
+// Servers started by the tests register their run files in a directory of this run's own,
+// so that no test's kafka-server-stop / zookeeper-server-stop touches a server the user runs.
+const env = {...process.env, KAFKIT_RUN_DIR: join(tmpdir(), `kafkit-test-run-${process.pid}`)}
+const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], {stdio: 'inherit', env})
 process.exit(r.status ?? 1)

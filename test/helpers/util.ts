@@ -11,6 +11,10 @@ import {fileURLToPath} from 'node:url'
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export const binDir = join(repoRoot, 'bin')
 
+/** Servers started by tests register here, never in the user's run dir: a test's
+ *  kafka-server-stop must not stop a broker the user is running (tests may still pass their own). */
+export const testRunDir = join(tmpdir(), `kafkit-test-run-${process.pid}`)
+
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer()
@@ -57,7 +61,7 @@ export function runCommand(script: string, args: string[], opts: {input?: string
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [join(binDir, `${script}.js`), ...args], {
       cwd: opts.cwd ?? repoRoot,
-      env: {...process.env, ...opts.env},
+      env: {...process.env, KAFKIT_RUN_DIR: testRunDir, ...opts.env},
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     const out: Buffer[] = []
@@ -104,7 +108,7 @@ export class Proc {
 export function startCommand(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const child = spawn(process.execPath, [join(binDir, `${script}.js`), ...args], {
     cwd: repoRoot,
-    env: {...process.env, ...env},
+    env: {...process.env, KAFKIT_RUN_DIR: testRunDir, ...env},
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   return new Proc(child)
