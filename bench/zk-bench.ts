@@ -28,6 +28,7 @@ function fourLetter(port: number, word: string): Promise<string> {
   return new Promise(resolve => {
     const s = createConnection({host: '127.0.0.1', port})
     let out = ''
+    s.setTimeout(2000, () => { s.destroy(); resolve(out) })
     s.on('connect', () => s.write(word))
     s.on('data', d => { out += d })
     s.on('end', () => resolve(out))
