@@ -73,19 +73,25 @@ async function runBroker(name: string, startCmd: string[], port: number, dir: st
   const idle = rss(broker.pid)
   const boot = `127.0.0.1:${port}`
   const runs: Record<string, any> = {}
-  try {
-    for (const acks of ['1', 'all']) {
-      const topic = `bench-${acks === '1' ? 'acks1' : 'acksall'}`
-      load(['create', boot, topic, '1', '1'])
-      runs[`produce acks=${acks}`] = load(['produce', boot, topic, String(RECORDS), String(SIZE), acks])
-      if (acks === '1') runs['consume'] = load(['consume', boot, topic, String(RECORDS), String(SIZE)])
+  const step = (key: string, args: string[]) => {
+    try {
+      runs[key] = load(args)
+    } catch (error) {
+      runs[key] = {error: (error as Error).message}
+      console.error(`${name} ${key}: ${(error as Error).message}`)
     }
-  } finally {
-    const peak = rss(broker.pid, 'VmHWM')
-    broker.kill('SIGTERM')
-    await new Promise(r => (broker.exitCode !== null ? r(null) : broker.once('exit', r)))
-    return {name, startupMs, idleRssMb: idle, peakRssMb: peak, runs}
   }
+  for (const acks of ['1', 'all']) {
+    const topic = `bench-${acks === '1' ? 'acks1' : 'acksall'}`
+    step(`create ${topic}`, ['create', boot, topic, '1', '1'])
+    if (runs[`create ${topic}`].error) continue
+    step(`produce acks=${acks}`, ['produce', boot, topic, String(RECORDS), String(SIZE), acks])
+    if (acks === '1') step('consume', ['consume', boot, topic, String(RECORDS), String(SIZE)])
+  }
+  const peak = rss(broker.pid, 'VmHWM')
+  broker.kill('SIGTERM')
+  await new Promise(r => (broker.exitCode !== null ? r(null) : broker.once('exit', r)))
+  return {name, startupMs, idleRssMb: idle, peakRssMb: peak, runs}
 }
 
 function fmt(n: number | null | undefined, d = 1): string {
@@ -140,7 +146,12 @@ async function main(): Promise<void> {
   }
   const widths = header.map((_, i) => Math.max(...lines.map(l => (l[i] ?? '').length)))
   for (const l of lines) console.log(l.map((c, i) => (c ?? '').padEnd(widths[i] + 2)).join(''))
-  for (const r of results) for (const [k, v] of Object.entries(r.runs)) if (v.errors || v.unflushed) console.log(`${r.name} ${k}: ${v.errors} delivery errors, ${v.unflushed} unflushed`)
+  for (const r of results) {
+    for (const [k, v] of Object.entries(r.runs)) {
+      if (v.error) console.log(`${r.name} ${k}: failed (${v.error.split('\n').filter(Boolean).pop()})`)
+      else if (v.errors || v.unflushed) console.log(`${r.name} ${k}: ${v.errors} delivery errors, ${v.unflushed} unflushed`)
+    }
+  }
 }
 
 main().catch(error => {

@@ -102,7 +102,7 @@ def main():
         a = AdminClient({'bootstrap.servers': bootstrap})
         fs = a.create_topics([NewTopic(topic, num_partitions=count, replication_factor=size)])
         for f in fs.values():
-            f.result(30)
+            f.result(90)
         print(json.dumps({'created': topic}))
     elif mode == 'produce':
         acks = sys.argv[6]
