@@ -1,0 +1,104 @@
+// Servers for the benchmarks: a ZooKeeper (kafkit's own, or Apache's from the Kafka libs when
+// kafkit's is not built), kafkit's broker and Apache Kafka 3.9's broker, each in a child
+// process on free ports, with start-up time and RSS read from outside.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {createConnection} from 'node:net'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import {freePort, repoRoot, waitFor} from '../test/helpers/util.js'
+
+export const APACHE = process.env.APACHE_KAFKA_HOME ?? join(homedir(), '.cache', 'apache-kafka-3.9')
+export const apacheInstalled = (): boolean => existsSync(join(APACHE, 'bin', 'kafka-server-start'))
+
+/** RSS (or peak with field VmHWM) of a process in MB, from /proc (Linux); null elsewhere. */
+export function rss(pid: number | undefined, field = 'VmRSS'): number | null {
+  if (!pid) return null
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : null
+  } catch { return null }
+}
+
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise(res => {
+    const s = createConnection({host: '127.0.0.1', port})
+    s.once('connect', () => { s.destroy(); res(true) })
+    s.once('error', () => res(false))
+  })
+}
+
+export interface Started {
+  name: string
+  port: number
+  child: ChildProcess
+  startupMs: number
+  output(): string
+  stop(): Promise<void>
+}
+
+async function startProcess(name: string, cmd: string[], port: number, log: string, ready: RegExp): Promise<Started> {
+  const t0 = performance.now()
+  const child = spawn(cmd[0], cmd.slice(1), {stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  const keep = (d: Buffer) => { out += d.toString(); if (out.length > 200000) out = out.slice(-100000) }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
+  child.on('exit', () => { try { writeFileSync(log, out) } catch { /* ignore */ } })
+  await waitFor(async () => (child.exitCode === null ? portOpen(port) : Promise.reject(new Error(`${name} exited: ${out.slice(-2000)}`))), 60000, `${name} port`, 5)
+  await waitFor(() => ready.test(out), 60000, `${name} ready`, 5)
+  const startupMs = performance.now() - t0
+  return {
+    name, port, child, startupMs,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await new Promise(r => (child.exitCode !== null ? r(null) : child.once('exit', r)))
+    },
+  }
+}
+
+export async function startZooKeeper(dir: string): Promise<Started> {
+  const port = await freePort()
+  const cfg = join(dir, 'zookeeper.properties')
+  writeFileSync(cfg, `dataDir=${join(dir, 'zk')}\nclientPort=${port}\nmaxClientCnxns=0\nadmin.enableServer=false\n`)
+  const cmd = existsSync(join(repoRoot, 'dist', 'src', 'commands', 'zookeeper-server-start.js'))
+    ? [process.execPath, join(repoRoot, 'bin', 'zookeeper-server-start.js'), cfg]
+    : ['java', '-cp', join(APACHE, 'libs', '*'), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg]
+  return startProcess('zookeeper', cmd, port, join(dir, 'zk.log'), /binding to port/)
+}
+
+function overrides(dir: string, port: number, zkPort: number, chroot: string, extra: string[]): string[] {
+  return [join(repoRoot, 'config', 'server.properties'),
+    '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${join(dir, `${chroot}-logs`)}`,
+    '--override', `zookeeper.connect=127.0.0.1:${zkPort}/${chroot}`, '--override', 'offsets.topic.replication.factor=1',
+    ...extra.flatMap(e => ['--override', e])]
+}
+
+export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = []): Promise<Started> {
+  const port = await freePort()
+  return startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra)],
+    port, join(dir, 'kafkit.log'), /started \(kafka\.server\.KafkaServer\)/)
+}
+
+export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = []): Promise<Started> {
+  const port = await freePort()
+  return startProcess('apache-kafka-3.9', [join(APACHE, 'bin', 'kafka-server-start'), ...overrides(dir, port, zkPort, 'apache', extra)],
+    port, join(dir, 'apache.log'), /started \(kafka\.server\.KafkaServer\)/)
+}
+
+/** Prints rows of figures, one column per server, and kafkit/apache ratios when both ran. */
+export function printTable(names: string[], rows: [string, (string | number | null | undefined)[]][], digits: Record<string, number> = {}): void {
+  const fmt = (label: string, n: string | number | null | undefined) => n === null || n === undefined || (typeof n === 'number' && Number.isNaN(n)) ? 'n/a' : typeof n === 'number' ? n.toFixed(digits[label] ?? 1) : n
+  const header = ['metric', ...names, ...(names.length > 1 ? ['kafkit/apache'] : [])]
+  const lines = [header]
+  for (const [label, vals] of rows) {
+    const cells = vals.map(v => fmt(label, v))
+    const a = vals[0], b = vals[1]
+    const ratio = names.length > 1 && typeof a === 'number' && typeof b === 'number' && b !== 0 ? (a / b).toFixed(2) : ''
+    lines.push([label, ...cells, ...(names.length > 1 ? [ratio] : [])])
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map(l => (l[i] ?? '').length)))
+  for (const l of lines) console.log(l.map((c, i) => (c ?? '').padEnd(widths[i] + 2)).join(''))
+}
