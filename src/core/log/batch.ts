@@ -108,9 +108,9 @@ export interface ValidationResult {
   maxTimestamp: number
 }
 
-/** Reads an unsigned varint at pos; returns the value, or -1 if it runs past end or over 5 bytes. Sets varintEnd. */
+/** Reads a zigzag varint at pos; returns the value and sets varintEnd (-1 if it runs past end or over 5 bytes). */
 let varintEnd = 0
-function readVarint(buf: Buffer, pos: number, end: number): number {
+export function readVarint(buf: Buffer, pos: number, end: number): number {
   let value = 0
   let shift = 0
   while (pos < end && shift <= 28) {
@@ -124,6 +124,11 @@ function readVarint(buf: Buffer, pos: number, end: number): number {
   }
   varintEnd = -1
   return 0
+}
+
+/** Where the last readVarint call ended (-1 when it failed): for callers off the hot path. */
+export function lastVarintEnd(): number {
+  return varintEnd
 }
 
 function invalid(code: number, msg: string): never {

@@ -6,25 +6,8 @@
 // rewritten here (they are kept whole).
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, CONTROL_MASK, LOG_OVERHEAD, LENGTH_OFFSET, RECORDS_COUNT_OFFSET,
-  RECORDS_OFFSET, TRANSACTIONAL_MASK, readInt64, updateCrc,
+  RECORDS_OFFSET, TRANSACTIONAL_MASK, readInt64, updateCrc, readVarint, lastVarintEnd,
 } from './batch.js'
-
-let vEnd = 0
-function varint(buf: Buffer, pos: number, end: number): number {
-  let value = 0
-  let shift = 0
-  while (pos < end && shift <= 28) {
-    const b = buf[pos++]
-    value |= (b & 0x7f) << shift
-    if ((b & 0x80) === 0) {
-      vEnd = pos
-      return (value >>> 1) ^ -(value & 1)
-    }
-    shift += 7
-  }
-  vEnd = -1
-  return 0
-}
 
 function skipVarlong(buf: Buffer, pos: number, end: number): number {
   for (let i = 0; i < 10 && pos < end; i++) if ((buf[pos++] & 0x80) === 0) return pos
@@ -55,24 +38,24 @@ export function forEachRecord(buf: Buffer, pos: number, visit: (r: RecordRef) =>
   let p = pos + RECORDS_OFFSET
   while (p < end) {
     const start = p
-    const len = varint(buf, p, end)
-    if (vEnd < 0 || len <= 0 || vEnd + len > end) return
-    const recEnd = vEnd + len
-    let q = skipVarlong(buf, vEnd + 1, recEnd) // attributes byte, timestamp delta
+    const len = readVarint(buf, p, end)
+    if (lastVarintEnd() < 0 || len <= 0 || lastVarintEnd() + len > end) return
+    const recEnd = lastVarintEnd() + len
+    let q = skipVarlong(buf, lastVarintEnd() + 1, recEnd) // attributes byte, timestamp delta
     if (q < 0) return
-    const offDelta = varint(buf, q, recEnd)
-    if (vEnd < 0) return
-    const keyLen = varint(buf, vEnd, recEnd)
-    if (vEnd < 0) return
-    q = vEnd
+    const offDelta = readVarint(buf, q, recEnd)
+    if (lastVarintEnd() < 0) return
+    const keyLen = readVarint(buf, lastVarintEnd(), recEnd)
+    if (lastVarintEnd() < 0) return
+    q = lastVarintEnd()
     let key: string | null = null
     if (keyLen >= 0) {
       if (q + keyLen > recEnd) return
       key = buf.toString('latin1', q, q + keyLen)
       q += keyLen
     }
-    const valueLen = varint(buf, q, recEnd)
-    if (vEnd < 0) return
+    const valueLen = readVarint(buf, q, recEnd)
+    if (lastVarintEnd() < 0) return
     visit({offset: base + offDelta, key, tombstone: valueLen < 0, start, end: recEnd})
     p = recEnd
   }
