@@ -92,6 +92,8 @@ export class KafkaBroker {
       groupMaxSessionTimeoutMs: c.groupMaxSessionTimeoutMs,
       groupMaxSize: c.groupMaxSize,
       offsetMetadataMaxBytes: 4096,
+      offsetsRetentionMs: c.offsetsRetentionMinutes * 60000,
+      offsetsRetentionCheckIntervalMs: c.offsetsRetentionCheckIntervalMs,
     }, {partition: index => this.replicas.partition(OFFSETS_TOPIC, index)}, new Logger('kafka.coordinator.group.GroupCoordinator', `[GroupCoordinator ${this.brokerId}]`))
     this.replicas.onLeader = p => {
       if (p.topic === OFFSETS_TOPIC) void this.groups.loadPartition(p)

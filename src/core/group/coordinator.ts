@@ -20,6 +20,10 @@ export interface CoordinatorConfig {
   groupMaxSessionTimeoutMs: number
   groupMaxSize: number
   offsetMetadataMaxBytes: number
+  /** offsets.retention.minutes in ms. */
+  offsetsRetentionMs: number
+  /** offsets.retention.check.interval.ms: how often expireOffsets runs (0: never). */
+  offsetsRetentionCheckIntervalMs: number
 }
 
 export interface OffsetsPartitions {
@@ -62,7 +66,12 @@ export class GroupCoordinator {
   private readonly loaded = new Set<number>()
   stopped = false
 
-  constructor(readonly config: CoordinatorConfig, readonly partitions: OffsetsPartitions, readonly logger: Logger) {}
+  private readonly expiryTimer: NodeJS.Timeout | null
+
+  constructor(readonly config: CoordinatorConfig, readonly partitions: OffsetsPartitions, readonly logger: Logger) {
+    this.expiryTimer = config.offsetsRetentionCheckIntervalMs > 0 ? setInterval(() => this.expireOffsets(), config.offsetsRetentionCheckIntervalMs) : null
+    this.expiryTimer?.unref()
+  }
 
   partitionFor(groupId: string): number {
     return offsetsPartitionFor(groupId, this.config.offsetsTopicNumPartitions)
@@ -699,8 +708,56 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * offsets.retention.minutes, as Kafka 2.1+ applies it (KIP-211): the offsets of an Empty group
+   * expire once the group has been empty for the retention period; a consumer group with
+   * members keeps the offsets of the topics its members subscribe to and loses those of other
+   * topics the retention period after their commit. Expired offsets get tombstones in
+   * __consumer_offsets; an Empty group left without offsets is removed (Dead) with a tombstone.
+   * Returns how many offsets expired.
+   */
+  expireOffsets(now = Date.now()): number {
+    const retention = this.config.offsetsRetentionMs
+    let total = 0
+    for (const g of [...this.groups.values()]) {
+      if (g.state === 'Dead' || this.checkCoordinator(g.groupId) !== 0) continue
+      let subscribed: Set<string> | null = null
+      if (g.state !== 'Empty') {
+        if (g.protocolType !== 'consumer') continue
+        subscribed = subscribedTopics(g)
+      }
+      const expired: {topic: string; partition: number}[] = []
+      for (const [topic, parts] of g.offsets) {
+        if (subscribed?.has(topic)) continue
+        for (const [partition, o] of parts) {
+          const since = subscribed ? o.commitTimestamp : g.currentStateTimestamp
+          if (since + retention <= now) expired.push({topic, partition})
+        }
+      }
+      if (expired.length === 0) continue
+      const records: {key: Buffer; value: Buffer | null}[] = expired.map(e => ({key: encodeOffsetKey(g.groupId, e.topic, e.partition), value: null}))
+      const removeGroup = g.state === 'Empty' && expired.length === countOffsets(g)
+      if (removeGroup) records.push({key: encodeGroupKey(g.groupId), value: null})
+      if (this.append(g.groupId, records) !== 0) continue
+      for (const e of expired) {
+        const parts = g.offsets.get(e.topic)
+        parts?.delete(e.partition)
+        if (parts && parts.size === 0) g.offsets.delete(e.topic)
+      }
+      total += expired.length
+      if (removeGroup) {
+        this.clearTimers(g)
+        g.transition('Dead')
+        this.groups.delete(g.groupId)
+      }
+    }
+    if (total > 0) this.logger.info(`Removed ${total} expired offsets in ${Date.now() - now} milliseconds.`)
+    return total
+  }
+
   shutdown(): void {
     this.stopped = true
+    if (this.expiryTimer) clearInterval(this.expiryTimer)
     for (const g of this.groups.values()) {
       this.clearTimers(g)
       for (const m of g.members.values()) this.failMember(m, ErrorCode.NOT_COORDINATOR)
@@ -714,6 +771,12 @@ function sameProtocols(m: Member, req: JoinRequest): boolean {
     if (m.protocols[i].name !== req.protocols[i].name || !m.protocols[i].metadata.equals(req.protocols[i].metadata)) return false
   }
   return true
+}
+
+function countOffsets(g: Group): number {
+  let n = 0
+  for (const m of g.offsets.values()) n += m.size
+  return n
 }
 
 /** Topics named in the members' consumer-protocol subscriptions (version int16, then topics). */
