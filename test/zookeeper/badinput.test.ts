@@ -127,3 +127,22 @@ test('fuzz: 2000 random requests (any opcode, random bodies) never take the serv
   assert.equal(kept.toString(), 'v')
   check.close()
 })
+
+test('deleteContainer (opcode 20) from a client gets BadArguments and changes nothing, as Apache ZooKeeper 3.8 answers', async () => {
+  const c = await RawClient.open(zk.port)
+  await c.handshake(4000)
+  // createContainer (19): path, data, acl, flags 4 (CONTAINER).
+  const made = await c.request(1, 19, w => { w.ustring('/dc-container').buffer(Buffer.alloc(0)); OPEN_ACL(w); w.int(4) })
+  assert.equal(made.err, 0)
+  const plain = await c.request(2, 1, w => { w.ustring('/dc-plain').buffer(Buffer.alloc(0)); OPEN_ACL(w); w.int(0) })
+  assert.equal(plain.err, 0)
+  for (const [xid, path] of [[3, '/dc-plain'], [4, '/dc-nope'], [5, '/dc-container']] as const) {
+    const r = await c.request(xid, 20, w => { w.raw(Buffer.from(path)) })
+    assert.equal(r.err, -8, path)
+  }
+  // The session stays open and both nodes are still there.
+  const still = await c.request(6, 3, w => { w.ustring('/dc-container').bool(false) })
+  assert.equal(still.err, 0)
+  assert.equal(c.closed, false)
+  c.close()
+})

@@ -546,7 +546,7 @@ export class ZkServer {
       case Op.setWatches: case Op.setWatches2: return this.setWatches(conn, xid, type, r)
       case Op.closeSession: return this.closeSession(s, xid, conn)
       case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL:
-      case Op.delete: case Op.setData: case Op.setACL: case Op.check: case Op.multi:
+      case Op.delete: case Op.deleteContainer: case Op.setData: case Op.setACL: case Op.check: case Op.multi:
         return this.write(conn, s, xid, type, r)
       case Op.exists: case Op.getData: case Op.getACL: case Op.getChildren: case Op.getChildren2:
       case Op.sync: case Op.checkWatches: case Op.removeWatches: case Op.getEphemerals:
@@ -857,6 +857,12 @@ export class ZkServer {
         if (n.numChildren > 0) throw new ZkError(Err.NotEmpty)
         return {path, txn: {type: Op.delete, path}}
       }
+      case Op.deleteContainer:
+        // Only the server's own container reaper deletes containers (reapContainers logs a
+        // deleteContainer txn). A client sending opcode 20 gets BadArguments and keeps its
+        // session, exactly as Apache ZooKeeper 3.8 answers (checked side by side).
+        r.pos = r.end
+        throw new ZkError(Err.BadArguments)
       case Op.setData: {
         const path = r.ustring()
         const data = r.buffer()
