@@ -4,6 +4,7 @@
 // Kafka's AdminClient reports them: "Timed out waiting for a node assignment. Call: <call>".
 import {KafkaConnection, ConnectionError} from '../protocol/client.js'
 import {RetriableError, parseBootstrap} from './connection.js'
+import {ConnectionPool} from './pool.js'
 import {BrokerError, ToolError} from './errors.js'
 import {CreatePartitions, CreateTopics, DeleteTopics, DescribeConfigs, Metadata, type ApiSpec, type MetadataResponse} from '../protocol/messages.js'
 import {errorMessage, errorName} from '../protocol/errors.js'
@@ -48,38 +49,21 @@ function brokerError(code: number, message: string | null | undefined): BrokerEr
 }
 
 export class Admin {
-  private readonly endpoints: {host: string; port: number}[]
-  private readonly conns = new Map<string, KafkaConnection>()
+  private readonly pool: ConnectionPool
   private readonly apiTimeoutMs: number
   private readonly requestTimeoutMs: number
   private readonly clientId: string
   private meta: MetadataResponse | undefined
 
   constructor(bootstrap: string, opts: AdminOptions = {}) {
-    this.endpoints = parseBootstrap(bootstrap)
     this.apiTimeoutMs = opts.apiTimeoutMs ?? 60000
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30000
     this.clientId = opts.clientId ?? 'adminclient-1'
+    this.pool = new ConnectionPool(parseBootstrap(bootstrap), this.clientId, this.requestTimeoutMs)
   }
 
   close(): void {
-    for (const c of this.conns.values()) void c.close()
-    this.conns.clear()
-  }
-
-  private async connTo(host: string, port: number, deadline: number): Promise<KafkaConnection> {
-    const key = `${host}:${port}`
-    const c = this.conns.get(key)
-    if (c && !c.closed) return c
-    const conn = await KafkaConnection.connect(host, port, {clientId: this.clientId, timeoutMs: Math.max(100, Math.min(this.requestTimeoutMs, deadline - Date.now()))})
-    try {
-      await conn.negotiate()
-    } catch (error) {
-      await conn.close()
-      throw error
-    }
-    this.conns.set(key, conn)
-    return conn
+    this.pool.close()
   }
 
   /** Runs fn against some broker, retrying connection failures until the call's deadline. */
@@ -91,7 +75,7 @@ export class Admin {
         return await fn(deadline)
       } catch (error) {
         if (!(error instanceof ConnectionError) && !(error instanceof RetriableError)) throw error
-        for (const [k, c] of this.conns) if (c.closed) this.conns.delete(k)
+        this.pool.prune()
         this.meta = undefined
         if (Date.now() + backoff >= deadline) throw new ToolError(`Timed out waiting for a node assignment. Call: ${callName}`)
         await new Promise(r => setTimeout(r, backoff))
@@ -100,22 +84,8 @@ export class Admin {
     }
   }
 
-  /** A connection to any reachable bootstrap broker. */
-  private async anyBroker(deadline: number): Promise<KafkaConnection> {
-    for (const c of this.conns.values()) if (!c.closed) return c
-    let last: Error | undefined
-    for (const e of this.endpoints) {
-      try {
-        return await this.connTo(e.host, e.port, deadline)
-      } catch (error) {
-        last = error as Error
-      }
-    }
-    throw last instanceof ConnectionError ? last : new RetriableError(String(last))
-  }
-
   private async metadata(deadline: number, topics: string[] | null): Promise<MetadataResponse> {
-    const c = await this.anyBroker(deadline)
+    const c = await this.pool.anyBroker(deadline)
     const v = versionFor(c, Metadata)
     if (v < 0) throw new ToolError(`The broker at ${c.where} does not support Metadata`)
     const res = await c.send(Metadata, v, {topics: topics === null ? (v >= 1 ? null : []) : topics.map(name => ({name, topicId: ZERO_UUID})), allowAutoTopicCreation: false})
@@ -127,7 +97,7 @@ export class Admin {
     const md = await this.metadata(deadline, [])
     const b = md.brokers.find(x => x.nodeId === md.controllerId) ?? md.brokers[0]
     if (!b) throw new RetriableError('no brokers in metadata')
-    return this.connTo(b.host, b.port, deadline)
+    return this.pool.connTo(b.host, b.port, deadline)
   }
 
   /** Live broker ids (Metadata's broker list). */
@@ -230,7 +200,7 @@ export class Admin {
     const out = new Map<string, ConfigEntry[]>()
     if (names.length === 0) return out
     return this.call('describeConfigs', async deadline => {
-      const c = await this.anyBroker(deadline)
+      const c = await this.pool.anyBroker(deadline)
       const v = versionFor(c, DescribeConfigs, 4)
       if (v < 0) throw new ToolError(`The broker at ${c.where} does not support DescribeConfigs`)
       const res = await c.send(DescribeConfigs, v, {resources: names.map(resourceName => ({resourceType: TOPIC_RESOURCE, resourceName, configurationKeys: null})), includeSynonyms: false, includeDocumentation: false})

@@ -5,6 +5,7 @@
 // call's deadline; broker errors come back as codes for the tool to word as Kafka does.
 import {KafkaConnection, ConnectionError} from '../protocol/client.js'
 import {parseBootstrap} from './connection.js'
+import {ConnectionPool} from './pool.js'
 import {ToolError} from './errors.js'
 import {
   DataCodecs, DeleteGroups, DescribeGroups, FindCoordinator, ListGroups, ListOffsets, Metadata,
@@ -115,52 +116,24 @@ export function decodeAssignment(bytes: Buffer | null | undefined): TopicPartiti
 }
 
 export class GroupAdmin {
-  private readonly endpoints: {host: string; port: number}[]
-  private readonly conns = new Map<string, KafkaConnection>()
+  private readonly pool: ConnectionPool
   private readonly clientId: string
   readonly timeoutMs: number
 
   constructor(bootstrap: string, opts: GroupAdminOptions = {}) {
+    let endpoints: {host: string; port: number}[]
     try {
-      this.endpoints = parseBootstrap(bootstrap)
+      endpoints = parseBootstrap(bootstrap)
     } catch (error) {
       throw new ToolError((error as Error).message)
     }
     this.clientId = opts.clientId ?? 'adminclient-1'
     this.timeoutMs = opts.timeoutMs ?? 5000
+    this.pool = new ConnectionPool(endpoints, this.clientId)
   }
 
   close(): void {
-    for (const c of this.conns.values()) void c.close()
-    this.conns.clear()
-  }
-
-  private async connTo(host: string, port: number, deadline: number): Promise<KafkaConnection> {
-    const key = `${host}:${port}`
-    const c = this.conns.get(key)
-    if (c && !c.closed) return c
-    const conn = await KafkaConnection.connect(host, port, {clientId: this.clientId, timeoutMs: Math.max(100, deadline - Date.now())})
-    try {
-      await conn.negotiate()
-    } catch (error) {
-      await conn.close()
-      throw error
-    }
-    this.conns.set(key, conn)
-    return conn
-  }
-
-  private async anyBroker(deadline: number): Promise<KafkaConnection> {
-    for (const c of this.conns.values()) if (!c.closed) return c
-    let last: Error | undefined
-    for (const e of this.endpoints) {
-      try {
-        return await this.connTo(e.host, e.port, deadline)
-      } catch (error) {
-        last = error as Error
-      }
-    }
-    throw last ?? new ConnectionError('no bootstrap server')
+    this.pool.close()
   }
 
   /** Runs fn, retrying connection failures and coordinator moves until the deadline. */
@@ -172,7 +145,7 @@ export class GroupAdmin {
         return await fn(deadline)
       } catch (error) {
         if (!(error instanceof ConnectionError) && !(error instanceof Retry)) throw error
-        for (const [k, c] of this.conns) if (c.closed) this.conns.delete(k)
+        this.pool.prune()
         if (Date.now() + backoff >= deadline) {
           throw new ToolError(error instanceof Retry
             ? `org.apache.kafka.common.errors.TimeoutException: ${error.message}. Call: ${callName}`
@@ -190,7 +163,7 @@ export class GroupAdmin {
 
   /** The coordinator node of a group (FindCoordinator, key type 0). */
   private async coordinator(groupId: string, deadline: number): Promise<{conn: KafkaConnection; node: Node}> {
-    const c = await this.anyBroker(deadline)
+    const c = await this.pool.anyBroker(deadline)
     const v = need(c, FindCoordinator)
     const res = await c.send(FindCoordinator, v, v >= 4 ? {keyType: 0, coordinatorKeys: [groupId]} : {key: groupId, keyType: 0}, this.reqTimeout(deadline))
     let node: Node
@@ -206,19 +179,19 @@ export class GroupAdmin {
     }
     if (RETRIABLE_GROUP_ERRORS.has(code)) throw new Retry(`Timed out waiting for the coordinator of group ${groupId}`)
     if (code !== 0) throw new GroupError(code, groupId)
-    return {conn: await this.connTo(node.host, node.port, deadline), node}
+    return {conn: await this.pool.connTo(node.host, node.port, deadline), node}
   }
 
   /** Every group the brokers know (ListGroups on each broker), optionally filtered by state. */
   async listGroups(states: string[] = []): Promise<GroupListing[]> {
     return this.call('listConsumerGroups', async deadline => {
-      const first = await this.anyBroker(deadline)
+      const first = await this.pool.anyBroker(deadline)
       const md = await first.send(Metadata, need(first, Metadata), {topics: [], allowAutoTopicCreation: false}, this.reqTimeout(deadline))
       const nodes = md.brokers.length ? md.brokers.map(b => ({host: b.host, port: b.port})) : [{host: first.host, port: first.port}]
       const out: GroupListing[] = []
       const seen = new Set<string>()
       for (const n of nodes) {
-        const c = await this.connTo(n.host, n.port, deadline)
+        const c = await this.pool.connTo(n.host, n.port, deadline)
         const v = need(c, ListGroups)
         if (states.length > 0 && v < 4) throw new ToolError(`The broker at ${c.where} does not support listing groups by state`)
         const res = await c.send(ListGroups, v, {statesFilter: states, typesFilter: []}, this.reqTimeout(deadline))
@@ -303,7 +276,7 @@ export class GroupAdmin {
    */
   async topicPartitions(topics: string[]): Promise<Map<string, {partitions: {partition: number; leader: number}[]} | {errorCode: number}>> {
     return this.call('describeTopics', async deadline => {
-      const c = await this.anyBroker(deadline)
+      const c = await this.pool.anyBroker(deadline)
       const v = need(c, Metadata)
       const res = await c.send(Metadata, v, {topics: topics.map(name => ({name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA'})), allowAutoTopicCreation: false}, this.reqTimeout(deadline))
       const out = new Map<string, {partitions: {partition: number; leader: number}[]} | {errorCode: number}>()
@@ -329,7 +302,7 @@ export class GroupAdmin {
     const out = new Map<string, number>()
     if (partitions.length === 0) return out
     return this.call('listOffsets', async deadline => {
-      const first = await this.anyBroker(deadline)
+      const first = await this.pool.anyBroker(deadline)
       const topics = [...new Set(partitions.map(p => p.topic))]
       const md = await first.send(Metadata, need(first, Metadata), {topics: topics.map(name => ({name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA'})), allowAutoTopicCreation: false}, this.reqTimeout(deadline))
       const brokers = new Map(md.brokers.map(b => [b.nodeId, b]))
@@ -347,7 +320,7 @@ export class GroupAdmin {
       }
       for (const [leader, topicMap] of byLeader) {
         const b = brokers.get(leader)!
-        const c = await this.connTo(b.host, b.port, deadline)
+        const c = await this.pool.connTo(b.host, b.port, deadline)
         const v = need(c, ListOffsets)
         const res = await c.send(ListOffsets, v, {
           replicaId: -1,
