@@ -24,11 +24,11 @@ test('Adler-32 matches the reference value', () => {
 
 test('txn records round-trip, including multi', () => {
   const txns: Txn[] = [
-    {type: Op.create, path: '/a', data: Buffer.from('x'), acl: OPEN_ACL_UNSAFE, ephemeral: true, parentCVersion: 3},
-    {type: Op.setData, path: '/a', data: Buffer.from('y'), version: 2},
+    {type: Op.create, path: '/a', data: 'x', acl: OPEN_ACL_UNSAFE, ephemeral: true, parentCVersion: 3},
+    {type: Op.setData, path: '/a', data: 'y', version: 2},
     {type: Op.closeSession, paths: ['/e1', '/e2']},
     {type: Op.multi, txns: [{type: Op.check, path: '/a', version: 1}, {type: Op.delete, path: '/a'}]},
-    {type: Op.createTTL, path: '/t', data: Buffer.alloc(0), acl: OPEN_ACL_UNSAFE, parentCVersion: 1, ttl: 5000},
+    {type: Op.createTTL, path: '/t', data: '', acl: OPEN_ACL_UNSAFE, parentCVersion: 1, ttl: 5000},
   ]
   for (const t of txns) {
     const w = new JuteWriter()
@@ -59,9 +59,9 @@ test('ACLs: digest ids as Apache computes them, ip masks, NoAuth otherwise', () 
 test('Stat: cversion counts creations and deletions, containers report owner 0', () => {
   const t = new DataTree()
   const h = (zxid: number) => ({clientId: 5n, cxid: 0, zxid, time: 1, type: Op.create})
-  t.applyTxn(h(1), {type: Op.createContainer, path: '/c', data: Buffer.alloc(0), acl: OPEN_ACL_UNSAFE, parentCVersion: -1})
-  t.applyTxn(h(2), {type: Op.create, path: '/c/a', data: Buffer.alloc(0), acl: OPEN_ACL_UNSAFE, ephemeral: false, parentCVersion: -1})
-  t.applyTxn(h(3), {type: Op.create, path: '/c/b', data: Buffer.alloc(0), acl: OPEN_ACL_UNSAFE, ephemeral: true, parentCVersion: -1})
+  t.applyTxn(h(1), {type: Op.createContainer, path: '/c', data: '', acl: OPEN_ACL_UNSAFE, parentCVersion: -1})
+  t.applyTxn(h(2), {type: Op.create, path: '/c/a', data: '', acl: OPEN_ACL_UNSAFE, ephemeral: false, parentCVersion: -1})
+  t.applyTxn(h(3), {type: Op.create, path: '/c/b', data: '', acl: OPEN_ACL_UNSAFE, ephemeral: true, parentCVersion: -1})
   t.applyTxn(h(4), {type: Op.delete, path: '/c/a'})
   const w = new JuteWriter()
   writeStat(w, t.get('/c')!)
@@ -75,4 +75,19 @@ test('Stat: cversion counts creations and deletions, containers report owner 0',
   t.applyTxn({...h(5), type: Op.closeSession}, {type: Op.closeSession, paths: []})
   assert.deepEqual(t.ephemeralsOf(5n), [])
   assert.equal(t.get('/c')!.numChildren, 0)
+})
+
+test('znode data held as latin1 strings round-trips every byte value', () => {
+  const bytes = Buffer.alloc(512)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) & 0xff
+  const w = new JuteWriter(16)
+  w.buffer(bytes).buffer(null).buffer(Buffer.alloc(0))
+  const r = new JuteReader(w.toBuffer())
+  const s = r.latin1()
+  assert.equal(s.length, bytes.length)
+  assert.equal(r.latin1(), '')
+  assert.equal(r.latin1(), '')
+  const w2 = new JuteWriter(16)
+  w2.latin1(s)
+  assert.deepEqual(w2.toBuffer(), Buffer.concat([Buffer.from([0, 0, 2, 0]), bytes]))
 })

@@ -14,7 +14,8 @@ export class ZNode {
   /** zxid of the last ACL change (not persisted: only used to hold back reads of undurable state). */
   azxid = 0
   constructor(
-    public data: Buffer,
+    /** The node's bytes as a latin1 string (see JuteReader.latin1): length = byte length. */
+    public data: string,
     public acl: readonly Acl[],
     public czxid: number,
     public mzxid: number,
@@ -121,7 +122,7 @@ export class DataTree {
   lastDeleteZxid = 0
 
   constructor() {
-    const root = new ZNode(Buffer.alloc(0), OPEN_ACL_UNSAFE, 0, 0, 0, 0, 0, 0, 0, 0n, 0)
+    const root = new ZNode('', this.internAcl(OPEN_ACL_UNSAFE), 0, 0, 0, 0, 0, 0, 0, 0n, 0)
     this.nodes.set('/', root)
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE)
     this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE)
@@ -129,7 +130,7 @@ export class DataTree {
   }
 
   private addSystemNode(path: string, acl: readonly Acl[]): void {
-    const n = new ZNode(Buffer.alloc(0), acl, 0, 0, 0, 0, 0, 0, 0, 0n, 0)
+    const n = new ZNode('', this.internAcl(acl), 0, 0, 0, 0, 0, 0, 0, 0n, 0)
     this.nodes.set(path, n)
     const p = this.nodes.get(parentOf(path))!
     ;(p.children ??= new Set()).add(baseName(path))
@@ -151,6 +152,11 @@ export class DataTree {
     const frozen = Object.freeze(acl.map(a => ({perms: a.perms, scheme: a.scheme, id: a.id})))
     this.aclCache.set(key, frozen)
     return frozen
+  }
+
+  /** Every ACL list interned so far (each node's acl is one of them). */
+  internedAcls(): Array<readonly Acl[]> {
+    return [...this.aclCache.values()]
   }
 
   /** Throws NoAuth unless one of the node's ACL entries grants perm to the session's ids. */
@@ -223,6 +229,40 @@ export class DataTree {
     this.applyBody(h, t)
   }
 
+  /**
+   * Applies a logged txn during recovery, on top of a fuzzy snapshot that may already hold
+   * some of its effects (the rules of Apache ZooKeeper's FileTxnSnapLog): a create of a node
+   * that exists only raises its parent's cversion and pzxid, a delete of a missing node still
+   * moves its parent's pzxid, and the ops of a multi are applied one by one.
+   */
+  replayTxn(h: TxnHeader, t: Txn): void {
+    if (h.zxid > this.lastZxid) this.lastZxid = h.zxid
+    this.replayBody(h, t)
+  }
+
+  private replayBody(h: TxnHeader, t: Txn): void {
+    if (t.type === Op.multi) {
+      if (t.txns.some(s => s.type === Op.error)) return
+      for (const s of t.txns) this.replayBody(h, s)
+      return
+    }
+    try {
+      this.applyBody(h, t)
+    } catch (e) {
+      if (!(e instanceof ZkError)) throw e
+      if (e.code === Err.NodeExists && (t.type === Op.create || t.type === Op.createContainer || t.type === Op.createTTL)) {
+        const parent = this.nodes.get(parentOf(t.path))
+        if (parent) {
+          const v = t.parentCVersion === -1 ? parent.cversion + 1 : t.parentCVersion
+          if (v > parent.cversion) {
+            parent.cversion = v
+            parent.pzxid = h.zxid
+          }
+        }
+      }
+    }
+  }
+
   private applyBody(h: TxnHeader, t: Txn): void {
     switch (t.type) {
       case Op.create:
@@ -273,7 +313,7 @@ export class DataTree {
     }
   }
 
-  private createNode(path: string, data: Buffer, acl: readonly Acl[], owner: bigint, parentCVersion: number, zxid: number, time: number): void {
+  private createNode(path: string, data: string, acl: readonly Acl[], owner: bigint, parentCVersion: number, zxid: number, time: number): void {
     const parentPath = parentOf(path)
     const parent = this.nodes.get(parentPath)
     if (!parent) throw new ZkError(Err.NoNode)
@@ -297,7 +337,13 @@ export class DataTree {
     const parentPath = parentOf(path)
     const parent = this.nodes.get(parentPath)
     const n = this.nodes.get(path)
-    if (!parent || !n) throw new ZkError(Err.NoNode)
+    if (!parent) throw new ZkError(Err.NoNode)
+    if (!n) {
+      // Only in recovery: the node was deleted before a fuzzy snapshot reached it, but the
+      // parent was written earlier, so its pzxid still has to move.
+      if (this.undo === null && zxid > parent.pzxid) parent.pzxid = zxid
+      throw new ZkError(Err.NoNode)
+    }
     this.record(parentPath, parent)
     this.record(path, n)
     parent.children?.delete(baseName(path))

@@ -82,11 +82,11 @@ export interface TxnHeader {
 }
 
 export type Txn =
-  | {type: typeof Op.create; path: string; data: Buffer; acl: readonly Acl[]; ephemeral: boolean; parentCVersion: number}
-  | {type: typeof Op.createContainer; path: string; data: Buffer; acl: readonly Acl[]; parentCVersion: number}
-  | {type: typeof Op.createTTL; path: string; data: Buffer; acl: readonly Acl[]; parentCVersion: number; ttl: number}
+  | {type: typeof Op.create; path: string; data: string; acl: readonly Acl[]; ephemeral: boolean; parentCVersion: number}
+  | {type: typeof Op.createContainer; path: string; data: string; acl: readonly Acl[]; parentCVersion: number}
+  | {type: typeof Op.createTTL; path: string; data: string; acl: readonly Acl[]; parentCVersion: number; ttl: number}
   | {type: typeof Op.delete | typeof Op.deleteContainer; path: string}
-  | {type: typeof Op.setData; path: string; data: Buffer; version: number}
+  | {type: typeof Op.setData; path: string; data: string; version: number}
   | {type: typeof Op.setACL; path: string; acl: readonly Acl[]; version: number}
   | {type: typeof Op.check; path: string; version: number}
   | {type: typeof Op.createSession; timeOut: number}
@@ -97,15 +97,15 @@ export type Txn =
 export function writeTxnBody(w: JuteWriter, t: Txn): void {
   switch (t.type) {
     case Op.create:
-      w.ustring(t.path).buffer(t.data); writeAcls(w, t.acl); w.bool(t.ephemeral).int(t.parentCVersion); break
+      w.ustring(t.path).latin1(t.data); writeAcls(w, t.acl); w.bool(t.ephemeral).int(t.parentCVersion); break
     case Op.createContainer:
-      w.ustring(t.path).buffer(t.data); writeAcls(w, t.acl); w.int(t.parentCVersion); break
+      w.ustring(t.path).latin1(t.data); writeAcls(w, t.acl); w.int(t.parentCVersion); break
     case Op.createTTL:
-      w.ustring(t.path).buffer(t.data); writeAcls(w, t.acl); w.int(t.parentCVersion).long(t.ttl); break
+      w.ustring(t.path).latin1(t.data); writeAcls(w, t.acl); w.int(t.parentCVersion).long(t.ttl); break
     case Op.delete: case Op.deleteContainer:
       w.ustring(t.path); break
     case Op.setData:
-      w.ustring(t.path).buffer(t.data).int(t.version); break
+      w.ustring(t.path).latin1(t.data).int(t.version); break
     case Op.setACL:
       w.ustring(t.path); writeAcls(w, t.acl); w.int(t.version); break
     case Op.check:
@@ -132,24 +132,24 @@ export function writeTxnBody(w: JuteWriter, t: Txn): void {
 export function readTxnBody(r: JuteReader, type: number): Txn {
   switch (type) {
     case Op.create: {
-      const path = r.ustring(), data = r.buffer(), acl = readAcls(r), ephemeral = r.bool()
+      const path = r.ustring(), data = r.latin1(), acl = readAcls(r), ephemeral = r.bool()
       // CreateTxnV0 (no parentCVersion) appears in very old logs.
       const parentCVersion = r.remaining() >= 4 ? r.int() : -1
-      return {type, path, data: Buffer.from(data), acl, ephemeral, parentCVersion}
+      return {type, path, data, acl, ephemeral, parentCVersion}
     }
     case Op.createContainer: {
-      const path = r.ustring(), data = r.buffer(), acl = readAcls(r)
-      return {type, path, data: Buffer.from(data), acl, parentCVersion: r.int()}
+      const path = r.ustring(), data = r.latin1(), acl = readAcls(r)
+      return {type, path, data, acl, parentCVersion: r.int()}
     }
     case Op.createTTL: {
-      const path = r.ustring(), data = r.buffer(), acl = readAcls(r), parentCVersion = r.int()
-      return {type, path, data: Buffer.from(data), acl, parentCVersion, ttl: r.long()}
+      const path = r.ustring(), data = r.latin1(), acl = readAcls(r), parentCVersion = r.int()
+      return {type, path, data, acl, parentCVersion, ttl: r.long()}
     }
     case Op.delete: case Op.deleteContainer:
       return {type, path: r.ustring()}
     case Op.setData: {
-      const path = r.ustring(), data = r.buffer()
-      return {type, path, data: Buffer.from(data), version: r.int()}
+      const path = r.ustring(), data = r.latin1()
+      return {type, path, data, version: r.int()}
     }
     case Op.setACL: {
       const path = r.ustring(), acl = readAcls(r)

@@ -6,7 +6,7 @@
 // zxid it depends on is durable, so no client ever observes a write that is not on disk.
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
-import {mkdirSync, existsSync, writeFileSync, fsyncSync, openSync, closeSync} from 'node:fs'
+import {mkdirSync, existsSync} from 'node:fs'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
 import {
@@ -17,7 +17,7 @@ import {DataTree, ZNode, writeStat, digestId, validAcl, type AuthId} from './dat
 import {WatchManager, WatchIndex, WatcherType, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs} from './txnlog.js'
-import {serializeSnapshot, loadNewestSnapshot, writeSnapshot, purge} from './snapshot.js'
+import {SnapshotWriter, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
 import {fourLetterWordOf, runFourLetterWord} from './fourletter.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 
@@ -203,7 +203,10 @@ export class ZkServer {
   private net: Server | null = null
   private timers: NodeJS.Timeout[] = []
   private snapThreshold = 0
-  private snapshotting = false
+  /** The snapshot being written, if any. */
+  private snapshot: SnapshotTask | null = null
+  /** How much of a snapshot is serialised between two turns of the event loop. */
+  snapshotChunkBytes = 256 * 1024
   readonly rw = new JuteWriter(64 * 1024)
   readonly nw = new JuteWriter(1024)
   private readonly sub = new JuteWriter(1024)
@@ -240,9 +243,7 @@ export class ZkServer {
     const fromZxid = snap ? snap.zxid : 0
     const stats = replayLogs(this.logDir, fromZxid, (h, t) => {
       if (t.type === Op.createSession) sessionTimeouts.set(h.clientId, t.timeOut)
-      try {
-        this.tree.applyTxn(h, t)
-      } catch { /* fuzzy replay: the snapshot already holds this change */ }
+      this.tree.replayTxn(h, t)
       if (t.type === Op.closeSession) sessionTimeouts.delete(h.clientId)
     })
     this.tree.events = []
@@ -251,12 +252,9 @@ export class ZkServer {
     new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${this.zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
     for (const [id, timeout] of sessionTimeouts) this.sessions.add(id, timeout)
     // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded.
-    const snapFile = join(this.snapDir, `snapshot.${this.zxid.toString(16)}`)
+    const snapFile = snapshotFile(this.snapDir, this.zxid)
     if (!existsSync(snapFile) || stats.txns > 0) {
-      const data = serializeSnapshot(this.tree, this.sessionTimeouts())
-      writeFileSync(snapFile, data)
-      const fd = openSync(snapFile, 'r+')
-      try { fsyncSync(fd) } finally { closeSync(fd) }
+      writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), this.zxid))
       snapLog.info(`Snapshotting: 0x${this.zxid.toString(16)} to ${snapFile}`)
     }
     this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.onDurable(z), e => this.onLogError(e))
@@ -324,6 +322,7 @@ export class ZkServer {
     this.stopping = true
     for (const t of this.timers) clearInterval(t)
     this.sessions.stop()
+    if (this.snapshot !== null) await this.snapshot.abort()
     const closed = this.net ? new Promise<void>(r => this.net!.close(() => r())) : Promise.resolve()
     if (this.txnlog) await this.txnlog.close()
     for (const c of [...this.connections]) {
@@ -476,18 +475,24 @@ export class ZkServer {
     for (let i = 0; i < ev.length; i += 2) this.watches.trigger(ev[i] as string, ev[i + 1] as number)
   }
 
+  /**
+   * Starts a background snapshot of the current state (at most one at a time): the log rolls
+   * to a new file and the tree is written chunk by chunk between requests (SnapshotWriter).
+   */
   takeSnapshot(): void {
-    if (this.snapshotting) return
-    this.resetSnapThreshold()
-    this.txnlog.roll()
-    const zxid = this.zxid
-    const data = serializeSnapshot(this.tree, this.sessionTimeouts())
-    this.snapshotting = true
     const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
-    writeSnapshot(this.snapDir, zxid, data, (err, file) => {
-      this.snapshotting = false
+    this.resetSnapThreshold()
+    if (this.snapshot !== null) {
+      snapLog.warn('Too busy to snap, skipping')
+      return
+    }
+    this.txnlog.roll()
+    const sw = new SnapshotWriter(this.tree, this.sessionTimeouts(), this.zxid, this.snapshotChunkBytes)
+    const t0 = Date.now()
+    this.snapshot = writeSnapshot(this.snapDir, sw, (err, file) => {
+      this.snapshot = null
       if (err) snapLog.error(`Unexpected exception writing snapshot ${file}: ${err.message}`)
-      else snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${file}`)
+      else snapLog.info(`Snapshotting: 0x${sw.zxid.toString(16)} to ${file}: ${sw.nodes} znodes, ${sw.bytes} bytes in ${Date.now() - t0} ms`)
     })
   }
 
@@ -652,7 +657,7 @@ export class ZkServer {
           this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
           if (watch) this.watches.addData(path, conn)
           m = this.header(xid, 0, 0)
-          w.buffer(n.data)
+          w.latin1(n.data)
           writeStat(w, n)
           break
         }
@@ -766,7 +771,7 @@ export class ZkServer {
         this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
         if (type === Op.getData) {
           if (watch) this.watches.addData(path, conn)
-          w.int(type).bool(false).int(0).buffer(n.data)
+          w.int(type).bool(false).int(0).latin1(n.data)
           writeStat(w, n)
         } else {
           if (watch) this.watches.addChild(path, conn)
@@ -811,7 +816,7 @@ export class ZkServer {
     switch (type) {
       case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL: {
         let path = r.ustring()
-        const data = r.buffer()
+        const data = r.latin1()
         const rawAcl = readAcls(r)
         const flags = r.int()
         const ttl = type === Op.createTTL ? r.long() : -1
@@ -836,10 +841,9 @@ export class ZkServer {
         const po = parent.ephemeralOwner
         if (po !== 0n && po !== CONTAINER_OWNER && (po & TTL_MASK) !== TTL_MASK) throw new ZkError(Err.NoChildrenForEphemerals)
         const parentCVersion = parent.cversion + 1
-        const d = Buffer.from(data)
-        if (isContainer) return {path, txn: {type: Op.createContainer, path, data: d, acl, parentCVersion}}
-        if (isTTL) return {path, txn: {type: Op.createTTL, path, data: d, acl, parentCVersion, ttl}}
-        return {path, txn: {type: Op.create, path, data: d, acl, ephemeral, parentCVersion}}
+        if (isContainer) return {path, txn: {type: Op.createContainer, path, data, acl, parentCVersion}}
+        if (isTTL) return {path, txn: {type: Op.createTTL, path, data, acl, parentCVersion, ttl}}
+        return {path, txn: {type: Op.create, path, data, acl, ephemeral, parentCVersion}}
       }
       case Op.delete: {
         const path = r.ustring()
@@ -865,12 +869,12 @@ export class ZkServer {
         throw new ZkError(Err.BadArguments)
       case Op.setData: {
         const path = r.ustring()
-        const data = r.buffer()
+        const data = r.latin1()
         const version = r.int()
         const n = this.node(path)
         this.tree.checkAcl(n.acl, Perms.WRITE, conn.authIds, conn.remote)
         const v = this.checkVersion(n.version, version)
-        return {path, txn: {type: Op.setData, path, data: Buffer.from(data), version: v}}
+        return {path, txn: {type: Op.setData, path, data, version: v}}
       }
       case Op.setACL: {
         const path = r.ustring()

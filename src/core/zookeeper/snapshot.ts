@@ -3,41 +3,87 @@
 // (index -> ACL list), every znode (path, data, acl index, StatPersisted) pre-order from
 // the root ("") and "/" as the end mark, then the Adler-32 of all that and "/" again.
 // Apache ZooKeeper 3.8 reads these files and kafkit reads Apache's (test/zookeeper/differential).
-import {readFileSync, open, write, fsync, close, unlinkSync} from 'node:fs'
+import {readFileSync, open, write, fsync, close, unlinkSync, openSync, writeSync, fsyncSync, closeSync} from 'node:fs'
 import {join} from 'node:path'
 import {JuteReader, JuteWriter, adler32} from './jute.js'
 import {DataTree, ZNode} from './datatree.js'
 import {readAcls, writeAcls, parentOf, baseName, type Acl} from './records.js'
 import {SNAP_MAGIC, listZxidFiles, zxidHex} from './txnlog.js'
 
-export function serializeSnapshot(tree: DataTree, sessions: Map<bigint, number>): Buffer {
-  // One pass sizes the buffer (no regrowth); nodes go out in the tree's insertion order,
-  // which always has a parent before its children (no recursion, no path building).
-  let size = 64 + sessions.size * 12
-  const aclIndex = new Map<readonly Acl[], number>()
-  for (const [path, n] of tree.nodes) {
-    size += path.length * 3 + n.data.length + 80
-    if (!aclIndex.has(n.acl)) aclIndex.set(n.acl, aclIndex.size + 1)
+/**
+ * Writes a snapshot chunk by chunk, so a big tree neither stalls the server nor needs a
+ * file-sized buffer. Like Apache ZooKeeper's, the snapshot is fuzzy: the tree keeps changing
+ * between chunks, and recovery replays the log from `zxid` on top of it. Nodes created after
+ * `zxid` are left out (their create is in the log), so every node written has its parent
+ * written before it: the tree's Map keeps insertion order, a parent is always inserted before
+ * its children, and Map iteration survives inserts and deletes.
+ */
+export class SnapshotWriter {
+  private readonly w: JuteWriter
+  private readonly it: IterableIterator<[string, ZNode]>
+  private readonly aclIndex = new Map<readonly Acl[], number>()
+  private crc = 1
+  private started = false
+  private finished = false
+  nodes = 0
+  bytes = 0
+
+  constructor(tree: DataTree, sessions: Map<bigint, number>, readonly zxid: number, readonly chunkBytes = 1 << 20) {
+    const w = (this.w = new JuteWriter(chunkBytes + 4096))
+    w.int(SNAP_MAGIC).int(2).long(-1)
+    w.int(sessions.size)
+    for (const [id, timeout] of sessions) w.bigLong(id).int(timeout)
+    // Every node's ACL list is interned, so the cache is the whole ACL map.
+    const acls = tree.internedAcls()
+    w.int(acls.length)
+    for (const acl of acls) {
+      const idx = this.aclIndex.size + 1
+      this.aclIndex.set(acl, idx)
+      w.long(idx)
+      writeAcls(w, acl)
+    }
+    this.it = tree.nodes.entries()
   }
-  for (const acl of aclIndex.keys()) for (const a of acl) size += 24 + a.scheme.length * 3 + a.id.length * 3
-  const w = new JuteWriter(size)
-  w.int(SNAP_MAGIC).int(2).long(-1)
-  w.int(sessions.size)
-  for (const [id, timeout] of sessions) w.bigLong(id).int(timeout)
-  w.int(aclIndex.size)
-  for (const [acl, idx] of aclIndex) {
-    w.long(idx)
-    writeAcls(w, acl)
+
+  /** The next piece of the file (valid until the next call), or null when it is complete. */
+  next(): Buffer | null {
+    if (this.finished) return null
+    const w = this.w
+    if (this.started) w.reset()
+    this.started = true
+    const limit = this.chunkBytes
+    while (w.pos < limit) {
+      const e = this.it.next()
+      if (e.done === true) {
+        w.ustring('/')
+        this.crc = adler32(w.buf, 0, w.pos, this.crc)
+        w.long(this.crc).ustring('/')
+        this.finished = true
+        this.bytes += w.pos
+        return w.buf.subarray(0, w.pos)
+      }
+      const [path, n] = e.value
+      if (n.czxid > this.zxid) continue
+      // An ACL interned after the start belongs to a node whose setACL is in the log to
+      // replay; any valid index stands in until then.
+      const acl = this.aclIndex.get(n.acl) ?? 1
+      w.ustring(path === '/' ? '' : path)
+      w.latin1(n.data).long(acl)
+      w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion).int(n.aversion).bigLong(n.ephemeralOwner).long(n.pzxid)
+      this.nodes++
+    }
+    this.crc = adler32(w.buf, 0, w.pos, this.crc)
+    this.bytes += w.pos
+    return w.buf.subarray(0, w.pos)
   }
-  for (const [path, n] of tree.nodes) {
-    w.ustring(path === '/' ? '' : path)
-    w.buffer(n.data).long(aclIndex.get(n.acl)!)
-    w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion).int(n.aversion).bigLong(n.ephemeralOwner).long(n.pzxid)
-  }
-  w.ustring('/')
-  const crc = adler32(w.buf, 0, w.pos)
-  w.long(crc).ustring('/')
-  return w.buf.subarray(0, w.pos)
+}
+
+/** A whole snapshot in one buffer (tests and tools; the server streams with SnapshotWriter). */
+export function serializeSnapshot(tree: DataTree, sessions: Map<bigint, number>, zxid = Number.MAX_SAFE_INTEGER): Buffer {
+  const sw = new SnapshotWriter(tree, sessions, zxid)
+  const parts: Buffer[] = []
+  for (let c = sw.next(); c !== null; c = sw.next()) parts.push(Buffer.from(c))
+  return Buffer.concat(parts)
 }
 
 export interface LoadedSnapshot {
@@ -71,7 +117,7 @@ export function deserializeSnapshot(buf: Buffer, tree: DataTree): {sessions: Map
     const p = r.ustring()
     if (p === '/') break
     const path = p === '' ? '/' : p
-    const data = Buffer.from(r.buffer())
+    const data = r.latin1()
     const aclIdx = r.long()
     const acl = acls.get(aclIdx) ?? acls.get(-1) ?? []
     const n = new ZNode(data, acl, r.long(), r.long(), r.long(), r.long(), r.int(), r.int(), r.int(), r.bigLong(), r.long())
@@ -107,20 +153,82 @@ export function loadNewestSnapshot(dir: string, tree: DataTree, warn: (msg: stri
   return null
 }
 
-/** Writes a snapshot file (write + fsync, off the event loop). */
-export function writeSnapshot(dir: string, zxid: number, data: Buffer, cb: (err: Error | null, file: string) => void): void {
-  const file = join(dir, `snapshot.${zxidHex(zxid)}`)
+export function snapshotFile(dir: string, zxid: number): string {
+  return join(dir, `snapshot.${zxidHex(zxid)}`)
+}
+
+/** Writes a whole snapshot file and fsyncs it, blocking (start-up only). */
+export function writeSnapshotSync(dir: string, sw: SnapshotWriter): string {
+  const file = snapshotFile(dir, sw.zxid)
+  const fd = openSync(file, 'w')
+  try {
+    for (let c = sw.next(); c !== null; c = sw.next()) {
+      let off = 0
+      while (off < c.length) off += writeSync(fd, c, off, c.length - off)
+    }
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  return file
+}
+
+/** A snapshot being written in the background; abort() stops it and removes the file. */
+export interface SnapshotTask {
+  abort(): Promise<void>
+}
+
+/**
+ * Writes a snapshot off the event loop: one chunk is serialised, written, and only when the
+ * write returns is the next one made, so clients are served between chunks. The file is
+ * fsynced before cb reports success; on error or abort the partial file is removed (a torn
+ * snapshot left by a crash fails its checksum and recovery uses an older one).
+ */
+export function writeSnapshot(dir: string, sw: SnapshotWriter, cb: (err: Error | null, file: string) => void): SnapshotTask {
+  const file = snapshotFile(dir, sw.zxid)
+  let aborted = false
+  let settled: () => void = () => {}
+  const done = new Promise<void>(r => { settled = r })
+  const finish = (fd: number | null, err: Error | null) => {
+    const end = () => {
+      if (err || aborted) { try { unlinkSync(file) } catch { /* not there */ } }
+      settled()
+      if (!aborted) cb(err, file)
+    }
+    if (fd === null) end()
+    else close(fd, end)
+  }
   open(file, 'w', (err, fd) => {
-    if (err) return cb(err, file)
-    write(fd, data, 0, data.length, 0, werr => {
-      fsync(fd, serr => {
-        close(fd, () => {
-          const e = werr ?? serr
-          if (e) { try { unlinkSync(file) } catch { /* ignore */ } }
-          cb(e ?? null, file)
-        })
-      })
-    })
+    if (err) return finish(null, err)
+    const step = () => {
+      if (aborted) return finish(fd, null)
+      let chunk: Buffer | null
+      try {
+        chunk = sw.next()
+      } catch (e) {
+        return finish(fd, e as Error)
+      }
+      if (chunk === null) {
+        fsync(fd, serr => finish(fd, serr))
+        return
+      }
+      writeChunk(fd, chunk, 0, werr => werr ? finish(fd, werr) : step())
+    }
+    step()
+  })
+  return {
+    abort() {
+      aborted = true
+      return done
+    },
+  }
+}
+
+function writeChunk(fd: number, b: Buffer, off: number, cb: (err: Error | null) => void): void {
+  write(fd, b, off, b.length - off, null, (err, n) => {
+    if (err) return cb(err)
+    if (off + n < b.length) return writeChunk(fd, b, off + n, cb)
+    cb(null)
   })
 }
 
