@@ -1,285 +1,626 @@
-// zookeeper-shell: Apache ZooKeeper's command-line shell as Kafka ships it
-// (`zookeeper-shell host:port [command...]`): one command when given, else interactive.
-// Output lines follow ZooKeeperMain's (ls prints [a, b], stat prints cZxid = 0x...).
-import {Args, Command} from '@oclif/core'
-import {createRequire} from 'node:module'
+// zookeeper-shell: Kafka 3.9's zookeeper-shell.sh, which is Apache ZooKeeper 3.8's
+// ZooKeeperMain (zkCli) behind Kafka's wrapper. `zookeeper-shell host:port[/chroot] [cmd args]`
+// runs one command; without one it reads commands from stdin, one per line. Every command,
+// message, stream (stdout/stderr) and exit code follows the Java shell's; the client is
+// kafkit's own (src/core/zkclient), so containers, TTL nodes, getEphemerals, whoami,
+// addWatch and removewatches work as they do with Apache's client.
+import {Command} from '@oclif/core'
 import {createInterface} from 'node:readline'
+import {ZkClient, KeeperError, PathError, eventString, type WatchedEvent} from '../core/zkclient/client.js'
+import {Mode, OPEN_ACL_UNSAFE, validatePath, type Acl, type Stat} from '../core/zkclient/codec.js'
+import {
+  splitArgs, parseOptions, parseJavaInt, parseJavaLong, decodeJavaInt, CliError, JavaCrash, type OptionSpec,
+} from '../core/zkclient/options.js'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const zookeeper: any = createRequire(import.meta.url)('node-zookeeper-client')
+/** The Java shell's ExitCode.EXECUTION_FINISHED. */
+const OK = 0
+const MAX_TTL = 0xffffffffffn // EphemeralType.TTL's 40-bit limit
+const ZK_CLI_VERSION = '3.8.4'
 
-const PERMS: Array<[string, number]> = [['c', 4], ['d', 8], ['r', 1], ['w', 2], ['a', 16]]
+/** Each command's option string, as CliCommand.getOptionStr() gives it (the usage listing). */
+const COMMANDS: Record<string, string> = {
+  addWatch: '[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE',
+  addauth: 'scheme auth',
+  close: '',
+  config: '[-c] [-w] [-s]',
+  connect: 'host:port',
+  create: '[-s] [-e] [-c] [-t ttl] path [data] [acl]',
+  delete: '[-v version] path',
+  deleteall: 'path [-b batch size]',
+  delquota: '[-n|-b|-N|-B] path',
+  get: '[-s] [-w] path',
+  getAcl: '[-s] path',
+  getAllChildrenNumber: 'path',
+  getEphemerals: 'path',
+  history: '',
+  listquota: 'path',
+  ls: '[-s] [-w] [-R] path',
+  printwatches: 'on|off',
+  quit: '',
+  reconfig: '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
+  redo: 'cmdno',
+  removewatches: 'path [-c|-d|-a] [-l]',
+  set: '[-s] [-v version] path data',
+  setAcl: '[-s] [-v version] [-R] path acl',
+  setquota: '-n|-b|-N|-B val path',
+  stat: '[-w] path',
+  sync: 'path',
+  version: '',
+  whoami: '',
+}
 
+const USAGE = 'ZooKeeper -server host:port [-zk-tls-config-file <file>] cmd args\n' +
+  Object.keys(COMMANDS).sort().map(c => `\t${c} ${COMMANDS[c]}\n`).join('')
+
+const usageOf = (cmd: string) => `${cmd} ${COMMANDS[cmd]}`
+
+function hex(v: bigint): string {
+  return '0x' + BigInt.asUintN(64, v).toString(16)
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const zoneFormat = new Intl.DateTimeFormat('en-US', {timeZoneName: 'short'})
+
+/** java.util.Date#toString in the local time zone: "Tue Nov 24 01:26:58 UTC 2026". */
+function javaDate(ms: bigint): string {
+  const d = new Date(Number(ms))
+  const p2 = (n: number) => String(n).padStart(2, '0')
+  const zone = zoneFormat.formatToParts(d).find(p => p.type === 'timeZoneName')?.value ?? 'UTC'
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${zone} ${d.getFullYear()}`
+}
+
+/** StatPrinter.print. */
+function statText(s: Stat): string {
+  return `cZxid = ${hex(s.czxid)}\nctime = ${javaDate(s.ctime)}\nmZxid = ${hex(s.mzxid)}\nmtime = ${javaDate(s.mtime)}\n` +
+    `pZxid = ${hex(s.pzxid)}\ncversion = ${s.cversion}\ndataVersion = ${s.version}\naclVersion = ${s.aversion}\n` +
+    `ephemeralOwner = ${hex(s.ephemeralOwner)}\ndataLength = ${s.dataLength}\nnumChildren = ${s.numChildren}\n`
+}
+
+/** ZKUtil.getPermString. */
 function permString(p: number): string {
-  return PERMS.filter(([, bit]) => (p & bit) !== 0).map(([c]) => c).join('')
+  return (p & 4 ? 'c' : '') + (p & 8 ? 'd' : '') + (p & 1 ? 'r' : '') + (p & 2 ? 'w' : '') + (p & 16 ? 'a' : '')
 }
 
-function parsePerms(s: string): number {
-  let p = 0
-  for (const ch of s) {
-    const e = PERMS.find(([c]) => c === ch)
-    if (!e) throw new ShellError(`${s} is not a valid permission string`)
-    p |= e[1]
-  }
-  return p
+/** Jute's CSV escaping, as Id.toString() prints scheme and id. */
+function csv(s: string): string {
+  return "'" + s.replace(/[%,\n\r}\0]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))
 }
 
-class ShellError extends Error {}
-
-const EVENT_NAMES: Record<number, string> = {1: 'NodeCreated', 2: 'NodeDeleted', 3: 'NodeDataChanged', 4: 'NodeChildrenChanged'}
-
-function hex(b: Buffer): string {
-  return '0x' + BigInt.asUintN(64, b.readBigInt64BE()).toString(16)
-}
-
-/** java.util.Date#toString in UTC: Mon Nov 23 23:12:00 UTC 2026. */
-function dateOf(b: Buffer): string {
-  const d = new Date(Number(b.readBigInt64BE()))
-  const [dow, , , , time] = d.toUTCString().split(' ')
-  const mon = d.toUTCString().split(' ')[2]
-  return `${dow.replace(',', '')} ${mon} ${String(d.getUTCDate()).padStart(2, '0')} ${time} UTC ${d.getUTCFullYear()}`
-}
-
-interface ZkStat {
-  czxid: Buffer; mzxid: Buffer; ctime: Buffer; mtime: Buffer; pzxid: Buffer; ephemeralOwner: Buffer
-  version: number; cversion: number; aversion: number; dataLength: number; numChildren: number
-}
-
-function statLines(s: ZkStat): string {
-  return [
-    `cZxid = ${hex(s.czxid)}`, `ctime = ${dateOf(s.ctime)}`, `mZxid = ${hex(s.mzxid)}`, `mtime = ${dateOf(s.mtime)}`,
-    `pZxid = ${hex(s.pzxid)}`, `cversion = ${s.cversion}`, `dataVersion = ${s.version}`, `aclVersion = ${s.aversion}`,
-    `ephemeralOwner = ${hex(s.ephemeralOwner)}`, `dataLength = ${s.dataLength}`, `numChildren = ${s.numChildren}`,
-  ].join('\n') + '\n'
-}
-
-/** Apache ZooKeeper's messages for the KeeperExceptions a shell user meets. */
-function keeperMessage(code: number, path: string): string {
-  switch (code) {
-    case -101: return `Node does not exist: ${path}`
-    case -110: return `Node already exists: ${path}`
-    case -111: return `Node not empty: ${path}`
-    case -102: return `Insufficient permission : ${path}`
-    case -103: return `version No is not valid : ${path}`
-    case -108: return `Ephemerals cannot have children: ${path}`
-    case -114: return `Acl is not valid : ${path}`
-    case -8: return `Invalid arguments: ${path}`
-    default: return `KeeperErrorCode = ${code} for ${path}`
+/** CliWrapperException's message for a KeeperException. */
+function wrapperMessage(e: KeeperError): string {
+  switch (e.code) {
+    case -101: return `Node does not exist: ${e.path}`
+    case -108: return `Ephemerals cannot have children: ${e.path}`
+    case -110: return `Node already exists: ${e.path}`
+    case -111: return `Node not empty: ${e.path}`
+    case -119: return `Not a read-only call: ${e.path}`
+    case -114: return `Acl is not valid : ${e.path}`
+    case -102: return `Insufficient permission : ${e.path}`
+    case -8: return `Arguments are not valid : ${e.path}`
+    case -103: return `version No is not valid : ${e.path}`
+    case -14: return 'Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)'
+    case -13: return 'No quorum of new config is connected and up-to-date with the leader of last commmitted config - try invoking reconfiguration after new servers are connected and synced'
+    case -125: return `Quota has exceeded : ${e.path}`
+    default: return e.message
   }
 }
-
-function parseAcl(spec: string): unknown[] {
-  return spec.split(',').filter(x => x !== '').map(entry => {
-    const first = entry.indexOf(':')
-    const last = entry.lastIndexOf(':')
-    if (first < 0 || first === last) throw new ShellError(`${entry} does not have the form scheme:id:perm`)
-    return new zookeeper.ACL(parsePerms(entry.slice(last + 1)), new zookeeper.Id(entry.slice(0, first), entry.slice(first + 1, last)))
-  })
-}
-
-/** Splits a command line on spaces, keeping "quoted strings" and 'quoted strings' whole. */
-export function splitArgs(line: string): string[] {
-  const out: string[] = []
-  const re = /"([^"]*)"|'([^']*)'|(\S+)/g
-  let m: RegExpExecArray | null
-  while ((m = re.exec(line)) !== null) out.push(m[1] ?? m[2] ?? m[3])
-  return out
-}
-
-const HELP = `ZooKeeper -server host:port cmd args
-\taddauth scheme auth
-\tcreate [-s] [-e] [-c] path [data] [acl]
-\tdelete [-v version] path
-\tdeleteall path
-\tget [-s] [-w] path
-\tgetAcl [-s] path
-\tls [-s] [-w] [-R] path
-\tquit
-\tset [-s] [-v version] path data
-\tsetAcl [-s] [-v version] path acl
-\tstat [-w] path
-`
 
 export default class ZooKeeperShell extends Command {
-  static summary = 'Apache ZooKeeper\'s command-line shell.'
-  static description = 'Connects to a ZooKeeper server (kafkit\'s or Apache\'s) and runs one command (ls, get, stat, create [-e] [-s], set, delete, deleteall, getAcl, setAcl, addauth), or reads commands interactively when none is given.'
+  static summary = 'Apache ZooKeeper\'s command-line shell, as Kafka 3.9 ships it (zookeeper-shell.sh).'
+  static description = 'Connects to a ZooKeeper server (host:port[,host:port...][/chroot], IPv6 as [::1]:2181) and runs one command, or reads commands from standard input when none is given. Commands, output and exit codes are those of ZooKeeper 3.8\'s zkCli: ls, get, stat, create (-s -e -c -t ttl), set, delete, deleteall, getAcl, setAcl, addauth, sync, getEphemerals, getAllChildrenNumber, addWatch, removewatches, whoami, config, version, printwatches, history, redo, close, connect, quit.'
   static strict = false
   static examples = [
     '<%= config.bin %> localhost:2181 ls /brokers/ids',
     '<%= config.bin %> localhost:2181 get /controller',
-    '<%= config.bin %> localhost:2181',
+    'echo "ls /" | <%= config.bin %> localhost:2181',
   ]
-  static args = {
-    server: Args.string({required: true, description: 'host:port of the ZooKeeper server'}),
+
+  private zk: ZkClient | null = null
+  private host = ''
+  private timeout = 30000
+  private history = new Map<number, string>()
+  private commandCount = 0
+  private printWatches = true
+  private exitCode = OK
+  private connecting: Promise<void> | null = null
+
+  private out(s: string): void {
+    process.stdout.write(s)
   }
 
-  private client: any
-  private out: string[] = []
+  private err(s: string): void {
+    process.stderr.write(s)
+  }
 
   async run(): Promise<void> {
-    const {args, argv} = await this.parse(ZooKeeperShell)
-    const words = (argv as string[]).slice(1)
-    const server = args.server
-    if (!/^[^:\s]+:\d+(,[^:\s]+:\d+)*(\/.*)?$/.test(server)) {
-      process.stderr.write(`Error: invalid server ${server}: expected host:port\n`)
-      process.exit(1)
+    process.stdout.on('error', () => {})
+    const argv = [...this.argv]
+    if (argv.length < 1) {
+      this.err('USAGE: zookeeper-shell zookeeper_host:port[/path] [-zk-tls-config-file file] [args...]\n')
+      process.exitCode = 1
+      return
     }
-    process.stdout.write(`Connecting to ${server}\n`)
-    this.client = zookeeper.createClient(server, {sessionTimeout: 30000, retries: 0})
-    const connected = new Promise<boolean>(resolve => {
-      const t = setTimeout(() => resolve(false), 15000)
-      this.client.once('connected', () => { clearTimeout(t); resolve(true) })
-    })
-    this.client.connect()
-    if (!(await connected)) {
-      process.stderr.write(`Error: cannot connect to ${server}\n`)
-      process.exit(1)
+    const tls = argv.indexOf('-zk-tls-config-file')
+    if (tls >= 0) {
+      if (tls === argv.length - 1) this.err('Exception in thread "main" java.lang.IllegalArgumentException: Error: no filename provided with option -zk-tls-config-file\n')
+      else this.err('Error: -zk-tls-config-file: TLS connections to ZooKeeper are not supported by kafkit\'s zookeeper-shell\n')
+      process.exitCode = 1
+      return
     }
-    process.stdout.write('\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null\n')
-    if (words.length > 0) {
-      const ok = await this.exec(words)
-      this.client.close()
-      process.exit(ok ? 0 : 1)
-    }
-    const rl = createInterface({input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true})
-    let n = 0
-    const prompt = () => { if (process.stdin.isTTY) process.stdout.write(`[zk: ${server}(CONNECTED) ${n}] `) }
-    prompt()
-    for await (const line of rl) {
-      const w = splitArgs(line)
-      if (w.length > 0) {
-        if (w[0] === 'quit' || w[0] === 'exit') break
-        await this.exec(w)
-        n++
+    // ZooKeeperMain.parseOptions over "-server" + the arguments.
+    let server = 'localhost:2181'
+    let words: string[] | null = null
+    const it = ['-server', ...argv]
+    for (let i = 0; i < it.length; i++) {
+      const opt = it[i]
+      if (opt === '-server' || opt === '-timeout') {
+        if (i + 1 >= it.length) {
+          this.err(`Error: no argument found for option ${opt}\n`)
+          break
+        }
+        const v = it[++i]
+        if (opt === '-server') server = v
+        else this.timeout = Number.parseInt(v, 10)
       }
-      prompt()
+      if (!opt.startsWith('-')) {
+        words = it.slice(i)
+        break
+      }
     }
-    this.client.close()
-    process.exit(0)
+    if (!Number.isInteger(this.timeout) || this.timeout <= 0) {
+      this.err(`Exception in thread "main" java.lang.NumberFormatException: For input string: "${it[it.indexOf('-timeout') + 1]}"\n`)
+      process.exitCode = 1
+      return
+    }
+    this.out(`Connecting to ${server}\n`)
+    try {
+      this.connectToZK(server)
+    } catch (e) {
+      this.err(`Error: ${(e as Error).message}\n`)
+      process.exitCode = 1
+      return
+    }
+    try {
+      if (words === null) {
+        this.out('Welcome to ZooKeeper!\nJLine support is disabled\n')
+        const rl = createInterface({input: process.stdin, crlfDelay: Infinity, terminal: false})
+        for await (const line of rl) {
+          if (await this.executeLine(line)) break
+        }
+        rl.close()
+      } else {
+        await this.processCmd(words)
+      }
+    } catch (e) {
+      if (e instanceof JavaCrash) {
+        this.err(`Exception in thread "main" ${e.message}\n`)
+        this.exitCode = 1
+      } else if (e instanceof Unreachable) {
+        this.err(`${e.message}\n`)
+        this.exitCode = 1
+      } else {
+        throw e
+      }
+    }
+    await this.zk?.close()
+    process.exitCode = this.exitCode
+    process.stdin.destroy()
+    setTimeout(() => process.exit(this.exitCode), 3000).unref()
   }
 
-  private call<T>(method: string, ...a: unknown[]): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.client[method](...a, (err: Error | null, ...rest: unknown[]) => err ? reject(err) : resolve(rest as T))
+  private connectToZK(newHost: string): void {
+    if (this.zk && this.zk.isAlive()) void this.zk.close().then(() => this.onEvent({type: -1, state: 7, path: null}))
+    this.host = newHost
+    const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, connectTimeoutMs: this.timeout, onEvent: e => this.onEvent(e)})
+    this.zk = zk
+    this.connecting = zk.connect().catch((e: Error) => {
+      throw new Unreachable(`Unable to connect to ${newHost} within ${this.timeout} ms: ${e.message.replace(/^Unable to connect to ZooKeeper \((.*)\)$/, '$1')}`)
     })
+    this.connecting.catch(() => {})
   }
 
-  /** Runs one command; prints its output or one error line; false on failure. */
-  async exec(words: string[]): Promise<boolean> {
-    const [cmd, ...rest] = words
-    const flags = new Set<string>()
-    const opts: Record<string, string> = {}
-    const pos: string[] = []
-    for (let i = 0; i < rest.length; i++) {
-      const a = rest[i]
-      if (a === '-v' || a === '-t') { opts[a] = rest[++i] ?? ''; continue }
-      if (/^-[a-zA-Z]$/.test(a)) { flags.add(a); continue }
-      pos.push(a)
+  private onEvent(e: WatchedEvent): void {
+    if (this.printWatches) this.out(`\nWATCHER::\n\n${eventString(e)}\n`)
+  }
+
+  /** ZooKeeperMain.executeLine; true when the shell should end (quit). */
+  private async executeLine(line: string): Promise<boolean> {
+    if (line === '') return false
+    const words = splitArgs(line)
+    this.history.set(this.commandCount, line)
+    const quit = await this.processCmd(words)
+    this.commandCount++
+    return quit
+  }
+
+  /** ZooKeeperMain.processCmd: runs one command, prints a CliException's message on stderr. */
+  private async processCmd(words: string[]): Promise<boolean> {
+    try {
+      const quit = await this.processZKCmd(words)
+      // quit ends the Java shell inside the command: the exit code stays the previous command's.
+      if (!quit) this.exitCode = OK
+      return quit
+    } catch (e) {
+      if (e instanceof CliError) {
+        this.exitCode = e.exitCode
+        this.err(`${e.message}\n`)
+        return false
+      }
+      throw e
     }
-    const path = pos[0] ?? ''
-    const write = (s: string) => process.stdout.write(s)
-    // -w leaves a watch; its event prints as ZooKeeperMain prints it.
-    const watcher = flags.has('-w') ? [(ev: {getType(): number; getPath(): string}) => {
-      write(`\nWATCHER::\n\nWatchedEvent state:SyncConnected type:${EVENT_NAMES[ev.getType()] ?? ev.getType()} path:${ev.getPath()}\n`)
-    }] : []
+  }
+
+  private async processZKCmd(args: string[]): Promise<boolean> {
+    const cmd = args[0]
+    if (args.length < 1) {
+      this.err(USAGE)
+      throw new CliError('No command entered')
+    }
+    if (!Object.hasOwn(COMMANDS, cmd)) {
+      this.err(USAGE)
+      throw new CliError(`Command not found: Command not found ${cmd}`, 127)
+    }
+    if (cmd === 'quit') {
+      await this.zk?.close()
+      return true
+    } else if (cmd === 'redo' && args.length >= 2) {
+      const i = decodeJavaInt(args[1])
+      if (this.commandCount <= i || i < 0) throw new CliError('Command index out of range')
+      const line = this.history.get(i) ?? ''
+      const again = splitArgs(line)
+      if (again[0] === 'redo') throw new CliError('No redoing redos')
+      this.history.set(this.commandCount, line)
+      return this.processCmd(again)
+    } else if (cmd === 'history') {
+      for (let i = this.commandCount - 10; i <= this.commandCount; ++i) {
+        if (i < 0) continue
+        this.out(`${i} - ${this.history.get(i) ?? 'null'}\n`)
+      }
+    } else if (cmd === 'printwatches') {
+      if (args.length === 1) this.out(`printwatches is ${this.printWatches ? 'on' : 'off'}\n`)
+      else this.printWatches = args[1] === 'on'
+    } else if (cmd === 'connect') {
+      try {
+        this.connectToZK(args.length >= 2 ? args[1] : this.host)
+      } catch (e) {
+        throw new JavaCrash(`java.lang.IllegalArgumentException: ${(e as Error).message}`)
+      }
+    }
+    if (!this.zk || !this.zk.isAlive()) {
+      this.out('Not connected\n')
+      return false
+    }
+    if (['quit', 'redo', 'history', 'printwatches', 'connect'].includes(cmd)) return false
+    await this.connecting
+    await this.exec(cmd, args)
+    return false
+  }
+
+  /** Parses a command's options; a Commons CLI error becomes a CliParseException. */
+  private opts(spec: OptionSpec, args: string[]) {
+    return parseOptions(spec, args)
+  }
+
+  /** Runs one CliCommand (parse then exec), with its error handling. */
+  private async exec(cmd: string, tokens: string[]): Promise<void> {
+    const zk = this.zk!
     try {
       switch (cmd) {
         case 'ls': {
-          if (!path) throw new ShellError('ls [-s] [-w] [-R] path')
-          if (flags.has('-R')) {
-            const walk = async (p: string): Promise<void> => {
-              write(p + '\n')
-              const [kids] = await this.call<[string[]]>('getChildren', p)
-              for (const k of kids.sort()) await walk(p === '/' ? `/${k}` : `${p}/${k}`)
-            }
-            await walk(path)
-            return true
+          let {opts, args} = this.opts({'?': false, s: false, w: false, R: false}, tokens)
+          if (opts.has('?')) this.out('usage: ls [options] path\n -?   help\n -R   recurse\n -s   stat\n -w   watch\n')
+          if (args.length > 2) {
+            tokens[2] = '-w'
+            this.err('\'ls path [watch]\' has been deprecated. Please use \'ls [-w] path\' instead.\n')
+            ;({opts, args} = this.opts({'?': false, s: false, w: false, R: false}, tokens))
           }
-          const [kids, st] = await this.call<[string[], ZkStat]>('getChildren', path, ...watcher)
-          write(`[${kids.sort().join(', ')}]\n`)
-          if (flags.has('-s')) write(statLines(st))
-          return true
+          if (args.length < 2) throw new CliError(usageOf('ls'))
+          const path = args[1]
+          const watch = opts.has('w')
+          if (opts.has('R')) {
+            await this.visitSubTreeDFS(path, watch, p => this.out(p + '\n'))
+          } else if (opts.has('s')) {
+            const {children, stat} = await zk.getChildren2(path, watch)
+            this.out(`[${children.sort(javaCompare).join(', ')}]\n` + statText(stat))
+          } else {
+            const children = await zk.getChildren(path, watch)
+            this.out(`[${children.sort(javaCompare).join(', ')}]\n`)
+          }
+          return
         }
         case 'get': {
-          if (!path) throw new ShellError('get [-s] [-w] path')
-          const [data, st] = await this.call<[Buffer | null, ZkStat]>('getData', path, ...watcher)
-          write(`${data === null || data === undefined ? 'null' : data.toString('utf8')}\n`)
-          if (flags.has('-s')) write(statLines(st))
-          return true
+          let {opts, args} = this.opts({s: false, w: false}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('get'))
+          if (args.length > 2) {
+            tokens[2] = '-w'
+            this.err('\'get path [watch]\' has been deprecated. Please use \'get [-s] [-w] path\' instead.\n')
+            ;({opts, args} = this.opts({s: false, w: false}, tokens))
+          }
+          const {data, stat} = await zk.getData(args[1], opts.has('w'))
+          this.out(`${data === null ? 'null' : data.toString('utf8')}\n`)
+          if (opts.has('s')) this.out(statText(stat))
+          return
         }
         case 'stat': {
-          if (!path) throw new ShellError('stat [-w] path')
-          const [st] = await this.call<[ZkStat | null]>('exists', path, ...watcher)
-          if (!st) throw Object.assign(new Error('no node'), {code: -101})
-          write(statLines(st))
-          return true
+          let {opts, args} = this.opts({w: false}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('stat'))
+          if (args.length > 2) {
+            tokens[2] = '-w'
+            this.err('\'stat path [watch]\' has been deprecated. Please use \'stat [-w] path\' instead.\n')
+            ;({opts, args} = this.opts({w: false}, tokens))
+          }
+          const stat = await zk.exists(args[1], opts.has('w'))
+          if (stat === null) throw new KeeperError(-101, args[1])
+          this.out(statText(stat))
+          return
         }
-        case 'create': {
-          if (!path) throw new ShellError('create [-s] [-e] [-c] [-t ttl] path [data] [acl]')
-          const seq = flags.has('-s'), eph = flags.has('-e')
-          if (flags.has('-c') || opts['-t'] !== undefined) throw new ShellError('containers and TTL nodes (-c, -t) are not supported by this shell yet')
-          const mode = eph ? (seq ? zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL : zookeeper.CreateMode.EPHEMERAL) : (seq ? zookeeper.CreateMode.PERSISTENT_SEQUENTIAL : zookeeper.CreateMode.PERSISTENT)
-          const data = pos[1] === undefined ? null : Buffer.from(pos[1])
-          const acl = pos[2] === undefined ? zookeeper.ACL.OPEN_ACL_UNSAFE : parseAcl(pos[2])
-          const [created] = await this.call<[string]>('create', path, data, acl, mode)
-          write(`Created ${created}\n`)
-          return true
-        }
+        case 'create': return await this.create(tokens)
         case 'set': {
-          if (pos.length < 2) throw new ShellError('set [-s] [-v version] path data')
-          const version = opts['-v'] === undefined ? -1 : Number(opts['-v'])
-          const [st] = await this.call<[ZkStat]>('setData', path, Buffer.from(pos[1]), version)
-          if (flags.has('-s')) write(statLines(st))
-          return true
+          const {opts, args} = this.opts({s: false, v: true}, tokens)
+          if (args.length < 3) throw new CliError(usageOf('set'))
+          const data = Buffer.from(args[2], 'utf8')
+          const version = opts.has('v') ? parseJavaInt(opts.get('v')!) : -1
+          const stat = await zk.setData(args[1], data, version)
+          if (opts.has('s')) this.out(statText(stat))
+          return
         }
-        case 'delete': case 'rmr': case 'deleteall': {
-          if (!path) throw new ShellError(`${cmd} path`)
-          if (cmd === 'delete') {
-            const version = opts['-v'] === undefined ? -1 : Number(opts['-v'])
-            await this.call('remove', path, version)
-            return true
+        case 'delete': {
+          const {opts, args} = this.opts({v: true}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('delete'))
+          if (args.length > 2) this.err('\'delete path [version]\' has been deprecated. Please use \'delete [-v version] path\' instead.\n')
+          const version = opts.has('v') ? parseJavaInt(opts.get('v')!) : -1
+          await zk.delete(args[1], version)
+          return
+        }
+        case 'deleteall': {
+          const {opts, args} = this.opts({b: true}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('deleteall'))
+          let batch = 0
+          if (opts.has('b')) {
+            const v = opts.get('b')!
+            if (!/^[-+]?\d+$/.test(v) || Math.abs(Number(v)) > 2147483647) throw new CliError('-b argument must be an int value')
+            batch = Number(v)
           }
-          const del = async (p: string): Promise<void> => {
-            const [kids] = await this.call<[string[]]>('getChildren', p)
-            for (const k of kids) await del(p === '/' ? `/${k}` : `${p}/${k}`)
-            if (p !== '/' && p !== '/zookeeper' && !p.startsWith('/zookeeper/')) await this.call('remove', p, -1)
-          }
-          await del(path)
-          return true
+          if (!await this.deleteRecursive(args[1], batch)) this.err('Failed to delete some node(s) in the subtree!\n')
+          return
         }
         case 'getAcl': {
-          if (!path) throw new ShellError('getAcl [-s] path')
-          const [acls, st] = await this.call<[Array<{permission: number; id: {scheme: string; id: string}}>, ZkStat]>('getACL', path)
-          for (const a of acls) write(`'${a.id.scheme},'${a.id.id}\n: ${permString(a.permission)}\n`)
-          if (flags.has('-s')) write(statLines(st))
-          return true
+          const {opts, args} = this.opts({s: false}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('getAcl'))
+          const {acl, stat} = await zk.getACL(args[1])
+          for (const a of acl) this.out(`${csv(a.scheme)},${csv(a.id)}\n: ${permString(a.perms)}\n`)
+          if (opts.has('s')) this.out(statText(stat))
+          return
         }
         case 'setAcl': {
-          if (pos.length < 2) throw new ShellError('setAcl [-s] [-v version] path acl')
-          const version = opts['-v'] === undefined ? -1 : Number(opts['-v'])
-          const [st] = await this.call<[ZkStat]>('setACL', path, parseAcl(pos[1]), version)
-          if (flags.has('-s')) write(statLines(st))
-          return true
+          const {opts, args} = this.opts({s: false, v: true, R: false}, tokens)
+          if (args.length < 3) throw new CliError(usageOf('setAcl'))
+          const path = args[1]
+          const acl = this.parseAcl(args[2])
+          const version = opts.has('v') ? parseJavaInt(opts.get('v')!) : -1
+          if (opts.has('R')) {
+            await this.visitSubTreeDFS(path, false, () => {}, async p => {
+              try {
+                await zk.setACL(p, acl, version)
+              } catch (e) {
+                if (e instanceof KeeperError) this.out(e.message)
+                else throw e
+              }
+            })
+          } else {
+            const stat = await zk.setACL(path, acl, version)
+            if (opts.has('s')) this.out(statText(stat))
+          }
+          return
         }
         case 'addauth': {
-          if (pos.length < 1) throw new ShellError('addauth scheme auth')
-          this.client.addAuthInfo(pos[0], Buffer.from(pos[1] ?? ''))
-          await this.call('exists', '/')
-          return true
+          const {args} = this.opts({}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('addauth'))
+          zk.addAuthInfo(args[1], args.length > 2 ? Buffer.from(args[2], 'utf8') : null)
+          return
         }
-        case 'help': case undefined:
-          write(HELP)
-          return true
-        default:
-          write(HELP)
-          return false
+        case 'sync': {
+          const {args} = this.opts({}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('sync'))
+          const rc = await zk.sync(args[1])
+          this.out(rc === 0 ? 'Sync is OK\n' : `Sync has failed. rc=${rc}\n`)
+          return
+        }
+        case 'getEphemerals': {
+          const {args} = this.opts({}, tokens)
+          const list = args.length < 2 ? await zk.getEphemerals() : await zk.getEphemerals(args[1])
+          this.out(`[${list.join(', ')}]\n`)
+          return
+        }
+        case 'getAllChildrenNumber': {
+          const {args} = this.opts({}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('getAllChildrenNumber'))
+          this.out(`${await zk.getAllChildrenNumber(args[1])}\n`)
+          return
+        }
+        case 'addWatch': {
+          const {opts, args} = this.opts({m: true}, tokens)
+          if (args.length !== 2) throw new CliError(usageOf('addWatch'))
+          let mode = 1
+          if (opts.has('m')) {
+            const m = opts.get('m')!.toUpperCase()
+            if (m === 'PERSISTENT') mode = 0
+            else if (m !== 'PERSISTENT_RECURSIVE') throw new CliError(usageOf('addWatch'))
+          }
+          await zk.addWatch(args[1], mode)
+          return
+        }
+        case 'removewatches': {
+          const {opts, args} = this.opts({c: false, d: false, a: false, l: false}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('removewatches'))
+          const type = opts.has('c') ? 1 : opts.has('d') ? 2 : 3
+          await zk.removeAllWatches(args[1], type, opts.has('l'))
+          return
+        }
+        case 'whoami': {
+          const who = await zk.whoAmI()
+          this.out('Auth scheme: User\n' + who.map(w => `${w.scheme}: ${w.user}\n`).join(''))
+          return
+        }
+        case 'version':
+          this.out(`ZooKeeper CLI version: ${ZK_CLI_VERSION} (kafkit ${this.config.version})\n`)
+          return
+        case 'config': {
+          const {opts, args} = this.opts({s: false, w: false, c: false}, tokens)
+          if (args.length < 1) throw new CliError(usageOf('config'))
+          const {data, stat} = await zk.getConfig(opts.has('w'))
+          const text = data === null ? 'null' : data.toString('utf8')
+          this.out(`${opts.has('c') ? clientConfigStr(text) : text}\n`)
+          if (opts.has('s')) this.out(statText(stat))
+          return
+        }
+        case 'close':
+          await zk.close()
+          this.onEvent({type: -1, state: 7, path: null})
+          return
+        case 'listquota': case 'setquota': case 'delquota': case 'reconfig':
+          throw new CliError(`${cmd}: not supported by kafkit's zookeeper-shell`)
       }
     } catch (e) {
-      const code = typeof (e as {getCode?: () => number}).getCode === 'function' ? (e as {getCode(): number}).getCode() : (e as {code?: number}).code
-      if (e instanceof ShellError) process.stderr.write(`${e.message}\n`)
-      else if (typeof code === 'number') process.stderr.write(`${keeperMessage(code, path)}\n`)
-      else process.stderr.write(`Error: ${(e as Error).message}\n`)
-      return false
+      if (e instanceof PathError) throw new CliError(e.message)
+      if (e instanceof KeeperError) {
+        if (e.code === -114 && cmd === 'create') this.err(`${e.message}\n`)
+        throw new CliError(wrapperMessage(e))
+      }
+      throw e
     }
   }
+
+  private async create(tokens: string[]): Promise<void> {
+    const zk = this.zk!
+    const {opts, args} = this.opts({e: false, s: false, c: false, t: true}, tokens)
+    if (args.length < 2) throw new CliError(usageOf('create'))
+    const hasE = opts.has('e'), hasS = opts.has('s'), hasC = opts.has('c'), hasT = opts.has('t')
+    if (hasC && (hasE || hasS)) throw new CliError('-c cannot be combined with -s or -e. Containers cannot be ephemeral or sequential.')
+    let ttl = 0n
+    if (hasT) {
+      const v = parseJavaLong(opts.get('t')!)
+      if (v === null) throw new CliError('-t argument must be a long value')
+      ttl = v
+    }
+    if (hasT && hasE) throw new CliError('TTLs cannot be used with Ephemeral znodes')
+    if (hasT && hasC) throw new CliError('TTLs cannot be used with Container znodes')
+    const mode = hasE && hasS ? Mode.EPHEMERAL_SEQUENTIAL : hasE ? Mode.EPHEMERAL
+      : hasS ? (hasT ? Mode.PERSISTENT_SEQUENTIAL_WITH_TTL : Mode.PERSISTENT_SEQUENTIAL)
+        : hasC ? Mode.CONTAINER : hasT ? Mode.PERSISTENT_WITH_TTL : Mode.PERSISTENT
+    if (hasT && (ttl > MAX_TTL || ttl <= 0n)) throw new CliError(`ttl must be positive and cannot be larger than: ${MAX_TTL}`)
+    const path = args[1]
+    const data = args.length > 2 ? Buffer.from(args[2], 'utf8') : null
+    const acl = args.length > 3 ? this.parseAcl(args[3]) : OPEN_ACL_UNSAFE
+    const created = await zk.create(path, data, acl, mode, hasT ? Number(ttl) : -1)
+    this.err(`Created ${created}\n`)
+  }
+
+  /** AclParser.parse: bad entries are reported on stderr and skipped. */
+  private parseAcl(s: string): Acl[] {
+    const out: Acl[] = []
+    for (const a of javaSplit(s, ',')) {
+      const first = a.indexOf(':')
+      const last = a.lastIndexOf(':')
+      if (first === -1 || first === last) {
+        this.err(`${a} does not have the form scheme:id:perm\n`)
+        continue
+      }
+      let perms = 0
+      for (const ch of a.slice(last + 1)) {
+        const bit = ({r: 1, w: 2, c: 4, d: 8, a: 16} as Record<string, number>)[ch]
+        if (bit === undefined) this.err(`Unknown perm type: ${ch}\n`)
+        else perms |= bit
+      }
+      out.push({perms, scheme: a.slice(0, first), id: a.slice(first + 1, last)})
+    }
+    return out
+  }
+
+  /** ZKUtil.visitSubTreeDFS: the root, then each level's sorted children, depth first. */
+  private async visitSubTreeDFS(path: string, watch: boolean, visit: (p: string) => void, act?: (p: string) => Promise<void>): Promise<void> {
+    const zk = this.zk!
+    await zk.getData(path, watch)
+    visit(path)
+    if (act) await act(path)
+    const helper = async (p: string): Promise<void> => {
+      let children: string[]
+      try {
+        children = (await zk.getChildren(p, watch)).sort(javaCompare)
+      } catch (e) {
+        if (e instanceof KeeperError && e.code === -101) return
+        throw e
+      }
+      const base = p.length === 1 ? p : p + '/'
+      for (const c of children) {
+        visit(base + c)
+        if (act) await act(base + c)
+      }
+      for (const c of children) await helper(base + c)
+    }
+    await helper(path)
+  }
+
+  /** ZKUtil.deleteRecursive: the subtree breadth first, deleted leaves first (in multis of batch). */
+  private async deleteRecursive(root: string, batch: number): Promise<boolean> {
+    const zk = this.zk!
+    validatePath(root)
+    const tree = [root]
+    for (let i = 0; i < tree.length; i++) {
+      const node = tree[i]
+      for (const c of await zk.getChildren(node)) tree.push((node === '/' ? '' : node) + '/' + c)
+    }
+    if (batch <= 0) {
+      for (let i = tree.length - 1; i >= 0; i--) await zk.delete(tree[i], -1)
+      return true
+    }
+    let ok = true
+    let ops: Array<{path: string; version: number}> = []
+    for (let i = tree.length - 1; i >= 0; i--) {
+      ops.push({path: tree[i], version: -1})
+      if (ops.length === batch || i === 0) {
+        if (!ok) break
+        if (!await zk.multiDelete(ops)) ok = false
+        ops = []
+      }
+    }
+    return ok
+  }
+}
+
+/** Thrown when the server cannot be reached within the session timeout. */
+class Unreachable extends Error {}
+
+/** String.compareTo: UTF-16 code unit order (what Collections.sort uses). */
+function javaCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** String.split(sep) in Java: trailing empty strings removed. */
+function javaSplit(s: string, sep: string): string[] {
+  const parts = s.split(sep)
+  while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop()
+  if (parts.length === 1 && parts[0] === '' && s.length > 0) return []
+  return parts
+}
+
+/** ConfigUtils.getClientConfigStr: "host:port,host:port version" from a dynamic config. */
+function clientConfigStr(config: string): string {
+  let version = ''
+  const servers: string[] = []
+  for (const line of config.split('\n')) {
+    const eq = line.indexOf('=')
+    if (eq < 0) continue
+    const key = line.slice(0, eq).trim()
+    const value = line.slice(eq + 1).trim()
+    if (key === 'version') version = value
+    if (!key.startsWith('server.')) continue
+    const semi = value.lastIndexOf(';')
+    if (semi < 0) continue
+    let client = value.slice(semi + 1).trim()
+    if (!client.includes(':')) client = `0.0.0.0:${client}`
+    servers.push(client)
+  }
+  return `${servers.join(',')} ${version}`.trim() === '' ? ' ' : `${servers.join(',')} ${version}`
 }

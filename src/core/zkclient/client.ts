@@ -1,0 +1,493 @@
+// kafkit's own ZooKeeper client on a raw socket: the calls Apache's Java client (ZooKeeper /
+// ZooKeeperAdmin) offers that zookeeper-shell needs, including what node-zookeeper-client
+// lacks: container and TTL creates, getEphemerals, getAllChildrenNumber, whoAmI, addWatch,
+// removeWatches, multi. One request in flight order (replies come back in xid order), pings
+// while idle, watch events delivered to one callback, chroot applied as the Java client does.
+import {createConnection, isIP, type Socket} from 'node:net'
+import {JuteReader, JuteWriter} from '../zookeeper/jute.js'
+import {
+  OpCode, KeeperError, PathError, readStat, readBufferOrNull, readAclList, writeAclList, validatePath,
+  parseConnectString, type Acl, type Stat, type HostPort,
+} from './codec.js'
+
+export {KeeperError, PathError} from './codec.js'
+
+/** Watcher.Event.KeeperState values on the wire, and the names Java prints. */
+export const KeeperState: Record<number, string> = {
+  0: 'Disconnected', 3: 'SyncConnected', 4: 'AuthFailed', 5: 'ConnectedReadOnly', 6: 'SaslAuthenticated',
+  [-112]: 'Expired', 7: 'Closed',
+}
+/** Watcher.Event.EventType values on the wire, and the names Java prints. */
+export const EventTypeName: Record<number, string> = {
+  [-1]: 'None', 1: 'NodeCreated', 2: 'NodeDeleted', 3: 'NodeDataChanged', 4: 'NodeChildrenChanged',
+  5: 'DataWatchRemoved', 6: 'ChildWatchRemoved', 7: 'PersistentWatchRemoved',
+}
+
+export interface WatchedEvent { type: number; state: number; path: string | null }
+
+/** WatchedEvent.toString() of ZooKeeper 3.8. */
+export function eventString(e: WatchedEvent): string {
+  return `WatchedEvent state:${KeeperState[e.state] ?? e.state} type:${EventTypeName[e.type] ?? e.type} path:${e.path}`
+}
+
+export type ClientState = 'CONNECTING' | 'CONNECTED' | 'CLOSED' | 'AUTH_FAILED'
+
+interface Pending {
+  xid: number
+  path: string | null
+  read: (r: JuteReader) => unknown
+  resolve: (v: unknown) => void
+  reject: (e: Error) => void
+}
+
+export interface MultiDelete { path: string; version: number }
+
+export interface ClientOptions {
+  sessionTimeout?: number
+  /** Watch and state events, as the default Watcher of the Java client gets them. */
+  onEvent?: (e: WatchedEvent) => void
+  /** How long connect() keeps trying the hosts before giving up. */
+  connectTimeoutMs?: number
+}
+
+export class ZkClient {
+  readonly hosts: HostPort[]
+  readonly chroot: string | null
+  state: ClientState = 'CONNECTING'
+  sessionId = 0n
+  private passwd: Buffer = Buffer.alloc(16)
+  private negotiatedTimeout = 0
+  private socket: Socket | null = null
+  private xid = 1
+  private pending: Pending[] = []
+  private inbuf: Buffer = Buffer.alloc(0)
+  private readonly w = new JuteWriter(1024)
+  private pingTimer: NodeJS.Timeout | null = null
+  private lastZxid = 0n
+  private hostIndex = 0
+  private waitingForConnection: Array<() => void> = []
+  private closing = false
+  private readonly auths: Array<{scheme: string; auth: Buffer | null}> = []
+  /** Paths with a data/exists watch, and with a child watch (for removeWatches, like ZKWatchManager). */
+  readonly dataWatches = new Set<string>()
+  readonly childWatches = new Set<string>()
+  readonly persistentWatches = new Set<string>()
+
+  constructor(connectString: string, private readonly opts: ClientOptions = {}) {
+    const cs = parseConnectString(connectString)
+    this.hosts = cs.hosts
+    this.chroot = cs.chroot
+  }
+
+  get sessionTimeout(): number {
+    return this.opts.sessionTimeout ?? 30000
+  }
+
+  /** Connects to the first host that answers, trying them in turn until the deadline. */
+  async connect(): Promise<void> {
+    const deadline = Date.now() + (this.opts.connectTimeoutMs ?? this.sessionTimeout)
+    let lastError = 'no host tried'
+    for (;;) {
+      const hp = this.hosts[this.hostIndex % this.hosts.length]
+      this.hostIndex++
+      try {
+        await this.open(hp, Math.max(1000, deadline - Date.now()))
+        return
+      } catch (e) {
+        lastError = `${hp.host}:${hp.port}: ${(e as Error).message}`
+        if ((e as {expired?: boolean}).expired) throw e
+      }
+      if (Date.now() >= deadline || this.closing) throw new Error(`Unable to connect to ZooKeeper (${lastError})`)
+      await new Promise(r => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))))
+    }
+  }
+
+  private open(hp: HostPort, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const host = isIP(hp.host) === 6 ? hp.host : hp.host
+      const s = createConnection({host, port: hp.port})
+      s.setNoDelay(true)
+      let done = false
+      const fail = (e: Error) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        s.destroy()
+        reject(e)
+      }
+      const timer = setTimeout(() => fail(new Error('connection timed out')), timeoutMs)
+      s.once('error', fail)
+      s.once('close', () => fail(new Error('connection closed by the server')))
+      s.once('connect', () => {
+        const w = new JuteWriter(64)
+        const mark = w.startFrame()
+        w.int(0).bigLong(this.lastZxid).int(this.sessionTimeout).bigLong(this.sessionId).buffer(this.passwd).bool(false)
+        w.finishFrame(mark)
+        s.write(w.toBuffer())
+      })
+      let buf: Buffer = Buffer.alloc(0)
+      const onData = (d: Buffer) => {
+        buf = buf.length === 0 ? d : Buffer.concat([buf, d])
+        if (buf.length < 4) return
+        const n = buf.readInt32BE(0)
+        if (buf.length < 4 + n) return
+        s.off('data', onData)
+        s.removeAllListeners('close')
+        s.removeAllListeners('error')
+        done = true
+        clearTimeout(timer)
+        try {
+          const r = new JuteReader(buf, 4, 4 + n)
+          r.int() // protocol version
+          const timeout = r.int()
+          const sessionId = r.bigLong()
+          const passwd = readBufferOrNull(r) ?? Buffer.alloc(16)
+          if (timeout <= 0) {
+            s.destroy()
+            this.state = 'CLOSED'
+            this.emit({type: -1, state: -112, path: null})
+            reject(Object.assign(new Error('session expired'), {expired: true}))
+            return
+          }
+          this.negotiatedTimeout = timeout
+          this.sessionId = sessionId
+          this.passwd = Buffer.from(passwd)
+        } catch (e) {
+          s.destroy()
+          reject(e as Error)
+          return
+        }
+        this.attach(s, buf.subarray(4 + n))
+        resolve()
+      }
+      s.on('data', onData)
+    })
+  }
+
+  private attach(s: Socket, rest: Buffer): void {
+    this.socket = s
+    this.inbuf = Buffer.from(rest)
+    this.state = 'CONNECTED'
+    s.on('data', d => this.onData(d))
+    s.on('error', () => {})
+    s.on('close', () => this.onSocketClosed(s))
+    // Auth infos are re-sent on every connection, as the Java client does.
+    for (const a of this.auths) this.sendAuth(a.scheme, a.auth)
+    this.schedulePing()
+    this.emit({type: -1, state: 3, path: null})
+    for (const w of this.waitingForConnection.splice(0)) w()
+  }
+
+  private schedulePing(): void {
+    if (this.pingTimer) clearTimeout(this.pingTimer)
+    const every = Math.max(100, Math.floor(this.negotiatedTimeout / 3))
+    this.pingTimer = setTimeout(() => {
+      if (this.state !== 'CONNECTED' || !this.socket) return
+      this.sendFrame(-2, OpCode.ping, () => {})
+      this.schedulePing()
+    }, every)
+  }
+
+  private onSocketClosed(s: Socket): void {
+    if (this.socket !== s) return
+    this.socket = null
+    if (this.pingTimer) clearTimeout(this.pingTimer)
+    for (const p of this.pending.splice(0)) p.reject(new KeeperError(-4, p.path))
+    if (this.closing || this.state === 'CLOSED' || this.state === 'AUTH_FAILED') return
+    this.state = 'CONNECTING'
+    this.emit({type: -1, state: 0, path: null})
+    // Reconnect with the same session, like the Java client, until the session would expire.
+    this.connect().catch(() => {
+      if (this.state !== 'CONNECTED') {
+        this.state = 'CLOSED'
+        for (const w of this.waitingForConnection.splice(0)) w()
+      }
+    })
+  }
+
+  private onData(d: Buffer): void {
+    this.inbuf = this.inbuf.length === 0 ? d : Buffer.concat([this.inbuf, d])
+    let off = 0
+    while (this.inbuf.length - off >= 4) {
+      const n = this.inbuf.readInt32BE(off)
+      if (n < 16 || this.inbuf.length - off < 4 + n) break
+      this.onFrame(new JuteReader(this.inbuf, off + 4, off + 4 + n))
+      off += 4 + n
+    }
+    this.inbuf = off === this.inbuf.length ? Buffer.alloc(0) : this.inbuf.subarray(off)
+  }
+
+  private onFrame(r: JuteReader): void {
+    const xid = r.int()
+    const zxid = r.bigLong()
+    const err = r.int()
+    if (zxid > 0n) this.lastZxid = zxid
+    if (xid === -2) return // ping
+    if (xid === -1) { // watch notification
+      const type = r.int()
+      const state = r.int()
+      const path = this.strip(r.ustringOrNull() ?? '')
+      if (type === 1 || type === 2 || type === 3) this.dataWatches.delete(path)
+      if (type === 2 || type === 4) this.childWatches.delete(path)
+      this.emit({type, state, path})
+      return
+    }
+    if (xid === -4) { // auth reply
+      if (err === -115) {
+        this.state = 'AUTH_FAILED'
+        this.emit({type: -1, state: 4, path: null})
+        this.socket?.destroy()
+      }
+      return
+    }
+    const p = this.pending.shift()
+    if (!p) return
+    if (p.xid !== xid) {
+      p.reject(new Error(`reply xid ${xid} out of order (expected ${p.xid})`))
+      return
+    }
+    if (err !== 0) {
+      p.reject(new KeeperError(err, p.path))
+      return
+    }
+    try {
+      p.resolve(p.read(r))
+    } catch (e) {
+      p.reject(e as Error)
+    }
+  }
+
+  private emit(e: WatchedEvent): void {
+    this.opts.onEvent?.(e)
+  }
+
+  private sendFrame(xid: number, op: number, body: (w: JuteWriter) => void): void {
+    const w = this.w.reset()
+    const mark = w.startFrame()
+    w.int(xid).int(op)
+    body(w)
+    w.finishFrame(mark)
+    this.socket?.write(w.toBuffer())
+  }
+
+  private async waitConnected(): Promise<void> {
+    if (this.state === 'CONNECTED') return
+    if (this.state === 'CLOSED' || this.state === 'AUTH_FAILED') throw new KeeperError(this.state === 'CLOSED' ? -112 : -115, null)
+    await new Promise<void>(resolve => this.waitingForConnection.push(resolve))
+    if ((this.state as ClientState) !== 'CONNECTED') throw new KeeperError(-4, null)
+  }
+
+  /** Sends one request and resolves with its decoded reply; path is what errors name. */
+  async call<T>(op: number, path: string | null, body: (w: JuteWriter) => void, read: (r: JuteReader) => T): Promise<T> {
+    await this.waitConnected()
+    const xid = this.xid++
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({xid, path, read, resolve: resolve as (v: unknown) => void, reject})
+      this.sendFrame(xid, op, body)
+    })
+  }
+
+  // ---- chroot ----
+
+  /** The server path for a client path (ZooKeeper.prependChroot). */
+  server(path: string): string {
+    if (this.chroot === null) return path
+    return path === '/' ? this.chroot : this.chroot + path
+  }
+
+  /** The client path for a server path. */
+  strip(path: string): string {
+    if (this.chroot === null) return path
+    if (path === this.chroot) return '/'
+    return path.startsWith(this.chroot + '/') ? path.slice(this.chroot.length) : path
+  }
+
+  // ---- the API ----
+
+  async create(path: string, data: Buffer | null, acl: readonly Acl[], mode: number, ttl = -1): Promise<string> {
+    const sequential = mode === 2 || mode === 3 || mode === 6
+    validatePath(path, sequential)
+    if (acl.length === 0) throw new KeeperError(-114, null)
+    const isTtl = mode === 5 || mode === 6
+    const op = isTtl ? OpCode.createTTL : mode === 4 ? OpCode.createContainer : OpCode.create
+    return this.call(op, path, w => {
+      w.ustring(this.server(path)).buffer(data)
+      writeAclList(w, acl)
+      w.int(mode)
+      if (isTtl) w.long(ttl)
+    }, r => this.strip(r.ustring()))
+  }
+
+  async delete(path: string, version = -1): Promise<void> {
+    validatePath(path)
+    await this.call(OpCode.delete, path, w => { w.ustring(this.server(path)).int(version) }, () => undefined)
+  }
+
+  async exists(path: string, watch = false): Promise<Stat | null> {
+    validatePath(path)
+    try {
+      const st = await this.call(OpCode.exists, path, w => { w.ustring(this.server(path)).bool(watch) }, readStat)
+      if (watch) this.dataWatches.add(path)
+      return st
+    } catch (e) {
+      if (e instanceof KeeperError && e.code === -101) {
+        if (watch) this.dataWatches.add(path)
+        return null
+      }
+      throw e
+    }
+  }
+
+  async getData(path: string, watch = false): Promise<{data: Buffer | null; stat: Stat}> {
+    validatePath(path)
+    const res = await this.call(OpCode.getData, path, w => { w.ustring(this.server(path)).bool(watch) }, r => ({data: readBufferOrNull(r), stat: readStat(r)}))
+    if (watch) this.dataWatches.add(path)
+    return res
+  }
+
+  /** ZooKeeperAdmin.getConfig: /zookeeper/config, never chrooted. */
+  async getConfig(watch = false): Promise<{data: Buffer | null; stat: Stat}> {
+    const res = await this.call(OpCode.getData, '/zookeeper/config', w => { w.ustring('/zookeeper/config').bool(watch) }, r => ({data: readBufferOrNull(r), stat: readStat(r)}))
+    if (watch) this.dataWatches.add('/zookeeper/config')
+    return res
+  }
+
+  async setData(path: string, data: Buffer | null, version = -1): Promise<Stat> {
+    validatePath(path)
+    return this.call(OpCode.setData, path, w => { w.ustring(this.server(path)).buffer(data).int(version) }, readStat)
+  }
+
+  async getACL(path: string): Promise<{acl: Acl[]; stat: Stat}> {
+    validatePath(path)
+    return this.call(OpCode.getACL, path, w => { w.ustring(this.server(path)) }, r => ({acl: readAclList(r), stat: readStat(r)}))
+  }
+
+  async setACL(path: string, acl: readonly Acl[], version = -1): Promise<Stat> {
+    validatePath(path)
+    if (acl.length === 0) throw new KeeperError(-114, null)
+    return this.call(OpCode.setACL, path, w => { w.ustring(this.server(path)); writeAclList(w, acl); w.int(version) }, readStat)
+  }
+
+  async getChildren(path: string, watch = false): Promise<string[]> {
+    validatePath(path)
+    const kids = await this.call(OpCode.getChildren, path, w => { w.ustring(this.server(path)).bool(watch) }, r => r.stringVector())
+    if (watch) this.childWatches.add(path)
+    return kids
+  }
+
+  async getChildren2(path: string, watch = false): Promise<{children: string[]; stat: Stat}> {
+    validatePath(path)
+    const res = await this.call(OpCode.getChildren2, path, w => { w.ustring(this.server(path)).bool(watch) }, r => ({children: r.stringVector(), stat: readStat(r)}))
+    if (watch) this.childWatches.add(path)
+    return res
+  }
+
+  /** Resolves with the reply's error code (0 = OK), as the async Java call's rc. */
+  async sync(path: string): Promise<number> {
+    validatePath(path)
+    try {
+      await this.call(OpCode.sync, path, w => { w.ustring(this.server(path)) }, r => r.ustring())
+      return 0
+    } catch (e) {
+      if (e instanceof KeeperError) return e.code
+      throw e
+    }
+  }
+
+  async getEphemerals(prefix = '/'): Promise<string[]> {
+    validatePath(prefix)
+    return this.call(OpCode.getEphemerals, prefix, w => { w.ustring(this.server(prefix)) }, r => r.stringVector().map(p => this.strip(p)))
+  }
+
+  async getAllChildrenNumber(path: string): Promise<number> {
+    validatePath(path)
+    return this.call(OpCode.getAllChildrenNumber, path, w => { w.ustring(this.server(path)) }, r => r.int())
+  }
+
+  async whoAmI(): Promise<Array<{scheme: string; user: string}>> {
+    return this.call(OpCode.whoAmI, null, () => {}, r => {
+      const n = r.vectorCount()
+      const out: Array<{scheme: string; user: string}> = []
+      for (let i = 0; i < n; i++) out.push({scheme: r.ustringOrNull() ?? 'null', user: r.ustringOrNull() ?? 'null'})
+      return out
+    })
+  }
+
+  /** addWatch: mode 0 = PERSISTENT, 1 = PERSISTENT_RECURSIVE. */
+  async addWatch(path: string, mode: number): Promise<void> {
+    validatePath(path)
+    await this.call(OpCode.addWatch, path, w => { w.ustring(this.server(path)).int(mode) }, () => undefined)
+    this.persistentWatches.add(path)
+  }
+
+  /** removeAllWatches: type 1 = Children, 2 = Data, 3 = Any; local removes without asking the server. */
+  async removeAllWatches(path: string, type: number, local: boolean): Promise<void> {
+    validatePath(path)
+    const has = (type === 1 || type === 3) && this.childWatches.has(path)
+      || (type === 2 || type === 3) && this.dataWatches.has(path)
+      || type === 3 && this.persistentWatches.has(path)
+    if (!has) throw new KeeperError(-121, path)
+    if (!local || this.state === 'CONNECTED') {
+      try {
+        await this.call(OpCode.removeWatches, path, w => { w.ustring(this.server(path)).int(type) }, () => undefined)
+      } catch (e) {
+        if (!local) throw e
+      }
+    }
+    if (type === 1 || type === 3) this.childWatches.delete(path)
+    if (type === 2 || type === 3) this.dataWatches.delete(path)
+    if (type === 3) this.persistentWatches.delete(path)
+  }
+
+  /** A multi of deletes; resolves true when every op succeeded. */
+  async multiDelete(ops: readonly MultiDelete[]): Promise<boolean> {
+    for (const o of ops) validatePath(o.path)
+    return this.call(OpCode.multi, null, w => {
+      for (const o of ops) {
+        w.int(OpCode.delete).bool(false).int(-1)
+        w.ustring(this.server(o.path)).int(o.version)
+      }
+      w.int(-1).bool(true).int(-1)
+    }, () => true).catch(e => {
+      if (e instanceof KeeperError) return false
+      throw e
+    })
+  }
+
+  /** addAuthInfo: sent now (and on every reconnect); a failure arrives as an AuthFailed event. */
+  addAuthInfo(scheme: string, auth: Buffer | null): void {
+    this.auths.push({scheme, auth})
+    if (this.state === 'CONNECTED') this.sendAuth(scheme, auth)
+  }
+
+  private sendAuth(scheme: string, auth: Buffer | null): void {
+    this.sendFrame(-4, OpCode.auth, w => { w.int(0).ustring(scheme).buffer(auth) })
+  }
+
+  /** Closes the session (closeSession, then the socket); never throws. */
+  async close(): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    if (this.pingTimer) clearTimeout(this.pingTimer)
+    const s = this.socket
+    if (s && this.state === 'CONNECTED') {
+      const xid = this.xid++
+      const done = new Promise<void>(resolve => {
+        const t = setTimeout(resolve, 2000)
+        this.pending.push({xid, path: null, read: () => undefined, resolve: () => { clearTimeout(t); resolve() }, reject: () => { clearTimeout(t); resolve() }})
+        s.once('close', () => { clearTimeout(t); resolve() })
+      })
+      this.sendFrame(xid, OpCode.closeSession, () => {})
+      await done
+    }
+    this.state = 'CLOSED'
+    this.socket = null
+    s?.destroy()
+    for (const w of this.waitingForConnection.splice(0)) w()
+  }
+
+  /** Whether the client may still be used (ZooKeeper.States.isAlive). */
+  isAlive(): boolean {
+    return this.state === 'CONNECTED' || this.state === 'CONNECTING'
+  }
+}

@@ -1,0 +1,158 @@
+// The client side of ZooKeeper's wire format: request bodies, response records (Stat, ACL,
+// ClientInfo, WatcherEvent), connect strings and path validation as Apache's Java client
+// does it (PathUtils). Pure, no I/O: the client in client.ts frames and sends these.
+import {JuteReader, JuteWriter} from '../zookeeper/jute.js'
+
+/** Opcodes the client sends (ZooDefs.OpCode). */
+export const OpCode = {
+  create: 1, delete: 2, exists: 3, getData: 4, setData: 5, getACL: 6, setACL: 7, getChildren: 8,
+  sync: 9, ping: 11, getChildren2: 12, multi: 14, create2: 15, removeWatches: 18, createContainer: 19,
+  createTTL: 21, auth: 100, getEphemerals: 103, getAllChildrenNumber: 104, addWatch: 106, whoAmI: 107,
+  closeSession: -11,
+} as const
+
+/** Apache's CreateMode flag values. */
+export const Mode = {
+  PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3,
+  CONTAINER: 4, PERSISTENT_WITH_TTL: 5, PERSISTENT_SEQUENTIAL_WITH_TTL: 6,
+} as const
+
+/** KeeperException.Code names, as KeeperException's message prints them. */
+export const CODE_NAMES: Record<number, string> = {
+  0: 'OK', [-1]: 'SystemError', [-2]: 'RuntimeInconsistency', [-3]: 'DataInconsistency',
+  [-4]: 'ConnectionLoss', [-5]: 'MarshallingError', [-6]: 'Unimplemented', [-7]: 'OperationTimeout',
+  [-8]: 'BadArguments', [-13]: 'NewConfigNoQuorum', [-14]: 'ReconfigInProgress',
+  [-100]: 'APIError', [-101]: 'NoNode', [-102]: 'NoAuth', [-103]: 'BadVersion', [-108]: 'NoChildrenForEphemerals',
+  [-110]: 'NodeExists', [-111]: 'Directory not empty', [-112]: 'Session expired', [-113]: 'Invalid callback',
+  [-114]: 'InvalidACL', [-115]: 'AuthFailed', [-118]: 'Session moved', [-119]: 'Not a read-only call',
+  [-120]: 'Ephemeral node on local session', [-121]: 'No such watcher',
+  [-122]: 'Request Timeout', [-123]: 'Reconfig is disabled', [-124]: 'Session closed because client failed to authenticate',
+  [-125]: 'Quota has exceeded', [-127]: 'Op throttled due to high load',
+}
+
+/** A failed request: the server's error code and the path it concerned (KeeperException). */
+export class KeeperError extends Error {
+  constructor(readonly code: number, readonly path: string | null) {
+    super(`KeeperErrorCode = ${CODE_NAMES[code] ?? `Unknown error ${code}`}${path === null ? '' : ` for ${path}`}`)
+  }
+}
+
+export interface Stat {
+  czxid: bigint; mzxid: bigint; ctime: bigint; mtime: bigint
+  version: number; cversion: number; aversion: number
+  ephemeralOwner: bigint; dataLength: number; numChildren: number; pzxid: bigint
+}
+
+export interface Acl { perms: number; scheme: string; id: string }
+
+export const OPEN_ACL_UNSAFE: readonly Acl[] = [{perms: 31, scheme: 'world', id: 'anyone'}]
+
+export function readStat(r: JuteReader): Stat {
+  return {
+    czxid: r.bigLong(), mzxid: r.bigLong(), ctime: r.bigLong(), mtime: r.bigLong(),
+    version: r.int(), cversion: r.int(), aversion: r.int(), ephemeralOwner: r.bigLong(),
+    dataLength: r.int(), numChildren: r.int(), pzxid: r.bigLong(),
+  }
+}
+
+/** A jute buffer keeping the difference between null (-1) and empty, as the Java client does. */
+export function readBufferOrNull(r: JuteReader): Buffer | null {
+  const n = r.int()
+  if (n < 0) return null
+  if (n > r.remaining()) throw new RangeError(`buffer of ${n} bytes exceeds the reply`)
+  const b = Buffer.from(r.buf.subarray(r.pos, r.pos + n))
+  r.pos += n
+  return b
+}
+
+export function readAclList(r: JuteReader): Acl[] {
+  const n = r.vectorCount()
+  const out: Acl[] = []
+  for (let i = 0; i < n; i++) out.push({perms: r.int(), scheme: r.ustringOrNull() ?? '', id: r.ustringOrNull() ?? ''})
+  return out
+}
+
+export function writeAclList(w: JuteWriter, acl: readonly Acl[]): void {
+  w.int(acl.length)
+  for (const a of acl) w.int(a.perms).ustring(a.scheme).ustring(a.id)
+}
+
+// ---- connect strings: host:port[,host:port...][/chroot], IPv6 as [::1]:2181 ----
+
+export interface HostPort { host: string; port: number }
+export interface ConnectString { hosts: HostPort[]; chroot: string | null }
+
+/** Parses a connect string as Apache's ConnectStringParser does; throws a one-line error when bad. */
+export function parseConnectString(s: string): ConnectString {
+  let rest = s
+  let chroot: string | null = null
+  const slash = s.indexOf('/')
+  if (slash >= 0) {
+    chroot = s.slice(slash)
+    rest = s.slice(0, slash)
+    if (chroot.length === 1) chroot = null
+    else validatePath(chroot)
+  }
+  const hosts: HostPort[] = []
+  for (const part of rest.split(',')) {
+    const h = part.trim()
+    if (h === '') continue
+    let host = h
+    let port = 2181
+    if (h.startsWith('[')) {
+      const end = h.indexOf(']')
+      if (end < 0) throw new Error(`IPv6 address ${h} is missing its closing ]`)
+      host = h.slice(1, end)
+      const after = h.slice(end + 1)
+      if (after.startsWith(':')) port = parsePort(after.slice(1), h)
+      else if (after !== '') throw new Error(`unexpected text after IPv6 address in ${h}`)
+    } else {
+      const colon = h.lastIndexOf(':')
+      if (colon >= 0) {
+        if (h.indexOf(':') !== colon) throw new Error(`${h}: write IPv6 addresses in brackets, e.g. [::1]:2181`)
+        host = h.slice(0, colon)
+        port = parsePort(h.slice(colon + 1), h)
+      }
+    }
+    if (host === '') throw new Error(`missing host in ${h}`)
+    hosts.push({host, port})
+  }
+  if (hosts.length === 0) throw new Error('A HostProvider may not be empty!')
+  return {hosts, chroot}
+}
+
+function parsePort(p: string, whole: string): number {
+  if (!/^\d+$/.test(p) || Number(p) > 65535) throw new Error(`invalid port in ${whole}`)
+  return Number(p)
+}
+
+// ---- path validation: Apache's PathUtils.validatePath, same messages ----
+
+/** Throws IllegalArgument-style errors with the Java client's messages for a bad znode path. */
+export function validatePath(path: string, sequential = false): void {
+  const p = sequential ? path + '1' : path
+  if (p.length === 0) throw new PathError('Path length must be > 0')
+  if (p[0] !== '/') throw new PathError('Path must start with / character')
+  if (p.length === 1) return
+  if (p[p.length - 1] === '/') throw new PathError('Path must not end with / character')
+  let reason: string | null = null
+  let last = '/'
+  const chars = p
+  for (let i = 1; i < chars.length; last = chars[i], i++) {
+    const c = chars[i]
+    const code = chars.charCodeAt(i)
+    if (code === 0) { reason = `null character not allowed @${i}`; break }
+    if (c === '/' && last === '/') { reason = `empty node name specified @${i}`; break }
+    if (c === '.' && last === '.') {
+      if (chars[i - 2] === '/' && (i + 1 === chars.length || chars[i + 1] === '/')) { reason = `relative paths not allowed @${i}`; break }
+    } else if (c === '.') {
+      if (chars[i - 1] === '/' && (i + 1 === chars.length || chars[i + 1] === '/')) { reason = `relative paths not allowed @${i}`; break }
+    } else if ((code > 0x0000 && code <= 0x001f) || (code >= 0x007f && code <= 0x009f) || (code >= 0xd800 && code <= 0xf8ff) || (code >= 0xfff0 && code <= 0xffff)) {
+      reason = `invalid character @${i}`; break
+    }
+  }
+  if (reason !== null) throw new PathError(`Invalid path string "${p}" caused by ${reason}`)
+}
+
+/** A path the client refuses before sending (Java's IllegalArgumentException). */
+export class PathError extends Error {}
