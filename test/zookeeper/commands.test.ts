@@ -7,7 +7,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {createServer} from 'node:net'
 import {runCommand, startCommand} from '../helpers/util.js'
-import {startKafkitZk, fourLetter, freePort, tempDir, removeDir, waitFor} from './helpers.js'
+import {startKafkitZk, fourLetter, freePort, tempDir, removeDir} from './helpers.js'
 
 function config(dir: string, lines: string[]): string {
   const file = join(dir, 'zookeeper.properties')
@@ -91,9 +91,11 @@ test('every four-letter word answers under "*", and the AdminServer serves /comm
     assert.equal(typeof mntr.znode_count, 'number')
     const stats = await (await fetch(`http://127.0.0.1:${adminPort}/commands/stat`)).json() as {server_stats: {server_state: string}}
     assert.equal(stats.server_stats.server_state, 'standalone')
+    // As Apache's AdminServer: an unknown command is a 200 JSON reply naming the error.
     const unknown = await fetch(`http://127.0.0.1:${adminPort}/commands/nope`)
-    assert.equal(unknown.status, 404)
-    await waitFor(() => true, 10)
+    assert.equal(unknown.status, 200)
+    assert.equal(await unknown.text(), '{\n  "command" : "nope",\n  "error" : "Unknown command: nope"\n}')
+    assert.equal((await fetch(`http://127.0.0.1:${adminPort}/nope`)).status, 404)
   } finally {
     await zk.cleanup()
   }
