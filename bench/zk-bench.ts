@@ -15,6 +15,7 @@ const loadgen = join(root, 'dist', 'bench', 'zk', 'loadgen.js')
 const SESSIONS = Number(process.env.ZK_BENCH_SESSIONS ?? 16)
 const SECONDS = Number(process.env.ZK_BENCH_SECONDS ?? 3)
 const DEPTH = Number(process.env.ZK_BENCH_DEPTH ?? 32)
+const ZNODES = Number(process.env.ZK_BENCH_ZNODES ?? 200000)
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -112,6 +113,28 @@ function benchmark(s: Server): Map<string, Result> {
   return out
 }
 
+interface Memory { idle: number; loaded: number; peak: number; znodes: number }
+
+/**
+ * Memory at equal load: a fresh server, ZNODES znodes of 100 bytes created by 16 pipelined
+ * sessions, then RSS (and its high-water mark) with both servers holding the same tree. The
+ * timed phases cannot compare memory fairly: the faster server creates more znodes.
+ */
+async function memoryAtEqualLoad(start: () => Promise<Server | null>): Promise<Memory | null> {
+  const s = await start()
+  if (!s) return null
+  try {
+    const idle = rssMb(s.child.pid!)?.rss ?? 0
+    runLoad(s.port, ['--op', 'root', '--prefix', '/mem', '--sessions', '1', '--count', '1'])
+    runLoad(s.port, ['--op', 'create', '--prefix', '/mem', '--sessions', '16', '--depth', '32', '--count', String(Math.ceil(ZNODES / 16))])
+    const znodes = Number(/zk_znode_count\s+(\d+)/.exec(await fourLetter(s.port, 'mntr'))?.[1] ?? 0)
+    const m = rssMb(s.child.pid!)
+    return {idle, loaded: m?.rss ?? 0, peak: m?.peak ?? 0, znodes}
+  } finally {
+    await stop(s)
+  }
+}
+
 async function stop(s: Server): Promise<void> {
   s.child.kill('SIGKILL')
   await new Promise(r => s.child.exitCode !== null ? r(null) : s.child.once('exit', r))
@@ -121,7 +144,7 @@ async function stop(s: Server): Promise<void> {
 async function main(): Promise<void> {
   if (!existsSync(loadgen)) throw new Error('run `npm run build` first')
   console.log(`ZooKeeper benchmark: ${SESSIONS} sessions, ${SECONDS} s per phase, pipelined depth ${DEPTH} per session, 100-byte values, fsync before every write ack on both servers`)
-  const results: Array<{s: Server; r: Map<string, Result>; mem: {rss: number; peak: number} | null}> = []
+  const results: Array<{s: Server; r: Map<string, Result>; mem: {rss: number; peak: number} | null; znodes: number}> = []
   // Start-up alone, three times each way: the command (oclif + server) and the server core.
   const startups: Record<string, number[]> = {command: [], core: []}
   for (let i = 0; i < 3; i++) {
@@ -132,6 +155,12 @@ async function main(): Promise<void> {
       await stop(s)
     }
   }
+  const memory: Record<string, Memory | null> = {}
+  for (const [name, start] of [['kafkit', startKafkit], ['apache', startApache]] as const) {
+    memory[name] = await memoryAtEqualLoad(start)
+    const m = memory[name]
+    if (m) process.stderr.write(`${name}: ${m.znodes} znodes: RSS ${m.loaded.toFixed(0)} MB (peak ${m.peak.toFixed(0)} MB)\n`)
+  }
   for (const start of [startKafkit, startApache]) {
     const s = await start()
     if (!s) continue
@@ -139,7 +168,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${s.name}: serving after ${Math.round(s.startMs)} ms, idle RSS ${idle ? idle.rss.toFixed(0) : '?'} MB\n`)
     try {
       const r = benchmark(s)
-      results.push({s, r, mem: rssMb(s.child.pid!)})
+      const znodes = Number(/zk_znode_count\s+(\d+)/.exec(await fourLetter(s.port, 'mntr'))?.[1] ?? 0)
+      results.push({s, r, mem: rssMb(s.child.pid!), znodes})
     } finally {
       await stop(s)
     }
@@ -158,7 +188,11 @@ async function main(): Promise<void> {
   const fmt = (m: {rss: number; peak: number} | null) => m ? `${m.rss.toFixed(0)} MB (peak ${m.peak.toFixed(0)} MB)` : 'n/a'
   const med = (v: number[]) => Math.round([...v].sort((x, y) => x - y)[Math.floor(v.length / 2)])
   console.log(`\nstart-up (spawn to serving, median of 3): kafkit command ${med(startups.command)} ms, kafkit server core ${med(startups.core)} ms${a ? `, apache ${Math.round(a.s.startMs)} ms` : ''}`)
-  console.log(`RSS after the run: kafkit ${fmt(k.mem)}${a ? `, apache ${fmt(a.mem)}` : ''}${a && k.mem && a.mem ? `; kafkit/apache peak = ${(k.mem.peak / a.mem.peak).toFixed(2)}` : ''}`)
+  const km = memory.kafkit
+  const am = memory.apache
+  if (km) console.log(`RSS holding ${km.znodes} znodes of 100 bytes (same tree on both): kafkit ${km.loaded.toFixed(0)} MB (peak ${km.peak.toFixed(0)} MB)${am ? `, apache ${am.loaded.toFixed(0)} MB (peak ${am.peak.toFixed(0)} MB, ${am.znodes} znodes); kafkit/apache = ${(km.loaded / am.loaded).toFixed(2)}, peak ${(km.peak / am.peak).toFixed(2)}` : ''}`)
+  if (km) console.log(`idle RSS before loading: kafkit ${km.idle.toFixed(0)} MB${am ? `, apache ${am.idle.toFixed(0)} MB` : ''}`)
+  console.log(`RSS after the timed run: kafkit ${fmt(k.mem)} with ${k.znodes} znodes${a ? `, apache ${fmt(a.mem)} with ${a.znodes} znodes` : ''} (the faster server creates more znodes in the same time)`)
 }
 
 main().catch(e => { console.error(`zk-bench: ${(e as Error).message}`); process.exit(1) })
