@@ -120,12 +120,11 @@ export function commandResponse(zk: ZkServer, name: string, args = new URLSearch
   const primary = PRIMARY.get(name)
   if (!primary) return jacksonPretty(new Map<string, JValue>([['command', name], ['error', `Unknown command: ${name}`]]))
   const {data, error} = run(zk, primary, args)
-  // A command that reports its error among its data keeps "error" first (Apache's leader).
-  if (error !== null && data.size === 0 && primary === 'leader') {
-    return jacksonPretty(new Map<string, JValue>([['error', error], ['command', primary]]))
-  }
+  // A command reporting its own error puts it among its data, before "command" (leader,
+  // set_trace_mask); otherwise "command" and "error": null close the map.
+  if (error !== null) data.set('error', error)
   data.set('command', primary)
-  data.set('error', error)
+  if (error === null) data.set('error', null)
   return jacksonPretty(data)
 }
 
