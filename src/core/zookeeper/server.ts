@@ -50,6 +50,8 @@ export class Connection implements Watcher {
   minLat = Infinity
   maxLat = 0
   totLat = 0
+  lastLat = 0
+  latCount = 0
   established = Date.now()
   readonly remote: string
   readonly remotePort: number
@@ -302,7 +304,7 @@ export class ZkServer {
   }
 
   purgeNow(): {snapshots: number; logs: number} {
-    const r = purge(this.snapDir, this.logDir, this.config.snapRetainCount)
+    const r = purge(this.snapDir, this.logDir, this.config.snapRetainCount, this.snapshot?.zxid ?? -1)
     new Logger('org.apache.zookeeper.server.PurgeTxnLog').info(`Purge task completed: removed ${r.snapshots} snapshots and ${r.logs} log files`)
     return r
   }
@@ -363,7 +365,7 @@ export class ZkServer {
 
   fourLetter(conn: Connection, word: string): void {
     const allowed = this.config.fourLetterWords === '*' || this.config.fourLetterWords.has(word)
-    const text = allowed ? runFourLetterWord(this, word) : `${word} is not executed because it is not in the whitelist.\n`
+    const text = runFourLetterWord(this, word, allowed)
     conn.closed = true
     this.connections.delete(conn)
     const n = (this.perAddress.get(conn.remote) ?? 1) - 1
@@ -399,6 +401,14 @@ export class ZkServer {
     if (lat > this.maxLatency) this.maxLatency = lat
     this.totalLatency += lat
     this.latencyCount++
+    // Per-connection figures for cons (lzxid, lresp, llat/minlat/avglat/maxlat).
+    conn.lastZxid = this.zxid
+    conn.lastResp = Date.now()
+    conn.lastLat = lat
+    if (lat < conn.minLat) conn.minLat = lat
+    if (lat > conn.maxLat) conn.maxLat = lat
+    conn.totLat += lat
+    conn.latCount++
   }
 
   private handshake(conn: Connection, r: JuteReader): void {

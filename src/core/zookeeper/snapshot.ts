@@ -175,6 +175,7 @@ export function writeSnapshotSync(dir: string, sw: SnapshotWriter): string {
 
 /** A snapshot being written in the background; abort() stops it and removes the file. */
 export interface SnapshotTask {
+  readonly zxid: number
   abort(): Promise<void>
 }
 
@@ -217,6 +218,7 @@ export function writeSnapshot(dir: string, sw: SnapshotWriter, cb: (err: Error |
     step()
   })
   return {
+    zxid: sw.zxid,
     abort() {
       aborted = true
       return done
@@ -233,8 +235,9 @@ function writeChunk(fd: number, b: Buffer, off: number, cb: (err: Error | null) 
 }
 
 /** Autopurge: keeps the newest `retain` snapshots and the logs needed to replay from them. */
-export function purge(dir: string, logDir: string, retain: number): {snapshots: number; logs: number} {
-  const snaps = listZxidFiles(dir, 'snapshot')
+export function purge(dir: string, logDir: string, retain: number, writing = -1): {snapshots: number; logs: number} {
+  // A snapshot still being written neither counts as retained nor gets removed.
+  const snaps = listZxidFiles(dir, 'snapshot').filter(s => s.zxid !== writing)
   if (snaps.length <= retain) return {snapshots: 0, logs: 0}
   const keepFrom = snaps[snaps.length - retain].zxid
   let ds = 0
