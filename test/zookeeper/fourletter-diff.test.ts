@@ -133,7 +133,7 @@ function normWord(t: Target, word: string, text: string): string {
       return s
     }
     case 'cons':
-      return sortLines(s.replace(/,est=\d+,/g, ',est=<ms>,').replace(/,lzxid=0x[0-9a-f]+,lresp=\d+,llat=\d+,minlat=\d+,avglat=\d+,maxlat=\d+\)/g, ',lzxid=<zxid>,lresp=<ms>,llat=<n>,minlat=<n>,avglat=<n>,maxlat=<n>)'))
+      return sortLines(s.replace(/,est=\d+,/g, ',est=<ms>,').replace(/,lresp=\d+,llat=\d+,minlat=\d+,avglat=\d+,maxlat=\d+\)/g, ',lresp=<ms>,llat=<n>,minlat=<n>,avglat=<n>,maxlat=<n>)'))
     case 'conf':
       return s.replace(/^clientPort=\d+$/m, 'clientPort=<port>').replace(/^(dataDir|dataLogDir)=.*version-2$/gm, '$1=<dir>/version-2').replace(/^(dataDirSize|dataLogSize)=\d+$/gm, '$1=<bytes>')
     case 'envi':
@@ -228,13 +228,20 @@ function parseJ(text: string): J {
 /** Keys whose values legitimately differ: only their JSON kind is compared. */
 const VARYING = new Set(['version', 'uptime', 'data_dir', 'data_log_dir', 'client_port', 'data_dir_size', 'log_dir_size', 'datadir_size',
   'logdir_size', 'remote_socket_address', 'established', 'last_response_time', 'last_latency', 'min_latency', 'avg_latency', 'max_latency',
-  'last_zxid', 'initial_configuration', 'timestamp', 'last_buffer_size', 'min_buffer_size', 'max_buffer_size', 'packets_sent', 'packets_received'])
+  'initial_configuration', 'timestamp', 'last_buffer_size', 'min_buffer_size', 'max_buffer_size'])
 /** Objects keyed by hash order in Apache (session ids, paths, expiry times): compared sorted. */
 const UNORDERED = new Set(['session_id_to_watched_paths', 'path_to_session_ids', 'session_id_to_ephemeral_paths'])
 
-function shape(t: Target, j: J, key: string, command: string): unknown {
+/**
+ * Server-wide packet counts once mntr has run: Apache sends its reply in 8192-char chunks,
+ * each counted, and its mntr is longer (per-namespace metrics kafkit does not keep).
+ */
+const AFTER_MNTR = new Set(['packets_sent', 'packets_received'])
+
+function shape(t: Target, j: J, key: string, command: string, parent = ''): unknown {
   const allVarying = command === 'environment' || command === 'system_properties'
-  const varying = allVarying || VARYING.has(key) || (command === 'monitor' && key !== '' && !MNTR_EXACT.has(key) && key !== 'server_state')
+  const varying = allVarying || VARYING.has(key) || (command === 'monitor' && key !== '' && !MNTR_EXACT.has(key) && key !== 'server_state') ||
+    ((parent === 'server_stats' || command === 'monitor') && AFTER_MNTR.has(key))
   switch (j.t) {
     case 'obj': {
       if (key === 'expiry_time_to_session_ids') {
@@ -243,7 +250,7 @@ function shape(t: Target, j: J, key: string, command: string): unknown {
       }
       let e = j.e.filter(([k]) => !(command === 'monitor' && k.endsWith('_per_namespace')))
       if (command === 'system_properties') e = e.filter(([k]) => k === 'command' || k === 'error')
-      const out = e.map(([k, v]) => [t.ids.get(k) ?? k, shape(t, v, k, command)] as [string, unknown])
+      const out = e.map(([k, v]) => [t.ids.get(k) ?? k, shape(t, v, k, command, key)] as [string, unknown])
       if (UNORDERED.has(key)) out.sort((x, y) => (x[0] < y[0] ? -1 : 1))
       return out
     }
@@ -289,7 +296,7 @@ test('four-letter words and AdminServer commands answer as Apache ZooKeeper 3.8 
 
     // Four-letter words, in the same order on both (each one is itself counted as a packet).
     const differences: string[] = []
-    for (const word of ['ruok', 'isro', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'dirs', 'crst', 'abcd']) {
+    for (const word of ['ruok', 'isro', 'crst', 'abcd', 'srvr', 'stat', 'mntr', 'conf', 'cons', 'envi', 'wchs', 'wchc', 'wchp', 'dump', 'dirs']) {
       const [a, k] = [await fourLetter(apache.port, word), await fourLetter(kafkit.port, word)]
       if (word === 'mntr') {
         const [na, nk] = [normMntr(a), normMntr(k)]

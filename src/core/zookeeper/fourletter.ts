@@ -125,13 +125,20 @@ function sessionId(c: Connection): bigint {
   return c.session ? c.session.id : 0n
 }
 
+/** A connection's request figures (Apache's per-ServerCnxn stats; avg is a long). */
+function connLatency(c: Connection): {lastZxid: number; last: number; min: number; avg: number; max: number} {
+  if (c.latCount === 0) return {lastZxid: -1, last: 0, min: 0, avg: 0, max: 0}
+  return {lastZxid: c.lastZxid, last: c.lastLat, min: c.minLat, avg: Math.floor(c.totLat / c.latCount), max: c.maxLat}
+}
+
 /** The ServerCnxn.dumpConnectionInfo line (without the leading space). */
 function connLine(c: Connection, brief: boolean): string {
   const four = isFourLetter(c)
   let out = `${c.describe}[${four ? 0 : 1}](queued=${c.queue.length},recved=${four ? 1 : c.recved},sent=${c.sent}`
   if (!brief && c.session) {
     out += `,sid=${hex(c.session.id)},lop=${c.lastOp},est=${c.established},to=${c.session.timeout}`
-    out += `,lcxid=${hex(c.lastCxid)},lzxid=${hex(c.server.zxid)},lresp=${c.lastResp},llat=0,minlat=0,avglat=0,maxlat=0`
+    const l = connLatency(c)
+    out += `,lcxid=${hex(c.lastCxid)},lzxid=${hex(l.lastZxid)},lresp=${c.lastResp},llat=${l.last},minlat=${l.min},avglat=${l.avg},maxlat=${l.max}`
   }
   return out + ')'
 }
@@ -341,12 +348,13 @@ export function connectionInfos(s: ZkServer, brief: boolean): JMap[] {
       m.set('established', c.established)
       m.set('session_timeout', c.session?.timeout ?? 0)
       m.set('last_cxid', c.lastCxid)
-      m.set('last_zxid', c.recved > 0 ? c.server.zxid : -1)
+      const l = connLatency(c)
+      m.set('last_zxid', l.lastZxid)
       m.set('last_response_time', c.lastResp)
-      m.set('last_latency', 0)
-      m.set('min_latency', 0)
-      m.set('avg_latency', 0)
-      m.set('max_latency', 0)
+      m.set('last_latency', l.last)
+      m.set('min_latency', l.min)
+      m.set('avg_latency', l.avg)
+      m.set('max_latency', l.max)
     }
     out.push(m)
   }
@@ -483,6 +491,9 @@ export function resetConnectionStats(s: ZkServer): void {
     c.lastCxid = -1
     c.lastOp = 'NA'
     c.lastResp = 0
+    c.lastZxid = -1
+    c.lastLat = c.totLat = c.latCount = c.maxLat = 0
+    c.minLat = Infinity
   }
 }
 
@@ -541,14 +552,18 @@ export function environment(): Array<[string, string]> {
 
 // ---------------------------------------------------------------- the words
 
+/** Apache writes a 4lw reply through an 8192-char buffer: one sent packet per chunk. */
+const REPLY_CHUNK = 8192
+
 /**
- * The reply to a four-letter word. Like Apache's NIOServerCnxn, the word counts as a
- * received packet before the command runs, and its reply as a sent packet after.
+ * The reply to a four-letter word (or its refusal when it is not whitelisted). Like
+ * Apache's NIOServerCnxn, the word counts as a received packet before the command runs,
+ * and each chunk of its reply as a sent packet after.
  */
-export function runFourLetterWord(s: ZkServer, word: string): string {
+export function runFourLetterWord(s: ZkServer, word: string, allowed = true): string {
   s.packetsReceived++
-  const out = fourLetterText(s, word)
-  s.packetsSent++
+  const out = allowed ? fourLetterText(s, word) : `${word} is not executed because it is not in the whitelist.\n`
+  s.packetsSent += Math.ceil(out.length / REPLY_CHUNK)
   return out
 }
 
