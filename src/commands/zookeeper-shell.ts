@@ -123,7 +123,6 @@ export default class ZooKeeperShell extends Command {
   private commandCount = 0
   private printWatches = true
   private exitCode = OK
-  private connecting: Promise<void> | null = null
 
   private out(s: string): void {
     process.stdout.write(s)
@@ -196,9 +195,6 @@ export default class ZooKeeperShell extends Command {
       if (e instanceof JavaCrash) {
         this.err(`Exception in thread "main" ${e.message}\n`)
         this.exitCode = 1
-      } else if (e instanceof Unreachable) {
-        this.err(`${e.message}\n`)
-        this.exitCode = 1
       } else {
         throw e
       }
@@ -212,12 +208,9 @@ export default class ZooKeeperShell extends Command {
   private connectToZK(newHost: string): void {
     if (this.zk && this.zk.isAlive()) void this.zk.close().then(() => this.onEvent({type: -1, state: 7, path: null}))
     this.host = newHost
-    const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, connectTimeoutMs: this.timeout, onEvent: e => this.onEvent(e)})
+    const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, onEvent: e => this.onEvent(e)})
     this.zk = zk
-    this.connecting = zk.connect().catch((e: Error) => {
-      throw new Unreachable(`Unable to connect to ${newHost} within ${this.timeout} ms: ${e.message.replace(/^Unable to connect to ZooKeeper \((.*)\)$/, '$1')}`)
-    })
-    this.connecting.catch(() => {})
+    zk.start()
   }
 
   private onEvent(e: WatchedEvent): void {
@@ -292,7 +285,6 @@ export default class ZooKeeperShell extends Command {
       return false
     }
     if (['quit', 'redo', 'history', 'printwatches', 'connect'].includes(cmd)) return false
-    await this.connecting
     await this.exec(cmd, args)
     return false
   }
@@ -459,7 +451,8 @@ export default class ZooKeeperShell extends Command {
           return
         }
         case 'whoami': {
-          const who = await zk.whoAmI()
+          // ZooKeeper.whoAmI() answers null when the request fails: the header alone, no error.
+          const who = await zk.whoAmI().catch(e => { if (e instanceof KeeperError) return []; throw e })
           this.out('Auth scheme: User\n' + who.map(w => `${w.scheme}: ${w.user}\n`).join(''))
           return
         }
@@ -589,8 +582,6 @@ export default class ZooKeeperShell extends Command {
   }
 }
 
-/** Thrown when the server cannot be reached within the session timeout. */
-class Unreachable extends Error {}
 
 /** String.compareTo: UTF-16 code unit order (what Collections.sort uses). */
 function javaCompare(a: string, b: string): number {

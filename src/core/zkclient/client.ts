@@ -3,7 +3,7 @@
 // lacks: container and TTL creates, getEphemerals, getAllChildrenNumber, whoAmI, addWatch,
 // removeWatches, multi. One request in flight order (replies come back in xid order), pings
 // while idle, watch events delivered to one callback, chroot applied as the Java client does.
-import {createConnection, isIP, type Socket} from 'node:net'
+import {createConnection, type Socket} from 'node:net'
 import {JuteReader, JuteWriter} from '../zookeeper/jute.js'
 import {
   OpCode, KeeperError, PathError, readStat, readBufferOrNull, readAclList, writeAclList, validatePath,
@@ -46,8 +46,6 @@ export interface ClientOptions {
   sessionTimeout?: number
   /** Watch and state events, as the default Watcher of the Java client gets them. */
   onEvent?: (e: WatchedEvent) => void
-  /** How long connect() keeps trying the hosts before giving up. */
-  connectTimeoutMs?: number
 }
 
 export class ZkClient {
@@ -65,7 +63,7 @@ export class ZkClient {
   private pingTimer: NodeJS.Timeout | null = null
   private lastZxid = 0n
   private hostIndex = 0
-  private waitingForConnection: Array<() => void> = []
+  private waitingForConnection: Array<{path: string | null; resolve: () => void; reject: (e: Error) => void}> = []
   private closing = false
   private readonly auths: Array<{scheme: string; auth: Buffer | null}> = []
   /** Paths with a data/exists watch, and with a child watch (for removeWatches, like ZKWatchManager). */
@@ -83,35 +81,68 @@ export class ZkClient {
     return this.opts.sessionTimeout ?? 30000
   }
 
-  /** Connects to the first host that answers, trying them in turn until the deadline. */
-  async connect(): Promise<void> {
-    const deadline = Date.now() + (this.opts.connectTimeoutMs ?? this.sessionTimeout)
-    let lastError = 'no host tried'
-    for (;;) {
-      const hp = this.hosts[this.hostIndex % this.hosts.length]
-      this.hostIndex++
-      try {
-        await this.open(hp, Math.max(1000, deadline - Date.now()))
-        return
-      } catch (e) {
-        lastError = `${hp.host}:${hp.port}: ${(e as Error).message}`
-        if ((e as {expired?: boolean}).expired) throw e
+  /**
+   * Starts connecting in the background, as the Java client's send thread does: the hosts in
+   * turn (a pause once all were tried), each attempt bounded by sessionTimeout / hosts. A
+   * request made while not connected waits for the next attempt and fails with ConnectionLoss
+   * if that attempt fails; the client keeps trying until close() or session expiry.
+   */
+  start(): void {
+    if (this.started) return
+    this.started = true
+    void this.loop()
+  }
+
+  private started = false
+  private wakeLoop: (() => void) | null = null
+  private connectingSocket: Socket | null = null
+
+  private async loop(): Promise<void> {
+    let attempts = 0
+    while (!this.closing && this.state !== 'CLOSED' && this.state !== 'AUTH_FAILED') {
+      if (this.state === 'CONNECTED') {
+        await new Promise<void>(resolve => { this.wakeLoop = resolve })
+        this.wakeLoop = null
+        continue
       }
-      if (Date.now() >= deadline || this.closing) throw new Error(`Unable to connect to ZooKeeper (${lastError})`)
-      await new Promise(r => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))))
+      if (attempts > 0) {
+        const delay = attempts % this.hosts.length === 0 ? 1000 : 50
+        await new Promise<void>(resolve => {
+          const t = setTimeout(resolve, delay)
+          this.wakeLoop = () => { clearTimeout(t); resolve() }
+        })
+        this.wakeLoop = null
+        if (this.closing) break
+      }
+      const hp = this.hosts[this.hostIndex++ % this.hosts.length]
+      attempts++
+      try {
+        await this.open(hp, Math.max(100, Math.floor(this.sessionTimeout / this.hosts.length)))
+        attempts = 0
+      } catch (e) {
+        if ((e as {expired?: boolean}).expired) {
+          for (const w of this.waitingForConnection.splice(0)) w.reject(new KeeperError(-112, w.path))
+          return
+        }
+        // ClientCnxn.cleanup(): what waited for this attempt fails with ConnectionLoss.
+        for (const w of this.waitingForConnection.splice(0)) w.reject(new KeeperError(-4, w.path))
+      }
     }
+    for (const w of this.waitingForConnection.splice(0)) w.reject(new KeeperError(this.state === 'AUTH_FAILED' ? -115 : -112, w.path))
   }
 
   private open(hp: HostPort, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const host = isIP(hp.host) === 6 ? hp.host : hp.host
+      const host = hp.host
       const s = createConnection({host, port: hp.port})
+      this.connectingSocket = s
       s.setNoDelay(true)
       let done = false
       const fail = (e: Error) => {
         if (done) return
         done = true
         clearTimeout(timer)
+        this.connectingSocket = null
         s.destroy()
         reject(e)
       }
@@ -136,6 +167,7 @@ export class ZkClient {
         s.removeAllListeners('error')
         done = true
         clearTimeout(timer)
+        this.connectingSocket = null
         try {
           const r = new JuteReader(buf, 4, 4 + n)
           r.int() // protocol version
@@ -165,6 +197,10 @@ export class ZkClient {
   }
 
   private attach(s: Socket, rest: Buffer): void {
+    if (this.closing) {
+      s.destroy()
+      return
+    }
     this.socket = s
     this.inbuf = Buffer.from(rest)
     this.state = 'CONNECTED'
@@ -175,7 +211,7 @@ export class ZkClient {
     for (const a of this.auths) this.sendAuth(a.scheme, a.auth)
     this.schedulePing()
     this.emit({type: -1, state: 3, path: null})
-    for (const w of this.waitingForConnection.splice(0)) w()
+    for (const w of this.waitingForConnection.splice(0)) w.resolve()
   }
 
   private schedulePing(): void {
@@ -194,15 +230,10 @@ export class ZkClient {
     if (this.pingTimer) clearTimeout(this.pingTimer)
     for (const p of this.pending.splice(0)) p.reject(new KeeperError(-4, p.path))
     if (this.closing || this.state === 'CLOSED' || this.state === 'AUTH_FAILED') return
+    // Disconnected: the loop reconnects with the same session, like the Java client.
     this.state = 'CONNECTING'
     this.emit({type: -1, state: 0, path: null})
-    // Reconnect with the same session, like the Java client, until the session would expire.
-    this.connect().catch(() => {
-      if (this.state !== 'CONNECTED') {
-        this.state = 'CLOSED'
-        for (const w of this.waitingForConnection.splice(0)) w()
-      }
-    })
+    this.wakeLoop?.()
   }
 
   private onData(d: Buffer): void {
@@ -270,16 +301,16 @@ export class ZkClient {
     this.socket?.write(w.toBuffer())
   }
 
-  private async waitConnected(): Promise<void> {
+  private async waitConnected(path: string | null): Promise<void> {
     if (this.state === 'CONNECTED') return
-    if (this.state === 'CLOSED' || this.state === 'AUTH_FAILED') throw new KeeperError(this.state === 'CLOSED' ? -112 : -115, null)
-    await new Promise<void>(resolve => this.waitingForConnection.push(resolve))
-    if ((this.state as ClientState) !== 'CONNECTED') throw new KeeperError(-4, null)
+    if (this.state === 'CLOSED' || this.state === 'AUTH_FAILED' || this.closing) throw new KeeperError(this.state === 'AUTH_FAILED' ? -115 : -112, path)
+    this.start()
+    await new Promise<void>((resolve, reject) => this.waitingForConnection.push({path, resolve, reject}))
   }
 
   /** Sends one request and resolves with its decoded reply; path is what errors name. */
   async call<T>(op: number, path: string | null, body: (w: JuteWriter) => void, read: (r: JuteReader) => T): Promise<T> {
-    await this.waitConnected()
+    await this.waitConnected(path)
     const xid = this.xid++
     return new Promise<T>((resolve, reject) => {
       this.pending.push({xid, path, read, resolve: resolve as (v: unknown) => void, reject})
@@ -394,9 +425,10 @@ export class ZkClient {
     }
   }
 
+  /** The session's ephemeral nodes under prefix; server paths (the Java client leaves the chroot in). */
   async getEphemerals(prefix = '/'): Promise<string[]> {
     validatePath(prefix)
-    return this.call(OpCode.getEphemerals, prefix, w => { w.ustring(this.server(prefix)) }, r => r.stringVector().map(p => this.strip(p)))
+    return this.call(OpCode.getEphemerals, null, w => { w.ustring(this.server(prefix)) }, r => r.stringVector())
   }
 
   async getAllChildrenNumber(path: string): Promise<number> {
@@ -434,9 +466,11 @@ export class ZkClient {
         if (!local) throw e
       }
     }
-    if (type === 1 || type === 3) this.childWatches.delete(path)
-    if (type === 2 || type === 3) this.dataWatches.delete(path)
-    if (type === 3) this.persistentWatches.delete(path)
+    // The Java client tells the watcher what was removed: ChildWatchRemoved (6), DataWatchRemoved (5),
+    // PersistentWatchRemoved (7).
+    if ((type === 1 || type === 3) && this.childWatches.delete(path)) this.emit({type: 6, state: 3, path})
+    if ((type === 2 || type === 3) && this.dataWatches.delete(path)) this.emit({type: 5, state: 3, path})
+    if (type === 3 && this.persistentWatches.delete(path)) this.emit({type: 7, state: 3, path})
   }
 
   /** A multi of deletes; resolves true when every op succeeded. */
@@ -483,7 +517,9 @@ export class ZkClient {
     this.state = 'CLOSED'
     this.socket = null
     s?.destroy()
-    for (const w of this.waitingForConnection.splice(0)) w()
+    this.connectingSocket?.destroy()
+    this.wakeLoop?.()
+    for (const w of this.waitingForConnection.splice(0)) w.reject(new KeeperError(-112, w.path))
   }
 
   /** Whether the client may still be used (ZooKeeper.States.isAlive). */
