@@ -143,14 +143,18 @@ function normWord(t: Target, word: string, text: string): string {
     case 'wchc': case 'wchp':
       return blocks(s)
     case 'dump': {
-      // Expiry buckets fall on each server's own clock: keep the set counts' member totals,
-      // and the members, but not how they are split between buckets.
+      // Expiry buckets follow each server's clock: bucket lines (in Java's Date format) and
+      // the number of sets are masked, members sorted within their section.
+      const bucket = /^\d+ expire at \w{3} \w{3} \d\d \d\d:\d\d:\d\d \S+ \d{4}:$/
+      const sets = (sec: string) => {
+        const lines = sec.split('\n')
+        const buckets = lines.filter(l => bucket.test(l)).length > 0 ? '<buckets>' : '<no Java-dated bucket>'
+        const kept = lines.filter(l => !bucket.test(l)).map(l => l.replace(/Sets \(\d+\)\//, 'Sets (<n>)/'))
+        return [...kept.filter(l => !l.startsWith('\t')), buckets, ...kept.filter(l => l.startsWith('\t')).sort()].join('\n')
+      }
       const [sessions, rest] = s.split('ephemeral nodes dump:\n')
-      const [eph, conns] = rest.split('Connections dump:\n')
-      const members = (sec: string) => sec.split('\n').filter(l => l.startsWith('\t')).sort().join('\n')
-      const total = (sec: string) => /Sets \(\d+\)\/\((\d+)\):/.exec(sec)?.[1]
-      return [`sessions ${total(sessions)}:\n${members(sessions)}`, blocks(eph), `connections ${total(conns)}:\n${members(conns)}`,
-        sessions.split('\n').slice(0, 1).join(), /\d+ expire at \w{3} \w{3} \d\d \d\d:\d\d:\d\d \S+ \d{4}:/.test(s) ? 'dates ok' : 'no java date'].join('\n--\n')
+      const [eph, conns] = (rest ?? '').split('Connections dump:\n')
+      return [sets(sessions), 'ephemeral nodes dump:', blocks(eph), 'Connections dump:', sets(conns ?? '')].join('\n')
     }
     default:
       return s
