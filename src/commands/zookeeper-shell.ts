@@ -119,6 +119,7 @@ export default class ZooKeeperShell extends Command {
   private zk: ZkClient | null = null
   private host = ''
   private timeout = 30000
+  private readOnly = false
   private history = new Map<number, string>()
   private commandCount = 0
   private printWatches = true
@@ -161,6 +162,8 @@ export default class ZooKeeperShell extends Command {
         const v = it[++i]
         if (opt === '-server') server = v
         else this.timeout = Number.parseInt(v, 10)
+      } else if (opt === '-r') {
+        this.readOnly = true
       }
       if (!opt.startsWith('-')) {
         words = it.slice(i)
@@ -208,7 +211,7 @@ export default class ZooKeeperShell extends Command {
   private connectToZK(newHost: string): void {
     if (this.zk && this.zk.isAlive()) void this.zk.close().then(() => this.onEvent({type: -1, state: 7, path: null}))
     this.host = newHost
-    const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, onEvent: e => this.onEvent(e)})
+    const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, readOnly: this.readOnly, onEvent: e => this.onEvent(e)})
     this.zk = zk
     zk.start()
   }
@@ -472,7 +475,27 @@ export default class ZooKeeperShell extends Command {
           await zk.close()
           this.onEvent({type: -1, state: 7, path: null})
           return
-        case 'listquota': case 'setquota': case 'delquota': case 'reconfig':
+        case 'listquota': {
+          const {args} = this.opts({}, tokens)
+          if (args.length < 2) throw new CliError(usageOf('listquota'))
+          const path = args[1]
+          const limits = `/zookeeper/quota${path}/zookeeper_limits`
+          this.err(`absolute path is ${limits}\n`)
+          let quota: string, stats: string
+          try {
+            quota = statsTrack((await zk.getData(limits)).data)
+            stats = statsTrack((await zk.getData(`/zookeeper/quota${path}/zookeeper_stats`)).data)
+          } catch (e) {
+            if (e instanceof KeeperError && e.code === -101) {
+              this.err(`quota for ${path} does not exist.\n`)
+              return
+            }
+            throw e
+          }
+          this.out(`Output quota for ${path} ${quota}\nOutput stat for ${path} ${stats}\n`)
+          return
+        }
+        case 'setquota': case 'delquota': case 'reconfig':
           throw new CliError(`${cmd}: not supported by kafkit's zookeeper-shell`)
       }
     } catch (e) {
@@ -594,6 +617,27 @@ function javaSplit(s: string, sep: string): string[] {
   while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop()
   if (parts.length === 1 && parts[0] === '' && s.length > 0) return []
   return parts
+}
+
+/** StatsTrack(data).toString(): "count=N,bytes=M", then "=;key=value" for further keys, sorted. */
+function statsTrack(data: Buffer | null): string {
+  const stats = new Map<string, string>()
+  const text = data === null ? '' : data.toString('utf8')
+  if (text !== '') {
+    const [head, ...extra] = text.split(';')
+    for (const kv of head.split(',')) {
+      const [k, v] = kv.split('=')
+      if (k !== '' && v !== undefined && v !== '') stats.set(k, v)
+    }
+    for (const kv of extra) {
+      const eq = kv.indexOf('=')
+      if (eq > 0) stats.set(kv.slice(0, eq), kv.slice(eq + 1))
+    }
+  }
+  const keys = [...stats.keys()].filter(k => k !== 'count' && k !== 'bytes').sort(javaCompare)
+  let out = `count=${stats.get('count') ?? -1},bytes=${stats.get('bytes') ?? -1}`
+  if (keys.length > 0) out += '=' + keys.map(k => `;${k}=${stats.get(k)}`).join('')
+  return out
 }
 
 /** ConfigUtils.getClientConfigStr: "host:port,host:port version" from a dynamic config. */

@@ -44,6 +44,8 @@ export interface MultiDelete { path: string; version: number }
 
 export interface ClientOptions {
   sessionTimeout?: number
+  /** Ask for a read-only session when the server is partitioned from its quorum (ZooKeeper's canBeReadOnly). */
+  readOnly?: boolean
   /** Watch and state events, as the default Watcher of the Java client gets them. */
   onEvent?: (e: WatchedEvent) => void
 }
@@ -152,7 +154,7 @@ export class ZkClient {
       s.once('connect', () => {
         const w = new JuteWriter(64)
         const mark = w.startFrame()
-        w.int(0).bigLong(this.lastZxid).int(this.sessionTimeout).bigLong(this.sessionId).buffer(this.passwd).bool(false)
+        w.int(0).bigLong(this.lastZxid).int(this.sessionTimeout).bigLong(this.sessionId).buffer(this.passwd).bool(this.opts.readOnly === true)
         w.finishFrame(mark)
         s.write(w.toBuffer())
       })
