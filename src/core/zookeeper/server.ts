@@ -28,6 +28,8 @@ interface Pending {
   buf: Buffer
   zxid: number
   close: boolean
+  /** When the request this replies to arrived (-1 for notifications). */
+  t0: number
 }
 
 export class Connection implements Watcher {
@@ -52,6 +54,8 @@ export class Connection implements Watcher {
   totLat = 0
   lastLat = 0
   latCount = 0
+  /** Arrival time of the request being processed; its reply's emit records the latency. */
+  reqStart = -1
   established = Date.now()
   readonly remote: string
   readonly remotePort: number
@@ -109,7 +113,11 @@ export class Connection implements Watcher {
     if (this.closed) return
     this.sent++
     this.server.packetsSent++
+    const t0 = this.reqStart
+    this.reqStart = -1
+    if (t0 >= 0) this.lastZxid = this.server.zxid
     if (this.queue.length === 0 && zxid <= this.server.durableZxid) {
+      if (t0 >= 0) this.server.recordLatency(this, t0)
       const n = w.pos - from
       this.out.ensure(n)
       w.buf.copy(this.out.buf, this.out.pos, from, w.pos)
@@ -118,7 +126,7 @@ export class Connection implements Watcher {
       if (close) this.endAfterFlush()
       return
     }
-    this.queue.push({buf: Buffer.from(w.buf.subarray(from, w.pos)), zxid, close})
+    this.queue.push({buf: Buffer.from(w.buf.subarray(from, w.pos)), zxid, close, t0})
     this.server.gated.add(this)
   }
 
@@ -128,6 +136,7 @@ export class Connection implements Watcher {
     let i = 0
     while (i < q.length && q[i].zxid <= durable) {
       this.out.raw(q[i].buf)
+      if (q[i].t0 >= 0) this.server.recordLatency(this, q[i].t0)
       if (q[i].close) {
         this.queue = []
         this.scheduleFlush()
@@ -174,7 +183,10 @@ export class Connection implements Watcher {
     const m = w.startFrame()
     w.int(Xid.notification).long(-1).int(0).int(type).int(KeeperState.SyncConnected).ustring(path)
     w.finishFrame(m)
+    const pending = this.reqStart
+    this.reqStart = -1
     this.emit(w, 0, this.server.zxid)
+    this.reqStart = pending
   }
 
   destroy(): void {
@@ -393,17 +405,25 @@ export class ZkServer {
     this.sessions.touch(session)
     const xid = r.int()
     const type = r.int()
-    const t0 = Date.now()
     conn.lastCxid = xid
+    conn.reqStart = Date.now()
     this.process(conn, session, xid, type, r)
-    const lat = Date.now() - t0
+    conn.reqStart = -1
+  }
+
+  /**
+   * Request latency as Apache ZooKeeper measures it: from arrival until the reply is sent,
+   * so a write's includes the wait for its fsync.
+   */
+  recordLatency(conn: Connection, t0: number): void {
+    const now = Date.now()
+    const lat = now - t0
     if (lat < this.minLatency) this.minLatency = lat
     if (lat > this.maxLatency) this.maxLatency = lat
     this.totalLatency += lat
     this.latencyCount++
-    // Per-connection figures for cons (lzxid, lresp, llat/minlat/avglat/maxlat).
-    conn.lastZxid = this.zxid
-    conn.lastResp = Date.now()
+    // Per-connection figures for cons (lresp, llat/minlat/avglat/maxlat).
+    conn.lastResp = now
     conn.lastLat = lat
     if (lat < conn.minLat) conn.minLat = lat
     if (lat > conn.maxLat) conn.maxLat = lat
