@@ -177,9 +177,9 @@ export default class ZooKeeperShell extends Command {
     }
     this.out(`Connecting to ${server}\n`)
     try {
-      this.connectToZK(server)
+      await this.connectToZK(server)
     } catch (e) {
-      this.err(`Error: ${(e as Error).message}\n`)
+      this.err(`Exception in thread "main" ${(e as Error).message}\n`)
       process.exitCode = 1
       return
     }
@@ -208,12 +208,18 @@ export default class ZooKeeperShell extends Command {
     setTimeout(() => process.exit(this.exitCode), 3000).unref()
   }
 
-  private connectToZK(newHost: string): void {
-    if (this.zk && this.zk.isAlive()) void this.zk.close().then(() => this.onEvent({type: -1, state: 7, path: null}))
+  private async connectToZK(newHost: string): Promise<void> {
+    if (this.zk && this.zk.isAlive()) await this.closeSession()
     this.host = newHost
     const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, readOnly: this.readOnly, onEvent: e => this.onEvent(e)})
     this.zk = zk
     zk.start()
+  }
+
+  /** ZooKeeper.close() as the shell's close, connect and quit call it: then the Closed event. */
+  private async closeSession(): Promise<void> {
+    await this.zk!.close(true)
+    this.onEvent({type: -1, state: 7, path: null})
   }
 
   private onEvent(e: WatchedEvent): void {
@@ -258,7 +264,7 @@ export default class ZooKeeperShell extends Command {
       throw new CliError(`Command not found: Command not found ${cmd}`, 127)
     }
     if (cmd === 'quit') {
-      await this.zk?.close()
+      if (this.zk?.isAlive()) await this.closeSession()
       return true
     } else if (cmd === 'redo' && args.length >= 2) {
       const i = decodeJavaInt(args[1])
@@ -278,9 +284,9 @@ export default class ZooKeeperShell extends Command {
       else this.printWatches = args[1] === 'on'
     } else if (cmd === 'connect') {
       try {
-        this.connectToZK(args.length >= 2 ? args[1] : this.host)
+        await this.connectToZK(args.length >= 2 ? args[1] : this.host)
       } catch (e) {
-        throw new JavaCrash(`java.lang.IllegalArgumentException: ${(e as Error).message}`)
+        throw new JavaCrash((e as Error).message)
       }
     }
     if (!this.zk || !this.zk.isAlive()) {
@@ -472,8 +478,7 @@ export default class ZooKeeperShell extends Command {
           return
         }
         case 'close':
-          await zk.close()
-          this.onEvent({type: -1, state: 7, path: null})
+          await this.closeSession()
           return
         case 'listquota': {
           const {args} = this.opts({}, tokens)

@@ -246,6 +246,14 @@ test('connect strings: IPv6 [::1]:port, several hosts, a chroot suffix', async (
   for (const cs of [`[::1]:${kzk.port}`, `127.0.0.1:${kzk.port}/chroot`, `127.0.0.1:${kzk.port},[::1]:${kzk.port}/chroot`]) {
     assertSame(cs, await both([cs], script))
   }
+  // Bad connect strings end the Java shell with the exception's line (and a stack trace, not compared).
+  for (const cs of [`127.0.0.1:${kzk.port}/chroot/`, '127.0.0.1:abc', '[::1']) {
+    const r = await both([cs], 'ls /\n')
+    assertSame(cs, r)
+    assert.equal(r.kafkit.code, 1)
+  }
+  // connect, close, quit: the session's Closed events, "Not connected", quit keeping the last exit code.
+  assertSame('close/connect/quit', await both([server], `close\nclose\nhistory\nprintwatches\nconnect\nls /chroot\nconnect 127.0.0.1:${kzk.port}/chroot\nls /\nget /nope\nquit\nls /\n`))
   const check = await runCommand('zookeeper-shell', [server, 'ls', '/chroot'])
   assert.equal(check.stdout.split('\n').at(-2), '[]')
   await runCommand('zookeeper-shell', [server, 'delete', '/chroot'])

@@ -500,8 +500,16 @@ export class ZkClient {
     this.sendFrame(-4, OpCode.auth, w => { w.int(0).ustring(scheme).buffer(auth) })
   }
 
-  /** Closes the session (closeSession, then the socket); never throws. */
-  async close(): Promise<void> {
+  /**
+   * Closes the session (closeSession, then the socket); never throws. With waitForConnection,
+   * a client still connecting first waits for that attempt, as ZooKeeper.close() does (its
+   * closeSession request waits in the queue); without, it gives up the attempt at once.
+   */
+  async close(waitForConnection = false): Promise<void> {
+    if (this.closing) return
+    if (waitForConnection && this.state === 'CONNECTING' && this.started) {
+      await this.waitConnected(null).catch(() => {})
+    }
     if (this.closing) return
     this.closing = true
     if (this.pingTimer) clearTimeout(this.pingTimer)

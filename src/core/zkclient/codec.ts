@@ -82,7 +82,10 @@ export function writeAclList(w: JuteWriter, acl: readonly Acl[]): void {
 export interface HostPort { host: string; port: number }
 export interface ConnectString { hosts: HostPort[]; chroot: string | null }
 
-/** Parses a connect string as Apache's ConnectStringParser does; throws a one-line error when bad. */
+/**
+ * Parses a connect string as Apache's ConnectStringParser does. A bad one throws an Error whose
+ * message is the Java exception's "class: message" (what the Java shell dies with).
+ */
 export function parseConnectString(s: string): ConnectString {
   let rest = s
   let chroot: string | null = null
@@ -91,7 +94,13 @@ export function parseConnectString(s: string): ConnectString {
     chroot = s.slice(slash)
     rest = s.slice(0, slash)
     if (chroot.length === 1) chroot = null
-    else validatePath(chroot)
+    else {
+      try {
+        validatePath(chroot)
+      } catch (e) {
+        throw new Error(`java.lang.IllegalArgumentException: ${(e as Error).message}`)
+      }
+    }
   }
   const hosts: HostPort[] = []
   for (const part of rest.split(',')) {
@@ -100,30 +109,37 @@ export function parseConnectString(s: string): ConnectString {
     let host = h
     let port = 2181
     if (h.startsWith('[')) {
-      const end = h.indexOf(']')
-      if (end < 0) throw new Error(`IPv6 address ${h} is missing its closing ]`)
+      const end = h.lastIndexOf(']')
+      if (end < 0) throw illegal(`${h} starts with '[' but has no matching ']'`)
       host = h.slice(1, end)
-      const after = h.slice(end + 1)
-      if (after.startsWith(':')) port = parsePort(after.slice(1), h)
-      else if (after !== '') throw new Error(`unexpected text after IPv6 address in ${h}`)
+      if (host === '') throw illegal(`${host} is empty.`)
+      if (h.length > end + 1) {
+        if (h[end + 1] !== ':') throw illegal(`${h} does not have : after ]`)
+        if (end + 2 === h.length) throw illegal(`${h} doesn't have a port after colon.`)
+        port = javaPort(h.slice(end + 2))
+      }
     } else {
       const colon = h.lastIndexOf(':')
       if (colon >= 0) {
-        if (h.indexOf(':') !== colon) throw new Error(`${h}: write IPv6 addresses in brackets, e.g. [::1]:2181`)
+        if (colon < h.length - 1) port = javaPort(h.slice(colon + 1))
         host = h.slice(0, colon)
-        port = parsePort(h.slice(colon + 1), h)
       }
     }
-    if (host === '') throw new Error(`missing host in ${h}`)
     hosts.push({host, port})
   }
-  if (hosts.length === 0) throw new Error('A HostProvider may not be empty!')
+  if (hosts.length === 0) throw illegal('A HostProvider may not be empty!')
   return {hosts, chroot}
 }
 
-function parsePort(p: string, whole: string): number {
-  if (!/^\d+$/.test(p) || Number(p) > 65535) throw new Error(`invalid port in ${whole}`)
-  return Number(p)
+function illegal(message: string): Error {
+  return new Error(`java.lang.IllegalArgumentException: ${message}`)
+}
+
+function javaPort(p: string): number {
+  if (!/^[-+]?\d+$/.test(p) || Math.abs(Number(p)) > 2147483647) throw new Error(`java.lang.NumberFormatException: For input string: "${p}"`)
+  const n = Number(p)
+  if (n < 0 || n > 65535) throw illegal(`port out of range:${n}`)
+  return n
 }
 
 // ---- path validation: Apache's PathUtils.validatePath, same messages ----
