@@ -9,7 +9,7 @@ import {createInterface} from 'node:readline'
 import {ZkClient, KeeperError, PathError, eventString, type WatchedEvent} from '../core/zkclient/client.js'
 import {Mode, OPEN_ACL_UNSAFE, validatePath, type Acl, type Stat} from '../core/zkclient/codec.js'
 import {
-  splitArgs, parseOptions, parseJavaInt, parseJavaLong, decodeJavaInt, CliError, JavaCrash, type OptionSpec,
+  splitArgs, parseOptions, parseJavaInt, parseJavaLong, decodeJavaInt, CliError, JavaCrash, type OptionSpec, type OptionGroup,
 } from '../core/zkclient/options.js'
 
 /** The Java shell's ExitCode.EXECUTION_FINISHED. */
@@ -108,7 +108,7 @@ function wrapperMessage(e: KeeperError): string {
 
 export default class ZooKeeperShell extends Command {
   static summary = 'Apache ZooKeeper\'s command-line shell, as Kafka 3.9 ships it (zookeeper-shell.sh).'
-  static description = 'Connects to a ZooKeeper server (host:port[,host:port...][/chroot], IPv6 as [::1]:2181) and runs one command, or reads commands from standard input when none is given. Commands, output and exit codes are those of ZooKeeper 3.8\'s zkCli: ls, get, stat, create (-s -e -c -t ttl), set, delete, deleteall, getAcl, setAcl, addauth, sync, getEphemerals, getAllChildrenNumber, addWatch, removewatches, whoami, config, version, printwatches, history, redo, close, connect, quit.'
+  static description = 'Connects to a ZooKeeper server (host:port[,host:port...][/chroot], IPv6 as [::1]:2181) and runs one command, or reads commands from standard input when none is given. Commands, output and exit codes are those of ZooKeeper 3.8\'s zkCli: ls, get, stat, create (-s -e -c -t ttl), set, delete, deleteall, getAcl, setAcl, addauth, sync, getEphemerals, getAllChildrenNumber, addWatch, removewatches, whoami, config, version, setquota, listquota, delquota, printwatches, history, redo, close, connect, quit.'
   static strict = false
   static examples = [
     '<%= config.bin %> localhost:2181 ls /brokers/ids',
@@ -299,8 +299,133 @@ export default class ZooKeeperShell extends Command {
   }
 
   /** Parses a command's options; a Commons CLI error becomes a CliParseException. */
-  private opts(spec: OptionSpec, args: string[]) {
-    return parseOptions(spec, args)
+  private opts(spec: OptionSpec, args: string[], group?: OptionGroup) {
+    return parseOptions(spec, args, group)
+  }
+
+  /** SetQuotaCommand: checks the value, then createQuota under /zookeeper/quota. */
+  private async setQuota(path: string, opts: Map<string, string>): Promise<void> {
+    const zk = this.zk!
+    if (path.startsWith(QUOTA_ROOT)) {
+      this.err(`cannot set a quota under the path: ${QUOTA_ROOT}\n`)
+      return
+    }
+    const quota: StatsTrack = new Map([['count', '-1'], ['bytes', '-1'], ['countHardLimit', '-1'], ['byteHardLimit', '-1']])
+    for (const k of ['n', 'b', 'N', 'B']) {
+      if (!opts.has(k)) continue
+      const v = k === 'n' || k === 'N' ? (/^[-+]?\d+$/.test(opts.get(k)!) && Math.abs(Number(opts.get(k))) <= 2147483647 ? BigInt(opts.get(k)!) : null) : parseJavaLong(opts.get(k)!)
+      if (v === null) {
+        this.err('NumberFormatException happens when parsing the option value\n')
+        return
+      }
+      if (k === 'n' || k === 'N' ? v <= 0n : v < 0n) {
+        this.err(k === 'n' || k === 'N' ? 'the num quota must be greater than zero\n' : 'the bytes quota must be greater than or equal to zero\n')
+        return
+      }
+      quota.set(QUOTA_KEYS[k], String(v))
+    }
+    if (await zk.exists(path) === null) throw new CliError(`${path} does not exist.`)
+    // A child or a parent of path with a quota of its own forbids this one.
+    const own = QUOTA_ROOT + path
+    const childCheck = async (qp: string) => {
+      let kids: string[]
+      try {
+        kids = await zk.getChildren(qp)
+      } catch (e) {
+        if (e instanceof KeeperError) return
+        throw e
+      }
+      if (qp !== own && kids.includes('zookeeper_limits')) throw new CliError(`${path} has a child ${qp.slice(QUOTA_ROOT.length)} which has a quota`)
+    }
+    try {
+      await this.visitSubTreeDFS(own, false, () => {}, childCheck)
+    } catch (e) {
+      if (!(e instanceof KeeperError && e.code === -101)) throw e
+    }
+    const splits = javaSplit(path, '/')
+    let qp = QUOTA_ROOT
+    for (let i = 1; i < splits.length - 1; i++) {
+      qp += '/' + splits[i]
+      let kids: string[]
+      try {
+        kids = await zk.getChildren(qp)
+      } catch (e) {
+        if (e instanceof KeeperError && e.code === -101) break
+        throw e
+      }
+      if (kids.length === 0) break
+      if (qp !== own && kids.includes('zookeeper_limits')) throw new CliError(`${path} has a parent ${qp.slice(QUOTA_ROOT.length)} which has a quota`)
+    }
+    const createIgnoringExists = async (p: string, data: Buffer | null) => {
+      try {
+        await zk.create(p, data, OPEN_ACL_UNSAFE, Mode.PERSISTENT)
+      } catch (e) {
+        if (!(e instanceof KeeperError && e.code === -110)) throw e
+      }
+    }
+    if (await zk.exists(QUOTA_ROOT) === null) {
+      try {
+        await zk.create('/zookeeper', null, OPEN_ACL_UNSAFE, Mode.PERSISTENT)
+        await zk.create(QUOTA_ROOT, null, OPEN_ACL_UNSAFE, Mode.PERSISTENT)
+      } catch (e) {
+        if (!(e instanceof KeeperError && e.code === -110)) throw e
+      }
+    }
+    qp = QUOTA_ROOT
+    for (let i = 1; i < splits.length; i++) {
+      qp += '/' + splits[i]
+      if (await zk.exists(qp) === null) await createIgnoringExists(qp, null)
+    }
+    const statPath = qp + '/zookeeper_stats'
+    const limitPath = qp + '/zookeeper_limits'
+    let limits: StatsTrack
+    if (await zk.exists(limitPath) === null) {
+      await zk.create(limitPath, Buffer.from(statsText(quota)), OPEN_ACL_UNSAFE, Mode.PERSISTENT)
+      await zk.create(statPath, Buffer.from('count=0,bytes=0'), OPEN_ACL_UNSAFE, Mode.PERSISTENT)
+      limits = parseStats((await zk.getData(limitPath)).data)
+      this.checkQuota(limits, parseStats((await zk.getData(statPath)).data))
+    } else {
+      limits = parseStats((await zk.getData(limitPath)).data)
+      for (const key of ['count', 'bytes', 'countHardLimit', 'byteHardLimit']) {
+        if (statsValue(quota, key) > -1n) limits.set(key, quota.get(key)!)
+      }
+      this.checkQuota(limits, parseStats((await zk.getData(statPath)).data))
+      await zk.setData(limitPath, Buffer.from(statsText(limits)), -1)
+    }
+  }
+
+  /** SetQuotaCommand.checkQuota: warns (stdout) when a limit is below what the subtree holds. */
+  private checkQuota(quota: StatsTrack, stats: StatsTrack): void {
+    const over = (soft: string, hard: string, used: string) => {
+      const u = statsValue(stats, used)
+      return (statsValue(quota, soft) > -1n && statsValue(quota, soft) < u) || (statsValue(quota, hard) > -1n && statsValue(quota, hard) < u)
+    }
+    if (over('count', 'countHardLimit', 'count')) this.out(`[Warning]: the count quota you create is less than the existing count:${statsValue(stats, 'count')}\n`)
+    if (over('bytes', 'byteHardLimit', 'bytes')) this.out(`[Warning]: the bytes quota you create is less than the existing bytes:${statsValue(stats, 'bytes')}\n`)
+  }
+
+  /** DelQuotaCommand.delQuota: the named limits set back to -1, or the whole quota removed. */
+  private async delQuota(path: string, flags: string[] | null): Promise<void> {
+    const zk = this.zk!
+    const parent = QUOTA_ROOT + path
+    const limitPath = parent + '/zookeeper_limits'
+    if (await zk.exists(limitPath) === null) {
+      this.out(`Quota does not exist for ${path}\n`)
+      return
+    }
+    const limits = parseStats((await zk.getData(limitPath)).data)
+    if (flags === null) {
+      for (const c of await zk.getChildren(parent)) await zk.delete(parent + '/' + c, -1)
+      let p = parent
+      while (p !== QUOTA_ROOT) {
+        if ((await zk.getChildren(p)).length > 0) break
+        await zk.delete(p, -1)
+        p = p.slice(0, p.lastIndexOf('/'))
+      }
+      return
+    }
+    for (const f of flags) limits.set(QUOTA_KEYS[f], '-1')
+    await zk.setData(limitPath, Buffer.from(statsText(limits)), -1)
   }
 
   /** Runs one CliCommand (parse then exec), with its error handling. */
@@ -488,8 +613,8 @@ export default class ZooKeeperShell extends Command {
           this.err(`absolute path is ${limits}\n`)
           let quota: string, stats: string
           try {
-            quota = statsTrack((await zk.getData(limits)).data)
-            stats = statsTrack((await zk.getData(`/zookeeper/quota${path}/zookeeper_stats`)).data)
+            quota = statsText(parseStats((await zk.getData(limits)).data))
+            stats = statsText(parseStats((await zk.getData(`/zookeeper/quota${path}/zookeeper_stats`)).data))
           } catch (e) {
             if (e instanceof KeeperError && e.code === -101) {
               this.err(`quota for ${path} does not exist.\n`)
@@ -500,8 +625,28 @@ export default class ZooKeeperShell extends Command {
           this.out(`Output quota for ${path} ${quota}\nOutput stat for ${path} ${stats}\n`)
           return
         }
-        case 'setquota': case 'delquota': case 'reconfig':
-          throw new CliError(`${cmd}: not supported by kafkit's zookeeper-shell`)
+        case 'setquota': {
+          const {opts, args} = this.opts({n: true, b: true, N: true, B: true}, tokens, {keys: ['n', 'b', 'N', 'B'], required: true, describe: QUOTA_GROUP})
+          if (args.length < 2) throw new CliError(usageOf('setquota'))
+          return await this.setQuota(args[1], opts)
+        }
+        case 'delquota': {
+          const {opts, args} = this.opts({n: false, b: false, N: false, B: false}, tokens, {keys: ['n', 'b', 'N', 'B'], required: false, describe: QUOTA_GROUP})
+          if (args.length < 2) throw new CliError(usageOf('delquota'))
+          const flags = ['n', 'b', 'N', 'B'].filter(k => opts.has(k))
+          try {
+            await this.delQuota(args[1], flags.length > 0 ? flags : null)
+          } catch (e) {
+            if (e instanceof KeeperError && e.code === -101) {
+              this.err(`quota for ${args[1]} does not exist.\n`)
+              return
+            }
+            throw e
+          }
+          return
+        }
+        case 'reconfig':
+          throw new CliError('reconfig: not supported by kafkit\'s zookeeper-shell')
       }
     } catch (e) {
       if (e instanceof PathError) throw new CliError(e.message)
@@ -624,26 +769,35 @@ function javaSplit(s: string, sep: string): string[] {
   return parts
 }
 
-/** StatsTrack(data).toString(): "count=N,bytes=M", then "=;key=value" for further keys, sorted. */
-function statsTrack(data: Buffer | null): string {
-  const stats = new Map<string, string>()
+/** Apache's StatsTrack: count, bytes and further limits, as "count=N,bytes=M[=;key=value...]". */
+type StatsTrack = Map<string, string>
+
+function parseStats(data: Buffer | null): StatsTrack {
+  const stats: StatsTrack = new Map()
   const text = data === null ? '' : data.toString('utf8')
-  if (text !== '') {
-    const [head, ...extra] = text.split(';')
-    for (const kv of head.split(',')) {
-      const [k, v] = kv.split('=')
-      if (k !== '' && v !== undefined && v !== '') stats.set(k, v)
-    }
-    for (const kv of extra) {
-      const eq = kv.indexOf('=')
-      if (eq > 0) stats.set(kv.slice(0, eq), kv.slice(eq + 1))
-    }
+  if (text === '') return stats
+  for (const kv of text.split(/[,;]/)) {
+    const [k, v] = kv.split('=')
+    if (k !== '' && v !== undefined && v !== '') stats.set(k, v)
   }
+  return stats
+}
+
+function statsValue(s: StatsTrack, key: string): bigint {
+  const v = s.get(key)
+  return v === undefined ? -1n : BigInt(v)
+}
+
+function statsText(stats: StatsTrack): string {
   const keys = [...stats.keys()].filter(k => k !== 'count' && k !== 'bytes').sort(javaCompare)
   let out = `count=${stats.get('count') ?? -1},bytes=${stats.get('bytes') ?? -1}`
   if (keys.length > 0) out += '=' + keys.map(k => `;${k}=${stats.get(k)}`).join('')
   return out
 }
+
+const QUOTA_ROOT = '/zookeeper/quota'
+const QUOTA_GROUP = '[-n num soft quota, -b bytes soft quota, -N num hard quota, -B bytes hard quota]'
+const QUOTA_KEYS: Record<string, string> = {n: 'count', b: 'bytes', N: 'countHardLimit', B: 'byteHardLimit'}
 
 /** ConfigUtils.getClientConfigStr: "host:port,host:port version" from a dynamic config. */
 function clientConfigStr(config: string): string {

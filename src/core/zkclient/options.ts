@@ -41,8 +41,17 @@ function parseError(kind: string, message: string): CliError {
   return new CliError(`org.apache.commons.cli.${kind}: ${message}`)
 }
 
+/** A Commons CLI OptionGroup: at most one of its options; required = exactly one. */
+export interface OptionGroup {
+  keys: string[]
+  required: boolean
+  /** OptionGroup.toString(), as MissingOptionException prints it. */
+  describe: string
+}
+
 /** Commons CLI 1.4 DefaultParser.parse(options, tokens), as the shell's commands call it. */
-export function parseOptions(spec: OptionSpec, tokens: readonly string[]): ParsedLine {
+export function parseOptions(spec: OptionSpec, tokens: readonly string[], group?: OptionGroup): ParsedLine {
+  let selected: string | null = null
   const opts = new Map<string, string>()
   const args: string[] = []
   let current: string | null = null
@@ -63,6 +72,10 @@ export function parseOptions(spec: OptionSpec, tokens: readonly string[]): Parse
   }
   const handleOption = (name: string) => {
     checkRequiredArgs()
+    if (group && group.keys.includes(name)) {
+      if (selected !== null && selected !== name) throw parseError('AlreadySelectedException', `The option '${name}' was specified but an option from this group has already been selected: '${selected}'`)
+      selected = name
+    }
     if (!opts.has(name)) opts.set(name, '')
     current = spec[name] ? name : null
     currentHasValue = false
@@ -109,6 +122,7 @@ export function parseOptions(spec: OptionSpec, tokens: readonly string[]): Parse
     unknown(t)
   }
   checkRequiredArgs()
+  if (group?.required && selected === null) throw parseError('MissingOptionException', `Missing required option: ${group.describe}`)
   return {opts, args}
 }
 
