@@ -108,7 +108,7 @@ function wrapperMessage(e: KeeperError): string {
 
 export default class ZooKeeperShell extends Command {
   static summary = 'Apache ZooKeeper\'s command-line shell, as Kafka 3.9 ships it (zookeeper-shell.sh).'
-  static description = 'Connects to a ZooKeeper server (host:port[,host:port...][/chroot], IPv6 as [::1]:2181) and runs one command, or reads commands from standard input when none is given. Commands, output and exit codes are those of ZooKeeper 3.8\'s zkCli: ls, get, stat, create (-s -e -c -t ttl), set, delete, deleteall, getAcl, setAcl, addauth, sync, getEphemerals, getAllChildrenNumber, addWatch, removewatches, whoami, config, version, setquota, listquota, delquota, printwatches, history, redo, close, connect, quit.'
+  static description = 'Connects to a ZooKeeper server (host:port[,host:port...][/chroot], IPv6 as [::1]:2181) and runs one command, or reads commands from standard input when none is given. Commands, output and exit codes are those of ZooKeeper 3.8\'s zkCli: ls, get, stat, create (-s -e -c -t ttl), set, delete, deleteall, getAcl, setAcl, addauth, sync, getEphemerals, getAllChildrenNumber, addWatch, removewatches, whoami, config, version, setquota, listquota, delquota, reconfig, printwatches, history, redo, close, connect, quit.'
   static strict = false
   static examples = [
     '<%= config.bin %> localhost:2181 ls /brokers/ids',
@@ -645,8 +645,25 @@ export default class ZooKeeperShell extends Command {
           }
           return
         }
-        case 'reconfig':
-          throw new CliError('reconfig: not supported by kafkit\'s zookeeper-shell')
+        case 'reconfig': {
+          const {opts} = this.opts({s: false, v: true, file: true, members: true, add: true, remove: true}, tokens)
+          const nonIncremental = opts.has('file') || opts.has('members')
+          if (!nonIncremental && !opts.has('add') && !opts.has('remove')) throw new CliError(usageOf('reconfig'))
+          let version = -1n
+          if (opts.has('v')) {
+            const v = opts.get('v')!
+            if (!/^[-+]?[0-9a-fA-F]+$/.test(v) || BigInt.asIntN(64, BigInt('0x' + v.replace(/^[-+]/, ''))) !== BigInt('0x' + v.replace(/^[-+]/, ''))) throw new CliError('-v must be followed by a long (configuration version)')
+            version = BigInt('0x' + v.replace(/^[-+]/, '')) * (v.startsWith('-') ? -1n : 1n)
+          }
+          if (nonIncremental && (opts.has('add') || opts.has('remove'))) throw new CliError('Can\'t use -file or -members together with -add or -remove (mixing incremental and non-incremental modes is not allowed)')
+          if (opts.has('file') && opts.has('members')) throw new CliError('Can\'t use -file and -members together (conflicting non-incremental modes)')
+          if (opts.has('file')) throw new CliError(`Error processing ${opts.get('file')}: -file is not supported by kafkit's zookeeper-shell (use -members)`)
+          const lower = (k: string) => opts.has(k) ? opts.get(k)!.toLowerCase() : null
+          const {data, stat} = await zk.reconfig(lower('add'), lower('remove'), lower('members'), version)
+          this.out(`Committed new configuration:\n${data === null ? '' : data.toString('utf8')}\n`)
+          if (opts.has('s')) this.out(statText(stat))
+          return
+        }
       }
     } catch (e) {
       if (e instanceof PathError) throw new CliError(e.message)

@@ -186,6 +186,11 @@ removewatches /r/acl -d
 removewatches
 ls /r
 getAllChildrenNumber /r
+reconfig
+reconfig -add 1=localhost:1:2;3
+reconfig -remove 1 -s
+reconfig -members 1=a:1:2;3 -add 2=b:1:2;3
+reconfig -v zz -add 1=x
 version
 config
 printwatches
