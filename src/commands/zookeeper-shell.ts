@@ -197,10 +197,11 @@ export default class ZooKeeperShell extends Command {
     } catch (e) {
       if (e instanceof JavaCrash) {
         this.err(`Exception in thread "main" ${e.message}\n`)
-        this.exitCode = 1
       } else {
-        throw e
+        // A reply kafkit cannot decode, or a bug: one line, never a stack trace.
+        this.err(`Error: ${(e as Error).message}\n`)
       }
+      this.exitCode = 1
     }
     await this.zk?.close()
     process.exitCode = this.exitCode

@@ -42,6 +42,9 @@ interface Pending {
 
 export interface MultiDelete { path: string; version: number }
 
+/** The largest reply accepted (jute.maxbuffer's default is 1 MB of data; a getChildren of a huge node is bigger). */
+const MAX_FRAME = 256 * 1024 * 1024
+
 export interface ClientOptions {
   sessionTimeout?: number
   /** Ask for a read-only session when the server is partitioned from its quorum (ZooKeeper's canBeReadOnly). */
@@ -243,8 +246,20 @@ export class ZkClient {
     let off = 0
     while (this.inbuf.length - off >= 4) {
       const n = this.inbuf.readInt32BE(off)
-      if (n < 16 || this.inbuf.length - off < 4 + n) break
-      this.onFrame(new JuteReader(this.inbuf, off + 4, off + 4 + n))
+      if (n < 16 || n > MAX_FRAME) {
+        // Not a ZooKeeper reply: drop the connection (requests fail with ConnectionLoss).
+        this.socket?.destroy()
+        this.inbuf = Buffer.alloc(0)
+        return
+      }
+      if (this.inbuf.length - off < 4 + n) break
+      try {
+        this.onFrame(new JuteReader(this.inbuf, off + 4, off + 4 + n))
+      } catch {
+        this.socket?.destroy()
+        this.inbuf = Buffer.alloc(0)
+        return
+      }
       off += 4 + n
     }
     this.inbuf = off === this.inbuf.length ? Buffer.alloc(0) : this.inbuf.subarray(off)
