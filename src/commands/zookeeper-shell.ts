@@ -124,6 +124,8 @@ export default class ZooKeeperShell extends Command {
   private commandCount = 0
   private printWatches = true
   private exitCode = OK
+  /** The last parsed command (ZooKeeperMain's MyCommandOptions keeps it). */
+  private lastWords: string[] | null = null
 
   private out(s: string): void {
     process.stdout.write(s)
@@ -137,7 +139,8 @@ export default class ZooKeeperShell extends Command {
     process.stdout.on('error', () => {})
     const argv = [...this.argv]
     if (argv.length < 1) {
-      this.err('USAGE: zookeeper-shell zookeeper_host:port[/path] [-zk-tls-config-file file] [args...]\n')
+      // Kafka's zookeeper-shell.sh says this on stdout before Java starts.
+      this.out('USAGE: zookeeper-shell zookeeper_host:port[/path] [-zk-tls-config-file file] [args...]\n')
       process.exitCode = 1
       return
     }
@@ -230,8 +233,12 @@ export default class ZooKeeperShell extends Command {
   /** ZooKeeperMain.executeLine; true when the shell should end (quit). */
   private async executeLine(line: string): Promise<boolean> {
     if (line === '') return false
-    const words = splitArgs(line)
+    // A line with no word (a lone quote) leaves the previous command in place: it runs again.
+    const parsed = splitArgs(line)
+    if (parsed.length > 0) this.lastWords = parsed
+    const words = this.lastWords
     this.history.set(this.commandCount, line)
+    if (words === null) throw new JavaCrash('java.lang.NullPointerException: Cannot invoke "java.util.List.toArray(Object[])" because "this.cmdArgs" is null')
     const quit = await this.processCmd(words)
     this.commandCount++
     return quit
@@ -271,7 +278,9 @@ export default class ZooKeeperShell extends Command {
       const i = decodeJavaInt(args[1])
       if (this.commandCount <= i || i < 0) throw new CliError('Command index out of range')
       const line = this.history.get(i) ?? ''
-      const again = splitArgs(line)
+      const parsed = splitArgs(line)
+      if (parsed.length > 0) this.lastWords = parsed
+      const again = this.lastWords!
       if (again[0] === 'redo') throw new CliError('No redoing redos')
       this.history.set(this.commandCount, line)
       return this.processCmd(again)

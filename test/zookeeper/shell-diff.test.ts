@@ -203,6 +203,7 @@ bogus
    
 "unterminated
 history
+'
 redo 1
 redo 999
 redo
