@@ -60,14 +60,37 @@ function hex(v: bigint): string {
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-const zoneFormat = new Intl.DateTimeFormat('en-US', {timeZoneName: 'short'})
+const zoneFormats = ['en-US', 'en-GB', 'en-AU', 'en-IN'].map(l => new Intl.DateTimeFormat(l, {timeZoneName: 'short'}))
+const localZone = new Intl.DateTimeFormat().resolvedOptions().timeZone
+/** Java's short names for zones ICU's English locales only give as GMT offsets. */
+const JAVA_ZONE_NAMES: Record<string, [string, string]> = {
+  'Asia/Tokyo': ['JST', 'JDT'], 'Asia/Shanghai': ['CST', 'CDT'], 'Asia/Seoul': ['KST', 'KDT'],
+  'Asia/Hong_Kong': ['HKT', 'HKST'], 'Asia/Singapore': ['SGT', 'SGT'], 'Asia/Taipei': ['CST', 'CDT'],
+  'America/Sao_Paulo': ['BRT', 'BRST'], 'Europe/Moscow': ['MSK', 'MSD'], 'Europe/Istanbul': ['TRT', 'TRT'],
+}
+
+/** The zone's short name as java.util.Date#toString prints it (CET, EST, IST, GMT+09:00...). */
+function zoneName(d: Date): string {
+  const own = JAVA_ZONE_NAMES[localZone]
+  if (own) {
+    const jan = new Date(d.getFullYear(), 0, 1).getTimezoneOffset()
+    const jul = new Date(d.getFullYear(), 6, 1).getTimezoneOffset()
+    return d.getTimezoneOffset() < Math.max(jan, jul) ? own[1] : own[0]
+  }
+  for (const f of zoneFormats) {
+    const name = f.formatToParts(d).find(p => p.type === 'timeZoneName')?.value ?? 'UTC'
+    if (!/^GMT[+-]/.test(name)) return name
+  }
+  const off = -d.getTimezoneOffset()
+  const a = Math.abs(off)
+  return `GMT${off < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`
+}
 
 /** java.util.Date#toString in the local time zone: "Tue Nov 24 01:26:58 UTC 2026". */
 function javaDate(ms: bigint): string {
   const d = new Date(Number(ms))
   const p2 = (n: number) => String(n).padStart(2, '0')
-  const zone = zoneFormat.formatToParts(d).find(p => p.type === 'timeZoneName')?.value ?? 'UTC'
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${zone} ${d.getFullYear()}`
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${zoneName(d)} ${d.getFullYear()}`
 }
 
 /** StatPrinter.print. */

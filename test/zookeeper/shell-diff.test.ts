@@ -23,7 +23,7 @@ interface Run { code: number | null; stdout: string; stderr: string }
 
 function runJava(args: string[], input: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const c = spawn(JAVA_SHELL, args, {stdio: ['pipe', 'pipe', 'pipe']})
+    const c = spawn(JAVA_SHELL, args, {stdio: ['pipe', 'pipe', 'pipe'], shell: process.platform === 'win32'})
     let stdout = '', stderr = ''
     c.stdout.on('data', d => { stdout += d })
     c.stderr.on('data', d => { stderr += d })
