@@ -265,6 +265,8 @@ test('connect strings: IPv6 [::1]:port, several hosts, a chroot suffix', async (
     assert.equal(r.kafkit.code, 1)
   }
   // connect, close, quit: the session's Closed events, "Not connected", quit keeping the last exit code.
+  // A rejected addauth: AuthFailed event, the waiting request fails with AuthFailed, then "Not connected".
+  assertSame('addauth rejected', await both([server], 'addauth foo bar\nls /zookeeper\nls /zookeeper\n'))
   // Quotas: setquota / listquota / delquota and their checks.
   assertSame('quotas', await both([server], 'create /q\ncreate /q/sub\ncreate /q2\nlistquota /q\nsetquota -n 10 /q\nlistquota /q\nsetquota -b 100 /q\nsetquota -N 5 /q\nlistquota /q\nsetquota /q\nsetquota -n 1 -b 2 /q\nsetquota -n abc /q\nsetquota -n 0 /q\nsetquota -b -1 /q\nsetquota -n 5 /nope\nsetquota -n 5 /q/sub\nsetquota -n 5 /zookeeper/quota/x\nsetquota -n 1 /q2\nget /zookeeper/quota/q/zookeeper_limits\nls -R /zookeeper/quota\ndelquota -n /q\nlistquota /q\ndelquota -n -b /q\ndelquota /q\nlistquota /q\ndelquota /q\ndelquota /q2\nls -R /zookeeper/quota\ndeleteall /q\ndeleteall /q2\n'))
   assertSame('close/connect/quit', await both([server], `close\nclose\nhistory\nprintwatches\nconnect\nls /chroot\nconnect 127.0.0.1:${kzk.port}/chroot\nls /\nget /nope\nquit\nls /\n`))

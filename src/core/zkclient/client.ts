@@ -233,7 +233,8 @@ export class ZkClient {
     if (this.socket !== s) return
     this.socket = null
     if (this.pingTimer) clearTimeout(this.pingTimer)
-    for (const p of this.pending.splice(0)) p.reject(new KeeperError(-4, p.path))
+    const code = this.state === 'AUTH_FAILED' ? -115 : -4
+    for (const p of this.pending.splice(0)) p.reject(new KeeperError(code, p.path))
     if (this.closing || this.state === 'CLOSED' || this.state === 'AUTH_FAILED') return
     // Disconnected: the loop reconnects with the same session, like the Java client.
     this.state = 'CONNECTING'
