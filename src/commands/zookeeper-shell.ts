@@ -133,6 +133,7 @@ export default class ZooKeeperShell extends Command {
   static summary = 'Apache ZooKeeper\'s command-line shell, as Kafka 3.9 ships it (zookeeper-shell.sh).'
   static description = 'Connects to a ZooKeeper server (host:port[,host:port...][/chroot], IPv6 as [::1]:2181) and runs one command, or reads commands from standard input when none is given. Commands, output and exit codes are those of ZooKeeper 3.8\'s zkCli: ls, get, stat, create (-s -e -c -t ttl), set, delete, deleteall, getAcl, setAcl, addauth, sync, getEphemerals, getAllChildrenNumber, addWatch, removewatches, whoami, config, version, setquota, listquota, delquota, reconfig, printwatches, history, redo, close, connect, quit.'
   static strict = false
+  static usage = '<%= command.id %> host:port[,host:port...][/chroot] [-timeout ms] [-r] [command [args...]]'
   static examples = [
     '<%= config.bin %> localhost:2181 ls /brokers/ids',
     '<%= config.bin %> localhost:2181 get /controller',
