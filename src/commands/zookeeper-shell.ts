@@ -850,7 +850,7 @@ const QUOTA_ROOT = '/zookeeper/quota'
 const QUOTA_GROUP = '[-n num soft quota, -b bytes soft quota, -N num hard quota, -B bytes hard quota]'
 const QUOTA_KEYS: Record<string, string> = {n: 'count', b: 'bytes', N: 'countHardLimit', B: 'byteHardLimit'}
 
-/** ConfigUtils.getClientConfigStr: "host:port,host:port version" from a dynamic config. */
+/** ConfigUtils.getClientConfigStr: "version host:port,host:port" from a dynamic config (servers in file order). */
 function clientConfigStr(config: string): string {
   let version = ''
   const servers: string[] = []
@@ -867,5 +867,5 @@ function clientConfigStr(config: string): string {
     if (!client.includes(':')) client = `0.0.0.0:${client}`
     servers.push(client)
   }
-  return `${servers.join(',')} ${version}`.trim() === '' ? ' ' : `${servers.join(',')} ${version}`
+  return `${version} ${servers.join(',')}`
 }
