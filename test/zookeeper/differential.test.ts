@@ -57,7 +57,9 @@ async function runScript(port: number): Promise<Entry[]> {
   let xid = 1
   const req = async (c: RawClient, label: string, type: number, body: (w: JuteWriter) => void, decode?: (r: JuteReader) => unknown) => {
     const h = await c.request(xid++, type, body).catch(e => { throw new Error(`${label}: ${(e as Error).message} (transcript so far: ${JSON.stringify(t.slice(-3))})`) })
-    t.push([label, h.err, h.zxid, h.err === 0 && decode ? decode(h.r) : null])
+    const decoded = h.err === 0 && decode ? decode(h.r) : null
+    // The bytes left undecoded must agree too (an op's reply body, or none after an error).
+    t.push([label, h.err, h.zxid, decoded, `rest=${h.r.remaining()}`])
   }
   const create = (c: RawClient, path: string, data: string, flags: number, type = 1, acl = OPEN) =>
     req(c, `create${type}(${path},${flags})`, type, w => { w.ustring(path).buffer(Buffer.from(data)); acl(w); w.int(flags) }, r => type === 1 ? r.ustring() : [r.ustring(), stat(r, sessions)])

@@ -751,6 +751,9 @@ export class ZkServer {
           if (mode !== 0 && mode !== 1) throw new ZkError(Err.BadArguments)
           this.watches.addPersistent(path, conn, mode === 1)
           m = this.header(xid, this.zxid, 0)
+          // An ErrorResponse(0) body, as Apache's: the Java client reads it and drops the
+          // connection (EOFException) without it.
+          w.int(0)
           break
         }
         case Op.whoAmI: {
