@@ -154,6 +154,13 @@ async function runScript(port: number): Promise<Entry[]> {
   await req(a, 'getAllChildrenNumber(/d)', 104, w => w.ustring('/d'), r => r.int())
   await req(a, 'getEphemerals(/)', 103, w => w.ustring('/'), r => { const n = r.int(); const o = []; for (let i = 0; i < n; i++) o.push(r.ustring()); return o.sort() })
   await req(a, 'sync(/d)', 9, w => w.ustring('/d'), r => r.ustring())
+  // null data (length -1) stays null, unlike empty data; setData back to null too
+  await req(a, 'create(/nul,null)', 1, w => { w.ustring('/nul').int(-1); OPEN(w); w.int(0) }, r => r.ustring())
+  await req(a, 'getData(/nul)', 4, w => w.ustring('/nul').bool(false), r => [r.int(), stat(r, sessions)])
+  await setData(a, '/nul', 'v', -1)
+  await req(a, 'setData(/nul,null)', 5, w => w.ustring('/nul').int(-1).int(-1), r => stat(r, sessions))
+  await req(a, 'getData(/nul) again', 4, w => w.ustring('/nul').bool(false), r => [r.int(), stat(r, sessions)])
+  await req(a, 'getData(/cont)', 4, w => w.ustring('/cont').bool(false), r => [r.int(), stat(r, sessions)])
   // persistent and recursive watches, checkWatches/removeWatches
   await req(b, 'addWatch(/d,recursive)', 106, w => w.ustring('/d').int(1))
   await req(b, 'addWatch(/cont,persistent)', 106, w => w.ustring('/cont').int(0))

@@ -14,7 +14,7 @@ function dump(tree: DataTree): string[] {
   const out: string[] = []
   for (const [path, n] of tree.nodes) {
     const acl = n.acl.map(a => `${a.perms}:${a.scheme}:${a.id}`).join(',')
-    out.push(`${path} data=${Buffer.from(n.data, 'latin1').toString('hex')} czxid=${n.czxid} mzxid=${n.mzxid} ctime=${n.ctime} mtime=${n.mtime} version=${n.version} cversion=${n.cversion} aversion=${n.aversion} owner=${n.ephemeralOwner} pzxid=${n.pzxid} acl=${acl} children=${[...(n.children ?? [])].sort().join(',')}`)
+    out.push(`${path} data=${n.data === null ? 'null' : Buffer.from(n.data, 'latin1').toString('hex')} czxid=${n.czxid} mzxid=${n.mzxid} ctime=${n.ctime} mtime=${n.mtime} version=${n.version} cversion=${n.cversion} aversion=${n.aversion} owner=${n.ephemeralOwner} pzxid=${n.pzxid} acl=${acl} children=${[...(n.children ?? [])].sort().join(',')}`)
   }
   return out.sort()
 }

@@ -14,8 +14,8 @@ export class ZNode {
   /** zxid of the last ACL change (not persisted: only used to hold back reads of undurable state). */
   azxid = 0
   constructor(
-    /** The node's bytes as a latin1 string (see JuteReader.latin1): length = byte length. */
-    public data: string,
+    /** The node's bytes as a latin1 string (see JuteReader.latin1): length = byte length; null if created so. */
+    public data: string | null,
     public acl: readonly Acl[],
     public czxid: number,
     public mzxid: number,
@@ -50,7 +50,7 @@ export function writeStat(w: JuteWriter, n: ZNode): void {
   const o = n.ephemeralOwner
   const owner = o === 0n || o === CONTAINER_OWNER || (o & TTL_MASK) === TTL_MASK ? 0n : o
   w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion * 2 - nc).int(n.aversion)
-    .bigLong(owner).int(n.data.length).int(nc).long(n.pzxid)
+    .bigLong(owner).int(n.data === null ? 0 : n.data.length).int(nc).long(n.pzxid)
 }
 
 export function writeZeroStat(w: JuteWriter): void {
@@ -313,7 +313,7 @@ export class DataTree {
     }
   }
 
-  private createNode(path: string, data: string, acl: readonly Acl[], owner: bigint, parentCVersion: number, zxid: number, time: number): void {
+  private createNode(path: string, data: string | null, acl: readonly Acl[], owner: bigint, parentCVersion: number, zxid: number, time: number): void {
     const parentPath = parentOf(path)
     const parent = this.nodes.get(parentPath)
     if (!parent) throw new ZkError(Err.NoNode)
@@ -377,7 +377,7 @@ export class DataTree {
 
   approximateDataSize(): number {
     let size = 0
-    for (const [p, n] of this.nodes) size += p.length + n.data.length
+    for (const [p, n] of this.nodes) size += p.length + (n.data === null ? 0 : n.data.length)
     return size
   }
 

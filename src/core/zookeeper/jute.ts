@@ -63,11 +63,13 @@ export class JuteReader {
    * A buffer's bytes as a one-byte (latin1) string: how znode data is held in memory. A
    * string costs a third of a Buffer's per-object overhead, is a single leaf object for
    * the GC, and does not pin an 8 KiB pool slab; latin1 maps every byte 1:1, so it is
-   * lossless and its length is the byte length. null (-1) reads as ''.
+   * lossless and its length is the byte length. null (-1) stays null: a znode created with
+   * null data reads back as null, as in Apache ZooKeeper.
    */
-  latin1(): string {
+  latin1(): string | null {
     const n = this.int()
-    if (n <= 0) return ''
+    if (n < 0) return null
+    if (n === 0) return ''
     this.need(n)
     const s = this.buf.toString('latin1', this.pos, this.pos + n)
     this.pos += n
@@ -173,7 +175,8 @@ export class JuteWriter {
   }
 
   /** Bytes held as a latin1 string (see JuteReader.latin1), int32-length prefixed. */
-  latin1(s: string): this {
+  latin1(s: string | null): this {
+    if (s === null) return this.int(-1)
     const n = s.length
     this.int(n)
     this.ensure(n)

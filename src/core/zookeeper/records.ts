@@ -82,11 +82,11 @@ export interface TxnHeader {
 }
 
 export type Txn =
-  | {type: typeof Op.create; path: string; data: string; acl: readonly Acl[]; ephemeral: boolean; parentCVersion: number}
-  | {type: typeof Op.createContainer; path: string; data: string; acl: readonly Acl[]; parentCVersion: number}
-  | {type: typeof Op.createTTL; path: string; data: string; acl: readonly Acl[]; parentCVersion: number; ttl: number}
+  | {type: typeof Op.create; path: string; data: string | null; acl: readonly Acl[]; ephemeral: boolean; parentCVersion: number}
+  | {type: typeof Op.createContainer; path: string; data: string | null; acl: readonly Acl[]; parentCVersion: number}
+  | {type: typeof Op.createTTL; path: string; data: string | null; acl: readonly Acl[]; parentCVersion: number; ttl: number}
   | {type: typeof Op.delete | typeof Op.deleteContainer; path: string}
-  | {type: typeof Op.setData; path: string; data: string; version: number}
+  | {type: typeof Op.setData; path: string; data: string | null; version: number}
   | {type: typeof Op.setACL; path: string; acl: readonly Acl[]; version: number}
   | {type: typeof Op.check; path: string; version: number}
   | {type: typeof Op.createSession; timeOut: number}
