@@ -105,6 +105,31 @@ export function validAcl(acl: Acl): boolean {
   }
 }
 
+const QUOTA_ROOT = '/zookeeper/quota'
+const LIMITS_NODE = 'zookeeper_limits'
+const STATS_NODE = 'zookeeper_stats'
+
+/** A quota node's "key=value,..." text (Apache's StatsTrack), or null when it does not parse. */
+function parseStats(data: string | null): Map<string, number> | null {
+  const m = new Map<string, number>()
+  if (data === null || data.length === 0) return m
+  for (const kv of data.split(',')) {
+    const eq = kv.indexOf('=')
+    if (eq < 0) return null
+    const v = kv.slice(eq + 1)
+    if (!/^[-+]?\d+$/.test(v)) return null
+    m.set(kv.slice(0, eq), Number(v))
+  }
+  return m
+}
+
+/** count and bytes first, then any other keys sorted, as StatsTrack.toString writes them. */
+function formatStats(m: Map<string, number>): string {
+  let out = `count=${m.get('count') ?? -1},bytes=${m.get('bytes') ?? -1}`
+  for (const k of [...m.keys()].filter(k => k !== 'count' && k !== 'bytes').sort()) out += `,${k}=${m.get(k)}`
+  return out
+}
+
 const SPECIAL = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config'])
 
 export class DataTree {
@@ -112,6 +137,8 @@ export class DataTree {
   readonly ephemerals = new Map<bigint, Set<string>>()
   readonly containers = new Set<string>()
   readonly ttls = new Set<string>()
+  /** Paths with a quota: those with a /zookeeper/quota/<path>/zookeeper_limits node. */
+  readonly quotaPaths = new Set<string>()
   private readonly aclCache = new Map<string, readonly Acl[]>()
   /** Watch triggers produced by applyTxn: path, event type (drained by the server). */
   events: Array<string | number> = []
@@ -188,6 +215,11 @@ export class DataTree {
         this.nodes.set(path, prev)
         this.index(path, prev)
       }
+      if (path.startsWith(QUOTA_ROOT) && path.endsWith(`/${LIMITS_NODE}`)) {
+        const q = parentOf(path).slice(QUOTA_ROOT.length)
+        if (prev === null) this.quotaPaths.delete(q)
+        else this.quotaPaths.add(q)
+      }
     }
     this.undo = null
   }
@@ -195,6 +227,7 @@ export class DataTree {
   /** Re-indexes a node loaded from a snapshot (ephemerals, containers, TTLs). */
   reindex(path: string, n: ZNode): void {
     this.index(path, n)
+    if (path.startsWith(QUOTA_ROOT) && path.endsWith(`/${LIMITS_NODE}`)) this.quotaPaths.add(parentOf(path).slice(QUOTA_ROOT.length))
   }
 
   private index(path: string, n: ZNode): void {
@@ -281,6 +314,7 @@ export class DataTree {
         const n = this.nodes.get(t.path)
         if (!n) throw new ZkError(Err.NoNode)
         this.record(t.path, n)
+        if (this.quotaPaths.size > 0) this.updateQuotaStat(t.path, (t.data === null ? 0 : t.data.length) - (n.data === null ? 0 : n.data.length), 0)
         n.data = t.data
         n.version = t.version
         n.mzxid = h.zxid
@@ -330,7 +364,65 @@ export class DataTree {
     const n = new ZNode(data, this.internAcl(acl), zxid, zxid, time, time, 0, 0, 0, owner, zxid)
     this.nodes.set(path, n)
     this.index(path, n)
+    if (parentPath.startsWith(QUOTA_ROOT)) {
+      if (name === LIMITS_NODE) this.quotaPaths.add(parentPath.slice(QUOTA_ROOT.length))
+      else if (name === STATS_NODE) this.countQuota(parentPath.slice(QUOTA_ROOT.length))
+    }
+    if (this.quotaPaths.size > 0) this.updateQuotaStat(path, data === null ? 0 : data.length, 1)
     this.events.push(path, EventType.NodeCreated, parentPath, EventType.NodeChildrenChanged)
+  }
+
+  // ---- quotas, as Apache ZooKeeper keeps them: /zookeeper/quota/<path>/zookeeper_limits
+  // marks a quota; zookeeper_stats holds "count=N,bytes=M" for the subtree at <path>, set
+  // when the stats node is created and then moved by every create, delete and setData below
+  // <path> (in place: the stats node's version and mzxid stay). Limits are not enforced (as
+  // with Apache's default zookeeper.enforceQuota=false). Replay runs the same code, so the
+  // figures after a restart are those before it.
+
+  /** The deepest quota path at or above path, or null (the root's own quota never counts). */
+  private quotaPathOf(path: string): string | null {
+    let best: string | null = null
+    let i = 0
+    while (i >= 0) {
+      i = path.indexOf('/', i + 1)
+      const prefix = i < 0 ? path : path.slice(0, i)
+      if (this.quotaPaths.has(prefix)) best = prefix
+    }
+    return best
+  }
+
+  private updateQuotaStat(path: string, bytes: number, count: number): void {
+    const q = this.quotaPathOf(path)
+    if (q === null) return
+    const statPath = `${QUOTA_ROOT}${q}/${STATS_NODE}`
+    const node = this.nodes.get(statPath)
+    if (!node) return
+    const stats = parseStats(node.data)
+    // Apache ZooKeeper stops with an unrecoverable error on a stats node a client filled with
+    // garbage; kafkit leaves such a node alone.
+    if (stats === null) return
+    this.record(statPath, node)
+    stats.set('count', (stats.get('count') ?? -1) + count)
+    stats.set('bytes', (stats.get('bytes') ?? -1) + bytes)
+    node.data = formatStats(stats)
+  }
+
+  /** Counts the subtree at path (itself included) into its freshly created stats node. */
+  private countQuota(path: string): void {
+    const statPath = `${QUOTA_ROOT}${path}/${STATS_NODE}`
+    const node = this.nodes.get(statPath)
+    if (!node || !this.nodes.has(path)) return
+    let count = 0
+    let bytes = 0
+    const walk = (p: string): void => {
+      const n = this.nodes.get(p)
+      if (!n) return
+      count++
+      bytes += n.data === null ? 0 : n.data.length
+      if (n.children !== null) for (const c of n.children) walk(p === '/' ? `/${c}` : `${p}/${c}`)
+    }
+    walk(path)
+    node.data = `count=${count},bytes=${bytes}`
   }
 
   private deleteNode(path: string, zxid: number): void {
@@ -351,6 +443,8 @@ export class DataTree {
     if (zxid > this.lastDeleteZxid) this.lastDeleteZxid = zxid
     this.nodes.delete(path)
     this.unindex(path, n)
+    if (parentPath.startsWith(QUOTA_ROOT) && baseName(path) === LIMITS_NODE) this.quotaPaths.delete(parentPath.slice(QUOTA_ROOT.length))
+    if (this.quotaPaths.size > 0) this.updateQuotaStat(path, n.data === null ? 0 : -n.data.length, -1)
     this.events.push(path, EventType.NodeDeleted, parentPath, EventType.NodeChildrenChanged)
   }
 

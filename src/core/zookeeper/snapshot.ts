@@ -112,6 +112,7 @@ export function deserializeSnapshot(buf: Buffer, tree: DataTree): {sessions: Map
   tree.ephemerals.clear()
   tree.containers.clear()
   tree.ttls.clear()
+  tree.quotaPaths.clear()
   let count = 0
   for (;;) {
     const p = r.ustring()
