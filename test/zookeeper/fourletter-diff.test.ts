@@ -171,9 +171,10 @@ function kind(v: string): string {
 }
 
 function normMntr(text: string): string[] {
-  return text.split('\n').filter(l => l !== '' && !/_per_namespace\t/.test(l)).map(l => {
+  return text.split('\n').filter(l => l !== '').map(l => {
     const [k, v] = l.split('\t')
-    return `${k}\t${MNTR_EXACT.has(k.replace(/^zk_/, '')) ? v : kind(v)}`
+    // Per-namespace byte counts follow from the scenario's requests alone: compared exactly.
+    return `${k}\t${MNTR_EXACT.has(k.replace(/^zk_/, '')) || k.endsWith('_per_namespace') ? v : kind(v)}`
   })
 }
 
@@ -238,7 +239,7 @@ const UNORDERED = new Set(['session_id_to_watched_paths', 'path_to_session_ids',
 
 /**
  * Server-wide packet counts once mntr has run: Apache sends its reply in 8192-char chunks,
- * each counted, and its mntr is longer (per-namespace metrics kafkit does not keep).
+ * each counted.
  */
 const AFTER_MNTR = new Set(['packets_sent', 'packets_received'])
 
@@ -252,7 +253,7 @@ function shape(t: Target, j: J, key: string, command: string, parent = ''): unkn
         // Buckets follow each server's clock: compare the members only.
         return ['<buckets>', j.e.flatMap(([, v]) => (v as {v: J[]}).v.map(x => shape(t, x, 'id', command) as string)).sort()]
       }
-      let e = j.e.filter(([k]) => !(command === 'monitor' && k.endsWith('_per_namespace')))
+      let e = j.e
       if (command === 'system_properties') e = e.filter(([k]) => k === 'command' || k === 'error')
       const out = e.map(([k, v]) => [t.ids.get(k) ?? k, shape(t, v, k, command, key)] as [string, unknown])
       if (UNORDERED.has(key)) out.sort((x, y) => (x[0] < y[0] ? -1 : 1))

@@ -8,6 +8,7 @@ import {
   parentOf, baseName, type Acl, type Txn, type TxnHeader,
 } from './records.js'
 import {JuteWriter} from './jute.js'
+import {NamespaceStats} from './namespace-stats.js'
 
 export class ZNode {
   children: Set<string> | null = null
@@ -137,6 +138,8 @@ export class DataTree {
   readonly ephemerals = new Map<bigint, Set<string>>()
   readonly containers = new Set<string>()
   readonly ttls = new Set<string>()
+  /** Bytes read and written per top-level namespace (mntr's *_per_namespace). */
+  readonly nsStats = new NamespaceStats()
   /** Paths with a quota: those with a /zookeeper/quota/<path>/zookeeper_limits node. */
   readonly quotaPaths = new Set<string>()
   private readonly aclCache = new Map<string, readonly Acl[]>()
@@ -316,6 +319,7 @@ export class DataTree {
         this.record(t.path, n)
         if (this.quotaPaths.size > 0) this.updateQuotaStat(t.path, (t.data === null ? 0 : t.data.length) - (n.data === null ? 0 : n.data.length), 0)
         n.data = t.data
+        this.nsStats.write(t.path, t.data === null ? 0 : t.data.length)
         n.version = t.version
         n.mzxid = h.zxid
         n.mtime = h.time
@@ -369,6 +373,7 @@ export class DataTree {
       else if (name === STATS_NODE) this.countQuota(parentPath.slice(QUOTA_ROOT.length))
     }
     if (this.quotaPaths.size > 0) this.updateQuotaStat(path, data === null ? 0 : data.length, 1)
+    this.nsStats.write(path, data === null ? 0 : data.length)
     this.events.push(path, EventType.NodeCreated, parentPath, EventType.NodeChildrenChanged)
   }
 
@@ -445,6 +450,7 @@ export class DataTree {
     this.unindex(path, n)
     if (parentPath.startsWith(QUOTA_ROOT) && baseName(path) === LIMITS_NODE) this.quotaPaths.delete(parentPath.slice(QUOTA_ROOT.length))
     if (this.quotaPaths.size > 0) this.updateQuotaStat(path, n.data === null ? 0 : -n.data.length, -1)
+    this.nsStats.write(path, 0)
     this.events.push(path, EventType.NodeDeleted, parentPath, EventType.NodeChildrenChanged)
   }
 

@@ -399,6 +399,7 @@ export function monitor(s: ZkServer): Array<[string, string | number | JDouble]>
     out.push([`avg_${n}`, zero], [`min_${n}`, 0], [`max_${n}`, 0], [`cnt_${n}`, 0], [`sum_${n}`, 0])
     out.push([`p50_${n}`, 0], [`p95_${n}`, 0], [`p99_${n}`, 0], [`p999_${n}`, 0])
   }
+  for (const [k, v, kind] of s.tree.nsStats.lines()) out.push([k, kind === 'avg' ? new JDouble(v) : v])
   return out
 }
 

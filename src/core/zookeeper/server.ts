@@ -19,6 +19,7 @@ import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs} from './txnlog.js'
 import {SnapshotWriter, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
 import {fourLetterWordOf, runFourLetterWord} from './fourletter.js'
+import {STAT_BYTES} from './namespace-stats.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
@@ -674,6 +675,7 @@ export class ZkServer {
             throw new ZkError(Err.NoNode)
           }
           wait = DataTree.visibleZxid(n)
+          this.tree.nsStats.read(path, STAT_BYTES)
           m = this.header(xid, 0, 0)
           writeStat(w, n)
           break
@@ -686,6 +688,7 @@ export class ZkServer {
           wait = DataTree.visibleZxid(n)
           this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
           if (watch) this.watches.addData(path, conn)
+          this.tree.nsStats.read(path, (n.data === null ? 0 : n.data.length) + STAT_BYTES)
           m = this.header(xid, 0, 0)
           w.latin1(n.data)
           writeStat(w, n)
@@ -709,6 +712,7 @@ export class ZkServer {
           wait = DataTree.visibleZxid(n)
           this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
           if (watch) this.watches.addChild(path, conn)
+          this.tree.nsStats.read(path, childBytes(n) + STAT_BYTES)
           m = this.header(xid, 0, 0)
           w.int(n.numChildren)
           if (n.children) for (const c of n.children) w.ustring(c)
@@ -804,10 +808,12 @@ export class ZkServer {
         this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
         if (type === Op.getData) {
           if (watch) this.watches.addData(path, conn)
+          this.tree.nsStats.read(path, (n.data === null ? 0 : n.data.length) + STAT_BYTES)
           w.int(type).bool(false).int(0).latin1(n.data)
           writeStat(w, n)
         } else {
           if (watch) this.watches.addChild(path, conn)
+          this.tree.nsStats.read(path, childBytes(n) + STAT_BYTES)
           w.int(type).bool(false).int(0).int(n.numChildren)
           if (n.children) for (const c of n.children) w.ustring(c)
         }
@@ -1092,6 +1098,13 @@ const OP_NAMES: Record<number, string> = {
   11: 'PING', 12: 'GETC', 13: 'CHEC', 14: 'MULT', 15: 'CREA', 17: 'CHKW', 18: 'REMW', 19: 'CREA',
   21: 'CREA', 22: 'MLTR', 100: 'AUTH', 101: 'SETW', 103: 'GETE', 104: 'GETN', 105: 'SETW', 106: 'ADDW',
   107: 'WHOA', [-11]: 'CLOS',
+}
+
+/** The characters of a node's child names, as Apache counts a getChildren read. */
+function childBytes(n: ZNode): number {
+  let b = 0
+  if (n.children !== null) for (const c of n.children) b += c.length
+  return b
 }
 
 export function createZkServer(config: Partial<ZkConfig> & {dataDir: string}, opts: ZkServerOptions = {}): ZkServer {
