@@ -3,7 +3,7 @@
 // kill -9 in the middle of a stream of writes (every acknowledged write survives).
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readdirSync, appendFileSync, writeFileSync, readFileSync} from 'node:fs'
+import {readdirSync, writeFileSync, readFileSync, openSync, writeSync, closeSync} from 'node:fs'
 import {join} from 'node:path'
 import {startKafkitZk, connect, zookeeper, statOf, waitFor, tempDir, removeDir, freePort, logLines} from './helpers.js'
 import {startCommand} from '../helpers/util.js'
@@ -58,7 +58,15 @@ test('snapshots every snapCount txns roll the log; torn tails and a corrupt snap
     await zk.stop()
     // A torn entry at the end of the newest log (an unacknowledged write) and a corrupt newest snapshot.
     const logs = files(dir, 'log')
-    appendFileSync(join(dir, 'version-2', logs[logs.length - 1]), Buffer.from([0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 40, 1, 2, 3]))
+    // The log is padded with zeros (preAllocSize): the torn entry goes where the data ends.
+    const newestLog = join(dir, 'version-2', logs[logs.length - 1])
+    const logBytes = readFileSync(newestLog)
+    assert.ok(logBytes.length >= 64 * 1024 * 1024, `the log file is preallocated (${logBytes.length} bytes)`)
+    let end = 16
+    while (logBytes.readInt32BE(end + 8) !== 0) end += 12 + logBytes.readInt32BE(end + 8) + 1
+    const fd = openSync(newestLog, 'r+')
+    writeSync(fd, Buffer.from([0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 40, 1, 2, 3]), 0, 15, end)
+    closeSync(fd)
     const snaps = files(dir, 'snapshot')
     const newest = join(dir, 'version-2', snaps[snaps.length - 1])
     const bytes = readFileSync(newest)

@@ -22,6 +22,8 @@ export interface ZkConfig {
   fourLetterWords: Set<string> | '*'
   snapCount: number
   forceSync: boolean
+  /** Transaction log files grow in steps of this many bytes (preAllocSize, in KB in the file). */
+  preAllocBytes: number
   snapRetainCount: number
   purgeInterval: number
   juteMaxBuffer: number
@@ -38,7 +40,7 @@ export const FOUR_LETTER_WORDS = ['conf', 'cons', 'crst', 'dump', 'envi', 'ruok'
 
 /** Keys Apache ZooKeeper accepts that kafkit reads without acting on them. */
 const ACCEPTED = [
-  'standaloneEnabled', 'reconfigEnabled', 'globalOutstandingLimit', 'preAllocSize', 'syncEnabled',
+  'standaloneEnabled', 'reconfigEnabled', 'globalOutstandingLimit', 'syncEnabled',
   'quorumListenOnAllIPs', 'electionAlg', 'peerType', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
   'skipACL', 'leaderServes', 'cnxTimeout', 'connectToLearnerMasterLimit', 'minClientCnxns',
   'admin.idleTimeout', 'admin.commandURL', 'sslQuorum', 'portUnification', 'audit.enable',
@@ -65,6 +67,7 @@ export function defaultZkConfig(over: Partial<ZkConfig> = {}): ZkConfig {
     fourLetterWords: new Set(['srvr']),
     snapCount: 100000,
     forceSync: true,
+    preAllocBytes: 64 * 1024 * 1024,
     snapRetainCount: 3,
     purgeInterval: 0,
     juteMaxBuffer: 0xfffff,
@@ -125,6 +128,9 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   }
   const snapCount = s.int('snapCount', 100000, 2)
   const forceSync = parseBoolLike(s, 'forceSync', true)
+  // Apache reads it as the system property zookeeper.preAllocSize (zoo.cfg keys it does not
+  // know become "zookeeper." properties): kilobytes, default 64 MB; 0 turns padding off.
+  const preAllocBytes = s.int('preAllocSize', s.int('zookeeper.preAllocSize', 65536, 0), 0) * 1024
   const snapRetainCount = Math.max(3, s.int('autopurge.snapRetainCount', 3, 1))
   const purgeInterval = s.int('autopurge.purgeInterval', 0, 0)
   const juteMaxBuffer = s.int('jute.maxbuffer', 0xfffff, 1)
@@ -148,7 +154,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   const unknownKeys = s.unused()
   return {
     source: file, dataDir, dataLogDir, clientPort, clientPortAddress, clientPortAddressWildcard, tickTime, minSessionTimeout, maxSessionTimeout,
-    maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync,
+    maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync, preAllocBytes,
     snapRetainCount, purgeInterval, juteMaxBuffer, extendedTypesEnabled, containerCheckIntervalMs, initLimit, syncLimit,
     servers, unknownKeys,
   }

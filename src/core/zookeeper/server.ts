@@ -272,7 +272,7 @@ export class ZkServer {
       writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), this.zxid))
       snapLog.info(`Snapshotting: 0x${this.zxid.toString(16)} to ${snapFile}`)
     }
-    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.onDurable(z), e => this.onLogError(e))
+    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.onDurable(z), e => this.onLogError(e), c.preAllocBytes)
     this.resetSnapThreshold()
     this.sessions.start(s => this.expire(s))
 

@@ -3,7 +3,10 @@
 // checksum (long), the txn bytes as a jute buffer (TxnHeader + record), and the byte 'B'.
 // Writes are group-committed: everything appended while a write+fsync is in flight goes
 // out in the next single write+fsync; onDurable(zxid) fires after the sync returns.
-import {openSync, closeSync, writeSync, fsyncSync, readdirSync, readFileSync, write, fdatasync, mkdirSync} from 'node:fs'
+// Like Apache's, a log file grows in preAllocSize steps (zeros past the last entry mark the
+// end): appends then do not change the file's size, so each fdatasync has no size update
+// to journal (about 40% more syncs per second on ext4).
+import {openSync, closeSync, writeSync, fsyncSync, readdirSync, readSync, write, fdatasync, mkdirSync, ftruncateSync} from 'node:fs'
 import {join} from 'node:path'
 import {JuteReader, JuteWriter, adler32} from './jute.js'
 import {readTxnBody, readTxnHeader, writeTxnBody, writeTxnHeader, type Txn, type TxnHeader} from './records.js'
@@ -51,8 +54,11 @@ export class TxnLog {
   txnsSinceRoll = 0
   bytesWritten = 0
   syncs = 0
+  /** End of the data in the open file, and the file's (padded) size. */
+  private pos = 0
+  private size = 0
 
-  constructor(readonly dir: string, readonly forceSync: boolean, readonly onDurable: (zxid: number) => void, readonly onError: (e: Error) => void) {
+  constructor(readonly dir: string, readonly forceSync: boolean, readonly onDurable: (zxid: number) => void, readonly onError: (e: Error) => void, readonly preAllocBytes = 64 * 1024 * 1024) {
     mkdirSync(dir, {recursive: true})
   }
 
@@ -97,11 +103,36 @@ export class TxnLog {
     })
   }
 
+  /**
+   * A new log file. One of the same name can only be left from a crash before its first
+   * entry was complete (recovery stopped inside it), so it is overwritten.
+   */
   private openFor(zxid: number): number {
-    const fd = openSync(join(this.dir, `log.${zxidHex(zxid)}`), 'a')
+    const fd = openSync(join(this.dir, `log.${zxidHex(zxid)}`), 'w')
     const h = new JuteWriter(16).int(LOG_MAGIC).int(2).long(0)
-    writeSync(fd, h.buf, 0, h.pos)
+    writeSync(fd, h.buf, 0, h.pos, 0)
+    this.pos = h.pos
+    this.size = h.pos
     return fd
+  }
+
+  /** Grows the file ahead of n more bytes, as Apache's FilePadding does. */
+  private pad(fd: number, n: number): void {
+    const p = this.preAllocBytes
+    if (p <= 0 || this.pos + n + 4096 < this.size) return
+    let size = this.size
+    if (this.pos + n > size) size = this.pos + n + p - ((this.pos + n + p) % p)
+    while (this.pos + n + 4096 >= size) size += p
+    ftruncateSync(fd, size)
+    this.size = size
+  }
+
+  /** Writes data at the end of the log's data (blocking; the batch is already in memory). */
+  private put(fd: number, data: Buffer): void {
+    this.pad(fd, data.length)
+    let off = 0
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off, this.pos + off)
+    this.pos += data.length
   }
 
   private flush(): void {
@@ -123,7 +154,7 @@ export class TxnLog {
       for (const c of items) {
         if (c.roll) {
           if (bufs.length > 0) {
-            writeSync(this.fd!, Buffer.concat(bufs))
+            this.put(this.fd!, Buffer.concat(bufs))
             bufs.length = 0
           }
           if (this.fd !== null) {
@@ -153,14 +184,20 @@ export class TxnLog {
     this.bytesWritten += data.length
     const fd = this.fd!
     if (!this.forceSync) {
-      writeAll(fd, data, done)
+      try {
+        this.pad(fd, data.length)
+      } catch (e) {
+        return done(e as Error)
+      }
+      const at = this.pos
+      this.pos += data.length
+      writeAll(fd, data, at, done)
       return
     }
     // The batch goes to the page cache at once (one small write per batch, not per request);
     // only the fsync runs off the event loop: one thread-pool round trip per group commit.
     try {
-      let off = 0
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off)
+      this.put(fd, data)
     } catch (e) {
       return done(e as Error)
     }
@@ -190,12 +227,48 @@ export class TxnLog {
   }
 }
 
-function writeAll(fd: number, data: Buffer, cb: (err: Error | null) => void): void {
-  write(fd, data, 0, data.length, null, (err, n) => {
+function writeAll(fd: number, data: Buffer, position: number, cb: (err: Error | null) => void): void {
+  write(fd, data, 0, data.length, position, (err, n) => {
     if (err) return cb(err)
-    if (n < data.length) return writeAll(fd, data.subarray(n), cb)
+    if (n < data.length) return writeAll(fd, data.subarray(n), position + n, cb)
     cb(null)
   })
+}
+
+/**
+ * Reads a file forward through a window (a padded log file is mostly zeros: there is no
+ * need to hold it all in memory). at(pos, n) makes bytes [pos, pos + n) available in buf at
+ * offset pos - base, or returns false at the end of the file.
+ */
+class FileWindow {
+  buf = Buffer.allocUnsafe(1 << 20)
+  base = 0
+  len = 0
+  private eof = false
+
+  constructor(private readonly fd: number) {}
+
+  at(pos: number, n: number): boolean {
+    if (pos >= this.base && pos + n <= this.base + this.len) return true
+    if (this.eof && pos + n > this.base + this.len) return false
+    const keep = pos >= this.base && pos < this.base + this.len ? this.base + this.len - pos : 0
+    if (n > this.buf.length) {
+      const nb = Buffer.allocUnsafe(n + (1 << 20))
+      this.buf.copy(nb, 0, pos - this.base, pos - this.base + keep)
+      this.buf = nb
+    } else if (keep > 0) this.buf.copy(this.buf, 0, pos - this.base, pos - this.base + keep)
+    this.base = pos
+    this.len = keep
+    while (this.len < this.buf.length) {
+      const got = readSync(this.fd, this.buf, this.len, this.buf.length - this.len, this.base + this.len)
+      if (got === 0) {
+        this.eof = true
+        break
+      }
+      this.len += got
+    }
+    return pos + n <= this.base + this.len
+  }
 }
 
 export interface ReplayStats {
@@ -216,34 +289,45 @@ export function replayLogs(dir: string, fromZxid: number, apply: (h: TxnHeader, 
   for (let i = 0; i < files.length; i++) if (files[i].zxid <= fromZxid + 1) start = i
   const stats: ReplayStats = {txns: 0, files: 0, lastZxid: fromZxid, torn: []}
   for (let i = start; i < files.length; i++) {
-    const buf = readFileSync(join(dir, files[i].name))
-    stats.files++
-    if (buf.length < 16 || buf.readInt32BE(0) !== LOG_MAGIC) {
-      stats.torn.push(`${files[i].name}: bad header`)
-      continue
-    }
-    let pos = 16
-    while (pos + 12 <= buf.length) {
-      const crc = buf.readUInt32BE(pos + 4)
-      const crcHi = buf.readInt32BE(pos)
-      const len = buf.readInt32BE(pos + 8)
-      if (len === 0 && crc === 0 && crcHi === 0) break // preallocated zeros: end of log
-      const bodyStart = pos + 12
-      if (len < 0 || bodyStart + len + 1 > buf.length) { stats.torn.push(`${files[i].name}: torn entry at ${pos}`); break }
-      if (crcHi !== 0 || adler32(buf, bodyStart, bodyStart + len) !== crc || buf[bodyStart + len] !== 0x42) {
-        stats.torn.push(`${files[i].name}: bad checksum at ${pos}`)
-        break
-      }
-      const r = new JuteReader(buf, bodyStart, bodyStart + len)
-      const h = readTxnHeader(r)
-      if (h.zxid > stats.lastZxid || (h.zxid > fromZxid && h.zxid > stats.lastZxid)) {
-        const t = readTxnBody(r, h.type)
-        apply(h, t)
-        stats.txns++
-        stats.lastZxid = h.zxid
-      }
-      pos = bodyStart + len + 1
+    const fd = openSync(join(dir, files[i].name), 'r')
+    try {
+      stats.files++
+      replayFile(new FileWindow(fd), files[i].name, stats, apply)
+    } finally {
+      closeSync(fd)
     }
   }
   return stats
+}
+
+function replayFile(f: FileWindow, name: string, stats: ReplayStats, apply: (h: TxnHeader, t: Txn) => void): void {
+  if (!f.at(0, 16) || f.buf.readInt32BE(0) !== LOG_MAGIC) {
+    stats.torn.push(`${name}: bad header`)
+    return
+  }
+  let pos = 16
+  while (f.at(pos, 12)) {
+    let o = pos - f.base
+    const crcHi = f.buf.readInt32BE(o)
+    const crc = f.buf.readUInt32BE(o + 4)
+    const len = f.buf.readInt32BE(o + 8)
+    if (len === 0 && crc === 0 && crcHi === 0) return // padding zeros: the end of the log
+    if (len < 0 || !f.at(pos, 12 + len + 1)) { stats.torn.push(`${name}: torn entry at ${pos}`); return }
+    o = pos - f.base
+    const bodyStart = o + 12
+    const buf = f.buf
+    if (crcHi !== 0 || adler32(buf, bodyStart, bodyStart + len) !== crc || buf[bodyStart + len] !== 0x42) {
+      stats.torn.push(`${name}: bad checksum at ${pos}`)
+      return
+    }
+    const r = new JuteReader(buf, bodyStart, bodyStart + len)
+    const h = readTxnHeader(r)
+    if (h.zxid > stats.lastZxid) {
+      const t = readTxnBody(r, h.type)
+      apply(h, t)
+      stats.txns++
+      stats.lastZxid = h.zxid
+    }
+    pos += 12 + len + 1
+  }
 }
