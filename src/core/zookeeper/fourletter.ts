@@ -8,6 +8,7 @@ import {dirname, join} from 'node:path'
 import {getHeapStatistics} from 'node:v8'
 import {FOUR_LETTER_WORDS} from '../config/zk-config.js'
 import type {ZkServer, Connection} from './server.js'
+import type {Summary} from './metrics.js'
 
 const WORDS = new Map<number, string>(FOUR_LETTER_WORDS.map(w => [Buffer.from(w).readInt32BE(0), w]))
 
@@ -292,7 +293,7 @@ function dumpText(s: ZkServer): string {
 // ---------------------------------------------------------------- ordered facts
 
 function serverStatsMap(s: ZkServer): JMap {
-  const buffers: JMap = new Map<string, JValue>([['last_buffer_size', -1], ['min_buffer_size', -1], ['max_buffer_size', -1]])
+  const buffers = responseSizes(s)
   return new Map<string, JValue>([
     ['packets_sent', s.packetsSent],
     ['packets_received', s.packetsReceived],
@@ -315,13 +316,18 @@ function serverStatsMap(s: ZkServer): JMap {
   ])
 }
 
+function responseSizes(s: ZkServer): JMap {
+  const m = s.metrics
+  return new Map<string, JValue>([['last_buffer_size', m.lastResponseSize], ['min_buffer_size', m.minResponseSize], ['max_buffer_size', m.maxResponseSize]])
+}
+
 /** AdminServer server_stats (srvr), and stats (stat) with the brief connection list. */
 export function serverStats(s: ZkServer, withConnections = false): JMap {
   const m = new Map<string, JValue>([
     ['version', FULL_VERSION],
     ['read_only', false],
     ['server_stats', serverStatsMap(s)],
-    ['client_response', new Map<string, JValue>([['last_buffer_size', -1], ['min_buffer_size', -1], ['max_buffer_size', -1]])],
+    ['client_response', responseSizes(s)],
     ['node_count', nodeCount(s)],
   ])
   if (withConnections) {
@@ -372,10 +378,9 @@ export function monitor(s: ZkServer): Array<[string, string | number | JDouble]>
     ['outstanding_requests', outstanding(s)],
     ['znode_count', nodeCount(s)],
     ['global_sessions', s.sessions.sessions.size],
-    ['last_client_response_size', -1],
+    ...s.metrics.counters(),
     ['packets_sent', s.packetsSent],
     ['packets_received', s.packetsReceived],
-    ['max_client_response_size', -1],
     ['connection_drop_probability', new JDouble(0)],
     ['watch_count', watchCount(s)],
     ['min_latency', minLatency(s)],
@@ -384,7 +389,6 @@ export function monitor(s: ZkServer): Array<[string, string | number | JDouble]>
     ['open_file_descriptor_count', openFds()],
     ['uptime', Date.now() - s.startedAt],
     ['max_latency', s.maxLatency],
-    ['min_client_response_size', -1],
   ])
   // Apache reports descriptor counts only where the JVM can read them (Unix).
   const unix = process.platform !== 'win32'
@@ -394,10 +398,15 @@ export function monitor(s: ZkServer): Array<[string, string | number | JDouble]>
     out.push([k, known.get(k) ?? 0])
   }
   const zero = new JDouble(0)
-  for (const n of MNTR_SUMMARIES) out.push([`avg_${n}`, zero], [`min_${n}`, 0], [`max_${n}`, 0], [`cnt_${n}`, 0], [`sum_${n}`, 0])
+  const m = s.metrics
+  const summary = (n: string, x: Summary | undefined) => x === undefined
+    ? out.push([`avg_${n}`, zero], [`min_${n}`, 0], [`max_${n}`, 0], [`cnt_${n}`, 0], [`sum_${n}`, 0])
+    : out.push([`avg_${n}`, new JDouble(x.avg)], [`min_${n}`, x.min], [`max_${n}`, x.max], [`cnt_${n}`, x.count], [`sum_${n}`, x.sum])
+  for (const n of MNTR_SUMMARIES) summary(n, m.summaries.get(n))
   for (const n of MNTR_PERCENTILES) {
-    out.push([`avg_${n}`, zero], [`min_${n}`, 0], [`max_${n}`, 0], [`cnt_${n}`, 0], [`sum_${n}`, 0])
-    out.push([`p50_${n}`, 0], [`p95_${n}`, 0], [`p99_${n}`, 0], [`p999_${n}`, 0])
+    const x = n === 'readlatency' ? m.readLatency : n === 'updatelatency' ? m.updateLatency : undefined
+    summary(n, x)
+    out.push([`p50_${n}`, x ? x.percentile(0.5) : 0], [`p95_${n}`, x ? x.percentile(0.95) : 0], [`p99_${n}`, x ? x.percentile(0.99) : 0], [`p999_${n}`, x ? x.percentile(0.999) : 0])
   }
   for (const [k, v, kind] of s.tree.nsStats.lines()) out.push([k, kind === 'avg' ? new JDouble(v) : v])
   return out
@@ -500,6 +509,7 @@ export function resetConnectionStats(s: ZkServer): void {
 
 export function resetServerStats(s: ZkServer): void {
   s.packetsReceived = s.packetsSent = 0
+  s.metrics.reset()
   s.minLatency = Infinity
   s.maxLatency = s.totalLatency = s.latencyCount = 0
 }

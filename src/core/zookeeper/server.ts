@@ -20,6 +20,7 @@ import {TxnLog, replayLogs} from './txnlog.js'
 import {SnapshotWriter, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
 import {fourLetterWordOf, runFourLetterWord} from './fourletter.js'
 import {STAT_BYTES} from './namespace-stats.js'
+import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
@@ -31,7 +32,12 @@ interface Pending {
   close: boolean
   /** When the request this replies to arrived (-1 for notifications). */
   t0: number
+  /** Whether that request was a write (updatelatency rather than readlatency). */
+  write: boolean
 }
+
+/** Requests that go through the transaction log (Apache's "update" latency). */
+const WRITE_OPS = new Set([1, 2, 5, 7, 13, 14, 15, 16, 19, 20, 21, -11])
 
 export class Connection implements Watcher {
   watchIndex = new WatchIndex()
@@ -57,6 +63,7 @@ export class Connection implements Watcher {
   latCount = 0
   /** Arrival time of the request being processed; its reply's emit records the latency. */
   reqStart = -1
+  reqWrite = false
   established = Date.now()
   readonly remote: string
   readonly remotePort: number
@@ -72,6 +79,7 @@ export class Connection implements Watcher {
   }
 
   onData(chunk: Buffer): void {
+    this.server.metrics.bytesReceived += chunk.length
     let buf = chunk
     if (this.rest !== null) {
       buf = Buffer.concat([this.rest, chunk])
@@ -117,8 +125,9 @@ export class Connection implements Watcher {
     const t0 = this.reqStart
     this.reqStart = -1
     if (t0 >= 0) this.lastZxid = this.server.zxid
+    this.server.metrics.response(w.pos - from)
     if (this.queue.length === 0 && zxid <= this.server.durableZxid) {
-      if (t0 >= 0) this.server.recordLatency(this, t0)
+      if (t0 >= 0) this.server.recordLatency(this, t0, this.reqWrite)
       const n = w.pos - from
       this.out.ensure(n)
       w.buf.copy(this.out.buf, this.out.pos, from, w.pos)
@@ -127,7 +136,7 @@ export class Connection implements Watcher {
       if (close) this.endAfterFlush()
       return
     }
-    this.queue.push({buf: Buffer.from(w.buf.subarray(from, w.pos)), zxid, close, t0})
+    this.queue.push({buf: Buffer.from(w.buf.subarray(from, w.pos)), zxid, close, t0, write: this.reqWrite})
     this.server.gated.add(this)
   }
 
@@ -137,7 +146,7 @@ export class Connection implements Watcher {
     let i = 0
     while (i < q.length && q[i].zxid <= durable) {
       this.out.raw(q[i].buf)
-      if (q[i].t0 >= 0) this.server.recordLatency(this, q[i].t0)
+      if (q[i].t0 >= 0) this.server.recordLatency(this, q[i].t0, q[i].write)
       if (q[i].close) {
         this.queue = []
         this.scheduleFlush()
@@ -208,6 +217,7 @@ export class ZkServer {
   readonly watches = new WatchManager()
   readonly sessions: SessionTracker
   readonly connections = new Set<Connection>()
+  readonly metrics = new ServerMetrics()
   readonly gated = new Set<Connection>()
   private readonly perAddress = new Map<string, number>()
   /** Last zxid assigned (and applied to the tree). */
@@ -253,6 +263,8 @@ export class ZkServer {
     mkdirSync(this.logDir, {recursive: true})
     const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
     const snap = loadNewestSnapshot(this.snapDir, this.tree, m => snapLog.warn(m))
+    const tSnap = Date.now()
+    this.metrics.summary('startup_snap_load_time').add(tSnap - t0)
     const sessionTimeouts = snap ? snap.sessions : new Map<bigint, number>()
     if (snap) snapLog.info(`Reading snapshot ${snap.file}`)
     const fromZxid = snap ? snap.zxid : 0
@@ -261,6 +273,8 @@ export class ZkServer {
       this.tree.replayTxn(h, t)
       if (t.type === Op.closeSession) sessionTimeouts.delete(h.clientId)
     })
+    this.metrics.summary('startup_txns_load_time').add(Date.now() - tSnap)
+    this.metrics.summary('startup_txns_loaded').add(stats.txns)
     this.tree.events = []
     for (const t of stats.torn) snapLog.warn(`Ignoring the unacknowledged tail of the transaction log: ${t}`)
     this.zxid = this.durableZxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
@@ -273,6 +287,10 @@ export class ZkServer {
       snapLog.info(`Snapshotting: 0x${this.zxid.toString(16)} to ${snapFile}`)
     }
     this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.onDurable(z), e => this.onLogError(e), c.preAllocBytes)
+    this.txnlog.onFlush = (syncMs, txns) => {
+      this.metrics.summary('fsynctime').add(syncMs)
+      this.metrics.summary('sync_processor_batch_size').add(txns)
+    }
     this.resetSnapThreshold()
     this.sessions.start(s => this.expire(s))
 
@@ -352,9 +370,11 @@ export class ZkServer {
   private accept(socket: Socket): void {
     if (this.stopping) { socket.destroy(); return }
     const conn = new Connection(this, socket)
+    this.metrics.connectionRequests++
     const max = this.config.maxClientCnxns
     const n = (this.perAddress.get(conn.remote) ?? 0) + 1
     if (max > 0 && n > max) {
+      this.metrics.connectionsRejected++
       this.log.warn(`Too many connections from /${conn.remote} - max is ${max}`)
       socket.destroy()
       return
@@ -408,6 +428,7 @@ export class ZkServer {
     const type = r.int()
     conn.lastCxid = xid
     conn.reqStart = Date.now()
+    conn.reqWrite = WRITE_OPS.has(type)
     this.process(conn, session, xid, type, r)
     conn.reqStart = -1
   }
@@ -416,9 +437,10 @@ export class ZkServer {
    * Request latency as Apache ZooKeeper measures it: from arrival until the reply is sent,
    * so a write's includes the wait for its fsync.
    */
-  recordLatency(conn: Connection, t0: number): void {
+  recordLatency(conn: Connection, t0: number, write: boolean): void {
     const now = Date.now()
     const lat = now - t0
+    ;(write ? this.metrics.updateLatency : this.metrics.readLatency).add(lat)
     if (lat < this.minLatency) this.minLatency = lat
     if (lat > this.maxLatency) this.maxLatency = lat
     this.totalLatency += lat
@@ -522,6 +544,10 @@ export class ZkServer {
     const t0 = Date.now()
     this.snapshot = writeSnapshot(this.snapDir, sw, (err, file) => {
       this.snapshot = null
+      if (!err) {
+        this.metrics.snapCount++
+        this.metrics.summary('snapshottime').add(Date.now() - t0)
+      }
       if (err) snapLog.error(`Unexpected exception writing snapshot ${file}: ${err.message}`)
       else snapLog.info(`Snapshotting: 0x${sw.zxid.toString(16)} to ${file}: ${sw.nodes} znodes, ${sw.bytes} bytes in ${Date.now() - t0} ms`)
     })

@@ -54,6 +54,8 @@ export class TxnLog {
   txnsSinceRoll = 0
   bytesWritten = 0
   syncs = 0
+  /** Called after each group commit: how long the sync took (ms) and how many txns it covered. */
+  onFlush: ((syncMs: number, txns: number) => void) | null = null
   /** End of the data in the open file, and the file's (padded) size. */
   private pos = 0
   private size = 0
@@ -149,6 +151,7 @@ export class TxnLog {
     const items = this.queue
     this.queue = []
     let last = -1
+    let txns = 0
     const bufs: Buffer[] = []
     try {
       for (const c of items) {
@@ -167,15 +170,18 @@ export class TxnLog {
         if (this.fd === null) this.fd = this.openFor(c.first)
         bufs.push(...c.bufs)
         last = c.last
+        txns += c.last - c.first + 1
       }
     } catch (e) {
       this.fail(e as Error)
       return
     }
+    const t0 = Date.now()
     const done = (err: Error | null) => {
       if (err) return this.fail(err)
       this.flushing = false
       this.syncs++
+      if (txns > 0 && this.onFlush !== null) this.onFlush(Date.now() - t0, txns)
       if (last >= 0) this.onDurable(last)
       this.flush()
     }
