@@ -42,6 +42,7 @@ export default class KafkaTopics extends KafkaCommand {
     'if-exists': Flags.boolean({description: 'If set when altering or deleting or describing topics, the action will only execute if the topic exists.'}),
     'if-not-exists': Flags.boolean({description: 'If set when creating topics, the create request will not fail if the topic already exists.'}),
     'exclude-internal': Flags.boolean({description: 'Exclude internal topics when listing or describing topics. By default, the internal topics are included.'}),
+    output: Flags.string({description: 'kafkit addition: `json` prints --list and --describe as JSON on stdout.', options: ['json', 'text'], helpValue: '<json|text>'}),
     'partition-size-limit-per-response': Flags.string({description: 'The maximum partition size to be included in one DescribeTopicPartitions response (accepted for compatibility).', helpValue: '<n>'}),
   }
 
@@ -83,6 +84,7 @@ export default class KafkaTopics extends KafkaCommand {
     invalidWith('if-exists', ['alter', 'delete', 'describe'])
     invalidWith('if-not-exists', ['create'])
     invalidWith('exclude-internal', ['list', 'describe'])
+    if (flags.output === 'json' && action !== 'list' && action !== 'describe') throw new UsageError('--output json is supported with --list and --describe only')
 
     // Like Kafka's tool, a client that cannot be set up is reported on stderr.
     let admin: Admin
@@ -161,6 +163,13 @@ export default class KafkaTopics extends KafkaCommand {
   }
 
   private async list(admin: Admin, flags: TopicFlags): Promise<void> {
+    if (flags.output === 'json') {
+      const excludeInternal = flags['exclude-internal'] ?? false
+      const all = await admin.listTopics(!excludeInternal)
+      const names = new Set(await this.topics(admin, flags.topic, excludeInternal))
+      await this.writeOut(JSON.stringify(all.filter(t => names.has(t.name)).map(t => ({topic: t.name, internal: t.isInternal}))) + '\n')
+      return
+    }
     const names = await this.topics(admin, flags.topic, flags['exclude-internal'] ?? false)
     await this.writeOut(names.join('\n') + '\n')
   }
@@ -202,25 +211,42 @@ export default class KafkaTopics extends KafkaCommand {
     const describeConfigs = !reportPartitions
     const describePartitions = !flags['topics-with-overrides']
     const lines: string[] = []
+    // --output json: the same selection as the text, one object per topic shown.
+    const json: Array<Record<string, unknown>> = []
     // Kafka's tool prints topics in the iteration order of a HashMap sized for them.
     for (const t of javaHashMapOrder(infos, x => x.name, infos.length)) {
       const cfg: ConfigEntry[] = configs.get(t.name) ?? []
       const minIsr = Number(cfg.find(e => e.name === 'min.insync.replicas')?.value ?? '1')
-      if (describeConfigs && t.partitions.length > 0) {
-        if (!flags['topics-with-overrides'] || cfg.some(e => !e.isDefault)) lines.push(describeTopicLine(t, cfg))
+      const topicShown = describeConfigs && t.partitions.length > 0 && (!flags['topics-with-overrides'] || cfg.some(e => !e.isDefault))
+      if (topicShown) lines.push(describeTopicLine(t, cfg))
+      const shownPartitions: typeof t.partitions = []
+      if (describePartitions) {
+        for (const p of t.partitions) {
+          const hasLeader = p.leader >= 0
+          const show = describeConfigs ||
+            (flags['under-replicated-partitions'] && p.replicas.length - p.isr.length > 0) ||
+            (flags['unavailable-partitions'] && (!hasLeader || !liveSet.has(p.leader))) ||
+            (flags['under-min-isr-partitions'] && (!hasLeader || p.isr.length < minIsr)) ||
+            (flags['at-min-isr-partitions'] && p.isr.length === minIsr)
+          if (show) {
+            lines.push(describePartitionLine(t.name, p))
+            shownPartitions.push(p)
+          }
+        }
       }
-      if (!describePartitions) continue
-      for (const p of t.partitions) {
-        const hasLeader = p.leader >= 0
-        const show = describeConfigs ||
-          (flags['under-replicated-partitions'] && p.replicas.length - p.isr.length > 0) ||
-          (flags['unavailable-partitions'] && (!hasLeader || !liveSet.has(p.leader))) ||
-          (flags['under-min-isr-partitions'] && (!hasLeader || p.isr.length < minIsr)) ||
-          (flags['at-min-isr-partitions'] && p.isr.length === minIsr)
-        if (show) lines.push(describePartitionLine(t.name, p))
+      if (topicShown || shownPartitions.length > 0) {
+        json.push({
+          topic: t.name,
+          topicId: t.topicId,
+          partitionCount: t.partitions.length,
+          replicationFactor: t.partitions.length ? t.partitions[0].replicas.length : 0,
+          configs: Object.fromEntries(cfg.filter(e => !e.isDefault).map(e => [e.name, e.value])),
+          partitions: shownPartitions.map(p => ({partition: p.partition, leader: p.leader >= 0 ? p.leader : null, replicas: p.replicas, isr: p.isr})),
+        })
       }
     }
-    if (lines.length) await this.writeOut(lines.join('\n') + '\n')
+    if (flags.output === 'json') await this.writeOut(JSON.stringify(json, null, 2) + '\n')
+    else if (lines.length) await this.writeOut(lines.join('\n') + '\n')
   }
 }
 

@@ -81,6 +81,30 @@ test('--replica-assignment on create and alter', async () => {
   assert.equal(dup.stdout, 'Error while executing topic command : Partition replica lists may not contain duplicate entries: 0\n')
 })
 
+test('--output json (kafkit addition): --list and --describe as JSON, the same selection as the text', async () => {
+  const c = await topics('--create', '--bootstrap-server', B, '--topic', 'json-t', '--partitions', '2', '--config', 'retention.ms=5000')
+  assert.equal(c.code, 0, c.stdout + c.stderr)
+  await waitFor(async () => (await topics('--describe', '--bootstrap-server', B, '--topic', 'json-t')).stdout.includes('Leader: 0'), 15000, 'json-t leaders')
+  const d = await topics('--describe', '--bootstrap-server', B, '--topic', 'json-t', '--output', 'json')
+  assert.equal(d.code, 0, d.stderr)
+  const parsed = JSON.parse(d.stdout) as Array<Record<string, unknown>>
+  assert.equal(parsed.length, 1)
+  assert.match(String(parsed[0].topicId), /^[A-Za-z0-9_-]{22}$/)
+  assert.deepEqual({...parsed[0], topicId: '-'}, {
+    topic: 'json-t', topicId: '-', partitionCount: 2, replicationFactor: 1, configs: {'retention.ms': '5000'},
+    partitions: [{partition: 0, leader: 0, replicas: [0], isr: [0]}, {partition: 1, leader: 0, replicas: [0], isr: [0]}],
+  })
+  // A report flag selects partitions exactly as the text does: none are under-replicated.
+  const under = await topics('--describe', '--bootstrap-server', B, '--topic', 'json-t', '--under-replicated-partitions', '--output', 'json')
+  assert.deepEqual(JSON.parse(under.stdout), [])
+  const l = await topics('--list', '--bootstrap-server', B, '--topic', 'json-.*', '--output', 'json')
+  assert.equal(l.code, 0, l.stderr)
+  assert.deepEqual(JSON.parse(l.stdout), [{topic: 'json-t', internal: false}])
+  const bad = await topics('--delete', '--bootstrap-server', B, '--topic', 'json-t', '--output', 'json')
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr + bad.stdout, /--output json is supported with --list and --describe only/)
+})
+
 test('errors: one line, exit 1', async () => {
   await topics('--create', '--bootstrap-server', B, '--topic', 'dup')
   const dup = await topics('--create', '--bootstrap-server', B, '--topic', 'dup')
