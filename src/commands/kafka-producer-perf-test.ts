@@ -13,6 +13,8 @@ import {BATCH_HEADER_SIZE, LENGTH_OFFSET, MAGIC_OFFSET, LAST_OFFSET_DELTA_OFFSET
 import type {KafkaConnection} from '../core/protocol/client.js'
 
 const PROG = 'producer-performance'
+/** Produce errors worth another try: the leader moved or is busy, the topic is being created. */
+const RETRIABLE = new Set([3, 5, 6, 7, 13, 19, 20, 56, 74, 75])
 const argError = (message: string) => new UsageError(`${PROG}: error: ${message}`)
 
 function parseLong(value: string, flag: string, type = 'Long'): number {
@@ -46,6 +48,8 @@ interface Batch {
   /** Send time of each record (for its latency), and its value size. */
   sendTimes: Float64Array
   sizes: Int32Array
+  /** When the batch expires (delivery.timeout.ms after its first record). */
+  deadline: number
   /** Index of each record in the run (for latency sampling). */
   firstIndex: number
 }
@@ -174,6 +178,8 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     const maxRequestSize = intProp('max.request.size', 1048576, 1)
     const requestTimeoutMs = intProp('request.timeout.ms', 30000, 0)
     const maxBlockMs = intProp('max.block.ms', 60000, 0)
+    const deliveryTimeoutMs = intProp('delivery.timeout.ms', 120000, 0)
+    const retryBackoffMs = intProp('retry.backoff.ms', 100, 0)
     const compression = props.get('compression.type') ?? 'none'
     if (compression !== 'none') throw new ToolError(`Error: compression.type=${compression} is not supported by kafkit's kafka-producer-perf-test (only none)`)
     if (props.get('transactional.id')) throw new ToolError('Error: transactional.id is not supported: kafkit has no transactions yet')
@@ -208,13 +214,13 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     const brokers = new Brokers(bootstrap, clientId, Math.max(requestTimeoutMs, 1000))
     try {
       const partitions = await brokers.partitions(flags.topic, maxBlockMs, true)
-      await this.produce(brokers, flags.topic, partitions, {numRecords, throughput, payloads, monotonic, acks, batchSize, lingerMs, maxInFlight, maxRequestSize, requestTimeoutMs})
+      await this.produce(brokers, flags.topic, partitions, {numRecords, throughput, payloads, monotonic, acks, batchSize, lingerMs, maxInFlight, maxRequestSize, requestTimeoutMs, deliveryTimeoutMs, retryBackoffMs, maxBlockMs})
     } finally {
       await brokers.close()
     }
   }
 
-  private async produce(brokers: Brokers, topic: string, partitions: PartitionLeader[], o: {numRecords: number; throughput: number; payloads: Buffer[]; monotonic: boolean; acks: number; batchSize: number; lingerMs: number; maxInFlight: number; maxRequestSize: number; requestTimeoutMs: number}): Promise<void> {
+  private async produce(brokers: Brokers, topic: string, partitions: PartitionLeader[], o: {numRecords: number; throughput: number; payloads: Buffer[]; monotonic: boolean; acks: number; batchSize: number; lingerMs: number; maxInFlight: number; maxRequestSize: number; requestTimeoutMs: number; deliveryTimeoutMs: number; retryBackoffMs: number; maxBlockMs: number}): Promise<void> {
     const print = (line: string) => writeLineSync(1, line)
     const stats = new Stats(o.numRecords, 5000, print)
     const conns = new Map<number, KafkaConnection>()
@@ -241,9 +247,10 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
       const b = pool.pop()
       if (b) {
         b.partition = partition; b.pos = BATCH_HEADER_SIZE; b.count = 0; b.baseTimestamp = now; b.maxTimestamp = now; b.firstIndex = firstIndex
+        b.deadline = now + o.deliveryTimeoutMs
         return b
       }
-      return {partition, buf: Buffer.allocUnsafe(capacity), pos: BATCH_HEADER_SIZE, count: 0, baseTimestamp: now, maxTimestamp: now, sendTimes: new Float64Array(maxRecordsPerBatch), sizes: new Int32Array(maxRecordsPerBatch), firstIndex}
+      return {partition, buf: Buffer.allocUnsafe(capacity), pos: BATCH_HEADER_SIZE, count: 0, baseTimestamp: now, maxTimestamp: now, sendTimes: new Float64Array(maxRecordsPerBatch), sizes: new Int32Array(maxRecordsPerBatch), firstIndex, deadline: now + o.deliveryTimeoutMs}
     }
     const seal = (b: Batch): Buffer => {
       const buf = b.buf.subarray(0, b.pos)
@@ -263,25 +270,76 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
       return buf
     }
 
-    const complete = (batches: Batch[], resp: ProduceResponse | undefined) => {
-      const now = Date.now()
-      if (resp) {
-        for (const t of resp.responses) for (const p of t.partitionResponses) {
-          if (p.errorCode !== 0 && !failure) failure = new ToolError(`Error: ${errorName(p.errorCode)}: ${p.errorMessage || errorMessage(p.errorCode)} (topic ${topic}, partition ${p.index})`)
-        }
+    // Retriable failures (a leader moved, the connection dropped, the broker timed out) send
+    // the batch again after retry.backoff.ms and a metadata refresh, until delivery.timeout.ms.
+    let retrying: Batch[] = []
+    let retryTimer: NodeJS.Timeout | undefined
+    const retryLater = (b: Batch, why: string) => {
+      if (Date.now() >= b.deadline) {
+        if (!failure) failure = new ToolError(`Error: Expiring ${b.count} record(s) for ${topic}-${b.partition}: ${o.deliveryTimeoutMs} ms has passed since batch creation (${why})`)
+        return false
       }
-      if (!failure) {
-        for (const b of batches) {
+      retrying.push(b)
+      if (!retryTimer) {
+        retryTimer = setTimeout(() => {
+          retryTimer = undefined
+          const batches = retrying
+          retrying = []
+          const requeue = async () => {
+            const fresh = await brokers.partitions(topic, o.maxBlockMs, true)
+            for (const p of fresh) {
+              leaderOf.set(p.partition, p.leader)
+              const conn = await brokers.node(p.leader)
+              if (conns.get(p.leader) !== conn) {
+                conns.set(p.leader, conn)
+                versions.set(p.leader, versionFor(conn, Produce, 9))
+              }
+              if (!inFlight.has(p.leader)) inFlight.set(p.leader, 0)
+              if (!ready.has(p.leader)) ready.set(p.leader, [])
+            }
+            for (const b of batches) ready.get(leaderOf.get(b.partition)!)!.push(b)
+          }
+          // Still unreachable: try again later (each batch until its delivery timeout).
+          requeue().catch((error: Error) => {
+            const why = error.message.replace(/^Error: /, '')
+            for (const b of batches) {
+              if (failure || !retryLater(b, why)) { pool.push(b); outstanding-- }
+            }
+          }).finally(() => { pump(); signal() })
+        }, o.retryBackoffMs)
+      }
+      return true
+    }
+    const complete = (batches: Batch[], resp: ProduceResponse | undefined, connectionError?: string) => {
+      const now = Date.now()
+      for (const b of batches) {
+        let code = 0
+        let message: string | null = null
+        if (resp) {
+          for (const t of resp.responses) for (const p of t.partitionResponses) if (p.index === b.partition && p.errorCode !== 0) { code = p.errorCode; message = p.errorMessage }
+        }
+        if (connectionError !== undefined || code !== 0) {
+          const why = connectionError ?? `${errorName(code)}: ${message || errorMessage(code)}`
+          if ((connectionError !== undefined || RETRIABLE.has(code)) && !failure && retryLater(b, why)) continue
+          if (!failure) failure = new ToolError(`Error: ${why} (topic ${topic}, partition ${b.partition})`)
+        } else if (!failure) {
           for (let i = 0; i < b.count; i++) stats.record(b.firstIndex + i, Math.trunc(now - b.sendTimes[i]), b.sizes[i], now)
         }
+        pool.push(b)
+        outstanding--
       }
-      for (const b of batches) pool.push(b)
-      outstanding -= batches.length
     }
 
     const pump = () => {
       for (const [id, queue] of ready) {
         const conn = conns.get(id)!
+        if (conn.closed) {
+          // Lost connection: what waits for it goes through the retry path (reconnect).
+          for (const b of queue.splice(0)) {
+            if (failure || !retryLater(b, `connection to ${conn.where} closed`)) { pool.push(b); outstanding-- }
+          }
+          continue
+        }
         while (queue.length > 0 && inFlight.get(id)! < o.maxInFlight && !failure) {
           // One request: ready batches (one per partition each) up to max.request.size.
           const byPartition = new Map<number, Buffer[]>()
@@ -301,7 +359,7 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
           const partitionData = [...byPartition].map(([index, bufs]) => ({index, records: bufs[0]}))
           conn.send(Produce, versions.get(id)!, {transactionalId: null, acks: o.acks, timeoutMs: o.requestTimeoutMs, topicData: [{name: topic, partitionData}]}, o.requestTimeoutMs + 5000).then(
             resp => complete(taken, resp),
-            error => { if (!failure) failure = new ToolError(`Error: ${(error as Error).message}`); complete(taken, undefined) },
+            error => complete(taken, undefined, (error as Error).message),
           ).finally(() => { inFlight.set(id, inFlight.get(id)! - 1); pump(); signal() })
         }
       }
@@ -330,6 +388,8 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     const throttled = o.throughput > 0
     const payloads = o.payloads
     const monoBuf = Buffer.allocUnsafe(20)
+    // Views of monoBuf's last 20 - k bytes, made once.
+    const monoView = Array.from({length: 21}, (_, k) => monoBuf.subarray(k))
     for (let i = 0; i < o.numRecords; i++) {
       if (failure) break
       // Throttle: ahead of schedule means wait (sending what is open, as linger.ms=0 would).
@@ -346,8 +406,11 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
       if (failure) break
       let payload: Buffer
       if (o.monotonic) {
-        const n = monoBuf.write(String(i), 0, 'latin1')
-        payload = monoBuf.subarray(0, n)
+        // The decimal digits of i, written right-aligned into a reused buffer.
+        let v = i
+        let start = monoBuf.length
+        do { monoBuf[--start] = 48 + (v % 10); v = Math.floor(v / 10) } while (v > 0)
+        payload = monoView[start]
       } else {
         payload = payloads.length === 1 ? payloads[0] : payloads[Math.floor(Math.random() * payloads.length)]
       }

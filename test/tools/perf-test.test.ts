@@ -173,3 +173,27 @@ test('producer: a topic that does not exist, on a broker that does not create to
     await b?.cleanup()
   }
 })
+
+test('producer: a broker restart in the middle of a run is retried, nothing is lost', async () => {
+  let b: BrokerProc | undefined
+  try {
+    b = await startBrokerProc(`${cluster!.zkConnect}/restart`)
+    const bootstrap = b.bootstrap
+    const run = runCommand('kafka-producer-perf-test', ['--topic', 'moving', '--num-records', '6000', '--record-size', '50', '--throughput', '3000', '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all'])
+    await new Promise(res => setTimeout(res, 500))
+    await b.restart()
+    const r = await run
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const lines = r.stdout.trimEnd().split('\n')
+    assert.equal(TOTAL.exec(lines[lines.length - 1])?.[1], '6000', r.stdout)
+    const admin = new GroupAdmin(bootstrap, {timeoutMs: 10000})
+    try {
+      const end = (await admin.listOffsets([{topic: 'moving', partition: 0}], LATEST_TIMESTAMP)).get('moving\0' + '0')
+      assert.ok(end !== undefined && end >= 6000, `log end offset ${end}`)
+    } finally {
+      admin.close()
+    }
+  } finally {
+    await b?.cleanup()
+  }
+})
