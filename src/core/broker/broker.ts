@@ -11,6 +11,7 @@ import {RequestRouter} from './router.js'
 import {ReplicaManager} from './replica-manager.js'
 import {GroupCoordinator, OFFSETS_TOPIC} from '../group/coordinator.js'
 import {topicConfigEntries} from './configs.js'
+import {FetchSessionCache} from './fetch-sessions.js'
 
 export interface BrokerNode {
   nodeId: number
@@ -33,6 +34,8 @@ export class KafkaBroker {
   stopping = false
   /** Fetches waiting for data: woken at shutdown. */
   readonly fetchWaiters = new Set<() => void>()
+  /** Incremental fetch sessions (KIP-227). */
+  readonly fetchSessions: FetchSessionCache
   private readyResolve!: () => void
   readonly ready: Promise<void> = new Promise(r => { this.readyResolve = r })
   private creating = new Map<string, Promise<void>>()
@@ -42,6 +45,7 @@ export class KafkaBroker {
   private started = false
 
   constructor(readonly config: ServerConfig) {
+    this.fetchSessions = new FetchSessionCache(config.fetchSessionCacheSlots)
     this.brokerId = config.brokerId
     this.logger = new Logger('kafka.server.KafkaServer', `[KafkaServer id=${config.brokerId}]`)
   }

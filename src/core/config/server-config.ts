@@ -72,6 +72,8 @@ export interface ServerConfig {
   zookeeperMaxInFlightRequests: number
 
   groupInitialRebalanceDelayMs: number
+  /** max.incremental.fetch.session.cache.slots: how many fetch sessions the broker keeps. */
+  fetchSessionCacheSlots: number
   groupMinSessionTimeoutMs: number
   groupMaxSessionTimeoutMs: number
   groupMaxSize: number
@@ -158,7 +160,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'fetch.purgatory.purge.interval.requests': 'no purgatory',
   'producer.purgatory.purge.interval.requests': 'no purgatory',
   'delete.records.purgatory.purge.interval.requests': 'no purgatory',
-  'max.incremental.fetch.session.cache.slots': 'fetch sessions are sized dynamically',
   'replica.fetch.backoff.ms': 'internal schedule',
   'replica.socket.receive.buffer.bytes': 'Node sizes socket buffers',
   'log.dir.failure.timeout.ms': 'KRaft only',
@@ -315,6 +316,7 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
     zookeeperMaxInFlightRequests: s.int('zookeeper.max.in.flight.requests', 10, 1),
 
     groupInitialRebalanceDelayMs: s.int('group.initial.rebalance.delay.ms', 3000, 0),
+    fetchSessionCacheSlots: s.int('max.incremental.fetch.session.cache.slots', 1000, 0),
     groupMinSessionTimeoutMs: s.int('group.min.session.timeout.ms', 6000, 0),
     groupMaxSessionTimeoutMs: s.int('group.max.session.timeout.ms', 1800000, 0),
     groupMaxSize: s.int('group.max.size', INT_MAX, 1),

@@ -1,13 +1,14 @@
 // Fetch (1): reads whole batches up to the high watermark and hands the log's Buffers to
 // the response as they are. Long-polls on max_wait_ms / min_bytes: waiting fetches are
-// woken by appends (Partition.advanceHighWatermark), never by a polling loop. Fetch
-// sessions are not kept: every response carries session id 0, which clients treat as
-// "full fetch, no session" and keep sending full requests.
+// woken by appends (Partition.advanceHighWatermark), never by a polling loop. Incremental
+// fetch sessions (KIP-227, fetch-sessions.ts): epoch 0 opens one, later epochs send and
+// receive only what changed, epoch -1 fetches without a session.
 import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import type {Partition, PartitionWaiter} from '../partition.js'
 import type {KafkaBroker} from '../broker.js'
 import {checkLeaderEpoch} from '../replica-manager.js'
+import {FetchSession, INITIAL_EPOCH, FINAL_EPOCH, type CachedPartition} from '../fetch-sessions.js'
 
 const EMPTY = Buffer.alloc(0)
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
@@ -17,6 +18,20 @@ interface Item {
   fetchOffset: number
   maxBytes: number
   out: any
+  /** The session's entry for this partition, when the fetch has a session. */
+  cached?: CachedPartition
+  topicOut?: {partitions: any[]}
+}
+
+/** One partition a fetch asks for, from the request or from its session. */
+interface Wanted {
+  topic: string | undefined
+  topicId: string
+  partition: number
+  fetchOffset: number
+  maxBytes: number
+  currentLeaderEpoch: number
+  cached?: CachedPartition
 }
 
 /** The log's buffers as the response's records field: written to the socket as they are. */
@@ -106,36 +121,90 @@ export const fetch: Handler = {
     const replicaId: number = version >= 15 ? req.replicaState?.replicaId ?? -1 : req.replicaId ?? -1
     const replica = replicaId >= 0
     const now = Date.now()
+    const byId = version >= 13
+    // The session: none (epoch -1), a new one (epoch 0), or an existing one (later epochs).
+    const sessionId: number = version >= 7 ? req.sessionId : 0
+    const epoch: number = version >= 7 ? req.sessionEpoch : FINAL_EPOCH
+    const sessions = broker.fetchSessions
+    let session: FetchSession | null = null
+    let incremental = false
+    if (version >= 7) {
+      if (epoch === FINAL_EPOCH || epoch === INITIAL_EPOCH) {
+        if (sessionId !== 0) sessions.remove(sessionId)
+        if (epoch === INITIAL_EPOCH) session = sessions.create()
+      } else {
+        const s = sessions.get(sessionId)
+        if (s === undefined) return {throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: []}
+        if (s.epoch !== epoch) return {throttleTimeMs: 0, errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, sessionId: 0, responses: []}
+        session = s
+        incremental = true
+      }
+    }
+    const wanted: Wanted[] = []
     for (const t of req.topics) {
       let name: string | undefined = t.topic
-      let topicId: string = t.topicId ?? ZERO_UUID
-      let unknownId = false
-      if (version >= 13) {
-        const meta = broker.cluster.topicById(topicId)
-        if (meta) name = meta.name
-        else unknownId = true
-      }
-      const partitions: any[] = []
+      const topicId: string = t.topicId ?? ZERO_UUID
+      if (byId) name = broker.cluster.topicById(topicId)?.name
       for (const fp of t.partitions) {
-        const out: any = {partitionIndex: fp.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: readCommitted ? [] : null, preferredReadReplica: -1, records: EMPTY}
-        partitions.push(out)
-        const p = unknownId || name === undefined ? undefined : broker.replicas.partition(name, fp.partition)
-        if (p === undefined) {
-          if (unknownId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID
-          else out.errorCode = broker.cluster.topic(name!)?.partitions[fp.partition] ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        } else if (version >= 9 && checkLeaderEpoch(p, fp.currentLeaderEpoch) !== 0) {
-          out.errorCode = checkLeaderEpoch(p, fp.currentLeaderEpoch)
-        } else if (!p.isLeader()) {
-          out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
-          if (version >= 12) out.currentLeader = {leaderId: p.leader, leaderEpoch: p.leaderEpoch}
-        }
-        if (replica && out.errorCode === 0 && p !== undefined) {
-          // A follower's fetch offset is its log end: it moves the high watermark and the ISR.
-          if (p.recordFollowerFetch(replicaId, fp.fetchOffset, now) && !p.isr.includes(replicaId)) broker.replicas.expandIsr(p, replicaId)
-        }
-        items.push({partition: out.errorCode === 0 ? p : undefined, fetchOffset: fp.fetchOffset, maxBytes: fp.partitionMaxBytes, out})
+        wanted.push({topic: name, topicId, partition: fp.partition, fetchOffset: fp.fetchOffset, maxBytes: fp.partitionMaxBytes, currentLeaderEpoch: fp.currentLeaderEpoch ?? -1})
       }
-      responses.push({topic: name ?? '', topicId, partitions})
+    }
+    let fetchList: Wanted[] = wanted
+    if (session !== null) {
+      // The request's partitions join the session (or update their offsets); forgotten ones
+      // leave it. An incremental fetch then reads every partition of the session.
+      for (const w of wanted) {
+        const key = FetchSession.key(w.topic ?? '', w.topicId, w.partition, byId)
+        let cp = session.partitions.get(key)
+        if (cp === undefined) {
+          cp = {topic: w.topic ?? '', topicId: w.topicId, partition: w.partition, fetchOffset: 0, maxBytes: 0, currentLeaderEpoch: -1, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1}
+          session.partitions.set(key, cp)
+        }
+        cp.fetchOffset = w.fetchOffset
+        cp.maxBytes = w.maxBytes
+        cp.currentLeaderEpoch = w.currentLeaderEpoch
+        w.cached = cp
+      }
+      if (incremental) {
+        for (const f of req.forgottenTopicsData ?? []) {
+          for (const part of f.partitions) session.partitions.delete(FetchSession.key(f.topic ?? '', f.topicId ?? ZERO_UUID, part, byId))
+        }
+        fetchList = []
+        for (const cp of session.partitions.values()) {
+          const topic = byId ? broker.cluster.topicById(cp.topicId)?.name : cp.topic
+          fetchList.push({topic, topicId: cp.topicId, partition: cp.partition, fetchOffset: cp.fetchOffset, maxBytes: cp.maxBytes, currentLeaderEpoch: cp.currentLeaderEpoch, cached: cp})
+        }
+        session.epoch = epoch >= 0x7fffffff ? 1 : epoch + 1
+      }
+    }
+    const byTopic = new Map<string, {topic: string; topicId: string; partitions: any[]}>()
+    for (const w of fetchList) {
+      const unknownId = byId && w.topic === undefined
+      const name = w.topic
+      const tkey = byId ? w.topicId : name ?? ''
+      let topicOut = byTopic.get(tkey)
+      if (topicOut === undefined) {
+        topicOut = {topic: name ?? '', topicId: w.topicId, partitions: []}
+        byTopic.set(tkey, topicOut)
+        responses.push(topicOut)
+      }
+      const out: any = {partitionIndex: w.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: readCommitted ? [] : null, preferredReadReplica: -1, records: EMPTY}
+      topicOut.partitions.push(out)
+      const p = unknownId || name === undefined ? undefined : broker.replicas.partition(name, w.partition)
+      if (p === undefined) {
+        if (unknownId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID
+        else out.errorCode = broker.cluster.topic(name!)?.partitions[w.partition] ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+      } else if (version >= 9 && checkLeaderEpoch(p, w.currentLeaderEpoch) !== 0) {
+        out.errorCode = checkLeaderEpoch(p, w.currentLeaderEpoch)
+      } else if (!p.isLeader()) {
+        out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
+        if (version >= 12) out.currentLeader = {leaderId: p.leader, leaderEpoch: p.leaderEpoch}
+      }
+      if (replica && out.errorCode === 0 && p !== undefined) {
+        // A follower's fetch offset is its log end: it moves the high watermark and the ISR.
+        if (p.recordFollowerFetch(replicaId, w.fetchOffset, now) && !p.isr.includes(replicaId)) broker.replicas.expandIsr(p, replicaId)
+      }
+      items.push({partition: out.errorCode === 0 ? p : undefined, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, out, cached: w.cached, topicOut})
     }
     const maxBytes = version >= 3 ? (req.maxBytes > 0 ? req.maxBytes : 0x7fffffff) : 0x7fffffff
     const deadline = Date.now() + Math.max(0, req.maxWaitMs)
@@ -159,6 +228,18 @@ export const fetch: Handler = {
         break
       }
     }
-    return {throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses}
+    if (session !== null) {
+      // Remember what each partition's client now knows; an incremental response leaves out
+      // the partitions with nothing new.
+      const dropped = new Set<any>()
+      for (const it of items) {
+        if (it.cached !== undefined && !session.mustRespond(it.cached, it.out) && incremental) dropped.add(it.out)
+      }
+      if (dropped.size > 0) {
+        for (const t of responses) t.partitions = t.partitions.filter((x: any) => !dropped.has(x))
+        return {throttleTimeMs: 0, errorCode: 0, sessionId: session.id, responses: responses.filter(t => t.partitions.length > 0)}
+      }
+    }
+    return {throttleTimeMs: 0, errorCode: 0, sessionId: session?.id ?? 0, responses}
   },
 }
