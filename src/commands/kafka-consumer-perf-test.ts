@@ -14,7 +14,13 @@ import {errorName, errorMessage} from '../core/protocol/errors.js'
 import {readInt64, readVarint, lastVarintEnd} from '../core/log/batch.js'
 import {snappyDecompress, lz4Decompress} from '../core/client/codecs.js'
 import {zstdDecompress} from '../core/client/zstd.js'
-import type {KafkaConnection} from '../core/protocol/client.js'
+import {ConnectionError, type KafkaConnection} from '../core/protocol/client.js'
+
+/** Fetch errors after which the leaders are looked up again. */
+const RETRIABLE_FETCH = new Set(['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'REPLICA_NOT_AVAILABLE', 'KAFKA_STORAGE_ERROR', 'NOT_LEADER_FOR_PARTITION'])
+
+/** A loop stopped because the partition leaders must be looked up again. */
+class Moved extends Error {}
 
 function parseLongOption(value: string, option: string, min = Number.MIN_SAFE_INTEGER): number {
   const t = value.trim()
@@ -169,15 +175,16 @@ export default class KafkaConsumerPerfTest extends KafkaCommand {
       } catch (error) {
         if (!(error instanceof ToolError) || !/not present in metadata/.test(error.message)) throw error
       }
+      const resetTimestamp = flags['from-latest'] || props.get('auto.offset.reset') === 'latest' ? LATEST_TIMESTAMP : EARLIEST_TIMESTAMP
       if (leaders.length > 0) {
         const committed = new Map((await admin.committedOffsets(group).catch(() => [])).filter(c => c.topic === flags.topic).map(c => [c.partition, c.offset]))
         const missing = leaders.filter(l => !committed.has(l.partition)).map(l => ({topic: flags.topic!, partition: l.partition}))
-        const reset = await admin.listOffsets(missing, flags['from-latest'] || props.get('auto.offset.reset') === 'latest' ? LATEST_TIMESTAMP : EARLIEST_TIMESTAMP)
+        const reset = await admin.listOffsets(missing, resetTimestamp)
         parts = leaders.map(l => ({partition: l.partition, leader: l.leader, position: committed.get(l.partition) ?? reset.get(`${flags.topic}\0${l.partition}`) ?? 0}))
         joinTimeMs = Date.now() - startMs
       }
       lastConsumedMs = startMs
-      if (parts.length > 0) await this.consume(brokers, admin, flags.topic, parts, {numMessages, timeoutMs, reportingIntervalMs, fetchSize, maxWaitMs, maxBytes, detailed, dateFormat, joinTimeMs, startMs}, counters, t => { lastConsumedMs = t })
+      if (parts.length > 0) await this.consume(brokers, admin, flags.topic, parts, {numMessages, timeoutMs, reportingIntervalMs, fetchSize, maxWaitMs, maxBytes, detailed, dateFormat, joinTimeMs, startMs, resetTimestamp}, counters, t => { lastConsumedMs = t })
       else while (Date.now() - lastConsumedMs <= timeoutMs) await new Promise(res => setTimeout(res, Math.min(100, timeoutMs + 1)))
       endMs = Date.now()
       if (counters.messages < numMessages) writeLineSync(1, `WARNING: Exiting before consuming the expected number of messages: timeout (${timeoutMs} ms) exceeded. You can use the --timeout option to increase the timeout.`)
@@ -198,7 +205,7 @@ export default class KafkaConsumerPerfTest extends KafkaCommand {
     }
   }
 
-  private async consume(brokers: Brokers, admin: GroupAdmin, topic: string, parts: PartState[], o: {numMessages: number; timeoutMs: number; reportingIntervalMs: number; fetchSize: number; maxWaitMs: number; maxBytes: number; detailed: boolean; dateFormat: (ms: number) => string; joinTimeMs: number; startMs: number}, counters: Counters, consumed: (t: number) => void): Promise<void> {
+  private async consume(brokers: Brokers, admin: GroupAdmin, topic: string, parts: PartState[], o: {numMessages: number; timeoutMs: number; reportingIntervalMs: number; fetchSize: number; maxWaitMs: number; maxBytes: number; detailed: boolean; dateFormat: (ms: number) => string; joinTimeMs: number; startMs: number; resetTimestamp: number}, counters: Counters, consumed: (t: number) => void): Promise<void> {
     let lastReportMs = Date.now()
     let lastConsumedMs = o.startMs
     let lastMessages = 0
@@ -213,23 +220,28 @@ export default class KafkaConsumerPerfTest extends KafkaCommand {
         String(joinInRound), String(fetchTimeMs), fixed(fetchTimeMs <= 0 ? 0 : 1000.0 * intervalMb / fetchTimeMs, 4), fixed(fetchTimeMs <= 0 ? 0 : 1000.0 * (counters.messages - lastMessages) / fetchTimeMs, 4)]
       writeLineSync(1, cols.join(', '))
     }
-    const byLeader = new Map<number, PartState[]>()
-    for (const p of parts) {
-      let l = byLeader.get(p.leader)
-      if (!l) byLeader.set(p.leader, l = [])
-      l.push(p)
-    }
     const done = () => counters.messages >= o.numMessages || Date.now() - lastConsumedMs > o.timeoutMs
+    // A leader moved or a connection dropped: every loop stops, leaders are looked up again.
+    let regroup = false
     const loop = async (leader: number, ps: PartState[]) => {
-      const conn: KafkaConnection = await brokers.node(leader)
+      let conn: KafkaConnection
+      try {
+        conn = await brokers.node(leader)
+      } catch (error) {
+        regroup = true
+        throw new Moved((error as Error).message)
+      }
       const v = versionFor(conn, Fetch, 12)
-      while (!done()) {
+      while (!done() && !regroup) {
         const wait = Math.max(0, Math.min(o.maxWaitMs, o.timeoutMs - (Date.now() - lastConsumedMs) + 1))
         const resp = await conn.send(Fetch, v, {
           replicaId: -1, maxWaitMs: wait, minBytes: 1, maxBytes: o.maxBytes, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
           topics: [{topic, partitions: ps.map(p => ({partition: p.partition, currentLeaderEpoch: -1, fetchOffset: p.position, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: o.fetchSize}))}],
           forgottenTopicsData: [], rackId: '',
-        }, 30000 + wait)
+        }, 30000 + wait).catch((error: Error) => {
+          if (error instanceof ConnectionError) { regroup = true; throw new Moved(error.message) }
+          throw error
+        })
         if (resp.errorCode !== 0) throw new ToolError(`Error: ${errorName(resp.errorCode)}: ${errorMessage(resp.errorCode)}`)
         const before = counters.messages
         for (const t of resp.responses) {
@@ -237,8 +249,12 @@ export default class KafkaConsumerPerfTest extends KafkaCommand {
             const p = ps.find(x => x.partition === pd.partitionIndex)
             if (!p) continue
             if (pd.errorCode !== 0) {
+              if (RETRIABLE_FETCH.has(errorName(pd.errorCode))) {
+                regroup = true
+                throw new Moved(errorName(pd.errorCode))
+              }
               if (errorName(pd.errorCode) === 'OFFSET_OUT_OF_RANGE') {
-                const r = await admin.listOffsets([{topic, partition: p.partition}], EARLIEST_TIMESTAMP)
+                const r = await admin.listOffsets([{topic, partition: p.partition}], o.resetTimestamp)
                 p.position = r.get(`${topic}\0${p.partition}`) ?? p.position
                 continue
               }
@@ -261,6 +277,27 @@ export default class KafkaConsumerPerfTest extends KafkaCommand {
         }
       }
     }
-    await Promise.all([...byLeader].map(([leader, ps]) => loop(leader, ps)))
+    while (!done()) {
+      regroup = false
+      const byLeader = new Map<number, PartState[]>()
+      for (const p of parts) {
+        let l = byLeader.get(p.leader)
+        if (!l) byLeader.set(p.leader, l = [])
+        l.push(p)
+      }
+      const results = await Promise.allSettled([...byLeader].map(([leader, ps]) => loop(leader, ps)))
+      for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof Moved)) throw r.reason
+      if (!regroup || done()) continue
+      await new Promise(res => setTimeout(res, 100))
+      try {
+        const fresh = await brokers.partitions(topic, 0, false)
+        for (const f of fresh) {
+          const p = parts.find(x => x.partition === f.partition)
+          if (p) p.leader = f.leader
+        }
+      } catch {
+        // Still no leader or no broker: try again until --timeout runs out.
+      }
+    }
   }
 }

@@ -4,7 +4,7 @@ import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {runCommand, tempDir, removeDir} from '../helpers/util.js'
+import {runCommand, startCommand, tempDir, removeDir} from '../helpers/util.js'
 import {startCluster, targetSkipReason, type Cluster} from './apache-kafka.js'
 import {startBrokerProc, type BrokerProc} from '../broker/helpers.js'
 import {GroupAdmin, LATEST_TIMESTAMP} from '../../src/core/client/groups.js'
@@ -174,7 +174,7 @@ test('producer: a topic that does not exist, on a broker that does not create to
   }
 })
 
-test('producer: a broker restart in the middle of a run is retried, nothing is lost', async () => {
+test('a broker restart in the middle of a run: the producer retries, nothing is lost; the consumer reconnects', async () => {
   let b: BrokerProc | undefined
   try {
     b = await startBrokerProc(`${cluster!.zkConnect}/restart`)
@@ -190,6 +190,20 @@ test('producer: a broker restart in the middle of a run is retried, nothing is l
     try {
       const end = (await admin.listOffsets([{topic: 'moving', partition: 0}], LATEST_TIMESTAMP)).get('moving\0' + '0')
       assert.ok(end !== undefined && end >= 6000, `log end offset ${end}`)
+      // The consumer reads what is there, loses its broker, and goes on with what comes after.
+      const c = startCommand('kafka-consumer-perf-test', ['--bootstrap-server', bootstrap, '--topic', 'moving', '--messages', String(end + 1000), '--show-detailed-stats', '--reporting-interval', '1', '--timeout', '15000', '--hide-header'])
+      try {
+        await c.waitForOutput(new RegExp(`, 0, \\d+\\.\\d{4}, \\d+\\.\\d{4}, ${end}, `))
+        await b.restart()
+        const more = await runCommand('kafka-producer-perf-test', ['--topic', 'moving', '--num-records', '1000', '--record-size', '50', '--throughput', '-1', '--producer-props', `bootstrap.servers=${bootstrap}`])
+        assert.equal(more.code, 0, more.stderr)
+        assert.equal(await c.exited, 0, c.output)
+        assert.doesNotMatch(c.output, /WARNING|Error/)
+        const lines = c.output.trimEnd().split('\n')
+        assert.equal(DETAILED.exec(lines[lines.length - 1])?.[2], String(end + 1000), c.output)
+      } finally {
+        await c.stop('SIGKILL')
+      }
     } finally {
       admin.close()
     }
