@@ -211,3 +211,18 @@ test('a broker restart in the middle of a run: the producer retries, nothing is 
     await b?.cleanup()
   }
 })
+
+test('consumer: compressed batches (gzip, snappy, lz4, zstd) are counted record by record', async () => {
+  const line = 'x'.repeat(1000)
+  const input = Array.from({length: 500}, () => line).join('\n') + '\n'
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+    const p = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'packed', '--compression-codec', codec], {input})
+    assert.equal(p.code, 0, `${codec}: ${p.stderr}`)
+  }
+  const r = await runCommand('kafka-consumer-perf-test', ['--bootstrap-server', B, '--topic', 'packed', '--messages', '2000', '--hide-header'])
+  assert.equal(r.code, 0, r.stderr)
+  const m = RESULT.exec(r.stdout.trimEnd())
+  assert.ok(m, r.stdout)
+  assert.equal(m[1], (2000 * 1000 / 1048576).toFixed(4))
+  assert.equal(m[2], '2000')
+})
