@@ -4,6 +4,7 @@
 // so the tool measures the broker rather than itself.
 import {Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
+import {gzipSync} from 'node:zlib'
 import {resolve} from 'node:path'
 import {KafkaCommand, loadClientProperties, ToolError, UsageError, writeLineSync} from './base.js'
 import {Brokers, fixed, versionFor, type PartitionLeader} from '../core/client/perf.js'
@@ -11,6 +12,8 @@ import {Produce, type ProduceResponse} from '../core/protocol/messages.js'
 import {errorMessage, errorName} from '../core/protocol/errors.js'
 import {BATCH_HEADER_SIZE, LENGTH_OFFSET, MAGIC_OFFSET, LAST_OFFSET_DELTA_OFFSET, BASE_TIMESTAMP_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, RECORDS_COUNT_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, writeInt64, updateCrc} from '../core/log/batch.js'
 import type {KafkaConnection} from '../core/protocol/client.js'
+import {snappyCompress, lz4Compress} from '../core/client/codecs.js'
+import {zstdCompress} from '../core/client/zstd.js'
 
 const PROG = 'producer-performance'
 /** Produce errors worth another try: the leader moved or is busy, the topic is being created. */
@@ -116,7 +119,7 @@ class Stats {
 export default class KafkaProducerPerfTest extends KafkaCommand {
   static hidden = false
   static summary = 'This tool is used to verify the producer performance.'
-  static description = 'Sends --num-records records of --record-size bytes (or payloads from --payload-file) to --topic as fast as the broker takes them, or at about --throughput records/s, printing progress every 5 s and a final line with throughput, average and maximum latency and the 50th/95th/99th/99.9th latency percentiles, as Apache Kafka\'s tool does. Properties: bootstrap.servers (required), acks (default all), batch.size (default 16384), linger.ms, max.in.flight.requests.per.connection (default 5), max.request.size (default 1048576), request.timeout.ms, max.block.ms (default 60000), client.id.'
+  static description = 'Sends --num-records records of --record-size bytes (or payloads from --payload-file) to --topic as fast as the broker takes them, or at about --throughput records/s, printing progress every 5 s and a final line with throughput, average and maximum latency and the 50th/95th/99th/99.9th latency percentiles, as Apache Kafka\'s tool does. Properties: bootstrap.servers (required), acks (default all), batch.size (default 16384), linger.ms, max.in.flight.requests.per.connection (default 5), max.request.size (default 1048576), request.timeout.ms, max.block.ms (default 60000), retry.backoff.ms, delivery.timeout.ms (retriable errors are retried until then), compression.type (none, gzip, snappy, lz4, zstd), client.id.'
   static examples = [
     'kafka-producer-perf-test --topic t --num-records 100000 --record-size 100 --throughput -1 --producer-props bootstrap.servers=127.0.0.1:9092 acks=1',
     'kafka-producer-perf-test --topic t --num-records 1000 --payload-file words.txt --throughput 100 --producer.config producer.properties',
@@ -180,8 +183,9 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     const maxBlockMs = intProp('max.block.ms', 60000, 0)
     const deliveryTimeoutMs = intProp('delivery.timeout.ms', 120000, 0)
     const retryBackoffMs = intProp('retry.backoff.ms', 100, 0)
-    const compression = props.get('compression.type') ?? 'none'
-    if (compression !== 'none') throw new ToolError(`Error: compression.type=${compression} is not supported by kafkit's kafka-producer-perf-test (only none)`)
+    const compression = (props.get('compression.type') ?? 'none').trim().toLowerCase()
+    const codec = ['none', 'gzip', 'snappy', 'lz4', 'zstd'].indexOf(compression)
+    if (codec < 0) throw new ToolError(`Error: Invalid value ${compression} for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd`)
     if (props.get('transactional.id')) throw new ToolError('Error: transactional.id is not supported: kafkit has no transactions yet')
 
     // Payloads: one random payload of --record-size (Java draws it once), or the file's.
@@ -214,13 +218,13 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     const brokers = new Brokers(bootstrap, clientId, Math.max(requestTimeoutMs, 1000))
     try {
       const partitions = await brokers.partitions(flags.topic, maxBlockMs, true)
-      await this.produce(brokers, flags.topic, partitions, {numRecords, throughput, payloads, monotonic, acks, batchSize, lingerMs, maxInFlight, maxRequestSize, requestTimeoutMs, deliveryTimeoutMs, retryBackoffMs, maxBlockMs})
+      await this.produce(brokers, flags.topic, partitions, {numRecords, throughput, payloads, monotonic, acks, batchSize, lingerMs, maxInFlight, maxRequestSize, requestTimeoutMs, deliveryTimeoutMs, retryBackoffMs, maxBlockMs, codec})
     } finally {
       await brokers.close()
     }
   }
 
-  private async produce(brokers: Brokers, topic: string, partitions: PartitionLeader[], o: {numRecords: number; throughput: number; payloads: Buffer[]; monotonic: boolean; acks: number; batchSize: number; lingerMs: number; maxInFlight: number; maxRequestSize: number; requestTimeoutMs: number; deliveryTimeoutMs: number; retryBackoffMs: number; maxBlockMs: number}): Promise<void> {
+  private async produce(brokers: Brokers, topic: string, partitions: PartitionLeader[], o: {numRecords: number; throughput: number; payloads: Buffer[]; monotonic: boolean; acks: number; batchSize: number; lingerMs: number; maxInFlight: number; maxRequestSize: number; requestTimeoutMs: number; deliveryTimeoutMs: number; retryBackoffMs: number; maxBlockMs: number; codec: number}): Promise<void> {
     const print = (line: string) => writeLineSync(1, line)
     const stats = new Stats(o.numRecords, 5000, print)
     const conns = new Map<number, KafkaConnection>()
@@ -252,13 +256,21 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
       }
       return {partition, buf: Buffer.allocUnsafe(capacity), pos: BATCH_HEADER_SIZE, count: 0, baseTimestamp: now, maxTimestamp: now, sendTimes: new Float64Array(maxRecordsPerBatch), sizes: new Int32Array(maxRecordsPerBatch), firstIndex, deadline: now + o.deliveryTimeoutMs}
     }
+    const compress = [undefined, (x: Buffer) => gzipSync(x), snappyCompress, lz4Compress, zstdCompress][o.codec]
     const seal = (b: Batch): Buffer => {
-      const buf = b.buf.subarray(0, b.pos)
+      let buf = b.buf.subarray(0, b.pos)
+      if (compress) {
+        // The records section compressed (b.buf itself stays as is, for a retry).
+        const body = compress(buf.subarray(BATCH_HEADER_SIZE))
+        const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + body.length)
+        body.copy(out, BATCH_HEADER_SIZE)
+        buf = out
+      }
       writeInt64(buf, 0, 0)
-      buf.writeInt32BE(b.pos - 12, LENGTH_OFFSET)
+      buf.writeInt32BE(buf.length - 12, LENGTH_OFFSET)
       buf.writeInt32BE(-1, PARTITION_LEADER_EPOCH_OFFSET)
       buf[MAGIC_OFFSET] = 2
-      buf.writeInt16BE(0, 21)
+      buf.writeInt16BE(o.codec, 21) // attributes: compression codec, CreateTime
       buf.writeInt32BE(b.count - 1, LAST_OFFSET_DELTA_OFFSET)
       writeInt64(buf, BASE_TIMESTAMP_OFFSET, b.baseTimestamp)
       writeInt64(buf, MAX_TIMESTAMP_OFFSET, b.maxTimestamp)

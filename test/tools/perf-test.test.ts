@@ -226,3 +226,17 @@ test('consumer: compressed batches (gzip, snappy, lz4, zstd) are counted record 
   assert.equal(m[1], (2000 * 1000 / 1048576).toFixed(4))
   assert.equal(m[2], '2000')
 })
+
+test('producer: compression.type gzip, snappy, lz4 and zstd batches are taken whole', async () => {
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+    const p = await runCommand('kafka-producer-perf-test', ['--topic', `z-${codec}`, '--num-records', '20000', '--record-size', '100', '--throughput', '-1', '--producer-props', `bootstrap.servers=${B}`, `compression.type=${codec}`])
+    assert.equal(p.code, 0, `${codec}: ${p.stderr}`)
+    assert.equal(TOTAL.exec(p.stdout.trim())?.[1], '20000', p.stdout)
+    assert.equal(await endOffsets(`z-${codec}`, 1), 20000)
+    const c = await runCommand('kafka-consumer-perf-test', ['--bootstrap-server', B, '--topic', `z-${codec}`, '--messages', '20000', '--hide-header'])
+    assert.equal(RESULT.exec(c.stdout.trim())?.[1], (20000 * 100 / 1048576).toFixed(4), c.stdout + c.stderr)
+  }
+  const bad = await runCommand('kafka-producer-perf-test', ['--topic', 'z-gzip', '--num-records', '1', '--record-size', '1', '--throughput', '-1', '--producer-props', `bootstrap.servers=${B}`, 'compression.type=brotli'])
+  assert.equal(bad.code, 1)
+  assert.equal(bad.stderr, 'Error: Invalid value brotli for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd\n')
+})
