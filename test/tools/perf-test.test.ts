@@ -109,6 +109,21 @@ test('consumer: --show-detailed-stats, --reporting-interval, --date-format, depr
   const dl = d.stdout.trimEnd().split('\n')
   assert.equal(dl[0], 'WARNING: option [threads] and [num-fetch-threads] have been deprecated and will be ignored by the test')
   assert.match(dl[1], /^\d{4}T\d\d, \d{4}T\d\d, 0\.0010, \d+\.\d{4}, 10, /)
+  // --from-latest with a fresh group (from --consumer.config) starts at the end: nothing to read.
+  const cfg = join(dir, 'consumer.properties')
+  writeFileSync(cfg, 'group.id=latest-g\nclient.id=perf-test-client\n')
+  const l = await runCommand('kafka-consumer-perf-test', ['--bootstrap-server', B, '--topic', 'perf', '--messages', '1', '--from-latest', '--timeout', '300', '--consumer.config', cfg, '--hide-header'])
+  assert.equal(l.code, 0, l.stderr)
+  const ll = l.stdout.trimEnd().split('\n')
+  assert.match(ll[0], /^WARNING: Exiting before consuming the expected number of messages: timeout \(300 ms\) exceeded\./)
+  assert.equal(RESULT.exec(ll[1])?.[2], '0', ll[1])
+  const admin = new GroupAdmin(B, {timeoutMs: 10000})
+  try {
+    const committed = await admin.committedOffsets('latest-g')
+    assert.equal(committed.reduce((n, c) => n + c.offset, 0), 200000)
+  } finally {
+    admin.close()
+  }
 })
 
 test('producer: a 5 s progress window under --throughput, payload file and monotonic payloads', async () => {
