@@ -183,6 +183,7 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     const maxBlockMs = intProp('max.block.ms', 60000, 0)
     const deliveryTimeoutMs = intProp('delivery.timeout.ms', 120000, 0)
     const retryBackoffMs = intProp('retry.backoff.ms', 100, 0)
+    const bufferMemory = intProp('buffer.memory', 33554432, 0)
     const compression = (props.get('compression.type') ?? 'none').trim().toLowerCase()
     const codec = ['none', 'gzip', 'snappy', 'lz4', 'zstd'].indexOf(compression)
     if (codec < 0) throw new ToolError(`Error: Invalid value ${compression} for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd`)
@@ -218,13 +219,13 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     const brokers = new Brokers(bootstrap, clientId, Math.max(requestTimeoutMs, 1000))
     try {
       const partitions = await brokers.partitions(flags.topic, maxBlockMs, true)
-      await this.produce(brokers, flags.topic, partitions, {numRecords, throughput, payloads, monotonic, acks, batchSize, lingerMs, maxInFlight, maxRequestSize, requestTimeoutMs, deliveryTimeoutMs, retryBackoffMs, maxBlockMs, codec})
+      await this.produce(brokers, flags.topic, partitions, {numRecords, throughput, payloads, monotonic, acks, batchSize, lingerMs, maxInFlight, maxRequestSize, requestTimeoutMs, deliveryTimeoutMs, retryBackoffMs, maxBlockMs, codec, bufferMemory})
     } finally {
       await brokers.close()
     }
   }
 
-  private async produce(brokers: Brokers, topic: string, partitions: PartitionLeader[], o: {numRecords: number; throughput: number; payloads: Buffer[]; monotonic: boolean; acks: number; batchSize: number; lingerMs: number; maxInFlight: number; maxRequestSize: number; requestTimeoutMs: number; deliveryTimeoutMs: number; retryBackoffMs: number; maxBlockMs: number; codec: number}): Promise<void> {
+  private async produce(brokers: Brokers, topic: string, partitions: PartitionLeader[], o: {numRecords: number; throughput: number; payloads: Buffer[]; monotonic: boolean; acks: number; batchSize: number; lingerMs: number; maxInFlight: number; maxRequestSize: number; requestTimeoutMs: number; deliveryTimeoutMs: number; retryBackoffMs: number; maxBlockMs: number; codec: number; bufferMemory: number}): Promise<void> {
     const print = (line: string) => writeLineSync(1, line)
     const stats = new Stats(o.numRecords, 5000, print)
     const conns = new Map<number, KafkaConnection>()
@@ -365,7 +366,7 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
             taken.push(b)
             bytes += b.pos
             byPartition.set(b.partition, [seal(b)])
-            if (bytes >= o.maxRequestSize) break
+            if (bytes >= o.maxRequestSize || byPartition.size >= partitions.length) break
           }
           inFlight.set(id, inFlight.get(id)! + 1)
           const partitionData = [...byPartition].map(([index, bufs]) => ({index, records: bufs[0]}))
@@ -381,8 +382,9 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
       outstanding++
       pump()
     }
-    // Backlog allowed before the generator waits: enough to keep every connection busy.
-    const maxOutstanding = Math.max(4, conns.size * o.maxInFlight * 2, partitions.length * 2)
+    // Backlog allowed before the generator waits: buffer.memory worth of batches, as the Java
+    // producer blocks send() when its buffer is full (at least enough to keep connections busy).
+    const maxOutstanding = Math.max(4, conns.size * o.maxInFlight * 2, partitions.length * 2, Math.floor(o.bufferMemory / capacity))
     const waitForProgress = () => new Promise<void>(res => { wake = res })
 
     const startMs = Date.now()
