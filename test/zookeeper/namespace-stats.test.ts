@@ -32,3 +32,10 @@ test('a write counts path + data bytes, a read path + returned bytes; "/" has no
     'avg_ns1_write_per_namespace=7.5', 'min_ns1_write_per_namespace=6', 'max_ns1_write_per_namespace=9', 'cnt_ns1_write_per_namespace=2', 'sum_ns1_write_per_namespace=15',
   ])
 })
+
+test('requests moving between namespaces are counted under the right one', () => {
+  const s = new NamespaceStats()
+  for (const p of ['/a/x', '/ab/x', '/a', '/b', '/a/y/z', '/ab']) s.write(p, 0)
+  const counts = Object.fromEntries(s.lines().filter(([k]) => k.startsWith('cnt_')).map(([k, v]) => [k, v]))
+  assert.deepEqual(counts, {cnt_a_write_per_namespace: 3, cnt_ab_write_per_namespace: 2, cnt_b_write_per_namespace: 1})
+})

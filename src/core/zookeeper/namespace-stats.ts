@@ -110,14 +110,25 @@ class SummarySet {
 export class NamespaceStats {
   readonly reads = new SummarySet()
   readonly writes = new SummarySet()
+  /** The namespace of the previous request: reused while requests stay in it (no slice per request). */
+  private last: string | null = null
+
+  private namespaceOf(path: string): string | null {
+    const end = path.indexOf('/', 1)
+    const len = (end < 0 ? path.length : end) - 1
+    if (len <= 0) return null
+    const last = this.last
+    if (last !== null && last.length === len && path.startsWith(last, 1)) return last
+    return (this.last = path.slice(1, 1 + len))
+  }
 
   read(path: string, bytes: number): void {
-    const ns = topNamespace(path)
+    const ns = this.namespaceOf(path)
     if (ns !== null) this.reads.add(ns, path.length + bytes)
   }
 
   write(path: string, bytes: number): void {
-    const ns = topNamespace(path)
+    const ns = this.namespaceOf(path)
     if (ns !== null) this.writes.add(ns, path.length + bytes)
   }
 
