@@ -12,6 +12,7 @@ import {ReplicaManager} from './replica-manager.js'
 import {GroupCoordinator, OFFSETS_TOPIC} from '../group/coordinator.js'
 import {topicConfigEntries} from './configs.js'
 import {FetchSessionCache} from './fetch-sessions.js'
+import {MemoryReclaimer} from '../util/memory.js'
 
 export interface BrokerNode {
   nodeId: number
@@ -43,6 +44,7 @@ export class KafkaBroker {
   private producerIdEnd = 0
   private producerIdPending: Promise<void> | null = null
   private started = false
+  private readonly reclaimer = new MemoryReclaimer()
 
   constructor(readonly config: ServerConfig) {
     this.fetchSessions = new FetchSessionCache(config.fetchSessionCacheSlots)
@@ -68,7 +70,7 @@ export class KafkaBroker {
     this.logs = await LogManager.open({logDirs: c.logDirs, brokerId: c.brokerId, logger: new Logger('kafka.log.LogManager')})
     this.logs.highWatermarkOf = (topic, partition) => this.replicas?.partition(topic, partition)?.highWatermark
     this.router = new RequestRouter(this)
-    this.socketServer = new SocketServer(new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`), (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes)
+    this.socketServer = new SocketServer(new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`), (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes, c.queuedMaxRequestBytes > 0 ? c.queuedMaxRequestBytes : c.socketRequestMaxBytes)
     try {
       await this.socketServer.start(c.listeners.map(l => ({name: l.name, host: l.host, port: l.port})))
       // Registration must carry the real ports when the config asked for port 0.
@@ -121,6 +123,7 @@ export class KafkaBroker {
     this.logs.startRetention(c.logRetentionCheckIntervalMs)
     this.logs.startFlusher(Math.min(c.logFlushSchedulerIntervalMs, 1000))
     this.logs.startCheckpoints(c.logFlushOffsetCheckpointIntervalMs)
+    this.reclaimer.start()
     this.started = true
     this.readyResolve()
     this.logger.info('started')
@@ -265,6 +268,7 @@ export class KafkaBroker {
   async stop(): Promise<void> {
     if (this.stopping) return
     this.stopping = true
+    this.reclaimer.stop()
     this.logger.info('shutting down')
     for (const f of [...this.fetchWaiters]) f()
     await this.socketServer?.stop().catch(() => {})

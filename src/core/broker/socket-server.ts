@@ -22,9 +22,32 @@ export type FrameHandler = (conn: Connection, frame: Buffer) => FrameResult | Pr
 interface Slot {
   done: boolean
   bufs: FrameResult
+  /** Bytes of the request frame, released from the connection's in-flight count when done. */
+  reqBytes: number
+  /** Bytes reserved from the server's large-frame budget for this request (0 for small frames). */
+  reserved: number
+  fetch: boolean
 }
 
-const MAX_IN_FLIGHT = 100
+/**
+ * Per-connection bounds (Kafka handles one request per connection at a time; kafkit lets a
+ * connection pipeline, within these bounds, so an acks=all produce can append while an earlier
+ * one waits for its replicas). A connection that reaches any bound is not read from, and the
+ * frames already read wait undecoded, until it drops below: a client that does not read its
+ * responses, or floods requests, costs its own connection only.
+ */
+export const CONNECTION_LIMITS = {
+  /** Requests handed to handlers whose responses are not yet written out. */
+  maxInFlight: 32,
+  /** Request bytes those requests hold. A single larger request is still taken alone. */
+  maxInFlightBytes: 8 * 1024 * 1024,
+  /** Response bytes written but not yet taken by the kernel, plus finished responses waiting for an earlier one. */
+  maxUnsentBytes: 1024 * 1024,
+  /** Frames above this size are received only within the server's large-frame budget. */
+  largeFrame: 1024 * 1024,
+}
+
+const FETCH_API_KEY = 1
 
 export class Connection {
   readonly id: string
@@ -36,8 +59,23 @@ export class Connection {
   private head = 0
   private sizeBuf = Buffer.alloc(4)
   private sizeHave = 0
-  private frame: Buffer | null = null
-  private frameFill = 0
+  /** A frame being received: its size, the chunks so far (small frames) or its buffer (large ones). */
+  private partSize = -1
+  private partChunks: Buffer[] = []
+  private partHave = 0
+  private partBuf: Buffer | null = null
+  private partReserved = 0
+  /** Bytes of a large frame's start read before the budget admitted it (at most one chunk). */
+  private waitingAdmission = false
+  /** Complete frames not yet handed to the handler (views into received chunks: at most one chunk's worth). */
+  private readonly ready: {frame: Buffer; reserved: number}[] = []
+  private readyHead = 0
+  /** The rest of a received chunk not parsed yet, because frames are waiting (parsed as they drain). */
+  private rest: Buffer | null = null
+  private inFlight = 0
+  private inFlightBytes = 0
+  private fetchesInFlight = 0
+  private heldBytes = 0
   private writeBlocked = false
   private readPaused = false
 
@@ -48,37 +86,69 @@ export class Connection {
     socket.on('data', chunk => this.onData(chunk))
     socket.on('drain', () => {
       this.writeBlocked = false
-      this.updateReading()
+      this.pump()
     })
     socket.on('error', err => {
       server.logger.debug(`Connection ${this.id} error: ${err.message}`)
       socket.destroy()
     })
-    socket.on('close', () => {
-      this.closed = true
-      server.connections.delete(this)
-    })
+    socket.on('close', () => this.onClose())
   }
 
   close(reason?: string): void {
     if (reason) this.server.logger.info(`Closing socket connection to ${this.remoteHost} (${this.id}): ${reason}`)
-    this.closed = true
     this.socket.destroy()
+    this.onClose()
+  }
+
+  /** For tests and metrics: what the connection holds now. */
+  get stats(): {inFlight: number; inFlightBytes: number; unsentBytes: number; queued: number; readPaused: boolean} {
+    return {inFlight: this.inFlight, inFlightBytes: this.inFlightBytes, unsentBytes: this.unsentBytes(), queued: this.ready.length - this.readyHead, readPaused: this.readPaused}
+  }
+
+  private onClose(): void {
+    if (this.closed) return
+    this.closed = true
+    this.server.connections.delete(this)
+    // Give back the budget of frames that will never be handled; drop what was read.
+    if (this.partReserved > 0) this.server.budget.release(this.partReserved)
+    this.partReserved = 0
+    if (this.waitingAdmission) this.server.budget.forget(this)
+    for (let i = this.readyHead; i < this.ready.length; i++) if (this.ready[i].reserved > 0) this.server.budget.release(this.ready[i].reserved)
+    this.ready.length = 0
+    this.readyHead = 0
+    this.rest = null
+    this.partChunks = []
+    this.partBuf = null
   }
 
   private onData(chunk: Buffer): void {
+    if (this.closed) return
+    if (this.rest !== null) this.rest = Buffer.concat([this.rest, chunk]) // only after a resume raced a buffered chunk
+    else this.rest = chunk
+    this.pump()
+  }
+
+  /** Parses frames out of the unparsed bytes while nothing is waiting; false when it must stop. */
+  private parse(): void {
+    let chunk = this.rest
+    if (chunk === null) return
     let pos = 0
     const len = chunk.length
-    while (pos < len && !this.closed) {
-      if (this.frame !== null) {
-        const n = Math.min(this.frame.length - this.frameFill, len - pos)
-        chunk.copy(this.frame, this.frameFill, pos, pos + n)
-        this.frameFill += n
+    while (pos < len && !this.closed && this.readyHead === this.ready.length && !this.waitingAdmission) {
+      if (this.partSize >= 0) {
+        const n = Math.min(this.partSize - this.partHave, len - pos)
+        if (this.partBuf !== null) chunk.copy(this.partBuf, this.partHave, pos, pos + n)
+        else this.partChunks.push(chunk.subarray(pos, pos + n))
+        this.partHave += n
         pos += n
-        if (this.frameFill === this.frame.length) {
-          const f = this.frame
-          this.frame = null
-          this.deliver(f)
+        if (this.partHave === this.partSize) {
+          const f = this.partBuf ?? (this.partChunks.length === 1 ? this.partChunks[0] : Buffer.concat(this.partChunks, this.partSize))
+          this.ready.push({frame: f, reserved: this.partReserved})
+          this.partSize = -1
+          this.partBuf = null
+          this.partChunks = []
+          this.partReserved = 0
         }
         continue
       }
@@ -91,7 +161,7 @@ export class Connection {
         chunk.copy(this.sizeBuf, this.sizeHave, pos, pos + n)
         this.sizeHave += n
         pos += n
-        if (this.sizeHave < 4) return
+        if (this.sizeHave < 4) break
         this.sizeHave = 0
         size = this.sizeBuf.readInt32BE(0)
       }
@@ -101,32 +171,99 @@ export class Connection {
       }
       if (len - pos >= size) {
         // The whole frame is in this chunk: a view, no copy (each 'data' chunk is a fresh buffer).
-        const f = chunk.subarray(pos, pos + size)
+        // A large one still counts against the budget while it is handled.
+        const reserved = size > CONNECTION_LIMITS.largeFrame ? this.server.budget.take(size) : 0
+        this.ready.push({frame: chunk.subarray(pos, pos + size), reserved})
         pos += size
-        this.deliver(f)
-      } else {
-        this.frame = Buffer.allocUnsafe(size)
-        this.frameFill = 0
+        continue
+      }
+      this.partSize = size
+      this.partHave = 0
+      if (size > CONNECTION_LIMITS.largeFrame) {
+        // A large frame is held whole (its declared size is not allocated before admission),
+        // and only while the server's budget for large frames has room.
+        if (this.server.budget.acquire(this, size)) this.admitted(size)
+        else this.waitingAdmission = true
       }
     }
+    this.rest = pos < len && !this.closed ? chunk.subarray(pos) : null
   }
 
-  private deliver(frame: Buffer): void {
-    const slot: Slot = {done: false, bufs: null}
+  /** The budget took this connection's large frame: receive it into one buffer. */
+  admitted(size: number): void {
+    this.waitingAdmission = false
+    this.partReserved = size
+    this.partBuf = Buffer.allocUnsafe(size)
+    if (!this.closed) this.pump()
+  }
+
+  /** Hands waiting frames to the handler while the bounds allow, parses more, and pauses or resumes reading. */
+  private pump(): void {
+    for (;;) {
+      if (this.closed) return
+      while (this.readyHead < this.ready.length && this.mayDispatch(this.ready[this.readyHead].frame)) {
+        const r = this.ready[this.readyHead]
+        this.ready[this.readyHead] = undefined as never
+        this.readyHead++
+        this.deliver(r.frame, r.reserved)
+        if (this.closed) return
+      }
+      if (this.readyHead === this.ready.length) {
+        this.ready.length = 0
+        this.readyHead = 0
+        if (this.rest !== null && !this.waitingAdmission) {
+          this.parse()
+          if (this.readyHead < this.ready.length) continue
+        }
+      }
+      break
+    }
+    this.updateReading()
+  }
+
+  private unsentBytes(): number {
+    return this.socket.writableLength + this.heldBytes
+  }
+
+  private mayDispatch(frame: Buffer): boolean {
+    if (this.writeBlocked || this.unsentBytes() >= CONNECTION_LIMITS.maxUnsentBytes) return false
+    if (this.inFlight === 0) return true
+    if (this.inFlight >= CONNECTION_LIMITS.maxInFlight) return false
+    if (this.inFlightBytes + frame.length > CONNECTION_LIMITS.maxInFlightBytes) return false
+    // One fetch at a time: a fetch's response can be as large as the client asks (a consumer
+    // sends the next one after reading this one's answer anyway).
+    if (this.fetchesInFlight > 0 && frame.length >= 2 && frame.readInt16BE(0) === FETCH_API_KEY) return false
+    return true
+  }
+
+  private deliver(frame: Buffer, reserved: number): void {
+    const fetch = frame.length >= 2 && frame.readInt16BE(0) === FETCH_API_KEY
+    const slot: Slot = {done: false, bufs: null, reqBytes: frame.length, reserved, fetch}
     this.slots.push(slot)
+    this.inFlight++
+    this.inFlightBytes += frame.length
+    if (fetch) this.fetchesInFlight++
     let result: FrameResult | Promise<FrameResult>
     try {
       result = this.server.handler(this, frame)
     } catch (error) {
+      this.finish(slot)
       this.fail(error)
       return
     }
     if (result instanceof Promise) {
-      result.then(bufs => this.complete(slot, bufs), error => this.fail(error))
-      this.updateReading()
+      result.then(bufs => this.complete(slot, bufs), error => { this.finish(slot); this.fail(error) })
     } else {
       this.complete(slot, result)
     }
+  }
+
+  /** The request no longer holds its frame: give back its share of the bounds. */
+  private finish(slot: Slot): void {
+    this.inFlightBytes -= slot.reqBytes
+    slot.reqBytes = 0
+    if (slot.fetch) { this.fetchesInFlight--; slot.fetch = false }
+    if (slot.reserved > 0) { this.server.budget.release(slot.reserved); slot.reserved = 0 }
   }
 
   private fail(error: unknown): void {
@@ -136,22 +273,30 @@ export class Connection {
   }
 
   private complete(slot: Slot, bufs: FrameResult): void {
+    this.finish(slot)
     slot.done = true
-    slot.bufs = bufs
     if (this.closed) return
+    slot.bufs = bufs
+    if (bufs !== null) for (const b of bufs) this.heldBytes += b.length
     const slots = this.slots
     if (slots[this.head] !== slot) return
     let corked = false
     while (this.head < slots.length && slots[this.head].done) {
       const s = slots[this.head]
+      slots[this.head] = undefined as never
       this.head++
+      this.inFlight--
       if (s.bufs === null) continue
       if (!corked) {
         this.socket.cork()
         corked = true
       }
       let ok = true
-      for (const b of s.bufs) ok = this.socket.write(b)
+      for (const b of s.bufs) {
+        this.heldBytes -= b.length
+        ok = this.socket.write(b)
+      }
+      s.bufs = null
       if (!ok) this.writeBlocked = true
     }
     if (corked) this.socket.uncork()
@@ -159,13 +304,12 @@ export class Connection {
       slots.splice(0, this.head)
       this.head = 0
     }
-    this.updateReading()
+    this.pump()
   }
 
   private updateReading(): void {
     if (this.closed) return
-    const inFlight = this.slots.length - this.head
-    const shouldPause = this.writeBlocked || inFlight >= MAX_IN_FLIGHT
+    const shouldPause = this.waitingAdmission || this.readyHead < this.ready.length || this.rest !== null || this.writeBlocked || this.unsentBytes() >= CONNECTION_LIMITS.maxUnsentBytes
     if (shouldPause && !this.readPaused) {
       this.readPaused = true
       this.socket.pause()
@@ -173,6 +317,57 @@ export class Connection {
       this.readPaused = false
       this.socket.resume()
     }
+  }
+}
+
+/**
+ * The memory budget for large request frames across all connections (queued.max.request.bytes,
+ * or socket.request.max.bytes when that is unbounded): a large frame is received only once the
+ * budget has room for its declared size, in arrival order; a frame alone is always admitted,
+ * so progress never stops.
+ */
+export class FrameBudget {
+  private inUse = 0
+  private readonly waiting: {conn: Connection; size: number}[] = []
+
+  constructor(readonly limit: number) {}
+
+  get used(): number {
+    return this.inUse
+  }
+
+  /** Reserves size now when there is room (or nothing else is held); otherwise queues conn. */
+  acquire(conn: Connection, size: number): boolean {
+    if (this.waiting.length === 0 && (this.inUse === 0 || this.inUse + size <= this.limit)) {
+      this.inUse += size
+      return true
+    }
+    this.waiting.push({conn, size})
+    return false
+  }
+
+  /** Counts a frame that arrived whole in one chunk (it is already in memory). */
+  take(size: number): number {
+    this.inUse += size
+    return size
+  }
+
+  release(size: number): void {
+    this.inUse -= size
+    while (this.waiting.length > 0) {
+      const w = this.waiting[0]
+      if (w.conn.closed) { this.waiting.shift(); continue }
+      if (this.inUse !== 0 && this.inUse + w.size > this.limit) break
+      this.waiting.shift()
+      this.inUse += w.size
+      w.conn.admitted(w.size)
+    }
+  }
+
+  forget(conn: Connection): void {
+    const i = this.waiting.findIndex(w => w.conn === conn)
+    if (i >= 0) this.waiting.splice(i, 1)
+    this.release(0)
   }
 }
 
@@ -186,9 +381,12 @@ export interface BoundListener {
 export class SocketServer {
   readonly connections = new Set<Connection>()
   readonly listeners: BoundListener[] = []
+  readonly budget: FrameBudget
   private seq = 0
 
-  constructor(readonly logger: Logger, readonly handler: FrameHandler, readonly maxRequestBytes: number) {}
+  constructor(readonly logger: Logger, readonly handler: FrameHandler, readonly maxRequestBytes: number, largeFrameBudget = maxRequestBytes) {
+    this.budget = new FrameBudget(Math.max(largeFrameBudget, CONNECTION_LIMITS.largeFrame))
+  }
 
   /** Binds every listener; rejects with Kafka's one-line message when a port is taken. */
   async start(specs: ListenerSpec[]): Promise<void> {

@@ -94,6 +94,8 @@ export interface ServerConfig {
   autoCreateTopicsEnable: boolean
   deleteTopicEnable: boolean
   socketRequestMaxBytes: number
+  /** queued.max.request.bytes (-1: bounded by socket.request.max.bytes): memory for large frames being received. */
+  queuedMaxRequestBytes: number
   socketSendBufferBytes: number
   socketReceiveBufferBytes: number
   connectionsMaxIdleMs: number
@@ -124,8 +126,7 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'num.replica.fetchers': 'one fetcher per source broker',
   'num.replica.alter.log.dirs.threads': 'no inter-directory moves',
   'background.threads': 'timers run on the event loop',
-  'queued.max.requests': 'requests are handled as they arrive',
-  'queued.max.request.bytes': 'requests are handled as they arrive',
+  'queued.max.requests': 'requests are handed to their handler as they arrive, within per-connection bounds',
   'socket.listen.backlog.size': 'Node chooses the backlog',
   'log.cleaner.threads': 'no thread pool',
   'log.cleaner.dedupe.buffer.size': 'no JVM heap to size',
@@ -337,6 +338,7 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
     autoCreateTopicsEnable: s.bool('auto.create.topics.enable', true),
     deleteTopicEnable: s.bool('delete.topic.enable', true),
     socketRequestMaxBytes: s.int('socket.request.max.bytes', 104857600, 1),
+    queuedMaxRequestBytes: s.long('queued.max.request.bytes', -1),
     socketSendBufferBytes: s.int('socket.send.buffer.bytes', 102400),
     socketReceiveBufferBytes: s.int('socket.receive.buffer.bytes', 102400),
     connectionsMaxIdleMs: s.long('connections.max.idle.ms', 600000),
