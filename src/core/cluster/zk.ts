@@ -311,17 +311,21 @@ export class ZkClient extends EventEmitter {
     }
   }
 
-  /** Data and stat, or undefined when the node does not exist. With watch, a data watch is left. */
+  /**
+   * Data and stat, or undefined when the node does not exist. With watch, a watch is left
+   * either way: a data watch on the node, or an exists watch that fires when it is created.
+   * No creation is missed: when the node appears between the read and the exists watch, it
+   * is read again (with its data watch) instead of answering "missing".
+   */
   async get(path: string, watch = false): Promise<{data: Buffer; stat: ZkStat} | undefined> {
-    try {
-      return await this.call(cb => watch ? this.client.getData(this.abs(path), this.watcher, cb) : this.client.getData(this.abs(path), cb), path,
-        (data, s) => ({data: (data as Buffer | undefined) ?? Buffer.alloc(0), stat: stat(s as never)}))
-    } catch (error) {
-      if ((error as ZkError).code === ZkCode.NO_NODE) {
-        if (watch) await this.exists(path, true)
-        return undefined
+    for (;;) {
+      try {
+        return await this.call(cb => watch ? this.client.getData(this.abs(path), this.watcher, cb) : this.client.getData(this.abs(path), cb), path,
+          (data, s) => ({data: (data as Buffer | undefined) ?? Buffer.alloc(0), stat: stat(s as never)}))
+      } catch (error) {
+        if ((error as ZkError).code !== ZkCode.NO_NODE) throw error
+        if (!watch || await this.exists(path, true) === undefined) return undefined
       }
-      throw error
     }
   }
 
@@ -336,16 +340,15 @@ export class ZkClient extends EventEmitter {
     return this.call(cb => this.client.setData(this.abs(path), toBuf(data), version, cb), path, s => stat(s as never))
   }
 
-  /** Children names, or undefined when the node does not exist. */
+  /** Children names, or undefined when the node does not exist (with watch: re-read if it appears meanwhile, as get()). */
   async getChildren(path: string, watch = false): Promise<string[] | undefined> {
-    try {
-      return await this.call(cb => watch ? this.client.getChildren(this.abs(path), this.watcher, cb) : this.client.getChildren(this.abs(path), cb), path, c => c as string[])
-    } catch (error) {
-      if ((error as ZkError).code === ZkCode.NO_NODE) {
-        if (watch) await this.exists(path, true)
-        return undefined
+    for (;;) {
+      try {
+        return await this.call(cb => watch ? this.client.getChildren(this.abs(path), this.watcher, cb) : this.client.getChildren(this.abs(path), cb), path, c => c as string[])
+      } catch (error) {
+        if ((error as ZkError).code !== ZkCode.NO_NODE) throw error
+        if (!watch || await this.exists(path, true) === undefined) return undefined
       }
-      throw error
     }
   }
 
