@@ -603,6 +603,40 @@ t('a broker that restarted between two looks (new registration, same id) loses l
   await b0.stop()
 })
 
+t('the controller and leader restarts before anyone handled its failure: the new controller moves leadership off it (KIP-380)', async () => {
+  const chroot = newChroot()
+  // Broker 0 reaches ZooKeeper through a proxy: cut, it can neither act nor close its session.
+  const proxy = await startProxy(zk.connect)
+  const b0 = new ClusterManager(serverConfigFromProps({'broker.id': '0', 'zookeeper.connect': `127.0.0.1:${proxy.port}${chroot}`, 'zookeeper.session.timeout.ms': '4000', 'listeners': 'PLAINTEXT://127.0.0.1:19092'}), new Logger('kafka.cluster', '[Broker id=0]'))
+  await b0.start()
+  const b1 = await startBroker(chroot, 1)
+  const b2 = await startBroker(chroot, 2)
+  await waitFor(() => b0.brokers().length === 3 && b1.brokers().length === 3 && b2.brokers().length === 3, 10000, 'three brokers')
+  assert.equal(b0.isController(), true)
+  await b0.createTopic('bounced', {numPartitions: -1, replicationFactor: -1, assignment: {0: [0, 1, 2], 1: [1, 0, 2]}, configs: {}})
+  await waitFor(() => b1.topic('bounced')?.partitions[0]?.leader === 0 && b2.topic('bounced')?.partitions[1]?.leader === 1, 10000, 'states seen')
+  proxy.cut()
+  // What the others see when broker 0 died and its next incarnation registered before any of
+  // them looked: /controller gone and /brokers/ids/0 replaced, in one step.
+  const c = await rawClient(chroot)
+  const reg = (await c.get('/brokers/ids/0'))!.data
+  // (The broker change comes first, so the others see the new registration before they
+  // become controller: the new controller must not take it for a broker that never left.)
+  await c.multi([{op: 'delete', path: '/brokers/ids/0'}, {op: 'create', path: '/brokers/ids/0', data: reg, ephemeral: true}, {op: 'delete', path: '/controller'}])
+  await waitFor(() => b1.isController() || b2.isController(), 10000, 'a new controller')
+  await waitFor(async () => (await json(c, '/brokers/topics/bounced/partitions/0/state')).leader === 1, 10000, 'partition 0 led by broker 1, not by the restarted broker 0')
+  const s0 = await json(c, '/brokers/topics/bounced/partitions/0/state')
+  assert.deepEqual(s0.isr, [1, 2], 'the restarted broker leaves the ISR until it catches up')
+  assert.equal(s0.leader_epoch, 1)
+  // Partition 1's leader did not restart: it keeps leading; broker 0 leaves its ISR.
+  await waitFor(async () => ((await json(c, '/brokers/topics/bounced/partitions/1/state')).isr as number[]).join() === '1,2', 10000, 'partition 1 ISR without broker 0')
+  assert.equal((await json(c, '/brokers/topics/bounced/partitions/1/state')).leader, 1)
+  await b0.stop()
+  await proxy.close()
+  await b1.stop()
+  await b2.stop()
+})
+
 t('partition reassignment: adding/removing replicas in the topic znode, completion once the target is in sync, cancel', async () => {
   const chroot = newChroot()
   const b0 = await startBroker(chroot, 0)

@@ -41,6 +41,12 @@ export interface PartitionState {
   topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[]; replicas: number[]; controllerEpoch: number; zkVersion: number
   /** During a reassignment (Kafka's adding_replicas/removing_replicas in the topic znode); absent otherwise. */
   addingReplicas?: number[]; removingReplicas?: number[]
+  /**
+   * The zxid of the state znode's last write (its mzxid). A replica whose broker registration is
+   * newer (a larger czxid: Kafka's broker epoch, KIP-380) restarted after this state was written:
+   * it may have lost what it held, so it cannot keep leading or stay in the ISR on this state.
+   */
+  stateZxid?: bigint
 }
 export interface ReassignmentRequest {topic: string; partition: number; /** target replicas; null cancels */ replicas: number[] | null}
 export interface TopicMeta {name: string; topicId: string; partitions: PartitionState[]; configs: Record<string, string>; internal: boolean; markedForDeletion: boolean}
@@ -579,6 +585,7 @@ export class ClusterManager extends EventEmitter {
     if (!ps) return undefined
     const r = await this.zkClient.getJson<{leader: number; leader_epoch: number; isr: number[]; controller_epoch: number}>(ZkPaths.partitionState(topic, partition), watch)
     if (!r) return undefined
+    ps.stateZxid = r.stat.mzxid
     if (r.stat.version === ps.zkVersion) return undefined
     const before = `${ps.leader}/${ps.leaderEpoch}/${ps.isr.join(',')}`
     ps.leader = r.value.leader
@@ -716,7 +723,9 @@ export class ClusterManager extends EventEmitter {
     const live = new Set(this.brokerMap.keys())
     for (const t of this.topicMap.values()) {
       if (t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
-      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (ps.leader < 0 || !live.has(ps.leader) || ps.isr.some(r => !live.has(r)))), live)
+      // Offline leaders, dead ISR members, and replicas that restarted since their state was
+      // written (a previous controller may have died before it handled their failure).
+      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (ps.leader < 0 || !live.has(ps.leader) || ps.isr.some(r => !live.has(r)) || this.restartedSince(ps).size > 0)), live)
     }
     if (this.pendingDeletes.size) await this.completeDeletions([...this.pendingDeletes])
     for (const t of this.topicMap.values()) await this.checkReassignments(t.partitions)
@@ -847,6 +856,29 @@ export class ClusterManager extends EventEmitter {
   }
 
   /**
+   * Replicas of this partition (leader and ISR members) whose current broker registration is
+   * newer than the partition's state: they restarted after it was written (KIP-380's broker
+   * epoch, here the registration's czxid against the state's mzxid). A quick restart can hide
+   * the failure (the registration is gone and back between two looks), and a controller that
+   * takes over after its predecessor died never saw it: this catches both.
+   */
+  private restartedSince(ps: PartitionState): Set<number> {
+    const out = new Set<number>()
+    if (ps.stateZxid === undefined) return out
+    const check = (id: number) => {
+      const epoch = this.brokerEpochs.get(id)
+      if (epoch !== undefined && epoch > ps.stateZxid!) out.add(id)
+    }
+    if (ps.leader >= 0) check(ps.leader)
+    for (const r of ps.isr) check(r)
+    // Only when an ISR member that did not restart is alive to take over: when every live ISR
+    // member restarted (a whole-cluster restart, a single replica), none is better placed than
+    // the leader, and the state stands, as with Kafka.
+    if (out.size > 0 && !ps.isr.some(r => this.brokerMap.has(r) && !out.has(r))) out.clear()
+    return out
+  }
+
+  /**
    * Broker failures, bounces (same id, new registration: the broker restarted faster than
    * we looked; Kafka tells them apart by the registration's czxid, the broker epoch) and
    * start-ups. Failed and bounced brokers first lose leadership and ISR membership, then
@@ -856,10 +888,9 @@ export class ClusterManager extends EventEmitter {
     const live = new Set(this.brokerMap.keys())
     const dead = new Set([...removed, ...bounced])
     const joined = new Set([...added, ...bounced])
-    const liveWithoutBounced = new Set([...live].filter(id => !bounced.includes(id)))
     for (const t of this.topicMap.values()) {
       if (t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
-      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (dead.has(ps.leader) || ps.isr.some(r => dead.has(r)))), liveWithoutBounced)
+      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (dead.has(ps.leader) || ps.isr.some(r => dead.has(r)) || this.restartedSince(ps).size > 0)), live)
       await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && ps.leader < 0 && ps.replicas.some(r => joined.has(r))), live)
     }
   }
@@ -868,20 +899,27 @@ export class ClusterManager extends EventEmitter {
    * Leader election and ISR shrink for partitions whose leader or ISR members are gone
    * (Kafka's offline election + removing dead replicas from the ISR; both bump the leader
    * epoch). Clean election takes the first live replica (in assignment order) that is in
-   * the ISR; unclean election (when enabled for the topic) the first live replica.
+   * the ISR; unclean election (when enabled for the topic) the first live replica. A replica
+   * that restarted since the state was written (restartedSince) counts as failed and back: it
+   * leaves the ISR (it rejoins once it has caught up) and leads only when no other ISR member
+   * is alive, with a new leader epoch either way.
    */
   private async electPartitions(states: PartitionState[], live: Set<number>): Promise<void> {
     for (const ps of states) {
       const t = this.topicMap.get(ps.topic)
       const uncleanRaw = t?.configs['unclean.leader.election.enable'] ?? this.brokerDynamic['unclean.leader.election.enable']
       const unclean = uncleanRaw !== undefined ? uncleanRaw.toLowerCase() === 'true' : this.config.uncleanLeaderElectionEnable
-      const liveIsr = ps.isr.filter(r => live.has(r))
+      const restarted = this.restartedSince(ps)
+      const liveIsr = ps.isr.filter(r => live.has(r) && !restarted.has(r))
       let leader = ps.leader
       let isr = liveIsr
-      if (leader < 0 || !live.has(leader)) {
-        const clean = ps.replicas.find(r => live.has(r) && ps.isr.includes(r))
-        if (clean !== undefined) leader = clean
-        else {
+      if (leader < 0 || !live.has(leader) || restarted.has(leader)) {
+        const clean = ps.replicas.find(r => live.has(r) && !restarted.has(r) && ps.isr.includes(r))
+          ?? ps.replicas.find(r => restarted.has(r) && ps.isr.includes(r))
+        if (clean !== undefined) {
+          leader = clean
+          if (!isr.includes(clean)) isr = [...isr, clean].sort((a, b) => a - b)
+        } else {
           const any = unclean ? ps.replicas.find(r => live.has(r)) : undefined
           if (any !== undefined) {
             leader = any
@@ -894,10 +932,10 @@ export class ClusterManager extends EventEmitter {
           }
         }
       }
-      if (leader === ps.leader && sameArray(isr, ps.isr)) continue
+      if (leader === ps.leader && sameArray(isr, ps.isr) && !restarted.has(leader)) continue
       const data = encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.controllerEpoch)
       const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data, version: ps.zkVersion}])
-      if (ok) this.logger.info(`Partition ${ps.topic}-${ps.partition}: leader ${ps.leader} -> ${leader}, isr ${ps.isr.join(',')} -> ${isr.join(',')}, leader epoch ${ps.leaderEpoch + 1}`)
+      if (ok) this.logger.info(`Partition ${ps.topic}-${ps.partition}: leader ${ps.leader} -> ${leader}, isr ${ps.isr.join(',')} -> ${isr.join(',')}, leader epoch ${ps.leaderEpoch + 1}${restarted.size ? ` (restarted since the last state: ${[...restarted].join(',')})` : ''}`)
       await this.loadPartitionState(ps.topic, ps.partition, true)
     }
   }
@@ -1285,10 +1323,11 @@ export class ClusterManager extends EventEmitter {
         if (ps && ps.zkVersion < st.version) {
           ps.isr = [...isr]
           ps.zkVersion = st.version
+          ps.stateZxid = st.mzxid
           this.emitMine([ps])
         }
         await zk.create(`${ZkPaths.isrChange}/isr_change_`, JSON.stringify({version: 1, partitions: [{topic: state.topic, partition: state.partition}]}), {sequential: true}).catch(() => {})
-        return ps ?? {...expected, isr: [...isr], zkVersion: st.version}
+        return ps ?? {...expected, isr: [...isr], zkVersion: st.version, stateZxid: st.mzxid}
       } catch (error) {
         if (!isCode(error, ZkCode.BAD_VERSION)) throw error
         const r = await zk.getJson<{leader: number; leader_epoch: number; isr: number[]; controller_epoch: number}>(path)
