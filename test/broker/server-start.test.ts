@@ -47,6 +47,36 @@ test('a bad value names the key, the value and the file', async () => {
   oneLineError(r, /lots.*num\.partitions.*bad\.properties/)
 })
 
+test('keys kafkit does not use are still checked against Kafka\'s types and ranges', async () => {
+  for (const [line, why] of [
+    ['num.network.threads=99999999999', /Invalid value 99999999999 for configuration num\.network\.threads in .*types\.properties: Not a number of type INT$/],
+    ['num.io.threads=0', /Invalid value 0 for configuration num\.io\.threads in .*: Value must be at least 1$/],
+    ['log.cleaner.dedupe.buffer.size=1e3', /log\.cleaner\.dedupe\.buffer\.size.*Not a number of type LONG$/],
+    ['log.cleaner.io.buffer.load.factor=high', /load\.factor.*Not a number of type DOUBLE$/],
+    ['zookeeper.set.acl=yes', /zookeeper\.set\.acl.*Expected value to be either true or false$/],
+  ] as const) {
+    const file = config('types.properties', ['broker.id=0', line, `zookeeper.connect=${zk.connect}`, `log.dirs=${join(dir, 'types-logs')}`])
+    const r = await runCommand('kafka-server-start', [file], {env: {KAFKIT_RUN_DIR: join(dir, 'run')}, timeoutMs: 20000})
+    oneLineError(r, why)
+  }
+})
+
+test('a log.dirs that cannot be a directory stops start-up at once, naming the key, the value and the file', async () => {
+  const plain = join(dir, 'a-file')
+  writeFileSync(plain, 'not a directory\n')
+  const cases: [string, RegExp][] = [
+    [plain, /Invalid value .*a-file for configuration log\.dirs in .*dirs\.properties: .*a-file exists and is not a directory$/],
+    [join(plain, 'sub'), /Invalid value .*a-file[/\\]sub for configuration log\.dirs in .*dirs\.properties: a parent of .* is a file/],
+  ]
+  // Node's own recursive mkdir spins forever under /proc; kafkit gives up with the error.
+  if (process.platform === 'linux') cases.push(['/proc/kafkit-logs', /Invalid value \/proc\/kafkit-logs for configuration log\.dirs in .*dirs\.properties: cannot create the directory/])
+  for (const [logDir, why] of cases) {
+    const file = config('dirs.properties', ['broker.id=0', `zookeeper.connect=${zk.connect}`, `log.dirs=${logDir.replace(/\\/g, '/')}`])
+    const r = await runCommand('kafka-server-start', [file], {env: {KAFKIT_RUN_DIR: join(dir, 'run')}, timeoutMs: 20000})
+    oneLineError(r, why)
+  }
+})
+
 test('a port in use is Kafka\'s bind error', async () => {
   const blocker = createServer()
   await new Promise<void>(r => blocker.listen(0, '127.0.0.1', () => r()))

@@ -3,7 +3,7 @@
 // stop() is graceful: stop accepting, close connections, leave ZooKeeper, close logs.
 import {Logger} from '../util/log.js'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
-import {LogManager} from '../log/log-manager.js'
+import {LogManager, LogDirError} from '../log/log-manager.js'
 import {ClusterManager, type PartitionState} from '../cluster/cluster.js'
 import type {ServerConfig} from '../config/server-config.js'
 import {SocketServer} from './socket-server.js'
@@ -67,7 +67,13 @@ export class KafkaBroker {
     this.logger.info('starting')
     const c = this.config
     for (const w of c.warnings) this.logger.warn(w)
-    this.logs = await LogManager.open({logDirs: c.logDirs, brokerId: c.brokerId, logger: new Logger('kafka.log.LogManager')})
+    try {
+      this.logs = await LogManager.open({logDirs: c.logDirs, brokerId: c.brokerId, logger: new Logger('kafka.log.LogManager')})
+    } catch (error) {
+      // A configured directory that cannot be one: name the key, the value and the file.
+      if (error instanceof LogDirError && error.dir !== undefined) throw new Error(`Invalid value ${c.logDirs.join(',')} for configuration log.dirs in ${c.source}: ${error.message}`)
+      throw error
+    }
     this.logs.highWatermarkOf = (topic, partition) => this.replicas?.partition(topic, partition)?.highWatermark
     this.router = new RequestRouter(this)
     this.socketServer = new SocketServer(new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`), (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes, c.queuedMaxRequestBytes > 0 ? c.queuedMaxRequestBytes : c.socketRequestMaxBytes)

@@ -5,6 +5,7 @@
 import {hostname} from 'node:os'
 import {loadProperties, parseProperties} from './properties.js'
 import {ConfigError, Settings} from './settings.js'
+import {BROKER_KEYS} from './broker-keys.js'
 
 export {ConfigError}
 
@@ -191,6 +192,48 @@ export function loadServerConfig(file: string, overrides: string[] = []): Server
   return serverConfigFromProps(loadProperties(file), file, overrides)
 }
 
+const NUMBER_TYPES: Record<string, [bigint, bigint]> = {
+  SHORT: [-32768n, 32767n],
+  INT: [-2147483648n, 2147483647n],
+  LONG: [-9223372036854775808n, 9223372036854775807n],
+}
+const JAVA_DOUBLE = /^[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?)$/
+
+/**
+ * Every key Kafka knows is checked against Kafka's type and range (broker-keys.ts, from Kafka's
+ * ConfigDef), whether or not kafkit uses it: a value Kafka refuses stops start-up here too, with
+ * Kafka's words and the file.
+ */
+function checkKafkaTypes(map: Map<string, string>, source: string): void {
+  for (const [key, raw] of map) {
+    const spec = BROKER_KEYS[key]
+    if (spec === undefined) continue
+    const [type, min, max] = spec
+    const v = raw.trim()
+    const bad = (why: string) => new ConfigError(`Invalid value ${v} for configuration ${key} in ${source}: ${why}`)
+    let n: number | undefined
+    if (type in NUMBER_TYPES) {
+      if (v === '' && type !== 'SHORT') continue // Kafka treats an empty value as unset for most keys; kafkit's readers use the default
+      if (!/^[+-]?\d+$/.test(v)) throw bad(`Not a number of type ${type}`)
+      const big = BigInt(v)
+      const [lo, hi] = NUMBER_TYPES[type]
+      if (big < lo || big > hi) throw bad(`Not a number of type ${type}`)
+      n = Number(big)
+    } else if (type === 'DOUBLE') {
+      if (v === '') continue
+      if (!JAVA_DOUBLE.test(v)) throw bad('Not a number of type DOUBLE')
+      n = Number.parseFloat(v.replace(/[fFdD]$/, ''))
+    } else if (type === 'BOOLEAN') {
+      if (v === '') continue
+      if (v.toLowerCase() !== 'true' && v.toLowerCase() !== 'false') throw bad('Expected value to be either true or false')
+    }
+    if (n !== undefined) {
+      if (min !== undefined && n < min) throw bad(`Value must be at least ${min}`)
+      if (max !== undefined && n > max) throw bad(`Value must be no more than ${max}`)
+    }
+  }
+}
+
 /** Builds a ServerConfig from raw properties (tests and embedded use). */
 export function serverConfigFromProps(props: Map<string, string> | Record<string, string>, source = '<config>', overrides: string[] = []): ServerConfig {
   const map = props instanceof Map ? new Map(props) : new Map(Object.entries(props))
@@ -201,6 +244,7 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
   }
   const s = new Settings(map, source)
   const warnings: string[] = []
+  checkKafkaTypes(map, source)
 
   const zookeeperConnect = s.optString('zookeeper.connect')
   if (zookeeperConnect === undefined) {

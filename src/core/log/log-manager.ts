@@ -6,6 +6,7 @@
 // (getOrCreateLog), with the topic's effective config.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import {ensureDir} from '../util/fs.js'
 import {parseProperties} from '../config/properties.js'
 import type {Logger} from '../util/log.js'
 import {type LogConfig, PartitionLog, parseLogDirName, renameWithRetry} from './partition-log.js'
@@ -66,7 +67,12 @@ export interface LogManagerOptions {
   logger?: Logger
 }
 
-export class LogDirError extends Error {}
+/** A log directory that cannot be used; `dir` is set when the configured directory itself is the problem. */
+export class LogDirError extends Error {
+  constructor(message: string, readonly dir?: string) {
+    super(message)
+  }
+}
 
 type Offsets = Map<string, number>
 
@@ -159,9 +165,10 @@ export class LogManager {
     for (const raw of opts.logDirs) {
       const dir = path.resolve(raw)
       try {
-        fs.mkdirSync(dir, {recursive: true})
+        ensureDir(dir)
       } catch (error) {
-        throw new LogDirError(`Cannot create log directory ${dir}: ${(error as Error).message}`)
+        const e = error as NodeJS.ErrnoException
+        throw new LogDirError(e.code === 'ENOTDIR' ? e.message : `cannot create the directory ${dir} (${e.message})`, raw)
       }
       try {
         lockDir(dir)

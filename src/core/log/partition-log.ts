@@ -4,6 +4,7 @@
 // both outside the CRC); reads are async positional reads returning whole batches.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import {ensureDir} from '../util/fs.js'
 import {randomUUID} from 'node:crypto'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
@@ -179,7 +180,7 @@ export class PartitionLog {
   // ---------------------------------------------------------------- loading / recovery
 
   private async load(opts: OpenOptions): Promise<void> {
-    fs.mkdirSync(this.dir, {recursive: true})
+    ensureDir(this.dir)
     // A compaction swap interrupted after its .swap file was complete: finish it.
     for (const name of fs.readdirSync(this.dir)) {
       const m = /^(\d{20}\.log)\.swap$/.exec(name)

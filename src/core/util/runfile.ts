@@ -3,7 +3,8 @@
 // port and a token) into a per-user directory, and listens on that port for "stop <token>".
 // That is a graceful stop on Windows too, where signals cannot be sent to another process.
 import {createServer, createConnection, type Server} from 'node:net'
-import {mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync, rmSync} from 'node:fs'
+import {ensureDir} from './fs.js'
 import {tmpdir, userInfo} from 'node:os'
 import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
@@ -53,7 +54,7 @@ export async function registerServer(kind: ServerKind, description: string, onSt
   server.unref()
   const port = (server.address() as {port: number}).port
   const dir = runDir()
-  mkdirSync(dir, {recursive: true})
+  ensureDir(dir)
   const file = join(dir, `${kind}-${process.pid}.json`)
   const info: RunInfo = {kind, pid: process.pid, controlPort: port, token, description, started: Date.now()}
   writeFileSync(file, JSON.stringify(info), {mode: 0o600})

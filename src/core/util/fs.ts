@@ -1,0 +1,40 @@
+// File-system helpers that behave the same on Windows and Linux.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+/**
+ * Creates a directory and its missing parents, one level at a time. Node's recursive mkdir
+ * loops forever on some paths (a directory under /proc: ENOENT after the parent exists); this
+ * fails with the first error instead. Throws ENOTDIR (with the path) when something on the way
+ * is a file.
+ */
+export function ensureDir(dir: string): void {
+  const missing: string[] = []
+  let cur = path.resolve(dir)
+  for (;;) {
+    let st: fs.Stats | undefined
+    try {
+      st = fs.statSync(cur)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOTDIR') throw Object.assign(new Error(`a parent of ${cur} is a file, not a directory`), {code, path: cur})
+      if (code !== 'ENOENT') throw error
+    }
+    if (st !== undefined) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`${cur} exists and is not a directory`), {code: 'ENOTDIR', path: cur})
+      break
+    }
+    missing.push(cur)
+    const parent = path.dirname(cur)
+    if (parent === cur) break
+    cur = parent
+  }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    try {
+      fs.mkdirSync(missing[i])
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(missing[i]).isDirectory()) continue
+      throw error
+    }
+  }
+}
