@@ -1051,9 +1051,12 @@ export class PartitionLog {
   /** fsyncs the segments holding unflushed data, then advances the recovery point. */
   flush(): void {
     if (this.closed) return
+    // Nothing appended since the last flush: the data is on disk already (a clean shutdown of
+    // thousands of idle partitions must not fsync each one).
+    const clean = this.logEndOffset <= this.recoveryPoint && this.unflushedMessages === 0
     for (const seg of this.segments) {
       if (seg.nextOffset <= this.recoveryPoint && seg !== this.active) continue
-      if (seg.fd >= 0) fs.fsyncSync(seg.fd)
+      if (seg.fd >= 0 && !clean) fs.fsyncSync(seg.fd)
       seg.closeIndexFiles()
     }
     this.recoveryPoint = this.logEndOffset

@@ -265,7 +265,9 @@ export class Segment {
    */
   scan(from: number, validate: boolean, visit: (buf: Buffer, at: number, filePos: number, size: number) => boolean | void): ScanResult {
     const WINDOW = 1 << 20
-    let win = Buffer.allocUnsafe(WINDOW)
+    // No larger than what there is to read: an empty or short segment (most of them, when a
+    // broker with thousands of partitions starts) costs no 1 MiB window.
+    let win = Buffer.allocUnsafe(Math.min(WINDOW, Math.max(this.size - from, SCAN_HEADER)))
     let winStart = 0
     let winLen = 0
     let pos = from
@@ -308,7 +310,9 @@ export class Segment {
   /** Async twin of scan (recovery at open without stalling the event loop for long). */
   async scanAsync(from: number, validate: boolean, visit: (buf: Buffer, at: number, filePos: number, size: number) => boolean | void): Promise<ScanResult> {
     const WINDOW = 1 << 20
-    let win = Buffer.allocUnsafe(WINDOW)
+    // No larger than what there is to read: an empty or short segment (most of them, when a
+    // broker with thousands of partitions starts) costs no 1 MiB window.
+    let win = Buffer.allocUnsafe(Math.min(WINDOW, Math.max(this.size - from, SCAN_HEADER)))
     let winStart = 0
     let winLen = 0
     let pos = from
