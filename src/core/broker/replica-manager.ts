@@ -50,6 +50,8 @@ export class ReplicaManager {
   private readonly topicWaiters = new Set<() => void>()
   /** Called with every partition this broker leads once its log is open (group coordinator loading). */
   onLeader: ((p: Partition) => void) | null = null
+  /** Called with every transaction marker appended to a partition here (transactional offset commits). */
+  onTxnCompleted: Partition['onTxnCompleted'] = null
 
   readonly fetchers: ReplicaFetcherManager
   private isrTimer: NodeJS.Timeout | null = null
@@ -153,6 +155,8 @@ export class ReplicaManager {
             const effective = this.effectiveConfig(s.topic)
             const log = await this.logs.getOrCreateLog(s.topic, s.partition, logConfigFrom(effective))
             const part = new Partition(s.topic, s.partition, meta.topicId, log, this.brokerId, this.logs.storedHighWatermark(s.topic, s.partition))
+            part.onTxnCompleted = (q, t) => this.onTxnCompleted?.(q, t)
+            await part.loadProducerState()
             this.applyTopicConfig(part, effective)
             let arr = this.byTopic.get(s.topic)
             if (!arr) {
@@ -183,11 +187,6 @@ export class ReplicaManager {
     p.replicas = s.replicas
     if (p.isLeader()) {
       this.fetchers.unfollow(p)
-      if (!wasLeader) {
-        // Follower appends do not track producers: rebuild from the log on the next idempotent append.
-        p.producers.clear()
-        p.producers.loaded = false
-      }
       if (!wasLeader || newEpoch) {
         // A new term: followers report their positions afresh; they get a lag window to do so.
         p.followerEnds.clear()
@@ -203,10 +202,6 @@ export class ReplicaManager {
       if (wasLeader) p.wake(0)
       if (s.leader >= 0) {
         // The fetcher first truncates what diverges from the new leader (leader epochs).
-        if (newEpoch) {
-          p.producers.clear()
-          p.producers.loaded = false
-        }
         this.fetchers.follow(p, newEpoch)
       } else {
         this.fetchers.unfollow(p)
@@ -281,6 +276,8 @@ export class ReplicaManager {
   async close(): Promise<void> {
     if (this.isrTimer) clearInterval(this.isrTimer)
     await this.fetchers.stop()
+    // A clean shutdown leaves a producer state snapshot at each log end: the next start reads no batch.
+    for (const p of this.all()) if (!p.log.isClosed) p.takeSnapshot()
     for (const p of this.all()) for (const w of [...p.waiters]) w.onData(p, 0)
     this.byTopic.clear()
   }

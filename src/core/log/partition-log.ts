@@ -14,6 +14,7 @@ import {
 } from './batch.js'
 import {SCAN_HEADER, Segment, readAsync, writeAll} from './segment.js'
 import {filterBatch, isCompactable, forEachRecord} from './cleaner.js'
+import {type AbortedTxn, encodeAbortedTxn, readTxnIndex, writeTxnIndex} from './txn-index.js'
 
 export interface LogConfig {
   segmentBytes: number
@@ -172,6 +173,58 @@ export class PartitionLog {
     return this.config
   }
 
+  /** Called after a new active segment starts at `baseOffset` (producer state snapshots). */
+  onRoll: ((baseOffset: number) => void) | null = null
+
+  // ---------------------------------------------------------------- aborted transactions (.txnindex)
+
+  /** Records an aborted transaction whose ABORT marker was just appended (active segment's .txnindex). */
+  appendAbortedTxn(t: AbortedTxn): void {
+    const seg = this.active
+    seg.aborted.push(t)
+    try {
+      fs.appendFileSync(seg.txnIndexPath, encodeAbortedTxn(t))
+    } catch (error) {
+      this.logger?.warn(`Could not write ${seg.txnIndexPath}: ${(error as Error).message}`)
+    }
+  }
+
+  /**
+   * The aborted transactions a read_committed fetch from `fetchOffset` must know about when it
+   * returns data below `upperBound`: those whose marker is at or after fetchOffset and that began
+   * below upperBound (Kafka's collectAbortedTransactions).
+   */
+  collectAbortedTxns(fetchOffset: number, upperBound: number): AbortedTxn[] {
+    const out: AbortedTxn[] = []
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const seg = this.segments[i]
+      for (const t of seg.aborted) {
+        if (t.lastOffset >= fetchOffset && t.firstOffset < upperBound) out.push(t)
+      }
+      if (seg.aborted.length > 0 && seg.aborted[seg.aborted.length - 1].lastStableOffset >= upperBound) break
+    }
+    return out
+  }
+
+  /** Every aborted transaction still in the log (DescribeProducers, tests). */
+  allAbortedTxns(): AbortedTxn[] {
+    return this.segments.flatMap(s => s.aborted)
+  }
+
+  /** Drops .txnindex entries whose markers are at or after `end` (truncation). */
+  private trimAborted(end: number): void {
+    for (const seg of this.segments) {
+      const kept = seg.aborted.filter(t => t.lastOffset < end)
+      if (kept.length === seg.aborted.length) continue
+      seg.aborted = kept
+      try {
+        writeTxnIndex(seg.txnIndexPath, kept)
+      } catch (error) {
+        this.logger?.warn(`Could not write ${seg.txnIndexPath}: ${(error as Error).message}`)
+      }
+    }
+  }
+
   private get active(): Segment {
     return this.segments[this.segments.length - 1]
   }
@@ -197,7 +250,7 @@ export class PartitionLog {
     }
     // Index files whose log file is gone.
     for (const name of names) {
-      const m = /^(\d{20})\.(index|timeindex)$/.exec(name)
+      const m = /^(\d{20})\.(index|timeindex|txnindex)$/.exec(name)
       if (m && !bases.includes(Number(m[1]))) fs.rmSync(path.join(this.dir, name), {force: true})
     }
     bases.sort((a, b) => a - b)
@@ -214,6 +267,7 @@ export class PartitionLog {
         continue
       }
       this.segments.push(seg)
+      seg.aborted = readTxnIndex(seg.txnIndexPath)
       const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity
       const needsRecovery = !clean && nextBase > recoveryPoint
       if (needsRecovery || !seg.loadIndexes()) {
@@ -244,6 +298,7 @@ export class PartitionLog {
       }
     }
     this.logEndOffset = this.active.nextOffset
+    this.trimAborted(this.logEndOffset)
     this.logStartOffset = Math.max(opts.logStartOffset ?? 0, this.segments[0].baseOffset)
     if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset
     this.recoveryPoint = this.logEndOffset
@@ -379,6 +434,7 @@ export class PartitionLog {
     seg.openIndexFiles()
     seg.rollJitterMs = this.jitter()
     this.segments.push(seg)
+    this.onRoll?.(baseOffset)
     // Flush the finished segment in the background, then advance the recovery point.
     if (old.size > 0 && old.fd >= 0) {
       old.acquire()
@@ -970,6 +1026,7 @@ export class PartitionLog {
         fs.rmSync(seg.timeIndexPath, {force: true})
         fs.renameSync(swap, seg.logPath)
         const fresh = new Segment(this.dir, seg.baseOffset, false)
+        fresh.aborted = seg.aborted
         fresh.rebuild(c.indexIntervalBytes, false)
         fresh.writeIndexFiles()
         this.segments[idx] = fresh
@@ -1016,6 +1073,7 @@ export class PartitionLog {
     seg.openIndexFiles()
     this.logEndOffset = seg.nextOffset
     if (this.recoveryPoint > this.logEndOffset) this.recoveryPoint = this.logEndOffset
+    this.trimAborted(this.logEndOffset)
     this.truncateEpochs()
   }
 
