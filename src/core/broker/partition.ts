@@ -52,6 +52,7 @@ export class Partition {
   constructor(readonly topic: string, readonly index: number, public topicId: string, readonly log: PartitionLog, readonly brokerId: number, checkpointedHighWatermark?: number) {
     this.highWatermark = Math.max(log.logStartOffset, Math.min(checkpointedHighWatermark ?? log.logEndOffset, log.logEndOffset))
     log.onRoll = base => this.takeSnapshot(base)
+    log.cleanableUpperBound = () => this.lastStableOffset
   }
 
   /** The last stable offset: below it every transaction is decided (and replicated). */

@@ -41,6 +41,9 @@ export function logConfigFrom(effective: Record<string, string>): LogConfig {
     messageTimestampType: effective['message.timestamp.type'] === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
     maxMessageBytes: num(effective['max.message.bytes'], 1048588),
     cleanupPolicy: effective['cleanup.policy'] ?? 'delete',
+    deleteRetentionMs: num(effective['delete.retention.ms'], 86400000),
+    minCompactionLagMs: num(effective['min.compaction.lag.ms'], 0),
+    minCleanableDirtyRatio: num(effective['min.cleanable.dirty.ratio'], 0.5),
   }
 }
 

@@ -9,11 +9,11 @@ import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import {
   type BatchHeader, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, MIN_BATCH_LENGTH, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
+  PARTITION_LEADER_EPOCH_OFFSET, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, PRODUCER_ID_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
   setLogAppendTime,
 } from './batch.js'
 import {SCAN_HEADER, Segment, readAsync, writeAll} from './segment.js'
-import {filterBatch, isCompactable, forEachRecord} from './cleaner.js'
+import {filterBatch, forEachRecord, uncompressedView, recompressBatch} from './cleaner.js'
 import {type AbortedTxn, encodeAbortedTxn, readTxnIndex, writeTxnIndex} from './txn-index.js'
 
 export interface LogConfig {
@@ -934,10 +934,16 @@ export class PartitionLog {
   cleanedUpTo = 0
   private compacting = false
 
+  /** The first offset compaction must not reach (the partition's last stable offset), set by the partition. */
+  cleanableUpperBound: (() => number) | null = null
+
   /**
-   * cleanup.policy=compact: keeps the latest record of each key in the inactive segments
-   * below `upperBound` (the high watermark), dropping tombstones older than
-   * delete.retention.ms. Runs when the dirty share of those segments reaches
+   * cleanup.policy=compact, as Kafka's cleaner does it: keeps the latest record of each key in
+   * the inactive segments below `upperBound` (the high watermark) and below the last stable
+   * offset; compressed batches are filtered and compressed again with their codec; the data of
+   * aborted transactions is removed (and never counts as a key's latest record); a COMMIT/ABORT
+   * marker is removed once no data of its transaction is left and its segment is older than
+   * delete.retention.ms, as tombstones are. Runs when the dirty share of those segments reaches
    * min.cleanable.dirty.ratio (always with force). Each segment is rewritten to
    * <base>.log.cleaned, renamed to .log.swap, then over the .log once no read holds it.
    */
@@ -948,6 +954,8 @@ export class PartitionLog {
     try {
       const c = this.config
       const lag = c.minCompactionLagMs ?? 0
+      const stable = this.cleanableUpperBound?.()
+      if (stable !== undefined && stable < upperBound) upperBound = stable
       const segs: Segment[] = []
       let dirtyEnd = this.cleanedUpTo
       let dirtyBytes = 0
@@ -964,15 +972,34 @@ export class PartitionLog {
       }
       if (segs.length === 0 || totalBytes === 0) return stats
       if (!force && dirtyBytes / totalBytes < (c.minCleanableDirtyRatio ?? 0.5)) return stats
-      // Latest offset of every key in the cleanable range.
+      // Aborted transactions (from every .txnindex): producer id -> [first, last] offset ranges.
+      const abortedRanges = new Map<number, Array<[number, number]>>()
+      for (const seg of this.segments) {
+        for (const t of seg.aborted) {
+          let l = abortedRanges.get(t.producerId)
+          if (!l) abortedRanges.set(t.producerId, l = [])
+          l.push([t.firstOffset, t.lastOffset])
+        }
+      }
+      const isAborted = (buf: Buffer, at: number): boolean => {
+        const l = abortedRanges.get(readInt64(buf, at + PRODUCER_ID_OFFSET))
+        if (!l) return false
+        const base = readInt64(buf, at)
+        return l.some(([first, last]) => base >= first && base <= last)
+      }
+      // Latest offset of every key in the cleanable range (aborted data does not count).
       const latest = new Map<string, number>()
       for (const seg of segs) {
         if (seg.fd < 0 || seg.deleted) continue
         seg.acquire()
         try {
           seg.scan(0, true, (buf, at) => {
-            if (!isCompactable(buf, at)) return
-            forEachRecord(buf, at, r => {
+            const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET)
+            if ((attributes & CONTROL_MASK) !== 0) return
+            if ((attributes & TRANSACTIONAL_MASK) !== 0 && isAborted(buf, at)) return
+            const view = uncompressedView(buf, at)
+            if (view === null) return
+            forEachRecord(view.buf, view.at, r => {
               if (r.key !== null) latest.set(r.key, r.offset)
             })
           })
@@ -982,6 +1009,9 @@ export class PartitionLog {
         await new Promise(r => setImmediate(r))
       }
       const tombstoneHorizon = now - (c.deleteRetentionMs ?? 86400000)
+      // Per producer: whether a batch of its current transaction was kept (markers of
+      // transactions with nothing left may go).
+      const txnKept = new Map<number, boolean>()
       for (const seg of segs) {
         if (this.closed || !this.segments.includes(seg) || seg === this.active || seg.fd < 0) continue
         const cleanedPath = seg.logPath + '.cleaned'
@@ -992,11 +1022,27 @@ export class PartitionLog {
         try {
           const res = seg.scan(0, true, (buf, at, _filePos, size) => {
             let part: Buffer
-            if (!isCompactable(buf, at)) part = buf.subarray(at, at + size)
-            else {
-              const f = filterBatch(buf, at, r => r.key === null || (latest.get(r.key) === r.offset && !(r.tombstone && dropTombstones)))
-              if (f === null) return
-              part = f === 'all' ? buf.subarray(at, at + size) : f
+            const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET)
+            const pid = readInt64(buf, at + PRODUCER_ID_OFFSET)
+            const txn = (attributes & TRANSACTIONAL_MASK) !== 0
+            if ((attributes & CONTROL_MASK) !== 0) {
+              const kept = txnKept.get(pid) === true
+              txnKept.delete(pid)
+              if (!kept && dropTombstones) return
+              part = buf.subarray(at, at + size)
+            } else if (txn && isAborted(buf, at)) {
+              if (!txnKept.has(pid)) txnKept.set(pid, false)
+              return
+            } else {
+              if (txn && !txnKept.has(pid)) txnKept.set(pid, false)
+              const view = uncompressedView(buf, at)
+              if (view === null) part = buf.subarray(at, at + size) // undecodable: keep as it is
+              else {
+                const f = filterBatch(view.buf, view.at, r => r.key === null || (latest.get(r.key) === r.offset && !(r.tombstone && dropTombstones)))
+                if (f === null) return
+                part = f === 'all' ? buf.subarray(at, at + size) : recompressBatch(f, view.codec)
+              }
+              if (txn) txnKept.set(pid, true)
             }
             writeAll(out, part, 0, part.length, written)
             written += part.length
