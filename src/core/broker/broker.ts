@@ -15,6 +15,8 @@ import {FetchSessionCache} from './fetch-sessions.js'
 import {TransactionCoordinator, TXN_TOPIC} from '../txn/coordinator.js'
 import {TxnMarkerSender} from '../txn/marker-sender.js'
 import {writeMarkers, type MarkerPartitions} from '../txn/write-markers.js'
+import {txnPartitionFor} from '../txn/records.js'
+import {Apis} from '../protocol/messages.js'
 
 export interface BrokerNode {
   nodeId: number
@@ -146,6 +148,49 @@ export class KafkaBroker {
         const meta = this.cluster.topic(topic)
         return !!meta && !meta.markedForDeletion && index >= 0 && index < meta.partitions.length
       },
+    }
+  }
+
+  /**
+   * KIP-890 part 1 (transaction.partition.verification.enable): before the first transactional
+   * write of a producer to a partition, ask the transaction coordinator whether the partition is
+   * in the producer's open transaction (AddPartitionsToTxn v4 verifyOnly, or directly when this
+   * broker coordinates it). Errors as Kafka 3.9 answers the produce: coordinator trouble becomes
+   * the retriable NOT_ENOUGH_REPLICAS, a fenced producer INVALID_PRODUCER_EPOCH.
+   */
+  async verifyTxnPartition(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<number> {
+    const meta = this.cluster.topic(TXN_TOPIC)
+    let code: number
+    if (!meta) {
+      code = ErrorCode.COORDINATOR_NOT_AVAILABLE
+    } else {
+      const leader = meta.partitions[txnPartitionFor(transactionalId, meta.partitions.length)]?.leader ?? -1
+      if (leader === this.brokerId) {
+        code = this.txns.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
+      } else if (leader < 0) {
+        code = ErrorCode.COORDINATOR_NOT_AVAILABLE
+      } else {
+        try {
+          const res = await this.txns.deps.markers.request(leader, Apis.AddPartitionsToTxn, 4, {transactions: [{transactionalId, producerId, producerEpoch, verifyOnly: true, topics: [{name: topic, partitions: [partition]}]}]}, 10000)
+          code = res.errorCode !== 0 ? res.errorCode : res.resultsByTransaction[0]?.topicResults[0]?.resultsByPartition[0]?.partitionErrorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+        } catch {
+          code = ErrorCode.NETWORK_EXCEPTION
+        }
+      }
+    }
+    switch (code) {
+      case ErrorCode.NONE:
+        return 0
+      case ErrorCode.PRODUCER_FENCED:
+        return ErrorCode.INVALID_PRODUCER_EPOCH
+      case ErrorCode.NOT_COORDINATOR:
+      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+      case ErrorCode.CONCURRENT_TRANSACTIONS:
+      case ErrorCode.NETWORK_EXCEPTION:
+        return ErrorCode.NOT_ENOUGH_REPLICAS
+      default:
+        return code
     }
   }
 

@@ -6,7 +6,7 @@
 // moved leader, lost connection, timeouts) are retried with a short backoff until every
 // partition has its marker, the topic is deleted, or the coordinator gives the transaction up.
 import {KafkaConnection} from '../protocol/client.js'
-import {Apis} from '../protocol/messages.js'
+import {Apis, type ApiSpec, type DeepPartial} from '../protocol/messages.js'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 
@@ -107,28 +107,32 @@ export class TxnMarkerSender {
     return c
   }
 
-  private async writeRemote(brokerId: number, req: MarkerRequest, targets: MarkerTarget[]): Promise<number[]> {
+  /** One request to another broker over the inter-broker connection (KIP-890 verification too). */
+  async request<Req, Res>(brokerId: number, api: ApiSpec<Req, Res>, version: number, body: DeepPartial<Req>, timeoutMs = this.requestTimeoutMs): Promise<Res> {
     const conn = await this.connection(brokerId)
     if (conn.closed) {
       this.conns.delete(brokerId)
       throw new Error(`connection to broker ${brokerId} closed`)
     }
+    try {
+      return await conn.send(api, version, body, timeoutMs)
+    } catch (error) {
+      this.conns.delete(brokerId)
+      await conn.close().catch(() => {})
+      throw error
+    }
+  }
+
+  private async writeRemote(brokerId: number, req: MarkerRequest, targets: MarkerTarget[]): Promise<number[]> {
     const byTopic = new Map<string, number[]>()
     for (const t of targets) {
       let l = byTopic.get(t.topic)
       if (!l) byTopic.set(t.topic, l = [])
       l.push(t.partition)
     }
-    let res
-    try {
-      res = await conn.send(Apis.WriteTxnMarkers, 1, {
-        markers: [{producerId: req.producerId, producerEpoch: req.producerEpoch, transactionResult: req.commit, coordinatorEpoch: req.coordinatorEpoch, topics: [...byTopic].map(([name, partitionIndexes]) => ({name, partitionIndexes}))}],
-      })
-    } catch (error) {
-      this.conns.delete(brokerId)
-      await conn.close().catch(() => {})
-      throw error
-    }
+    const res = await this.request(brokerId, Apis.WriteTxnMarkers, 1, {
+      markers: [{producerId: req.producerId, producerEpoch: req.producerEpoch, transactionResult: req.commit, coordinatorEpoch: req.coordinatorEpoch, topics: [...byTopic].map(([name, partitionIndexes]) => ({name, partitionIndexes}))}],
+    })
     const codes = new Map<string, number>()
     for (const m of res.markers) for (const t of m.topics) for (const p of t.partitions) codes.set(`${t.name}\u0000${p.partitionIndex}`, p.errorCode)
     return targets.map(t => codes.get(`${t.topic}\u0000${t.partition}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR)
