@@ -77,7 +77,16 @@ export class ReplicaManager {
     const every = Math.max(100, Math.floor(config.replicaLagTimeMaxMs / 2))
     this.isrTimer = setInterval(() => this.shrinkIsrs(), every)
     this.isrTimer.unref()
+    // producer.id.expiration.ms: idle producers without an open transaction leave the tables
+    // (checked every 10 minutes, producer.id.expiration.check.interval.ms's default).
+    this.expiryTimer = setInterval(() => {
+      const now = Date.now()
+      for (const p of this.all()) p.producers.expire(now, config.producerIdExpirationMs)
+    }, 600000)
+    this.expiryTimer.unref()
   }
+
+  private expiryTimer: NodeJS.Timeout | null = null
 
   /** Leader: adds a caught-up follower to the ISR (in ZooKeeper, as Kafka's leader does). */
   expandIsr(p: Partition, replicaId: number): void {
@@ -278,6 +287,7 @@ export class ReplicaManager {
 
   async close(): Promise<void> {
     if (this.isrTimer) clearInterval(this.isrTimer)
+    if (this.expiryTimer) clearInterval(this.expiryTimer)
     await this.fetchers.stop()
     // A clean shutdown leaves a producer state snapshot at each log end: the next start reads no batch.
     for (const p of this.all()) if (!p.log.isClosed) p.takeSnapshot()
