@@ -109,6 +109,7 @@ export class GroupCoordinator {
     const index = part.index
     if (this.loading.has(index)) return
     this.loading.add(index)
+    this.completionsDuringLoad.set(index, [])
     const started = Date.now()
     let offsets = 0
     // Offsets of transactions whose marker is not read yet: producer id -> records.
@@ -164,6 +165,9 @@ export class GroupCoordinator {
           this.getOrCreate(key.group).setPendingTxnOffset(pid, key.topic, key.partition, decodeOffsetValue(v))
         }
       }
+      for (const [pid, commit] of this.completionsDuringLoad.get(index) ?? []) {
+        for (const g of this.groups.values()) if (g.partition === index) g.completeTxn(pid, commit)
+      }
       this.loaded.add(index)
       this.logger.info(`Finished loading offsets and group metadata from ${OFFSETS_TOPIC}-${index} in ${Date.now() - started} milliseconds (${offsets} offsets).`)
     } catch (error) {
@@ -171,6 +175,7 @@ export class GroupCoordinator {
       this.loaded.add(index)
     } finally {
       this.loading.delete(index)
+      this.completionsDuringLoad.delete(index)
     }
   }
 
@@ -718,8 +723,13 @@ export class GroupCoordinator {
 
   /** A transaction marker reached __consumer_offsets-<index>: the producer's offsets there are committed or dropped. */
   completeTxn(index: number, producerId: number, commit: boolean): void {
+    // A marker written while the partition loads may lie past what the load reads: apply it after.
+    const pending = this.completionsDuringLoad.get(index)
+    if (pending) pending.push([producerId, commit])
     for (const g of this.groups.values()) if (g.partition === index) g.completeTxn(producerId, commit)
   }
+
+  private readonly completionsDuringLoad = new Map<number, Array<[number, boolean]>>()
 
   /** Deletes groups (DeleteGroups): only when empty; writes tombstones for the group and its offsets. */
   deleteGroup(groupId: string): number {
