@@ -8,7 +8,11 @@ import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {readdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {runCommand} from '../helpers/util.js'
+import {runCommand, waitFor} from '../helpers/util.js'
+import {KafkaConnection} from '../../src/core/protocol/client.js'
+import {Apis} from '../../src/core/protocol/messages.js'
+import {ErrorCode} from '../../src/core/protocol/errors.js'
+import {buildBatch} from '../../src/core/log/batch.js'
 import {apacheTool, exec, javaTxn, requireApacheKafka, startTxnCluster, type TxnCluster} from './helpers.js'
 
 let cluster: TxnCluster
@@ -68,6 +72,10 @@ test('Java client: read-process-write with sendOffsetsToTransaction; kafka-consu
   const row = lines(g.stdout).find(l => l.startsWith('java-ct '))
   assert.ok(row, g.stdout)
   assert.deepEqual(row!.trim().split(/\s+/).slice(1, 6), ['java-in', '0', '50', '50', '0'])
+  // kafkit's own kafka-consumer-groups shows the same committed offsets.
+  const own = await runCommand('kafka-consumer-groups', ['--bootstrap-server', cluster.bootstrap, '--describe', '--group', 'java-ct'])
+  const ownRow = own.stdout.split('\n').find(l => l.startsWith('java-ct '))
+  assert.deepEqual(ownRow?.trim().split(/\s+/).slice(1, 6), ['java-in', '0', '50', '50', '0'], own.stdout + own.stderr)
 })
 
 test('Apache kafka-transactions list, describe, describe-producers and find-hanging', {timeout: 120000}, async () => {
@@ -128,4 +136,34 @@ test('Java client: a transaction left open by a halted producer is aborted after
   assert.deepEqual(lines(r.stdout)[0], 'read_committed=c0,c1,c2,c3,c4')
   const after = await tool('kafka-transactions', ['describe', '--transactional-id', 'java-open-txn'])
   assert.match(lines(after.stdout)[1], /\tCompleteAbort\s*\t/)
+})
+
+test('Apache kafka-transactions find-hanging and abort clear a hanging transaction (written with verification off)', {timeout: 120000}, async () => {
+  const other = await startTxnCluster(1, {'transaction.partition.verification.enable': 'false'})
+  const conn = await KafkaConnection.connect('127.0.0.1', other.brokers[0].port)
+  try {
+    const r = await runCommand('kafka-topics', ['--bootstrap-server', other.bootstrap, '--create', '--topic', 'hang', '--partitions', '1', '--replication-factor', '1'])
+    assert.equal(r.code, 0, r.stderr)
+    // Without a transactional id, transactional records are refused, as Kafka does.
+    const batch = () => buildBatch({producerId: 4242, producerEpoch: 0, baseSequence: 0, isTransactional: true, records: [{key: null, value: Buffer.from('stuck')}]})
+    const anon = await conn.send(Apis.Produce, 9, {transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{name: 'hang', partitionData: [{index: 0, records: batch()}]}]})
+    assert.equal(anon.responses[0].partitionResponses[0].errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    // A producer the coordinator never heard of writes transactional data: nothing will ever end it.
+    const p = await conn.send(Apis.Produce, 9, {transactionalId: 'ghost', acks: -1, timeoutMs: 5000, topicData: [{name: 'hang', partitionData: [{index: 0, records: batch()}]}]})
+    assert.equal(p.responses[0].partitionResponses[0].errorCode, 0)
+    const run = (args: string[]) => exec(apacheTool('kafka-transactions'), ['--bootstrap-server', other.bootstrap, ...args], {timeoutMs: 60000})
+    let found = ''
+    await waitFor(async () => {
+      found = (await run(['find-hanging', '--broker-id', '0', '--max-transaction-timeout', '0'])).stdout
+      return /\nhang\s*\t0\s*\t4242\s*\t0\s*\t-1\s*\t0\s*\t/.test(found)
+    }, 60000, `find-hanging to list the transaction (last output: ${found})`)
+    const a = await run(['abort', '--topic', 'hang', '--partition', '0', '--start-offset', '0'])
+    assert.equal(a.code, 0, a.stderr)
+    const end = await conn.send(Apis.ListOffsets, 5, {replicaId: -1, isolationLevel: 1, topics: [{name: 'hang', partitions: [{partitionIndex: 0, timestamp: -1, currentLeaderEpoch: -1}]}]})
+    assert.equal(end.topics[0].partitions[0].offset, 2, 'the abort marker ends the transaction: the last stable offset moves past it')
+    assert.deepEqual(lines((await run(['find-hanging', '--broker-id', '0', '--max-transaction-timeout', '0'])).stdout).slice(1), [])
+  } finally {
+    await conn.close()
+    await other.stop()
+  }
 })

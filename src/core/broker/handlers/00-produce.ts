@@ -41,6 +41,16 @@ function append(broker: KafkaBroker, p: Partition, records: Buffer, acks: number
   return null
 }
 
+function hasTransactionalRecords(req: any): boolean {
+  for (const t of req.topicData) {
+    for (const pd of t.partitionData) {
+      const r: Buffer | null = pd.records
+      if (r !== null && r.length >= 61 && (r.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_MASK) !== 0) return true
+    }
+  }
+  return false
+}
+
 /** Appends that wait (verification in flight) per partition: later appends chain behind them. */
 const queues = new WeakMap<Partition, Promise<void>>()
 
@@ -55,6 +65,11 @@ export const produce: Handler = {
     const responses = new Array(req.topicData.length)
     const transactionalId: string | null = version >= 3 ? req.transactionalId : null
     const verify = transactionalId !== null && transactionalId !== '' && broker.config.transactionPartitionVerificationEnable
+    if (transactionalId === null && hasTransactionalRecords(req)) {
+      // Kafka refuses transactional records without a transactional id, for every partition.
+      if (acks === 0) return NO_RESPONSE
+      return {throttleTimeMs: 0, responses: req.topicData.map((t: any) => ({name: t.name, partitionResponses: t.partitionData.map((pd: any) => ({index: pd.index, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: null}))}))}
+    }
     // acks=-1 on a partition with followers, or a verification: the answer waits.
     let waits: Promise<void>[] | null = null
     for (let i = 0; i < req.topicData.length; i++) {
