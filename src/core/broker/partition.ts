@@ -69,10 +69,10 @@ export class Partition {
   // ---------------------------------------------------------------- producer state (load, snapshots)
 
   /** Writes the producer state as `<offset>.snapshot` (at a roll: the new segment's base) and keeps the two newest. */
-  takeSnapshot(offset = this.log.logEndOffset): void {
+  takeSnapshot(offset = this.log.logEndOffset, sync = false): void {
     if (!this.producers.loaded) return
     try {
-      writeSnapshotFile(this.log.dir, offset, this.producers.snapshotEntries())
+      writeSnapshotFile(this.log.dir, offset, this.producers.snapshotEntries(), sync)
       const all = listSnapshots(this.log.dir)
       for (const o of all.slice(0, Math.max(0, all.length - 2))) deleteSnapshot(this.log.dir, o)
     } catch (error) {
@@ -111,14 +111,19 @@ export class Partition {
       from = bases.length >= 2 ? bases[bases.length - 2] : bases[0] ?? 0
     }
     from = Math.max(from, this.log.logStartOffset)
-    let pos = from
-    while (pos < end && !this.log.isClosed) {
-      const res = await this.log.read(pos, 1 << 20, end, true)
-      if (res.bytes === 0) break
-      let next = pos
-      for (const buf of res.records) next = Math.max(next, this.applyBatches(buf, false))
-      if (next <= pos) break
-      pos = next
+    // Batch headers only (large batches are skipped unread), as Kafka loads producer state; a
+    // marker's control record is read on its own (a few dozen bytes).
+    for await (const h of this.log.batchHeadersAsync(from)) {
+      if (this.log.isClosed || h.baseOffset >= end) break
+      if (h.producerId < 0) continue
+      let control: {type: number; coordinatorEpoch: number} | null = null
+      if (h.isControl) {
+        const res = await this.log.read(h.baseOffset, 256, h.baseOffset + h.lastOffsetDelta + 1, true)
+        const buf = res.records[0]
+        if (buf !== undefined && buf.length >= 61) control = readControlRecord(buf, 0, Math.min(buf.length, h.batchLength + BATCH_OVERHEAD))
+      }
+      const done = table.applyBatch(h, control)
+      if (done) this.txnCompleted(done, false)
     }
     table.loaded = true
   }

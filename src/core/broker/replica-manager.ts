@@ -290,7 +290,7 @@ export class ReplicaManager {
     if (this.expiryTimer) clearInterval(this.expiryTimer)
     await this.fetchers.stop()
     // A clean shutdown leaves a producer state snapshot at each log end: the next start reads no batch.
-    for (const p of this.all()) if (!p.log.isClosed) p.takeSnapshot()
+    for (const p of this.all()) if (!p.log.isClosed) p.takeSnapshot(p.logEndOffset, true)
     for (const p of this.all()) for (const w of [...p.waiters]) w.onData(p, 0)
     this.byTopic.clear()
   }

@@ -176,14 +176,18 @@ export function listSnapshots(dir: string): number[] {
   return out.sort((a, b) => a - b)
 }
 
-/** Writes a snapshot atomically (temp file, fsync, rename). */
-export function writeSnapshotFile(dir: string, offset: number, entries: SnapshotEntry[]): void {
+/**
+ * Writes a snapshot atomically (temp file, rename); with `sync` (clean shutdown) fsynced first.
+ * Without it (segment rolls, on the append path) an OS crash may leave a torn snapshot: its CRC
+ * fails at load and the state comes from an older snapshot and the log instead.
+ */
+export function writeSnapshotFile(dir: string, offset: number, entries: SnapshotEntry[], sync = false): void {
   const file = path.join(dir, snapshotFileName(offset))
   const tmp = file + '.tmp'
   const fd = fs.openSync(tmp, 'w')
   try {
     fs.writeSync(fd, encodeSnapshot(entries))
-    fs.fsyncSync(fd)
+    if (sync) fs.fsyncSync(fd)
   } finally {
     fs.closeSync(fd)
   }
