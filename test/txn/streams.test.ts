@@ -11,6 +11,9 @@ import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
+import kafkajs from 'kafkajs'
+import {KafkaConnection} from '../../src/core/protocol/client.js'
+import {Apis} from '../../src/core/protocol/messages.js'
 import {runCommand, waitFor, Proc, repoRoot} from '../helpers/util.js'
 import {apacheTool, exec, JAVA, LIBS, requireApacheKafka, startTxnCluster, type TxnCluster} from './helpers.js'
 
@@ -82,6 +85,48 @@ function trickle(from: number, to: number): Promise<void> {
   return new Promise((resolve, reject) => child.on('exit', code => (code === 0 ? resolve() : reject(new Error(`console producer exited with ${code}: ${err}`)))))
 }
 
+/** Lines in wc-in so far (sum of the partitions' high watermarks). */
+async function inputLines(): Promise<number> {
+  const kafka = new kafkajs.Kafka({brokers: cluster.bootstrap.split(','), logLevel: kafkajs.logLevel.NOTHING, retry: {retries: 2}})
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+    const offsets = await admin.fetchTopicOffsets('wc-in')
+    return offsets.reduce((n, o) => n + Number(o.high), 0)
+  } catch {
+    return -1
+  } finally {
+    await admin.disconnect().catch(() => {})
+  }
+}
+
+/** Waits until the trickle is past `n` lines: input is flowing, the app is mid-transaction. */
+async function flowingPast(n: number): Promise<void> {
+  await waitFor(async () => (await inputLines()) > n, 60000, `input past ${n} lines`, 20)
+}
+
+/** Waits until the app has a transaction open with output in it (Ongoing, holding wc-out partitions). */
+async function outputTransactionOpen(): Promise<void> {
+  await waitFor(async () => {
+    for (const b of cluster.brokers) {
+      let conn: KafkaConnection | undefined
+      try {
+        conn = await KafkaConnection.connect('127.0.0.1', b.port, {timeoutMs: 2000})
+        const l = await conn.send(Apis.ListTransactions, 0, {stateFilters: ['Ongoing'], producerIdFilters: []})
+        const ids = l.transactionStates.map(t => t.transactionalId).filter(id => id.startsWith('wc-app'))
+        if (ids.length === 0) continue
+        const d = await conn.send(Apis.DescribeTransactions, 0, {transactionalIds: ids})
+        if (d.transactionStates.some(t => t.errorCode === 0 && t.transactionState === 'Ongoing' && t.topics.some(x => x.topic === 'wc-out'))) return true
+      } catch {
+        // a broker that is down or still starting
+      } finally {
+        await conn?.close()
+      }
+    }
+    return false
+  }, 60000, 'an open transaction of the app with output in it', 5)
+}
+
 function expected(n: number): Map<string, number> {
   const m = new Map<string, number>()
   for (let i = 0; i < n; i++) for (const w of lineFor(i).split(' ')) m.set(w, (m.get(w) ?? 0) + 1)
@@ -114,20 +159,23 @@ test('Kafka Streams exactly_once_v2 word count survives kill -9 of the transacti
   // kill -9 the broker coordinating the app's transactions while input flows.
   const coordinator = await transactionCoordinator()
   const flow1 = trickle(300, 600)
-  await new Promise(r => setTimeout(r, 700))
+  await flowingPast(350)
   await cluster.brokers[coordinator].stop('SIGKILL')
   await cluster.brokers[coordinator].start()
   await flow1
   // then the leader of an output partition.
   const leader = await leaderOf('wc-out', 0)
   const flow2 = trickle(600, 900)
-  await new Promise(r => setTimeout(r, 700))
+  await flowingPast(650)
   await cluster.brokers[leader].stop('SIGKILL')
   await cluster.brokers[leader].start()
   await flow2
   // and the app itself, mid-transaction: its successor fences it and the open transaction is aborted.
   const flow3 = trickle(900, 1200)
-  await new Promise(r => setTimeout(r, 1000))
+  await flowingPast(950)
+  await outputTransactionOpen()
+  // Transactions last about a second (commit.interval.ms 1000): let its first output reach the broker.
+  await new Promise(r => setTimeout(r, 300))
   await app.stop('SIGKILL')
   app = startApp()
   await flow3
