@@ -116,6 +116,12 @@ interface PartitionState {
   buffered: Completed | undefined
   /** The offset committed last (auto commit skips unchanged positions). */
   committed: number | undefined
+  /**
+   * Where this consumer was when it last gave the partition up in a rebalance (its commit may
+   * have failed, e.g. with the coordinator gone): if it gets the partition back, it does not
+   * go back behind it.
+   */
+  keptPosition: number | undefined
   highWatermark: number
   leaderEpoch: number
 }
@@ -245,13 +251,16 @@ export class Consumer {
     this.schedulePump()
   }
 
+  /** Positions of the partitions given up in the last rebalance. */
+  private revokedPositions = new Map<string, number>()
+
   private setAssignment(partitions: TopicPartition[]): void {
     const next = new Map<string, PartitionState>()
     for (const tp of partitions) {
       const name = `${tp.topic}-${tp.partition}`
       next.set(name, this.assigned.get(name) ?? {
         topic: tp.topic, partition: tp.partition, name, position: null, awaitingCommitted: this.settings.groupId !== undefined,
-        resetTo: undefined, resetInFlight: false, resetNotBefore: 0, resetFailures: 0, buffered: undefined, committed: undefined, highWatermark: -1, leaderEpoch: -1,
+        resetTo: undefined, resetInFlight: false, resetNotBefore: 0, resetFailures: 0, buffered: undefined, committed: undefined, keptPosition: this.revokedPositions.get(name), highWatermark: -1, leaderEpoch: -1,
       })
     }
     this.assigned.clear()
@@ -399,6 +408,8 @@ export class Consumer {
     if (this.manual || this.assigned.size === 0) return
     if (this.settings.enableAutoCommit && this.generation >= 0) await this.commitPositions(true).catch(() => {})
     const revoked = this.assignment()
+    this.revokedPositions = new Map()
+    for (const ps of this.assigned.values()) if (ps.position !== null) this.revokedPositions.set(ps.name, ps.position)
     this.setAssignment([])
     this.listener.onRevoked?.(revoked)
   }
@@ -574,11 +585,14 @@ export class Consumer {
           if (p.errorCode !== 0) continue
           ps.awaitingCommitted = false
           if (p.committedOffset >= 0) {
-            ps.position = p.committedOffset
+            ps.position = Math.max(p.committedOffset, ps.keptPosition ?? -1)
             ps.committed = p.committedOffset
+          } else if (ps.keptPosition !== undefined) {
+            ps.position = ps.keptPosition
           } else {
             ps.resetTo = undefined
           }
+          ps.keptPosition = undefined
         }
       }
     }, () => {
@@ -652,6 +666,7 @@ export class Consumer {
   private async commitPositions(sync: boolean, closing = false): Promise<void> {
     const offsets = [...this.assigned.values()].filter(p => p.position !== null && p.position !== p.committed).map(p => ({ps: p, offset: p.position!}))
     if (offsets.length === 0 || this.settings.groupId === undefined) return
+    this.lastCommitOffsets = `{${offsets.map(o => `${o.ps.name}=OffsetAndMetadata{offset=${o.offset}, leaderEpoch=null, metadata=''}`).join(', ')}}`
     const deadline = Date.now() + this.settings.defaultApiTimeoutMs
     let attempt = 0
     for (;;) {
@@ -715,13 +730,25 @@ export class Consumer {
     await this.commitPositions(true)
   }
 
+  /** The offsets of the last commit attempt, as Java prints a Map<TopicPartition, OffsetAndMetadata>. */
+  private lastCommitOffsets = '{}'
+
+  /** Java's ConsumerCoordinator: retriable commit failures are retried quietly. */
+  private static retriableCommitError(error: unknown): boolean {
+    return error instanceof ConnectionError || (error instanceof KafkaClientError && error.retriable)
+  }
+
   private maybeAutoCommit(now: number): void {
     if (!this.settings.enableAutoCommit || this.settings.groupId === undefined || this.autoCommitInFlight) return
     if (now < this.nextAutoCommit) return
     this.nextAutoCommit = now + this.settings.autoCommitIntervalMs
     if (!this.manual && (!this.joined || this.needsJoin)) return
     const p = this.commitPositions(false).catch(error => {
-      this.net.log.warn(Loggers.coordinator, `Asynchronous auto-commit of offsets failed: ${(error as Error).message}`)
+      if (Consumer.retriableCommitError(error)) {
+        this.nextAutoCommit = Date.now() + this.net.settings.retryBackoffMs
+        return
+      }
+      this.net.log.warn(Loggers.coordinator, `Asynchronous auto-commit of offsets ${this.lastCommitOffsets} failed: ${(error as Error).message}`)
     })
     this.autoCommitInFlight = p
     p.finally(() => { this.autoCommitInFlight = undefined })
@@ -965,7 +992,7 @@ export class Consumer {
       if (this.settings.groupId !== undefined && this.settings.enableAutoCommit) {
         if (this.autoCommitInFlight) await bounded(this.autoCommitInFlight)
         await bounded(this.commitPositions(true, true).catch(error => {
-          this.net.log.warn(Loggers.coordinator, `Synchronous auto-commit of offsets failed: ${(error as Error).message}`)
+          this.net.log.warn(Loggers.coordinator, `Synchronous auto-commit of offsets ${this.lastCommitOffsets} failed: ${(error as Error).message}`)
         }))
       }
       if (!this.manual && this.memberId && this.coordinator >= 0 && this.generation >= 0) {

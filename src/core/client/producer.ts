@@ -661,7 +661,7 @@ export class Producer {
         if (name === 'UNKNOWN_TOPIC_OR_PARTITION') {
           this.net.log.warn(Loggers.sender, `Received unknown topic or partition error in produce request on partition ${b.q.name}. The topic-partition may not exist or the user may not have Describe access to it`)
         } else {
-          this.net.log.warn(Loggers.sender, `Received invalid metadata error in produce request on partition ${b.q.name} due to ${apiError(code, message).toString()}. Going to request metadata update now`)
+          this.net.log.warn(Loggers.sender, `Received invalid metadata error in produce request on partition ${b.q.name} due to ${apiError(code, message).toString()} Going to request metadata update now`)
         }
         this.net.requestUpdate()
       }
