@@ -330,17 +330,22 @@ export class NetworkClient {
    * opts.maxVersion); the request may be built per version. A request that times out closes
    * the connection (as Java's NetworkClient does) and rejects with RequestTimeoutError.
    */
-  async send<Req, Res>(id: number, api: ApiSpec<Req, Res>, request: DeepPartial<Req> | ((version: number) => DeepPartial<Req>), opts: SendOptions = {}): Promise<Res> {
-    const conn = await this.connect(id)
+  send<Req, Res>(id: number, api: ApiSpec<Req, Res>, request: DeepPartial<Req> | ((version: number) => DeepPartial<Req>), opts: SendOptions = {}): Promise<Res> {
+    // On an open connection the request is written at once (callers count on inFlight and on
+    // the order of their sends); otherwise after connecting.
+    const s = this.nodes.get(id)
+    if (s?.conn && !s.conn.closed && !this.closed) return this.sendOn(s.conn, api, request, opts)
+    return this.connect(id).then(conn => this.sendOn(conn, api, request, opts))
+  }
+
+  private sendOn<Req, Res>(conn: KafkaConnection, api: ApiSpec<Req, Res>, request: DeepPartial<Req> | ((version: number) => DeepPartial<Req>), opts: SendOptions): Promise<Res> {
     const v = pickVersion(conn, api, opts.maxVersion, opts.minVersion)
-    if (v < 0) throw new KafkaClientError('UnsupportedVersionException', `The node does not support ${api.name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`, 35)
+    if (v < 0) return Promise.reject(new KafkaClientError('UnsupportedVersionException', `The node does not support ${api.name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`, 35))
     const body = typeof request === 'function' ? (request as (v: number) => DeepPartial<Req>)(v) : request
-    try {
-      return await conn.send(api, v, body, opts.timeoutMs ?? this.settings.requestTimeoutMs)
-    } catch (error) {
+    return conn.send(api, v, body, opts.timeoutMs ?? this.settings.requestTimeoutMs).catch(error => {
       if (error instanceof RequestTimeoutError) void conn.close()
       throw error
-    }
+    })
   }
 
   /** The version send() would use with node id's open connection (-1 if not connected or none). */

@@ -132,6 +132,8 @@ class ProducerBatch {
   sealed: Buffer | undefined
   attempts = 0
   lastAttemptMs = 0
+  /** When a batch put back for a retry may go again (its backoff, drawn once). */
+  retryAt = 0
   retry = false
   full = false
   done = false
@@ -493,7 +495,7 @@ export class Producer {
       }
       const first = q.deque[0]
       let readyAt: number
-      if (first.retry) readyAt = first.lastAttemptMs + this.retryBackoff.backoff(first.attempts - 1)
+      if (first.retry) readyAt = first.retryAt
       else if (first.full || q.deque.length > 1 || this.flushing > 0 || this.closing) readyAt = now
       else readyAt = first.createdMs + this.settings.lingerMs
       if (readyAt > now) { nextWake = Math.min(nextWake, readyAt); continue }
@@ -556,7 +558,7 @@ export class Producer {
       const q = qs[(start + i) % n]
       const first = q.deque[0]
       if (!first) continue
-      if (first.retry && now < first.lastAttemptMs + this.retryBackoff.backoff(first.attempts - 1)) continue
+      if (first.retry && now < first.retryAt) continue
       if (!this.mayDrain(q, first)) continue
       if (!first.sealed) {
         first.sealed = first.builder!.seal(this.settings.compression)
@@ -694,6 +696,7 @@ export class Producer {
     b.attempts++
     b.retry = true
     b.lastAttemptMs = now
+    b.retryAt = now + this.retryBackoff.backoff(b.attempts - 1)
     const dq = b.q.deque
     if (this.settings.idempotence && b.baseSequence >= 0) {
       let i = 0
