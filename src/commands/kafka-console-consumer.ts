@@ -18,7 +18,7 @@ import {KafkaClientError} from '../core/client/kafka-errors.js'
 export default class KafkaConsoleConsumer extends KafkaCommand {
   static hidden = false
   static summary = 'Read data from Kafka topics and write it to standard output.'
-  static description = 'Prints each record as it arrives (a live tail), in Apache Kafka\'s console-consumer format. --property print.key=true, print.timestamp, print.partition, print.offset, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal choose what is printed. Ctrl-C or SIGTERM stops it cleanly; "Processed a total of N messages" goes to stderr.'
+  static description = 'Prints each record as it arrives (a live tail), in Apache Kafka\'s console-consumer format. It behaves as Kafka\'s Java consumer does when brokers fail: any bootstrap server may be down, a moved leader or group coordinator is followed, and connection problems are WARN lines on stderr. --property print.key=true, print.timestamp, print.partition, print.offset, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal choose what is printed. Ctrl-C or SIGTERM stops it cleanly; "Processed a total of N messages" goes to stderr.'
   static examples = [
     'kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --from-beginning',
     'kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --group dev-group --property print.key=true --property key.separator=:',
