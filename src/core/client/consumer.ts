@@ -218,7 +218,8 @@ export class Consumer {
     this.manual = true
     this.setAssignment(partitions)
     this.net.want(partitions.map(p => p.topic))
-    if (this.settings.groupId !== undefined) this.startGroupTask()
+    // With a group.id, the coordinator is looked up only when it is needed: committed
+    // offsets for a partition that was not sought, or a commit.
     this.schedulePump()
   }
 
@@ -774,6 +775,7 @@ export class Consumer {
   private pump(): void {
     if (this.closed) return
     const now = Date.now()
+    if (this.coordinator < 0 && this.manual && !this.groupTask && [...this.assigned.values()].some(p => p.awaitingCommitted)) this.startGroupTask()
     if (this.coordinator >= 0) {
       this.fetchCommitted()
       if (now < this.committedNotBefore) this.armPump(this.committedNotBefore - now)
