@@ -15,6 +15,7 @@ import {binDir, freePort, removeDir, repoRoot, runCommand, tempDir, testRunDir, 
 import {AdminClient} from '../../src/core/client/admin-client.js'
 import {ClientConfig} from '../../src/core/client/config.js'
 import {GroupAdmin, LATEST_TIMESTAMP} from '../../src/core/client/groups.js'
+import {apacheKafkaHome} from './apache-kafka.js'
 
 /** A child process with stdout and stderr kept apart. */
 class Child {
@@ -306,5 +307,46 @@ test('a bootstrap list whose first server is down works for every tool', {timeou
   // What a dead bootstrap server costs: a WARN line as Kafka's tools print it, nothing else.
   for (const out of [p.stderr, pp.stderr]) {
     for (const line of out.split('\n').filter(Boolean)) assert.match(line, /^\[[^\]]+\] WARN \[Producer clientId=[\w-]+\] (Connection to node -1 \(\/127\.0\.0\.1:\d+\) could not be established\. Node may not be available\.|Bootstrap broker 127\.0\.0\.1:\d+ \(id: -1 rack: null\) disconnected) \(org\.apache\.kafka\.clients\.NetworkClient\)$/)
+  }
+})
+
+test('a record that cannot be delivered: reported once as Kafka\'s tool reports it (compared with Apache Kafka 3.9\'s)', {timeout: 120000}, async () => {
+  await allUp()
+  const T = 'expiring'
+  const created = await topics('--create', '--topic', T, '--replica-assignment', '3')
+  assert.equal(created.code, 0, created.stdout + created.stderr)
+  await leaderOf(T)
+  const args = ['--bootstrap-server', ALL, '--topic', T, '--producer-property', 'delivery.timeout.ms=3000']
+  const ours = run('kafka-console-producer', args)
+  const home = apacheKafkaHome()
+  const java = home
+    ? new Child(spawn(process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java', ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(home, 'config', 'tools-log4j.properties')}`, '-cp', join(home, 'libs', '*'), 'kafka.tools.ConsoleProducer', ...args], {stdio: ['pipe', 'pipe', 'pipe']}))
+    : undefined
+  const producers = java ? [ours, java] : [ours]
+  const admin = new GroupAdmin(ALL, {timeoutMs: 20000})
+  try {
+    for (const p of producers) p.child.stdin!.write('one\n')
+    await waitFor(async () => (await admin.listOffsets([{topic: T, partition: 0}], LATEST_TIMESTAMP)).get(`${T}\0${0}`) === producers.length, 60000, 'the first lines to be acknowledged')
+    await kill(3)
+    for (const p of producers) p.child.stdin!.write('two\n')
+    await waitFor(() => producers.every(p => /Expiring 1 record\(s\) for expiring-0:\d+ ms has passed since batch creation/.test(p.stderr)), 30000, `the second lines to expire (${ours.stderr}${java?.stderr ?? ''})`)
+    for (const p of producers) p.child.stdin!.end()
+    assert.equal(await ours.exited, 1, 'kafkit exits 1: a record failed')
+    if (java) assert.equal(await java.exited, 0, java.stderr)
+    // The same lines (timestamps, port and milliseconds aside; Java adds a stack trace).
+    const shape = (text: string) => [...new Set(text.split('\n').filter(l => l && !/^\s+at |^\s+\.\.\. \d+ more/.test(l))
+      .map(l => l.replace(/^\[[^\]]+\]/, '[ts]').replace(/127\.0\.0\.1:\d+/g, 'host:port').replace(/expiring-0:\d+ ms/, 'expiring-0:N ms')))].sort()
+    const expected = [
+      '[ts] ERROR Error when sending message to topic expiring with key: null, value: 3 bytes with error: (org.apache.kafka.clients.producer.internals.ErrorLoggingCallback)',
+      '[ts] WARN [Producer clientId=console-producer] Connection to node 3 (/host:port) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)',
+      'org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s) for expiring-0:N ms has passed since batch creation',
+    ]
+    assert.deepEqual(shape(ours.stderr), expected, ours.stderr)
+    assert.equal(ours.stderr.split('\n').filter(l => l.startsWith('org.apache.kafka.common.errors.TimeoutException')).length, 1, 'reported once')
+    if (java) assert.deepEqual(shape(java.stderr), expected, java.stderr)
+  } finally {
+    admin.close()
+    for (const p of producers) await p.stop('SIGKILL')
+    await restart(3, T)
   }
 })
