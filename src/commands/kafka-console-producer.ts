@@ -122,10 +122,15 @@ export default class KafkaConsoleProducer extends KafkaCommand {
     const log = new ClientLogger('')
     let failed = 0
     let lineNumber = 0
-    const report = (key: Buffer | null, value: Buffer | null, error: KafkaClientError) => {
+    // One callback for every record (no per-record closure holding the record): the token
+    // carries the key and value sizes Java's ErrorLoggingCallback prints (logAsString false).
+    const SIZE = 2 ** 27
+    const sizes = (key: Buffer | null, value: Buffer | null) => (key === null ? 0 : key.length + 1) * SIZE + (value === null ? 0 : value.length + 1)
+    const bytes = (n: number) => (n === 0 ? 'null' : `${n - 1} bytes`)
+    const report = (error: KafkaClientError | null, _p: number, _o: number, _t: number, token: number) => {
+      if (!error) return
       failed++
-      // Java's ErrorLoggingCallback (logAsString false): sizes, not contents.
-      log.error(Loggers.errorCallback, `Error when sending message to topic ${topic} with key: ${key === null ? 'null' : `${key.length} bytes`}, value: ${value === null ? 'null' : `${value.length} bytes`} with error:`, error)
+      log.error(Loggers.errorCallback, `Error when sending message to topic ${topic} with key: ${bytes(Math.floor(token / SIZE))}, value: ${bytes(token % SIZE)} with error:`, error)
     }
     const sendLine = async (line: string) => {
       lineNumber++
@@ -153,7 +158,7 @@ export default class KafkaConsoleProducer extends KafkaCommand {
         if (outcome) throw new ToolError(`java.util.concurrent.ExecutionException: ${(outcome as KafkaClientError).toString()}`)
         return
       }
-      const waiting = producer.send(topic, -1, key, value, headers, -1, error => { if (error) report(key, value, error) })
+      const waiting = producer.send(topic, -1, key, value, headers, -1, report, sizes(key, value))
       if (waiting) await waiting
     }
     const decoder = new StringDecoder('utf8')
