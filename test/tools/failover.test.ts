@@ -191,11 +191,17 @@ test('fail-over: lines typed after kill -9 of the leader, the controller and the
     const controller = await controllerId()
     await kill(controller)
     const t1 = Date.now()
+    // An admin call made right away goes to the dead controller, then (after its retries,
+    // within default.api.timeout.ms) to the new one.
+    const create = topics('--create', '--topic', 'created-during-failover', '--partitions', '1', '--replication-factor', '2')
     type('fifth line')
     type('sixth line')
     lines.push('fifth line', 'sixth line')
     await expectLines(consumer, lines, 'the consumer after the controller was killed')
     const controllerFailover = Date.now() - t1
+    const c = await create
+    assert.equal(c.code, 0, c.stdout + c.stderr)
+    assert.equal(c.stdout, 'Created topic created-during-failover.\n')
     await restart(controller, T)
 
     // A consumer in a group; kill -9 of the broker its group coordinator lives on.

@@ -457,12 +457,14 @@ export class NetworkClient {
     while (!this.closed && this.updateDue(Date.now())) {
       const wait = this.timeToAllowUpdate(Date.now())
       if (wait > 0) {
-        await new Promise(res => setTimeout(res, wait))
+        // (The loop's own waits do not keep the process alive: whoever needs the metadata
+        // waits with a timer of its own.)
+        await new Promise(res => setTimeout(res, wait).unref())
         continue
       }
       const id = this.leastLoadedNode()
       if (id === undefined) {
-        await new Promise(res => setTimeout(res, this.nextNodeDelay()))
+        await new Promise(res => setTimeout(res, this.nextNodeDelay()).unref())
         continue
       }
       this.needUpdate = false
