@@ -17,6 +17,11 @@ export function fourLetterWordOf(buf: Buffer, pos: number): string | null {
   return WORDS.get(buf.readInt32BE(pos)) ?? null
 }
 
+/** The four-letter word whose bytes read as this big-endian int32, or null. */
+export function fourLetterWordOfInt(v: number): string | null {
+  return WORDS.get(v) ?? null
+}
+
 /** Apache's Version.getFullVersion() shape: "<version>-<commit>, built on <date> UTC". */
 export const FULL_VERSION = '3.8.0-kafkit, built on 1970-01-01 00:00 UTC'
 
@@ -132,10 +137,15 @@ function connLatency(c: Connection): {lastZxid: number; last: number; min: numbe
   return {lastZxid: c.lastZxid, last: c.lastLat, min: c.minLat, avg: Math.floor(c.totLat / c.latCount), max: c.maxLat}
 }
 
+/** Apache's interest ops: read (1) unless throttled, write (4) while replies wait in the socket. */
+function interestOps(c: Connection): number {
+  return (c.throttled ? 0 : 1) | (c.socket.writableLength > 0 ? 4 : 0)
+}
+
 /** The ServerCnxn.dumpConnectionInfo line (without the leading space). */
 function connLine(c: Connection, brief: boolean): string {
   const four = isFourLetter(c)
-  let out = `${c.describe}[${four ? 0 : 1}](queued=${c.queue.length},recved=${four ? 1 : c.recved},sent=${c.sent}`
+  let out = `${c.describe}[${four ? 0 : interestOps(c)}](queued=${c.queue.length},recved=${four ? 1 : c.recved},sent=${c.sent}`
   if (!brief && c.session) {
     out += `,sid=${hex(c.session.id)},lop=${c.lastOp},est=${c.established},to=${c.session.timeout}`
     const l = connLatency(c)

@@ -18,7 +18,7 @@ import {WatchManager, WatchIndex, WatcherType, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs} from './txnlog.js'
 import {SnapshotWriter, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
-import {fourLetterWordOf, runFourLetterWord} from './fourletter.js'
+import {fourLetterWordOfInt, runFourLetterWord} from './fourletter.js'
 import {STAT_BYTES} from './namespace-stats.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
@@ -39,6 +39,24 @@ interface Pending {
 /** Requests that go through the transaction log (Apache's "update" latency). */
 const WRITE_OPS = new Set([1, 2, 5, 7, 13, 14, 15, 16, 19, 20, 21, -11])
 
+/**
+ * Unsent reply bytes (waiting for their zxid to be durable, gathered for the next write, or
+ * queued in the socket) above which a connection's requests wait: its socket is not read and
+ * the requests already read are not processed until the client has read enough replies. A
+ * client that does not read its replies costs its own connection, never the server.
+ */
+export const MAX_UNSENT_BYTES = 1 << 20
+/**
+ * Only watch notifications (other sessions' writes) can push a throttled connection past its
+ * bound; a connection that lets them pile up past this is closed (the client reconnects and
+ * restores its watches with setWatches).
+ */
+export const MAX_UNSENT_NOTIFICATION_BYTES = 16 << 20
+/** Replies at least this big are written on their own rather than gathered with others. */
+const DIRECT_WRITE_BYTES = 64 * 1024
+/** How long a connection being closed may take to hand its last replies to the client. */
+const CLOSE_GRACE_MS = 5000
+
 export class Connection implements Watcher {
   watchIndex = new WatchIndex()
   session: Session | null = null
@@ -46,10 +64,18 @@ export class Connection implements Watcher {
   handshaken = false
   closed = false
   sentReadOnly = false
-  private rest: Buffer | null = null
+  /** Bytes received and not yet processed: whole chunks as they arrived, from inOff in the first. */
+  private inBufs: Buffer[] = []
+  private inOff = 0
+  private inBytes = 0
+  /** Requests wait: too many reply bytes are unsent (see MAX_UNSENT_BYTES). */
+  throttled = false
+  private processing = false
   private out = new JuteWriter(4096)
   private flushScheduled = false
   queue: Pending[] = []
+  /** Bytes of the frames in queue. */
+  private queuedBytes = 0
   recved = 0
   sent = 0
   lastOp = 'NA'
@@ -72,49 +98,141 @@ export class Connection implements Watcher {
     this.remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     this.remotePort = socket.remotePort ?? 0
     this.authIds = [{scheme: 'ip', id: this.remote}]
+    socket.on('drain', () => this.maybeResume())
   }
 
   get describe(): string {
     return `/${this.remote}:${this.remotePort}`
   }
 
+  /** Reply bytes produced for this connection that the client has not taken yet. */
+  unsentBytes(): number {
+    return this.queuedBytes + this.out.pos + this.socket.writableLength
+  }
+
   onData(chunk: Buffer): void {
     this.server.metrics.bytesReceived += chunk.length
-    let buf = chunk
-    if (this.rest !== null) {
-      buf = Buffer.concat([this.rest, chunk])
-      this.rest = null
+    this.inBufs.push(chunk)
+    this.inBytes += chunk.length
+    this.processInput()
+  }
+
+  /** The int32 at the start of the unprocessed input (inBytes >= 4). */
+  private peekInt(): number {
+    const b = this.inBufs[0]
+    if (b.length - this.inOff >= 4) return b.readInt32BE(this.inOff)
+    let v = 0
+    let i = 0
+    let off = this.inOff
+    for (let k = 0; k < 4; k++) {
+      while (off >= this.inBufs[i].length) { i++; off = 0 }
+      v = (v << 8) | this.inBufs[i][off++]
     }
-    let pos = 0
-    const max = this.server.config.juteMaxBuffer
-    while (!this.closed && buf.length - pos >= 4) {
-      if (!this.handshaken && this.recved === 0) {
-        const word = fourLetterWordOf(buf, pos)
-        if (word !== null) {
-          this.server.fourLetter(this, word)
+    return v
+  }
+
+  /** Drops n processed bytes from the front of the input. */
+  private consume(n: number): void {
+    this.inBytes -= n
+    while (n > 0) {
+      const left = this.inBufs[0].length - this.inOff
+      if (n < left) {
+        this.inOff += n
+        return
+      }
+      n -= left
+      this.inBufs.shift()
+      this.inOff = 0
+    }
+  }
+
+  /**
+   * The next frame's body (len bytes after its 4-byte length), which has fully arrived: in
+   * place when it lies in one received chunk, else gathered into a buffer of exactly its size.
+   */
+  private frame(len: number): [Buffer, number] {
+    const b = this.inBufs[0]
+    if (b.length - this.inOff >= 4 + len) {
+      const start = this.inOff + 4
+      this.consume(4 + len)
+      return [b, start]
+    }
+    this.consume(4)
+    const f = Buffer.allocUnsafe(len)
+    let got = 0
+    while (got < len) {
+      const c = this.inBufs[0]
+      const n = Math.min(len - got, c.length - this.inOff)
+      c.copy(f, got, this.inOff, this.inOff + n)
+      got += n
+      this.consume(n)
+    }
+    return [f, 0]
+  }
+
+  /**
+   * Handles every complete frame received, one at a time, as long as the client keeps up
+   * with its replies; a partial frame waits for the rest of its bytes (nothing is allocated
+   * for a frame before all of it has arrived, and its declared length is checked against
+   * jute.maxbuffer first).
+   */
+  private processInput(): void {
+    if (this.processing) return
+    this.processing = true
+    try {
+      const max = this.server.config.juteMaxBuffer
+      while (!this.closed && this.inBytes >= 4) {
+        if (this.unsentBytes() > MAX_UNSENT_BYTES) {
+          this.throttle()
+          return
+        }
+        if (!this.handshaken && this.recved === 0) {
+          const word = fourLetterWordOfInt(this.peekInt())
+          if (word !== null) {
+            this.inBufs = []
+            this.inBytes = 0
+            this.server.fourLetter(this, word)
+            return
+          }
+        }
+        const len = this.peekInt()
+        if (len < 0 || len > max) {
+          this.server.log.warn(`Closing connection to ${this.describe}: packet length ${len} is out of range (jute.maxbuffer is ${max})`)
+          this.destroy()
+          return
+        }
+        if (this.inBytes - 4 < len) break
+        const [buf, start] = this.frame(len)
+        this.recved++
+        try {
+          this.server.handleFrame(this, buf, start, start + len)
+        } catch (e) {
+          const what = e instanceof JuteError ? `malformed request (${e.message})` : `error (${(e as Error).message})`
+          this.server.log.warn(`Closing connection to ${this.describe} after a ${what}`)
+          this.destroy()
           return
         }
       }
-      const len = buf.readInt32BE(pos)
-      if (len < 0 || len > max) {
-        this.server.log.warn(`Closing connection to ${this.describe}: packet length ${len} is out of range (jute.maxbuffer is ${max})`)
-        this.destroy()
-        return
+      if (this.throttled && !this.closed) {
+        this.throttled = false
+        this.socket.resume()
       }
-      if (buf.length - pos - 4 < len) break
-      const start = pos + 4
-      pos = start + len
-      this.recved++
-      try {
-        this.server.handleFrame(this, buf, start, pos)
-      } catch (e) {
-        const what = e instanceof JuteError ? `malformed request (${e.message})` : `error (${(e as Error).message})`
-        this.server.log.warn(`Closing connection to ${this.describe} after a ${what}`)
-        this.destroy()
-        return
-      }
+    } finally {
+      this.processing = false
     }
-    if (pos < buf.length && !this.closed) this.rest = pos === 0 ? buf : Buffer.from(buf.subarray(pos))
+  }
+
+  /** Stops reading the socket until the client has taken enough of its replies. */
+  private throttle(): void {
+    if (this.throttled) return
+    this.throttled = true
+    this.socket.pause()
+  }
+
+  /** Called when replies leave: a throttled connection whose backlog is small again goes on. */
+  private maybeResume(): void {
+    if (!this.throttled || this.closed || this.unsentBytes() > MAX_UNSENT_BYTES) return
+    this.processInput()
   }
 
   /** Queues the frame just written into w; it goes out once zxid is durable, in order. */
@@ -128,16 +246,18 @@ export class Connection implements Watcher {
     this.server.metrics.response(w.pos - from)
     if (this.queue.length === 0 && zxid <= this.server.durableZxid) {
       if (t0 >= 0) this.server.recordLatency(this, t0, this.reqWrite)
-      const n = w.pos - from
-      this.out.ensure(n)
-      w.buf.copy(this.out.buf, this.out.pos, from, w.pos)
-      this.out.pos += n
-      this.scheduleFlush()
+      this.put(w.buf, from, w.pos, false)
       if (close) this.endAfterFlush()
-      return
+    } else {
+      const buf = Buffer.from(w.buf.subarray(from, w.pos))
+      this.queue.push({buf, zxid, close, t0, write: this.reqWrite})
+      this.queuedBytes += buf.length
+      this.server.gated.add(this)
     }
-    this.queue.push({buf: Buffer.from(w.buf.subarray(from, w.pos)), zxid, close, t0, write: this.reqWrite})
-    this.server.gated.add(this)
+    if (t0 < 0 && this.unsentBytes() > MAX_UNSENT_NOTIFICATION_BYTES) {
+      this.server.log.warn(`Closing connection to ${this.describe}: ${this.unsentBytes()} bytes of replies and notifications unsent (the client is not reading them)`)
+      this.destroy()
+    }
   }
 
   /** Releases queued frames whose zxid is durable; true when the queue is empty. */
@@ -145,27 +265,50 @@ export class Connection implements Watcher {
     const q = this.queue
     let i = 0
     while (i < q.length && q[i].zxid <= durable) {
-      this.out.raw(q[i].buf)
-      if (q[i].t0 >= 0) this.server.recordLatency(this, q[i].t0, q[i].write)
-      if (q[i].close) {
+      const p = q[i]
+      this.queuedBytes -= p.buf.length
+      this.put(p.buf, 0, p.buf.length, true)
+      if (p.t0 >= 0) this.server.recordLatency(this, p.t0, p.write)
+      if (p.close) {
         this.queue = []
-        this.scheduleFlush()
+        this.queuedBytes = 0
         this.endAfterFlush()
         return true
       }
       i++
     }
-    if (i > 0) {
-      q.splice(0, i)
-      this.scheduleFlush()
-    }
+    if (i > 0) q.splice(0, i)
+    // The released replies may all have gone straight into the socket (no 'drain' follows).
+    if (this.throttled) this.maybeResume()
     return q.length === 0
+  }
+
+  /**
+   * Hands a reply to the socket, in order: small ones are gathered for one write per turn
+   * of the event loop; a big one (a large getData) goes out as one buffer of its own size.
+   */
+  private put(src: Buffer, from: number, to: number, owned: boolean): void {
+    const n = to - from
+    if (n >= DIRECT_WRITE_BYTES) {
+      if (this.out.pos > 0) this.flush()
+      if (this.socket.destroyed) return
+      this.socket.write(owned ? src.subarray(from, to) : Buffer.from(src.subarray(from, to)))
+      return
+    }
+    this.out.ensure(n)
+    src.copy(this.out.buf, this.out.pos, from, to)
+    this.out.pos += n
+    this.scheduleFlush()
   }
 
   private endAfterFlush(): void {
     this.flush()
     this.closed = true
     this.socket.end()
+    // A client that does not read its last replies does not hold them here for ever.
+    if (this.socket.writableLength > 0) setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref()
+    this.inBufs = []
+    this.inBytes = 0
     this.server.connectionClosed(this)
   }
 
@@ -178,14 +321,10 @@ export class Connection implements Watcher {
   flush(): void {
     this.flushScheduled = false
     if (this.out.pos === 0 || this.socket.destroyed) return
-    const ok = this.socket.write(this.out.toBuffer())
+    this.socket.write(this.out.toBuffer())
     this.out.reset()
-    if (this.out.buf.length > 1 << 20) this.out = new JuteWriter(4096)
-    if (!ok && !this.socket.isPaused()) {
-      // The client is not reading its replies: stop reading its requests until it does.
-      this.socket.pause()
-      this.socket.once('drain', () => { if (!this.closed) this.socket.resume() })
-    }
+    if (this.out.buf.length > 256 * 1024) this.out = new JuteWriter(4096)
+    if (this.throttled) this.maybeResume()
   }
 
   notify(path: string, type: number): void {
@@ -203,6 +342,10 @@ export class Connection implements Watcher {
     if (this.closed) return
     this.closed = true
     this.socket.destroy()
+    this.inBufs = []
+    this.inBytes = 0
+    this.queue = []
+    this.queuedBytes = 0
     this.server.connectionClosed(this)
   }
 }
