@@ -9,14 +9,14 @@ import {join} from 'node:path'
 import {mkdirSync, existsSync} from 'node:fs'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
-import {
-  Op, Err, Xid, EventType, KeeperState, Perms, CreateMode, ZkError, CONTAINER_OWNER, TTL_MASK,
-  readAcls, writeAcls, validatePath, pathError, parentOf, type Acl, type Txn, type TxnHeader,
-} from './records.js'
-import {DataTree, ZNode, writeStat, digestId, validAcl, type AuthId} from './datatree.js'
-import {WatchManager, WatchIndex, WatcherType, type Watcher} from './watches.js'
+import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath} from './records.js'
+import {DataTree, ZNode, writeStat, digestId, type AuthId} from './datatree.js'
+import {WatchManager, WatchIndex, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs} from './txnlog.js'
+import {Preparer, WRITE_OPS, type Prepared} from './prepare.js'
+import {Finalizer, NO_REPLY} from './final.js'
+import {LogCommit, type CommitStage} from './commit.js'
 import {SnapshotWriter, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
 import {fourLetterWordOfInt, runFourLetterWord} from './fourletter.js'
 import {STAT_BYTES} from './namespace-stats.js'
@@ -24,7 +24,6 @@ import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
-const MAX_TTL = 0xffffffffff // Apache's EphemeralType TTL limit (40 bits)
 
 interface Pending {
   buf: Buffer
@@ -36,8 +35,6 @@ interface Pending {
   write: boolean
 }
 
-/** Requests that go through the transaction log (Apache's "update" latency). */
-const WRITE_OPS = new Set([1, 2, 5, 7, 13, 14, 15, 16, 19, 20, 21, -11])
 
 /**
  * Unsent reply bytes (waiting for their zxid to be durable, gathered for the next write, or
@@ -244,7 +241,7 @@ export class Connection implements Watcher {
     this.reqStart = -1
     if (t0 >= 0) this.lastZxid = this.server.zxid
     this.server.metrics.response(w.pos - from)
-    if (this.queue.length === 0 && zxid <= this.server.durableZxid) {
+    if (this.queue.length === 0 && zxid <= this.server.committedZxid) {
       if (t0 >= 0) this.server.recordLatency(this, t0, this.reqWrite)
       this.put(w.buf, from, w.pos, false)
       if (close) this.endAfterFlush()
@@ -363,11 +360,10 @@ export class ZkServer {
   readonly metrics = new ServerMetrics()
   readonly gated = new Set<Connection>()
   private readonly perAddress = new Map<string, number>()
-  /** Last zxid assigned (and applied to the tree). */
-  zxid = 0
-  /** Last zxid known to be on disk. */
-  durableZxid = 0
   txnlog!: TxnLog
+  commit!: CommitStage
+  readonly preparer: Preparer
+  readonly finalizer: Finalizer
   private net: Server | null = null
   private timers: NodeJS.Timeout[] = []
   private snapThreshold = 0
@@ -377,7 +373,6 @@ export class ZkServer {
   snapshotChunkBytes = 256 * 1024
   readonly rw = new JuteWriter(64 * 1024)
   readonly nw = new JuteWriter(1024)
-  private readonly sub = new JuteWriter(1024)
   port = 0
   startedAt = Date.now()
   packetsReceived = 0
@@ -393,6 +388,8 @@ export class ZkServer {
   constructor(readonly config: ZkConfig, opts: ZkServerOptions = {}) {
     this.log = opts.logger ?? new Logger('org.apache.zookeeper.server.ZooKeeperServer')
     this.sessions = new SessionTracker(config.tickTime)
+    this.preparer = new Preparer(this.tree, config)
+    this.finalizer = new Finalizer(this.tree)
     this.snapDir = join(config.dataDir, 'version-2')
     this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
   }
@@ -420,16 +417,17 @@ export class ZkServer {
     this.metrics.summary('startup_txns_loaded').add(stats.txns)
     this.tree.events = []
     for (const t of stats.torn) snapLog.warn(`Ignoring the unacknowledged tail of the transaction log: ${t}`)
-    this.zxid = this.durableZxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
-    new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${this.zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
+    const zxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
+    new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
     for (const [id, timeout] of sessionTimeouts) this.sessions.add(id, timeout)
     // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded.
-    const snapFile = snapshotFile(this.snapDir, this.zxid)
+    const snapFile = snapshotFile(this.snapDir, zxid)
     if (!existsSync(snapFile) || stats.txns > 0) {
-      writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), this.zxid))
-      snapLog.info(`Snapshotting: 0x${this.zxid.toString(16)} to ${snapFile}`)
+      writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), zxid))
+      snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${snapFile}`)
     }
-    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.onDurable(z), e => this.onLogError(e), c.preAllocBytes)
+    const commit: LogCommit = new LogCommit(this.txnlog = new TxnLog(this.logDir, c.forceSync, z => commit.durable(z), e => this.onLogError(e), c.preAllocBytes), zxid, z => this.onCommitted(z))
+    this.commit = commit
     this.txnlog.onFlush = (syncMs, txns) => {
       this.metrics.summary('fsynctime').add(syncMs)
       this.metrics.summary('sync_processor_batch_size').add(txns)
@@ -469,6 +467,16 @@ export class ZkServer {
     }
     this.startedAt = Date.now()
     return this.port
+  }
+
+  /** The last zxid assigned (prepared and applied to the tree). */
+  get zxid(): number {
+    return this.commit.lastZxid
+  }
+
+  /** Every zxid up to this one is committed: replies and notifications about it may go out. */
+  get committedZxid(): number {
+    return this.commit.committedZxid
   }
 
   sessionTimeouts(): Map<bigint, number> {
@@ -550,9 +558,9 @@ export class ZkServer {
     conn.socket.end(text)
   }
 
-  private onDurable(zxid: number): void {
-    if (zxid > this.durableZxid) this.durableZxid = zxid
-    for (const c of this.gated) if (c.release(this.durableZxid)) this.gated.delete(c)
+  /** The commit stage reports every zxid up to this one committed: held replies go out. */
+  private onCommitted(zxid: number): void {
+    for (const c of this.gated) if (c.release(zxid)) this.gated.delete(c)
   }
 
   // ---------------------------------------------------------------- frames
@@ -621,7 +629,7 @@ export class ZkServer {
       const s = this.sessions.add(id, timeout)
       s.owner = conn
       conn.session = s
-      const zxid = this.logTxn({clientId: id, cxid: 0, zxid: 0, time: Date.now(), type: Op.createSession}, {type: Op.createSession, timeOut: timeout})
+      const zxid = this.runWrite(this.preparer.createSession(id, timeout), null, 0, NO_REPLY)
       this.sendConnectResponse(conn, timeout, id, sessionPassword(id), zxid)
       return
     }
@@ -650,18 +658,23 @@ export class ZkServer {
 
   // ---------------------------------------------------------------- the commit path
 
-  /** Assigns the next zxid, applies the txn to the tree and appends it to the log. */
-  private logTxn(h: TxnHeader, t: Txn): number {
-    h.zxid = ++this.zxid
+  /**
+   * The write path for one prepared transaction: the commit stage gives it its zxid and starts
+   * making it durable, the final stage applies it to the tree (triggering watches) and writes
+   * the reply for conn, which waits in conn's queue, like every notification, until the zxid is
+   * committed. Returns the zxid.
+   */
+  runWrite(p: Prepared, conn: Connection | null, xid: number, requestType: number): number {
+    const zxid = this.commit.submit(p.hdr, p.txn)
+    const w = this.rw.reset()
     try {
-      this.tree.applyTxn(h, t)
+      this.finalizer.apply(p.hdr, p.txn, conn === null ? NO_REPLY : requestType, xid, conn === null ? null : w)
     } finally {
       this.fireEvents()
     }
-    this.txnlog.append(h, t)
-    if (t.type === Op.createSession) this.tree.lastZxid = h.zxid
+    if (conn !== null && w.pos > 0) conn.emit(w, 0, zxid)
     if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
-    return h.zxid
+    return zxid
   }
 
   private fireEvents(): void {
@@ -703,8 +716,7 @@ export class ZkServer {
 
   private closeSession(s: Session, xid: number, conn: Connection | null): void {
     s.closing = true
-    const paths = this.tree.ephemeralsOf(s.id).sort()
-    const zxid = this.logTxn({clientId: s.id, cxid: xid, zxid: 0, time: Date.now(), type: Op.closeSession}, {type: Op.closeSession, paths})
+    const zxid = this.runWrite(this.preparer.closeSession(s.id, xid), null, 0, NO_REPLY)
     this.sessions.remove(s.id)
     const owner = s.owner as Connection | null
     if (conn) {
@@ -742,9 +754,9 @@ export class ZkServer {
       case Op.ping: {
         // A ping reveals nothing: it need not wait for other sessions' writes to be synced
         // (it stays behind this connection's own queued replies), and carries the durable zxid.
-        const m = this.header(xid, this.durableZxid, 0)
+        const m = this.header(xid, this.committedZxid, 0)
         this.rw.finishFrame(m)
-        conn.emit(this.rw, 0, this.durableZxid)
+        conn.emit(this.rw, 0, this.committedZxid)
         return
       }
       case Op.auth: return this.auth(conn, xid, r)
@@ -947,7 +959,7 @@ export class ZkServer {
     }
     w.finishFrame(m)
     // The header carries a zxid the client may present after a restart: only a durable one.
-    const hz = Math.max(wait, this.durableZxid)
+    const hz = Math.max(wait, this.committedZxid)
     const end = w.pos
     w.pos = m + 8
     w.long(hz)
@@ -996,248 +1008,9 @@ export class ZkServer {
 
   // ---------------------------------------------------------------- writes
 
-  private fixupAcl(acl: Acl[], conn: Connection): Acl[] {
-    if (acl.length === 0) throw new ZkError(Err.InvalidACL)
-    const out: Acl[] = []
-    for (const a of acl) {
-      if (!validAcl(a)) throw new ZkError(Err.InvalidACL)
-      if (a.scheme === 'auth') {
-        let any = false
-        for (const id of conn.authIds) {
-          if (id.scheme === 'ip') continue
-          out.push({perms: a.perms, scheme: id.scheme, id: id.id})
-          any = true
-        }
-        if (!any) throw new ZkError(Err.InvalidACL)
-      } else out.push(a)
-    }
-    return out
-  }
-
-  private checkVersion(current: number, expected: number): number {
-    if (expected !== -1 && expected !== current) throw new ZkError(Err.BadVersion)
-    return current + 1
-  }
-
-  /** Apache's pRequest2Txn for one op: checks it against the tree and returns its txn. */
-  private prep(conn: Connection, type: number, r: JuteReader): {txn: Txn; path: string} {
-    switch (type) {
-      case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL: {
-        let path = r.ustring()
-        const data = r.latin1()
-        const rawAcl = readAcls(r)
-        const flags = r.int()
-        const ttl = type === Op.createTTL ? r.long() : -1
-        if (flags < 0 || flags > 6) throw new ZkError(Err.BadArguments)
-        const isTTL = flags === CreateMode.PERSISTENT_WITH_TTL || flags === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL
-        const isContainer = flags === CreateMode.CONTAINER
-        if (isTTL && !this.config.extendedTypesEnabled) throw new ZkError(Err.Unimplemented)
-        if (type === Op.createTTL ? (!isTTL || ttl <= 0 || ttl > MAX_TTL) : isTTL) throw new ZkError(Err.BadArguments)
-        if ((type === Op.createContainer) !== isContainer) throw new ZkError(Err.BadArguments)
-        const sequential = flags === 2 || flags === 3 || flags === 6
-        const ephemeral = flags === 1 || flags === 3
-        const slash = path.lastIndexOf('/')
-        if (slash < 0 || path.includes('\0')) throw new ZkError(Err.BadArguments)
-        const acl = this.fixupAcl(rawAcl, conn)
-        const parentPath = slash === 0 ? '/' : path.slice(0, slash)
-        const parent = this.tree.get(parentPath)
-        if (!parent) throw new ZkError(Err.NoNode)
-        this.tree.checkAcl(parent.acl, Perms.CREATE, conn.authIds, conn.remote)
-        if (sequential) path += String(parent.cversion < 0 ? parent.cversion : parent.cversion).padStart(10, '0')
-        validatePath(path)
-        if (this.tree.get(path)) throw new ZkError(Err.NodeExists)
-        const po = parent.ephemeralOwner
-        if (po !== 0n && po !== CONTAINER_OWNER && (po & TTL_MASK) !== TTL_MASK) throw new ZkError(Err.NoChildrenForEphemerals)
-        const parentCVersion = parent.cversion + 1
-        if (isContainer) return {path, txn: {type: Op.createContainer, path, data, acl, parentCVersion}}
-        if (isTTL) return {path, txn: {type: Op.createTTL, path, data, acl, parentCVersion, ttl}}
-        return {path, txn: {type: Op.create, path, data, acl, ephemeral, parentCVersion}}
-      }
-      case Op.delete: {
-        const path = r.ustring()
-        const version = r.int()
-        const slash = path.lastIndexOf('/')
-        if (slash < 0 || path.includes('\0') || DataTree.isSpecial(path)) throw new ZkError(Err.BadArguments)
-        const parent = this.tree.get(slash === 0 ? '/' : path.slice(0, slash))
-        const n = this.tree.get(path)
-        if (!parent || !n) {
-          if (pathError(path) !== null) throw new ZkError(Err.BadArguments)
-          throw new ZkError(Err.NoNode)
-        }
-        this.tree.checkAcl(parent.acl, Perms.DELETE, conn.authIds, conn.remote)
-        this.checkVersion(n.version, version)
-        if (n.numChildren > 0) throw new ZkError(Err.NotEmpty)
-        return {path, txn: {type: Op.delete, path}}
-      }
-      case Op.deleteContainer:
-        // Only the server's own container reaper deletes containers (reapContainers logs a
-        // deleteContainer txn). A client sending opcode 20 gets BadArguments and keeps its
-        // session, exactly as Apache ZooKeeper 3.8 answers (checked side by side).
-        r.pos = r.end
-        throw new ZkError(Err.BadArguments)
-      case Op.setData: {
-        const path = r.ustring()
-        const data = r.latin1()
-        const version = r.int()
-        const n = this.node(path)
-        this.tree.checkAcl(n.acl, Perms.WRITE, conn.authIds, conn.remote)
-        const v = this.checkVersion(n.version, version)
-        return {path, txn: {type: Op.setData, path, data, version: v}}
-      }
-      case Op.setACL: {
-        const path = r.ustring()
-        const rawAcl = readAcls(r)
-        const version = r.int()
-        validatePath(path)
-        const acl = this.fixupAcl(rawAcl, conn)
-        const n = this.node(path)
-        this.tree.checkAcl(n.acl, Perms.ADMIN, conn.authIds, conn.remote)
-        const v = this.checkVersion(n.aversion, version)
-        return {path, txn: {type: Op.setACL, path, acl, version: v}}
-      }
-      case Op.check: {
-        const path = r.ustring()
-        const version = r.int()
-        const n = this.node(path)
-        this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
-        this.checkVersion(n.version, version)
-        return {path, txn: {type: Op.check, path, version}}
-      }
-      default:
-        throw new JuteError(`invalid op type ${type} in multi`)
-    }
-  }
-
+  /** A client write: prepare, commit, final; its reply waits in conn's queue until committed. */
   private write(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
-    if (type === Op.multi) return this.multi(conn, s, xid, r)
-    const h: TxnHeader = {clientId: s.id, cxid: xid, zxid: 0, time: Date.now(), type}
-    let res: {txn: Txn; path: string}
-    try {
-      res = this.prep(conn, type, r)
-    } catch (e) {
-      if (!(e instanceof ZkError)) throw e
-      h.type = Op.error
-      const zxid = this.logTxn(h, {type: Op.error, err: e.code})
-      const m = this.header(xid, zxid, e.code)
-      this.rw.finishFrame(m)
-      conn.emit(this.rw, 0, zxid)
-      return
-    }
-    h.type = res.txn.type
-    const zxid = this.logTxn(h, res.txn)
-    const w = this.rw
-    const m = this.header(xid, zxid, 0)
-    switch (type) {
-      case Op.create: w.ustring(res.path); break
-      case Op.create2: case Op.createContainer: case Op.createTTL: w.ustring(res.path); writeStat(w, this.tree.get(res.path)!); break
-      case Op.setData: case Op.setACL: writeStat(w, this.tree.get(res.path)!); break
-    }
-    w.finishFrame(m)
-    conn.emit(w, 0, zxid)
-  }
-
-  private multi(conn: Connection, s: Session, xid: number, r: JuteReader): void {
-    // Parse every op first (a malformed multi closes the connection and changes nothing).
-    const ops: Array<{type: number; start: number; end: number}> = []
-    for (;;) {
-      const type = r.int()
-      const done = r.bool()
-      r.int()
-      if (done) break
-      const start = r.pos
-      // Skip the op's record by decoding it once against a throwaway reader.
-      this.skipOp(type, r)
-      ops.push({type, start, end: r.pos})
-    }
-    const zxid = ++this.zxid
-    const h: TxnHeader = {clientId: s.id, cxid: xid, zxid, time: Date.now(), type: Op.multi}
-    const txns: Txn[] = []
-    const paths: string[] = []
-    const stats: Buffer[] = []
-    let failAt = -1
-    let failCode = 0
-    this.tree.undo = []
-    try {
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i]
-        try {
-          const res = this.prep(conn, op.type, new JuteReader(r.buf, op.start, op.end))
-          this.tree.applyTxn({...h, type: res.txn.type}, res.txn)
-          txns.push(res.txn)
-          paths.push(res.path)
-          // Results carry the Stat as of this op, as Apache ZooKeeper's do.
-          if (op.type === Op.setData || op.type === Op.createContainer || op.type === Op.createTTL) {
-            const sw = this.sub.reset()
-            writeStat(sw, this.tree.get(res.path)!)
-            stats[i] = sw.toBuffer()
-          }
-        } catch (e) {
-          if (!(e instanceof ZkError)) throw e
-          failAt = i
-          failCode = e.code
-          break
-        }
-      }
-    } catch (e) {
-      this.tree.rollback()
-      this.tree.events = []
-      this.zxid--
-      throw e
-    }
-    let logged: Txn
-    if (failAt >= 0) {
-      this.tree.rollback()
-      this.tree.events = []
-      const errs: Txn[] = ops.map((_, i) => ({type: Op.error, err: i < failAt ? 0 : i === failAt ? failCode : Err.RuntimeInconsistency}))
-      logged = {type: Op.multi, txns: errs}
-    } else {
-      this.tree.undo = null
-      logged = {type: Op.multi, txns}
-      this.fireEvents()
-    }
-    this.txnlog.append(h, logged)
-    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
-    const w = this.rw
-    const m = this.header(xid, zxid, 0)
-    for (let i = 0; i < ops.length; i++) {
-      if (failAt >= 0) {
-        const code = i < failAt ? 0 : i === failAt ? failCode : Err.RuntimeInconsistency
-        w.int(-1).bool(false).int(code).int(code)
-        continue
-      }
-      const t = ops[i].type
-      switch (t) {
-        case Op.create: case Op.create2:
-          // Apache ZooKeeper 3.8 answers a create2 inside multi with a plain CreateResult.
-          w.int(Op.create).bool(false).int(0).ustring(paths[i]); break
-        case Op.createContainer: case Op.createTTL:
-          w.int(Op.create2).bool(false).int(0).ustring(paths[i]).raw(stats[i])
-          break
-        case Op.delete: w.int(Op.delete).bool(false).int(0); break
-        case Op.check: w.int(Op.check).bool(false).int(0); break
-        case Op.setData:
-          w.int(Op.setData).bool(false).int(0).raw(stats[i])
-          break
-      }
-    }
-    w.int(-1).bool(true).int(-1)
-    w.finishFrame(m)
-    conn.emit(w, 0, zxid)
-  }
-
-  private skipOp(type: number, r: JuteReader): void {
-    switch (type) {
-      case Op.create: case Op.create2: case Op.createContainer:
-        r.ustring(); r.buffer(); readAcls(r); r.int(); return
-      case Op.createTTL:
-        r.ustring(); r.buffer(); readAcls(r); r.int(); r.long(); return
-      case Op.delete: case Op.check:
-        r.ustring(); r.int(); return
-      case Op.setData:
-        r.ustring(); r.buffer(); r.int(); return
-      default:
-        throw new JuteError(`invalid op type ${type} in multi`)
-    }
+    this.runWrite(this.preparer.write(s.id, xid, type, r, conn), conn, xid, type)
   }
 
   // ---------------------------------------------------------------- containers and TTLs
@@ -1257,7 +1030,7 @@ export class ZkServer {
     }
     for (const p of doomed) {
       if (!this.tree.get(p)) continue
-      this.logTxn({clientId: 0n, cxid: 0, zxid: 0, time: now, type: Op.deleteContainer}, {type: Op.deleteContainer, path: p})
+      this.runWrite(this.preparer.deleteContainer(p, now), null, 0, NO_REPLY)
     }
   }
 }
