@@ -15,6 +15,8 @@ export interface CommitStage {
   readonly committedZxid: number
   /** Gives the txn the next zxid (written into hdr), starts committing it, returns the zxid. */
   submit(hdr: TxnHeader, txn: Txn): number
+  /** The log reports everything up to zxid on disk. */
+  durable?(zxid: number): void
 }
 
 /** Standalone: log, group-committed fsync, committed when durable. */

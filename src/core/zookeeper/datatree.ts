@@ -154,6 +154,20 @@ export class DataTree {
   lastDeleteZxid = 0
 
   constructor() {
+    this.reset()
+  }
+
+  /** Back to an empty tree (the system nodes only), as before loading a database. */
+  reset(): void {
+    this.nodes.clear()
+    this.ephemerals.clear()
+    this.containers.clear()
+    this.ttls.clear()
+    this.quotaPaths.clear()
+    this.events = []
+    this.undo = null
+    this.lastZxid = 0
+    this.lastDeleteZxid = 0
     const root = new ZNode('', this.internAcl(OPEN_ACL_UNSAFE), 0, 0, 0, 0, 0, 0, 0, 0n, 0)
     this.nodes.set('/', root)
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE)

@@ -312,7 +312,7 @@ function serverStatsMap(s: ZkServer): JMap {
     ['data_dir_size', dirSize(s.snapDir)],
     ['log_dir_size', dirSize(s.logDir)],
     ['provider_null', false],
-    ['server_state', 'standalone'],
+    ['server_state', s.mode],
     ['last_processed_zxid', s.zxid],
     ['outstanding_requests', outstanding(s)],
     ['avg_latency', avgLatency(s)],
@@ -381,7 +381,7 @@ export function connectionInfos(s: ZkServer, brief: boolean): JMap[] {
 export function monitor(s: ZkServer): Array<[string, string | number | JDouble]> {
   const known = new Map<string, string | number | JDouble>([
     ['version', FULL_VERSION],
-    ['server_state', 'standalone'],
+    ['server_state', s.mode],
     ['ephemerals_count', ephemeralCount(s)],
     ['num_alive_connections', s.connections.size],
     ['avg_latency', avgLatency(s)],
@@ -406,6 +406,13 @@ export function monitor(s: ZkServer): Array<[string, string | number | JDouble]>
   for (const k of MNTR_PLAIN) {
     if (!unix && (k === 'max_file_descriptor_count' || k === 'open_file_descriptor_count')) continue
     out.push([k, known.get(k) ?? 0])
+  }
+  const q = s.quorumInfo
+  if (s.mode === 'leader' && q !== null) {
+    const p = q.proposalSizeStats()
+    out.push(['learners', q.learners()], ['synced_followers', q.syncedFollowers()], ['synced_non_voting_followers', q.syncedNonVotingFollowers()],
+      ['synced_observers', q.syncedObservers()], ['pending_syncs', q.pendingSyncCount()],
+      ['last_proposal_size', p ? p.last : -1], ['min_proposal_size', p ? p.min : -1], ['max_proposal_size', p ? p.max : -1])
   }
   const zero = new JDouble(0)
   const m = s.metrics
@@ -588,7 +595,11 @@ export function runFourLetterWord(s: ZkServer, word: string, allowed = true): st
   return out
 }
 
+/** Apache's AbstractFourLetterCommand.ZK_NOT_SERVING. */
+export const ZK_NOT_SERVING = 'This ZooKeeper instance is not currently serving requests'
+
 function fourLetterText(s: ZkServer, word: string): string {
+  if (!s.serving && word !== 'ruok' && word !== 'envi') return word === 'isro' ? 'null' : `${ZK_NOT_SERVING}\n`
   switch (word) {
     case 'ruok': return 'imok'
     case 'isro': return 'rw'
@@ -601,7 +612,11 @@ function fourLetterText(s: ZkServer, word: string): string {
       }
       out += `Latency min/avg/max: ${minLatency(s)}/${avgLatency(s)}/${s.maxLatency}\n`
       out += `Received: ${s.packetsReceived}\nSent: ${s.packetsSent}\nConnections: ${s.connections.size}\n`
-      out += `Outstanding: ${outstanding(s)}\nZxid: ${hex(s.zxid)}\nMode: standalone\nNode count: ${nodeCount(s)}\n`
+      out += `Outstanding: ${outstanding(s)}\nZxid: ${hex(s.zxid)}\nMode: ${s.mode}\nNode count: ${nodeCount(s)}\n`
+      if (s.mode === 'leader' && s.quorumInfo !== null) {
+        const p = s.quorumInfo.proposalSizeStats()
+        out += `Proposal sizes last/min/max: ${p ? `${p.last}/${p.min}/${p.max}` : '-1/-1/-1'}\n`
+      }
       return out
     }
     case 'mntr': return monitor(s).map(([k, v]) => `zk_${k}\t${v}\n`).join('')

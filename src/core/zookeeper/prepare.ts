@@ -254,3 +254,23 @@ export function skipOp(type: number, r: JuteReader): void {
       throw new JuteError(`invalid op type ${type} in multi`)
   }
 }
+
+/** Checks that a write request's record is well formed (a follower does before forwarding it). */
+export function checkWrite(type: number, r: JuteReader): void {
+  switch (type) {
+    case Op.multi:
+      for (;;) {
+        const t = r.int()
+        const done = r.bool()
+        r.int()
+        if (done) return
+        skipOp(t, r)
+      }
+    case Op.setACL:
+      r.ustring(); readAcls(r); r.int(); return
+    case Op.deleteContainer:
+      return
+    default:
+      skipOp(type, r)
+  }
+}

@@ -6,24 +6,56 @@
 // zxid it depends on is durable, so no client ever observes a write that is not on disk.
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
-import {mkdirSync, existsSync} from 'node:fs'
+import {mkdirSync, existsSync, unlinkSync} from 'node:fs'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
-import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath} from './records.js'
+import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath, type Txn, type TxnHeader} from './records.js'
 import {DataTree, ZNode, writeStat, digestId, type AuthId} from './datatree.js'
 import {WatchManager, WatchIndex, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
-import {TxnLog, replayLogs} from './txnlog.js'
-import {Preparer, WRITE_OPS, type Prepared} from './prepare.js'
+import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
+import {Preparer, WRITE_OPS, checkWrite, type Prepared} from './prepare.js'
 import {Finalizer, NO_REPLY} from './final.js'
 import {LogCommit, type CommitStage} from './commit.js'
-import {SnapshotWriter, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
+import {SnapshotWriter, serializeSnapshot, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
 import {fourLetterWordOfInt, runFourLetterWord} from './fourletter.js'
 import {STAT_BYTES} from './namespace-stats.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
+
+export type ServerMode = 'standalone' | 'looking' | 'leader' | 'follower' | 'observer'
+
+/** A follower's or observer's channel to its leader (quorum/learner.ts). */
+export interface Forwarder {
+  /** Sends a client's request to the leader (a REQUEST packet: session, cxid, type, record). */
+  request(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: readonly AuthId[]): void
+  /** Asks the leader whether a session a client reconnects with is alive (REVALIDATE). */
+  revalidate(sessionId: bigint, timeout: number): void
+  /** Notes activity of a session; the leader hears of it with the next PING reply. */
+  touch(sessionId: bigint, timeout: number): void
+}
+
+/** A request forwarded to the leader, waiting for its transaction (or answer). */
+interface Forwarded {
+  conn: Connection
+  xid: number
+  type: number
+  slot: Pending
+}
+
+/** What srvr/stat/mntr show of an ensemble (filled in by the quorum peer). */
+export interface QuorumInfo {
+  learners(): number
+  syncedFollowers(): number
+  syncedNonVotingFollowers(): number
+  syncedObservers(): number
+  pendingSyncCount(): number
+  proposalSizeStats(): {last: number; min: number; max: number} | null
+  peerState(): string
+  quorumSize(): number
+}
 
 interface Pending {
   buf: Buffer
@@ -51,6 +83,7 @@ export const MAX_UNSENT_BYTES = 1 << 20
 export const MAX_UNSENT_NOTIFICATION_BYTES = 16 << 20
 /** Replies at least this big are written on their own rather than gathered with others. */
 const DIRECT_WRITE_BYTES = 64 * 1024
+const EMPTY = Buffer.alloc(0)
 /** How long a connection being closed may take to hand its last replies to the client. */
 const CLOSE_GRACE_MS = 5000
 
@@ -179,6 +212,11 @@ export class Connection implements Watcher {
     try {
       const max = this.server.config.juteMaxBuffer
       while (!this.closed && this.inBytes >= 4) {
+        if (this.server.held) {
+          this.server.heldConnections.add(this)
+          this.throttle()
+          return
+        }
         if (this.unsentBytes() > MAX_UNSENT_BYTES) {
           this.throttle()
           return
@@ -226,10 +264,48 @@ export class Connection implements Watcher {
     this.socket.pause()
   }
 
+  /** The server stopped holding requests: go on with this connection's. */
+  resumeInput(): void {
+    if (this.closed) return
+    if (this.unsentBytes() > MAX_UNSENT_BYTES) return
+    this.processInput()
+  }
+
   /** Called when replies leave: a throttled connection whose backlog is small again goes on. */
   private maybeResume(): void {
-    if (!this.throttled || this.closed || this.unsentBytes() > MAX_UNSENT_BYTES) return
+    if (!this.throttled || this.closed || this.server.held || this.unsentBytes() > MAX_UNSENT_BYTES) return
     this.processInput()
+  }
+
+  /** While set, new frames are queued before this slot (notifications before a forwarded write's reply). */
+  insertBefore: Pending | null = null
+
+  /**
+   * Keeps the place, in this connection's reply order, of a reply that comes later (a request
+   * forwarded to the leader): everything after it waits until fill() gives it its bytes.
+   */
+  reserve(): Pending {
+    const p: Pending = {buf: EMPTY, zxid: Infinity, close: false, t0: this.reqStart, write: this.reqWrite}
+    this.reqStart = -1
+    this.queue.push(p)
+    this.server.gated.add(this)
+    return p
+  }
+
+  /** The reply for a reserved slot, just written into w; it goes out once zxid is committed. */
+  fill(p: Pending, w: JuteWriter, from: number, zxid: number, close = false): void {
+    if (this.closed) return
+    p.buf = Buffer.from(w.buf.subarray(from, w.pos))
+    p.zxid = zxid
+    p.close = close
+    this.queuedBytes += p.buf.length
+    if (p.buf.length > 0) {
+      this.sent++
+      this.server.packetsSent++
+      this.server.metrics.response(p.buf.length)
+      if (p.t0 >= 0) this.lastZxid = zxid
+    }
+    if (this.release(this.server.committedZxid)) this.server.gated.delete(this)
   }
 
   /** Queues the frame just written into w; it goes out once zxid is durable, in order. */
@@ -247,7 +323,10 @@ export class Connection implements Watcher {
       if (close) this.endAfterFlush()
     } else {
       const buf = Buffer.from(w.buf.subarray(from, w.pos))
-      this.queue.push({buf, zxid, close, t0, write: this.reqWrite})
+      const p: Pending = {buf, zxid, close, t0, write: this.reqWrite}
+      const at = this.insertBefore === null ? -1 : this.queue.indexOf(this.insertBefore)
+      if (at >= 0) this.queue.splice(at, 0, p)
+      else this.queue.push(p)
       this.queuedBytes += buf.length
       this.server.gated.add(this)
     }
@@ -384,6 +463,27 @@ export class ZkServer {
   readonly snapDir: string
   readonly logDir: string
   stopping = false
+  /** standalone, or this ensemble member's role (looking while it has none). */
+  mode: ServerMode = 'looking'
+  /** Whether clients are served (an ensemble member serves only once synced with a leader). */
+  serving = false
+  /** Whether this server expires sessions and reaps containers (standalone, or the leader). */
+  get expiring(): boolean {
+    return this.mode === 'standalone' || this.mode === 'leader'
+  }
+  /** Set while this server is a follower or an observer: writes and session changes go to the leader. */
+  forwarder: Forwarder | null = null
+  /** Requests forwarded to the leader, per session, in order, waiting for their txn or answer. */
+  private readonly forwarded = new Map<bigint, Forwarded[]>()
+  /** Set while a leader waits to send a snapshot of its committed state: no request is processed. */
+  held = false
+  readonly heldConnections = new Set<Connection>()
+  private readonly revalidations = new Map<bigint, {conn: Connection; timeout: number; slot: Pending; known: boolean}>()
+  private readonly syncPaths = new Map<Pending, string>()
+  /** Ensemble facts for srvr/stat/mntr (set by the leader or learner while serving). */
+  quorumInfo: QuorumInfo | null = null
+  /** The ensemble member this server is (null standalone). */
+  peer: {modeName(): string; myId: number} | null = null
 
   constructor(readonly config: ZkConfig, opts: ZkServerOptions = {}) {
     this.log = opts.logger ?? new Logger('org.apache.zookeeper.server.ZooKeeperServer')
@@ -397,10 +497,47 @@ export class ZkServer {
   // ---------------------------------------------------------------- start-up and recovery
 
   async start(): Promise<number> {
+    await this.loadDatabase()
+    if (!this.config.ensemble) {
+      this.sessions.start(s => this.expire(s))
+      this.mode = 'standalone'
+      this.serving = true
+    }
+    await this.listen()
+    const c = this.config
+    const reap = setInterval(() => { if (this.expiring) this.reapContainers() }, c.containerCheckIntervalMs)
+    reap.unref()
+    this.timers.push(reap)
+    if (c.purgeInterval > 0) {
+      const purgeLog = new Logger('org.apache.zookeeper.server.DatadirCleanupManager')
+      purgeLog.info(`autopurge.snapRetainCount set to ${c.snapRetainCount}`)
+      purgeLog.info(`autopurge.purgeInterval set to ${c.purgeInterval}`)
+      const t = setInterval(() => this.purgeNow(), c.purgeInterval * 3600 * 1000)
+      t.unref()
+      this.timers.push(t)
+    }
+    this.startedAt = Date.now()
+    return this.port
+  }
+
+  /**
+   * Loads the newest valid snapshot and replays the log after it (Apache's loadDataBase),
+   * writes a fresh snapshot of the result, and opens the log for appending. An ensemble
+   * member calls it again whenever it leaves a role, so that its tree is exactly what it has
+   * logged (a leader's tree runs ahead of what its quorum has committed).
+   */
+  async loadDatabase(): Promise<number> {
+    if (this.txnlog) await this.txnlog.close()
+    return this.loadDatabaseSync()
+  }
+
+  private loadDatabaseSync(): number {
     const c = this.config
     const t0 = Date.now()
     mkdirSync(this.snapDir, {recursive: true})
     mkdirSync(this.logDir, {recursive: true})
+    this.tree.reset()
+    this.sessions.clear()
     const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
     const snap = loadNewestSnapshot(this.snapDir, this.tree, m => snapLog.warn(m))
     const tSnap = Date.now()
@@ -418,6 +555,7 @@ export class ZkServer {
     this.tree.events = []
     for (const t of stats.torn) snapLog.warn(`Ignoring the unacknowledged tail of the transaction log: ${t}`)
     const zxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
+    this.tree.lastZxid = zxid
     new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
     for (const [id, timeout] of sessionTimeouts) this.sessions.add(id, timeout)
     // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded.
@@ -426,15 +564,68 @@ export class ZkServer {
       writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), zxid))
       snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${snapFile}`)
     }
-    const commit: LogCommit = new LogCommit(this.txnlog = new TxnLog(this.logDir, c.forceSync, z => commit.durable(z), e => this.onLogError(e), c.preAllocBytes), zxid, z => this.onCommitted(z))
-    this.commit = commit
+    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.commit.durable?.(z), e => this.onLogError(e), c.preAllocBytes)
     this.txnlog.onFlush = (syncMs, txns) => {
       this.metrics.summary('fsynctime').add(syncMs)
       this.metrics.summary('sync_processor_batch_size').add(txns)
     }
+    this.commit = new LogCommit(this.txnlog, zxid, z => this.onCommitted(z))
     this.resetSnapThreshold()
-    this.sessions.start(s => this.expire(s))
+    return zxid
+  }
 
+  /**
+   * The newest txns of the log on disk (at most max, none after the last zxid): a new leader's
+   * committed log, for syncing learners with DIFF instead of a snapshot.
+   */
+  recentTxns(max: number): Array<{hdr: TxnHeader; txn: Txn}> {
+    const files = listZxidFiles(this.logDir, 'log')
+    if (files.length === 0) return []
+    const from = files[Math.max(0, files.length - 2)].zxid - 1
+    const out: Array<{hdr: TxnHeader; txn: Txn}> = []
+    const last = this.zxid
+    replayLogs(this.logDir, Math.max(0, from), (hdr, txn) => {
+      if (hdr.zxid > last) return
+      out.push({hdr, txn})
+      if (out.length > max) out.shift()
+    })
+    return out
+  }
+
+  /** A learner's SNAP has filled the tree: the sessions with it, the zxid it stands at. */
+  loadSyncedSnapshot(sessions: Map<bigint, number>, zxid: number): void {
+    this.sessions.clear()
+    for (const [id, timeout] of sessions) this.sessions.add(id, timeout)
+    this.tree.lastZxid = zxid
+    this.tree.events = []
+  }
+
+  /**
+   * TRUNC from the leader: every logged txn after zxid goes (and every snapshot after it),
+   * and the database is loaded again from what is left.
+   */
+  truncateTo(zxid: number): void {
+    void this.txnlog.close()
+    for (const s of listZxidFiles(this.snapDir, 'snapshot')) {
+      if (s.zxid > zxid) {
+        try { unlinkSync(join(this.snapDir, s.name)) } catch { /* gone */ }
+      }
+    }
+    if (!truncateLogs(this.logDir, zxid)) throw new Error(`Not able to truncate the log 0x${zxid.toString(16)}`)
+    this.loadDatabaseSync()
+  }
+
+  /** Writes a snapshot of the tree now, blocking (a learner synced by SNAP, at NEWLEADER). */
+  snapshotNow(): void {
+    const zxid = this.tree.lastZxid
+    this.txnlog.roll()
+    writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), zxid))
+    new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog').info(`Snapshotting: 0x${zxid.toString(16)} to ${snapshotFile(this.snapDir, zxid)}`)
+  }
+
+  /** Binds the client port. */
+  private async listen(): Promise<void> {
+    const c = this.config
     this.net = createServer({noDelay: true}, socket => this.accept(socket))
     await new Promise<void>((resolve, reject) => {
       const onErr = (e: NodeJS.ErrnoException) => {
@@ -453,20 +644,6 @@ export class ZkServer {
     this.net.on('error', e => this.log.error(`Server socket error: ${e.message}`))
     this.port = (this.net.address() as {port: number}).port
     new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
-
-    const reap = setInterval(() => this.reapContainers(), c.containerCheckIntervalMs)
-    reap.unref()
-    this.timers.push(reap)
-    if (c.purgeInterval > 0) {
-      const purgeLog = new Logger('org.apache.zookeeper.server.DatadirCleanupManager')
-      purgeLog.info(`autopurge.snapRetainCount set to ${c.snapRetainCount}`)
-      purgeLog.info(`autopurge.purgeInterval set to ${c.purgeInterval}`)
-      const t = setInterval(() => this.purgeNow(), c.purgeInterval * 3600 * 1000)
-      t.unref()
-      this.timers.push(t)
-    }
-    this.startedAt = Date.now()
-    return this.port
   }
 
   /** The last zxid assigned (prepared and applied to the tree). */
@@ -559,6 +736,10 @@ export class ZkServer {
   }
 
   /** The commit stage reports every zxid up to this one committed: held replies go out. */
+  committed(zxid: number): void {
+    this.onCommitted(zxid)
+  }
+
   private onCommitted(zxid: number): void {
     for (const c of this.gated) if (c.release(zxid)) this.gated.delete(c)
   }
@@ -568,6 +749,12 @@ export class ZkServer {
   handleFrame(conn: Connection, buf: Buffer, start: number, end: number): void {
     this.packetsReceived++
     const r = new JuteReader(buf, start, end)
+    if (!this.serving) {
+      // An ensemble member that has no leader (or is still syncing) serves nobody, as Apache's.
+      if (!conn.handshaken) this.log.info(`Refusing session request for client ${conn.describe}: this server is not currently serving requests (${this.mode})`)
+      conn.destroy()
+      return
+    }
     if (!conn.handshaken) return this.handshake(conn, r)
     const session = conn.session
     if (session === null || session.closing || this.sessions.sessions.get(session.id) !== session) {
@@ -575,6 +762,7 @@ export class ZkServer {
       return
     }
     this.sessions.touch(session)
+    if (this.forwarder !== null) this.forwarder.touch(session.id, session.timeout)
     const xid = r.int()
     const type = r.int()
     conn.lastCxid = xid
@@ -629,8 +817,23 @@ export class ZkServer {
       const s = this.sessions.add(id, timeout)
       s.owner = conn
       conn.session = s
+      if (this.forwarder !== null) {
+        // The leader creates the session; the connect response waits for its commit.
+        this.forward(conn, id, 0, Op.createSession, Buffer.from([timeout >>> 24, timeout >>> 16, timeout >>> 8, timeout].map(b => b & 0xff)))
+        return
+      }
       const zxid = this.runWrite(this.preparer.createSession(id, timeout), null, 0, NO_REPLY)
       this.sendConnectResponse(conn, timeout, id, sessionPassword(id), zxid)
+      return
+    }
+    if (this.forwarder !== null && sessionPassword(sessionId).equals(passwd)) {
+      // Only the leader knows whether the session is still alive (REVALIDATE).
+      const slot = conn.reserve()
+      // Requests the client sends before the answer are taken in (their replies wait behind it).
+      const known = this.sessions.sessions.get(sessionId)
+      conn.session = known ?? this.sessions.add(sessionId, timeout)
+      this.revalidations.set(sessionId, {conn, timeout, slot, known: known !== undefined})
+      this.forwarder.revalidate(sessionId, timeout)
       return
     }
     const s = this.sessions.sessions.get(sessionId)
@@ -639,7 +842,7 @@ export class ZkServer {
       this.sendConnectResponse(conn, 0, 0n, Buffer.alloc(16), this.zxid, true)
       return
     }
-    const prev = s.owner as Connection | null
+    const prev = s.owner instanceof Connection ? s.owner : null
     if (prev && prev !== conn) prev.destroy()
     s.owner = conn
     conn.session = s
@@ -647,13 +850,242 @@ export class ZkServer {
     this.sendConnectResponse(conn, s.timeout, sessionId, passwd, this.zxid)
   }
 
-  private sendConnectResponse(conn: Connection, timeout: number, id: bigint, passwd: Buffer, zxid: number, close = false): void {
+  private sendConnectResponse(conn: Connection, timeout: number, id: bigint, passwd: Buffer, zxid: number, close = false, slot: Pending | null = null): void {
     const w = this.rw.reset()
     const m = w.startFrame()
     w.int(0).int(timeout).bigLong(id).buffer(passwd)
     if (conn.sentReadOnly) w.bool(false)
     w.finishFrame(m)
-    conn.emit(w, 0, zxid, close)
+    if (slot !== null) conn.fill(slot, w, 0, zxid, close)
+    else conn.emit(w, 0, zxid, close)
+  }
+
+  // ---------------------------------------------------------------- followers and observers
+
+  /** A request that only the leader can prepare: sent to it, its reply's place held in conn's queue. */
+  private forward(conn: Connection, sessionId: bigint, xid: number, type: number, body: Buffer): void {
+    const slot = conn.reserve()
+    let q = this.forwarded.get(sessionId)
+    if (!q) this.forwarded.set(sessionId, (q = []))
+    q.push({conn, xid, type, slot})
+    this.forwarder!.request(sessionId, xid, type, body, conn.authIds)
+  }
+
+  /** The forwarded request a committed txn (or a SYNC) answers: the oldest of its session with that cxid. */
+  private takeForwarded(sessionId: bigint, xid: number, sync: boolean): Forwarded | null {
+    const q = this.forwarded.get(sessionId)
+    if (!q) return null
+    const i = q.findIndex(f => f.xid === xid && (f.type === Op.sync) === sync)
+    if (i < 0) return null
+    const f = q[i]
+    q.splice(i, 1)
+    if (q.length === 0) this.forwarded.delete(sessionId)
+    return f
+  }
+
+  /**
+   * A follower or an observer applies a transaction the leader committed (the final stage),
+   * and answers the local client whose request it was, if any.
+   */
+  applyCommitted(hdr: TxnHeader, txn: Txn): void {
+    const f = this.takeForwarded(hdr.clientId, hdr.cxid, false)
+    const replyType = f !== null && f.type !== Op.createSession && f.type !== Op.closeSession ? f.type : NO_REPLY
+    ;(this.commit as {applied?(zxid: number): void}).applied?.(hdr.zxid)
+    const w = this.rw.reset()
+    // Watch notifications for the requesting connection go out before its reply, as Apache's.
+    if (f !== null) f.conn.insertBefore = f.slot
+    try {
+      this.finalizer.apply(hdr, txn, replyType, f?.xid ?? 0, f === null ? null : w)
+      this.fireEvents()
+    } finally {
+      if (f !== null) f.conn.insertBefore = null
+    }
+    if (txn.type === Op.createSession) {
+      const s = this.sessions.sessions.get(hdr.clientId) ?? this.sessions.add(hdr.clientId, txn.timeOut)
+      if (f !== null) this.sendConnectResponse(f.conn, s.timeout, hdr.clientId, sessionPassword(hdr.clientId), hdr.zxid, false, f.slot)
+    } else if (hdr.type === Op.closeSession) {
+      const s = this.sessions.sessions.get(hdr.clientId)
+      this.sessions.remove(hdr.clientId)
+      const owner = s && s.owner instanceof Connection ? s.owner : null
+      if (f !== null) {
+        const cw = this.rw.reset()
+        const m = cw.startFrame()
+        cw.int(f.xid).long(hdr.zxid).int(0)
+        cw.finishFrame(m)
+        f.conn.fill(f.slot, cw, 0, hdr.zxid, true)
+      }
+      // The session closed (expired, or closed through another server) under a live connection.
+      if (owner && owner !== f?.conn && !owner.closed) owner.emit(this.rw.reset(), 0, hdr.zxid, true)
+    } else if (f !== null) {
+      f.conn.fill(f.slot, w, 0, hdr.zxid)
+    }
+    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
+  }
+
+  /** The leader's SYNC: the oldest forwarded sync of that session is answered. */
+  syncDone(sessionId: bigint, xid: number | null): void {
+    let f: Forwarded | null = null
+    if (xid !== null) f = this.takeForwarded(sessionId, xid, true)
+    else {
+      // Apache's SYNC packet names no request: answer the oldest pending sync.
+      for (const [sid, q] of this.forwarded) {
+        const i = q.findIndex(x => x.type === Op.sync)
+        if (i >= 0) { f = this.takeForwarded(sid, q[i].xid, true); break }
+      }
+    }
+    if (f === null) return
+    const w = this.rw.reset()
+    const m = w.startFrame()
+    w.int(f.xid).long(this.zxid).int(0).ustring(this.syncPaths.get(f.slot) ?? '/')
+    this.syncPaths.delete(f.slot)
+    w.finishFrame(m)
+    f.conn.fill(f.slot, w, 0, this.committedZxid)
+  }
+
+  /** The leader's answer to a REVALIDATE. */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const r = this.revalidations.get(sessionId)
+    if (!r) {
+      new Logger('org.apache.zookeeper.server.quorum.Learner').warn(`Missing session 0x${BigInt.asUintN(64, sessionId).toString(16)} for validation`)
+      return
+    }
+    this.revalidations.delete(sessionId)
+    const conn = r.conn
+    if (conn.closed) return
+    if (!valid) {
+      this.log.info(`Invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} for client ${conn.describe}, probably expired`)
+      if (!r.known) this.sessions.remove(sessionId)
+      conn.session = null
+      this.sendConnectResponse(conn, 0, 0n, Buffer.alloc(16), this.zxid, true, r.slot)
+      return
+    }
+    const s = this.sessions.sessions.get(sessionId) ?? this.sessions.add(sessionId, r.timeout)
+    const prev = s.owner instanceof Connection ? s.owner : null
+    if (prev && prev !== conn) prev.destroy()
+    s.owner = conn
+    conn.session = s
+    this.sendConnectResponse(conn, s.timeout, sessionId, sessionPassword(sessionId), this.zxid, false, r.slot)
+  }
+
+  // ---------------------------------------------------------------- the leader
+
+  /**
+   * A request a learner forwarded (REQUEST packet), prepared here as a local client's would be.
+   * Nothing is answered here: the learner answers its client when the txn commits. A session
+   * this server does not know (expired, closed) gets a SessionExpired error txn, a record that
+   * does not parse a MarshallingError one, as Apache's PrepRequestProcessor does.
+   */
+  learnerRequest(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: readonly AuthId[], owner: unknown): void {
+    const ip = authIds.find(a => a.scheme === 'ip')?.id ?? ''
+    const who = {authIds, remote: ip}
+    switch (type) {
+      case Op.createSession: {
+        if (body.length < 4) {
+          this.runWrite(this.preparer.error(sessionId, cxid, Err.MarshallingError), null, 0, NO_REPLY)
+          return
+        }
+        const timeout = body.readInt32BE(0)
+        const s = this.sessions.add(sessionId, timeout)
+        s.owner = owner
+        this.runWrite(this.preparer.createSession(sessionId, timeout), null, 0, NO_REPLY)
+        return
+      }
+      case Op.closeSession: {
+        const s = this.sessions.sessions.get(sessionId)
+        if (!s || s.closing) {
+          this.runWrite(this.preparer.error(sessionId, cxid, Err.SessionExpired), null, 0, NO_REPLY)
+          return
+        }
+        this.closeSession(s, cxid, null)
+        return
+      }
+      default: {
+        if (!WRITE_OPS.has(type)) {
+          this.log.warn(`A learner forwarded request type ${type} (session 0x${BigInt.asUintN(64, sessionId).toString(16)}), which is not a write: ignored`)
+          return
+        }
+        const s = this.sessions.sessions.get(sessionId)
+        if (!s || s.closing) {
+          this.runWrite(this.preparer.error(sessionId, cxid, Err.SessionExpired), null, 0, NO_REPLY)
+          return
+        }
+        this.sessions.touch(s)
+        let p: Prepared
+        try {
+          p = this.preparer.write(sessionId, cxid, type, new JuteReader(body), who)
+        } catch (e) {
+          if (!(e instanceof JuteError)) throw e
+          p = this.preparer.error(sessionId, cxid, Err.MarshallingError)
+        }
+        this.runWrite(p, null, cxid, type)
+      }
+    }
+  }
+
+  /** A learner reports a session's activity (PING reply) or revalidates it: true if it is alive. */
+  touchSession(sessionId: bigint, owner?: unknown): boolean {
+    const s = this.sessions.sessions.get(sessionId)
+    if (!s || s.closing) return false
+    this.sessions.touch(s)
+    if (owner !== undefined) {
+      const prev = s.owner
+      if (prev instanceof Connection && prev !== owner) prev.destroy()
+      s.owner = owner
+    }
+    return true
+  }
+
+  /**
+   * Stops processing requests (local and learners'), so the tree holds committed state only
+   * once the outstanding proposals are committed: a leader does so before serialising a
+   * snapshot for a learner.
+   */
+  hold(): void {
+    this.held = true
+  }
+
+  release(): void {
+    if (!this.held) return
+    this.held = false
+    const conns = [...this.heldConnections]
+    this.heldConnections.clear()
+    for (const c of conns) c.resumeInput()
+  }
+
+  /** Serves clients in a role (the quorum peer calls it once synced). */
+  startServing(mode: 'leader' | 'follower' | 'observer', commit: CommitStage, forwarder: Forwarder | null): void {
+    this.commit = commit
+    this.mode = mode
+    this.forwarder = forwarder
+    if (mode === 'leader') {
+      this.sessions.touchAll()
+      this.sessions.start(s => this.expire(s))
+    }
+    this.serving = true
+  }
+
+  /** Leaves a role: clients are disconnected (they move to another server), nothing is served. */
+  stopServing(): void {
+    this.serving = false
+    this.mode = 'looking'
+    this.forwarder = null
+    this.sessions.stop()
+    this.release()
+    for (const c of [...this.connections]) c.destroy()
+    this.dropForwarded()
+  }
+
+  /** The sessions and tree in Apache's wire form for SNAP (the snapshot file's body without header and checksum). */
+  syncSnapshot(): Buffer {
+    const whole = serializeSnapshot(this.tree, this.sessionTimeouts())
+    return whole.subarray(16, whole.length - 13)
+  }
+
+  /** Forgets what was forwarded (the leader is gone: the connections are closed anyway). */
+  dropForwarded(): void {
+    this.forwarded.clear()
+    this.revalidations.clear()
+    this.syncPaths.clear()
   }
 
   // ---------------------------------------------------------------- the commit path
@@ -710,15 +1142,24 @@ export class ZkServer {
   }
 
   private expire(s: Session): void {
+    if (this.held) {
+      this.sessions.touch(s)
+      return
+    }
     this.log.info(`Expiring session 0x${BigInt.asUintN(64, s.id).toString(16)}, timeout of ${s.timeout}ms exceeded`)
     this.closeSession(s, 0, null)
   }
 
   private closeSession(s: Session, xid: number, conn: Connection | null): void {
+    if (this.forwarder !== null) {
+      if (conn !== null) this.forward(conn, s.id, xid, Op.closeSession, Buffer.alloc(0))
+      else this.forwarder.request(s.id, xid, Op.closeSession, Buffer.alloc(0), [])
+      return
+    }
     s.closing = true
     const zxid = this.runWrite(this.preparer.closeSession(s.id, xid), null, 0, NO_REPLY)
     this.sessions.remove(s.id)
-    const owner = s.owner as Connection | null
+    const owner = s.owner instanceof Connection ? s.owner : null
     if (conn) {
       const w = this.rw.reset()
       const m = w.startFrame()
@@ -764,7 +1205,22 @@ export class ZkServer {
       case Op.closeSession: return this.closeSession(s, xid, conn)
       case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL:
       case Op.delete: case Op.deleteContainer: case Op.setData: case Op.setACL: case Op.check: case Op.multi:
+        if (this.forwarder !== null) {
+          // Checked here only for being well formed; the leader prepares it.
+          checkWrite(type, new JuteReader(r.buf, r.pos, r.end))
+          return this.forward(conn, s.id, xid, type, Buffer.from(r.buf.subarray(r.pos, r.end)))
+        }
         return this.write(conn, s, xid, type, r)
+      case Op.sync:
+        if (this.forwarder !== null) {
+          const start = r.pos
+          const path = r.ustring()
+          this.forward(conn, s.id, xid, Op.sync, Buffer.from(r.buf.subarray(start, r.end)))
+          const q = this.forwarded.get(s.id)!
+          this.syncPaths.set(q[q.length - 1].slot, path)
+          return
+        }
+        return this.read(conn, s, xid, type, r)
       case Op.exists: case Op.getData: case Op.getACL: case Op.getChildren: case Op.getChildren2:
       case Op.sync: case Op.checkWatches: case Op.removeWatches: case Op.getEphemerals:
       case Op.getAllChildrenNumber: case Op.addWatch: case Op.whoAmI: case Op.multiRead:
@@ -1016,6 +1472,7 @@ export class ZkServer {
   // ---------------------------------------------------------------- containers and TTLs
 
   reapContainers(): void {
+    if (this.held) return
     const now = Date.now()
     const doomed: string[] = []
     for (const p of this.tree.containers) {

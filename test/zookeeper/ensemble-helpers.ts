@@ -1,0 +1,167 @@
+// Ensembles for tests: kafkit servers (the zookeeper-server-start command, as a user runs it)
+// and Apache ZooKeeper 3.8 servers (QuorumPeerMain from the Debian package) on free ports,
+// each a child process that can be killed with SIGKILL and started again on its data.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {writeFileSync, mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {binDir, freePort, tempDir, removeDir, waitFor} from '../helpers/util.js'
+import {fourLetter, requireApacheZk} from './helpers.js'
+
+export type Kind = 'kafkit' | 'apache'
+
+export interface Member {
+  id: number
+  kind: Kind
+  observer: boolean
+  clientPort: number
+  quorumPort: number
+  electionPort: number
+  dir: string
+  child: ChildProcess | null
+  output: string
+}
+
+export interface EnsembleOptions {
+  tickTime?: number
+  initLimit?: number
+  syncLimit?: number
+  /** Extra lines for every server's file. */
+  extra?: string[]
+}
+
+const ZK_CP = '/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-nop.jar'
+
+export class Ensemble {
+  readonly members: Member[] = []
+  readonly root = tempDir('kafkit-ens-')
+  readonly runDir = join(this.root, 'run')
+
+  private constructor(readonly opts: EnsembleOptions) {}
+
+  /** Members in id order 1..n: 'kafkit' / 'apache', with ':observer' for observers. */
+  static async create(kinds: string[], opts: EnsembleOptions = {}): Promise<Ensemble> {
+    const e = new Ensemble(opts)
+    for (let i = 0; i < kinds.length; i++) {
+      const [kind, role] = kinds[i].split(':')
+      if (kind === 'apache') requireApacheZk()
+      const id = i + 1
+      const dir = join(e.root, `zk${id}`)
+      mkdirSync(join(dir, 'data'), {recursive: true})
+      writeFileSync(join(dir, 'data', 'myid'), `${id}\n`)
+      e.members.push({id, kind: kind as Kind, observer: role === 'observer', clientPort: await freePort(), quorumPort: await freePort(), electionPort: await freePort(), dir, child: null, output: ''})
+    }
+    return e
+  }
+
+  serverLines(): string[] {
+    return this.members.map(m => `server.${m.id}=127.0.0.1:${m.quorumPort}:${m.electionPort}${m.observer ? ':observer' : ''}`)
+  }
+
+  configFile(m: Member): string {
+    const o = this.opts
+    const lines = [
+      `dataDir=${join(m.dir, 'data').replace(/\\/g, '/')}`,
+      `clientPort=${m.clientPort}`,
+      'clientPortAddress=127.0.0.1',
+      `tickTime=${o.tickTime ?? 300}`,
+      `initLimit=${o.initLimit ?? 20}`,
+      `syncLimit=${o.syncLimit ?? 10}`,
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=*',
+      'maxClientCnxns=0',
+      ...(m.observer ? ['peerType=observer'] : []),
+      ...this.serverLines(),
+      ...(o.extra ?? []),
+    ]
+    const file = join(m.dir, m.kind === 'apache' ? 'zoo.cfg' : 'zookeeper.properties')
+    writeFileSync(file, lines.join('\n') + '\n')
+    return file
+  }
+
+  start(i: number): void {
+    const m = this.members[i]
+    if (this.running(i)) throw new Error(`server ${m.id} is running`)
+    const file = this.configFile(m)
+    const child = m.kind === 'kafkit'
+      ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir}, stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
+    m.output = ''
+    const keep = (d: Buffer) => {
+      m.output += d.toString()
+      if (m.output.length > 400_000) m.output = m.output.slice(-200_000)
+    }
+    child.stdout!.on('data', keep)
+    child.stderr!.on('data', keep)
+    m.child = child
+  }
+
+  startAll(): void {
+    for (let i = 0; i < this.members.length; i++) this.start(i)
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(i: number): Promise<void> {
+    const c = this.members[i].child
+    if (!c || c.exitCode !== null || c.signalCode !== null) return
+    const gone = new Promise(r => c.once('exit', r))
+    c.kill('SIGKILL')
+    await gone
+  }
+
+  /** The Mode of srvr ('leader', 'follower', 'observer', 'standalone'), or '' when not serving. */
+  async mode(i: number): Promise<string> {
+    const out = await fourLetter(this.members[i].clientPort, 'srvr', 2000).catch(() => '')
+    return /Mode: (\w+)/.exec(out)?.[1] ?? ''
+  }
+
+  async modes(): Promise<string[]> {
+    return Promise.all(this.members.map((_, i) => this.mode(i)))
+  }
+
+  /** Waits until the running members all serve with exactly one leader; returns its index. */
+  async waitForLeader(timeoutMs = 30000, among?: number[]): Promise<number> {
+    const idx = among ?? this.members.map((_, i) => i).filter(i => this.running(i))
+    return waitFor(async () => {
+      const m = await Promise.all(idx.map(i => this.mode(i)))
+      if (m.some(x => x === '')) return undefined
+      const leaders = idx.filter((_, k) => m[k] === 'leader')
+      return leaders.length === 1 ? leaders[0] + 1 : undefined
+    }, timeoutMs, `one leader among servers ${idx.map(i => i + 1).join(', ')} (${this.tail()})`, 50).then(x => x! - 1)
+  }
+
+  running(i: number): boolean {
+    const c = this.members[i].child
+    return c !== null && c.exitCode === null && c.signalCode === null
+  }
+
+  connectString(idx?: number[]): string {
+    return (idx ?? this.members.map((_, i) => i)).map(i => `127.0.0.1:${this.members[i].clientPort}`).join(',')
+  }
+
+  tail(n = 1500): string {
+    return this.members.map(m => `--- server ${m.id} (${m.kind}):\n${m.output.slice(-n)}`).join('\n')
+  }
+
+  /** Runs a Python snippet with kazoo client `c` connected to connect; its stdout (trimmed). */
+  kazoo(connect: string, code: string, timeoutMs = 30000): Promise<string> {
+    const script = `import sys, json\nfrom kazoo.client import KazooClient\nc = KazooClient(hosts=sys.argv[1], timeout=8)\nc.start(timeout=15)\n${code}\nc.stop()\n`
+    return new Promise((resolve, reject) => {
+      const child = spawn('/usr/bin/python3', ['-c', script, connect], {stdio: ['ignore', 'pipe', 'pipe']})
+      let out = ''
+      let err = ''
+      const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kazoo timed out: ${err}`)) }, timeoutMs)
+      child.stdout!.on('data', d => { out += d })
+      child.stderr!.on('data', d => { err += d })
+      child.on('exit', code => {
+        clearTimeout(t)
+        if (code === 0) resolve(out.trim())
+        else reject(new Error(`kazoo exited with ${code}: ${err.slice(-2000)}`))
+      })
+    })
+  }
+
+  async destroy(): Promise<void> {
+    for (let i = 0; i < this.members.length; i++) await this.kill(i)
+    removeDir(this.root)
+  }
+}
