@@ -3,6 +3,7 @@
 // each a child process that can be killed with SIGKILL and started again on its data.
 import {spawn, type ChildProcess} from 'node:child_process'
 import {writeFileSync, mkdirSync} from 'node:fs'
+import {createConnection} from 'node:net'
 import {join} from 'node:path'
 import {binDir, freePort, tempDir, removeDir, waitFor} from '../helpers/util.js'
 import {fourLetter, requireApacheZk} from './helpers.js'
@@ -27,6 +28,8 @@ export interface EnsembleOptions {
   syncLimit?: number
   /** Extra lines for every server's file. */
   extra?: string[]
+  /** TTL nodes on every server (zookeeper.extendedTypesEnabled). */
+  extendedTypes?: boolean
 }
 
 const ZK_CP = '/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-nop.jar'
@@ -71,6 +74,7 @@ export class Ensemble {
       'maxClientCnxns=0',
       ...(m.observer ? ['peerType=observer'] : []),
       ...this.serverLines(),
+      ...(o.extendedTypes && m.kind === 'kafkit' ? ['zookeeper.extendedTypesEnabled=true'] : []),
       ...(o.extra ?? []),
     ]
     const file = join(m.dir, m.kind === 'apache' ? 'zoo.cfg' : 'zookeeper.properties')
@@ -84,7 +88,7 @@ export class Ensemble {
     const file = this.configFile(m)
     const child = m.kind === 'kafkit'
       ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir}, stdio: ['ignore', 'pipe', 'pipe']})
-      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
     m.output = ''
     const keep = (d: Buffer) => {
       m.output += d.toString()
@@ -97,6 +101,20 @@ export class Ensemble {
 
   startAll(): void {
     for (let i = 0; i < this.members.length; i++) this.start(i)
+  }
+
+  /**
+   * Starts server `first`, waits until its election port listens, then the others: on a fresh
+   * ensemble the first one's vote (the highest id) wins, so it leads whatever its kind.
+   */
+  async startFirst(first: number): Promise<void> {
+    this.start(first)
+    const port = this.members[first].electionPort
+    await waitFor(() => new Promise<boolean>(resolve => {
+      const s = createConnection({host: '127.0.0.1', port}, () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    }), 30000, `server ${first + 1}'s election port`, 50)
+    for (let i = 0; i < this.members.length; i++) if (i !== first) this.start(i)
   }
 
   /** SIGKILL, and wait until the process is gone. */

@@ -96,8 +96,12 @@ export class Finalizer {
         }
       }
     } else if (w !== null) {
+      // Apache logs the ops before the failing one as their own txns (kafkit as error txns
+      // with code 0): either way they answer 0, the failing one its code, the rest -2.
+      let postFailed = false
       for (const s of txn.txns) {
-        const code = s.type === Op.error ? s.err : Err.RuntimeInconsistency
+        const code = s.type === Op.error ? s.err : postFailed ? Err.RuntimeInconsistency : 0
+        if (code !== 0) postFailed = true
         sub.int(-1).bool(false).int(code).int(code)
       }
     }

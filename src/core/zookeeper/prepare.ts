@@ -58,9 +58,12 @@ export class Preparer {
     return {hdr: {clientId: sessionId, cxid: 0, zxid: 0, time, type: Op.createSession}, txn: {type: Op.createSession, timeOut: timeout}}
   }
 
-  /** A session's close: the txn names the ephemerals it deletes (Apache's CloseSessionTxn). */
+  /**
+   * A session's close: the txn names the ephemerals it deletes (Apache's CloseSessionTxn), in
+   * the order Apache's leader lists them, so every server fires the same events in the same order.
+   */
   closeSession(sessionId: bigint, cxid: number, time = Date.now()): Prepared {
-    const paths = this.tree.ephemeralsOf(sessionId).sort()
+    const paths = javaHashSetOrder(this.tree.ephemeralsOf(sessionId))
     return {hdr: {clientId: sessionId, cxid, zxid: 0, time, type: Op.closeSession}, txn: {type: Op.closeSession, paths}}
   }
 
@@ -273,4 +276,34 @@ export function checkWrite(type: number, r: JuteReader): void {
     default:
       skipOp(type, r)
   }
+}
+
+/** java.lang.String.hashCode (UTF-16 code units). */
+function javaHash(s: string): number {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0
+  return h
+}
+
+/**
+ * The order a clone of a java.util.HashSet<String> iterates its paths in: Apache's leader
+ * lists a closing session's ephemerals so (DataTree.getEphemerals clones the session's set,
+ * built with the default capacity from the paths in creation order). Buckets of the clone's
+ * table (sized for the count), then of the original's, then creation order.
+ */
+export function javaHashSetOrder(paths: readonly string[]): string[] {
+  const n = paths.length
+  if (n < 2) return [...paths]
+  let original = 16
+  while (n > original * 0.75) original *= 2
+  let clone = 1
+  const want = Math.floor(n / 0.75 + 1)
+  while (clone < want) clone *= 2
+  const keyed = paths.map((p, i) => {
+    const h = javaHash(p)
+    const spread = (h ^ (h >>> 16)) >>> 0
+    return {p, i, c: spread & (clone - 1), o: spread & (original - 1)}
+  })
+  keyed.sort((a, b) => a.c - b.c || a.o - b.o || a.i - b.i)
+  return keyed.map(k => k.p)
 }
