@@ -327,7 +327,6 @@ export class Leader implements QuorumInfo {
         const known = this.peer.servers.find(s => s.id === h.sid)
         if (!known) hlog.info(`Follower sid: ${h.sid} not in the current config 0`)
         else hlog.info(`Follower sid: ${h.sid} : info : ${this.peer.serverString(known)}`)
-        for (const o of this.handlers) if (o !== h && o.sid === h.sid && !o.closed) o.shutdown()
         h.lastAcceptedEpoch = zxidEpoch(p.zxid)
         this.epochFrom(h.sid, h.lastAcceptedEpoch)
         if (this.newLeaderZxid !== 0) this.sendLeaderInfo(h)
