@@ -18,6 +18,11 @@ const log = new Logger('org.apache.zookeeper.server.quorum.QuorumCnxManager')
 const flog = new Logger('org.apache.zookeeper.server.quorum.FastLeaderElection')
 
 export const FINALIZE_WAIT = 200
+
+/** The address to bind for a server line's host: localhost as 127.0.0.1, as Java resolves it. */
+export function bindHost(host: string): string {
+  return host === 'localhost' ? '127.0.0.1' : host
+}
 const MAX_NOTIFICATION_INTERVAL = 60000
 
 export interface Message {
@@ -62,7 +67,7 @@ export class QuorumCnxManager {
         resolve()
       }
       if (this.listenAll) server.listen(m.electionPort, done)
-      else server.listen(m.electionPort, m.host, done)
+      else server.listen(m.electionPort, bindHost(m.host), done)
     })
   }
 

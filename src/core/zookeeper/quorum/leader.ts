@@ -18,6 +18,7 @@ import type {CommitStage} from '../commit.js'
 import type {ZkServer, QuorumInfo} from '../server.js'
 import {Q, ZAB_VERSION, StreamBuffer, readPacket, writePacket, packetName, makeZxid, zxidEpoch, hex, type QuorumPacket} from './packets.js'
 import type {QuorumPeer} from './peer.js'
+import {bindHost} from './election.js'
 
 const log = new Logger('org.apache.zookeeper.server.quorum.Leader')
 const hlog = new Logger('org.apache.zookeeper.server.quorum.LearnerHandler')
@@ -265,7 +266,7 @@ export class Leader implements QuorumInfo {
         resolve()
       }
       if (this.config.quorumListenOnAllIPs) server.listen(me.quorumPort, done)
-      else server.listen(me.quorumPort, me.host, done)
+      else server.listen(me.quorumPort, bindHost(me.host), done)
     })
   }
 
