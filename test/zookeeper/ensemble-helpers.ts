@@ -32,6 +32,10 @@ export interface EnsembleOptions {
   extendedTypes?: boolean
 }
 
+/** Every server process started, killed when the test process exits whatever happened. */
+const live = new Set<ChildProcess>()
+process.on('exit', () => { for (const c of live) c.kill('SIGKILL') })
+
 const ZK_CP = '/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-nop.jar'
 
 export class Ensemble {
@@ -89,6 +93,8 @@ export class Ensemble {
     const child = m.kind === 'kafkit'
       ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir}, stdio: ['ignore', 'pipe', 'pipe']})
       : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
+    live.add(child)
+    child.once('exit', () => live.delete(child))
     m.output = ''
     const keep = (d: Buffer) => {
       m.output += d.toString()

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {Ensemble} from './ensemble-helpers.js'
 import {fourLetter, zookeeper, waitFor} from './helpers.js'
+import {RawClient, OPEN_ACL} from './rawclient.js'
 
 const PY = '/usr/bin/python3'
 let ens: Ensemble | null = null
@@ -73,6 +74,53 @@ test('three kafkit servers: one leader, writes through any server, reads after s
   }
 })
 
+test('a session moves when its server dies: same session, its ephemeral kept, its watch restored; a dead client\'s ephemeral expires', {timeout: 60000}, async () => {
+  assert.ok(ens, 'the ensemble of the first test')
+  const e = ens!
+  const leader = await e.waitForLeader()
+  const f = [0, 1, 2].filter(i => i !== leader)
+  // A client of the ensemble (on a follower), with an ephemeral and a watch.
+  const c = zookeeper.createClient(e.connectString(f), {sessionTimeout: 6000, retries: 0, spinDelay: 50})
+  const states: string[] = []
+  c.on('state', (s: {getName(): string}) => states.push(s.getName()))
+  await new Promise<void>(r => { c.once('connected', () => r()); c.connect() })
+  const port = (c as unknown as {connectionManager: {socket: {remotePort: number}}}).connectionManager.socket.remotePort
+  const victim = e.members.findIndex(m => m.clientPort === port)
+
+  const call = <T = unknown[]>(m: string, ...a: unknown[]) => new Promise<T>((res, rej) => (c as unknown as Record<string, (...x: unknown[]) => void>)[m](...a, (err: Error | null, ...r: unknown[]) => err ? rej(err) : res(r as T)))
+  // Another client that never comes back (a raw connection): its ephemeral must go once its session expires.
+  let gone: RawClient | null = null
+  try {
+    assert.ok(f.includes(victim), `connected to a follower (${port})`)
+    gone = await RawClient.open(e.members[victim].clientPort)
+    await gone.handshake(4000)
+    assert.equal((await gone.request(1, 1, w => { w.ustring('/moved-orphan').buffer(Buffer.alloc(0)); OPEN_ACL(w); w.int(1) })).err, 0)
+    const sid = c.getSessionId().toString('hex')
+    await call('create', '/moved', Buffer.from('0'), zookeeper.CreateMode.EPHEMERAL)
+    const watched = new Promise<string>(resolve => c.getData('/moved', (ev: {getName(): string}) => resolve(ev.getName()), () => {}))
+    const t0 = Date.now()
+    await e.kill(victim)
+    await waitFor(() => states.filter(s => s === 'SYNC_CONNECTED').length >= 2, 20000, 'the client to reconnect to another server')
+    const moved = Date.now() - t0
+    assert.equal(c.getSessionId().toString('hex'), sid, 'the same session')
+    assert.ok(!states.includes('EXPIRED'))
+    const [still] = await within(call<[unknown]>('exists', '/moved'), 10000, 'exists')
+    assert.ok(still, 'the ephemeral lives on')
+    // The watch set through the dead server fires for a write through another one.
+    assert.equal(await e.kazoo(e.connectString([leader]), "c.set('/moved', b'1'); print('ok')"), 'ok')
+    assert.equal(await within(watched, 10000, 'the restored watch'), 'NODE_DATA_CHANGED')
+    // The client that is gone for good: the leader expires its session and its ephemeral.
+    const t1 = Date.now()
+    await waitFor(async () => (await within(call<[unknown]>('exists', '/moved-orphan'), 5000, 'exists'))[0] === null, 20000, 'the orphan ephemeral to expire')
+    console.log(`session moved in ${moved} ms; an abandoned session's ephemeral went after ${Date.now() - t1} ms more`)
+  } finally {
+    c.close()
+    gone?.close()
+    if (victim >= 0 && !e.running(victim)) e.start(victim)
+    await waitFor(async () => (await e.mode(victim)) === 'follower', 20000, 'the follower back')
+  }
+})
+
 /** A kazoo writer in its own process: creates /load/<tag>-<n> one after another, printing each acknowledged name. */
 function kazooWriter(connect: string, tag: string): {acked: string[]; times: number[]; stop(): Promise<void>} {
   const script = `
@@ -129,6 +177,14 @@ function nzkWriter(connect: string, tag: string): {acked: string[]; times: numbe
     }
   })()
   return {acked, times, stop: async () => { stopped = true; await run; c.close() }}
+}
+
+/** A promise with a deadline (a test never hangs on a reply that does not come). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)
+    p.then(v => { clearTimeout(t); resolve(v) }, e => { clearTimeout(t); reject(e) })
+  })
 }
 
 function maxGap(times: number[], from: number): number {
