@@ -189,3 +189,56 @@ export class Ensemble {
     removeDir(this.root)
   }
 }
+
+
+/** A librdkafka producer (acks=all, idempotent) for `seconds`, then a read-back of every partition: {sent, acked, lost}. */
+export function produceAndVerify(bootstrap: string, seconds: number, dir: string, partitions: number, rf: number): {done: Promise<{sent: number; acked: number; lost: number}>} {
+  const script = `
+import sys, time, json
+from confluent_kafka import Producer, Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+bs, secs, parts, rf = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+a = AdminClient({'bootstrap.servers': bs})
+for f in a.create_topics([NewTopic('t', parts, rf, config={'min.insync.replicas': str(min(2, rf))})]).values():
+    try: f.result(30)
+    except Exception as ex: print('create:', ex, file=sys.stderr)
+p = Producer({'bootstrap.servers': bs, 'acks': 'all', 'enable.idempotence': True, 'linger.ms': 5, 'message.timeout.ms': 120000})
+acked = set()
+def cb(err, msg):
+    if err is None: acked.add(msg.value().decode())
+end = time.time() + secs
+n = 0
+while time.time() < end:
+    p.produce('t', str(n).encode(), callback=cb)
+    n += 1
+    p.poll(0)
+    if n % 100 == 0: time.sleep(0.01)
+p.flush(120)
+c = Consumer({'bootstrap.servers': bs, 'group.id': 'verify', 'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
+c.assign([TopicPartition('t', i, 0) for i in range(parts)])
+got = set()
+idle = 0
+while idle < 8:
+    m = c.poll(1.0)
+    if m is None:
+        idle += 1
+        continue
+    if m.error(): continue
+    idle = 0
+    got.add(m.value().decode())
+print(json.dumps({'sent': n, 'acked': len(acked), 'lost': len(acked - got)}))
+`
+  const child = spawn('/usr/bin/python3', ['-c', script, bootstrap, String(seconds), String(partitions), String(rf)], {stdio: ['ignore', 'pipe', 'pipe'], cwd: dir})
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', d => { out += d })
+  child.stderr!.on('data', d => { err = (err + d).slice(-3000) })
+  return {
+    done: new Promise((resolve, reject) => child.on('exit', code => {
+      const last = out.trim().split('\n').pop() ?? ''
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last))
+      else reject(new Error(`producer exited with ${code}: ${err}`))
+    })),
+  }
+}
+
