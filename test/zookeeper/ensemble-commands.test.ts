@@ -14,7 +14,7 @@ test('the shipped zookeeper-1/2/3.properties form an ensemble; zookeeper-server-
   const runDir = join(dir, 'run')
   const children: ChildProcess[] = []
   try {
-    const ports = await Promise.all([1, 2, 3].map(async () => ({client: await freePort(), quorum: await freePort(), election: await freePort()})))
+    const ports = await Promise.all([1, 2, 3].map(async () => ({client: await freePort(), quorum: await freePort(), election: await freePort(), admin: await freePort()})))
     const servers = ports.map((p, i) => `server.${i + 1}=localhost:${p.quorum}:${p.election}`)
     const outputs = ['', '', '']
     for (let i = 0; i < 3; i++) {
@@ -22,7 +22,8 @@ test('the shipped zookeeper-1/2/3.properties form an ensemble; zookeeper-server-
       mkdirSync(data, {recursive: true})
       writeFileSync(join(data, 'myid'), `${i + 1}\n`)
       const args = [join(repoRoot, 'config', `zookeeper-${i + 1}.properties`), '--override', `dataDir=${data}`, '--override', `clientPort=${ports[i].client}`,
-        '--override', 'tickTime=300', ...servers.flatMap(s => ['--override', s])]
+        '--override', 'tickTime=300', '--override', 'admin.enableServer=true', '--override', `admin.serverPort=${ports[i].admin}`, '--override', 'admin.serverAddress=127.0.0.1',
+        ...servers.flatMap(s => ['--override', s])]
       const c = spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), ...args], {env: {...process.env, KAFKIT_RUN_DIR: runDir}, stdio: ['ignore', 'pipe', 'pipe']})
       c.stdout!.on('data', d => { outputs[i] += d })
       c.stderr!.on('data', d => { outputs[i] += d })
@@ -34,6 +35,16 @@ test('the shipped zookeeper-1/2/3.properties form an ensemble; zookeeper-server-
     }, 30000, 'one leader and two followers').catch(e => { throw new Error(`${(e as Error).message}\n${outputs.join('\n---\n').slice(-3000)}`) })
     assert.deepEqual([...modes!].sort(), ['follower', 'follower', 'leader'])
     assert.match(outputs[0], /INFO Ensemble member server\.1 of server\.1, server\.2, server\.3 \(org\.apache\.zookeeper\.server\.ZooKeeperServerMain\)/)
+    // The AdminServer's ensemble commands: leader, zabstate, voting_view.
+    const get = async (i: number, cmd: string) => JSON.parse(await (await fetch(`http://127.0.0.1:${ports[i].admin}/commands/${cmd}`)).text())
+    const li = modes!.indexOf('leader')
+    for (let i = 0; i < 3; i++) {
+      const l = await get(i, 'leader')
+      assert.deepEqual([l.is_leader, l.leader_id, l.leader_ip, l.error], [i === li, li + 1, 'localhost', null])
+      const z = await get(i, 'zabstate')
+      assert.deepEqual([z.myid, z.is_leader, z.voting, z.zabstate], [i + 1, i === li, true, 'broadcast'])
+    }
+    assert.deepEqual(Object.keys((await get(0, 'voting_view')).current_config), ['1', '2', '3'])
     const exited = children.map(c => new Promise<number | null>(r => c.once('exit', code => r(code))))
     const stop = await runCommand('zookeeper-server-stop', [], {env: {KAFKIT_RUN_DIR: runDir}})
     assert.equal(stop.code, 0, stop.stderr)

@@ -483,7 +483,7 @@ export class ZkServer {
   /** Ensemble facts for srvr/stat/mntr (set by the leader or learner while serving). */
   quorumInfo: QuorumInfo | null = null
   /** The ensemble member this server is (null standalone). */
-  peer: {modeName(): string; myId: number} | null = null
+  peer: {modeName(): string; myId: number; leaderId(): number; leaderHost(): string} | null = null
 
   constructor(readonly config: ZkConfig, opts: ZkServerOptions = {}) {
     this.log = opts.logger ?? new Logger('org.apache.zookeeper.server.ZooKeeperServer')

@@ -31,7 +31,7 @@ export class QuorumPeer implements ElectionPeer {
   private role: Leader | Learner | null = null
   private running: Promise<void> | null = null
   /** The leader this server follows or observes (-1 when leading or looking). */
-  leaderId = -1
+  private leaderIdOf = -1
 
   constructor(readonly zk: ZkServer) {
     const c = zk.config
@@ -118,7 +118,7 @@ export class QuorumPeer implements ElectionPeer {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       this.state = PeerState.LOOKING
-      this.leaderId = -1
+      this.leaderIdOf = -1
       this.zk.mode = 'looking'
       this.zk.metrics.lookingCount++
       log.info('LOOKING')
@@ -143,7 +143,7 @@ export class QuorumPeer implements ElectionPeer {
       } else {
         const observer = this.state === PeerState.OBSERVING
         log.info(observer ? 'OBSERVING' : 'FOLLOWING')
-        this.leaderId = vote.id
+        this.leaderIdOf = vote.id
         const learner = new Learner(this, this.zk, observer)
         this.role = learner
         reason = await learner.follow(vote.id)
@@ -158,6 +158,16 @@ export class QuorumPeer implements ElectionPeer {
         log.error(`Unable to reload the database: ${(e as Error).message}`)
       }
     }
+  }
+
+  /** The leader's id (the AdminServer's leader command). */
+  leaderId(): number {
+    return this.state === PeerState.LEADING ? this.myId : this.leaderIdOf
+  }
+
+  /** The leader's quorum host. */
+  leaderHost(): string {
+    return this.servers.find(s => s.id === this.leaderId())?.host ?? ''
   }
 
   /** srvr's Mode line. */
