@@ -8,24 +8,23 @@ import {Ensemble} from './ensemble-helpers.js'
 import {startApacheZk, requireApacheZk, waitFor, type ApacheZk} from './helpers.js'
 import {runScript, type Entry} from './transcript.js'
 
-let reference: Entry[][] | null = null
 let apache: ApacheZk | null = null
+const references = new Map<string, Entry[]>()
 after(async () => { await apache?.stop() })
 
 /**
- * Standalone Apache ZooKeeper's transcripts under the roots /r1, /r2, /r3 (the root matters:
- * Apache deletes a closed session's ephemerals in the order of a Java HashSet of their paths).
+ * Standalone Apache ZooKeeper's transcript under a root (the root matters: Apache deletes a
+ * closed session's ephemerals in the order of a Java HashSet of their paths).
  */
-async function referenceTranscripts(): Promise<Entry[][]> {
-  if (reference === null) {
-    requireApacheZk()
-    apache = await startApacheZk({'zookeeper.extendedTypesEnabled': 'true'})
-    reference = []
-    for (const root of ['/r1', '/r2', '/r3']) reference.push(await runScript(apache.port, root))
-    await apache.stop()
-    apache = null
+async function referenceTranscript(root: string): Promise<Entry[]> {
+  if (!references.has(root)) {
+    if (apache === null) {
+      requireApacheZk()
+      apache = await startApacheZk({'zookeeper.extendedTypesEnabled': 'true'})
+    }
+    references.set(root, await runScript(apache.port, root))
   }
-  return reference
+  return references.get(root)!
 }
 
 function diff(a: Entry[], b: Entry[]): string[] {
@@ -46,28 +45,39 @@ const CASES: Array<{name: string; kinds: string[]; leader: number}> = [
 
 for (const c of CASES) {
   test(`${c.name}: the same transcript through every member, and a new leader after kill -9`, {timeout: 60000}, async () => {
-    const refs = await referenceTranscripts()
     const e = await Ensemble.create(c.kinds, {extendedTypes: true})
+    const roots: string[] = []
     try {
       await e.startFirst(c.leader)
       const leader = await e.waitForLeader(40000)
       assert.equal(leader, c.leader, `server ${c.leader + 1} (${c.kinds[c.leader]}) leads: ${(await e.modes()).join(',')}`)
       for (let i = 0; i < 3; i++) {
-        const t = await runScript(e.members[i].clientPort, `/r${i + 1}`)
-        const d = diff(refs[i], t)
-        assert.equal(d.length, 0, `through server ${i + 1} (${c.kinds[i]}, ${await e.mode(i)}): ${d.length} of ${refs[i].length} entries differ:\n${d.slice(0, 10).join('\n')}`)
+        // An Apache leader applies a committed txn on another thread after sending COMMIT, so a
+        // follower's next request can be prepared against the state before it (seen once, a
+        // setACL): when an Apache server leads, one more run under a fresh root must agree.
+        let d: string[] = []
+        for (const attempt of c.kinds[c.leader] === 'apache' ? [0, 1] : [0]) {
+          const root = `/r${i + 1}${attempt === 0 ? '' : 'b'}`
+          roots.push(root.slice(1))
+          const [ref, t] = [await referenceTranscript(root), await runScript(e.members[i].clientPort, root)]
+          d = diff(ref, t)
+          if (d.length === 0) break
+          console.log(`through server ${i + 1} under ${root}: ${d.length} entries differ, running again:\n${d.slice(0, 4).join('\n')}`)
+        }
+        assert.equal(d.length, 0, `through server ${i + 1} (${c.kinds[i]}, ${await e.mode(i)}): ${d.length} entries differ:\n${d.slice(0, 10).join('\n')}`)
       }
+      const top = `${JSON.stringify(['after', ...roots, 'zookeeper'].sort()).replace(/"/g, "'").replace(/,/g, ', ')}`
       // The leader goes: the other two (one of each kind, or two of one) elect a new one and keep the data.
       await e.kill(leader)
       const next = await e.waitForLeader(30000)
       assert.notEqual(next, leader)
       const via = [0, 1, 2].find(i => i !== leader && i !== next)!
       const out = await e.kazoo(e.connectString([via]), "c.create('/after', b'x'); c.sync('/'); print(sorted(c.get_children('/')))")
-      assert.equal(out, "['after', 'r1', 'r2', 'r3', 'zookeeper']")
+      assert.equal(out, top)
       // Back again: the old leader syncs and serves the same tree.
       e.start(leader)
       await waitFor(async () => ['follower', 'leader'].includes(await e.mode(leader)), 30000, 'the old leader to rejoin')
-      assert.equal(await e.kazoo(e.connectString([leader]), "c.sync('/'); print(sorted(c.get_children('/')))"), "['after', 'r1', 'r2', 'r3', 'zookeeper']")
+      assert.equal(await e.kazoo(e.connectString([leader]), "c.sync('/'); print(sorted(c.get_children('/')))"), top)
     } catch (err) {
       console.log(e.tail(3000))
       throw err

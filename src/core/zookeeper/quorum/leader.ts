@@ -141,6 +141,8 @@ export class Leader implements QuorumInfo {
   readonly committedLog: Array<{zxid: number; data: Buffer}> = []
   private readonly pendingSyncs = new Map<number, Array<{h: LearnerHandler}>>()
   private readonly waitingSnapshots: LearnerHandler[] = []
+  /** Learners' requests that came while requests were held for a snapshot. */
+  private readonly heldRequests: Array<() => void> = []
   private proposalSizes: {last: number; min: number; max: number} | null = null
   private done: ((reason: string) => void) | null = null
   private timers: NodeJS.Timeout[] = []
@@ -398,8 +400,10 @@ export class Leader implements QuorumInfo {
         const cxid = d.readInt32BE(8)
         const type = d.readInt32BE(12)
         if (!this.started) return
-        if (type === 9) return this.processSync(h)
-        this.zk.learnerRequest(sessionId, cxid, type, d.subarray(16), p.authinfo, h)
+        const run = () => type === 9 ? this.processSync(h) : this.zk.learnerRequest(sessionId, cxid, type, d.subarray(16), p.authinfo, h)
+        // While a snapshot waits for the outstanding proposals, no new ones are made.
+        if (this.zk.held) this.heldRequests.push(run)
+        else run()
         return
       }
       default:
@@ -568,6 +572,7 @@ export class Leader implements QuorumInfo {
       const waiting = this.waitingSnapshots.splice(0)
       for (const h of waiting) this.syncLearner(h)
       this.zk.release()
+      for (const run of this.heldRequests.splice(0)) run()
     }
   }
 
