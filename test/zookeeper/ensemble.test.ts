@@ -46,7 +46,10 @@ test('three kafkit servers: one leader, writes through any server, reads after s
     const [data, stat] = (await waitFor(async () => (await b.call<[Buffer, {version: number}]>('getData', '/ens').catch(() => null)), 5000, '/ens on the other follower'))!
     assert.equal(data.toString(), 'one')
     // A watch on one follower fires for a write through the leader.
-    const fired = new Promise<string>(resolve => b.c.getData('/ens', (ev: {getName(): string}) => resolve(ev.getName()), () => {}))
+    let watching: () => void = () => {}
+    const watchSet = new Promise<void>(r => { watching = r })
+    const fired = new Promise<string>(resolve => b.c.getData('/ens', (ev: {getName(): string}) => resolve(ev.getName()), () => watching()))
+    await watchSet
     await l.call('setData', '/ens', Buffer.from('two'), stat.version)
     assert.equal(await fired, 'NODE_DATA_CHANGED')
     // Sequential names and a multi through a follower.
@@ -97,7 +100,10 @@ test('a session moves when its server dies: same session, its ephemeral kept, it
     assert.equal((await gone.request(1, 1, w => { w.ustring('/moved-orphan').buffer(Buffer.alloc(0)); OPEN_ACL(w); w.int(1) })).err, 0)
     const sid = c.getSessionId().toString('hex')
     await call('create', '/moved', Buffer.from('0'), zookeeper.CreateMode.EPHEMERAL)
-    const watched = new Promise<string>(resolve => c.getData('/moved', (ev: {getName(): string}) => resolve(ev.getName()), () => {}))
+    let registered: () => void = () => {}
+    const set = new Promise<void>(r => { registered = r })
+    const watched = new Promise<string>(resolve => c.getData('/moved', (ev: {getName(): string}) => resolve(ev.getName()), () => registered()))
+    await within(set, 10000, 'the getData that sets the watch')
     const t0 = Date.now()
     await e.kill(victim)
     await waitFor(() => states.filter(s => s === 'SYNC_CONNECTED').length >= 2, 20000, 'the client to reconnect to another server')

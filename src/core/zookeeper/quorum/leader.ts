@@ -16,6 +16,7 @@ import {JuteWriter, JuteError} from '../jute.js'
 import {writeTxnHeader, writeTxnBody, type Txn, type TxnHeader} from '../records.js'
 import type {CommitStage} from '../commit.js'
 import type {ZkServer, QuorumInfo} from '../server.js'
+import type {ZkConfig} from '../../config/zk-config.js'
 import {Q, ZAB_VERSION, StreamBuffer, readPacket, writePacket, packetName, makeZxid, zxidEpoch, hex, type QuorumPacket} from './packets.js'
 import type {QuorumPeer} from './peer.js'
 import {bindHost} from './election.js'
@@ -119,7 +120,7 @@ class LearnerHandler {
 }
 
 export class Leader implements QuorumInfo {
-  readonly config
+  readonly config: ZkConfig
   tick = 0
   epoch = -1
   newLeaderZxid = 0
