@@ -3,6 +3,8 @@
 // process: synchronous (1 in flight per session) and pipelined create, setData, getData
 // and exists over many sessions; ops/s, p50/p99 latency, RSS, start-up time, and the
 // ratio kafkit / Apache. Both fsync every write before acknowledging it (forceSync=yes).
+// ZK_BENCH_ENSEMBLE=1 adds 3-server ensembles of each side by side (ZK_BENCH_STANDALONE=0:
+// the ensembles only).
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, mkdirSync} from 'node:fs'
 import {createConnection, createServer} from 'node:net'
@@ -195,4 +197,89 @@ async function main(): Promise<void> {
   console.log(`RSS after the timed run: kafkit ${fmt(k.mem)} with ${k.znodes} znodes${a ? `, apache ${fmt(a.mem)} with ${a.znodes} znodes` : ''} (the faster server creates more znodes in the same time)`)
 }
 
-main().catch(e => { console.error(`zk-bench: ${(e as Error).message}`); process.exit(1) })
+// ---------------------------------------------------------------- ensembles (ZK_BENCH_ENSEMBLE=1)
+
+interface EnsembleRun { name: string; ports: number[]; children: ChildProcess[]; dir: string; startMs: number }
+
+/** Three servers of one kind on this machine, each with its own myid; resolves once one leads. */
+async function startEnsemble(kind: 'kafkit' | 'apache'): Promise<EnsembleRun | null> {
+  const jar = '/usr/share/java/zookeeper.jar'
+  if (kind === 'apache' && (!existsSync(jar) || spawnSync('java', ['-version']).status !== 0)) return null
+  const dir = mkdtempSync(join(tmpdir(), `zkbench-ens-${kind}-`))
+  const ports = [await freePort(), await freePort(), await freePort()]
+  const peers = [] as string[]
+  for (let i = 0; i < 3; i++) peers.push(`server.${i + 1}=127.0.0.1:${await freePort()}:${await freePort()}`)
+  const t0 = performance.now()
+  const children: ChildProcess[] = []
+  for (let i = 0; i < 3; i++) {
+    const data = join(dir, `zk${i + 1}`)
+    mkdirSync(data, {recursive: true})
+    writeFileSync(join(data, 'myid'), `${i + 1}\n`)
+    const cfg = join(dir, `zk${i + 1}.properties`)
+    writeFileSync(cfg, [`dataDir=${data.replace(/\\/g, '/')}`, `clientPort=${ports[i]}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*', 'maxClientCnxns=0', 'tickTime=2000', 'initLimit=10', 'syncLimit=5', ...peers].join('\n') + '\n')
+    children.push(kind === 'kafkit'
+      ? spawn(process.execPath, [join(root, 'bin', 'zookeeper-server-start.js'), cfg], {stdio: 'ignore', env: {...process.env, KAFKIT_RUN_DIR: join(dir, 'run')}})
+      : spawn('java', ['-cp', `${jar}:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-nop.jar`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], {stdio: 'ignore'}))
+  }
+  const deadline = Date.now() + 90000
+  for (;;) {
+    const modes = await Promise.all(ports.map(async p => /Mode: (\w+)/.exec(await fourLetter(p, 'srvr'))?.[1] ?? ''))
+    if (modes.filter(m => m === 'leader').length === 1 && modes.filter(m => m === 'follower').length === 2) break
+    if (Date.now() > deadline) throw new Error(`the ${kind} ensemble did not elect a leader within 90 s`)
+    await new Promise(r => setTimeout(r, 20))
+  }
+  return {name: kind, ports, children, dir, startMs: performance.now() - t0}
+}
+
+async function stopEnsemble(e: EnsembleRun): Promise<void> {
+  for (const c of e.children) {
+    c.kill('SIGKILL')
+    await new Promise(r => c.exitCode !== null ? r(null) : c.once('exit', r))
+  }
+  rmSync(e.dir, {recursive: true, force: true})
+}
+
+/** Writes (create, setData) and reads (getData) with sessions spread over the three servers. */
+async function ensembleBench(): Promise<void> {
+  const phases: Array<{op: string; depth: number}> = []
+  for (const op of ['create', 'setData', 'getData']) for (const depth of [1, DEPTH]) phases.push({op, depth})
+  const results = new Map<string, Map<string, Result>>()
+  const startMs = new Map<string, number>()
+  for (const kind of ['kafkit', 'apache'] as const) {
+    const e = await startEnsemble(kind)
+    if (!e) { console.error('Apache ZooKeeper 3.8 is not installed: ensemble benchmark of kafkit alone'); continue }
+    startMs.set(kind, e.startMs)
+    const ports = e.ports.join(',')
+    const r = new Map<string, Result>()
+    try {
+      runLoad(e.ports[0], ['--ports', ports, '--op', 'root', '--prefix', '/bench', '--sessions', '1', '--count', '1'])
+      runLoad(e.ports[0], ['--ports', ports, '--op', 'setup', '--prefix', '/bench', '--sessions', '1', '--depth', '64', '--count', '1000', '--keys', '1000'])
+      phases.forEach((p, i) => {
+        const prefix = `/bench/e${i}`
+        if (p.op === 'create') runLoad(e.ports[0], ['--ports', ports, '--op', 'root', '--prefix', prefix, '--sessions', '1', '--count', '1'])
+        const res = runLoad(e.ports[0], ['--ports', ports, '--op', p.op, '--prefix', p.op === 'create' ? prefix : '/bench', '--sessions', String(SESSIONS), '--depth', String(p.depth), '--seconds', String(SECONDS), '--keys', '1000'])
+        r.set(`${p.op}/${p.depth}`, res)
+        process.stderr.write(`  ${kind} ensemble ${p.op} depth ${p.depth}: ${Math.round(res.opsPerSec)} ops/s\n`)
+      })
+    } finally {
+      await stopEnsemble(e)
+    }
+    results.set(kind, r)
+  }
+  const k = results.get('kafkit')!
+  const a = results.get('apache')
+  const pad = (v: string, n: number) => v.padStart(n)
+  console.log(`\n3-server ensemble (${SESSIONS} sessions spread over the 3 servers, writes forwarded to the leader and acknowledged after a majority's fsync):`)
+  console.log(`${'operation'.padEnd(18)}${pad('kafkit ops/s', 14)}${pad('apache ops/s', 14)}${pad('ratio', 8)}${pad('kafkit p50/p99 ms', 20)}${pad('apache p50/p99 ms', 20)}`)
+  for (const p of phases) {
+    const key = `${p.op}/${p.depth}`
+    const kr = k.get(key)!
+    const ar = a?.get(key)
+    const label = `${p.op} ${p.depth === 1 ? 'sync' : `pipe${p.depth}`}`
+    console.log(`${label.padEnd(18)}${pad(Math.round(kr.opsPerSec).toString(), 14)}${pad(ar ? Math.round(ar.opsPerSec).toString() : '-', 14)}${pad(ar ? (kr.opsPerSec / ar.opsPerSec).toFixed(2) : '-', 8)}${pad(`${kr.p50.toFixed(2)}/${kr.p99.toFixed(2)}`, 20)}${pad(ar ? `${ar.p50.toFixed(2)}/${ar.p99.toFixed(2)}` : '-', 20)}`)
+  }
+  console.log(`ensemble start-up to an elected leader: kafkit ${Math.round(startMs.get('kafkit') ?? 0)} ms${startMs.has('apache') ? `, apache ${Math.round(startMs.get('apache')!)} ms` : ''}`)
+}
+
+const run = process.env.ZK_BENCH_ENSEMBLE === '1' ? (process.env.ZK_BENCH_STANDALONE === '0' ? ensembleBench() : main().then(ensembleBench)) : main()
+run.catch(e => { console.error(`zk-bench: ${(e as Error).message}`); process.exit(1) })

@@ -1,15 +1,17 @@
 // The ZooKeeper load generator, run as a separate process by zk-bench: many sessions over
 // raw sockets, each keeping `depth` requests in flight (1 = synchronous), for one
 // operation (create, setData, getData, exists) for a fixed time. Prints one JSON line:
-// {op, ops, seconds, opsPerSec, p50, p99} (latencies in ms).
+// {op, ops, seconds, opsPerSec, p50, p99} (latencies in ms). --ports a,b,c spreads the
+// sessions over the members of an ensemble.
 import {createConnection, type Socket} from 'node:net'
 
-interface Args { port: number; op: string; sessions: number; depth: number; seconds: number; prefix: string; keys: number; size: number; count: number }
+interface Args { port: number; ports: number[]; op: string; sessions: number; depth: number; seconds: number; prefix: string; keys: number; size: number; count: number }
 
 function parse(): Args {
   const a = process.argv.slice(2)
   const get = (k: string, d: string) => { const i = a.indexOf('--' + k); return i >= 0 ? a[i + 1] : d }
-  return {port: Number(get('port', '2181')), op: get('op', 'create'), sessions: Number(get('sessions', '16')), depth: Number(get('depth', '1')), seconds: Number(get('seconds', '3')), prefix: get('prefix', '/bench'), keys: Number(get('keys', '1000')), size: Number(get('size', '100')), count: Number(get('count', '0'))}
+  const port = Number(get('port', '2181'))
+  return {port, ports: get('ports', String(port)).split(',').map(Number), op: get('op', 'create'), sessions: Number(get('sessions', '16')), depth: Number(get('depth', '1')), seconds: Number(get('seconds', '3')), prefix: get('prefix', '/bench'), keys: Number(get('keys', '1000')), size: Number(get('size', '100')), count: Number(get('count', '0'))}
 }
 
 const OP = {create: 1, exists: 3, getData: 4, setData: 5} as const
@@ -96,7 +98,8 @@ const ACL = Buffer.concat([Buffer.from([0, 0, 0, 1, 0, 0, 0, 31]), str('world'),
 
 async function main(): Promise<void> {
   const a = parse()
-  const sessions = await Promise.all(Array.from({length: a.sessions}, () => Session.open(a.port)))
+  // Sessions spread over the servers given with --ports (an ensemble), round robin.
+  const sessions = await Promise.all(Array.from({length: a.sessions}, (_, i) => Session.open(a.ports[i % a.ports.length])))
   const data = Buffer.alloc(a.size, 'x')
   const dataBuf = Buffer.concat([Buffer.from([0, 0, 0, 0]), data]); dataBuf.writeInt32BE(data.length, 0)
   const lat: number[] = []

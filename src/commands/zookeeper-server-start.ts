@@ -1,6 +1,6 @@
 // zookeeper-server-start: runs kafkit's ZooKeeper-compatible server from a
 // zookeeper.properties file until Ctrl-C / SIGTERM / zookeeper-server-stop. Errors
-// (missing file, bad value, several server.N lines, port in use) are one line on stderr
+// (missing file, bad value, a misconfigured ensemble, port in use) are one line on stderr
 // and exit code 1.
 import {Args, Command, Flags} from '@oclif/core'
 import {loadZkConfig} from '../core/config/zk-config.js'
@@ -10,7 +10,7 @@ import {Logger} from '../core/util/log.js'
 
 export default class ZooKeeperServerStart extends Command {
   static summary = 'Start a ZooKeeper-compatible server.'
-  static description = 'Starts kafkit\'s standalone ZooKeeper-wire-compatible server configured by a zookeeper.properties (zoo.cfg) file, as Apache Kafka\'s bin/zookeeper-server-start.sh does. Stop it with Ctrl-C, SIGTERM or zookeeper-server-stop.'
+  static description = 'Starts kafkit\'s ZooKeeper-wire-compatible server configured by a zookeeper.properties (zoo.cfg) file, as Apache Kafka\'s bin/zookeeper-server-start.sh does: standalone, or a member of an ensemble when the file lists server.N lines (myid in dataDir; kafkit and Apache ZooKeeper 3.8 servers can form one ensemble). Stop it with Ctrl-C, SIGTERM or zookeeper-server-stop.'
   static examples = [
     '<%= config.bin %> config/zookeeper.properties',
     '<%= config.bin %> config/zookeeper.properties --override clientPort=2182',
@@ -42,7 +42,8 @@ export default class ZooKeeperServerStart extends Command {
       return fail((error as Error).message)
     }
     new Logger('org.apache.zookeeper.server.quorum.QuorumPeerConfig').info(`Reading configuration from: ${args.config}`)
-    if (config.servers.length === 1) log.info(`A single ${config.servers[0].split('=')[0]} line: running standalone`)
+    if (config.servers.length === 1 && !config.ensemble) log.info(`A single ${config.servers[0].split('=')[0]} line: running standalone`)
+    if (config.ensemble) log.info(`Ensemble member server.${config.serverId} of ${config.quorumServers.map(q => `server.${q.id}`).join(', ')}`)
     process.on('uncaughtException', error => log.error(`Unexpected error (the server keeps running): ${error?.message ?? error}`))
     process.on('unhandledRejection', error => log.error(`Unexpected error (the server keeps running): ${(error as Error)?.message ?? error}`))
     let running: RunningZooKeeper | null = null

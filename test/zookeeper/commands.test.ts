@@ -26,7 +26,7 @@ test('bad configurations stop start-up with one line naming key, value and file'
     assert.match(bad.stderr, /^Error: Invalid value 21x81 for configuration clientPort in .*zookeeper\.properties: must be an integer\n$/)
     const ens = await runCommand('zookeeper-server-start', [config(dir, ['clientPort=0', 'server.1=a:2888:3888', 'server.2=b:2888:3888'])])
     assert.equal(ens.code, 1)
-    assert.match(ens.stderr, /ensemble is not supported yet/)
+    assert.match(ens.stderr, /^Error: initLimit is not set in .*zookeeper\.properties: an ensemble needs it \(ticks a follower may take to connect and sync, e\.g\. initLimit=10\)\n$/)
     const wl = await runCommand('zookeeper-server-start', [config(dir, ['4lw.commands.whitelist=ruok,bogus'])])
     assert.equal(wl.code, 1)
     assert.match(wl.stderr, /Invalid value ruok,bogus for configuration 4lw\.commands\.whitelist/)

@@ -232,13 +232,14 @@ test('a read waits only for the unsynced writes it would observe', async () => {
   const z = await startKafkitZk()
   const a = await connect(z.port)
   const b = await connect(z.port)
-  const server = z.server as unknown as {onDurable(zxid: number): void}
-  const original = server.onDurable.bind(z.server)
+  // The commit stage's durability callback: the log calls it after each fsync.
+  const server = z.server.commit as unknown as {durable(zxid: number): void}
+  const original = server.durable.bind(server)
   try {
     await a.call('create', '/hot', Buffer.from('0'), zookeeper.CreateMode.PERSISTENT)
     await a.call('create', '/cold', Buffer.from('c'), zookeeper.CreateMode.PERSISTENT)
     let held: number[] = []
-    server.onDurable = (zxid: number) => { held.push(zxid) } // the disk "stalls"
+    server.durable = (zxid: number) => { held.push(zxid) } // the disk "stalls"
     const write = a.call('setData', '/hot', Buffer.from('1'), -1)
     let acked = false
     void write.then(() => { acked = true })
@@ -250,14 +251,14 @@ test('a read waits only for the unsynced writes it would observe', async () => {
     await waitFor(() => z.server.gated.size >= 2, 5000, 'the read of /hot to be held (the write\'s reply is held too)')
     assert.equal(hotRead, false, 'the read of the unsynced node waits')
     assert.equal(acked, false)
-    server.onDurable = original
+    server.durable = original
     for (const z2 of held) original(z2)
     held = []
     const [hv] = await hot
     assert.equal(hv.toString(), '1')
     await write
   } finally {
-    server.onDurable = original
+    server.durable = original
     a.close()
     b.close()
     await z.cleanup()

@@ -1,6 +1,7 @@
 // zookeeper.properties (Apache ZooKeeper's zoo.cfg keys) read into typed, validated settings.
-import {isAbsolute, resolve} from 'node:path'
-import {loadProperties} from './properties.js'
+import {isAbsolute, resolve, join, dirname} from 'node:path'
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {loadProperties, parseProperties} from './properties.js'
 import {Settings, ConfigError} from './settings.js'
 
 export interface ZkConfig {
@@ -31,18 +32,40 @@ export interface ZkConfig {
   containerCheckIntervalMs: number
   initLimit: number
   syncLimit: number
+  /** The server.N lines as written (key=value). */
   servers: string[]
+  /** The ensemble's members, parsed from the server.N lines (of the dynamic config file if set). */
+  quorumServers: QuorumServerConfig[]
+  /** This server's id (dataDir/myid), or -1 when it has none (standalone). */
+  serverId: number
+  /** Whether this server runs as an ensemble member (more than one participant, or standaloneEnabled=false). */
+  ensemble: boolean
+  peerType: 'participant' | 'observer'
+  standaloneEnabled: boolean
+  quorumListenOnAllIPs: boolean
+  /** Connect timeout for election connections (cnxTimeout, ms). */
+  cnxTimeout: number
   /** Keys present in the file that kafkit does not know (start-up warns about each). */
   unknownKeys: string[]
+}
+
+/** One server.N line: host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]. */
+export interface QuorumServerConfig {
+  id: number
+  host: string
+  quorumPort: number
+  electionPort: number
+  type: 'participant' | 'observer'
+  clientAddress?: string
+  clientPort?: number
 }
 
 export const FOUR_LETTER_WORDS = ['conf', 'cons', 'crst', 'dump', 'envi', 'ruok', 'srst', 'srvr', 'stat', 'wchs', 'wchc', 'wchp', 'dirs', 'mntr', 'isro'] as const
 
 /** Keys Apache ZooKeeper accepts that kafkit reads without acting on them. */
 const ACCEPTED = [
-  'standaloneEnabled', 'reconfigEnabled', 'globalOutstandingLimit', 'syncEnabled',
-  'quorumListenOnAllIPs', 'electionAlg', 'peerType', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
-  'skipACL', 'leaderServes', 'cnxTimeout', 'connectToLearnerMasterLimit', 'minClientCnxns',
+  'globalOutstandingLimit', 'syncEnabled', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
+  'skipACL', 'leaderServes', 'connectToLearnerMasterLimit', 'minClientCnxns',
   'admin.idleTimeout', 'admin.commandURL', 'sslQuorum', 'portUnification', 'audit.enable',
   'clientCnxnSocket', 'serverCnxnFactory', 'maxCnxns', 'fsync.warningthresholdms', 'snapSizeLimitInKb',
   'txnLogSizeLimitInKb', 'commitLogCount', 'zookeeper.snapshot.trust.empty', 'digest.enabled',
@@ -76,6 +99,13 @@ export function defaultZkConfig(over: Partial<ZkConfig> = {}): ZkConfig {
     initLimit: 10,
     syncLimit: 5,
     servers: [],
+    quorumServers: [],
+    serverId: -1,
+    ensemble: false,
+    peerType: 'participant',
+    standaloneEnabled: true,
+    quorumListenOnAllIPs: false,
+    cnxTimeout: 5000,
     unknownKeys: [],
     ...over,
   }
@@ -103,9 +133,9 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   if (dataDir === undefined) throw new ConfigError(`dataDir is not set in ${file}`)
   const dataLogDir = dir('dataLogDir') ?? dataDir
   const tickTime = s.int('tickTime', 3000, 1)
-  const clientPort = s.int('clientPort', 2181, 0, 65535)
-  const clientPortAddressWildcard = s.optString('clientPortAddress') === undefined
-  const clientPortAddress = s.string('clientPortAddress', '0.0.0.0')
+  let clientPort = s.int('clientPort', 2181, 0, 65535)
+  let clientPortAddressWildcard = s.optString('clientPortAddress') === undefined
+  let clientPortAddress = s.string('clientPortAddress', '0.0.0.0')
   let minSessionTimeout = s.int('minSessionTimeout', -1)
   let maxSessionTimeout = s.int('maxSessionTimeout', -1)
   if (minSessionTimeout === -1) minSessionTimeout = tickTime * 2
@@ -136,18 +166,88 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   const juteMaxBuffer = s.int('jute.maxbuffer', 0xfffff, 1)
   const extendedTypesEnabled = parseBoolLike(s, 'zookeeper.extendedTypesEnabled', false) || parseBoolLike(s, 'extendedTypesEnabled', false)
   const containerCheckIntervalMs = s.int('znode.container.checkIntervalMs', 60000, 1)
+  const initLimitSet = s.has('initLimit')
+  const syncLimitSet = s.has('syncLimit')
   const initLimit = s.int('initLimit', 10, 1)
   const syncLimit = s.int('syncLimit', 5, 1)
-  const servers: string[] = []
   for (const k of props.keys()) {
-    if (/^server\.\d+$/.test(k)) {
-      const v = s.string(k, '')
-      if (!/^[^:\s]+:\d+:\d+(:(participant|observer))?(;.*)?$/.test(v)) throw s.bad(k, v, 'host:peerPort:electionPort[:participant|observer][;[clientAddress:]clientPort]')
-      servers.push(`${k}=${v}`)
-    }
-    if (/^(group|weight)\.\d+$/.test(k) || k.startsWith('authProvider.') || k.startsWith('metricsProvider.') || k.startsWith('ssl.') || k.startsWith('admin.')) s.raw(k)
+    if (/^(group|weight)\.\d+$/.test(k)) throw new ConfigError(`${k} in ${file}: hierarchical quorums (group.N / weight.N) are not supported; use server.N lines only`)
+    if (k.startsWith('authProvider.') || k.startsWith('metricsProvider.') || k.startsWith('ssl.') || k.startsWith('admin.')) s.raw(k)
   }
-  if (servers.length > 1) throw new ConfigError(`${file} lists ${servers.length} servers (${servers.map(x => x.split('=')[0]).join(', ')}): a ZooKeeper ensemble is not supported yet; keep one server.N line or none`)
+  const standaloneEnabled = parseBoolLike(s, 'standaloneEnabled', true)
+  const quorumListenOnAllIPs = parseBoolLike(s, 'quorumListenOnAllIPs', false)
+  const cnxTimeout = s.int('cnxTimeout', 5000, 1)
+  const electionAlg = s.int('electionAlg', 3)
+  if (electionAlg !== 3) throw s.bad('electionAlg', String(electionAlg), '3 (FastLeaderElection, the only algorithm Apache ZooKeeper 3.8 has)')
+  const peerTypeRaw = s.string('peerType', 'participant').toLowerCase()
+  if (peerTypeRaw !== 'participant' && peerTypeRaw !== 'observer') throw s.bad('peerType', peerTypeRaw, 'participant or observer')
+  if (parseBoolLike(s, 'reconfigEnabled', false)) throw new ConfigError(`reconfigEnabled=true in ${file}: dynamic reconfiguration is not supported; remove it (the ensemble is the server.N lines)`)
+  // The server.N lines: from dynamicConfigFile when set (as Apache 3.5+ reads it), else from this file.
+  let serverSource = file
+  let serverLines: Array<[string, string]> = [...props.entries()].filter(([k]) => /^server\./.test(k))
+  for (const [k] of serverLines) s.raw(k)
+  const dynamicFile = s.optString('dynamicConfigFile')
+  if (dynamicFile !== undefined) {
+    const dyn = isAbsolute(dynamicFile) ? dynamicFile : resolve(dirname(file), dynamicFile)
+    if (!existsSync(dyn)) throw new ConfigError(`dynamicConfigFile ${dyn} (in ${file}) does not exist`)
+    if (serverLines.length > 0) throw new ConfigError(`${file} has both dynamicConfigFile and server.N lines: keep the server.N lines in ${dyn} only`)
+    const text = readFileSync(dyn, 'utf8')
+    const dprops = parseProperties(text, dyn)
+    for (const k of dprops.keys()) if (!/^(server\.\d+|version)$/.test(k)) throw new ConfigError(`Unrecognised parameter ${k} in dynamic config file ${dyn}: it holds server.N lines only`)
+    duplicateServerKeys(text, dyn)
+    serverSource = dyn
+    serverLines = [...dprops.entries()].filter(([k]) => k !== 'version')
+  } else if (file !== '<properties>' && existsSync(file)) duplicateServerKeys(readFileSync(file, 'latin1'), file)
+  const servers: string[] = []
+  const quorumServers: QuorumServerConfig[] = []
+  for (const [k, raw] of serverLines) {
+    const v = raw.trim()
+    const q = parseServerLine(k, v)
+    if (q === null) throw new ConfigError(`Invalid value ${v} for configuration ${k} in ${serverSource}: must be host:quorumPort:electionPort[:participant|observer][;[clientAddress:]clientPort]`)
+    servers.push(`${k}=${v}`)
+    quorumServers.push(q)
+  }
+  quorumServers.sort((a, b) => a.id - b.id)
+  const participants = quorumServers.filter(q => q.type === 'participant')
+  const observers = quorumServers.length - participants.length
+  if (participants.length === 0 && observers > 0) throw new ConfigError(`${serverSource} lists only observers (${quorumServers.map(q => `server.${q.id}`).join(', ')}): an ensemble needs participants`)
+  if (participants.length === 1 && standaloneEnabled && observers > 0) throw new ConfigError(`${serverSource} lists observers with a single participant: observers need a quorum of at least two participants (or standaloneEnabled=false)`)
+  const ensemble = participants.length > 1 || (participants.length === 1 && !standaloneEnabled)
+  for (let i = 0; i < quorumServers.length; i++) {
+    for (let j = i + 1; j < quorumServers.length; j++) {
+      const a = quorumServers[i]
+      const b = quorumServers[j]
+      const ap = [a.quorumPort, a.electionPort]
+      const bp = [b.quorumPort, b.electionPort]
+      if (sameHost(a.host, b.host)) for (const x of ap) if (bp.includes(x)) throw new ConfigError(`${a.host}:${x} of server.${a.id} conflicts with server.${b.id} in ${serverSource}: every server needs its own quorum and election ports`)
+    }
+    const q = quorumServers[i]
+    if (q.quorumPort === q.electionPort) throw new ConfigError(`server.${q.id} in ${serverSource} uses port ${q.quorumPort} for both quorum and election: they must differ`)
+  }
+  let serverId = -1
+  const myidFile = join(dataDir, 'myid')
+  let myidIsFile = false
+  try { myidIsFile = statSync(myidFile).isFile() } catch { /* missing */ }
+  if (myidIsFile) {
+    const text = readFileSync(myidFile, 'utf8').split(/\r?\n/)[0].trim()
+    if (!/^\d+$/.test(text) || Number(text) > Number.MAX_SAFE_INTEGER) throw new ConfigError(`${myidFile} holds "${text}", not a server id (a number from the server.N lines in ${serverSource})`)
+    serverId = Number(text)
+  }
+  let peerType: 'participant' | 'observer' = peerTypeRaw
+  if (ensemble) {
+    if (!initLimitSet) throw new ConfigError(`initLimit is not set in ${file}: an ensemble needs it (ticks a follower may take to connect and sync, e.g. initLimit=10)`)
+    if (!syncLimitSet) throw new ConfigError(`syncLimit is not set in ${file}: an ensemble needs it (ticks a follower may lag, e.g. syncLimit=5)`)
+    if (!myidIsFile) throw new ConfigError(`myid file is missing: ${myidFile} must hold this server's id, one of ${quorumServers.map(q => q.id).join(', ')} (the server.N lines in ${serverSource})`)
+    const me = quorumServers.find(q => q.id === serverId)
+    if (!me) throw new ConfigError(`My id ${serverId} (in ${myidFile}) is not in the server list of ${serverSource} (${quorumServers.map(q => `server.${q.id}`).join(', ')})`)
+    peerType = me.type
+    if (me.clientPort !== undefined && s.has('clientPort') && clientPort !== 0 && clientPort !== me.clientPort) throw new ConfigError(`clientPort ${clientPort} in ${file} differs from the client port ${me.clientPort} of server.${serverId} in ${serverSource}`)
+    if (me.clientPort !== undefined && !s.has('clientPort')) clientPort = me.clientPort
+    if (me.clientAddress !== undefined && clientPortAddressWildcard) {
+      clientPortAddress = me.clientAddress
+      clientPortAddressWildcard = false
+    }
+  }
   for (const k of ACCEPTED) s.raw(k)
   if (s.has('secureClientPort')) throw new ConfigError(`secureClientPort in ${file}: TLS client connections are not supported yet`)
   s.raw('secureClientPort')
@@ -156,6 +256,42 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
     source: file, dataDir, dataLogDir, clientPort, clientPortAddress, clientPortAddressWildcard, tickTime, minSessionTimeout, maxSessionTimeout,
     maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync, preAllocBytes,
     snapRetainCount, purgeInterval, juteMaxBuffer, extendedTypesEnabled, containerCheckIntervalMs, initLimit, syncLimit,
-    servers, unknownKeys,
+    servers, quorumServers, serverId, ensemble, peerType, standaloneEnabled, quorumListenOnAllIPs, cnxTimeout, unknownKeys,
+  }
+}
+
+/** Parses host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]; null if malformed. */
+export function parseServerLine(key: string, value: string): QuorumServerConfig | null {
+  const km = /^server\.(\d+)$/.exec(key)
+  if (!km) return null
+  const [addr, client] = value.split(';', 2) as [string, string | undefined]
+  // IPv6 hosts in brackets: [::1]:2888:3888
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d+):(\d+)(?::(participant|observer))?$/.exec(addr.trim())
+  if (!m) return null
+  const ports = [Number(m[2]), Number(m[3])]
+  if (ports.some(p => p < 1 || p > 65535)) return null
+  const q: QuorumServerConfig = {id: Number(km[1]), host: m[1].replace(/^\[|\]$/g, ''), quorumPort: ports[0], electionPort: ports[1], type: (m[4] ?? 'participant') as 'participant' | 'observer'}
+  if (client !== undefined && client.trim() !== '') {
+    const c = /^(?:(\[[^\]]+\]|[^:\s]+):)?(\d+)$/.exec(client.trim())
+    if (!c || Number(c[2]) < 1 || Number(c[2]) > 65535) return null
+    q.clientPort = Number(c[2])
+    if (c[1] !== undefined) q.clientAddress = c[1].replace(/^\[|\]$/g, '')
+  }
+  return q
+}
+
+function sameHost(a: string, b: string): boolean {
+  const norm = (h: string) => h === 'localhost' || h === '::1' || h.startsWith('127.') ? '127.0.0.1' : h
+  return norm(a) === norm(b)
+}
+
+/** A server.N key written twice (java.util.Properties would silently keep the last one). */
+function duplicateServerKeys(text: string, file: string): void {
+  const seen = new Set<string>()
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    const m = /^\s*(server\.\d+)\s*[=:\s]/.exec(line)
+    if (!m) continue
+    if (seen.has(m[1])) throw new ConfigError(`${m[1]} appears more than once in ${file}: each server id must be listed once`)
+    seen.add(m[1])
   }
 }

@@ -83,7 +83,14 @@ function run(zk: ZkServer, name: string, args: URLSearchParams): {data: JMap; er
     case 'initial_configuration': data.set('initial_configuration', initialConfiguration(zk)); break
     case 'is_read_only': data.set('read_only', false); break
     case 'last_snapshot': put(lastSnapshot(zk)); break
-    case 'leader': return {data, error: 'server is not initialized'}
+    case 'leader': {
+      const q = zk.peer
+      if (q === null || !zk.serving) return {data, error: 'server is not initialized'}
+      data.set('is_leader', zk.mode === 'leader')
+      data.set('leader_id', q.leaderId())
+      data.set('leader_ip', q.leaderHost())
+      break
+    }
     case 'monitor': for (const [k, v] of monitor(zk)) data.set(k, v); break
     case 'observer_connection_stat_reset': break
     case 'ruok': break
@@ -103,14 +110,46 @@ function run(zk: ZkServer, name: string, args: URLSearchParams): {data: JMap; er
       data.set('observers', [])
       break
     case 'system_properties': put(systemProperties()); break
-    case 'voting_view': data.set('current_config', new Map()); break
+    case 'voting_view': {
+      const view: JMap = new Map()
+      if (zk.peer !== null && zk.serving) {
+        for (const v of zk.config.quorumServers.filter(x => x.type === 'participant')) {
+          const host = (h: string) => h.includes(':') ? `[${h}]` : h
+          view.set(String(v.id), new Map<string, JValue>([
+            ['serverAddresses', [`${host(v.host)}:${v.quorumPort}`]],
+            ['electionAddresses', [`${host(v.host)}:${v.electionPort}`]],
+            ['clientAddress', v.id === zk.config.serverId ? `${host(zk.config.clientPortAddress)}:${zk.port}` : v.clientPort !== undefined ? `${host(v.clientAddress ?? '0.0.0.0')}:${v.clientPort}` : ''],
+            ['learnerType', 'participant'],
+          ]))
+        }
+      }
+      data.set('current_config', view)
+      break
+    }
     case 'watches': put(watchesMap(zk)); break
     case 'watches_by_path': put(watchesByPathJson(zk)); break
     case 'watch_summary': put(watchSummaryMap(zk)); break
-    case 'zabstate':
-      data.set('voting', false)
-      data.set('zabstate', '')
+    case 'zabstate': {
+      const q = zk.peer
+      if (q === null || !zk.serving) {
+        data.set('voting', false)
+        data.set('zabstate', '')
+        break
+      }
+      const me = zk.config.quorumServers.find(x => x.id === zk.config.serverId)!
+      const z = zk.zxid
+      data.set('myid', zk.config.serverId)
+      data.set('is_leader', zk.mode === 'leader')
+      data.set('quorum_address', `${me.host}:${me.quorumPort}`)
+      data.set('election_address', `${me.host}:${me.electionPort}`)
+      data.set('client_address', `${zk.config.clientPortAddress}:${zk.port}`)
+      data.set('voting', me.type === 'participant')
+      data.set('last_zxid', `0x${z.toString(16)}`)
+      data.set('zab_epoch', Math.floor(z / 4294967296))
+      data.set('zab_counter', z % 4294967296)
+      data.set('zabstate', 'broadcast')
       break
+    }
   }
   return {data, error: null}
 }

@@ -147,11 +147,27 @@ export class DataTree {
   events: Array<string | number> = []
   /** When set, applyTxn records how to undo each change (multi rollback). */
   undo: Array<[string, ZNode | null]> | null = null
+  /** Set while a multi is checked by applying and rolling back its ops: no statistics move. */
+  dryRun = false
   lastZxid = 0
   /** zxid of the newest delete: a NoNode answer may depend on it. */
   lastDeleteZxid = 0
 
   constructor() {
+    this.reset()
+  }
+
+  /** Back to an empty tree (the system nodes only), as before loading a database. */
+  reset(): void {
+    this.nodes.clear()
+    this.ephemerals.clear()
+    this.containers.clear()
+    this.ttls.clear()
+    this.quotaPaths.clear()
+    this.events = []
+    this.undo = null
+    this.lastZxid = 0
+    this.lastDeleteZxid = 0
     const root = new ZNode('', this.internAcl(OPEN_ACL_UNSAFE), 0, 0, 0, 0, 0, 0, 0, 0n, 0)
     this.nodes.set('/', root)
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE)
@@ -319,7 +335,7 @@ export class DataTree {
         this.record(t.path, n)
         if (this.quotaPaths.size > 0) this.updateQuotaStat(t.path, (t.data === null ? 0 : t.data.length) - (n.data === null ? 0 : n.data.length), 0)
         n.data = t.data
-        this.nsStats.write(t.path, t.data === null ? 0 : t.data.length)
+        if (!this.dryRun) this.nsStats.write(t.path, t.data === null ? 0 : t.data.length)
         n.version = t.version
         n.mzxid = h.zxid
         n.mtime = h.time
@@ -373,7 +389,7 @@ export class DataTree {
       else if (name === STATS_NODE) this.countQuota(parentPath.slice(QUOTA_ROOT.length))
     }
     if (this.quotaPaths.size > 0) this.updateQuotaStat(path, data === null ? 0 : data.length, 1)
-    this.nsStats.write(path, data === null ? 0 : data.length)
+    if (!this.dryRun) this.nsStats.write(path, data === null ? 0 : data.length)
     this.events.push(path, EventType.NodeCreated, parentPath, EventType.NodeChildrenChanged)
   }
 
@@ -450,7 +466,7 @@ export class DataTree {
     this.unindex(path, n)
     if (parentPath.startsWith(QUOTA_ROOT) && baseName(path) === LIMITS_NODE) this.quotaPaths.delete(parentPath.slice(QUOTA_ROOT.length))
     if (this.quotaPaths.size > 0) this.updateQuotaStat(path, n.data === null ? 0 : -n.data.length, -1)
-    this.nsStats.write(path, 0)
+    if (!this.dryRun) this.nsStats.write(path, 0)
     this.events.push(path, EventType.NodeDeleted, parentPath, EventType.NodeChildrenChanged)
   }
 

@@ -17,6 +17,11 @@ export function fourLetterWordOf(buf: Buffer, pos: number): string | null {
   return WORDS.get(buf.readInt32BE(pos)) ?? null
 }
 
+/** The four-letter word whose bytes read as this big-endian int32, or null. */
+export function fourLetterWordOfInt(v: number): string | null {
+  return WORDS.get(v) ?? null
+}
+
 /** Apache's Version.getFullVersion() shape: "<version>-<commit>, built on <date> UTC". */
 export const FULL_VERSION = '3.8.0-kafkit, built on 1970-01-01 00:00 UTC'
 
@@ -132,10 +137,15 @@ function connLatency(c: Connection): {lastZxid: number; last: number; min: numbe
   return {lastZxid: c.lastZxid, last: c.lastLat, min: c.minLat, avg: Math.floor(c.totLat / c.latCount), max: c.maxLat}
 }
 
+/** Apache's interest ops: read (1) unless throttled, write (4) while replies wait in the socket. */
+function interestOps(c: Connection): number {
+  return (c.throttled ? 0 : 1) | (c.socket.writableLength > 0 ? 4 : 0)
+}
+
 /** The ServerCnxn.dumpConnectionInfo line (without the leading space). */
 function connLine(c: Connection, brief: boolean): string {
   const four = isFourLetter(c)
-  let out = `${c.describe}[${four ? 0 : 1}](queued=${c.queue.length},recved=${four ? 1 : c.recved},sent=${c.sent}`
+  let out = `${c.describe}[${four ? 0 : interestOps(c)}](queued=${c.queue.length},recved=${four ? 1 : c.recved},sent=${c.sent}`
   if (!brief && c.session) {
     out += `,sid=${hex(c.session.id)},lop=${c.lastOp},est=${c.established},to=${c.session.timeout}`
     const l = connLatency(c)
@@ -302,7 +312,7 @@ function serverStatsMap(s: ZkServer): JMap {
     ['data_dir_size', dirSize(s.snapDir)],
     ['log_dir_size', dirSize(s.logDir)],
     ['provider_null', false],
-    ['server_state', 'standalone'],
+    ['server_state', s.mode],
     ['last_processed_zxid', s.zxid],
     ['outstanding_requests', outstanding(s)],
     ['avg_latency', avgLatency(s)],
@@ -371,7 +381,7 @@ export function connectionInfos(s: ZkServer, brief: boolean): JMap[] {
 export function monitor(s: ZkServer): Array<[string, string | number | JDouble]> {
   const known = new Map<string, string | number | JDouble>([
     ['version', FULL_VERSION],
-    ['server_state', 'standalone'],
+    ['server_state', s.mode],
     ['ephemerals_count', ephemeralCount(s)],
     ['num_alive_connections', s.connections.size],
     ['avg_latency', avgLatency(s)],
@@ -396,6 +406,13 @@ export function monitor(s: ZkServer): Array<[string, string | number | JDouble]>
   for (const k of MNTR_PLAIN) {
     if (!unix && (k === 'max_file_descriptor_count' || k === 'open_file_descriptor_count')) continue
     out.push([k, known.get(k) ?? 0])
+  }
+  const q = s.quorumInfo
+  if (s.mode === 'leader' && q !== null) {
+    const p = q.proposalSizeStats()
+    out.push(['learners', q.learners()], ['synced_followers', q.syncedFollowers()], ['synced_non_voting_followers', q.syncedNonVotingFollowers()],
+      ['synced_observers', q.syncedObservers()], ['pending_syncs', q.pendingSyncCount()],
+      ['last_proposal_size', p ? p.last : -1], ['min_proposal_size', p ? p.min : -1], ['max_proposal_size', p ? p.max : -1])
   }
   const zero = new JDouble(0)
   const m = s.metrics
@@ -578,7 +595,11 @@ export function runFourLetterWord(s: ZkServer, word: string, allowed = true): st
   return out
 }
 
+/** Apache's AbstractFourLetterCommand.ZK_NOT_SERVING. */
+export const ZK_NOT_SERVING = 'This ZooKeeper instance is not currently serving requests'
+
 function fourLetterText(s: ZkServer, word: string): string {
+  if (!s.serving && word !== 'ruok' && word !== 'envi') return word === 'isro' ? 'null' : `${ZK_NOT_SERVING}\n`
   switch (word) {
     case 'ruok': return 'imok'
     case 'isro': return 'rw'
@@ -591,7 +612,11 @@ function fourLetterText(s: ZkServer, word: string): string {
       }
       out += `Latency min/avg/max: ${minLatency(s)}/${avgLatency(s)}/${s.maxLatency}\n`
       out += `Received: ${s.packetsReceived}\nSent: ${s.packetsSent}\nConnections: ${s.connections.size}\n`
-      out += `Outstanding: ${outstanding(s)}\nZxid: ${hex(s.zxid)}\nMode: standalone\nNode count: ${nodeCount(s)}\n`
+      out += `Outstanding: ${outstanding(s)}\nZxid: ${hex(s.zxid)}\nMode: ${s.mode}\nNode count: ${nodeCount(s)}\n`
+      if (s.mode === 'leader' && s.quorumInfo !== null) {
+        const p = s.quorumInfo.proposalSizeStats()
+        out += `Proposal sizes last/min/max: ${p ? `${p.last}/${p.min}/${p.max}` : '-1/-1/-1'}\n`
+      }
       return out
     }
     case 'mntr': return monitor(s).map(([k, v]) => `zk_${k}\t${v}\n`).join('')

@@ -4,6 +4,9 @@
 /** Thrown when a record is truncated or malformed; the server maps it to one closed connection. */
 export class JuteError extends Error {}
 
+/** A record that runs past the bytes available (on a stream: wait for more). */
+export class JuteTruncated extends JuteError {}
+
 const EMPTY = Buffer.alloc(0)
 
 export class JuteReader {
@@ -17,7 +20,7 @@ export class JuteReader {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.end) throw new JuteError(`truncated record: need ${n} bytes at ${this.pos}, have ${this.end - this.pos}`)
+    if (this.pos + n > this.end) throw new JuteTruncated(`truncated record: need ${n} bytes at ${this.pos}, have ${this.end - this.pos}`)
   }
 
   int(): number {

@@ -49,6 +49,14 @@ export class ServerMetrics {
   connectionsRejected = 0
   responseBytes = 0
   snapCount = 0
+  /** Ensemble counters (Apache's names in counters()). */
+  diffCount = 0
+  proposalCount = 0
+  commitCount = 0
+  learnerProposalReceived = 0
+  learnerCommitReceived = 0
+  revalidateCount = 0
+  lookingCount = 0
   /** Size of the last, smallest and largest reply (-1 before the first, as Apache reports). */
   lastResponseSize = -1
   minResponseSize = -1
@@ -60,6 +68,9 @@ export class ServerMetrics {
     ['startup_txns_loaded', new Summary()],
     ['startup_txns_load_time', new Summary()],
     ['startup_snap_load_time', new Summary()],
+    ['election_time', new Summary()],
+    ['follower_sync_time', new Summary()],
+    ['observer_sync_time', new Summary()],
   ])
   readonly readLatency = new PercentileSummary()
   readonly updateLatency = new PercentileSummary()
@@ -83,6 +94,13 @@ export class ServerMetrics {
       ['connection_rejected', this.connectionsRejected],
       ['response_bytes', this.responseBytes],
       ['snap_count', this.snapCount],
+      ['diff_count', this.diffCount],
+      ['proposal_count', this.proposalCount],
+      ['commit_count', this.commitCount],
+      ['learner_proposal_received_count', this.learnerProposalReceived],
+      ['learner_commit_received_count', this.learnerCommitReceived],
+      ['revalidate_count', this.revalidateCount],
+      ['looking_count', this.lookingCount],
       ['last_client_response_size', this.lastResponseSize],
       ['min_client_response_size', this.minResponseSize],
       ['max_client_response_size', this.maxResponseSize],

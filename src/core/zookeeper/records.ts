@@ -131,11 +131,12 @@ export function writeTxnBody(w: JuteWriter, t: Txn): void {
 
 export function readTxnBody(r: JuteReader, type: number): Txn {
   switch (type) {
-    case Op.create: {
+    case Op.create: case Op.create2: {
+      // A create2 request is logged with header type create2 and a CreateTxn body.
       const path = r.ustring(), data = r.latin1(), acl = readAcls(r), ephemeral = r.bool()
       // CreateTxnV0 (no parentCVersion) appears in very old logs.
       const parentCVersion = r.remaining() >= 4 ? r.int() : -1
-      return {type, path, data, acl, ephemeral, parentCVersion}
+      return {type: Op.create, path, data, acl, ephemeral, parentCVersion}
     }
     case Op.createContainer: {
       const path = r.ustring(), data = r.latin1(), acl = readAcls(r)

@@ -6,25 +6,56 @@
 // zxid it depends on is durable, so no client ever observes a write that is not on disk.
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
-import {mkdirSync, existsSync} from 'node:fs'
+import {mkdirSync, existsSync, unlinkSync} from 'node:fs'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
-import {
-  Op, Err, Xid, EventType, KeeperState, Perms, CreateMode, ZkError, CONTAINER_OWNER, TTL_MASK,
-  readAcls, writeAcls, validatePath, pathError, parentOf, type Acl, type Txn, type TxnHeader,
-} from './records.js'
-import {DataTree, ZNode, writeStat, digestId, validAcl, type AuthId} from './datatree.js'
-import {WatchManager, WatchIndex, WatcherType, type Watcher} from './watches.js'
+import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath, type Txn, type TxnHeader} from './records.js'
+import {DataTree, ZNode, writeStat, digestId, type AuthId} from './datatree.js'
+import {WatchManager, WatchIndex, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
-import {TxnLog, replayLogs} from './txnlog.js'
-import {SnapshotWriter, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
-import {fourLetterWordOf, runFourLetterWord} from './fourletter.js'
+import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
+import {Preparer, WRITE_OPS, checkWrite, type Prepared} from './prepare.js'
+import {Finalizer, NO_REPLY} from './final.js'
+import {LogCommit, type CommitStage} from './commit.js'
+import {SnapshotWriter, serializeSnapshot, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
+import {fourLetterWordOfInt, runFourLetterWord} from './fourletter.js'
 import {STAT_BYTES} from './namespace-stats.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
-const MAX_TTL = 0xffffffffff // Apache's EphemeralType TTL limit (40 bits)
+
+export type ServerMode = 'standalone' | 'looking' | 'leader' | 'follower' | 'observer'
+
+/** A follower's or observer's channel to its leader (quorum/learner.ts). */
+export interface Forwarder {
+  /** Sends a client's request to the leader (a REQUEST packet: session, cxid, type, record). */
+  request(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: readonly AuthId[]): void
+  /** Asks the leader whether a session a client reconnects with is alive (REVALIDATE). */
+  revalidate(sessionId: bigint, timeout: number): void
+  /** Notes activity of a session; the leader hears of it with the next PING reply. */
+  touch(sessionId: bigint, timeout: number): void
+}
+
+/** A request forwarded to the leader, waiting for its transaction (or answer). */
+interface Forwarded {
+  conn: Connection
+  xid: number
+  type: number
+  slot: Pending
+}
+
+/** What srvr/stat/mntr show of an ensemble (filled in by the quorum peer). */
+export interface QuorumInfo {
+  learners(): number
+  syncedFollowers(): number
+  syncedNonVotingFollowers(): number
+  syncedObservers(): number
+  pendingSyncCount(): number
+  proposalSizeStats(): {last: number; min: number; max: number} | null
+  peerState(): string
+  quorumSize(): number
+}
 
 interface Pending {
   buf: Buffer
@@ -36,8 +67,25 @@ interface Pending {
   write: boolean
 }
 
-/** Requests that go through the transaction log (Apache's "update" latency). */
-const WRITE_OPS = new Set([1, 2, 5, 7, 13, 14, 15, 16, 19, 20, 21, -11])
+
+/**
+ * Unsent reply bytes (waiting for their zxid to be durable, gathered for the next write, or
+ * queued in the socket) above which a connection's requests wait: its socket is not read and
+ * the requests already read are not processed until the client has read enough replies. A
+ * client that does not read its replies costs its own connection, never the server.
+ */
+export const MAX_UNSENT_BYTES = 1 << 20
+/**
+ * Only watch notifications (other sessions' writes) can push a throttled connection past its
+ * bound; a connection that lets them pile up past this is closed (the client reconnects and
+ * restores its watches with setWatches).
+ */
+export const MAX_UNSENT_NOTIFICATION_BYTES = 16 << 20
+/** Replies at least this big are written on their own rather than gathered with others. */
+const DIRECT_WRITE_BYTES = 64 * 1024
+const EMPTY = Buffer.alloc(0)
+/** How long a connection being closed may take to hand its last replies to the client. */
+const CLOSE_GRACE_MS = 5000
 
 export class Connection implements Watcher {
   watchIndex = new WatchIndex()
@@ -46,10 +94,18 @@ export class Connection implements Watcher {
   handshaken = false
   closed = false
   sentReadOnly = false
-  private rest: Buffer | null = null
+  /** Bytes received and not yet processed: whole chunks as they arrived, from inOff in the first. */
+  private inBufs: Buffer[] = []
+  private inOff = 0
+  private inBytes = 0
+  /** Requests wait: too many reply bytes are unsent (see MAX_UNSENT_BYTES). */
+  throttled = false
+  private processing = false
   private out = new JuteWriter(4096)
   private flushScheduled = false
   queue: Pending[] = []
+  /** Bytes of the frames in queue. */
+  private queuedBytes = 0
   recved = 0
   sent = 0
   lastOp = 'NA'
@@ -72,49 +128,184 @@ export class Connection implements Watcher {
     this.remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '')
     this.remotePort = socket.remotePort ?? 0
     this.authIds = [{scheme: 'ip', id: this.remote}]
+    socket.on('drain', () => this.maybeResume())
   }
 
   get describe(): string {
     return `/${this.remote}:${this.remotePort}`
   }
 
+  /** Reply bytes produced for this connection that the client has not taken yet. */
+  unsentBytes(): number {
+    return this.queuedBytes + this.out.pos + this.socket.writableLength
+  }
+
   onData(chunk: Buffer): void {
     this.server.metrics.bytesReceived += chunk.length
-    let buf = chunk
-    if (this.rest !== null) {
-      buf = Buffer.concat([this.rest, chunk])
-      this.rest = null
+    this.inBufs.push(chunk)
+    this.inBytes += chunk.length
+    this.processInput()
+  }
+
+  /** The int32 at the start of the unprocessed input (inBytes >= 4). */
+  private peekInt(): number {
+    const b = this.inBufs[0]
+    if (b.length - this.inOff >= 4) return b.readInt32BE(this.inOff)
+    let v = 0
+    let i = 0
+    let off = this.inOff
+    for (let k = 0; k < 4; k++) {
+      while (off >= this.inBufs[i].length) { i++; off = 0 }
+      v = (v << 8) | this.inBufs[i][off++]
     }
-    let pos = 0
-    const max = this.server.config.juteMaxBuffer
-    while (!this.closed && buf.length - pos >= 4) {
-      if (!this.handshaken && this.recved === 0) {
-        const word = fourLetterWordOf(buf, pos)
-        if (word !== null) {
-          this.server.fourLetter(this, word)
+    return v
+  }
+
+  /** Drops n processed bytes from the front of the input. */
+  private consume(n: number): void {
+    this.inBytes -= n
+    while (n > 0) {
+      const left = this.inBufs[0].length - this.inOff
+      if (n < left) {
+        this.inOff += n
+        return
+      }
+      n -= left
+      this.inBufs.shift()
+      this.inOff = 0
+    }
+  }
+
+  /**
+   * The next frame's body (len bytes after its 4-byte length), which has fully arrived: in
+   * place when it lies in one received chunk, else gathered into a buffer of exactly its size.
+   */
+  private frame(len: number): [Buffer, number] {
+    const b = this.inBufs[0]
+    if (b.length - this.inOff >= 4 + len) {
+      const start = this.inOff + 4
+      this.consume(4 + len)
+      return [b, start]
+    }
+    this.consume(4)
+    const f = Buffer.allocUnsafe(len)
+    let got = 0
+    while (got < len) {
+      const c = this.inBufs[0]
+      const n = Math.min(len - got, c.length - this.inOff)
+      c.copy(f, got, this.inOff, this.inOff + n)
+      got += n
+      this.consume(n)
+    }
+    return [f, 0]
+  }
+
+  /**
+   * Handles every complete frame received, one at a time, as long as the client keeps up
+   * with its replies; a partial frame waits for the rest of its bytes (nothing is allocated
+   * for a frame before all of it has arrived, and its declared length is checked against
+   * jute.maxbuffer first).
+   */
+  private processInput(): void {
+    if (this.processing) return
+    this.processing = true
+    try {
+      const max = this.server.config.juteMaxBuffer
+      while (!this.closed && this.inBytes >= 4) {
+        if (this.server.held) {
+          this.server.heldConnections.add(this)
+          this.throttle()
+          return
+        }
+        if (this.unsentBytes() > MAX_UNSENT_BYTES) {
+          this.throttle()
+          return
+        }
+        if (!this.handshaken && this.recved === 0) {
+          const word = fourLetterWordOfInt(this.peekInt())
+          if (word !== null) {
+            this.inBufs = []
+            this.inBytes = 0
+            this.server.fourLetter(this, word)
+            return
+          }
+        }
+        const len = this.peekInt()
+        if (len < 0 || len > max) {
+          this.server.log.warn(`Closing connection to ${this.describe}: packet length ${len} is out of range (jute.maxbuffer is ${max})`)
+          this.destroy()
+          return
+        }
+        if (this.inBytes - 4 < len) break
+        const [buf, start] = this.frame(len)
+        this.recved++
+        try {
+          this.server.handleFrame(this, buf, start, start + len)
+        } catch (e) {
+          const what = e instanceof JuteError ? `malformed request (${e.message})` : `error (${(e as Error).message})`
+          this.server.log.warn(`Closing connection to ${this.describe} after a ${what}`)
+          this.destroy()
           return
         }
       }
-      const len = buf.readInt32BE(pos)
-      if (len < 0 || len > max) {
-        this.server.log.warn(`Closing connection to ${this.describe}: packet length ${len} is out of range (jute.maxbuffer is ${max})`)
-        this.destroy()
-        return
+      if (this.throttled && !this.closed) {
+        this.throttled = false
+        this.socket.resume()
       }
-      if (buf.length - pos - 4 < len) break
-      const start = pos + 4
-      pos = start + len
-      this.recved++
-      try {
-        this.server.handleFrame(this, buf, start, pos)
-      } catch (e) {
-        const what = e instanceof JuteError ? `malformed request (${e.message})` : `error (${(e as Error).message})`
-        this.server.log.warn(`Closing connection to ${this.describe} after a ${what}`)
-        this.destroy()
-        return
-      }
+    } finally {
+      this.processing = false
     }
-    if (pos < buf.length && !this.closed) this.rest = pos === 0 ? buf : Buffer.from(buf.subarray(pos))
+  }
+
+  /** Stops reading the socket until the client has taken enough of its replies. */
+  private throttle(): void {
+    if (this.throttled) return
+    this.throttled = true
+    this.socket.pause()
+  }
+
+  /** The server stopped holding requests: go on with this connection's. */
+  resumeInput(): void {
+    if (this.closed) return
+    if (this.unsentBytes() > MAX_UNSENT_BYTES) return
+    this.processInput()
+  }
+
+  /** Called when replies leave: a throttled connection whose backlog is small again goes on. */
+  private maybeResume(): void {
+    if (!this.throttled || this.closed || this.server.held || this.unsentBytes() > MAX_UNSENT_BYTES) return
+    this.processInput()
+  }
+
+  /** While set, new frames are queued before this slot (notifications before a forwarded write's reply). */
+  insertBefore: Pending | null = null
+
+  /**
+   * Keeps the place, in this connection's reply order, of a reply that comes later (a request
+   * forwarded to the leader): everything after it waits until fill() gives it its bytes.
+   */
+  reserve(): Pending {
+    const p: Pending = {buf: EMPTY, zxid: Infinity, close: false, t0: this.reqStart, write: this.reqWrite}
+    this.reqStart = -1
+    this.queue.push(p)
+    this.server.gated.add(this)
+    return p
+  }
+
+  /** The reply for a reserved slot, just written into w; it goes out once zxid is committed. */
+  fill(p: Pending, w: JuteWriter, from: number, zxid: number, close = false): void {
+    if (this.closed) return
+    p.buf = Buffer.from(w.buf.subarray(from, w.pos))
+    p.zxid = zxid
+    p.close = close
+    this.queuedBytes += p.buf.length
+    if (p.buf.length > 0) {
+      this.sent++
+      this.server.packetsSent++
+      this.server.metrics.response(p.buf.length)
+      if (p.t0 >= 0) this.lastZxid = zxid
+    }
+    if (this.release(this.server.committedZxid)) this.server.gated.delete(this)
   }
 
   /** Queues the frame just written into w; it goes out once zxid is durable, in order. */
@@ -126,18 +317,23 @@ export class Connection implements Watcher {
     this.reqStart = -1
     if (t0 >= 0) this.lastZxid = this.server.zxid
     this.server.metrics.response(w.pos - from)
-    if (this.queue.length === 0 && zxid <= this.server.durableZxid) {
+    if (this.queue.length === 0 && zxid <= this.server.committedZxid) {
       if (t0 >= 0) this.server.recordLatency(this, t0, this.reqWrite)
-      const n = w.pos - from
-      this.out.ensure(n)
-      w.buf.copy(this.out.buf, this.out.pos, from, w.pos)
-      this.out.pos += n
-      this.scheduleFlush()
+      this.put(w.buf, from, w.pos, false)
       if (close) this.endAfterFlush()
-      return
+    } else {
+      const buf = Buffer.from(w.buf.subarray(from, w.pos))
+      const p: Pending = {buf, zxid, close, t0, write: this.reqWrite}
+      const at = this.insertBefore === null ? -1 : this.queue.indexOf(this.insertBefore)
+      if (at >= 0) this.queue.splice(at, 0, p)
+      else this.queue.push(p)
+      this.queuedBytes += buf.length
+      this.server.gated.add(this)
     }
-    this.queue.push({buf: Buffer.from(w.buf.subarray(from, w.pos)), zxid, close, t0, write: this.reqWrite})
-    this.server.gated.add(this)
+    if (t0 < 0 && this.unsentBytes() > MAX_UNSENT_NOTIFICATION_BYTES) {
+      this.server.log.warn(`Closing connection to ${this.describe}: ${this.unsentBytes()} bytes of replies and notifications unsent (the client is not reading them)`)
+      this.destroy()
+    }
   }
 
   /** Releases queued frames whose zxid is durable; true when the queue is empty. */
@@ -145,27 +341,50 @@ export class Connection implements Watcher {
     const q = this.queue
     let i = 0
     while (i < q.length && q[i].zxid <= durable) {
-      this.out.raw(q[i].buf)
-      if (q[i].t0 >= 0) this.server.recordLatency(this, q[i].t0, q[i].write)
-      if (q[i].close) {
+      const p = q[i]
+      this.queuedBytes -= p.buf.length
+      this.put(p.buf, 0, p.buf.length, true)
+      if (p.t0 >= 0) this.server.recordLatency(this, p.t0, p.write)
+      if (p.close) {
         this.queue = []
-        this.scheduleFlush()
+        this.queuedBytes = 0
         this.endAfterFlush()
         return true
       }
       i++
     }
-    if (i > 0) {
-      q.splice(0, i)
-      this.scheduleFlush()
-    }
+    if (i > 0) q.splice(0, i)
+    // The released replies may all have gone straight into the socket (no 'drain' follows).
+    if (this.throttled) this.maybeResume()
     return q.length === 0
+  }
+
+  /**
+   * Hands a reply to the socket, in order: small ones are gathered for one write per turn
+   * of the event loop; a big one (a large getData) goes out as one buffer of its own size.
+   */
+  private put(src: Buffer, from: number, to: number, owned: boolean): void {
+    const n = to - from
+    if (n >= DIRECT_WRITE_BYTES) {
+      if (this.out.pos > 0) this.flush()
+      if (this.socket.destroyed) return
+      this.socket.write(owned ? src.subarray(from, to) : Buffer.from(src.subarray(from, to)))
+      return
+    }
+    this.out.ensure(n)
+    src.copy(this.out.buf, this.out.pos, from, to)
+    this.out.pos += n
+    this.scheduleFlush()
   }
 
   private endAfterFlush(): void {
     this.flush()
     this.closed = true
     this.socket.end()
+    // A client that does not read its last replies does not hold them here for ever.
+    if (this.socket.writableLength > 0) setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref()
+    this.inBufs = []
+    this.inBytes = 0
     this.server.connectionClosed(this)
   }
 
@@ -178,14 +397,10 @@ export class Connection implements Watcher {
   flush(): void {
     this.flushScheduled = false
     if (this.out.pos === 0 || this.socket.destroyed) return
-    const ok = this.socket.write(this.out.toBuffer())
+    this.socket.write(this.out.toBuffer())
     this.out.reset()
-    if (this.out.buf.length > 1 << 20) this.out = new JuteWriter(4096)
-    if (!ok && !this.socket.isPaused()) {
-      // The client is not reading its replies: stop reading its requests until it does.
-      this.socket.pause()
-      this.socket.once('drain', () => { if (!this.closed) this.socket.resume() })
-    }
+    if (this.out.buf.length > 256 * 1024) this.out = new JuteWriter(4096)
+    if (this.throttled) this.maybeResume()
   }
 
   notify(path: string, type: number): void {
@@ -203,6 +418,10 @@ export class Connection implements Watcher {
     if (this.closed) return
     this.closed = true
     this.socket.destroy()
+    this.inBufs = []
+    this.inBytes = 0
+    this.queue = []
+    this.queuedBytes = 0
     this.server.connectionClosed(this)
   }
 }
@@ -220,11 +439,10 @@ export class ZkServer {
   readonly metrics = new ServerMetrics()
   readonly gated = new Set<Connection>()
   private readonly perAddress = new Map<string, number>()
-  /** Last zxid assigned (and applied to the tree). */
-  zxid = 0
-  /** Last zxid known to be on disk. */
-  durableZxid = 0
   txnlog!: TxnLog
+  commit!: CommitStage
+  readonly preparer: Preparer
+  readonly finalizer: Finalizer
   private net: Server | null = null
   private timers: NodeJS.Timeout[] = []
   private snapThreshold = 0
@@ -234,7 +452,6 @@ export class ZkServer {
   snapshotChunkBytes = 256 * 1024
   readonly rw = new JuteWriter(64 * 1024)
   readonly nw = new JuteWriter(1024)
-  private readonly sub = new JuteWriter(1024)
   port = 0
   startedAt = Date.now()
   packetsReceived = 0
@@ -246,10 +463,33 @@ export class ZkServer {
   readonly snapDir: string
   readonly logDir: string
   stopping = false
+  /** standalone, or this ensemble member's role (looking while it has none). */
+  mode: ServerMode = 'looking'
+  /** Whether clients are served (an ensemble member serves only once synced with a leader). */
+  serving = false
+  /** Whether this server expires sessions and reaps containers (standalone, or the leader). */
+  get expiring(): boolean {
+    return this.mode === 'standalone' || this.mode === 'leader'
+  }
+  /** Set while this server is a follower or an observer: writes and session changes go to the leader. */
+  forwarder: Forwarder | null = null
+  /** Requests forwarded to the leader, per session, in order, waiting for their txn or answer. */
+  private readonly forwarded = new Map<bigint, Forwarded[]>()
+  /** Set while a leader waits to send a snapshot of its committed state: no request is processed. */
+  held = false
+  readonly heldConnections = new Set<Connection>()
+  private readonly revalidations = new Map<bigint, {conn: Connection; timeout: number; slot: Pending; known: boolean}>()
+  private readonly syncPaths = new Map<Pending, string>()
+  /** Ensemble facts for srvr/stat/mntr (set by the leader or learner while serving). */
+  quorumInfo: QuorumInfo | null = null
+  /** The ensemble member this server is (null standalone). */
+  peer: {modeName(): string; myId: number; leaderId(): number; leaderHost(): string} | null = null
 
   constructor(readonly config: ZkConfig, opts: ZkServerOptions = {}) {
     this.log = opts.logger ?? new Logger('org.apache.zookeeper.server.ZooKeeperServer')
     this.sessions = new SessionTracker(config.tickTime)
+    this.preparer = new Preparer(this.tree, config)
+    this.finalizer = new Finalizer(this.tree)
     this.snapDir = join(config.dataDir, 'version-2')
     this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
   }
@@ -257,10 +497,47 @@ export class ZkServer {
   // ---------------------------------------------------------------- start-up and recovery
 
   async start(): Promise<number> {
+    await this.loadDatabase()
+    if (!this.config.ensemble) {
+      this.sessions.start(s => this.expire(s))
+      this.mode = 'standalone'
+      this.serving = true
+    }
+    await this.listen()
+    const c = this.config
+    const reap = setInterval(() => { if (this.expiring) this.reapContainers() }, c.containerCheckIntervalMs)
+    reap.unref()
+    this.timers.push(reap)
+    if (c.purgeInterval > 0) {
+      const purgeLog = new Logger('org.apache.zookeeper.server.DatadirCleanupManager')
+      purgeLog.info(`autopurge.snapRetainCount set to ${c.snapRetainCount}`)
+      purgeLog.info(`autopurge.purgeInterval set to ${c.purgeInterval}`)
+      const t = setInterval(() => this.purgeNow(), c.purgeInterval * 3600 * 1000)
+      t.unref()
+      this.timers.push(t)
+    }
+    this.startedAt = Date.now()
+    return this.port
+  }
+
+  /**
+   * Loads the newest valid snapshot and replays the log after it (Apache's loadDataBase),
+   * writes a fresh snapshot of the result, and opens the log for appending. An ensemble
+   * member calls it again whenever it leaves a role, so that its tree is exactly what it has
+   * logged (a leader's tree runs ahead of what its quorum has committed).
+   */
+  async loadDatabase(): Promise<number> {
+    if (this.txnlog) await this.txnlog.close()
+    return this.loadDatabaseSync()
+  }
+
+  private loadDatabaseSync(): number {
     const c = this.config
     const t0 = Date.now()
     mkdirSync(this.snapDir, {recursive: true})
     mkdirSync(this.logDir, {recursive: true})
+    this.tree.reset()
+    this.sessions.clear()
     const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
     const snap = loadNewestSnapshot(this.snapDir, this.tree, m => snapLog.warn(m))
     const tSnap = Date.now()
@@ -277,23 +554,78 @@ export class ZkServer {
     this.metrics.summary('startup_txns_loaded').add(stats.txns)
     this.tree.events = []
     for (const t of stats.torn) snapLog.warn(`Ignoring the unacknowledged tail of the transaction log: ${t}`)
-    this.zxid = this.durableZxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
-    new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${this.zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
+    const zxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
+    this.tree.lastZxid = zxid
+    new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
     for (const [id, timeout] of sessionTimeouts) this.sessions.add(id, timeout)
     // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded.
-    const snapFile = snapshotFile(this.snapDir, this.zxid)
+    const snapFile = snapshotFile(this.snapDir, zxid)
     if (!existsSync(snapFile) || stats.txns > 0) {
-      writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), this.zxid))
-      snapLog.info(`Snapshotting: 0x${this.zxid.toString(16)} to ${snapFile}`)
+      writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), zxid))
+      snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${snapFile}`)
     }
-    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.onDurable(z), e => this.onLogError(e), c.preAllocBytes)
+    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.commit.durable?.(z), e => this.onLogError(e), c.preAllocBytes)
     this.txnlog.onFlush = (syncMs, txns) => {
       this.metrics.summary('fsynctime').add(syncMs)
       this.metrics.summary('sync_processor_batch_size').add(txns)
     }
+    this.commit = new LogCommit(this.txnlog, zxid, z => this.onCommitted(z))
     this.resetSnapThreshold()
-    this.sessions.start(s => this.expire(s))
+    return zxid
+  }
 
+  /**
+   * The newest txns of the log on disk (at most max, none after the last zxid): a new leader's
+   * committed log, for syncing learners with DIFF instead of a snapshot.
+   */
+  recentTxns(max: number): Array<{hdr: TxnHeader; txn: Txn}> {
+    const files = listZxidFiles(this.logDir, 'log')
+    if (files.length === 0) return []
+    const from = files[Math.max(0, files.length - 2)].zxid - 1
+    const out: Array<{hdr: TxnHeader; txn: Txn}> = []
+    const last = this.zxid
+    replayLogs(this.logDir, Math.max(0, from), (hdr, txn) => {
+      if (hdr.zxid > last) return
+      out.push({hdr, txn})
+      if (out.length > max) out.shift()
+    })
+    return out
+  }
+
+  /** A learner's SNAP has filled the tree: the sessions with it, the zxid it stands at. */
+  loadSyncedSnapshot(sessions: Map<bigint, number>, zxid: number): void {
+    this.sessions.clear()
+    for (const [id, timeout] of sessions) this.sessions.add(id, timeout)
+    this.tree.lastZxid = zxid
+    this.tree.events = []
+  }
+
+  /**
+   * TRUNC from the leader: every logged txn after zxid goes (and every snapshot after it),
+   * and the database is loaded again from what is left.
+   */
+  truncateTo(zxid: number): void {
+    void this.txnlog.close()
+    for (const s of listZxidFiles(this.snapDir, 'snapshot')) {
+      if (s.zxid > zxid) {
+        try { unlinkSync(join(this.snapDir, s.name)) } catch { /* gone */ }
+      }
+    }
+    if (!truncateLogs(this.logDir, zxid)) throw new Error(`Not able to truncate the log 0x${zxid.toString(16)}`)
+    this.loadDatabaseSync()
+  }
+
+  /** Writes a snapshot of the tree now, blocking (a learner synced by SNAP, at NEWLEADER). */
+  snapshotNow(): void {
+    const zxid = this.tree.lastZxid
+    this.txnlog.roll()
+    writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), zxid))
+    new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog').info(`Snapshotting: 0x${zxid.toString(16)} to ${snapshotFile(this.snapDir, zxid)}`)
+  }
+
+  /** Binds the client port. */
+  private async listen(): Promise<void> {
+    const c = this.config
     this.net = createServer({noDelay: true}, socket => this.accept(socket))
     await new Promise<void>((resolve, reject) => {
       const onErr = (e: NodeJS.ErrnoException) => {
@@ -312,20 +644,16 @@ export class ZkServer {
     this.net.on('error', e => this.log.error(`Server socket error: ${e.message}`))
     this.port = (this.net.address() as {port: number}).port
     new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
+  }
 
-    const reap = setInterval(() => this.reapContainers(), c.containerCheckIntervalMs)
-    reap.unref()
-    this.timers.push(reap)
-    if (c.purgeInterval > 0) {
-      const purgeLog = new Logger('org.apache.zookeeper.server.DatadirCleanupManager')
-      purgeLog.info(`autopurge.snapRetainCount set to ${c.snapRetainCount}`)
-      purgeLog.info(`autopurge.purgeInterval set to ${c.purgeInterval}`)
-      const t = setInterval(() => this.purgeNow(), c.purgeInterval * 3600 * 1000)
-      t.unref()
-      this.timers.push(t)
-    }
-    this.startedAt = Date.now()
-    return this.port
+  /** The last zxid assigned (prepared and applied to the tree). */
+  get zxid(): number {
+    return this.commit.lastZxid
+  }
+
+  /** Every zxid up to this one is committed: replies and notifications about it may go out. */
+  get committedZxid(): number {
+    return this.commit.committedZxid
   }
 
   sessionTimeouts(): Map<bigint, number> {
@@ -407,9 +735,13 @@ export class ZkServer {
     conn.socket.end(text)
   }
 
-  private onDurable(zxid: number): void {
-    if (zxid > this.durableZxid) this.durableZxid = zxid
-    for (const c of this.gated) if (c.release(this.durableZxid)) this.gated.delete(c)
+  /** The commit stage reports every zxid up to this one committed: held replies go out. */
+  committed(zxid: number): void {
+    this.onCommitted(zxid)
+  }
+
+  private onCommitted(zxid: number): void {
+    for (const c of this.gated) if (c.release(zxid)) this.gated.delete(c)
   }
 
   // ---------------------------------------------------------------- frames
@@ -417,6 +749,12 @@ export class ZkServer {
   handleFrame(conn: Connection, buf: Buffer, start: number, end: number): void {
     this.packetsReceived++
     const r = new JuteReader(buf, start, end)
+    if (!this.serving) {
+      // An ensemble member that has no leader (or is still syncing) serves nobody, as Apache's.
+      if (!conn.handshaken) this.log.info(`Refusing session request for client ${conn.describe}: this server is not currently serving requests (${this.mode})`)
+      conn.destroy()
+      return
+    }
     if (!conn.handshaken) return this.handshake(conn, r)
     const session = conn.session
     if (session === null || session.closing || this.sessions.sessions.get(session.id) !== session) {
@@ -424,6 +762,7 @@ export class ZkServer {
       return
     }
     this.sessions.touch(session)
+    if (this.forwarder !== null) this.forwarder.touch(session.id, session.timeout)
     const xid = r.int()
     const type = r.int()
     conn.lastCxid = xid
@@ -478,8 +817,23 @@ export class ZkServer {
       const s = this.sessions.add(id, timeout)
       s.owner = conn
       conn.session = s
-      const zxid = this.logTxn({clientId: id, cxid: 0, zxid: 0, time: Date.now(), type: Op.createSession}, {type: Op.createSession, timeOut: timeout})
+      if (this.forwarder !== null) {
+        // The leader creates the session; the connect response waits for its commit.
+        this.forward(conn, id, 0, Op.createSession, Buffer.from([timeout >>> 24, timeout >>> 16, timeout >>> 8, timeout].map(b => b & 0xff)))
+        return
+      }
+      const zxid = this.runWrite(this.preparer.createSession(id, timeout), null, 0, NO_REPLY)
       this.sendConnectResponse(conn, timeout, id, sessionPassword(id), zxid)
+      return
+    }
+    if (this.forwarder !== null && sessionPassword(sessionId).equals(passwd)) {
+      // Only the leader knows whether the session is still alive (REVALIDATE).
+      const slot = conn.reserve()
+      // Requests the client sends before the answer are taken in (their replies wait behind it).
+      const known = this.sessions.sessions.get(sessionId)
+      conn.session = known ?? this.sessions.add(sessionId, timeout)
+      this.revalidations.set(sessionId, {conn, timeout, slot, known: known !== undefined})
+      this.forwarder.revalidate(sessionId, timeout)
       return
     }
     const s = this.sessions.sessions.get(sessionId)
@@ -488,7 +842,7 @@ export class ZkServer {
       this.sendConnectResponse(conn, 0, 0n, Buffer.alloc(16), this.zxid, true)
       return
     }
-    const prev = s.owner as Connection | null
+    const prev = s.owner instanceof Connection ? s.owner : null
     if (prev && prev !== conn) prev.destroy()
     s.owner = conn
     conn.session = s
@@ -496,29 +850,263 @@ export class ZkServer {
     this.sendConnectResponse(conn, s.timeout, sessionId, passwd, this.zxid)
   }
 
-  private sendConnectResponse(conn: Connection, timeout: number, id: bigint, passwd: Buffer, zxid: number, close = false): void {
+  private sendConnectResponse(conn: Connection, timeout: number, id: bigint, passwd: Buffer, zxid: number, close = false, slot: Pending | null = null): void {
     const w = this.rw.reset()
     const m = w.startFrame()
     w.int(0).int(timeout).bigLong(id).buffer(passwd)
     if (conn.sentReadOnly) w.bool(false)
     w.finishFrame(m)
-    conn.emit(w, 0, zxid, close)
+    if (slot !== null) conn.fill(slot, w, 0, zxid, close)
+    else conn.emit(w, 0, zxid, close)
+  }
+
+  // ---------------------------------------------------------------- followers and observers
+
+  /** A request that only the leader can prepare: sent to it, its reply's place held in conn's queue. */
+  private forward(conn: Connection, sessionId: bigint, xid: number, type: number, body: Buffer): void {
+    const slot = conn.reserve()
+    let q = this.forwarded.get(sessionId)
+    if (!q) this.forwarded.set(sessionId, (q = []))
+    q.push({conn, xid, type, slot})
+    this.forwarder!.request(sessionId, xid, type, body, conn.authIds)
+  }
+
+  /** The forwarded request a committed txn (or a SYNC) answers: the oldest of its session with that cxid. */
+  private takeForwarded(sessionId: bigint, xid: number, sync: boolean): Forwarded | null {
+    const q = this.forwarded.get(sessionId)
+    if (!q) return null
+    const i = q.findIndex(f => f.xid === xid && (f.type === Op.sync) === sync)
+    if (i < 0) return null
+    const f = q[i]
+    q.splice(i, 1)
+    if (q.length === 0) this.forwarded.delete(sessionId)
+    return f
+  }
+
+  /**
+   * A follower or an observer applies a transaction the leader committed (the final stage),
+   * and answers the local client whose request it was, if any.
+   */
+  applyCommitted(hdr: TxnHeader, txn: Txn): void {
+    const f = this.takeForwarded(hdr.clientId, hdr.cxid, false)
+    const replyType = f !== null && f.type !== Op.createSession && f.type !== Op.closeSession ? f.type : NO_REPLY
+    ;(this.commit as {applied?(zxid: number): void}).applied?.(hdr.zxid)
+    const w = this.rw.reset()
+    // Watch notifications for the requesting connection go out before its reply, as Apache's.
+    if (f !== null) f.conn.insertBefore = f.slot
+    try {
+      this.finalizer.apply(hdr, txn, replyType, f?.xid ?? 0, f === null ? null : w)
+      this.fireEvents()
+    } finally {
+      if (f !== null) f.conn.insertBefore = null
+    }
+    if (txn.type === Op.createSession) {
+      const s = this.sessions.sessions.get(hdr.clientId) ?? this.sessions.add(hdr.clientId, txn.timeOut)
+      if (f !== null) this.sendConnectResponse(f.conn, s.timeout, hdr.clientId, sessionPassword(hdr.clientId), hdr.zxid, false, f.slot)
+    } else if (hdr.type === Op.closeSession) {
+      const s = this.sessions.sessions.get(hdr.clientId)
+      this.sessions.remove(hdr.clientId)
+      const owner = s && s.owner instanceof Connection ? s.owner : null
+      if (f !== null) {
+        const cw = this.rw.reset()
+        const m = cw.startFrame()
+        cw.int(f.xid).long(hdr.zxid).int(0)
+        cw.finishFrame(m)
+        f.conn.fill(f.slot, cw, 0, hdr.zxid, true)
+      }
+      // The session closed (expired, or closed through another server) under a live connection.
+      if (owner && owner !== f?.conn && !owner.closed) owner.emit(this.rw.reset(), 0, hdr.zxid, true)
+    } else if (f !== null) {
+      f.conn.fill(f.slot, w, 0, hdr.zxid)
+    }
+    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
+  }
+
+  /** The leader's SYNC: the oldest forwarded sync of that session is answered. */
+  syncDone(sessionId: bigint, xid: number | null): void {
+    let f: Forwarded | null = null
+    if (xid !== null) f = this.takeForwarded(sessionId, xid, true)
+    else {
+      // Apache's SYNC packet names no request: answer the oldest pending sync.
+      for (const [sid, q] of this.forwarded) {
+        const i = q.findIndex(x => x.type === Op.sync)
+        if (i >= 0) { f = this.takeForwarded(sid, q[i].xid, true); break }
+      }
+    }
+    if (f === null) return
+    const w = this.rw.reset()
+    const m = w.startFrame()
+    w.int(f.xid).long(this.zxid).int(0).ustring(this.syncPaths.get(f.slot) ?? '/')
+    this.syncPaths.delete(f.slot)
+    w.finishFrame(m)
+    f.conn.fill(f.slot, w, 0, this.committedZxid)
+  }
+
+  /** The leader's answer to a REVALIDATE. */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const r = this.revalidations.get(sessionId)
+    if (!r) {
+      new Logger('org.apache.zookeeper.server.quorum.Learner').warn(`Missing session 0x${BigInt.asUintN(64, sessionId).toString(16)} for validation`)
+      return
+    }
+    this.revalidations.delete(sessionId)
+    const conn = r.conn
+    if (conn.closed) return
+    if (!valid) {
+      this.log.info(`Invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} for client ${conn.describe}, probably expired`)
+      if (!r.known) this.sessions.remove(sessionId)
+      conn.session = null
+      this.sendConnectResponse(conn, 0, 0n, Buffer.alloc(16), this.zxid, true, r.slot)
+      return
+    }
+    const s = this.sessions.sessions.get(sessionId) ?? this.sessions.add(sessionId, r.timeout)
+    const prev = s.owner instanceof Connection ? s.owner : null
+    if (prev && prev !== conn) prev.destroy()
+    s.owner = conn
+    conn.session = s
+    this.sendConnectResponse(conn, s.timeout, sessionId, sessionPassword(sessionId), this.zxid, false, r.slot)
+  }
+
+  // ---------------------------------------------------------------- the leader
+
+  /**
+   * A request a learner forwarded (REQUEST packet), prepared here as a local client's would be.
+   * Nothing is answered here: the learner answers its client when the txn commits. A session
+   * this server does not know (expired, closed) gets a SessionExpired error txn, a record that
+   * does not parse a MarshallingError one, as Apache's PrepRequestProcessor does.
+   */
+  learnerRequest(sessionId: bigint, cxid: number, type: number, body: Buffer, authIds: readonly AuthId[], owner: unknown): void {
+    const ip = authIds.find(a => a.scheme === 'ip')?.id ?? ''
+    const who = {authIds, remote: ip}
+    switch (type) {
+      case Op.createSession: {
+        if (body.length < 4) {
+          this.runWrite(this.preparer.error(sessionId, cxid, Err.MarshallingError), null, 0, NO_REPLY)
+          return
+        }
+        const timeout = body.readInt32BE(0)
+        const s = this.sessions.add(sessionId, timeout)
+        s.owner = owner
+        this.runWrite(this.preparer.createSession(sessionId, timeout), null, 0, NO_REPLY)
+        return
+      }
+      case Op.closeSession: {
+        const s = this.sessions.sessions.get(sessionId)
+        if (!s || s.closing) {
+          this.runWrite(this.preparer.error(sessionId, cxid, Err.SessionExpired), null, 0, NO_REPLY)
+          return
+        }
+        this.closeSession(s, cxid, null)
+        return
+      }
+      default: {
+        if (!WRITE_OPS.has(type)) {
+          this.log.warn(`A learner forwarded request type ${type} (session 0x${BigInt.asUintN(64, sessionId).toString(16)}), which is not a write: ignored`)
+          return
+        }
+        const s = this.sessions.sessions.get(sessionId)
+        if (!s || s.closing) {
+          this.runWrite(this.preparer.error(sessionId, cxid, Err.SessionExpired), null, 0, NO_REPLY)
+          return
+        }
+        this.sessions.touch(s)
+        let p: Prepared
+        try {
+          p = this.preparer.write(sessionId, cxid, type, new JuteReader(body), who)
+        } catch (e) {
+          if (!(e instanceof JuteError)) throw e
+          p = this.preparer.error(sessionId, cxid, Err.MarshallingError)
+        }
+        this.runWrite(p, null, cxid, type)
+      }
+    }
+  }
+
+  /** A learner reports a session's activity (PING reply) or revalidates it: true if it is alive. */
+  touchSession(sessionId: bigint, owner?: unknown): boolean {
+    const s = this.sessions.sessions.get(sessionId)
+    if (!s || s.closing) return false
+    this.sessions.touch(s)
+    if (owner !== undefined) {
+      const prev = s.owner
+      if (prev instanceof Connection && prev !== owner) prev.destroy()
+      s.owner = owner
+    }
+    return true
+  }
+
+  /**
+   * Stops processing requests (local and learners'), so the tree holds committed state only
+   * once the outstanding proposals are committed: a leader does so before serialising a
+   * snapshot for a learner.
+   */
+  hold(): void {
+    this.held = true
+  }
+
+  release(): void {
+    if (!this.held) return
+    this.held = false
+    const conns = [...this.heldConnections]
+    this.heldConnections.clear()
+    for (const c of conns) c.resumeInput()
+  }
+
+  /** Serves clients in a role (the quorum peer calls it once synced). */
+  startServing(mode: 'leader' | 'follower' | 'observer', commit: CommitStage, forwarder: Forwarder | null): void {
+    this.commit = commit
+    this.mode = mode
+    this.forwarder = forwarder
+    if (mode === 'leader') {
+      this.sessions.touchAll()
+      this.sessions.start(s => this.expire(s))
+    }
+    this.serving = true
+  }
+
+  /** Leaves a role: clients are disconnected (they move to another server), nothing is served. */
+  stopServing(): void {
+    this.serving = false
+    this.mode = 'looking'
+    this.forwarder = null
+    this.sessions.stop()
+    this.release()
+    for (const c of [...this.connections]) c.destroy()
+    this.dropForwarded()
+  }
+
+  /** The sessions and tree in Apache's wire form for SNAP (the snapshot file's body without header and checksum). */
+  syncSnapshot(): Buffer {
+    const whole = serializeSnapshot(this.tree, this.sessionTimeouts())
+    return whole.subarray(16, whole.length - 13)
+  }
+
+  /** Forgets what was forwarded (the leader is gone: the connections are closed anyway). */
+  dropForwarded(): void {
+    this.forwarded.clear()
+    this.revalidations.clear()
+    this.syncPaths.clear()
   }
 
   // ---------------------------------------------------------------- the commit path
 
-  /** Assigns the next zxid, applies the txn to the tree and appends it to the log. */
-  private logTxn(h: TxnHeader, t: Txn): number {
-    h.zxid = ++this.zxid
+  /**
+   * The write path for one prepared transaction: the commit stage gives it its zxid and starts
+   * making it durable, the final stage applies it to the tree (triggering watches) and writes
+   * the reply for conn, which waits in conn's queue, like every notification, until the zxid is
+   * committed. Returns the zxid.
+   */
+  runWrite(p: Prepared, conn: Connection | null, xid: number, requestType: number): number {
+    const zxid = this.commit.submit(p.hdr, p.txn)
+    const w = this.rw.reset()
     try {
-      this.tree.applyTxn(h, t)
+      this.finalizer.apply(p.hdr, p.txn, conn === null ? NO_REPLY : requestType, xid, conn === null ? null : w)
     } finally {
       this.fireEvents()
     }
-    this.txnlog.append(h, t)
-    if (t.type === Op.createSession) this.tree.lastZxid = h.zxid
+    if (conn !== null && w.pos > 0) conn.emit(w, 0, zxid)
     if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
-    return h.zxid
+    return zxid
   }
 
   private fireEvents(): void {
@@ -554,16 +1142,24 @@ export class ZkServer {
   }
 
   private expire(s: Session): void {
+    if (this.held) {
+      this.sessions.touch(s)
+      return
+    }
     this.log.info(`Expiring session 0x${BigInt.asUintN(64, s.id).toString(16)}, timeout of ${s.timeout}ms exceeded`)
     this.closeSession(s, 0, null)
   }
 
   private closeSession(s: Session, xid: number, conn: Connection | null): void {
+    if (this.forwarder !== null) {
+      if (conn !== null) this.forward(conn, s.id, xid, Op.closeSession, Buffer.alloc(0))
+      else this.forwarder.request(s.id, xid, Op.closeSession, Buffer.alloc(0), [])
+      return
+    }
     s.closing = true
-    const paths = this.tree.ephemeralsOf(s.id).sort()
-    const zxid = this.logTxn({clientId: s.id, cxid: xid, zxid: 0, time: Date.now(), type: Op.closeSession}, {type: Op.closeSession, paths})
+    const zxid = this.runWrite(this.preparer.closeSession(s.id, xid), null, 0, NO_REPLY)
     this.sessions.remove(s.id)
-    const owner = s.owner as Connection | null
+    const owner = s.owner instanceof Connection ? s.owner : null
     if (conn) {
       const w = this.rw.reset()
       const m = w.startFrame()
@@ -599,9 +1195,9 @@ export class ZkServer {
       case Op.ping: {
         // A ping reveals nothing: it need not wait for other sessions' writes to be synced
         // (it stays behind this connection's own queued replies), and carries the durable zxid.
-        const m = this.header(xid, this.durableZxid, 0)
+        const m = this.header(xid, this.committedZxid, 0)
         this.rw.finishFrame(m)
-        conn.emit(this.rw, 0, this.durableZxid)
+        conn.emit(this.rw, 0, this.committedZxid)
         return
       }
       case Op.auth: return this.auth(conn, xid, r)
@@ -609,7 +1205,22 @@ export class ZkServer {
       case Op.closeSession: return this.closeSession(s, xid, conn)
       case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL:
       case Op.delete: case Op.deleteContainer: case Op.setData: case Op.setACL: case Op.check: case Op.multi:
+        if (this.forwarder !== null) {
+          // Checked here only for being well formed; the leader prepares it.
+          checkWrite(type, new JuteReader(r.buf, r.pos, r.end))
+          return this.forward(conn, s.id, xid, type, Buffer.from(r.buf.subarray(r.pos, r.end)))
+        }
         return this.write(conn, s, xid, type, r)
+      case Op.sync:
+        if (this.forwarder !== null) {
+          const start = r.pos
+          const path = r.ustring()
+          this.forward(conn, s.id, xid, Op.sync, Buffer.from(r.buf.subarray(start, r.end)))
+          const q = this.forwarded.get(s.id)!
+          this.syncPaths.set(q[q.length - 1].slot, path)
+          return
+        }
+        return this.read(conn, s, xid, type, r)
       case Op.exists: case Op.getData: case Op.getACL: case Op.getChildren: case Op.getChildren2:
       case Op.sync: case Op.checkWatches: case Op.removeWatches: case Op.getEphemerals:
       case Op.getAllChildrenNumber: case Op.addWatch: case Op.whoAmI: case Op.multiRead:
@@ -804,7 +1415,7 @@ export class ZkServer {
     }
     w.finishFrame(m)
     // The header carries a zxid the client may present after a restart: only a durable one.
-    const hz = Math.max(wait, this.durableZxid)
+    const hz = Math.max(wait, this.committedZxid)
     const end = w.pos
     w.pos = m + 8
     w.long(hz)
@@ -853,253 +1464,15 @@ export class ZkServer {
 
   // ---------------------------------------------------------------- writes
 
-  private fixupAcl(acl: Acl[], conn: Connection): Acl[] {
-    if (acl.length === 0) throw new ZkError(Err.InvalidACL)
-    const out: Acl[] = []
-    for (const a of acl) {
-      if (!validAcl(a)) throw new ZkError(Err.InvalidACL)
-      if (a.scheme === 'auth') {
-        let any = false
-        for (const id of conn.authIds) {
-          if (id.scheme === 'ip') continue
-          out.push({perms: a.perms, scheme: id.scheme, id: id.id})
-          any = true
-        }
-        if (!any) throw new ZkError(Err.InvalidACL)
-      } else out.push(a)
-    }
-    return out
-  }
-
-  private checkVersion(current: number, expected: number): number {
-    if (expected !== -1 && expected !== current) throw new ZkError(Err.BadVersion)
-    return current + 1
-  }
-
-  /** Apache's pRequest2Txn for one op: checks it against the tree and returns its txn. */
-  private prep(conn: Connection, type: number, r: JuteReader): {txn: Txn; path: string} {
-    switch (type) {
-      case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL: {
-        let path = r.ustring()
-        const data = r.latin1()
-        const rawAcl = readAcls(r)
-        const flags = r.int()
-        const ttl = type === Op.createTTL ? r.long() : -1
-        if (flags < 0 || flags > 6) throw new ZkError(Err.BadArguments)
-        const isTTL = flags === CreateMode.PERSISTENT_WITH_TTL || flags === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL
-        const isContainer = flags === CreateMode.CONTAINER
-        if (isTTL && !this.config.extendedTypesEnabled) throw new ZkError(Err.Unimplemented)
-        if (type === Op.createTTL ? (!isTTL || ttl <= 0 || ttl > MAX_TTL) : isTTL) throw new ZkError(Err.BadArguments)
-        if ((type === Op.createContainer) !== isContainer) throw new ZkError(Err.BadArguments)
-        const sequential = flags === 2 || flags === 3 || flags === 6
-        const ephemeral = flags === 1 || flags === 3
-        const slash = path.lastIndexOf('/')
-        if (slash < 0 || path.includes('\0')) throw new ZkError(Err.BadArguments)
-        const acl = this.fixupAcl(rawAcl, conn)
-        const parentPath = slash === 0 ? '/' : path.slice(0, slash)
-        const parent = this.tree.get(parentPath)
-        if (!parent) throw new ZkError(Err.NoNode)
-        this.tree.checkAcl(parent.acl, Perms.CREATE, conn.authIds, conn.remote)
-        if (sequential) path += String(parent.cversion < 0 ? parent.cversion : parent.cversion).padStart(10, '0')
-        validatePath(path)
-        if (this.tree.get(path)) throw new ZkError(Err.NodeExists)
-        const po = parent.ephemeralOwner
-        if (po !== 0n && po !== CONTAINER_OWNER && (po & TTL_MASK) !== TTL_MASK) throw new ZkError(Err.NoChildrenForEphemerals)
-        const parentCVersion = parent.cversion + 1
-        if (isContainer) return {path, txn: {type: Op.createContainer, path, data, acl, parentCVersion}}
-        if (isTTL) return {path, txn: {type: Op.createTTL, path, data, acl, parentCVersion, ttl}}
-        return {path, txn: {type: Op.create, path, data, acl, ephemeral, parentCVersion}}
-      }
-      case Op.delete: {
-        const path = r.ustring()
-        const version = r.int()
-        const slash = path.lastIndexOf('/')
-        if (slash < 0 || path.includes('\0') || DataTree.isSpecial(path)) throw new ZkError(Err.BadArguments)
-        const parent = this.tree.get(slash === 0 ? '/' : path.slice(0, slash))
-        const n = this.tree.get(path)
-        if (!parent || !n) {
-          if (pathError(path) !== null) throw new ZkError(Err.BadArguments)
-          throw new ZkError(Err.NoNode)
-        }
-        this.tree.checkAcl(parent.acl, Perms.DELETE, conn.authIds, conn.remote)
-        this.checkVersion(n.version, version)
-        if (n.numChildren > 0) throw new ZkError(Err.NotEmpty)
-        return {path, txn: {type: Op.delete, path}}
-      }
-      case Op.deleteContainer:
-        // Only the server's own container reaper deletes containers (reapContainers logs a
-        // deleteContainer txn). A client sending opcode 20 gets BadArguments and keeps its
-        // session, exactly as Apache ZooKeeper 3.8 answers (checked side by side).
-        r.pos = r.end
-        throw new ZkError(Err.BadArguments)
-      case Op.setData: {
-        const path = r.ustring()
-        const data = r.latin1()
-        const version = r.int()
-        const n = this.node(path)
-        this.tree.checkAcl(n.acl, Perms.WRITE, conn.authIds, conn.remote)
-        const v = this.checkVersion(n.version, version)
-        return {path, txn: {type: Op.setData, path, data, version: v}}
-      }
-      case Op.setACL: {
-        const path = r.ustring()
-        const rawAcl = readAcls(r)
-        const version = r.int()
-        validatePath(path)
-        const acl = this.fixupAcl(rawAcl, conn)
-        const n = this.node(path)
-        this.tree.checkAcl(n.acl, Perms.ADMIN, conn.authIds, conn.remote)
-        const v = this.checkVersion(n.aversion, version)
-        return {path, txn: {type: Op.setACL, path, acl, version: v}}
-      }
-      case Op.check: {
-        const path = r.ustring()
-        const version = r.int()
-        const n = this.node(path)
-        this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
-        this.checkVersion(n.version, version)
-        return {path, txn: {type: Op.check, path, version}}
-      }
-      default:
-        throw new JuteError(`invalid op type ${type} in multi`)
-    }
-  }
-
+  /** A client write: prepare, commit, final; its reply waits in conn's queue until committed. */
   private write(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
-    if (type === Op.multi) return this.multi(conn, s, xid, r)
-    const h: TxnHeader = {clientId: s.id, cxid: xid, zxid: 0, time: Date.now(), type}
-    let res: {txn: Txn; path: string}
-    try {
-      res = this.prep(conn, type, r)
-    } catch (e) {
-      if (!(e instanceof ZkError)) throw e
-      h.type = Op.error
-      const zxid = this.logTxn(h, {type: Op.error, err: e.code})
-      const m = this.header(xid, zxid, e.code)
-      this.rw.finishFrame(m)
-      conn.emit(this.rw, 0, zxid)
-      return
-    }
-    h.type = res.txn.type
-    const zxid = this.logTxn(h, res.txn)
-    const w = this.rw
-    const m = this.header(xid, zxid, 0)
-    switch (type) {
-      case Op.create: w.ustring(res.path); break
-      case Op.create2: case Op.createContainer: case Op.createTTL: w.ustring(res.path); writeStat(w, this.tree.get(res.path)!); break
-      case Op.setData: case Op.setACL: writeStat(w, this.tree.get(res.path)!); break
-    }
-    w.finishFrame(m)
-    conn.emit(w, 0, zxid)
-  }
-
-  private multi(conn: Connection, s: Session, xid: number, r: JuteReader): void {
-    // Parse every op first (a malformed multi closes the connection and changes nothing).
-    const ops: Array<{type: number; start: number; end: number}> = []
-    for (;;) {
-      const type = r.int()
-      const done = r.bool()
-      r.int()
-      if (done) break
-      const start = r.pos
-      // Skip the op's record by decoding it once against a throwaway reader.
-      this.skipOp(type, r)
-      ops.push({type, start, end: r.pos})
-    }
-    const zxid = ++this.zxid
-    const h: TxnHeader = {clientId: s.id, cxid: xid, zxid, time: Date.now(), type: Op.multi}
-    const txns: Txn[] = []
-    const paths: string[] = []
-    const stats: Buffer[] = []
-    let failAt = -1
-    let failCode = 0
-    this.tree.undo = []
-    try {
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i]
-        try {
-          const res = this.prep(conn, op.type, new JuteReader(r.buf, op.start, op.end))
-          this.tree.applyTxn({...h, type: res.txn.type}, res.txn)
-          txns.push(res.txn)
-          paths.push(res.path)
-          // Results carry the Stat as of this op, as Apache ZooKeeper's do.
-          if (op.type === Op.setData || op.type === Op.createContainer || op.type === Op.createTTL) {
-            const sw = this.sub.reset()
-            writeStat(sw, this.tree.get(res.path)!)
-            stats[i] = sw.toBuffer()
-          }
-        } catch (e) {
-          if (!(e instanceof ZkError)) throw e
-          failAt = i
-          failCode = e.code
-          break
-        }
-      }
-    } catch (e) {
-      this.tree.rollback()
-      this.tree.events = []
-      this.zxid--
-      throw e
-    }
-    let logged: Txn
-    if (failAt >= 0) {
-      this.tree.rollback()
-      this.tree.events = []
-      const errs: Txn[] = ops.map((_, i) => ({type: Op.error, err: i < failAt ? 0 : i === failAt ? failCode : Err.RuntimeInconsistency}))
-      logged = {type: Op.multi, txns: errs}
-    } else {
-      this.tree.undo = null
-      logged = {type: Op.multi, txns}
-      this.fireEvents()
-    }
-    this.txnlog.append(h, logged)
-    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
-    const w = this.rw
-    const m = this.header(xid, zxid, 0)
-    for (let i = 0; i < ops.length; i++) {
-      if (failAt >= 0) {
-        const code = i < failAt ? 0 : i === failAt ? failCode : Err.RuntimeInconsistency
-        w.int(-1).bool(false).int(code).int(code)
-        continue
-      }
-      const t = ops[i].type
-      switch (t) {
-        case Op.create: case Op.create2:
-          // Apache ZooKeeper 3.8 answers a create2 inside multi with a plain CreateResult.
-          w.int(Op.create).bool(false).int(0).ustring(paths[i]); break
-        case Op.createContainer: case Op.createTTL:
-          w.int(Op.create2).bool(false).int(0).ustring(paths[i]).raw(stats[i])
-          break
-        case Op.delete: w.int(Op.delete).bool(false).int(0); break
-        case Op.check: w.int(Op.check).bool(false).int(0); break
-        case Op.setData:
-          w.int(Op.setData).bool(false).int(0).raw(stats[i])
-          break
-      }
-    }
-    w.int(-1).bool(true).int(-1)
-    w.finishFrame(m)
-    conn.emit(w, 0, zxid)
-  }
-
-  private skipOp(type: number, r: JuteReader): void {
-    switch (type) {
-      case Op.create: case Op.create2: case Op.createContainer:
-        r.ustring(); r.buffer(); readAcls(r); r.int(); return
-      case Op.createTTL:
-        r.ustring(); r.buffer(); readAcls(r); r.int(); r.long(); return
-      case Op.delete: case Op.check:
-        r.ustring(); r.int(); return
-      case Op.setData:
-        r.ustring(); r.buffer(); r.int(); return
-      default:
-        throw new JuteError(`invalid op type ${type} in multi`)
-    }
+    this.runWrite(this.preparer.write(s.id, xid, type, r, conn), conn, xid, type)
   }
 
   // ---------------------------------------------------------------- containers and TTLs
 
   reapContainers(): void {
+    if (this.held) return
     const now = Date.now()
     const doomed: string[] = []
     for (const p of this.tree.containers) {
@@ -1114,7 +1487,7 @@ export class ZkServer {
     }
     for (const p of doomed) {
       if (!this.tree.get(p)) continue
-      this.logTxn({clientId: 0n, cxid: 0, zxid: 0, time: now, type: Op.deleteContainer}, {type: Op.deleteContainer, path: p})
+      this.runWrite(this.preparer.deleteContainer(p, now), null, 0, NO_REPLY)
     }
   }
 }

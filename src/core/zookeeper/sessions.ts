@@ -1,6 +1,5 @@
 // Sessions: ids, passwords, negotiated timeouts and expiry in tick-sized buckets, as
 // Apache ZooKeeper's ExpiryQueue does (touching a session moves it between buckets, O(1)).
-import {createHash} from 'node:crypto'
 
 export interface Session {
   id: bigint
@@ -11,13 +10,24 @@ export interface Session {
   owner: unknown
 }
 
-const SECRET = Buffer.from('kafkit-zookeeper-session-secret')
+const SUPER_SECRET = 0xb3415c00n
+const MULT = 0x5deece66dn
+const MASK48 = (1n << 48n) - 1n
 
-/** The session password: derived from the id, so a restarted server recognises it. */
+/**
+ * The session password, as Apache ZooKeeper derives it: 16 bytes of java.util.Random seeded
+ * with id ^ 0xB3415C00. Any server of a mixed ensemble (and a restarted one) recognises it.
+ */
 export function sessionPassword(id: bigint): Buffer {
-  const b = Buffer.alloc(8)
-  b.writeBigInt64BE(id)
-  return createHash('md5').update(b).update(SECRET).digest()
+  let seed = (BigInt.asIntN(64, id) ^ SUPER_SECRET ^ MULT) & MASK48
+  const out = Buffer.alloc(16)
+  let i = 0
+  while (i < 16) {
+    seed = (seed * MULT + 0xbn) & MASK48
+    let rnd = Number(BigInt.asIntN(32, seed >> 16n))
+    for (let n = Math.min(16 - i, 4); n-- > 0; rnd >>= 8) out[i++] = rnd & 0xff
+  }
+  return out
 }
 
 export class SessionTracker {
@@ -52,6 +62,26 @@ export class SessionTracker {
     s.timeout = timeout
     this.touch(s)
     return s
+  }
+
+  /** Forgets every session (the database is reloaded). */
+  clear(): void {
+    this.sessions.clear()
+    this.buckets.clear()
+  }
+
+  /** Restarts every session's clock (a new leader takes over their expiry). */
+  touchAll(): void {
+    for (const s of this.sessions.values()) {
+      s.expiresAt = 0
+      this.touch(s)
+    }
+  }
+
+  /** Session ids of this server: its id in the top byte, as Apache's initializeNextSessionId. */
+  setServerId(serverId: number): void {
+    const t = BigInt(Date.now())
+    this.nextId = ((t << 24n) & 0x00ffffffffffffffn) | (BigInt(serverId & 0xff) << 56n)
   }
 
   touch(s: Session): void {

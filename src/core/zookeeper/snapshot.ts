@@ -255,3 +255,98 @@ export function purge(dir: string, logDir: string, retain: number, writing = -1)
   }
   return {snapshots: ds, logs: dl}
 }
+
+/**
+ * Reads a snapshot as it arrives on a stream, record by record (a leader's SNAP: the
+ * sessions, the ACL map, the nodes and the "/" end mark, without file header or checksum),
+ * into tree. step() returns true once the end mark has been read.
+ */
+export class SnapshotStreamReader {
+  private stage: 'sessionCount' | 'sessions' | 'aclCount' | 'acls' | 'nodes' | 'done' = 'sessionCount'
+  private left = 0
+  private readonly acls = new Map<number, readonly Acl[]>()
+  readonly sessions = new Map<bigint, number>()
+  nodes = 0
+
+  constructor(readonly tree: DataTree) {
+    tree.reset()
+    tree.nodes.clear()
+  }
+
+  /** Reads as many records as have arrived; parse(fn) runs fn on the buffered bytes (undefined: incomplete). */
+  step(parse: <T>(fn: (r: JuteReader) => T) => T | undefined): boolean {
+    for (;;) {
+      switch (this.stage) {
+        case 'sessionCount': {
+          const n = parse(r => r.int())
+          if (n === undefined) return false
+          if (n < 0) throw new Error(`bad session count ${n} in snapshot`)
+          this.left = n
+          this.stage = 'sessions'
+          break
+        }
+        case 'sessions': {
+          if (this.left === 0) { this.stage = 'aclCount'; break }
+          const s = parse(r => [r.bigLong(), r.int()] as const)
+          if (s === undefined) return false
+          this.sessions.set(s[0], s[1])
+          this.left--
+          break
+        }
+        case 'aclCount': {
+          const n = parse(r => r.int())
+          if (n === undefined) return false
+          if (n < 0) throw new Error(`bad ACL map size ${n} in snapshot`)
+          this.left = n
+          this.stage = 'acls'
+          break
+        }
+        case 'acls': {
+          if (this.left === 0) { this.stage = 'nodes'; break }
+          const e = parse(r => {
+            const idx = r.long()
+            const n = r.int()
+            if (n < -1 || n > 100000) throw new Error(`bad ACL list size ${n} in snapshot`)
+            const list: Acl[] = []
+            for (let i = 0; i < n; i++) list.push({perms: r.int(), scheme: r.ustringOrNull() ?? '', id: r.ustringOrNull() ?? ''})
+            return [idx, list] as const
+          })
+          if (e === undefined) return false
+          this.acls.set(e[0], this.tree.internAcl(e[1]))
+          this.left--
+          break
+        }
+        case 'nodes': {
+          const tree = this.tree
+          const done = parse(r => {
+            const p = r.ustring()
+            if (p === '/') return true
+            const path = p === '' ? '/' : p
+            const data = r.latin1()
+            const aclIdx = r.long()
+            const acl = this.acls.get(aclIdx) ?? this.acls.get(-1) ?? []
+            const n = new ZNode(data, acl, r.long(), r.long(), r.long(), r.long(), r.int(), r.int(), r.int(), r.bigLong(), r.long())
+            tree.nodes.set(path, n)
+            if (path !== '/') {
+              const parent = tree.nodes.get(parentOf(path))
+              if (!parent) throw new Error(`node ${path} has no parent`)
+              ;(parent.children ??= new Set()).add(baseName(path))
+            }
+            tree.reindex(path, n)
+            this.nodes++
+            return false
+          })
+          if (done === undefined) return false
+          if (done) {
+            if (!tree.nodes.has('/')) throw new Error('snapshot without a root')
+            this.stage = 'done'
+            return true
+          }
+          break
+        }
+        case 'done':
+          return true
+      }
+    }
+  }
+}

@@ -6,7 +6,7 @@
 // Like Apache's, a log file grows in preAllocSize steps (zeros past the last entry mark the
 // end): appends then do not change the file's size, so each fdatasync has no size update
 // to journal (about 40% more syncs per second on ext4).
-import {openSync, closeSync, writeSync, fsyncSync, readdirSync, readSync, write, fdatasync, mkdirSync, ftruncateSync} from 'node:fs'
+import {openSync, closeSync, writeSync, fsyncSync, readdirSync, readSync, write, fdatasync, mkdirSync, ftruncateSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {JuteReader, JuteWriter, adler32} from './jute.js'
 import {readTxnBody, readTxnHeader, writeTxnBody, writeTxnHeader, type Txn, type TxnHeader} from './records.js'
@@ -336,4 +336,37 @@ function replayFile(f: FileWindow, name: string, stats: ReplayStats, apply: (h: 
     }
     pos += 12 + len + 1
   }
+}
+
+/**
+ * Removes every logged txn after zxid (Apache's FileTxnLog.truncate, for a learner told to
+ * TRUNC by its leader): later log files are deleted, the one holding zxid is cut after it.
+ * Returns false when the log does not reach back to zxid.
+ */
+export function truncateLogs(dir: string, zxid: number): boolean {
+  const files = listZxidFiles(dir, 'log')
+  let keep = -1
+  for (let i = 0; i < files.length; i++) if (files[i].zxid <= zxid) keep = i
+  for (let i = keep + 1; i < files.length; i++) unlinkSync(join(dir, files[i].name))
+  if (keep < 0) return files.length === 0 || zxid === 0
+  const fd = openSync(join(dir, files[keep].name), 'r+')
+  try {
+    const f = new FileWindow(fd)
+    if (!f.at(0, 16) || f.buf.readInt32BE(0) !== LOG_MAGIC) return false
+    let pos = 16
+    while (f.at(pos, 12)) {
+      const o = pos - f.base
+      const len = f.buf.readInt32BE(o + 8)
+      if (len <= 0 || !f.at(pos, 12 + len + 1)) break
+      const r = new JuteReader(f.buf, pos - f.base + 12, pos - f.base + 12 + len)
+      const h = readTxnHeader(r)
+      if (h.zxid > zxid) break
+      pos += 12 + len + 1
+    }
+    ftruncateSync(fd, pos)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  return true
 }

@@ -1,0 +1,53 @@
+// Apache Kafka 3.9's broker (ZooKeeper mode) on a three-server kafkit ensemble: it keeps its
+// registration and its controller role across a kill -9 of the ZooKeeper leader, and every
+// record acknowledged with acks=all meanwhile is read back.
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {existsSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {homedir} from 'node:os'
+import {Ensemble, produceAndVerify} from './ensemble-helpers.js'
+import {freePort, waitFor} from '../helpers/util.js'
+
+const APACHE_KAFKA = join(homedir(), '.cache', 'apache-kafka-3.9', 'bin', 'kafka-server-start')
+
+test('Apache Kafka 3.9\'s broker on a kafkit ensemble keeps its registration and controller role across a ZooKeeper leader kill', {timeout: 90000, skip: existsSync(APACHE_KAFKA) ? false : `Apache Kafka 3.9 is not installed (${APACHE_KAFKA}): run ../shared/tools/apache-kafka`}, async () => {
+  const e = await Ensemble.create(['kafkit', 'kafkit', 'kafkit'], {tickTime: 500, initLimit: 10, syncLimit: 5})
+  let broker: ChildProcess | null = null
+  let out = ''
+  try {
+    e.startAll()
+    await e.waitForLeader(30000)
+    const port = await freePort()
+    const props = join(e.root, 'server.properties')
+    writeFileSync(props, [`broker.id=7`, `listeners=PLAINTEXT://127.0.0.1:${port}`, `log.dirs=${join(e.root, 'apache-kafka-logs')}`,
+      `zookeeper.connect=${e.connectString()}/kafka`, 'zookeeper.session.timeout.ms=6000', 'offsets.topic.replication.factor=1', 'group.initial.rebalance.delay.ms=0'].join('\n') + '\n')
+    broker = spawn(APACHE_KAFKA, [props], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, KAFKA_HEAP_OPTS: '-Xmx384m'}})
+    broker.stdout!.on('data', d => { out = (out + d).slice(-50000) })
+    broker.stderr!.on('data', d => { out = (out + d).slice(-50000) })
+    await waitFor(() => out.includes('started (kafka.server.KafkaServer)'), 60000, 'Apache Kafka to start')
+    const run = produceAndVerify(`127.0.0.1:${port}`, 10, e.root, 1, 1)
+    await new Promise(r => setTimeout(r, 3000))
+    const leader = await e.waitForLeader()
+    await e.kill(leader)
+    await e.waitForLeader(20000)
+    e.start(leader)
+    const r = await run.done
+    console.log(`Apache Kafka 3.9 on a kafkit ensemble: ${r.sent} records sent, ${r.acked} acknowledged, ${r.lost} acknowledged records missing`)
+    assert.equal(r.lost, 0)
+    assert.ok(r.acked > 1000, JSON.stringify(r))
+    assert.equal(await e.kazoo(e.connectString(), "c.sync('/'); print(c.get_children('/kafka/brokers/ids'), json.loads(c.get('/kafka/controller')[0])['brokerid'])"), "['7'] 7")
+    assert.deepEqual(out.match(/ERROR .*/g) ?? [], [])
+  } catch (err) {
+    console.log(e.tail(1500), out.slice(-3000))
+    throw err
+  } finally {
+    if (broker && broker.exitCode === null) {
+      const gone = new Promise(r => broker!.once('exit', r))
+      broker.kill('SIGKILL')
+      await gone
+    }
+    await e.destroy()
+  }
+})

@@ -1,0 +1,244 @@
+// Ensembles for tests: kafkit servers (the zookeeper-server-start command, as a user runs it)
+// and Apache ZooKeeper 3.8 servers (QuorumPeerMain from the Debian package) on free ports,
+// each a child process that can be killed with SIGKILL and started again on its data.
+import {spawn, type ChildProcess} from 'node:child_process'
+import {writeFileSync, mkdirSync} from 'node:fs'
+import {createConnection} from 'node:net'
+import {join} from 'node:path'
+import {binDir, freePort, tempDir, removeDir, waitFor} from '../helpers/util.js'
+import {fourLetter, requireApacheZk} from './helpers.js'
+
+export type Kind = 'kafkit' | 'apache'
+
+export interface Member {
+  id: number
+  kind: Kind
+  observer: boolean
+  clientPort: number
+  quorumPort: number
+  electionPort: number
+  dir: string
+  child: ChildProcess | null
+  output: string
+}
+
+export interface EnsembleOptions {
+  tickTime?: number
+  initLimit?: number
+  syncLimit?: number
+  /** Extra lines for every server's file. */
+  extra?: string[]
+  /** TTL nodes on every server (zookeeper.extendedTypesEnabled). */
+  extendedTypes?: boolean
+}
+
+/** Every server process started, killed when the test process exits whatever happened. */
+const live = new Set<ChildProcess>()
+process.on('exit', () => { for (const c of live) c.kill('SIGKILL') })
+
+const ZK_CP = '/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-nop.jar'
+
+export class Ensemble {
+  readonly members: Member[] = []
+  readonly root = tempDir('kafkit-ens-')
+  readonly runDir = join(this.root, 'run')
+
+  private constructor(readonly opts: EnsembleOptions) {}
+
+  /** Members in id order 1..n: 'kafkit' / 'apache', with ':observer' for observers. */
+  static async create(kinds: string[], opts: EnsembleOptions = {}): Promise<Ensemble> {
+    const e = new Ensemble(opts)
+    for (let i = 0; i < kinds.length; i++) {
+      const [kind, role] = kinds[i].split(':')
+      if (kind === 'apache') requireApacheZk()
+      const id = i + 1
+      const dir = join(e.root, `zk${id}`)
+      mkdirSync(join(dir, 'data'), {recursive: true})
+      writeFileSync(join(dir, 'data', 'myid'), `${id}\n`)
+      e.members.push({id, kind: kind as Kind, observer: role === 'observer', clientPort: await freePort(), quorumPort: await freePort(), electionPort: await freePort(), dir, child: null, output: ''})
+    }
+    return e
+  }
+
+  serverLines(): string[] {
+    return this.members.map(m => `server.${m.id}=127.0.0.1:${m.quorumPort}:${m.electionPort}${m.observer ? ':observer' : ''}`)
+  }
+
+  configFile(m: Member): string {
+    const o = this.opts
+    const lines = [
+      `dataDir=${join(m.dir, 'data').replace(/\\/g, '/')}`,
+      `clientPort=${m.clientPort}`,
+      'clientPortAddress=127.0.0.1',
+      `tickTime=${o.tickTime ?? 300}`,
+      `initLimit=${o.initLimit ?? 20}`,
+      `syncLimit=${o.syncLimit ?? 10}`,
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=*',
+      'maxClientCnxns=0',
+      ...(m.observer ? ['peerType=observer'] : []),
+      ...this.serverLines(),
+      ...(o.extendedTypes && m.kind === 'kafkit' ? ['zookeeper.extendedTypesEnabled=true'] : []),
+      ...(o.extra ?? []),
+    ]
+    const file = join(m.dir, m.kind === 'apache' ? 'zoo.cfg' : 'zookeeper.properties')
+    writeFileSync(file, lines.join('\n') + '\n')
+    return file
+  }
+
+  start(i: number): void {
+    const m = this.members[i]
+    if (this.running(i)) throw new Error(`server ${m.id} is running`)
+    const file = this.configFile(m)
+    const child = m.kind === 'kafkit'
+      ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir}, stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
+    live.add(child)
+    child.once('exit', () => live.delete(child))
+    m.output = ''
+    const keep = (d: Buffer) => {
+      m.output += d.toString()
+      if (m.output.length > 400_000) m.output = m.output.slice(-200_000)
+    }
+    child.stdout!.on('data', keep)
+    child.stderr!.on('data', keep)
+    m.child = child
+  }
+
+  startAll(): void {
+    for (let i = 0; i < this.members.length; i++) this.start(i)
+  }
+
+  /**
+   * Starts server `first`, waits until its election port listens, then the others: on a fresh
+   * ensemble the first one's vote (the highest id) wins, so it leads whatever its kind.
+   */
+  async startFirst(first: number): Promise<void> {
+    this.start(first)
+    const port = this.members[first].electionPort
+    await waitFor(() => new Promise<boolean>(resolve => {
+      const s = createConnection({host: '127.0.0.1', port}, () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    }), 30000, `server ${first + 1}'s election port`, 50)
+    for (let i = 0; i < this.members.length; i++) if (i !== first) this.start(i)
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(i: number): Promise<void> {
+    const c = this.members[i].child
+    if (!c || c.exitCode !== null || c.signalCode !== null) return
+    const gone = new Promise(r => c.once('exit', r))
+    c.kill('SIGKILL')
+    await gone
+  }
+
+  /** The Mode of srvr ('leader', 'follower', 'observer', 'standalone'), or '' when not serving. */
+  async mode(i: number): Promise<string> {
+    const out = await fourLetter(this.members[i].clientPort, 'srvr', 2000).catch(() => '')
+    return /Mode: (\w+)/.exec(out)?.[1] ?? ''
+  }
+
+  async modes(): Promise<string[]> {
+    return Promise.all(this.members.map((_, i) => this.mode(i)))
+  }
+
+  /** Waits until the running members all serve with exactly one leader; returns its index. */
+  async waitForLeader(timeoutMs = 30000, among?: number[]): Promise<number> {
+    const idx = among ?? this.members.map((_, i) => i).filter(i => this.running(i))
+    return waitFor(async () => {
+      const m = await Promise.all(idx.map(i => this.mode(i)))
+      if (m.some(x => x === '')) return undefined
+      const leaders = idx.filter((_, k) => m[k] === 'leader')
+      return leaders.length === 1 ? leaders[0] + 1 : undefined
+    }, timeoutMs, `one leader among servers ${idx.map(i => i + 1).join(', ')} (${this.tail()})`, 50).then(x => x! - 1)
+  }
+
+  running(i: number): boolean {
+    const c = this.members[i].child
+    return c !== null && c.exitCode === null && c.signalCode === null
+  }
+
+  connectString(idx?: number[]): string {
+    return (idx ?? this.members.map((_, i) => i)).map(i => `127.0.0.1:${this.members[i].clientPort}`).join(',')
+  }
+
+  tail(n = 1500): string {
+    return this.members.map(m => `--- server ${m.id} (${m.kind}):\n${m.output.slice(-n)}`).join('\n')
+  }
+
+  /** Runs a Python snippet with kazoo client `c` connected to connect; its stdout (trimmed). */
+  kazoo(connect: string, code: string, timeoutMs = 30000): Promise<string> {
+    const script = `import sys, json\nfrom kazoo.client import KazooClient\nc = KazooClient(hosts=sys.argv[1], timeout=8)\nc.start(timeout=15)\n${code}\nc.stop()\n`
+    return new Promise((resolve, reject) => {
+      const child = spawn('/usr/bin/python3', ['-c', script, connect], {stdio: ['ignore', 'pipe', 'pipe']})
+      let out = ''
+      let err = ''
+      const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kazoo timed out: ${err}`)) }, timeoutMs)
+      child.stdout!.on('data', d => { out += d })
+      child.stderr!.on('data', d => { err += d })
+      child.on('exit', code => {
+        clearTimeout(t)
+        if (code === 0) resolve(out.trim())
+        else reject(new Error(`kazoo exited with ${code}: ${err.slice(-2000)}`))
+      })
+    })
+  }
+
+  async destroy(): Promise<void> {
+    for (let i = 0; i < this.members.length; i++) await this.kill(i)
+    removeDir(this.root)
+  }
+}
+
+
+/** A librdkafka producer (acks=all, idempotent) for `seconds`, then a read-back of every partition: {sent, acked, lost}. */
+export function produceAndVerify(bootstrap: string, seconds: number, dir: string, partitions: number, rf: number): {done: Promise<{sent: number; acked: number; lost: number}>} {
+  const script = `
+import sys, time, json
+from confluent_kafka import Producer, Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+bs, secs, parts, rf = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+a = AdminClient({'bootstrap.servers': bs})
+for f in a.create_topics([NewTopic('t', parts, rf, config={'min.insync.replicas': str(min(2, rf))})]).values():
+    try: f.result(30)
+    except Exception as ex: print('create:', ex, file=sys.stderr)
+p = Producer({'bootstrap.servers': bs, 'acks': 'all', 'enable.idempotence': True, 'linger.ms': 5, 'message.timeout.ms': 120000})
+acked = set()
+def cb(err, msg):
+    if err is None: acked.add(msg.value().decode())
+end = time.time() + secs
+n = 0
+while time.time() < end:
+    p.produce('t', str(n).encode(), callback=cb)
+    n += 1
+    p.poll(0)
+    if n % 100 == 0: time.sleep(0.01)
+p.flush(120)
+c = Consumer({'bootstrap.servers': bs, 'group.id': 'verify', 'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
+c.assign([TopicPartition('t', i, 0) for i in range(parts)])
+got = set()
+idle = 0
+while idle < 8:
+    m = c.poll(1.0)
+    if m is None:
+        idle += 1
+        continue
+    if m.error(): continue
+    idle = 0
+    got.add(m.value().decode())
+print(json.dumps({'sent': n, 'acked': len(acked), 'lost': len(acked - got)}))
+`
+  const child = spawn('/usr/bin/python3', ['-c', script, bootstrap, String(seconds), String(partitions), String(rf)], {stdio: ['ignore', 'pipe', 'pipe'], cwd: dir})
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', d => { out += d })
+  child.stderr!.on('data', d => { err = (err + d).slice(-3000) })
+  return {
+    done: new Promise((resolve, reject) => child.on('exit', code => {
+      const last = out.trim().split('\n').pop() ?? ''
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last))
+      else reject(new Error(`producer exited with ${code}: ${err}`))
+    })),
+  }
+}
+

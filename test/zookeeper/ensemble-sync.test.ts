@@ -1,0 +1,81 @@
+// How a returning server is brought up to date: SNAP (it missed more than the leader's
+// committed log holds) while clients keep writing, and TRUNC (it logged a proposal that never
+// reached a quorum: that write disappears everywhere, it was never acknowledged).
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {Ensemble} from './ensemble-helpers.js'
+import {fourLetter, waitFor} from './helpers.js'
+import {RawClient, OPEN_ACL} from './rawclient.js'
+import {JuteWriter} from '../../src/core/zookeeper/jute.js'
+
+test('a follower that missed 800 writes gets a snapshot while writes go on, and ends up with every one', {timeout: 60000}, async () => {
+  const e = await Ensemble.create(['kafkit', 'kafkit', 'kafkit'])
+  try {
+    e.startAll()
+    const leader = await e.waitForLeader(30000)
+    const f = (leader + 1) % 3
+    await e.kill(f)
+    await e.kazoo(e.connectString([leader]), `
+c.ensure_path('/bulk')
+for r in [c.create_async('/bulk/n%04d' % i, b'x' * 100) for i in range(800)]: r.get(timeout=30)
+print('ok')`)
+    // A writer keeps going while the follower comes back and is synced.
+    const writer = e.kazoo(e.connectString([leader]), `
+import time
+end = time.time() + 4
+n = 0
+while time.time() < end:
+    c.create('/bulk/live%05d' % n, b'y')
+    n += 1
+print(n)`)
+    await new Promise(r => setTimeout(r, 500))
+    e.start(f)
+    await waitFor(async () => (await e.mode(f)) === 'follower', 20000, 'the follower to sync')
+    const written = Number(await writer)
+    assert.match(e.members[f].output, /Getting a snapshot from leader 0x[0-9a-f]+/)
+    const count = "c.sync('/bulk'); print(len(c.get_children('/bulk')))"
+    assert.equal(await e.kazoo(e.connectString([f]), count), String(800 + written))
+    assert.equal(await e.kazoo(e.connectString([leader]), count), String(800 + written))
+  } catch (err) {
+    console.log(e.tail(2000))
+    throw err
+  } finally {
+    await e.destroy()
+  }
+})
+
+test('a leader that logged a write no quorum saw is truncated when it comes back: the write is nowhere', {timeout: 60000}, async () => {
+  const e = await Ensemble.create(['kafkit', 'kafkit', 'kafkit'])
+  try {
+    e.startAll()
+    const leader = await e.waitForLeader(30000)
+    await e.kazoo(e.connectString([leader]), "c.create('/kept', b'1'); print('ok')")
+    const others = [0, 1, 2].filter(i => i !== leader)
+    const c = await RawClient.open(e.members[leader].clientPort)
+    await c.handshake(10000)
+    const zxidOf = async () => parseInt(/Zxid: 0x([0-9a-f]+)/.exec(await fourLetter(e.members[leader].clientPort, 'srvr'))?.[1] ?? '0', 16)
+    const before = await zxidOf()
+    for (const i of others) await e.kill(i)
+    // A write the leader logs and proposes, but nobody acknowledges.
+    const w = new JuteWriter().int(7).int(1).ustring('/phantom').buffer(Buffer.from('never acked'))
+    OPEN_ACL(w)
+    c.send(w.int(0))
+    await waitFor(async () => (await zxidOf()) > before, 5000, 'the leader to log the write')
+    await e.kill(leader)
+    c.close()
+    // The other two elect a leader without it; then the old leader comes back.
+    for (const i of others) e.start(i)
+    const next = await e.waitForLeader(30000, others)
+    e.start(leader)
+    await waitFor(async () => (await e.mode(leader)) === 'follower', 20000, 'the old leader to follow')
+    assert.match(e.members[leader].output, /Truncating log to get in sync with the leader 0x[0-9a-f]+/)
+    for (const i of [leader, next]) {
+      assert.equal(await e.kazoo(e.connectString([i]), "c.sync('/'); print(sorted(c.get_children('/')), c.exists('/phantom'))"), "['kept', 'zookeeper'] None", `server ${i + 1}`)
+    }
+  } catch (err) {
+    console.log(e.tail(2000))
+    throw err
+  } finally {
+    await e.destroy()
+  }
+})
