@@ -95,7 +95,7 @@ test('listeners: several, advertised, IPv6, custom protocol map', () => {
   assert.equal(c.interBrokerListenerName, 'INTERNAL')
   assert.deepEqual(c.warnings, [])
   const ssl = serverConfigFromText('zookeeper.connect=a:1\nlisteners=PLAINTEXT://:9092,SSL://:9093')
-  assert.deepEqual(ssl.warnings, ['Listener SSL uses SSL: kafkit serves it as PLAINTEXT (no TLS/SASL)'])
+  assert.deepEqual(ssl.warnings, [])
   assert.equal(ssl.interBrokerListenerName, 'PLAINTEXT')
 })
 

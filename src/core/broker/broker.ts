@@ -13,6 +13,7 @@ import {GroupCoordinator, OFFSETS_TOPIC} from '../group/coordinator.js'
 import {topicConfigEntries} from './configs.js'
 import {FetchSessionCache} from './fetch-sessions.js'
 import {MemoryReclaimer} from '../util/memory.js'
+import {BrokerSecurity} from '../security/broker-security.js'
 
 export interface BrokerNode {
   nodeId: number
@@ -31,6 +32,8 @@ export class KafkaBroker {
   groups!: GroupCoordinator
   router!: RequestRouter
   socketServer!: SocketServer
+  /** TLS, SASL, ACLs and quotas. */
+  security!: BrokerSecurity
   brokerId: number
   stopping = false
   /** Fetches waiting for data: woken at shutdown. */
@@ -76,9 +79,19 @@ export class KafkaBroker {
     }
     this.logs.highWatermarkOf = (topic, partition) => this.replicas?.partition(topic, partition)?.highWatermark
     this.router = new RequestRouter(this)
-    this.socketServer = new SocketServer(new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`), (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes, c.queuedMaxRequestBytes > 0 ? c.queuedMaxRequestBytes : c.socketRequestMaxBytes)
+    const socketLogger = new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`)
     try {
-      await this.socketServer.start(c.listeners.map(l => ({name: l.name, host: l.host, port: l.port})))
+      // Key stores, trust stores and SASL settings are read before anything binds: a bad one stops start-up.
+      this.security = new BrokerSecurity(c, socketLogger)
+      this.security.encode = (correlationId, apiKey, version, body) => this.router.encode(correlationId, apiKey, version, body)
+    } catch (error) {
+      await this.closeLogs()
+      throw error
+    }
+    this.socketServer = new SocketServer(socketLogger, (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes, c.queuedMaxRequestBytes > 0 ? c.queuedMaxRequestBytes : c.socketRequestMaxBytes, this.security.hooks())
+    try {
+      await this.socketServer.start(this.security.listenerSpecs())
+      this.security.attach(this.socketServer, () => this.dynamicBrokerConfigs())
       // Registration must carry the real ports when the config asked for port 0.
       for (const bound of this.socketServer.listeners) {
         const l = c.listeners.find(x => x.name === bound.name)
@@ -88,8 +101,12 @@ export class KafkaBroker {
       }
       this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'))
       await this.cluster.start()
+      this.cluster.on('entityConfigChanged', (entityPath: string) => this.security.onEntityConfigChanged(entityPath))
+      await this.security.start(() => this.cluster.zkClient)
     } catch (error) {
       await this.socketServer.stop().catch(() => {})
+      await this.cluster?.stop().catch(() => {})
+      this.security.stop()
       await this.closeLogs()
       throw error
     }
@@ -122,6 +139,13 @@ export class KafkaBroker {
       void this.replicas.topicDeleted(name)
     })
     this.cluster.on('topicConfigChanged', (name: string) => this.replicas.topicConfigChanged(name))
+    let dynamicBefore = this.dynamicBrokerConfigs()
+    this.cluster.on('brokerConfigChanged', () => {
+      const now = this.dynamicBrokerConfigs()
+      const changed = [...new Set([...Object.keys(now), ...Object.keys(dynamicBefore)])].filter(k => now[k] !== dynamicBefore[k])
+      dynamicBefore = now
+      this.security.onDynamicConfigChange(changed)
+    })
     for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged', 'brokersChanged']) {
       this.cluster.on(ev, () => { for (const check of [...this.conditionWaiters]) check() })
     }
@@ -275,6 +299,7 @@ export class KafkaBroker {
     if (this.stopping) return
     this.stopping = true
     this.reclaimer.stop()
+    this.security?.stop()
     this.logger.info('shutting down')
     for (const f of [...this.fetchWaiters]) f()
     await this.socketServer?.stop().catch(() => {})

@@ -668,6 +668,8 @@ export class ClusterManager extends EventEmitter {
         await this.loadBrokerConfigs()
         this.fire('brokerConfigChanged')
       }
+      // users/<u>, users/<u>/clients/<c>, clients/<c>, ips/<ip>: SCRAM credentials and quotas.
+      if (type !== 'topics' && type !== 'brokers') this.fire('entityConfigChanged', entity)
     }
   }
 

@@ -6,6 +6,7 @@ import {hostname} from 'node:os'
 import {loadProperties, parseProperties} from './properties.js'
 import {ConfigError, Settings} from './settings.js'
 import {BROKER_KEYS} from './broker-keys.js'
+import {securityKeyUse} from '../security/config.js'
 
 export {ConfigError}
 
@@ -169,19 +170,12 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'group.coordinator.new.enable': 'classic coordinator only',
   'sasl.enabled.mechanisms': 'no SASL',
   'sasl.mechanism.inter.broker.protocol': 'no SASL',
-  'ssl.client.auth': 'no TLS',
-  'ssl.keystore.location': 'no TLS',
-  'ssl.keystore.password': 'no TLS',
-  'ssl.key.password': 'no TLS',
-  'ssl.truststore.location': 'no TLS',
-  'ssl.truststore.password': 'no TLS',
-  'ssl.endpoint.identification.algorithm': 'no TLS',
   'confluent.support.metrics.enable': 'Confluent distribution key',
   'confluent.support.customer.id': 'Confluent distribution key',
 }
 
 /** Key prefixes accepted without effect (listener-, SSL-, SASL-, quota-specific settings). */
-const ACCEPTED_PREFIXES = ['listener.name.', 'ssl.', 'sasl.', 'quota.', 'replication.quota.', 'remote.log.', 'log.local.retention.', 'client.quota.', 'confluent.']
+const ACCEPTED_PREFIXES = ['listener.name.', 'sasl.', 'quota.', 'replication.quota.', 'remote.log.', 'log.local.retention.', 'client.quota.', 'confluent.']
 
 const DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL'
 const JAVA_LONG_MAX = Number.MAX_SAFE_INTEGER // Long.MAX_VALUE, clamped to JS's exact range
@@ -406,10 +400,9 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
   }
   if (cfg.replicaFetchWaitMaxMs > cfg.replicaSocketTimeoutMs) throw new ConfigError(`Invalid value ${cfg.replicaFetchWaitMaxMs} for configuration replica.fetch.wait.max.ms in ${source}: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts`)
 
-  for (const l of listeners) {
-    if (l.securityProtocol !== 'PLAINTEXT') warnings.push(`Listener ${l.name} uses ${l.securityProtocol}: kafkit serves it as PLAINTEXT (no TLS/SASL)`)
-  }
   for (const key of s.unused()) {
+    const sec = securityKeyUse(key)
+    if (sec !== undefined) continue
     if (key in ACCEPTED_WITHOUT_EFFECT || ACCEPTED_PREFIXES.some(p => key.startsWith(p))) continue
     if (BROKER_TO_TOPIC_KEY[key] !== undefined || OTHER_KNOWN_KEYS.has(key)) continue
     warnings.push(`The configuration '${key}' was supplied but isn't a known config.`)

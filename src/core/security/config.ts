@@ -1,0 +1,138 @@
+// Security settings as Kafka reads them: a key for a listener is looked up first with the
+// listener prefix (`listener.name.<listener lower case>.<key>`), for SASL keys also with the
+// mechanism (`listener.name.<l>.<mechanism lower case>.<key>`), then without. Secrets
+// (Kafka's PASSWORD keys, with or without a prefix) are never shown: sensitiveKey() tells.
+import {readFileSync} from 'node:fs'
+import {BROKER_KEYS} from '../config/broker-keys.js'
+import {ConfigError} from '../config/settings.js'
+import {parseJaas, type JaasModule} from './jaas.js'
+
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
+export type SecurityProtocol = typeof SECURITY_PROTOCOLS[number]
+
+/** The mechanisms kafkit's broker serves. */
+export const SUPPORTED_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
+
+const LISTENER_PREFIX = /^listener\.name\.[^.]+\./
+
+/** True for a key whose value is a secret (Kafka's PASSWORD type), listener-prefixed or not. */
+export function sensitiveKey(key: string): boolean {
+  let k = key.replace(LISTENER_PREFIX, '')
+  if (BROKER_KEYS[k]?.[0] === 'PASSWORD') return true
+  // listener.name.<l>.<mechanism>.sasl.jaas.config
+  k = k.replace(/^[^.]+\.(?=sasl\.)/, '')
+  return BROKER_KEYS[k]?.[0] === 'PASSWORD'
+}
+
+export function usesTls(protocol: string): boolean {
+  return protocol === 'SSL' || protocol === 'SASL_SSL'
+}
+
+export function usesSasl(protocol: string): boolean {
+  return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL'
+}
+
+/** Reads keys for one listener from the broker's properties, with Kafka's prefix rules. */
+export class ListenerSettings {
+  readonly prefix: string
+
+  constructor(readonly props: Map<string, string>, readonly listener: string, readonly source: string, readonly dynamic: () => Record<string, string> = () => ({})) {
+    this.prefix = `listener.name.${listener.toLowerCase()}.`
+  }
+
+  private lookup(key: string): string | undefined {
+    const dyn = this.dynamic()
+    return dyn[this.prefix + key] ?? this.props.get(this.prefix + key) ?? dyn[key] ?? this.props.get(key)
+  }
+
+  /** The raw value (trimmed), or undefined when unset or empty. */
+  get(key: string): string | undefined {
+    const v = this.lookup(key)?.trim()
+    return v === undefined || v === '' ? undefined : v
+  }
+
+  /** A SASL key for a mechanism: listener.name.<l>.<mech>.<key>, then the listener's, then the plain key. */
+  mechanism(mechanism: string, key: string): string | undefined {
+    const v = (this.dynamic()[`${this.prefix}${mechanism.toLowerCase()}.${key}`] ?? this.props.get(`${this.prefix}${mechanism.toLowerCase()}.${key}`))?.trim()
+    if (v !== undefined && v !== '') return v
+    return this.get(key)
+  }
+
+  /** Where a key's value came from, for messages (never the value itself when it is a secret). */
+  keyName(key: string): string {
+    return this.props.has(this.prefix + key) || this.dynamic()[this.prefix + key] !== undefined ? this.prefix + key : key
+  }
+
+  list(key: string, def: string[]): string[] {
+    const v = this.lookup(key)
+    if (v === undefined) return def
+    return v.split(',').map(s => s.trim()).filter(s => s !== '')
+  }
+
+  long(key: string, def: number): number {
+    const v = this.get(key)
+    if (v === undefined) return def
+    if (!/^[+-]?\d+$/.test(v)) throw new ConfigError(`Invalid value ${v} for configuration ${this.keyName(key)} in ${this.source}: must be a long`)
+    return Number(v)
+  }
+
+  bad(key: string, why: string, showValue = !sensitiveKey(key)): ConfigError {
+    const v = showValue ? this.get(key) ?? '' : '[hidden]'
+    return new ConfigError(`Invalid value ${v} for configuration ${this.keyName(key)} in ${this.source}: ${why}`)
+  }
+}
+
+/**
+ * The JAAS file named by -Djava.security.auth.login.config in KAFKA_OPTS (as Kafka's scripts
+ * pass it to the JVM), parsed into sections; {} when none is given.
+ */
+export function jaasFileSections(env: NodeJS.ProcessEnv = process.env): {file?: string; sections: Record<string, JaasModule[]>} {
+  const opts = `${env.KAFKA_OPTS ?? ''} ${env.KAFKIT_OPTS ?? ''}`
+  const m = /-Djava\.security\.auth\.login\.config=("([^"]*)"|(\S+))/.exec(opts)
+  if (!m) return {sections: {}}
+  const file = m[2] ?? m[3]
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`Cannot read the JAAS configuration file ${file} (java.security.auth.login.config in KAFKA_OPTS): ${(error as Error).message}`)
+  }
+  try {
+    return {file, sections: parseJaas(text, true) as Record<string, JaasModule[]>}
+  } catch (error) {
+    throw new ConfigError(`Invalid JAAS configuration file ${file}: ${(error as Error).message}`)
+  }
+}
+
+/** Security keys the broker reads (they get no "unknown key" warning). */
+export const SECURITY_KEYS = new Set([
+  'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key',
+  'ssl.keystore.certificate.chain', 'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password',
+  'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites',
+  'ssl.principal.mapping.rules', 'ssl.endpoint.identification.algorithm',
+])
+
+/** Security keys Kafka knows that have no effect in kafkit, with the reason. */
+export const SECURITY_KEYS_WITHOUT_EFFECT: Record<string, string> = {
+  'ssl.protocol': 'node negotiates the highest protocol of ssl.enabled.protocols',
+  'ssl.provider': 'JVM security provider',
+  'ssl.keymanager.algorithm': 'JVM key manager',
+  'ssl.trustmanager.algorithm': 'JVM trust manager',
+  'ssl.secure.random.implementation': 'JVM random source',
+  'ssl.engine.factory.class': 'JVM SSL engine',
+  'ssl.allow.dn.changes': 'a reloaded key store is taken as it is',
+  'ssl.allow.san.changes': 'a reloaded key store is taken as it is',
+}
+
+/**
+ * How the broker treats a security key: 'used', a reason it has no effect, or undefined when
+ * it is not a security key. Listener-prefixed keys (listener.name.<l>.<key>, for SASL also
+ * listener.name.<l>.<mechanism>.<key>) are judged by the key they prefix.
+ */
+export function securityKeyUse(key: string): 'used' | string | undefined {
+  let k = key
+  const m = /^listener\.name\.[^.]+\.(.+)$/.exec(key)
+  if (m) k = m[1].replace(/^(plain|scram-sha-256|scram-sha-512|oauthbearer|gssapi)\.(?=(sasl\.|connections\.max\.reauth\.ms$))/, '')
+  if (SECURITY_KEYS.has(k)) return 'used'
+  return SECURITY_KEYS_WITHOUT_EFFECT[k]
+}

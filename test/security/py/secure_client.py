@@ -1,0 +1,54 @@
+"""confluent-kafka (librdkafka) with a security config: produce COUNT messages, then consume
+them back with a group (or only one of the two). Prints one JSON line: what was delivered and
+consumed, and the errors librdkafka reported (the first few), so tests can assert refusals.
+Usage: secure_client.py BOOTSTRAP TOPIC COUNT MODE CONFIG_JSON
+  MODE: roundtrip | produce | consume ; CONFIG_JSON: librdkafka keys (security.protocol, ...)."""
+import json
+import sys
+import time
+
+from confluent_kafka import Consumer, KafkaError, Producer
+
+bootstrap, topic, count, mode, extra = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5])
+errors = []
+delivered = []
+values = []
+timeout = float(extra.pop('test.timeout.s', 20))
+
+
+def on_error(err):
+    errors.append('%s: %s' % (err.name(), err.str()))
+
+
+def on_delivery(err, msg):
+    if err is not None:
+        errors.append('%s: %s' % (err.name(), err.str()))
+    else:
+        delivered.append(msg.offset())
+
+
+base = dict(extra)
+base['bootstrap.servers'] = bootstrap
+base['error_cb'] = on_error
+if mode in ('roundtrip', 'produce'):
+    p = Producer(dict(base, **{'acks': 'all', 'linger.ms': 5, 'message.timeout.ms': int(timeout * 1000)}))
+    for i in range(count):
+        p.produce(topic, value=('message-%d' % i).encode(), on_delivery=on_delivery)
+    p.flush(timeout + 5)
+if mode in ('roundtrip', 'consume'):
+    c = Consumer(dict(base, **{'group.id': 'g-' + topic, 'auto.offset.reset': 'earliest'}))
+    c.subscribe([topic])
+    deadline = time.time() + timeout
+    while len(values) < count and time.time() < deadline:
+        m = c.poll(0.3)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() != KafkaError._PARTITION_EOF:
+                errors.append('%s: %s' % (m.error().name(), m.error().str()))
+                if m.error().fatal() or m.error().code() in (KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED):
+                    break
+            continue
+        values.append(m.value().decode())
+    c.close()
+print(json.dumps({'delivered': len(delivered), 'consumed': len(values), 'values': values[:3], 'errors': errors[:8]}))
