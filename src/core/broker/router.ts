@@ -21,6 +21,17 @@ export class RequestRouter {
   }
 
   handle(conn: Connection, frame: Buffer): FrameResult | Promise<FrameResult> {
+    // SASL listeners: until the client is authenticated (or while it re-authenticates), the
+    // connection's SASL session takes the frame (ApiVersions is still answered below).
+    const sasl = conn.security
+    if (sasl !== null) {
+      const r = sasl.intercept(frame, () => this.route(conn, frame))
+      if (r !== undefined) return r
+    }
+    return this.route(conn, frame)
+  }
+
+  private route(conn: Connection, frame: Buffer): FrameResult | Promise<FrameResult> {
     const r = new Reader(frame)
     let header: {apiKey: number; apiVersion: number; correlationId: number; clientId: string | null}
     try {

@@ -168,14 +168,12 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'log.dir.failure.timeout.ms': 'KRaft only',
   'group.coordinator.rebalance.protocols': 'classic protocol only',
   'group.coordinator.new.enable': 'classic coordinator only',
-  'sasl.enabled.mechanisms': 'no SASL',
-  'sasl.mechanism.inter.broker.protocol': 'no SASL',
   'confluent.support.metrics.enable': 'Confluent distribution key',
   'confluent.support.customer.id': 'Confluent distribution key',
 }
 
 /** Key prefixes accepted without effect (listener-, SSL-, SASL-, quota-specific settings). */
-const ACCEPTED_PREFIXES = ['listener.name.', 'sasl.', 'quota.', 'replication.quota.', 'remote.log.', 'log.local.retention.', 'client.quota.', 'confluent.']
+const ACCEPTED_PREFIXES = ['listener.name.', 'quota.', 'replication.quota.', 'remote.log.', 'log.local.retention.', 'client.quota.', 'confluent.']
 
 const DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL'
 const JAVA_LONG_MAX = Number.MAX_SAFE_INTEGER // Long.MAX_VALUE, clamped to JS's exact range

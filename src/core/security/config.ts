@@ -110,6 +110,8 @@ export const SECURITY_KEYS = new Set([
   'ssl.keystore.certificate.chain', 'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password',
   'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites',
   'ssl.principal.mapping.rules', 'ssl.endpoint.identification.algorithm',
+  'sasl.enabled.mechanisms', 'sasl.jaas.config', 'sasl.server.max.receive.size', 'sasl.mechanism.inter.broker.protocol',
+  'sasl.server.callback.handler.class', 'connections.max.reauth.ms', 'connection.failed.authentication.delay.ms',
 ])
 
 /** Security keys Kafka knows that have no effect in kafkit, with the reason. */
@@ -122,6 +124,34 @@ export const SECURITY_KEYS_WITHOUT_EFFECT: Record<string, string> = {
   'ssl.engine.factory.class': 'JVM SSL engine',
   'ssl.allow.dn.changes': 'a reloaded key store is taken as it is',
   'ssl.allow.san.changes': 'a reloaded key store is taken as it is',
+  'sasl.mechanism.controller.protocol': 'KRaft only',
+  'sasl.kerberos.service.name': 'no GSSAPI (Kerberos)',
+  'sasl.kerberos.kinit.cmd': 'no GSSAPI (Kerberos)',
+  'sasl.kerberos.min.time.before.relogin': 'no GSSAPI (Kerberos)',
+  'sasl.kerberos.principal.to.local.rules': 'no GSSAPI (Kerberos)',
+  'sasl.kerberos.ticket.renew.jitter': 'no GSSAPI (Kerberos)',
+  'sasl.kerberos.ticket.renew.window.factor': 'no GSSAPI (Kerberos)',
+  'sasl.client.callback.handler.class': 'JVM class',
+  'sasl.login.callback.handler.class': 'JVM class',
+  'sasl.login.class': 'JVM class',
+  'sasl.login.connect.timeout.ms': 'no OAuth token endpoint',
+  'sasl.login.read.timeout.ms': 'no OAuth token endpoint',
+  'sasl.login.refresh.buffer.seconds': 'the broker makes a new unsecured token per connection',
+  'sasl.login.refresh.min.period.seconds': 'the broker makes a new unsecured token per connection',
+  'sasl.login.refresh.window.factor': 'the broker makes a new unsecured token per connection',
+  'sasl.login.refresh.window.jitter': 'the broker makes a new unsecured token per connection',
+  'sasl.login.retry.backoff.max.ms': 'no OAuth token endpoint',
+  'sasl.login.retry.backoff.ms': 'no OAuth token endpoint',
+  'sasl.oauthbearer.clock.skew.seconds': 'unsecured tokens only (unsecuredValidatorAllowableClockSkewMs)',
+  'sasl.oauthbearer.expected.audience': 'unsecured tokens only',
+  'sasl.oauthbearer.expected.issuer': 'unsecured tokens only',
+  'sasl.oauthbearer.jwks.endpoint.refresh.ms': 'unsecured tokens only',
+  'sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms': 'unsecured tokens only',
+  'sasl.oauthbearer.jwks.endpoint.retry.backoff.ms': 'unsecured tokens only',
+  'sasl.oauthbearer.jwks.endpoint.url': 'unsecured tokens only',
+  'sasl.oauthbearer.scope.claim.name': 'unsecured tokens only (unsecuredValidatorScopeClaimName)',
+  'sasl.oauthbearer.sub.claim.name': 'unsecured tokens only (unsecuredValidatorPrincipalClaimName)',
+  'sasl.oauthbearer.token.endpoint.url': 'unsecured tokens only',
 }
 
 /**

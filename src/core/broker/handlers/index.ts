@@ -21,6 +21,7 @@ import {deleteRecords} from './21-delete-records.js'
 import {initProducerId} from './22-init-producer-id.js'
 import {offsetForLeaderEpoch} from './23-offset-for-leader-epoch.js'
 import {describeConfigs} from './32-describe-configs.js'
+import {saslAuthenticate} from './36-sasl-authenticate.js'
 import {describeLogDirs} from './35-describe-log-dirs.js'
 import {alterConfigs} from './33-alter-configs.js'
 import {createPartitions} from './37-create-partitions.js'
@@ -34,5 +35,5 @@ export const handlers: readonly Handler[] = [
   produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat,
   leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords,
   initProducerId, offsetForLeaderEpoch, describeConfigs, alterConfigs, describeLogDirs, createPartitions, deleteGroups, electLeaders,
-  incrementalAlterConfigs, offsetDelete, describeCluster,
+  incrementalAlterConfigs, offsetDelete, describeCluster, saslAuthenticate,
 ]
