@@ -160,7 +160,8 @@ export class ScramServer implements SaslServer {
       this.state = 'done'
       const m = /^(c=([^,]*),r=([^,]*)(?:,[^p][^,]*)*),p=([^,]*)$/.exec(msg)
       if (!m) throw new SaslFailure(invalidCredentials(this.mechanism), 'Invalid SCRAM client final message')
-      if (m[3] !== this.nonce) throw new SaslFailure(invalidCredentials(this.mechanism), 'Invalid client nonce in the final client message.')
+      // Kafka checks endsWith, not equality: librdkafka sends its own nonce again in front of the server's.
+      if (!m[3].endsWith(this.nonce)) throw new SaslFailure(invalidCredentials(this.mechanism), 'Invalid client nonce in the final client message.')
       const cred = this.credential!
       const authMessage = `${this.clientFirstBare},${this.serverFirst},${m[1]}`
       const clientSignature = hmac(this.hash, cred.storedKey, authMessage)

@@ -30,10 +30,15 @@ import {electLeaders} from './43-elect-leaders.js'
 import {incrementalAlterConfigs} from './44-incremental-alter-configs.js'
 import {offsetDelete} from './47-offset-delete.js'
 import {describeCluster} from './60-describe-cluster.js'
+import {describeUserScramCredentials} from './50-describe-user-scram-credentials.js'
+import {describeClientQuotas} from './48-describe-client-quotas.js'
+import {alterClientQuotas} from './49-alter-client-quotas.js'
+import {alterUserScramCredentials} from './51-alter-user-scram-credentials.js'
 
 export const handlers: readonly Handler[] = [
   produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat,
   leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords,
   initProducerId, offsetForLeaderEpoch, describeConfigs, alterConfigs, describeLogDirs, createPartitions, deleteGroups, electLeaders,
-  incrementalAlterConfigs, offsetDelete, describeCluster, saslAuthenticate,
+  incrementalAlterConfigs, offsetDelete, describeCluster, saslAuthenticate, describeUserScramCredentials, alterUserScramCredentials,
+  describeClientQuotas, alterClientQuotas,
 ]
