@@ -62,6 +62,10 @@ export interface PyResult {
   consumed: number
   values: string[]
   errors: string[]
+  /** Throttle events librdkafka reported (responses with throttle_time_ms > 0) and the largest. */
+  throttles: number
+  max_throttle_ms: number
+  produce_seconds: number
 }
 
 /** confluent-kafka with librdkafka keys: roundtrip | produce | consume. */
@@ -79,4 +83,53 @@ export const scriptDir = join(repoRoot, 'test', 'security', 'py')
 
 export function scratch(prefix = 'kafkit-sec-'): string {
   return tempDir(prefix)
+}
+
+export interface ApacheBroker {
+  proc: import('../helpers/util.js').Proc
+  ports: Record<string, number>
+  addr(listener: string): string
+  dir: string
+  stop(): Promise<void>
+}
+
+/**
+ * Starts Apache Kafka 3.9's broker (ZooKeeper mode) with the same kind of listeners and
+ * overrides, for differential tests; jvmOpts take -Djava.security.auth.login.config=... etc.
+ */
+export async function startApacheBroker(zkConnect: string, listeners: Record<string, string>, overrides: string[] = [], opts: {jvmOpts?: string[]; brokerId?: number} = {}): Promise<ApacheBroker> {
+  const home = apacheKafkaHome()
+  if (!home) throw new Error('Apache Kafka 3.9 is not installed')
+  const {spawn} = await import('node:child_process')
+  const {Proc, waitFor} = await import('../helpers/util.js')
+  const dir = tempDir('kafkit-apache-broker-')
+  const ports: Record<string, number> = {}
+  for (const n of Object.keys(listeners)) ports[n] = await freePort()
+  const props = join(dir, 'server.properties')
+  writeFileSync(props, [
+    `broker.id=${opts.brokerId ?? 0}`,
+    `log.dirs=${join(dir, 'logs')}`,
+    `zookeeper.connect=${zkConnect}`,
+    `listeners=${Object.keys(listeners).map(n => `${n}://127.0.0.1:${ports[n]}`).join(',')}`,
+    `listener.security.protocol.map=${Object.entries(listeners).map(([n, p]) => `${n}:${p}`).join(',')}`,
+    'offsets.topic.replication.factor=1', 'offsets.topic.num.partitions=4', 'transaction.state.log.replication.factor=1', 'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0', 'num.partitions=1',
+    ...overrides,
+    '',
+  ].join('\n'))
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
+  const child = spawn(java, ['-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(home, 'config', 'log4j.properties')}`, `-Dkafka.logs.dir=${join(dir, 'applogs')}`, ...(opts.jvmOpts ?? []), '-cp', join(home, 'libs', '*'), 'kafka.Kafka', props], {stdio: ['ignore', 'pipe', 'pipe']})
+  const proc = new Proc(child)
+  let exited = false
+  void proc.exited.then(() => { exited = true })
+  await waitFor(() => { if (exited) throw new Error(`Apache Kafka exited: ${proc.output.slice(-3000)}`); return /\[KafkaServer id=\d+\] started/.test(proc.output) }, 90000, 'Apache Kafka to start')
+  return {
+    proc, ports, dir,
+    addr: (l: string) => `127.0.0.1:${ports[l]}`,
+    async stop() {
+      await proc.stop('SIGKILL')
+      const {removeDir} = await import('../helpers/util.js')
+      removeDir(dir)
+    },
+  }
 }

@@ -84,6 +84,7 @@ export class KafkaBroker {
       // Key stores, trust stores and SASL settings are read before anything binds: a bad one stops start-up.
       this.security = new BrokerSecurity(c, socketLogger)
       this.security.encode = (correlationId, apiKey, version, body) => this.router.encode(correlationId, apiKey, version, body)
+      this.security.broker = this
     } catch (error) {
       await this.closeLogs()
       throw error

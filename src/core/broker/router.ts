@@ -10,6 +10,7 @@ import {NO_RESPONSE, type Handler, type HandlerResult, type RequestContext} from
 import type {KafkaBroker} from './broker.js'
 import {handlers} from './handlers/index.js'
 import {apiVersionsList} from './handlers/18-api-versions.js'
+import {API_CHECKS} from '../security/api-authz.js'
 
 const API_VERSIONS = 18
 
@@ -61,14 +62,27 @@ export class RequestRouter {
     }
     if (header.clientId) conn.clientId = header.clientId
     const ctx: RequestContext = {broker: this.broker, conn, clientId: header.clientId ?? '', correlationId, apiVersion}
+    // Authorization (when an authorizer is configured): the per-API table of security/api-authz.ts.
+    let after: ((res: any) => any) | undefined
+    const authz = this.broker.security.requestAuthz(conn, spec.name)
+    if (authz !== null) {
+      ctx.authz = authz
+      const verdict = API_CHECKS[apiKey]?.(authz, request, apiVersion)
+      if (verdict !== undefined) {
+        if (verdict.close !== undefined) throw new CloseConnection(verdict.close)
+        if (verdict.respond !== undefined) return this.encode(correlationId, apiKey, apiVersion, verdict.respond)
+        if (verdict.request !== undefined) request = verdict.request
+        after = verdict.after
+      }
+    }
     const result = handler.handle(ctx, request, apiVersion)
-    if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res))
-    return this.finish(apiKey, apiVersion, correlationId, result)
+    if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res, after))
+    return this.finish(apiKey, apiVersion, correlationId, result, after)
   }
 
-  private finish(apiKey: number, version: number, correlationId: number, res: HandlerResult): FrameResult {
+  private finish(apiKey: number, version: number, correlationId: number, res: HandlerResult, after?: (res: any) => any): FrameResult {
     if (res === NO_RESPONSE) return null
-    return this.encode(correlationId, apiKey, version, res)
+    return this.encode(correlationId, apiKey, version, after !== undefined ? after(res) : res)
   }
 
   encode(correlationId: number, apiKey: number, version: number, body: object): Buffer[] {

@@ -106,7 +106,9 @@ export class Connection {
   private readPaused = false
 
   constructor(readonly socket: Socket, readonly listener: BoundListener, private readonly server: SocketServer, seq: number) {
-    this.remoteHost = socket.remoteAddress ?? 'unknown'
+    // An IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d; Kafka (and ACL hosts) see a.b.c.d.
+    const addr = socket.remoteAddress ?? 'unknown'
+    this.remoteHost = addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
     this.id = `${socket.localAddress}:${socket.localPort}-${socket.remoteAddress}:${socket.remotePort}-${seq}`
     this.frameLimit = server.maxRequestBytes
     socket.setNoDelay(true)

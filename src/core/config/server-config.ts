@@ -149,8 +149,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'kafka.metrics.reporters': 'no JMX',
   'kafka.metrics.polling.interval.secs': 'no JMX',
   'auto.include.jmx.reporter': 'no JMX',
-  'authorizer.class.name': 'no authorizer (all operations allowed)',
-  'super.users': 'no authorizer',
   'controller.socket.timeout.ms': 'ZooKeeper is the controller channel',
   'controlled.shutdown.max.retries': 'shutdown resigns through ZooKeeper',
   'controlled.shutdown.retry.backoff.ms': 'shutdown resigns through ZooKeeper',

@@ -5,7 +5,6 @@
 import {watchFile, unwatchFile} from 'node:fs'
 import type {ServerConfig} from '../config/server-config.js'
 import {ConfigError} from '../config/settings.js'
-import type {Logger} from '../util/log.js'
 import {CloseConnection, type Connection, type ConnectionHooks, type ListenerSpec, type SocketServer} from '../broker/socket-server.js'
 import {ListenerSettings, usesSasl, usesTls, jaasFileSections, SUPPORTED_MECHANISMS} from './config.js'
 import {serverTls, subjectRfc2253, fileStamps, type ServerTls} from './tls.js'
@@ -14,6 +13,10 @@ import {SaslSession, type SaslListenerConfig, type AuthenticatorHost} from './au
 import {PlainServer, OAUTHBEARER_LOGIN_MODULE, unsecuredValidatorOptions, credentialFromString, type ScramCredential} from './sasl.js'
 import {EntityConfigStore, sanitize} from './entity-configs.js'
 import type {ZkClient} from '../cluster/zk.js'
+import {AclAuthorizer, ACL_AUTHORIZER_CLASSES} from './authorizer.js'
+import {RequestAuthz} from './api-authz.js'
+import {Logger} from '../util/log.js'
+import type {KafkaBroker} from '../broker/broker.js'
 
 /** How long a client may take to finish its TLS handshake and SASL authentication (bounded by connections.max.idle.ms). */
 export const AUTHENTICATION_TIMEOUT_MS = 10000
@@ -63,6 +66,11 @@ export class BrokerSecurity {
   /** Encodes a response frame; the broker sets it to its router's encoder. */
   encode: (correlationId: number, apiKey: number, version: number, body: object) => Buffer[] = () => { throw new Error('no encoder') }
   private readonly authHost: AuthenticatorHost
+  /** kafka.security.authorizer.AclAuthorizer when authorizer.class.name names it; null: everything allowed. */
+  readonly authorizer: AclAuthorizer | null = null
+  /** The broker (for authorization decisions that look at its metadata). */
+  broker: KafkaBroker | null = null
+  private zk: (() => ZkClient) | null = null
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.authTimeoutMs = Math.max(1, Math.min(AUTHENTICATION_TIMEOUT_MS, config.connectionsMaxIdleMs > 0 ? config.connectionsMaxIdleMs : AUTHENTICATION_TIMEOUT_MS))
@@ -79,6 +87,11 @@ export class BrokerSecurity {
         ls.sasl = this.saslListener(settings, jaasFile)
       }
       this.listeners.set(l.name, ls)
+    }
+    const authorizerClass = config.props.get('authorizer.class.name')?.trim()
+    if (authorizerClass) {
+      if (!ACL_AUTHORIZER_CLASSES.includes(authorizerClass)) throw new ConfigError(`Invalid value ${authorizerClass} for configuration authorizer.class.name in ${config.source}: kafkit's broker provides ${ACL_AUTHORIZER_CLASSES[0]} (ACLs in ZooKeeper); it cannot load other authorizer classes`)
+      this.authorizer = new AclAuthorizer(config.props, () => this.zkClient(), new Logger('kafka.security.authorizer.AclAuthorizer'), new Logger('kafka.authorizer.logger'))
     }
     if (config.props.get('sasl.jaas.config') !== undefined) this.logger.warn('Server config sasl.jaas.config should be prefixed with SASL mechanism name, ignoring config')
     this.authHost = {
@@ -134,8 +147,22 @@ export class BrokerSecurity {
 
   /** Loads what lives in ZooKeeper (SCRAM credentials and quotas of users and client ids). */
   async start(zk: () => ZkClient): Promise<void> {
+    this.zk = zk
     this.entities = new EntityConfigStore(zk, this.logger)
     await this.entities.load()
+    zk().on('session', () => { void this.entities?.load().catch(err => this.logger.warn(`Cannot reload user and client configs: ${(err as Error).message}`)) })
+    await this.authorizer?.start()
+  }
+
+  private zkClient(): ZkClient {
+    if (!this.zk) throw new Error('ZooKeeper is not connected yet')
+    return this.zk()
+  }
+
+  /** The authorization view of one request, or null when no authorizer is configured. */
+  requestAuthz(conn: Connection, apiName: string): RequestAuthz | null {
+    if (this.authorizer === null || this.broker === null) return null
+    return new RequestAuthz(this.authorizer, {principal: conn.principal, host: conn.remoteHost}, apiName, this.broker)
   }
 
   /** A /config/changes notification named a user or client entity. */
@@ -226,6 +253,7 @@ export class BrokerSecurity {
   }
 
   stop(): void {
+    this.authorizer?.stop()
     for (const f of this.watched) unwatchFile(f)
     this.watched = []
   }

@@ -112,6 +112,7 @@ export const SECURITY_KEYS = new Set([
   'ssl.principal.mapping.rules', 'ssl.endpoint.identification.algorithm',
   'sasl.enabled.mechanisms', 'sasl.jaas.config', 'sasl.server.max.receive.size', 'sasl.mechanism.inter.broker.protocol',
   'sasl.server.callback.handler.class', 'connections.max.reauth.ms', 'connection.failed.authentication.delay.ms',
+  'authorizer.class.name', 'super.users', 'allow.everyone.if.no.acl.found',
 ])
 
 /** Security keys Kafka knows that have no effect in kafkit, with the reason. */

@@ -14,6 +14,8 @@ errors = []
 delivered = []
 values = []
 timeout = float(extra.pop('test.timeout.s', 20))
+value_size = int(extra.pop('test.value.size', 0))
+throttles = []
 
 
 def on_error(err):
@@ -30,13 +32,25 @@ def on_delivery(err, msg):
 base = dict(extra)
 base['bootstrap.servers'] = bootstrap
 base['error_cb'] = on_error
+base['throttle_cb'] = lambda ev: throttles.append(int(ev.throttle_time * 1000))
 if mode in ('roundtrip', 'produce'):
     p = Producer(dict(base, **{'acks': 'all', 'linger.ms': 5, 'message.timeout.ms': int(timeout * 1000)}))
+    started = time.time()
     for i in range(count):
-        p.produce(topic, value=('message-%d' % i).encode(), on_delivery=on_delivery)
+        value = ('message-%d' % i).encode()
+        if value_size:
+            value = value.ljust(value_size, b'x')
+        while True:
+            try:
+                p.produce(topic, value=value, on_delivery=on_delivery)
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
     p.flush(timeout + 5)
+    produce_seconds = time.time() - started
 if mode in ('roundtrip', 'consume'):
-    c = Consumer(dict(base, **{'group.id': 'g-' + topic, 'auto.offset.reset': 'earliest'}))
+    c = Consumer(dict({'group.id': 'g-' + topic, 'auto.offset.reset': 'earliest'}, **base))
     c.subscribe([topic])
     deadline = time.time() + timeout
     while len(values) < count and time.time() < deadline:
@@ -51,4 +65,6 @@ if mode in ('roundtrip', 'consume'):
             continue
         values.append(m.value().decode())
     c.close()
-print(json.dumps({'delivered': len(delivered), 'consumed': len(values), 'values': values[:3], 'errors': errors[:8]}))
+print(json.dumps({'delivered': len(delivered), 'consumed': len(values), 'values': values[:3], 'errors': errors[:8],
+                  'throttles': len([t for t in throttles if t > 0]), 'max_throttle_ms': max(throttles or [0]),
+                  'produce_seconds': round(produce_seconds, 3) if mode in ('roundtrip', 'produce') else 0}))

@@ -20,6 +20,9 @@ import {deleteTopics} from './20-delete-topics.js'
 import {deleteRecords} from './21-delete-records.js'
 import {initProducerId} from './22-init-producer-id.js'
 import {offsetForLeaderEpoch} from './23-offset-for-leader-epoch.js'
+import {describeAcls} from './29-describe-acls.js'
+import {createAcls} from './30-create-acls.js'
+import {deleteAcls} from './31-delete-acls.js'
 import {describeConfigs} from './32-describe-configs.js'
 import {saslAuthenticate} from './36-sasl-authenticate.js'
 import {describeLogDirs} from './35-describe-log-dirs.js'
@@ -40,5 +43,5 @@ export const handlers: readonly Handler[] = [
   leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords,
   initProducerId, offsetForLeaderEpoch, describeConfigs, alterConfigs, describeLogDirs, createPartitions, deleteGroups, electLeaders,
   incrementalAlterConfigs, offsetDelete, describeCluster, saslAuthenticate, describeUserScramCredentials, alterUserScramCredentials,
-  describeClientQuotas, alterClientQuotas,
+  describeClientQuotas, alterClientQuotas, describeAcls, createAcls, deleteAcls,
 ]
