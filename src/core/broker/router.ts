@@ -11,6 +11,23 @@ import type {KafkaBroker} from './broker.js'
 import {handlers} from './handlers/index.js'
 import {apiVersionsList} from './handlers/18-api-versions.js'
 import {API_CHECKS} from '../security/api-authz.js'
+import {performance} from 'node:perf_hooks'
+
+/** What the quota managers need to know about one request (only when quotas are configured). */
+interface QuotaContext {
+  conn: Connection
+  user: string
+  clientId: string
+  apiKey: number
+  /** Request bytes (Produce's quota counts them). */
+  requestBytes: number
+  /** Time spent handling it on the event loop, ms (the request quota's measure). */
+  handlerMs: number
+  /** Fetches from followers and the SASL/ApiVersions exchange are not subject to client quotas. */
+  exempt: boolean
+}
+
+const QUOTA_EXEMPT_APIS = new Set([17, 18, 36])
 
 const API_VERSIONS = 18
 
@@ -75,14 +92,48 @@ export class RequestRouter {
         after = verdict.after
       }
     }
+    const quotas = this.broker.security.quotas
+    const t0 = quotas.active ? performance.now() : 0
     const result = handler.handle(ctx, request, apiVersion)
-    if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res, after))
-    return this.finish(apiKey, apiVersion, correlationId, result, after)
+    let q: QuotaContext | undefined
+    if (quotas.active) {
+      const replica = apiKey === 1 && ((request as {replicaId?: number}).replicaId ?? (request as {replicaState?: {replicaId: number}}).replicaState?.replicaId ?? -1) >= 0
+      q = {conn, user: conn.principal.slice(conn.principal.indexOf(':') + 1), clientId: header.clientId ?? '', apiKey, requestBytes: frame.length, handlerMs: performance.now() - t0, exempt: replica || QUOTA_EXEMPT_APIS.has(apiKey)}
+    }
+    if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res, after, q))
+    return this.finish(apiKey, apiVersion, correlationId, result, after, q)
   }
 
-  private finish(apiKey: number, version: number, correlationId: number, res: HandlerResult, after?: (res: any) => any): FrameResult {
-    if (res === NO_RESPONSE) return null
-    return this.encode(correlationId, apiKey, version, after !== undefined ? after(res) : res)
+  private finish(apiKey: number, version: number, correlationId: number, res: HandlerResult, after?: (res: any) => any, q?: QuotaContext): FrameResult {
+    if (res === NO_RESPONSE) {
+      if (q !== undefined) q.conn.mute(this.throttleTime(q, 0))
+      return null
+    }
+    const body = after !== undefined ? after(res) : res
+    const bufs = this.encode(correlationId, apiKey, version, body)
+    if (q === undefined) return bufs
+    let bytes = 0
+    if (apiKey === 1) for (const b of bufs) bytes += b.length
+    const throttle = this.throttleTime(q, bytes)
+    if (throttle <= 0) return bufs
+    // Kafka (KIP-219): the response carries throttle_time_ms and the channel is muted that long.
+    const b = body as {throttleTimeMs?: number}
+    b.throttleTimeMs = Math.max(throttle, b.throttleTimeMs ?? 0)
+    q.conn.mute(throttle)
+    return this.encode(correlationId, apiKey, version, b)
+  }
+
+  /** Records the request with the quota managers that apply; the longest throttle wins. */
+  private throttleTime(q: QuotaContext, responseBytes: number): number {
+    if (q.exempt) return 0
+    const quotas = this.broker.security.quotas
+    const now = Date.now()
+    let bandwidth = 0
+    if (q.apiKey === 0) bandwidth = quotas.produce.record(q.user, q.clientId, q.requestBytes, now)
+    else if (q.apiKey === 1) bandwidth = quotas.fetch.record(q.user, q.clientId, responseBytes, now)
+    // request_percentage: handler time as percent of one thread over the window (Kafka's nanosToPercentage).
+    const request = quotas.request.record(q.user, q.clientId, q.handlerMs / 10, now)
+    return Math.max(bandwidth, request)
   }
 
   encode(correlationId: number, apiKey: number, version: number, body: object): Buffer[] {

@@ -15,6 +15,7 @@ import {EntityConfigStore, sanitize} from './entity-configs.js'
 import type {ZkClient} from '../cluster/zk.js'
 import {AclAuthorizer, ACL_AUTHORIZER_CLASSES} from './authorizer.js'
 import {RequestAuthz} from './api-authz.js'
+import {Quotas} from './quotas.js'
 import {Logger} from '../util/log.js'
 import type {KafkaBroker} from '../broker/broker.js'
 
@@ -71,6 +72,8 @@ export class BrokerSecurity {
   /** The broker (for authorization decisions that look at its metadata). */
   broker: KafkaBroker | null = null
   private zk: (() => ZkClient) | null = null
+  /** Produce, fetch and request quotas of users and client ids. */
+  readonly quotas: Quotas
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.authTimeoutMs = Math.max(1, Math.min(AUTHENTICATION_TIMEOUT_MS, config.connectionsMaxIdleMs > 0 ? config.connectionsMaxIdleMs : AUTHENTICATION_TIMEOUT_MS))
@@ -88,6 +91,9 @@ export class BrokerSecurity {
       }
       this.listeners.set(l.name, ls)
     }
+    const windowNum = Number(config.props.get('quota.window.num')?.trim() || 11)
+    const windowSeconds = Number(config.props.get('quota.window.size.seconds')?.trim() || 1)
+    this.quotas = new Quotas(() => this.entities, windowNum, windowSeconds)
     const authorizerClass = config.props.get('authorizer.class.name')?.trim()
     if (authorizerClass) {
       if (!ACL_AUTHORIZER_CLASSES.includes(authorizerClass)) throw new ConfigError(`Invalid value ${authorizerClass} for configuration authorizer.class.name in ${config.source}: kafkit's broker provides ${ACL_AUTHORIZER_CLASSES[0]} (ACLs in ZooKeeper); it cannot load other authorizer classes`)
@@ -149,7 +155,9 @@ export class BrokerSecurity {
   async start(zk: () => ZkClient): Promise<void> {
     this.zk = zk
     this.entities = new EntityConfigStore(zk, this.logger)
+    this.entities.onChange(() => this.quotas.refresh())
     await this.entities.load()
+    this.quotas.refresh()
     zk().on('session', () => { void this.entities?.load().catch(err => this.logger.warn(`Cannot reload user and client configs: ${(err as Error).message}`)) })
     await this.authorizer?.start()
   }
