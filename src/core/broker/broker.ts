@@ -113,7 +113,7 @@ export class KafkaBroker {
     }
     this.brokerId = this.cluster.brokerId
     ;(this.logger as {prefix: string}).prefix = `[KafkaServer id=${this.brokerId}]`
-    this.replicas = new ReplicaManager(c, this.logs, this.cluster, new Logger('kafka.server.ReplicaManager', `[ReplicaManager broker=${this.brokerId}]`), this.brokerId)
+    this.replicas = new ReplicaManager(c, this.logs, this.cluster, new Logger('kafka.server.ReplicaManager', `[ReplicaManager broker=${this.brokerId}]`), this.brokerId, (host, port, opts) => this.security.connectToBroker(host, port, opts))
     this.groups = new GroupCoordinator({
       brokerId: this.brokerId,
       offsetsTopicNumPartitions: this.offsetsTopicPartitions(),

@@ -94,6 +94,9 @@ export class SaslSession {
       }
       return undefined
     }
+    // While a client re-authenticates, its other requests are served with the current principal
+    // (Kafka's clients send none meanwhile; a broker-to-broker fetch may be on its way).
+    if (this.state === 'complete' && this.reauth !== null && (frame.length < 2 || frame.readInt16BE(0) !== SASL_AUTHENTICATE)) return undefined
     try {
       if (this.state === 'authenticate' && !this.kafkaHeaders) return this.rawToken(frame)
       return this.kafkaRequest(frame, normal)

@@ -16,6 +16,8 @@ import type {ZkClient} from '../cluster/zk.js'
 import {AclAuthorizer, ACL_AUTHORIZER_CLASSES} from './authorizer.js'
 import {RequestAuthz} from './api-authz.js'
 import {Quotas} from './quotas.js'
+import {interBrokerClientSecurity, connectToBroker, type BrokerClientSecurity} from './client.js'
+import type {KafkaConnection, ConnectOptions} from '../protocol/client.js'
 import {Logger} from '../util/log.js'
 import type {KafkaBroker} from '../broker/broker.js'
 
@@ -74,6 +76,8 @@ export class BrokerSecurity {
   private zk: (() => ZkClient) | null = null
   /** Produce, fetch and request quotas of users and client ids. */
   readonly quotas: Quotas
+  /** How this broker connects to other brokers (the inter-broker listener's protocol, TLS and SASL). */
+  readonly interBroker: BrokerClientSecurity
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.authTimeoutMs = Math.max(1, Math.min(AUTHENTICATION_TIMEOUT_MS, config.connectionsMaxIdleMs > 0 ? config.connectionsMaxIdleMs : AUTHENTICATION_TIMEOUT_MS))
@@ -91,6 +95,7 @@ export class BrokerSecurity {
       }
       this.listeners.set(l.name, ls)
     }
+    this.interBroker = interBrokerClientSecurity(config, serverJaas, env, () => this.dynamic())
     const windowNum = Number(config.props.get('quota.window.num')?.trim() || 11)
     const windowSeconds = Number(config.props.get('quota.window.size.seconds')?.trim() || 1)
     this.quotas = new Quotas(() => this.entities, windowNum, windowSeconds)
@@ -165,6 +170,11 @@ export class BrokerSecurity {
   private zkClient(): ZkClient {
     if (!this.zk) throw new Error('ZooKeeper is not connected yet')
     return this.zk()
+  }
+
+  /** A connection to another broker's inter-broker listener, authenticated as this broker. */
+  connectToBroker(host: string, port: number, opts: ConnectOptions): Promise<KafkaConnection> {
+    return connectToBroker(host, port, this.interBroker, opts, this.logger)
   }
 
   /** The authorization view of one request, or null when no authorizer is configured. */
