@@ -100,7 +100,7 @@ export class KafkaBroker {
         const a = c.advertisedListeners.find(x => x.name === bound.name)
         if (a && a.port === 0) a.port = bound.port
       }
-      this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'))
+      this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'), {zkAuth: this.security.zkAuth})
       await this.cluster.start()
       this.cluster.on('entityConfigChanged', (entityPath: string) => this.security.onEntityConfigChanged(entityPath))
       await this.security.start(() => this.cluster.zkClient)

@@ -72,6 +72,8 @@ export interface ServerConfig {
   zookeeperSessionTimeoutMs: number
   zookeeperConnectionTimeoutMs: number
   zookeeperMaxInFlightRequests: number
+  /** zookeeper.set.acl: kafkit's znodes get Kafka's secure ACLs (the broker authenticates to ZooKeeper). */
+  zookeeperSetAcl: boolean
 
   groupInitialRebalanceDelayMs: number
   /** max.incremental.fetch.session.cache.slots: how many fetch sessions the broker keeps. */
@@ -140,7 +142,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'log.message.downconversion.enable': 'kafkit serves record batches v2 only',
   'log.message.format.version': 'kafkit writes message format v2 only',
   'inter.broker.protocol.version': 'kafkit speaks one inter-broker protocol',
-  'zookeeper.set.acl': 'ZooKeeper ACLs are not set',
   'zookeeper.clientCnxnSocket': 'JVM-only setting',
   'metric.reporters': 'no JMX',
   'metrics.num.samples': 'no JMX',
@@ -349,6 +350,7 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
     zookeeperSessionTimeoutMs: sessionTimeout,
     zookeeperConnectionTimeoutMs: s.int('zookeeper.connection.timeout.ms', sessionTimeout, 1),
     zookeeperMaxInFlightRequests: s.int('zookeeper.max.in.flight.requests', 10, 1),
+    zookeeperSetAcl: s.bool('zookeeper.set.acl', false),
 
     groupInitialRebalanceDelayMs: s.int('group.initial.rebalance.delay.ms', 3000, 0),
     fetchSessionCacheSlots: s.int('max.incremental.fetch.session.cache.slots', 1000, 0),

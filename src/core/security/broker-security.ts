@@ -35,6 +35,29 @@ interface ListenerSecurity {
 
 const UNSECURED_VALIDATOR = 'org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler'
 
+const DIGEST_LOGIN_MODULE = 'org.apache.zookeeper.server.auth.DigestLoginModule'
+
+/**
+ * The broker's ZooKeeper credentials: the JAAS Client section (or the one named by
+ * -Dzookeeper.sasl.clientconfig) with ZooKeeper's DigestLoginModule. Java's ZooKeeper client
+ * sends them with SASL DIGEST-MD5; node-zookeeper-client has no SASL, so kafkit sends the same
+ * username and password with the digest scheme (addauth digest user:password): znodes are then
+ * owned by digest:<user>:<hash> instead of sasl:<user>.
+ */
+export function zooKeeperAuth(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): {scheme: string; auth: string}[] {
+  const opts = `${env.KAFKA_OPTS ?? ''} ${env.KAFKIT_OPTS ?? ''}`
+  const saslOff = /-Dzookeeper\.sasl\.client=false\b/.test(opts)
+  const section = /-Dzookeeper\.sasl\.clientconfig=(\S+)/.exec(opts)?.[1] ?? 'Client'
+  const file = jaasFileSections(env)
+  const modules = saslOff ? undefined : file.sections[section]
+  const digest = modules?.find(m => m.loginModule === DIGEST_LOGIN_MODULE) ?? modules?.[0]
+  if (digest && digest.options.username !== undefined && digest.options.password !== undefined) return [{scheme: 'digest', auth: `${digest.options.username}:${digest.options.password}`}]
+  if (config.zookeeperSetAcl) {
+    throw new ConfigError(`zookeeper.set.acl is true in ${config.source}, but the broker has no ZooKeeper credentials: give a JAAS file with a '${section}' section (${DIGEST_LOGIN_MODULE} required username=... password=...;) as -Djava.security.auth.login.config=<file> in KAFKA_OPTS${file.file ? ` (${file.file} has no such section)` : ''}`)
+  }
+  return []
+}
+
 /** The JAAS modules a listener's mechanism uses on the broker (Kafka's JaasContext.loadServerContext). */
 export function serverJaas(ls: ListenerSettings, mechanism: string, file: {file?: string; sections: Record<string, JaasModule[]>}): JaasModule[] {
   const mech = mechanism.toLowerCase()
@@ -78,6 +101,8 @@ export class BrokerSecurity {
   readonly quotas: Quotas
   /** How this broker connects to other brokers (the inter-broker listener's protocol, TLS and SASL). */
   readonly interBroker: BrokerClientSecurity
+  /** Credentials for the broker's ZooKeeper sessions (digest, from the JAAS Client section). */
+  readonly zkAuth: {scheme: string; auth: string}[]
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.authTimeoutMs = Math.max(1, Math.min(AUTHENTICATION_TIMEOUT_MS, config.connectionsMaxIdleMs > 0 ? config.connectionsMaxIdleMs : AUTHENTICATION_TIMEOUT_MS))
@@ -96,6 +121,7 @@ export class BrokerSecurity {
       this.listeners.set(l.name, ls)
     }
     this.interBroker = interBrokerClientSecurity(config, serverJaas, env, () => this.dynamic())
+    this.zkAuth = zooKeeperAuth(config, env)
     const windowNum = Number(config.props.get('quota.window.num')?.trim() || 11)
     const windowSeconds = Number(config.props.get('quota.window.size.seconds')?.trim() || 1)
     this.quotas = new Quotas(() => this.entities, windowNum, windowSeconds)
