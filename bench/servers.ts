@@ -76,14 +76,14 @@ function overrides(dir: string, port: number, zkPort: number, chroot: string, ex
     ...extra.flatMap(e => ['--override', e])]
 }
 
-export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = []): Promise<Started> {
-  const port = await freePort()
+export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = [], fixedPort?: number): Promise<Started> {
+  const port = fixedPort ?? await freePort()
   return startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra)],
     port, join(dir, 'kafkit.log'), /started \(kafka\.server\.KafkaServer\)/)
 }
 
-export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = []): Promise<Started> {
-  const port = await freePort()
+export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = [], fixedPort?: number): Promise<Started> {
+  const port = fixedPort ?? await freePort()
   return startProcess('apache-kafka-3.9', [join(APACHE, 'bin', 'kafka-server-start'), ...overrides(dir, port, zkPort, 'apache', extra)],
     port, join(dir, 'apache.log'), /started \(kafka\.server\.KafkaServer\)/)
 }
