@@ -1,88 +1,233 @@
 // `npm run bench`: kafkit's broker beside Apache Kafka 3.9 (when installed), driven by the same
-// librdkafka load generator (bench/py/rdkafka_load.py, a separate process): produce 1 KiB
-// records with acks=1 and acks=all, then consume them; start-up time and RSS of each broker.
-// Not a test: it prints figures and ratios. RSS figures come from /proc (Linux).
-import {spawnSync} from 'node:child_process'
+// librdkafka load generator (bench/py/rdkafka_load.py, separate processes). Cases, each run
+// BENCH_RUNS times (default 3) on fresh servers, figures printed as medians with the ratio:
+//  - single:     one broker, one partition: produce acks=1 and acks=all (idempotent), consume;
+//                start-up time, idle and peak RSS
+//  - parallel:   one broker, 16 partitions, 4 producer processes at once (acks=1), one consumer
+//  - replicated: three brokers, replication factor 3, min.insync.replicas 2, acks=all
+//  - e2e:        end-to-end latency (send to receive) at a fixed rate: half the lower of the two
+//                brokers' acks=1 peaks from `single`, but at most BENCH_E2E_MAX_RATE (default
+//                20,000 records/s: above it the Python consumer, not the broker, sets the latency)
+//                (p50 / p99 / p99.9)
+//  - startup:    start-up with 10,000 partitions on disk (100 topics x 100): to "started" and
+//                until every partition has a leader
+// BENCH_RECORDS (default 1,000,000) and BENCH_RECORD_SIZE (1024) size the runs; BENCH_CASES
+// picks cases (comma-separated); BENCH_KAFKIT_ONLY skips Apache. Not a test: it prints figures.
+// RSS figures come from /proc (Linux).
+import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {tempDir, removeDir, repoRoot} from '../test/helpers/util.js'
+import {tempDir, removeDir, repoRoot, waitFor} from '../test/helpers/util.js'
+import {KafkaConnection} from '../src/core/protocol/client.js'
+import {Apis} from '../src/core/protocol/messages.js'
 import {APACHE, apacheInstalled, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 200000)
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000000)
 const SIZE = Number(process.env.BENCH_RECORD_SIZE ?? 1024)
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const CASES = (process.env.BENCH_CASES ?? 'single,parallel,replicated,e2e,startup').split(',').map(s => s.trim())
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const LOAD = join(repoRoot, 'bench', 'py', 'rdkafka_load.py')
 
-interface Result {name: string; startupMs: number; idleRssMb: number | null; peakRssMb: number | null; runs: Record<string, any>}
+type Figures = Record<string, number | null>
+type Kind = 'kafkit' | 'apache'
+const starters: Record<Kind, typeof startKafkitBroker> = {kafkit: startKafkitBroker, apache: startApacheBroker}
 
-function load(args: string[]): any {
-  const r = spawnSync(PY, [LOAD, ...args], {encoding: 'utf8', timeout: 600000})
-  if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop()!)
+/** Runs the load generator (asynchronously: RSS sampling goes on meanwhile); its last JSON line. */
+function load(args: string[], onLine?: (line: string) => void): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PY, [LOAD, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    let err = ''
+    child.stdout.on('data', d => {
+      out += d
+      if (onLine) for (const l of String(d).split('\n')) if (l.trim()) onLine(l)
+    })
+    child.stderr.on('data', d => { err += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 900000)
+    child.on('close', code => {
+      clearTimeout(timer)
+      if (code !== 0) reject(new Error(`load generator ${args[0]} failed (${code}): ${err.slice(-500)}`))
+      else resolve(JSON.parse(out.trim().split('\n').pop()!))
+    })
+  })
 }
 
-async function measure(broker: Started): Promise<Result> {
-  const idle = rss(broker.child.pid)
-  const boot = `127.0.0.1:${broker.port}`
-  const runs: Record<string, any> = {}
-  const step = (key: string, args: string[]) => {
-    try {
-      runs[key] = load(args)
-    } catch (error) {
-      runs[key] = {error: (error as Error).message}
-      console.error(`${broker.name} ${key}: ${(error as Error).message}`)
-    }
-  }
-  // Both topics first: Apache Kafka's controller was seen to leave a CreateTopics unanswered
-  // for 90 s right after a consumer group created __consumer_offsets in this harness.
-  for (const topic of ['bench-acks1', 'bench-acksall']) step(`create ${topic}`, ['create', boot, topic, '1', '1'])
-  if (!runs['create bench-acks1'].error) step('produce acks=1', ['produce', boot, 'bench-acks1', String(RECORDS), String(SIZE), '1'])
-  if (!runs['create bench-acksall'].error) step('produce acks=all', ['produce', boot, 'bench-acksall', String(RECORDS), String(SIZE), 'all'])
-  if (runs['produce acks=1'] && !runs['produce acks=1'].error) step('consume', ['consume', boot, 'bench-acks1', String(RECORDS), String(SIZE)])
-  const peak = rss(broker.child.pid, 'VmHWM')
-  await broker.stop()
-  return {name: broker.name, startupMs: broker.startupMs, idleRssMb: idle, peakRssMb: peak, runs}
+/** Samples a process's RSS every 100 ms; the highest seen. */
+function peakSampler(pids: () => (number | undefined)[]): {stop(): number | null} {
+  let peak: number | null = null
+  const t = setInterval(() => {
+    let sum = 0
+    for (const p of pids()) sum += rss(p) ?? 0
+    if (sum > 0 && (peak === null || sum > peak)) peak = sum
+  }, 100)
+  return {stop() { clearInterval(t); return peak }}
 }
 
-async function main(): Promise<void> {
-  const results: Result[] = []
+/** A fresh ZooKeeper and `n` brokers of one kind in a temp dir, for one run. */
+async function withCluster<T>(kind: Kind, n: number, extra: string[], fn: (brokers: Started[], zkPort: number, dir: string) => Promise<T>): Promise<T> {
   const dir = tempDir('kafkit-bench-')
+  const zk = await startZooKeeper(dir)
+  const brokers: Started[] = []
   try {
-    const zk = await startZooKeeper(dir)
-    try {
-      results.push(await measure(await startKafkitBroker(dir, zk.port)))
-      if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) results.push(await measure(await startApacheBroker(dir, zk.port)))
-      else console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
-    } finally {
-      await zk.stop()
-    }
+    for (let id = 0; id < n; id++) brokers.push(await starters[kind](dir, zk.port, extra, id))
+    return await fn(brokers, zk.port, dir)
   } finally {
+    for (const b of brokers) await b.stop()
+    await zk.stop()
     if (process.env.BENCH_KEEP) console.log(`(kept ${dir})`)
     else removeDir(dir)
   }
-  console.log(`\nkafkit broker benchmark: ${RECORDS} records of ${SIZE} B, librdkafka producer/consumer in a separate process, 1 partition\n`)
-  const rows: [string, (number | null | undefined)[]][] = [
-    ['start-up (ms)', results.map(r => r.startupMs)],
-    ['idle RSS (MB)', results.map(r => r.idleRssMb)],
-    ['peak RSS (MB)', results.map(r => r.peakRssMb)],
-  ]
-  for (const k of ['produce acks=1', 'produce acks=all']) {
-    rows.push([`${k} records/s`, results.map(r => r.runs[k]?.records_per_s)])
-    rows.push([`${k} MB/s`, results.map(r => r.runs[k]?.mb_per_s)])
-    rows.push([`${k} p50 ms`, results.map(r => r.runs[k]?.p50_ms)])
-    rows.push([`${k} p99 ms`, results.map(r => r.runs[k]?.p99_ms)])
-  }
-  rows.push(['consume records/s', results.map(r => r.runs.consume?.records_per_s)])
-  rows.push(['consume MB/s', results.map(r => r.runs.consume?.mb_per_s)])
-  const digits: Record<string, number> = {'start-up (ms)': 0}
-  for (const [label] of rows) if (label.endsWith('records/s')) digits[label] = 0; else if (label.endsWith(' ms')) digits[label] = 2
-  printTable(results.map(r => r.name), rows, digits)
-  for (const r of results) {
-    for (const [k, v] of Object.entries(r.runs)) {
-      if (v.error) console.log(`${r.name} ${k}: failed (${String(v.error).split('\n').filter(Boolean).pop()})`)
-      else if (v.errors || v.unflushed) console.log(`${r.name} ${k}: ${v.errors} delivery errors, ${v.unflushed} unflushed`)
+}
+
+const boot = (bs: Started[]) => bs.map(b => `127.0.0.1:${b.port}`).join(',')
+
+async function single(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 1, [], async ([b]) => {
+    const f: Figures = {'start-up (ms)': b.startupMs, 'idle RSS (MB)': rss(b.child.pid)}
+    const peak = peakSampler(() => [b.child.pid])
+    await load(['create', boot([b]), 'acks1', '1', '1'])
+    await load(['create', boot([b]), 'acksall', '1', '1'])
+    const p1 = await load(['produce', boot([b]), 'acks1', String(RECORDS), String(SIZE), '1'])
+    const pa = await load(['produce', boot([b]), 'acksall', String(RECORDS), String(SIZE), 'all'])
+    const c = await load(['consume', boot([b]), 'acks1', String(RECORDS), String(SIZE), '1'])
+    f['peak RSS (MB)'] = peak.stop()
+    f['produce acks=1 MB/s'] = p1.mb_per_s
+    f['produce acks=1 p50 ms'] = p1.p50_ms
+    f['produce acks=1 p99 ms'] = p1.p99_ms
+    f['produce acks=1 records/s'] = p1.records_per_s
+    f['produce acks=all MB/s'] = pa.mb_per_s
+    f['produce acks=all p50 ms'] = pa.p50_ms
+    f['produce acks=all p99 ms'] = pa.p99_ms
+    f['consume MB/s'] = c.records === RECORDS ? c.mb_per_s : null
+    return f
+  })
+}
+
+async function parallel(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 1, [], async ([b]) => {
+    await load(['create', boot([b]), 'par16', '16', '1'])
+    const t0 = performance.now()
+    const each = Math.floor(RECORDS / 4)
+    const runs = await Promise.all([0, 1, 2, 3].map(() => load(['produce', boot([b]), 'par16', String(each), String(SIZE), '1'])))
+    const secs = (performance.now() - t0) / 1000
+    const c = await load(['consume', boot([b]), 'par16', String(each * 4), String(SIZE), '16'])
+    return {
+      '4 producers, 16 partitions: MB/s (all)': each * 4 * SIZE / secs / 1048576,
+      '4 producers: worst p99 ms': Math.max(...runs.map(r => r.p99_ms ?? 0)),
+      '1 consumer, 16 partitions: MB/s': c.records === each * 4 ? c.mb_per_s : null,
+    }
+  })
+}
+
+async function replicated(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 3, ['offsets.topic.replication.factor=3', 'min.insync.replicas=2', 'default.replication.factor=3'], async bs => {
+    const peak = peakSampler(() => bs.map(b => b.child.pid))
+    await load(['create', boot(bs), 'rf3', '1', '3'])
+    const p = await load(['produce', boot(bs), 'rf3', String(RECORDS), String(SIZE), 'all'])
+    const c = await load(['consume', boot(bs), 'rf3', String(RECORDS), String(SIZE), '1'])
+    return {
+      'RF 3 acks=all MB/s': p.unflushed === 0 ? p.mb_per_s : null,
+      'RF 3 acks=all p50 ms': p.p50_ms,
+      'RF 3 acks=all p99 ms': p.p99_ms,
+      'RF 3 consume MB/s': c.records === RECORDS ? c.mb_per_s : null,
+      'RF 3 peak RSS, 3 brokers (MB)': peak.stop(),
+    }
+  })
+}
+
+let e2eRate = 0
+
+async function e2e(kind: Kind): Promise<Figures> {
+  const seconds = Number(process.env.BENCH_E2E_SECONDS ?? 20)
+  return withCluster(kind, 1, [], async ([b]) => {
+    await load(['create', boot([b]), 'e2e', '1', '1'])
+    let ready: () => void
+    const isReady = new Promise<void>(r => { ready = r })
+    const consumer = load(['e2e-consume', boot([b]), 'e2e', String(Math.floor(e2eRate * seconds * 0.98)), String(seconds)], l => { if (l.includes('"ready"')) ready() })
+    await isReady
+    // The consumer's position is set once it has fetched: give it the first fetch.
+    await new Promise(r => setTimeout(r, 1000))
+    const p = await load(['e2e-produce', boot([b]), 'e2e', String(e2eRate), String(seconds), String(SIZE)])
+    const c = await consumer
+    return {
+      'e2e rate (records/s)': p.achieved_rate,
+      'e2e p50 ms': c.p50_ms,
+      'e2e p99 ms': c.p99_ms,
+      'e2e p99.9 ms': c.p999_ms,
+    }
+  })
+}
+
+async function startup(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 1, [], async ([b], zkPort, dir) => {
+    const topics = Array.from({length: 100}, (_, i) => `many-${i}`)
+    for (let i = 0; i < topics.length; i += 10) await Promise.all(topics.slice(i, i + 10).map(t => load(['create', boot([b]), t, '100', '1'])))
+    await b.stop()
+    const again = await starters[kind](dir, zkPort, [], 0)
+    try {
+      const t0 = performance.now()
+      const conn = await KafkaConnection.connect('127.0.0.1', again.port, {timeoutMs: 120000})
+      try {
+        await conn.negotiate()
+        await waitFor(async () => {
+          const md = await conn.request(Apis.Metadata, {topics: topics.map(name => ({name})), allowAutoTopicCreation: false})
+          return md.topics.length === 100 && md.topics.every(t => t.errorCode === 0 && t.partitions.length === 100 && t.partitions.every(p => p.leaderId === 0 && p.errorCode === 0))
+        }, 300000, 'all 10,000 partitions online', 200)
+      } finally {
+        await conn.close()
+      }
+      return {
+        '10k partitions: start to "started" (ms)': again.startupMs,
+        '10k partitions: start to all online (ms)': again.startupMs + (performance.now() - t0),
+        '10k partitions: RSS (MB)': rss(again.child.pid),
+      }
+    } finally {
+      await again.stop()
+    }
+  })
+}
+
+const median = (xs: (number | null)[]): number | null => {
+  const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
+  return v.length === 0 ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
+}
+
+async function main(): Promise<void> {
+  const kinds: Kind[] = ['kafkit']
+  if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) kinds.push('apache')
+  else if (!apacheInstalled()) console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
+  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup}
+  const results: Record<string, Record<Kind, Figures[]>> = {}
+  for (const name of CASES) {
+    const fn = cases[name]
+    if (!fn) throw new Error(`unknown case ${name} (cases: ${Object.keys(cases).join(', ')})`)
+    if (name === 'e2e') {
+      const peaks = kinds.map(k => median((results.single?.[k] ?? []).map(f => f['produce acks=1 records/s'])))
+      const known = peaks.filter((x): x is number => x !== null)
+      e2eRate = Math.min(Math.round((known.length ? Math.min(...known) : 40000) / 2), Number(process.env.BENCH_E2E_MAX_RATE ?? 20000))
+    }
+    results[name] = {kafkit: [], apache: []}
+    for (let run = 0; run < RUNS; run++) {
+      for (const k of kinds) {
+        try {
+          results[name][k].push(await fn(k))
+        } catch (error) {
+          console.error(`${k} ${name} run ${run + 1}: ${(error as Error).message}`)
+        }
+      }
     }
   }
+  console.log(`\nkafkit broker benchmark: ${RECORDS} records of ${SIZE} B, librdkafka in separate processes, medians of ${RUNS} runs on fresh servers\n`)
+  const rows: [string, (number | null)[]][] = []
+  for (const name of CASES) {
+    const metrics = new Set<string>()
+    for (const k of kinds) for (const f of results[name][k]) for (const m of Object.keys(f)) metrics.add(m)
+    for (const m of metrics) rows.push([m, kinds.map(k => median(results[name][k].map(f => f[m] ?? null)))])
+  }
+  const digits: Record<string, number> = {}
+  for (const [label] of rows) digits[label] = /\(ms\)|records\/s/.test(label) ? 0 : /ms$/.test(label) ? 2 : 1
+  printTable(kinds.map(k => k === 'kafkit' ? 'kafkit' : 'apache-kafka-3.9'), rows, digits)
 }
 
 main().catch(error => {

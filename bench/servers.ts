@@ -69,23 +69,26 @@ export async function startZooKeeper(dir: string): Promise<Started> {
   return startProcess('zookeeper', cmd, port, join(dir, 'zk.log'), null)
 }
 
-function overrides(dir: string, port: number, zkPort: number, chroot: string, extra: string[]): string[] {
+function overrides(dir: string, port: number, zkPort: number, chroot: string, extra: string[], id: number): string[] {
   return [join(repoRoot, 'config', 'server.properties'),
-    '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${join(dir, `${chroot}-logs`)}`,
+    '--override', `broker.id=${id}`,
+    '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dirs=${join(dir, id === 0 ? `${chroot}-logs` : `${chroot}-logs-${id}`)}`,
     '--override', `zookeeper.connect=127.0.0.1:${zkPort}/${chroot}`, '--override', 'offsets.topic.replication.factor=1',
     ...extra.flatMap(e => ['--override', e])]
 }
 
-export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = [], fixedPort?: number): Promise<Started> {
+/** kafkit's broker (broker.id `id`, default 0) in a child process, on a free port (or fixedPort), data under dir. */
+export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = [], id = 0, fixedPort?: number): Promise<Started> {
   const port = fixedPort ?? await freePort()
-  return startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra)],
-    port, join(dir, 'kafkit.log'), /started \(kafka\.server\.KafkaServer\)/)
+  return startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra, id)],
+    port, join(dir, `kafkit-${id}.log`), /started \(kafka\.server\.KafkaServer\)/)
 }
 
-export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = [], fixedPort?: number): Promise<Started> {
+/** Apache Kafka 3.9's broker, likewise. */
+export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = [], id = 0, fixedPort?: number): Promise<Started> {
   const port = fixedPort ?? await freePort()
-  return startProcess('apache-kafka-3.9', [join(APACHE, 'bin', 'kafka-server-start'), ...overrides(dir, port, zkPort, 'apache', extra)],
-    port, join(dir, 'apache.log'), /started \(kafka\.server\.KafkaServer\)/)
+  return startProcess('apache-kafka-3.9', [join(APACHE, 'bin', 'kafka-server-start'), ...overrides(dir, port, zkPort, 'apache', extra, id)],
+    port, join(dir, `apache-${id}.log`), /started \(kafka\.server\.KafkaServer\)/)
 }
 
 /** Prints rows of figures, one column per server, and kafkit/apache ratios when both ran. */

@@ -99,11 +99,11 @@ async function main(): Promise<void> {
     try {
       const kPort = await freePort()
       const kSsl = await freePort()
-      results.push(await measure(await startKafkitBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${kPort},SSL://127.0.0.1:${kSsl}`, ...sslSettings], kPort), kSsl, ca, certs.caPem))
+      results.push(await measure(await startKafkitBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${kPort},SSL://127.0.0.1:${kSsl}`, ...sslSettings], 0, kPort), kSsl, ca, certs.caPem))
       if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) {
         const aPort = await freePort()
         const aSsl = await freePort()
-        results.push(await measure(await startApacheBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${aPort},SSL://127.0.0.1:${aSsl}`, ...sslSettings], aPort), aSsl, ca, certs.caPem))
+        results.push(await measure(await startApacheBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${aPort},SSL://127.0.0.1:${aSsl}`, ...sslSettings], 0, aPort), aSsl, ca, certs.caPem))
       } else {
         console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
       }

@@ -70,7 +70,7 @@ def produce(bootstrap, topic, count, size, acks):
     }
 
 
-def consume(bootstrap, topic, count, size):
+def consume(bootstrap, topic, count, size, partitions=1):
     c = Consumer({
         'bootstrap.servers': bootstrap,
         'group.id': 'bench-%d' % int(time.time() * 1000),
@@ -81,7 +81,7 @@ def consume(bootstrap, topic, count, size):
         'fetch.wait.max.ms': 100,
         **EXTRA,
     })
-    c.assign([TopicPartition(topic, 0, 0)])
+    c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     got = 0
     nbytes = 0
     start = None
@@ -101,6 +101,55 @@ def consume(bootstrap, topic, count, size):
             'mb_per_s': nbytes / elapsed / 1048576.0 if elapsed else 0}
 
 
+def e2e_produce(bootstrap, topic, rate, seconds, size):
+    """Produces at a fixed rate; each value starts with its send time (ns since the epoch)."""
+    p = Producer({'bootstrap.servers': bootstrap, 'acks': '1', 'linger.ms': 0, 'compression.type': 'none',
+                  'queue.buffering.max.messages': 1000000})
+    pad = b'x' * max(0, size - 20)
+    start = time.time()
+    sent = 0
+    behind = 0
+    while True:
+        now = time.time()
+        if now - start >= seconds:
+            break
+        due = int((now - start) * rate)
+        if due - sent > rate // 10:
+            behind += 1
+        while sent < due:
+            try:
+                p.produce(topic, value=b'%020d' % time.time_ns() + pad)
+            except BufferError:
+                p.poll(0.001)
+                continue
+            sent += 1
+        p.poll(0)
+        time.sleep(0.0005)
+    p.flush(60)
+    return {'sent': sent, 'rate': rate, 'seconds': seconds, 'achieved_rate': sent / seconds, 'fell_behind': behind}
+
+
+def e2e_consume(bootstrap, topic, count, seconds):
+    """Reads from the end until count records (or the deadline); latency = receive time - send time."""
+    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'e2e-%d' % int(time.time() * 1000),
+                  'enable.auto.commit': False, 'auto.offset.reset': 'latest', 'fetch.wait.max.ms': 10,
+                  'fetch.min.bytes': 1})
+    c.assign([TopicPartition(topic, 0, -1)])
+    print(json.dumps({'ready': True}), flush=True)
+    lat = []
+    deadline = time.time() + seconds + 60
+    while len(lat) < count and time.time() < deadline:
+        # consume() returns after its timeout or num_messages: a short timeout, so that waiting
+        # for a batch to fill does not count as latency.
+        for m in c.consume(num_messages=1000, timeout=0.001):
+            if m.error():
+                continue
+            lat.append((time.time_ns() - int(m.value()[:20])) / 1e6)
+    c.close()
+    lat.sort()
+    return {'received': len(lat), 'p50_ms': pct(lat, 50), 'p99_ms': pct(lat, 99), 'p999_ms': pct(lat, 99.9), 'max_ms': lat[-1] if lat else None}
+
+
 def main():
     mode, bootstrap, topic, count, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     if mode == 'create':
@@ -110,11 +159,15 @@ def main():
         for f in fs.values():
             f.result(90)
         print(json.dumps({'created': topic}))
+    elif mode == 'e2e-produce':
+        print(json.dumps(e2e_produce(bootstrap, topic, int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]))))
+    elif mode == 'e2e-consume':
+        print(json.dumps(e2e_consume(bootstrap, topic, int(sys.argv[4]), float(sys.argv[5]))))
     elif mode == 'produce':
         acks = sys.argv[6]
         print(json.dumps(produce(bootstrap, topic, count, size, acks)))
     else:
-        print(json.dumps(consume(bootstrap, topic, count, size)))
+        print(json.dumps(consume(bootstrap, topic, count, size, int(sys.argv[6]) if len(sys.argv) > 6 else 1)))
 
 
 if __name__ == '__main__':

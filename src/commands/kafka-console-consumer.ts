@@ -1,24 +1,24 @@
 // kafka-console-consumer: prints records of --topic (or of the topics matching --include)
-// on standard output as they arrive, in Kafka's DefaultMessageFormatter format. Without
+// on standard output as they arrive, in Kafka's DefaultMessageFormatter format, through the
+// client core's consumer (Java's semantics: it follows moved leaders, reconnects, rejoins its
+// group when the coordinator moves, and never gives up because a broker went away). Without
 // --group it uses a throw-away group console-consumer-<random> that commits nothing.
 // Ends on --max-messages, --timeout-ms, Ctrl-C or SIGTERM with "Processed a total of N
-// messages" on stderr.
+// messages" on stderr; with a group, the position is committed on the way out.
 import {Flags} from '@oclif/core'
-import kafkajs from 'kafkajs'
-import type {Consumer, EachBatchPayload} from 'kafkajs'
 import {KafkaCommand, bootstrapServerFlag, keyValueFlag, loadClientProperties, parseKeyValues, UsageError, ToolError, writeLineSync} from './base.js'
-import {createKafka, describeKafkaJsError} from '../core/client/kafkajs.js'
 import {formatOptions, formatRecord} from '../core/client/message-formatter.js'
 import {parseIntOption} from '../core/client/errors.js'
 import {topicFilter} from '../core/client/format.js'
 import {onShutdownSignals} from '../core/util/runfile.js'
-
-const {AssignerProtocol} = kafkajs
+import {Consumer} from '../core/client/consumer.js'
+import {ClientConfig, ConfigError} from '../core/client/config.js'
+import {KafkaClientError} from '../core/client/kafka-errors.js'
 
 export default class KafkaConsoleConsumer extends KafkaCommand {
   static hidden = false
   static summary = 'Read data from Kafka topics and write it to standard output.'
-  static description = 'Prints each record as it arrives (a live tail), in Apache Kafka\'s console-consumer format. --property print.key=true, print.timestamp, print.partition, print.offset, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal choose what is printed. Ctrl-C or SIGTERM stops it cleanly; "Processed a total of N messages" goes to stderr.'
+  static description = 'Prints each record as it arrives (a live tail), in Apache Kafka\'s console-consumer format. It behaves as Kafka\'s Java consumer does when brokers fail: any bootstrap server may be down, a moved leader or group coordinator is followed, and connection problems are WARN lines on stderr. --property print.key=true, print.timestamp, print.partition, print.offset, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal choose what is printed. Ctrl-C or SIGTERM stops it cleanly; "Processed a total of N messages" goes to stderr.'
   static examples = [
     'kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --from-beginning',
     'kafka-console-consumer --bootstrap-server localhost:9092 --topic dev-topic --group dev-group --property print.key=true --property key.separator=:',
@@ -99,8 +99,6 @@ export default class KafkaConsoleConsumer extends KafkaCommand {
     }
 
     const userGroup = groupIds.size > 0 ? [...groupIds][0] : undefined
-    const groupId = userGroup ?? `console-consumer-${Math.floor(Math.random() * 100000)}`
-    const autoCommit = (props.get('enable.auto.commit') ?? (userGroup ? 'true' : 'false')).trim().toLowerCase() === 'true'
     let topicMatch: RegExp | undefined
     if (include) {
       try {
@@ -111,137 +109,91 @@ export default class KafkaConsoleConsumer extends KafkaCommand {
       topicMatch = new RegExp(`^(?:${include.trim().replace(/,/g, '|').replace(/ /g, '').replace(/^["']+/, '').replace(/["']+$/, '')})$`)
     }
 
-    const kafka = createKafka(bootstrap, props, 'console-consumer')
-    const consumer: Consumer = kafka.consumer({
-      groupId,
-      readUncommitted: isolation === 'read_uncommitted',
-      sessionTimeout: Number(props.get('session.timeout.ms') ?? 45000),
-      heartbeatInterval: Number(props.get('heartbeat.interval.ms') ?? 3000),
-      maxWaitTimeInMs: Number(props.get('fetch.max.wait.ms') ?? 500),
-      maxBytesPerPartition: Number(props.get('max.partition.fetch.bytes') ?? 1048576),
-      allowAutoTopicCreation: (props.get('allow.auto.create.topics') ?? 'true') === 'true',
-      ...(partition !== undefined ? {partitionAssigners: [onePartitionAssigner(flags.topic!, partition)]} : {}),
-    })
+    // Kafka's ConsoleConsumerOptions: a random group that commits nothing unless one is given.
+    props.set('group.id', userGroup ?? `console-consumer-${Math.floor(Math.random() * 100000)}`)
+    if (!userGroup && !props.has('enable.auto.commit')) props.set('enable.auto.commit', 'false')
+    props.set('auto.offset.reset', offset === 'earliest' ? 'earliest' : reset ?? 'latest')
+    props.set('isolation.level', isolation)
+    if (!props.has('client.id')) props.set('client.id', 'console-consumer')
+    let consumer: Consumer
+    try {
+      consumer = new Consumer(bootstrap, new ClientConfig(props), 'console-consumer')
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ToolError(error.message)
+      if (error instanceof KafkaClientError) throw new ToolError(error.toString())
+      throw new ToolError(`Error: ${(error as Error).message}`)
+    }
 
     let processed = 0
     let finished = false
     let lastActivity = Date.now()
-    let timeoutTimer: NodeJS.Timeout | undefined
-    const committed = new Map<string, {topic: string; partition: number; offset: string}>()
-    let resolveDone!: (reason: string) => void
-    const done = new Promise<string>(res => { resolveDone = res })
-    const finish = (reason: string) => {
-      if (finished) return
+    const finish = () => {
       finished = true
-      resolveDone(reason)
+      consumer.wakeup()
     }
-    onShutdownSignals(sig => finish(sig))
-    let fatal: unknown
-    consumer.on(consumer.events.CRASH, (e: any) => { fatal = e.payload?.error; finish('crash') })
-
-    const fail = (error: unknown): never => {
-      if (error instanceof ToolError || error instanceof UsageError) throw error
-      throw new ToolError(describeKafkaJsError(error, bootstrap))
-    }
-
+    onShutdownSignals(() => finish())
+    let fatal: Error | undefined
     try {
-      await this.withSpinner(`connecting to ${bootstrap}`, () => consumer.connect()).catch(fail)
-      await consumer.subscribe({topics: [topicMatch ?? flags.topic!], fromBeginning: offset === 'earliest'}).catch(fail)
-      if (typeof offset === 'bigint') {
-        const target = offset.toString()
-        consumer.on(consumer.events.GROUP_JOIN, () => {
-          consumer.seek({topic: flags.topic!, partition: partition!, offset: target})
-        })
+      if (partition !== undefined) {
+        const tp = {topic: flags.topic!, partition}
+        consumer.assign([tp])
+        if (typeof offset === 'bigint') consumer.seek(tp.topic, partition, Number(offset))
+        else if (offset === 'earliest') consumer.seekToBeginning([tp])
+        else consumer.seekToEnd([tp])
+      } else {
+        consumer.subscribe(topicMatch ?? [flags.topic!])
       }
-      if (timeoutMs >= 0) {
-        const tick = () => {
-          if (finished) return
-          const idle = Date.now() - lastActivity
-          if (idle >= timeoutMs) finish('timeout')
-          else timeoutTimer = setTimeout(tick, timeoutMs - idle)
+      if (maxMessages === 0) finished = true
+      while (!finished) {
+        const wait = timeoutMs >= 0 ? Math.max(0, timeoutMs - (Date.now() - lastActivity)) : 1000
+        const records = await consumer.poll(Math.max(1, wait))
+        if (records.length === 0) {
+          if (timeoutMs >= 0 && Date.now() - lastActivity >= timeoutMs) break
+          continue
         }
-        timeoutTimer = setTimeout(tick, timeoutMs)
-      }
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({batch, resolveOffset, heartbeat, isRunning, isStale}: EachBatchPayload) => {
-          if (finished) return
-          const out: Buffer[] = []
-          let last: string | undefined
-          for (const m of batch.messages) {
-            if (finished || !isRunning() || isStale()) break
-            if ((m as any).isControlRecord) { last = m.offset; continue }
-            const mark = out.length
-            try {
-              formatRecord(format, {
-                partition: batch.partition,
-                offset: m.offset,
-                timestamp: m.timestamp,
-                timestampType: (m as any).batchContext?.timestampType ?? 0,
-                key: m.key ?? null,
-                value: m.value ?? null,
-                headers: m.headers as any,
-              }, out)
-            } catch (error) {
-              out.length = mark
-              if (!flags['skip-message-on-error']) {
-                fatal = new ToolError(`Error processing message, terminating consumer process: ${(error as Error).message}`)
-                finished = true
-                resolveDone('crash')
-                break
-              }
-              // Skipped, but counted, as Kafka's consumer counts it.
-              last = m.offset
-              processed++
-              if (maxMessages >= 0 && processed >= maxMessages) { finished = true; break }
-              continue
+        const out: Buffer[] = []
+        let i = 0
+        for (; i < records.length && !finished; i++) {
+          const m = records[i]
+          const mark = out.length
+          try {
+            formatRecord(format, {partition: m.partition, offset: String(m.offset), timestamp: String(m.timestamp), timestampType: m.timestampType, key: m.key, value: m.value, headers: m.headers}, out)
+          } catch (error) {
+            out.length = mark
+            if (!flags['skip-message-on-error']) {
+              fatal = new ToolError(`Error processing message, terminating consumer process: ${(error as Error).message}`)
+              finished = true
+              i++
+              break
             }
-            last = m.offset
-            processed++
-            if (maxMessages >= 0 && processed >= maxMessages) { finished = true; break }
           }
-          if (last !== undefined) {
-            resolveOffset(last)
-            committed.set(`${batch.topic}:${batch.partition}`, {topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString()})
-          }
-          if (out.length) {
-            lastActivity = Date.now()
-            const wait = this.writeOut(out.length === 1 ? out[0] : Buffer.concat(out))
-            if (wait) await wait
-          }
-          if (finished) resolveDone('max-messages')
-          else await heartbeat()
-        },
-      }).catch(fail)
-      if (maxMessages === 0) finish('max-messages')
-      const reason = await done
-      if (reason === 'crash' && fatal) fail(fatal)
+          // A record skipped on error is counted too, as Kafka's consumer counts it.
+          processed++
+          if (maxMessages >= 0 && processed >= maxMessages) finished = true
+        }
+        // Records polled but not printed are not committed: the group resumes at them.
+        const seen = new Set<string>()
+        for (const r of records.slice(i)) {
+          const k = `${r.topic}-${r.partition}`
+          if (!seen.has(k)) { seen.add(k); consumer.seek(r.topic, r.partition, r.offset) }
+        }
+        if (out.length) {
+          lastActivity = Date.now()
+          const wait = this.writeOut(out.length === 1 ? out[0] : Buffer.concat(out))
+          if (wait) await wait
+        }
+      }
+    } catch (error) {
+      fatal = error as Error
     } finally {
-      if (timeoutTimer) clearTimeout(timeoutTimer)
-      if (autoCommit && committed.size) await consumer.commitOffsets([...committed.values()]).catch(() => {})
-      await Promise.race([consumer.disconnect().catch(() => {}), new Promise(r => setTimeout(r, 5000).unref())])
+      await consumer.close().catch(() => {})
       writeLineSync(2, `Processed a total of ${processed} messages`)
+    }
+    if (fatal) {
+      if (fatal instanceof ToolError || fatal instanceof UsageError) throw fatal
+      throw new ToolError(fatal instanceof KafkaClientError ? `Error processing message, terminating consumer process: ${fatal.toString()}` : `Error: ${fatal.message}`)
     }
     await new Promise(res => process.stdout.write('', () => res(undefined)))
     process.exit(0)
   }
-}
-
-/** A kafkajs assigner that gives the one member exactly the requested partition. */
-function onePartitionAssigner(topic: string, partition: number) {
-  const name = 'KafkitConsolePartition'
-  return () => ({
-    name,
-    version: 1,
-    async assign({members}: {members: {memberId: string}[]}) {
-      return members.map((m, i) => ({
-        memberId: m.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({version: 1, assignment: i === 0 ? {[topic]: [partition]} : {}, userData: Buffer.alloc(0)}),
-      }))
-    },
-    protocol({topics}: {topics: string[]}) {
-      return {name, metadata: AssignerProtocol.MemberMetadata.encode({version: 1, topics, userData: Buffer.alloc(0)})}
-    },
-  })
 }

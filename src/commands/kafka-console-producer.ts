@@ -1,23 +1,26 @@
-// kafka-console-producer: every line of standard input becomes a record, in order. A pipe
-// is read as fast as it comes and sent in large batches (one batch in flight while the
-// next fills); a terminal gets Kafka's `>` prompt. Exits 0 at end of input once every
-// record is acknowledged; any failure is one line on stderr and exit 1.
+// kafka-console-producer: every line of standard input becomes a record, in order, sent by
+// the client core's producer with Kafka's console-producer defaults (acks=-1, linger.ms=1000
+// (--timeout), request.timeout.ms=1500, retries=3, batch.size=16384, idempotence on): a lost
+// broker or a moved leader is retried until delivery.timeout.ms, WARN lines on stderr as
+// Java's tool prints them. A terminal gets Kafka's `>` prompt. At end of input every record is
+// acknowledged or has failed; a record that failed is reported once (Java's ERROR line from
+// ErrorLoggingCallback and the exception) and the exit code is 1.
 import {Flags} from '@oclif/core'
 import {StringDecoder} from 'node:string_decoder'
-import kafkajs from 'kafkajs'
-import type {Message, Producer} from 'kafkajs'
-import {KafkaCommand, bootstrapServerFlag, keyValueFlag, loadClientProperties, parseKeyValues, UsageError, ToolError} from './base.js'
-import {createKafka, describeKafkaJsError} from '../core/client/kafkajs.js'
+import {KafkaCommand, bootstrapServerFlag, keyValueFlag, loadClientProperties, parseKeyValues, UsageError, ToolError, writeLineSync} from './base.js'
 import {lineFormat, parseLine} from '../core/client/line-reader.js'
 import {parseIntOption} from '../core/client/errors.js'
 import {invalidTopicName} from '../core/client/format.js'
-
-const {Partitioners, CompressionTypes} = kafkajs
+import {Producer} from '../core/client/producer.js'
+import {ClientConfig, ConfigError} from '../core/client/config.js'
+import {KafkaClientError} from '../core/client/kafka-errors.js'
+import {ClientLogger, Loggers} from '../core/client/log.js'
+import type {RecordHeader} from '../core/client/records.js'
 
 export default class KafkaConsoleProducer extends KafkaCommand {
   static hidden = false
   static summary = 'Read data from standard input and publish it to Kafka.'
-  static description = 'Each line of standard input becomes one record of --topic. Records are delivered in order; the command exits 0 at end of input once every record is acknowledged. With --property parse.key=true the text before key.separator (a tab by default) is the key, and keyed records go to the partition Kafka\'s Java client would choose (murmur2).'
+  static description = 'Each line of standard input becomes one record of --topic, sent in order by an idempotent producer with the Java console producer\'s defaults: a broker that goes away or a leader that moves is retried until delivery.timeout.ms (WARN lines on stderr as Kafka\'s tool prints them), and no record is written twice. With --property parse.key=true the text before key.separator (a tab by default) is the key, and keyed records go to the partition Kafka\'s Java client would choose (murmur2); keyless records use Kafka 3.9\'s sticky partitioning. At end of input the command exits 0 once every record is acknowledged, or 1 when a record failed (reported once, as Kafka\'s ErrorLoggingCallback does).'
   static examples = [
     'cat events.txt | kafka-console-producer --bootstrap-server localhost:9092 --topic dev-topic',
     'kafka-console-producer --broker-list localhost:9092 --topic dev-topic --property parse.key=true --property key.separator=:',
@@ -30,16 +33,16 @@ export default class KafkaConsoleProducer extends KafkaCommand {
     sync: Flags.boolean({description: 'If set message send requests to the brokers are synchronously, one at a time as they arrive.'}),
     'compression-codec': Flags.string({description: 'The compression codec: either \'none\', \'gzip\', \'snappy\', \'lz4\', or \'zstd\'. (zstd compresses on Node 22.15+; on older Node it writes valid zstd frames of stored blocks.)', helpValue: '<compression-codec>'}),
     'batch-size': Flags.string({description: 'Number of messages to send in a single batch if they are not being sent synchronously (default: 16384).', helpValue: '<size>'}),
-    'message-send-max-retries': Flags.string({description: 'Number of times a failed send is retried (default: 3).', helpValue: '<n>'}),
+    'message-send-max-retries': Flags.string({description: 'How many times a batch the broker refused with a retriable error is sent again (retries, default: 3). A broker that cannot be reached costs no retry: records wait for it until delivery.timeout.ms (120000).', helpValue: '<n>'}),
     'retry-backoff-ms': Flags.string({description: 'Wait before each retry, in ms (default: 100).', helpValue: '<ms>'}),
     timeout: Flags.string({description: 'If set and the producer is running in asynchronous mode, this gives the maximum amount of time a message will queue awaiting sufficient batch size, in ms (default: 1000).', helpValue: '<timeout_ms>'}),
     'request-required-acks': Flags.string({description: 'The required acks of the producer requests: -1/all, 0 or 1 (default: -1).', helpValue: '<acks>'}),
-    'request-timeout-ms': Flags.string({description: 'The ack timeout of the producer requests, in ms (default: 1500).', helpValue: '<ms>'}),
-    'metadata-expiry-ms': Flags.string({description: 'Accepted for compatibility.', helpValue: '<ms>'}),
-    'max-block-ms': Flags.string({description: 'Accepted for compatibility.', helpValue: '<ms>'}),
-    'max-memory-bytes': Flags.string({description: 'Accepted for compatibility.', helpValue: '<bytes>'}),
-    'max-partition-memory-bytes': Flags.string({description: 'Accepted for compatibility.', helpValue: '<bytes>'}),
-    'socket-buffer-size': Flags.string({description: 'Accepted for compatibility.', helpValue: '<bytes>'}),
+    'request-timeout-ms': Flags.string({description: 'How long a produce request may wait for its acknowledgement, in ms (request.timeout.ms, default: 1500).', helpValue: '<ms>'}),
+    'metadata-expiry-ms': Flags.string({description: 'Refresh the metadata after this many ms even without a leadership change (metadata.max.age.ms, default: 300000).', helpValue: '<ms>'}),
+    'max-block-ms': Flags.string({description: 'How long a send may wait for topic metadata or buffer space (max.block.ms, default: 60000).', helpValue: '<ms>'}),
+    'max-memory-bytes': Flags.string({description: 'Memory for records waiting to be sent (buffer.memory, default: 33554432).', helpValue: '<bytes>'}),
+    'max-partition-memory-bytes': Flags.string({description: 'Bytes batched per partition before a batch is sent (batch.size, default: 16384).', helpValue: '<bytes>'}),
+    'socket-buffer-size': Flags.string({description: 'Accepted for compatibility (send.buffer.bytes; Node sizes its socket buffers itself).', helpValue: '<bytes>'}),
     property: keyValueFlag('A mechanism to pass properties to the line reader (repeatable): parse.key, key.separator, parse.headers, headers.delimiter, headers.separator, headers.key.separator, null.marker, ignore.error.'),
     'reader-config': Flags.string({description: 'Config properties file for the line reader (same keys as --property).', helpValue: '<config file>'}),
     'producer-property': keyValueFlag('A mechanism to pass user-defined properties in the form key=value to the producer (repeatable).'),
@@ -66,115 +69,118 @@ export default class KafkaConsoleProducer extends KafkaCommand {
 
     const codec = (flags['compression-codec'] ?? props.get('compression.type') ?? 'none').trim().toLowerCase()
     if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(codec)) throw new ToolError(`Invalid value ${codec} for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd`)
-    const compression = {none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD}[codec as 'none']
-
-    const acksText = (flags['request-required-acks'] ?? props.get('acks') ?? '-1').trim()
-    const acks = acksText === 'all' ? -1 : Number(acksText)
-    if (![-1, 0, 1].includes(acks)) throw new ToolError(`Invalid value ${acksText} for configuration acks: String must be one of: all, -1, 0, 1`)
-    const lingerMs = flags.timeout !== undefined ? parseIntOption(flags.timeout, 'timeout', 0) : Number(props.get('linger.ms') ?? 1000)
-    const batchBytes = flags['batch-size'] !== undefined ? parseIntOption(flags['batch-size'], 'batch-size', 1) : Number(props.get('batch.size') ?? 16384)
-    const requestTimeout = flags['request-timeout-ms'] !== undefined ? parseIntOption(flags['request-timeout-ms'], 'request-timeout-ms', 1) : Number(props.get('request.timeout.ms') ?? 30000)
-    if (flags['message-send-max-retries'] !== undefined) props.set('retries', String(parseIntOption(flags['message-send-max-retries'], 'message-send-max-retries', 0)))
-    if (flags['retry-backoff-ms'] !== undefined) props.set('retry.backoff.ms', String(parseIntOption(flags['retry-backoff-ms'], 'retry-backoff-ms', 0)))
-    props.set('request.timeout.ms', String(Math.max(requestTimeout, 1000)))
-
-    const kafka = createKafka(bootstrap, props, 'console-producer')
-    const producer = kafka.producer({createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, idempotent: false})
-    const fail = (error: unknown): never => {
-      if (error instanceof ToolError || error instanceof UsageError) throw error
-      throw new ToolError(describeKafkaJsError(error, bootstrap))
+    props.set('compression.type', codec)
+    // Kafka's ConsoleProducer: an option given on the command line wins; otherwise its default
+    // applies unless the producer properties set the key (CommandLineUtils.maybeMergeOptions).
+    const merge = (key: string, flag: string | undefined, def: string, parse?: (v: string) => string) => {
+      if (flag !== undefined) props.set(key, parse ? parse(flag) : flag)
+      else if (!props.has(key)) props.set(key, def)
     }
-    await this.withSpinner(`connecting to ${bootstrap}`, () => producer.connect()).catch(fail)
-    let ok = false
+    merge('linger.ms', flags.timeout, '1000', v => String(parseIntOption(v, 'timeout', 0)))
+    merge('acks', flags['request-required-acks'], '-1', v => v.trim())
+    merge('request.timeout.ms', flags['request-timeout-ms'], '1500', v => String(parseIntOption(v, 'request-timeout-ms', 0)))
+    merge('retries', flags['message-send-max-retries'], '3', v => String(parseIntOption(v, 'message-send-max-retries', 0)))
+    merge('retry.backoff.ms', flags['retry-backoff-ms'], '100', v => String(parseIntOption(v, 'retry-backoff-ms', 0)))
+    merge('buffer.memory', flags['max-memory-bytes'], String(32 * 1024 * 1024), v => String(parseIntOption(v, 'max-memory-bytes', 0, Number.MAX_SAFE_INTEGER)))
+    merge('batch.size', flags['batch-size'] ?? flags['max-partition-memory-bytes'], '16384', v => String(parseIntOption(v, 'batch-size', 0)))
+    merge('metadata.max.age.ms', flags['metadata-expiry-ms'], '300000', v => String(parseIntOption(v, 'metadata-expiry-ms', 0, Number.MAX_SAFE_INTEGER)))
+    merge('max.block.ms', flags['max-block-ms'], '60000', v => String(parseIntOption(v, 'max-block-ms', 0, Number.MAX_SAFE_INTEGER)))
+    if (!props.has('client.id')) props.set('client.id', 'console-producer')
+    const acksText = props.get('acks')!.trim()
+    if (!['all', '-1', '0', '1'].includes(acksText)) throw new ToolError(`Invalid value ${acksText} for configuration acks: String must be one of: all, -1, 0, 1`)
+
+    let producer: Producer
     try {
-      await this.pump(producer, topic, format, {acks, compression, timeout: requestTimeout, sync: flags.sync, lingerMs, batchBytes}).catch(fail)
-      ok = true
-    } finally {
-      await producer.disconnect().catch(() => {})
+      producer = new Producer(bootstrap, new ClientConfig(props), 'console-producer')
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof KafkaClientError) throw new ToolError(error instanceof KafkaClientError ? error.toString() : error.message)
+      throw new ToolError(`Error: ${(error as Error).message}`)
     }
-    if (ok) process.exit(0)
+    let failed = 0
+    let fatal: Error | undefined
+    try {
+      failed = await this.pump(producer, topic, format, flags.sync)
+    } catch (error) {
+      fatal = error as Error
+    } finally {
+      await producer.close()
+    }
+    if (fatal) {
+      if (fatal instanceof ToolError || fatal instanceof UsageError) throw fatal
+      throw new ToolError(fatal instanceof KafkaClientError ? fatal.toString() : `Error: ${fatal.message}`)
+    }
+    await new Promise(res => process.stdout.write('', () => res(undefined)))
+    process.exit(failed > 0 ? 1 : 0)
   }
 
-  /** Reads stdin, parses lines and sends them in order; resolves when all are acknowledged. */
-  private async pump(producer: Producer, topic: string, format: ReturnType<typeof lineFormat>, o: {acks: number; compression: number; timeout: number; sync: boolean; lingerMs: number; batchBytes: number}): Promise<void> {
+  /**
+   * Reads stdin, parses lines and sends them in order; resolves with the number of records
+   * that failed once every record has its outcome (the producer is flushed by close()).
+   */
+  private async pump(producer: Producer, topic: string, format: ReturnType<typeof lineFormat>, sync: boolean): Promise<number> {
     const interactive = Boolean(process.stdin.isTTY)
-    // Batches of up to this many bytes per send: large for pipes (throughput) but below the
-    // broker's default message.max.bytes (1 MiB) even when every record lands in one
-    // partition; one line at a time when asked to be synchronous.
-    const maxBatchBytes = o.sync ? 0 : Number(process.env.KAFKIT_PRODUCER_BATCH_BYTES ?? 960 * 1024)
-    const maxBatchCount = o.sync ? 1 : 50000
-    const maxQueued = Number(process.env.KAFKIT_PRODUCER_QUEUED ?? 2)
-    let batch: Message[] = []
-    let batchBytes = 0
-    let failure: unknown
-    let lingerTimer: NodeJS.Timeout | undefined
+    const log = new ClientLogger('')
+    let failed = 0
     let lineNumber = 0
-    // Sends are chained so they reach the broker strictly in input order; at most two
-    // batches are queued while the next one fills.
-    let chain: Promise<void> = Promise.resolve()
-    const queued: Promise<void>[] = []
-
-    const send = (messages: Message[]) => producer.send({topic, messages, acks: o.acks, timeout: o.timeout, compression: o.compression})
-    const flush = () => {
-      if (lingerTimer) { clearTimeout(lingerTimer); lingerTimer = undefined }
-      if (batch.length === 0) return
-      const messages = batch
-      batch = []
-      batchBytes = 0
-      chain = chain.then(() => (failure ? undefined : send(messages).then(() => {}, error => { failure = error })))
-      queued.push(chain)
+    // One callback for every record (no per-record closure holding the record): the token
+    // carries the key and value sizes Java's ErrorLoggingCallback prints (logAsString false).
+    const SIZE = 2 ** 27
+    const sizes = (key: Buffer | null, value: Buffer | null) => (key === null ? 0 : key.length + 1) * SIZE + (value === null ? 0 : value.length + 1)
+    const bytes = (n: number) => (n === 0 ? 'null' : `${n - 1} bytes`)
+    const report = (error: KafkaClientError | null, _p: number, _o: number, _t: number, token: number) => {
+      if (!error) return
+      failed++
+      log.error(Loggers.errorCallback, `Error when sending message to topic ${topic} with key: ${bytes(Math.floor(token / SIZE))}, value: ${bytes(token % SIZE)} with error:`, error)
     }
-    const drain = async (max: number) => {
-      while (queued.length > max) await queued.shift()
-      if (failure) throw failure
-    }
-
-    const decoder = new StringDecoder('utf8')
-    let rest = ''
-    const onLine = (line: string) => {
+    const sendLine = async (line: string) => {
       lineNumber++
       if (line.endsWith('\r')) line = line.slice(0, -1)
       const r = parseLine(format, line, lineNumber)
-      if (r.headers) {
-        // kafkajs cannot encode a null header value; it is sent empty.
-        for (const k in r.headers) if (r.headers[k] === null) r.headers[k] = ''
-      }
       const value = r.value === null ? null : Buffer.from(r.value)
       const key = r.key === null ? null : Buffer.from(r.key)
-      batch.push({key, value, headers: r.headers as Record<string, string> | undefined})
-      // Record size on the wire: key, value, headers and ~20 bytes of varints.
-      batchBytes += (value?.length ?? 0) + (key?.length ?? 0) + 24
-      if (r.headers) for (const k in r.headers) batchBytes += Buffer.byteLength(k) + Buffer.byteLength(r.headers[k] ?? '') + 8
+      let headers: RecordHeader[] | null = null
+      if (r.headers) {
+        headers = []
+        for (const k in r.headers) {
+          const v = r.headers[k]
+          headers.push({key: k, value: v === null ? null : Buffer.from(v)})
+        }
+      }
+      if (sync) {
+        // --sync: producer.send(record).get(); a failure ends the tool (as Java's does).
+        let outcome: KafkaClientError | null = null
+        const done = new Promise<void>(res => {
+          const p = producer.send(topic, -1, key, value, headers, -1, error => { outcome = error; res() })
+          if (p) p.catch(() => {})
+        })
+        await producer.flush()
+        await done
+        if (outcome) throw new ToolError(`java.util.concurrent.ExecutionException: ${(outcome as KafkaClientError).toString()}`)
+        return
+      }
+      const waiting = producer.send(topic, -1, key, value, headers, -1, report, sizes(key, value))
+      if (waiting) await waiting
     }
+    const decoder = new StringDecoder('utf8')
+    let rest = ''
     // Kafka's `>` prompt waits on a terminal only; a pipe stays silent.
     if (interactive) process.stdout.write('>')
     for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-      if (failure) throw failure
       let text = rest + decoder.write(chunk)
       let start = 0
       for (;;) {
         const nl = text.indexOf('\n', start)
         if (nl < 0) break
-        onLine(text.slice(start, nl))
+        await sendLine(text.slice(start, nl))
         start = nl + 1
         if (interactive) process.stdout.write('>')
-        if (batch.length >= maxBatchCount || batchBytes >= maxBatchBytes) {
-          flush()
-          await drain(o.sync ? 0 : maxQueued)
-        }
       }
       rest = text.slice(start)
       text = ''
-      if (batch.length > 0 && !lingerTimer) {
-        if (interactive || o.sync) {
-          flush()
-          await drain(o.sync ? 0 : maxQueued)
-        } else lingerTimer = setTimeout(flush, o.lingerMs)
-      }
     }
     rest += decoder.end()
-    if (rest.length > 0) onLine(rest)
-    flush()
-    await drain(0)
+    if (rest.length > 0) await sendLine(rest)
+    await producer.flush()
+    return failed
   }
 }

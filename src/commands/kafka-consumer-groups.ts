@@ -139,7 +139,7 @@ export default class KafkaConsumerGroups extends KafkaCommand {
       timeoutMs = Number(flags.timeout.trim())
     }
     const props = loadClientProperties(flags['command-config'])
-    const admin = new GroupAdmin(flags['bootstrap-server'], {clientId: props.get('client.id') ?? 'adminclient-1', timeoutMs})
+    const admin = new GroupAdmin(flags['bootstrap-server'], {clientId: props.get('client.id') ?? 'adminclient-1', timeoutMs, props})
     try {
       await this.withSpinner(actions[0], async () => {
         if (flags.list) await this.list(admin, has('state'), stateValue, flags.output === 'json')

@@ -90,11 +90,9 @@ export default class KafkaTopics extends KafkaCommand {
     let admin: Admin
     try {
       const props = loadClientProperties(flags['command-config'])
-      admin = new Admin(flags['bootstrap-server'], {
-        clientId: props.get('client.id') ?? 'adminclient-1',
-        apiTimeoutMs: intProperty(props, 'default.api.timeout.ms', 60000),
-        requestTimeoutMs: intProperty(props, 'request.timeout.ms', 30000),
-      })
+      intProperty(props, 'default.api.timeout.ms', 60000)
+      intProperty(props, 'request.timeout.ms', 30000)
+      admin = new Admin(flags['bootstrap-server'], {props})
     } catch (error) {
       throw new ToolError(`Failed to create new KafkaAdminClient: ${(error as Error).message}`)
     }

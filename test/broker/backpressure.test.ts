@@ -11,6 +11,7 @@ import {Writer} from '../../src/core/protocol/io.js'
 import {Apis} from '../../src/core/protocol/messages.js'
 import {encodeRequestHeader, requestHeaderVersion} from '../../src/core/protocol/header.js'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
+import {buildBatch} from '../../src/core/log/batch.js'
 import {waitFor} from '../helpers/util.js'
 import {startApacheZooKeeper, startBrokerProc, exec, KCAT, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
 
@@ -27,7 +28,8 @@ function brokerMb(field: 'VmRSS' | 'VmHWM'): number {
 
 before(async () => {
   zk = await startApacheZooKeeper()
-  broker = await startBrokerProc(zk.connect)
+  // A small budget for large frames, so that large requests here wait for one another.
+  broker = await startBrokerProc(zk.connect, ['queued.max.request.bytes=4000000'])
   // 2,000 records of 1 KiB: every fetch below gets a full 1 MB answer.
   const line = 'x'.repeat(1023) + '\n'
   const r = await exec(KCAT, ['-P', '-b', broker.bootstrap, '-t', TOPIC, '-X', 'linger.ms=5'], {input: line.repeat(2000)})
@@ -174,6 +176,20 @@ test('large frames are received within a memory budget, one after another', {ski
   assert.deepEqual(closed, [true, true, true, true], 'each garbage frame was read whole, then its connection closed')
   assert.deepEqual(seen.failures, [])
   assert.ok(peak - before < 200, `broker RSS grew by ${(peak - before).toFixed(0)} MB for four 100 MB frames (bound: one frame plus 100 MB)`)
+})
+
+test('large valid requests wait for the budget in turn and are all served', {timeout: 120000}, async () => {
+  // Four 3 MB produce requests (30 batches of 100 KB each) at once: the 4 MB budget takes one at a time.
+  const value = Buffer.alloc(1000, 0x61)
+  const batches = Array.from({length: 30}, () => buildBatch({records: Array.from({length: 100}, () => ({key: null, value}))}))
+  const records = Buffer.concat(batches)
+  const conns = await Promise.all([0, 1, 2, 3].map(() => KafkaConnection.connect('127.0.0.1', broker.port, {timeoutMs: 60000})))
+  const before = (await conns[0].send(Apis.ListOffsets, 1, {replicaId: -1, topics: [{name: TOPIC, partitions: [{partitionIndex: 0, timestamp: -1}]}]})).topics[0].partitions[0].offset
+  const results = await Promise.all(conns.map(c => c.send(Apis.Produce, 7, {acks: 1, timeoutMs: 30000, transactionalId: null, topicData: [{name: TOPIC, partitionData: [{index: 0, records}]}]}, 60000)))
+  for (const r of results) assert.equal(r.responses[0].partitionResponses[0].errorCode, 0)
+  const after = (await conns[0].send(Apis.ListOffsets, 1, {replicaId: -1, topics: [{name: TOPIC, partitions: [{partitionIndex: 0, timestamp: -1}]}]})).topics[0].partitions[0].offset
+  assert.equal(after - before, 4 * 30 * 100, 'every record of the four requests appended')
+  for (const c of conns) await c.close()
 })
 
 test('a frame that never completes holds no more memory than what arrived', {skip: !linux && 'reads /proc', timeout: 60000}, async () => {

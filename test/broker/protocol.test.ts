@@ -86,7 +86,10 @@ test('a waiting fetch is woken by an append, not by its timeout', async () => {
   try {
     const started = Date.now()
     const pending = other.send(Apis.Fetch, 11, {replicaId: -1, maxWaitMs: 10000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{topic: 'p1', partitions: [{partition: 0, fetchOffset: end, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1}]}], forgottenTopicsData: [], rackId: ''})
-    await new Promise(r => setTimeout(r, 300))
+    // The fetch is on the wire before the produce is sent; were the produce to reach the broker
+    // first, the fetch would find the record at once (took would be small either way), but a
+    // fetch that waits and is not woken takes its whole 10 s.
+    await new Promise(r => setImmediate(r))
     await produce('p1', buildBatch({records: [rec('wake-up')]}), 1)
     const res = await pending
     const took = Date.now() - started

@@ -119,8 +119,7 @@ test('librdkafka idempotent producer across a leader kill: nothing acknowledged 
   child.stdout.on('data', d => { out += d })
   child.stderr.on('data', d => { err += d })
   const exited = new Promise<number | null>(r => child.on('exit', r))
-  await waitFor(() => out.includes('producing'), 30000, 'the producer to start')
-  await new Promise(r => setTimeout(r, 700)) // let some records through before the kill
+  await waitFor(() => out.includes('acked 500'), 30000, 'the first 500 records acknowledged before the kill')
   const victim = brokers.find(b => b.proc.output.includes(`[KafkaServer id=${leaderId}]`))!
   victim.proc.child.kill('SIGKILL')
   const code = await exited

@@ -23,7 +23,9 @@ before(async () => {
   B = broker.bootstrap
   const r = await runCommand('kafka-topics', ['--bootstrap-server', B, '--create', '--topic', 'py-topic', '--partitions', '4'])
   assert.equal(r.code, 0, r.stdout + r.stderr)
-  const p = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'py-topic'], {input: Array.from({length: 20}, (_, i) => `m${i}`).join('\n') + '\n'})
+  // Keyed, so that every partition gets records (keyless ones stick to one partition per
+  // batch.size bytes, as Kafka 3.9's producer does).
+  const p = await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'py-topic', '--property', 'parse.key=true'], {input: Array.from({length: 20}, (_, i) => `k${i}\tm${i}`).join('\n') + '\n'})
   assert.equal(p.code, 0, p.stderr)
 })
 

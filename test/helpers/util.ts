@@ -15,15 +15,24 @@ export const binDir = join(repoRoot, 'bin')
  *  kafka-server-stop must not stop a broker the user is running (tests may still pass their own). */
 export const testRunDir = join(tmpdir(), `kafkit-test-run-${process.pid}`)
 
+/**
+ * A port that was free a moment ago, for a server a test starts next. Taken at random from
+ * 20000-32767, below the ranges operating systems hand out for outgoing connections and port 0
+ * (Linux 32768-60999, Windows 49152-65535): another process's listen(0) or connect() never takes
+ * it in between, and concurrent test processes pick it together only by a 1-in-12768 chance,
+ * which starters that retry on EADDRINUSE (startBrokerProc) absorb.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.once('error', rej)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as {port: number}).port
-      s.close(() => res(port))
+  for (let attempt = 0; ; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12768)
+    const ok = await new Promise<boolean>(res => {
+      const s = createServer()
+      s.once('error', () => res(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => res(true)))
     })
-  })
+    if (ok) return port
+    if (attempt > 50) throw new Error('no free port found in 20000-32767')
+  }
 }
 
 export function tempDir(prefix = 'kafkit-test-'): string {

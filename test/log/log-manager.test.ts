@@ -2,6 +2,8 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import {tempDir, removeDir, waitFor} from '../helpers/util.js'
 import {buildBatch} from '../../src/core/log/batch.js'
 import {defaultLogConfig} from '../../src/core/log/partition-log.js'
@@ -95,19 +97,53 @@ test('deleteLog closes and removes the partition directory; checkpoints drop it'
     if (before) assert.equal(fs.readdirSync(fdDir).length, before, 'no file handle left open')
   }))
 
+/** A child process that takes the lock file, says "held" (or "busy"), and keeps it until killed. */
+function lockHolder(file: string): {child: ChildProcess; said: Promise<string>} {
+  const mod = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'core', 'util', 'dir-lock.js')).href
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    const {acquireLock} = await import(${JSON.stringify(mod)})
+    try { await acquireLock(${JSON.stringify(file)}); console.log('held') } catch (e) { console.log('busy'); process.exit(0) }
+    setInterval(() => {}, 1000)`], {stdio: ['ignore', 'pipe', 'inherit']})
+  const said = new Promise<string>(resolve => {
+    let out = ''
+    child.stdout!.on('data', d => { out += d; if (out.includes('\n')) resolve(out.trim()) })
+    child.on('exit', () => resolve(out.trim() || 'exited'))
+  })
+  return {child, said}
+}
+
 test('a log dir in use by another LogManager or a live process is refused; stale locks are taken over', () =>
   withDirs(async d1 => {
+    const lockFile = path.join(d1, '.lock')
     const lm = await LogManager.open({logDirs: [d1], brokerId: 0})
     await assert.rejects(LogManager.open({logDirs: [d1], brokerId: 0}), (e: unknown) => e instanceof LogDirError && /Failed to acquire lock on file \.lock in .*A Kafka instance in another process or thread is using this directory\./.test(e.message))
+    const other = lockHolder(lockFile)
+    assert.equal(await other.said, 'busy', 'another process cannot take a held dir')
     await lm.close()
-    // A live foreign pid holds it (our parent process stands in for another broker).
-    fs.writeFileSync(path.join(d1, '.lock'), String(process.ppid))
+    assert.equal(fs.existsSync(lockFile), false, 'the lock file goes with the lock')
+    // A live process holds it.
+    const holder = lockHolder(lockFile)
+    assert.equal(await holder.said, 'held')
     await assert.rejects(LogManager.open({logDirs: [d1], brokerId: 0}), /Failed to acquire lock/)
-    // Empty (as Apache Kafka leaves it) or a dead pid: stale.
-    fs.writeFileSync(path.join(d1, '.lock'), '')
+    // It dies (kill -9): its lock is stale and taken over.
+    holder.child.kill('SIGKILL')
+    await new Promise(r => holder.child.once('exit', r))
+    const after = await LogManager.open({logDirs: [d1], brokerId: 0})
+    await after.close()
+    // A lock naming a live pid that is not its holder any more (a recycled pid): stale.
+    fs.writeFileSync(lockFile, `${process.ppid} 1 0123456789abcdef\n`)
+    const recycled = await LogManager.open({logDirs: [d1], brokerId: 0})
+    await recycled.close()
+    // Empty (as Apache Kafka leaves it): stale.
+    fs.writeFileSync(lockFile, '')
     const again = await LogManager.open({logDirs: [d1], brokerId: 0})
-    assert.equal(fs.readFileSync(path.join(d1, '.lock'), 'utf8'), String(process.pid))
+    assert.match(fs.readFileSync(lockFile, 'utf8'), new RegExp(`^${process.pid} \\d+ [0-9a-f]+\n$`))
     await again.close()
+    // Several processes racing for a free dir: exactly one gets it.
+    const racers = [0, 1, 2, 3].map(() => lockHolder(lockFile))
+    const results = await Promise.all(racers.map(r => r.said))
+    for (const r of racers) r.child.kill('SIGKILL')
+    assert.deepEqual(results.filter(r => r === 'held').length, 1, `racers said ${results.join(', ')}`)
   }))
 
 test('a broker.id or cluster.id that does not match meta.properties is refused with a clear error', () =>

@@ -14,6 +14,11 @@ import {topicConfigEntries} from './configs.js'
 import {FetchSessionCache} from './fetch-sessions.js'
 import {MemoryReclaimer} from '../util/memory.js'
 import {BrokerSecurity} from '../security/broker-security.js'
+import {TransactionCoordinator, TXN_TOPIC} from '../txn/coordinator.js'
+import {TxnMarkerSender} from '../txn/marker-sender.js'
+import {writeMarkers, type MarkerPartitions} from '../txn/write-markers.js'
+import {txnPartitionFor} from '../txn/records.js'
+import {Apis} from '../protocol/messages.js'
 
 export interface BrokerNode {
   nodeId: number
@@ -30,6 +35,7 @@ export class KafkaBroker {
   cluster!: ClusterManager
   replicas!: ReplicaManager
   groups!: GroupCoordinator
+  txns!: TransactionCoordinator
   router!: RequestRouter
   socketServer!: SocketServer
   /** TLS, SASL, ACLs and quotas. */
@@ -125,13 +131,19 @@ export class KafkaBroker {
       offsetsRetentionMs: c.offsetsRetentionMinutes * 60000,
       offsetsRetentionCheckIntervalMs: c.offsetsRetentionCheckIntervalMs,
     }, {partition: index => this.replicas.partition(OFFSETS_TOPIC, index)}, new Logger('kafka.coordinator.group.GroupCoordinator', `[GroupCoordinator ${this.brokerId}]`))
+    this.txns = this.createTxnCoordinator()
     this.replicas.onLeader = p => {
       if (p.topic === OFFSETS_TOPIC) void this.groups.loadPartition(p)
+      else if (p.topic === TXN_TOPIC) void this.txns.loadPartition(p)
+    }
+    this.replicas.onTxnCompleted = (p, t) => {
+      if (p.topic === OFFSETS_TOPIC) this.groups.completeTxn(p.index, t.producerId, !t.aborted)
     }
     this.cluster.on('partitionsChanged', (states: PartitionState[]) => {
       void this.replicas.applyStates(states).then(() => {
         for (const s of states) {
           if (s.topic === OFFSETS_TOPIC && s.leader !== this.brokerId) this.groups.unloadPartition(s.partition)
+          else if (s.topic === TXN_TOPIC && s.leader !== this.brokerId) this.txns.unloadPartition(s.partition)
         }
       })
     })
@@ -155,10 +167,135 @@ export class KafkaBroker {
     this.logs.startFlusher(Math.min(c.logFlushSchedulerIntervalMs, 1000))
     this.logs.startCheckpoints(c.logFlushOffsetCheckpointIntervalMs)
     this.reclaimer.start()
+    if (c.logCleanerEnable) this.logs.startCleaner(c.logCleanerBackoffMs)
     this.started = true
     this.readyResolve()
     this.logger.info('started')
     this.logger.debug(`start-up took ${Date.now() - t0} ms`)
+  }
+
+  /** The partitions WriteTxnMarkers writes to, as the marker code sees them. */
+  markerPartitions(): MarkerPartitions {
+    return {
+      partition: (topic, index) => this.replicas.partition(topic, index),
+      exists: (topic, index) => {
+        const meta = this.cluster.topic(topic)
+        return !!meta && !meta.markedForDeletion && index >= 0 && index < meta.partitions.length
+      },
+    }
+  }
+
+  /**
+   * KIP-890 part 1 (transaction.partition.verification.enable): before the first transactional
+   * write of a producer to a partition, ask the transaction coordinator whether the partition is
+   * in the producer's open transaction (AddPartitionsToTxn v4 verifyOnly, or directly when this
+   * broker coordinates it). Errors as Kafka 3.9 answers the produce: coordinator trouble becomes
+   * the retriable NOT_ENOUGH_REPLICAS, a fenced producer INVALID_PRODUCER_EPOCH.
+   */
+  async verifyTxnPartition(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<number> {
+    const meta = this.cluster.topic(TXN_TOPIC)
+    let code: number
+    if (!meta) {
+      code = ErrorCode.COORDINATOR_NOT_AVAILABLE
+    } else {
+      const leader = meta.partitions[txnPartitionFor(transactionalId, meta.partitions.length)]?.leader ?? -1
+      if (leader === this.brokerId) {
+        code = this.txns.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
+      } else if (leader < 0) {
+        code = ErrorCode.COORDINATOR_NOT_AVAILABLE
+      } else {
+        try {
+          const res = await this.txns.deps.markers.request(leader, Apis.AddPartitionsToTxn, 4, {transactions: [{transactionalId, producerId, producerEpoch, verifyOnly: true, topics: [{name: topic, partitions: [partition]}]}]}, 10000)
+          code = res.errorCode !== 0 ? res.errorCode : res.resultsByTransaction[0]?.topicResults[0]?.resultsByPartition[0]?.partitionErrorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+        } catch {
+          code = ErrorCode.NETWORK_EXCEPTION
+        }
+      }
+    }
+    switch (code) {
+      case ErrorCode.NONE:
+        return 0
+      case ErrorCode.PRODUCER_FENCED:
+        return ErrorCode.INVALID_PRODUCER_EPOCH
+      case ErrorCode.NOT_COORDINATOR:
+      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+      case ErrorCode.CONCURRENT_TRANSACTIONS:
+      case ErrorCode.NETWORK_EXCEPTION:
+        return ErrorCode.NOT_ENOUGH_REPLICAS
+      default:
+        return code
+    }
+  }
+
+  private createTxnCoordinator(): TransactionCoordinator {
+    const c = this.config
+    const markers = new TxnMarkerSender({
+      brokerId: this.brokerId,
+      leaderOf: (topic, partition) => {
+        const meta = this.cluster.topic(topic)
+        if (!meta || meta.markedForDeletion) return undefined
+        const s = meta.partitions[partition]
+        if (!s) return undefined
+        return s.leader >= 0 && this.cluster.brokers().some(b => b.id === s.leader) ? s.leader : -1
+      },
+      endpoint: id => {
+        const b = this.cluster.brokers().find(x => x.id === id)
+        if (!b) return undefined
+        const ep = b.endpoints.find(e => e.listener === c.interBrokerListenerName) ?? b.endpoints[0]
+        return ep ? {host: ep.host, port: ep.port} : {host: b.host, port: b.port}
+      },
+      writeLocal: (req, targets) => writeMarkers(this.markerPartitions(), req, targets, 30000),
+      connect: (host, port, opts) => this.security.connectToBroker(host, port, opts),
+    }, new Logger('kafka.coordinator.transaction.TransactionMarkerChannelManager', `[Transaction Marker Channel Manager ${this.brokerId}]:`))
+    const meta = this.cluster.topic(TXN_TOPIC)
+    return new TransactionCoordinator({
+      brokerId: this.brokerId,
+      numPartitions: meta ? meta.partitions.length : c.transactionStateLogNumPartitions,
+      transactionMaxTimeoutMs: c.transactionMaxTimeoutMs,
+      transactionalIdExpirationMs: c.transactionalIdExpirationMs,
+      abortTimedOutIntervalMs: c.transactionAbortTimedOutTransactionCleanupIntervalMs,
+      removeExpiredIntervalMs: c.transactionRemoveExpiredTransactionCleanupIntervalMs,
+      writeTimeoutMs: 30000,
+    }, {
+      partition: index => this.replicas.partition(TXN_TOPIC, index),
+      nextProducerId: () => this.nextProducerId(),
+      markers,
+    }, new Logger('kafka.coordinator.transaction.TransactionCoordinator', `[TransactionCoordinator id=${this.brokerId}]`))
+  }
+
+  /** Creates __transaction_state on first use (FindCoordinator for a transactional id), as Kafka does. */
+  async ensureTxnTopic(): Promise<void> {
+    if (this.cluster.topic(TXN_TOPIC)) {
+      if (!this.replicas.partitionsOf(TXN_TOPIC)) await this.replicas.waitForTopic(TXN_TOPIC, 5000)
+      return
+    }
+    let p = this.creating.get(TXN_TOPIC)
+    if (!p) {
+      p = (async () => {
+        try {
+          const c = this.config
+          const live = this.cluster.brokers().length
+          const rf = c.transactionStateLogReplicationFactor
+          if (live < rf) {
+            throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `Number of alive brokers '${live}' does not meet the required replication factor '${rf}' for the transactions state topic (configured via 'transaction.state.log.replication.factor'). This error can be ignored if the cluster is starting up and not all brokers are up yet.`)
+          }
+          try {
+            await this.cluster.createTopic(TXN_TOPIC, {numPartitions: c.transactionStateLogNumPartitions, replicationFactor: rf, configs: {
+              'cleanup.policy': 'compact', 'compression.type': 'uncompressed', 'min.insync.replicas': String(c.transactionStateLogMinIsr),
+              'segment.bytes': String(c.transactionStateLogSegmentBytes), 'unclean.leader.election.enable': 'false',
+            }})
+          } catch (error) {
+            if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw error
+          }
+          await this.replicas.waitForTopic(TXN_TOPIC, 10000)
+        } finally {
+          this.creating.delete(TXN_TOPIC)
+        }
+      })()
+      this.creating.set(TXN_TOPIC, p)
+    }
+    await p
   }
 
   private offsetsTopicPartitions(): number {
@@ -305,6 +442,7 @@ export class KafkaBroker {
     for (const f of [...this.fetchWaiters]) f()
     await this.socketServer?.stop().catch(() => {})
     this.groups?.shutdown()
+    this.txns?.shutdown()
     try {
       await this.cluster?.stop()
     } catch (error) {

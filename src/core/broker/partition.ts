@@ -4,8 +4,11 @@
 // requests on a connection append in the order they arrived.
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {PartitionLog} from '../log/partition-log.js'
-import {readBatchHeader, validateBatches} from '../log/batch.js'
-import {ProducerStateTable} from './producer-state.js'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {readBatchHeader, validateBatches, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, readInt64} from '../log/batch.js'
+import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readControlRecord, snapshotFileName, writeSnapshotFile} from '../log/txn-index.js'
+import {ProducerStateTable, type BatchInfo, type CompletedTxn} from './producer-state.js'
 import type {PartitionState} from '../cluster/cluster.js'
 
 export interface PartitionWaiter {
@@ -43,8 +46,178 @@ export class Partition {
   /** An ISR change written to ZooKeeper and not yet seen back. */
   isrUpdatePending = false
 
+  /** Called with every transaction marker appended here (leader or follower): the group coordinator's txn offsets. */
+  onTxnCompleted: ((p: Partition, t: CompletedTxn) => void) | null = null
+
   constructor(readonly topic: string, readonly index: number, public topicId: string, readonly log: PartitionLog, readonly brokerId: number, checkpointedHighWatermark?: number) {
     this.highWatermark = Math.max(log.logStartOffset, Math.min(checkpointedHighWatermark ?? log.logEndOffset, log.logEndOffset))
+    log.onRoll = base => this.takeSnapshot(base)
+    log.cleanableUpperBound = () => this.lastStableOffset
+  }
+
+  /** The last stable offset: below it every transaction is decided (and replicated). */
+  get lastStableOffset(): number {
+    const f = this.producers.firstUnstableOffset()
+    return f < this.highWatermark ? f : this.highWatermark
+  }
+
+  private setHighWatermark(hw: number): void {
+    this.highWatermark = hw
+    this.producers.onHighWatermark(hw)
+  }
+
+  // ---------------------------------------------------------------- producer state (load, snapshots)
+
+  /** Writes the producer state as `<offset>.snapshot` (at a roll: the new segment's base) and keeps the two newest. */
+  takeSnapshot(offset = this.log.logEndOffset, sync = false): void {
+    if (!this.producers.loaded) return
+    try {
+      writeSnapshotFile(this.log.dir, offset, this.producers.snapshotEntries(), sync)
+      const all = listSnapshots(this.log.dir)
+      for (const o of all.slice(0, Math.max(0, all.length - 2))) deleteSnapshot(this.log.dir, o)
+    } catch (error) {
+      // The state is rebuilt from the log when a snapshot is missing.
+      void error
+    }
+  }
+
+  /**
+   * Loads the producer state (idempotence, open transactions) at open or after a truncation:
+   * the newest .snapshot at or below the log end, then the batches after it. Without a snapshot
+   * the last two segments are read, as Kafka does.
+   */
+  async loadProducerState(): Promise<void> {
+    const table = this.producers
+    table.clear()
+    table.loaded = false
+    const dir = this.log.dir
+    const end = this.log.logEndOffset
+    let from = -1
+    for (const o of listSnapshots(dir).reverse()) {
+      if (o > end) {
+        deleteSnapshot(dir, o)
+        continue
+      }
+      if (from >= 0) continue
+      try {
+        table.loadSnapshot(decodeSnapshot(fs.readFileSync(path.join(dir, snapshotFileName(o)))))
+        from = o
+      } catch {
+        deleteSnapshot(dir, o)
+      }
+    }
+    if (from < 0) {
+      const bases = this.log.segmentBaseOffsets()
+      from = bases.length >= 2 ? bases[bases.length - 2] : bases[0] ?? 0
+    }
+    from = Math.max(from, this.log.logStartOffset)
+    // Batch headers only (large batches are skipped unread), as Kafka loads producer state; a
+    // marker's control record is read on its own (a few dozen bytes).
+    for await (const h of this.log.batchHeadersAsync(from)) {
+      if (this.log.isClosed || h.baseOffset >= end) break
+      if (h.producerId < 0) continue
+      let control: {type: number; coordinatorEpoch: number} | null = null
+      if (h.isControl) {
+        const res = await this.log.read(h.baseOffset, 256, h.baseOffset + h.lastOffsetDelta + 1, true)
+        const buf = res.records[0]
+        if (buf !== undefined && buf.length >= 61) control = readControlRecord(buf, 0, Math.min(buf.length, h.batchLength + BATCH_OVERHEAD))
+      }
+      const done = table.applyBatch(h, control)
+      if (done) this.txnCompleted(done, false)
+    }
+    table.loaded = true
+  }
+
+  /**
+   * Applies appended batches to the producer state; markers complete transactions (aborted ones
+   * go to the .txnindex when `index`). Returns the offset after the last batch.
+   */
+  private applyBatches(records: Buffer, index: boolean): number {
+    let pos = 0
+    let next = -1
+    const info: BatchInfo = {producerId: -1, producerEpoch: -1, baseSequence: -1, baseOffset: 0, lastOffsetDelta: 0, maxTimestamp: -1, isTransactional: false, isControl: false}
+    while (pos + BATCH_OVERHEAD + 49 <= records.length) {
+      const size = records.readInt32BE(pos + LENGTH_OFFSET) + BATCH_OVERHEAD
+      if (size < 61 || pos + size > records.length) break
+      info.baseOffset = readInt64(records, pos)
+      info.lastOffsetDelta = records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+      next = info.baseOffset + info.lastOffsetDelta + 1
+      info.producerId = readInt64(records, pos + PRODUCER_ID_OFFSET)
+      if (info.producerId >= 0) {
+        const attributes = records.readInt16BE(pos + ATTRIBUTES_OFFSET)
+        info.producerEpoch = records.readInt16BE(pos + PRODUCER_EPOCH_OFFSET)
+        info.baseSequence = records.readInt32BE(pos + BASE_SEQUENCE_OFFSET)
+        info.maxTimestamp = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
+        info.isTransactional = (attributes & TRANSACTIONAL_MASK) !== 0
+        info.isControl = (attributes & CONTROL_MASK) !== 0
+        const control = info.isControl ? readControlRecord(records, pos, pos + size) : null
+        const done = this.producers.applyBatch(info, control)
+        if (done) this.txnCompleted(done, index)
+      }
+      pos += size
+    }
+    return next
+  }
+
+  private txnCompleted(t: CompletedTxn, index: boolean): void {
+    if (t.aborted && index) this.log.appendAbortedTxn({producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: t.lastOffset, lastStableOffset: this.producers.lastStableOffsetAfter(t)})
+    if (t.lastOffset >= this.highWatermark) this.producers.unreplicated.push(t)
+    if (index && this.isLeader()) this.onTxnCompleted?.(this, t)
+  }
+
+  /** Follower: appends the leader's batches and applies them to the producer state. */
+  appendAsFollower(records: Buffer): void {
+    this.log.appendAsFollower(records)
+    this.applyBatches(records, true)
+  }
+
+  /** Follower: truncates the log and reloads the producer state for what is left. */
+  async truncateTo(offset: number): Promise<void> {
+    this.log.truncateTo(offset)
+    await this.loadProducerState()
+  }
+
+  /** Follower: restarts the log empty at `offset`. */
+  truncateFullyAndStartAt(offset: number): void {
+    this.log.truncateFullyAndStartAt(offset)
+    for (const o of listSnapshots(this.log.dir)) deleteSnapshot(this.log.dir, o)
+    this.producers.clear()
+    this.producers.loaded = true
+  }
+
+  /**
+   * Leader: appends a COMMIT or ABORT marker for a producer (WriteTxnMarkers from the
+   * transaction coordinator). A marker of an older producer epoch or coordinator epoch is refused.
+   */
+  appendMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean): AppendOutcome {
+    const out: AppendOutcome = {errorCode: 0, errorMessage: null, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: -1}
+    if (!this.isLeader()) {
+      out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
+      return out
+    }
+    const bad = this.producers.checkMarker(producerId, producerEpoch, coordinatorEpoch)
+    if (bad) {
+      out.errorCode = bad.code
+      out.errorMessage = bad.message
+      return out
+    }
+    const batch = buildMarkerBatch(producerId, producerEpoch, coordinatorEpoch, commit)
+    let info
+    try {
+      info = this.log.append(batch, this.leaderEpoch)
+    } catch (error) {
+      out.errorCode = error instanceof KafkaError ? error.code : ErrorCode.KAFKA_STORAGE_ERROR
+      out.errorMessage = (error as Error).message
+      return out
+    }
+    this.applyBatches(batch, true)
+    out.baseOffset = info.baseOffset
+    out.lastOffset = info.lastOffset
+    out.logStartOffset = this.log.logStartOffset
+    const before = this.highWatermark
+    this.advanceHighWatermark()
+    if (this.highWatermark === before && this.isr.length > 1) this.wake(0)
+    return out
   }
 
   isLeader(): boolean {
@@ -74,7 +247,7 @@ export class Partition {
       else if (end < hw) hw = end
     }
     if (hw <= this.highWatermark) return
-    this.highWatermark = hw
+    this.setHighWatermark(hw)
     this.wake(1)
   }
 
@@ -82,7 +255,7 @@ export class Partition {
   setFollowerHighWatermark(leaderHw: number): void {
     const hw = Math.min(leaderHw, this.log.logEndOffset)
     if (hw !== this.highWatermark) {
-      this.highWatermark = hw
+      this.setHighWatermark(hw)
       this.wake(1)
     }
   }
@@ -120,23 +293,6 @@ export class Partition {
     })
   }
 
-  /**
-   * Rebuilds idempotent-producer state from the batch headers of the last two segments (on the
-   * first idempotent append after the log was opened). Producers seen only in older segments
-   * count as unknown, which Kafka also accepts with any sequence.
-   */
-  private loadProducerState(): void {
-    const table = this.producers
-    table.loaded = true
-    const bases = this.log.segmentBaseOffsets()
-    const from = bases.length >= 2 ? Math.max(bases[bases.length - 2], this.log.logStartOffset) : this.log.logStartOffset
-    for (const h of this.log.batchHeaders(from)) {
-      if (h.producerId < 0 || h.baseSequence < 0) continue
-      const lastSeq = (h.baseSequence + h.lastOffsetDelta) % 0x80000000
-      table.record(h.producerId, h.producerEpoch, h.baseSequence, lastSeq, h.baseOffset, h.baseOffset + h.lastOffsetDelta, h.maxTimestamp)
-    }
-  }
-
   /** Validates and appends a produce request's records as the leader. */
   appendAsLeader(records: Buffer, acks: number, minInsyncReplicas: number, maxMessageBytes: number): AppendOutcome {
     const out: AppendOutcome = {errorCode: 0, errorMessage: null, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: -1}
@@ -167,8 +323,20 @@ export class Partition {
         out.errorMessage = `The record batch size in the append to ${this.topic}-${this.index} is ${size} bytes which exceeds the maximum configured value of ${maxMessageBytes}.`
         return out
       }
+      if (h.isControl) {
+        out.errorCode = ErrorCode.INVALID_RECORD
+        out.errorMessage = `Control records may not be appended by clients (partition ${this.topic}-${this.index})`
+        return out
+      }
+      if (h.producerId >= 0 && h.baseSequence < 0 && h.isTransactional) {
+        const entry = this.producers.producers.get(h.producerId)
+        if (entry !== undefined && h.producerEpoch < entry.epoch) {
+          out.errorCode = ErrorCode.INVALID_PRODUCER_EPOCH
+          out.errorMessage = `Epoch of producer ${h.producerId} is ${h.producerEpoch}, which is smaller than the last seen epoch ${entry.epoch}`
+          return out
+        }
+      }
       if (h.producerId >= 0 && h.baseSequence >= 0) {
-        if (!this.producers.loaded) this.loadProducerState()
         const lastSeq = (h.baseSequence + h.lastOffsetDelta) % 0x80000000
         const check = this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, lastSeq)
         if (check.kind === 'duplicate' && first) {
@@ -195,18 +363,7 @@ export class Partition {
       return out
     }
     // The log patched the base offsets in place: record producer batches with their offsets.
-    if (this.producers.loaded || this.hasProducer(records)) {
-      if (!this.producers.loaded) this.producers.loaded = true
-      pos = 0
-      while (pos + BATCH_OVERHEAD <= records.length) {
-        const h = readBatchHeader(records, pos)
-        if (h.producerId >= 0 && h.baseSequence >= 0) {
-          const lastSeq = (h.baseSequence + h.lastOffsetDelta) % 0x80000000
-          this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, lastSeq, h.baseOffset, h.baseOffset + h.lastOffsetDelta, h.maxTimestamp)
-        }
-        pos += h.batchLength + BATCH_OVERHEAD
-      }
-    }
+    if (this.hasProducer(records)) this.applyBatches(records, true)
     out.baseOffset = info.baseOffset
     out.lastOffset = info.lastOffset
     out.logAppendTime = info.logAppendTime
@@ -219,7 +376,7 @@ export class Partition {
   }
 
   private hasProducer(records: Buffer): boolean {
-    return records.length >= 61 && readBatchHeader(records, 0).producerId >= 0
+    return records.length >= 61 && readInt64(records, PRODUCER_ID_OFFSET) >= 0
   }
 
   /** DeleteRecords: raises the log start offset (never above the high watermark). */

@@ -91,9 +91,10 @@ class LeaderFetcher {
     const fallback = (p: Partition, why: string) => {
       if (p.logEndOffset > p.highWatermark) {
         this.logger.info(`Truncating ${p.topic}-${p.index} to the high watermark ${p.highWatermark} (${why})`)
-        p.log.truncateTo(p.highWatermark)
+        truncations.push(p.truncateTo(p.highWatermark))
       }
     }
+    const truncations: Promise<void>[] = []
     for (const p of parts) {
       const epochs = p.log.leaderEpochs
       if (p.logEndOffset === p.logStartOffset) continue
@@ -105,6 +106,7 @@ class LeaderFetcher {
       if (!list) byTopic.set(p.topic, list = [])
       list.push({p, epoch: epochs[epochs.length - 1].epoch})
     }
+    await Promise.all(truncations)
     if (byTopic.size === 0) return
     const res = await conn.send(Apis.OffsetForLeaderEpoch, 3, {replicaId: this.settings.brokerId, topics: [...byTopic].map(([topic, list]) => ({topic, partitions: list.map(x => ({partition: x.p.index, currentLeaderEpoch: x.p.leaderEpoch, leaderEpoch: x.epoch}))}))})
     for (const t of res.topics) {
@@ -125,11 +127,12 @@ class LeaderFetcher {
         if (r.leaderEpoch !== x.epoch) target = Math.min(target, p.log.endOffsetForEpoch(r.leaderEpoch).endOffset)
         if (target >= 0 && target < p.logEndOffset) {
           this.logger.info(`Truncating ${p.topic}-${p.index} to ${target}: the leader's epoch ${r.leaderEpoch} ends there`)
-          p.log.truncateTo(Math.max(target, p.logStartOffset))
+          await p.truncateTo(Math.max(target, p.logStartOffset))
           if (p.highWatermark > p.logEndOffset) p.setFollowerHighWatermark(p.logEndOffset)
         }
       }
     }
+    await Promise.all(truncations)
   }
 
   /** One Fetch round; false when nothing could be fetched (errors), to back off a little. */
@@ -173,7 +176,7 @@ class LeaderFetcher {
         const records = pd.records as Buffer | null
         if (records && records.length > 0) {
           try {
-            p.log.appendAsFollower(records)
+            p.appendAsFollower(records)
           } catch (error) {
             ok = false
             this.logger.warn(`Follower append to ${p.topic}-${p.index} failed: ${(error as Error).message}`)
@@ -194,10 +197,10 @@ class LeaderFetcher {
     if (!latest || latest.errorCode !== 0 || !earliest || earliest.errorCode !== 0) return
     if (p.logEndOffset > latest.offset) {
       this.logger.info(`Truncating ${p.topic}-${p.index} to ${latest.offset}: the leader's log ends there`)
-      p.log.truncateTo(latest.offset)
+      await p.truncateTo(latest.offset)
     } else if (p.logEndOffset < earliest.offset) {
       this.logger.info(`Restarting ${p.topic}-${p.index} at ${earliest.offset}: the leader's log starts there`)
-      p.log.truncateFullyAndStartAt(earliest.offset)
+      p.truncateFullyAndStartAt(earliest.offset)
     }
     p.setFollowerHighWatermark(Math.min(p.highWatermark, p.logEndOffset))
   }

@@ -41,6 +41,9 @@ export function logConfigFrom(effective: Record<string, string>): LogConfig {
     messageTimestampType: effective['message.timestamp.type'] === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
     maxMessageBytes: num(effective['max.message.bytes'], 1048588),
     cleanupPolicy: effective['cleanup.policy'] ?? 'delete',
+    deleteRetentionMs: num(effective['delete.retention.ms'], 86400000),
+    minCompactionLagMs: num(effective['min.compaction.lag.ms'], 0),
+    minCleanableDirtyRatio: num(effective['min.cleanable.dirty.ratio'], 0.5),
   }
 }
 
@@ -50,6 +53,8 @@ export class ReplicaManager {
   private readonly topicWaiters = new Set<() => void>()
   /** Called with every partition this broker leads once its log is open (group coordinator loading). */
   onLeader: ((p: Partition) => void) | null = null
+  /** Called with every transaction marker appended to a partition here (transactional offset commits). */
+  onTxnCompleted: Partition['onTxnCompleted'] = null
 
   readonly fetchers: ReplicaFetcherManager
   private isrTimer: NodeJS.Timeout | null = null
@@ -73,7 +78,16 @@ export class ReplicaManager {
     const every = Math.max(100, Math.floor(config.replicaLagTimeMaxMs / 2))
     this.isrTimer = setInterval(() => this.shrinkIsrs(), every)
     this.isrTimer.unref()
+    // producer.id.expiration.ms: idle producers without an open transaction leave the tables
+    // (checked every 10 minutes, producer.id.expiration.check.interval.ms's default).
+    this.expiryTimer = setInterval(() => {
+      const now = Date.now()
+      for (const p of this.all()) p.producers.expire(now, config.producerIdExpirationMs)
+    }, 600000)
+    this.expiryTimer.unref()
   }
+
+  private expiryTimer: NodeJS.Timeout | null = null
 
   /** Leader: adds a caught-up follower to the ISR (in ZooKeeper, as Kafka's leader does). */
   expandIsr(p: Partition, replicaId: number): void {
@@ -154,6 +168,8 @@ export class ReplicaManager {
             const effective = this.effectiveConfig(s.topic)
             const log = await this.logs.getOrCreateLog(s.topic, s.partition, logConfigFrom(effective))
             const part = new Partition(s.topic, s.partition, meta.topicId, log, this.brokerId, this.logs.storedHighWatermark(s.topic, s.partition))
+            part.onTxnCompleted = (q, t) => this.onTxnCompleted?.(q, t)
+            await part.loadProducerState()
             this.applyTopicConfig(part, effective)
             let arr = this.byTopic.get(s.topic)
             if (!arr) {
@@ -184,11 +200,6 @@ export class ReplicaManager {
     p.replicas = s.replicas
     if (p.isLeader()) {
       this.fetchers.unfollow(p)
-      if (!wasLeader) {
-        // Follower appends do not track producers: rebuild from the log on the next idempotent append.
-        p.producers.clear()
-        p.producers.loaded = false
-      }
       if (!wasLeader || newEpoch) {
         // A new term: followers report their positions afresh; they get a lag window to do so.
         p.followerEnds.clear()
@@ -204,10 +215,6 @@ export class ReplicaManager {
       if (wasLeader) p.wake(0)
       if (s.leader >= 0) {
         // The fetcher first truncates what diverges from the new leader (leader epochs).
-        if (newEpoch) {
-          p.producers.clear()
-          p.producers.loaded = false
-        }
         this.fetchers.follow(p, newEpoch)
       } else {
         this.fetchers.unfollow(p)
@@ -281,7 +288,10 @@ export class ReplicaManager {
 
   async close(): Promise<void> {
     if (this.isrTimer) clearInterval(this.isrTimer)
+    if (this.expiryTimer) clearInterval(this.expiryTimer)
     await this.fetchers.stop()
+    // A clean shutdown leaves a producer state snapshot at each log end: the next start reads no batch.
+    for (const p of this.all()) if (!p.log.isClosed) p.takeSnapshot(p.logEndOffset, true)
     for (const p of this.all()) for (const w of [...p.waiters]) w.onData(p, 0)
     this.byTopic.clear()
   }

@@ -256,18 +256,23 @@ export class Connection {
       if (size > CONNECTION_LIMITS.largeFrame) {
         // A large frame is held whole (its declared size is not allocated before admission),
         // and only while the server's budget for large frames has room.
-        if (this.server.budget.acquire(this, size)) this.admitted(size)
+        if (this.server.budget.acquire(this, size)) this.receiveInto(size)
         else this.waitingAdmission = true
       }
     }
     this.rest = pos < len && !this.closed ? chunk.subarray(pos) : null
   }
 
-  /** The budget took this connection's large frame: receive it into one buffer. */
-  admitted(size: number): void {
+  /** The large frame being received goes into one buffer of its size, reserved from the budget. */
+  private receiveInto(size: number): void {
     this.waitingAdmission = false
     this.partReserved = size
     this.partBuf = Buffer.allocUnsafe(size)
+  }
+
+  /** The budget admitted the large frame this connection waited with (later, from a release). */
+  admitted(size: number): void {
+    this.receiveInto(size)
     if (!this.closed) this.pump()
   }
 
@@ -435,7 +440,8 @@ export class FrameBudget {
       if (this.inUse !== 0 && this.inUse + w.size > this.limit) break
       this.waiting.shift()
       this.inUse += w.size
-      w.conn.admitted(w.size)
+      // Not from inside the releasing connection's own processing: on the next microtask.
+      queueMicrotask(() => { if (w.conn.closed) this.release(w.size); else w.conn.admitted(w.size) })
     }
   }
 

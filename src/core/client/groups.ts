@@ -1,15 +1,16 @@
-// The consumer-group admin calls behind kafka-consumer-groups, on kafkit's protocol layer:
-// ListGroups (state filter), DescribeGroups, OffsetFetch, ListOffsets at the partition
-// leaders, OffsetCommit as an admin (generation -1), DeleteGroups and OffsetDelete at the
-// group's coordinator. Connection problems and coordinator moves are retried until the
-// call's deadline; broker errors come back as codes for the tool to word as Kafka does.
-import {KafkaConnection, ConnectionError} from '../protocol/client.js'
-import {parseBootstrap} from './connection.js'
-import {ConnectionPool} from './pool.js'
+// The consumer-group admin calls behind kafka-consumer-groups, on the client core's admin
+// layer (admin-client.ts): ListGroups (state filter) on every broker, DescribeGroups,
+// OffsetFetch, ListOffsets at the partition leaders, OffsetCommit as an admin (generation -1),
+// DeleteGroups and OffsetDelete at the group's coordinator. Lost connections and coordinator
+// moves are retried until the call's deadline (--timeout); broker errors come back as codes
+// for the tool to word as Kafka does.
+import {AdminClient, AdminTimeoutError, RetriableCallError, type AdminTarget} from './admin-client.js'
+import {ClientConfig} from './config.js'
 import {ToolError} from './errors.js'
+import {KafkaClientError} from './kafka-errors.js'
 import {
-  DataCodecs, DeleteGroups, DescribeGroups, FindCoordinator, ListGroups, ListOffsets, Metadata,
-  OffsetCommit, OffsetDelete, OffsetFetch, type ApiSpec,
+  DataCodecs, DeleteGroups, DescribeGroups, ListGroups, ListOffsets, Metadata,
+  OffsetCommit, OffsetDelete, OffsetFetch, type ApiSpec, type DeepPartial,
 } from '../protocol/messages.js'
 import {Reader} from '../protocol/io.js'
 import {errorName} from '../protocol/errors.js'
@@ -72,8 +73,6 @@ export interface PartitionError extends TopicPartition {
 
 const RETRIABLE_GROUP_ERRORS = new Set([14, 15, 16]) // COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
 
-class Retry extends Error {}
-
 /** The broker answered with an error for the whole request (a group-level error). */
 export class GroupError extends Error {
   constructor(readonly code: number, readonly groupId: string) {
@@ -85,19 +84,8 @@ export interface GroupAdminOptions {
   clientId?: string
   /** How long each call may take in all, retries included (--timeout). */
   timeoutMs?: number
-}
-
-function versionFor(c: KafkaConnection, api: ApiSpec<any, any>, max = api.maxStableVersion): number {
-  const r = c.brokerVersions.get(api.apiKey)
-  if (!r) return -1
-  const v = Math.min(r[1], max)
-  return v >= r[0] && v >= api.minVersion ? v : -1
-}
-
-function need(c: KafkaConnection, api: ApiSpec<any, any>, max?: number): number {
-  const v = versionFor(c, api, max)
-  if (v < 0) throw new ToolError(`The broker at ${c.where} does not support ${api.name}`)
-  return v
+  /** Admin client properties (--command-config), Java names. */
+  props?: Map<string, string>
 }
 
 /** Decodes a member's assignment bytes (ConsumerProtocolAssignment); [] for empty/foreign data. */
@@ -116,86 +104,53 @@ export function decodeAssignment(bytes: Buffer | null | undefined): TopicPartiti
 }
 
 export class GroupAdmin {
-  private readonly pool: ConnectionPool
-  private readonly clientId: string
+  readonly client: AdminClient
   readonly timeoutMs: number
 
   constructor(bootstrap: string, opts: GroupAdminOptions = {}) {
-    let endpoints: {host: string; port: number}[]
+    const cfg = new ClientConfig(opts.props ?? new Map())
+    cfg.set('client.id', opts.clientId ?? cfg.get('client.id') ?? 'adminclient-1')
+    this.timeoutMs = opts.timeoutMs ?? 5000
     try {
-      endpoints = parseBootstrap(bootstrap)
+      this.client = new AdminClient(bootstrap, cfg)
     } catch (error) {
       throw new ToolError((error as Error).message)
     }
-    this.clientId = opts.clientId ?? 'adminclient-1'
-    this.timeoutMs = opts.timeoutMs ?? 5000
-    this.pool = new ConnectionPool(endpoints, this.clientId)
   }
 
   close(): void {
-    this.pool.close()
+    this.client.close()
   }
 
-  /** Runs fn, retrying connection failures and coordinator moves until the deadline. */
-  private async call<T>(callName: string, fn: (deadline: number) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.timeoutMs
-    let backoff = 50
-    for (;;) {
-      try {
-        return await fn(deadline)
-      } catch (error) {
-        if (!(error instanceof ConnectionError) && !(error instanceof Retry)) throw error
-        this.pool.prune()
-        if (Date.now() + backoff >= deadline) {
-          throw new ToolError(error instanceof Retry
-            ? `org.apache.kafka.common.errors.TimeoutException: ${error.message}. Call: ${callName}`
-            : `org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment. Call: ${callName}`)
-        }
-        await new Promise(r => setTimeout(r, backoff))
-        backoff = Math.min(backoff * 2, 500)
+  /** One admin call with the tool's deadline; running out of time is Kafka's TimeoutException line. */
+  private async call<Req, Res, T>(callName: string, target: AdminTarget, api: ApiSpec<Req, Res>, request: DeepPartial<Req> | ((v: number) => DeepPartial<Req>), handle: (res: Res, node: number) => T, maxVersion?: number): Promise<T> {
+    try {
+      return await this.client.call(callName, target, api, request, {timeoutMs: this.timeoutMs, handle, maxVersion})
+    } catch (error) {
+      if (error instanceof AdminTimeoutError) {
+        const why = error.lastError instanceof RetriableCallError ? error.lastError.message : 'Timed out waiting for a node assignment'
+        throw new ToolError(`org.apache.kafka.common.errors.TimeoutException: ${why}. Call: ${callName}`)
       }
+      if (error instanceof KafkaClientError && error.exceptionClass === 'UnsupportedVersionException') throw new ToolError(error.message)
+      throw error
     }
   }
 
-  private reqTimeout(deadline: number): number {
-    return Math.max(100, deadline - Date.now())
-  }
-
-  /** The coordinator node of a group (FindCoordinator, key type 0). */
-  private async coordinator(groupId: string, deadline: number): Promise<{conn: KafkaConnection; node: Node}> {
-    const c = await this.pool.anyBroker(deadline)
-    const v = need(c, FindCoordinator)
-    const res = await c.send(FindCoordinator, v, v >= 4 ? {keyType: 0, coordinatorKeys: [groupId]} : {key: groupId, keyType: 0}, this.reqTimeout(deadline))
-    let node: Node
-    let code: number
-    if (v >= 4) {
-      const x = res.coordinators[0]
-      if (!x) throw new Retry('empty FindCoordinator response')
-      code = x.errorCode
-      node = {id: x.nodeId, host: x.host, port: x.port}
-    } else {
-      code = res.errorCode
-      node = {id: res.nodeId, host: res.host, port: res.port}
-    }
-    if (RETRIABLE_GROUP_ERRORS.has(code)) throw new Retry(`Timed out waiting for the coordinator of group ${groupId}`)
+  /** A coordinator-level error: coordinator moves are retried, others reported. */
+  private static groupCode(code: number, groupId: string, what: string): void {
+    if (RETRIABLE_GROUP_ERRORS.has(code)) throw new RetriableCallError(`Timed out waiting for ${what}`, code)
     if (code !== 0) throw new GroupError(code, groupId)
-    return {conn: await this.pool.connTo(node.host, node.port, deadline), node}
   }
 
   /** Every group the brokers know (ListGroups on each broker), optionally filtered by state. */
   async listGroups(states: string[] = []): Promise<GroupListing[]> {
-    return this.call('listConsumerGroups', async deadline => {
-      const first = await this.pool.anyBroker(deadline)
-      const md = await first.send(Metadata, need(first, Metadata), {topics: [], allowAutoTopicCreation: false}, this.reqTimeout(deadline))
-      const nodes = md.brokers.length ? md.brokers.map(b => ({host: b.host, port: b.port})) : [{host: first.host, port: first.port}]
-      const out: GroupListing[] = []
-      const seen = new Set<string>()
-      for (const n of nodes) {
-        const c = await this.pool.connTo(n.host, n.port, deadline)
-        const v = need(c, ListGroups)
-        if (states.length > 0 && v < 4) throw new ToolError(`The broker at ${c.where} does not support listing groups by state`)
-        const res = await c.send(ListGroups, v, {statesFilter: states, typesFilter: []}, this.reqTimeout(deadline))
-        if (RETRIABLE_GROUP_ERRORS.has(res.errorCode)) throw new Retry('Timed out waiting for the group coordinator')
+    const md = await this.call('listConsumerGroups', {kind: 'any'}, Metadata, {topics: [], allowAutoTopicCreation: false}, r => r, 12)
+    const out: GroupListing[] = []
+    const seen = new Set<string>()
+    for (const b of md.brokers) {
+      await this.call('listConsumerGroups', {kind: 'node', id: b.nodeId}, ListGroups, {statesFilter: states, typesFilter: []}, (res, node) => {
+        if (states.length > 0 && this.client.net.versionFor(node, ListGroups) < 4) throw new ToolError(`The broker at ${b.host}:${b.port} does not support listing groups by state`)
+        if (RETRIABLE_GROUP_ERRORS.has(res.errorCode)) throw new RetriableCallError('Timed out waiting for the group coordinator', res.errorCode)
         if (res.errorCode !== 0) throw new GroupError(res.errorCode, '')
         for (const g of res.groups) {
           // Kafka's consumer-group listing: protocol type "consumer" or "" (offsets only).
@@ -204,20 +159,22 @@ export class GroupAdmin {
           seen.add(g.groupId)
           out.push({groupId: g.groupId, protocolType: g.protocolType, state: g.groupState || 'Unknown'})
         }
-      }
-      // Kafka's admin client collects the listings in a HashMap keyed by group id.
-      return javaHashMapOrder(out, g => g.groupId)
-    })
+      })
+    }
+    // Kafka's admin client collects the listings in a HashMap keyed by group id.
+    return javaHashMapOrder(out, g => g.groupId)
+  }
+
+  private coordinatorNode(virtualId: number): Node {
+    const n = this.client.net.node(virtualId)
+    return {id: 2147483647 - virtualId, host: n?.host ?? '', port: n?.port ?? -1}
   }
 
   async describeGroup(groupId: string): Promise<GroupDescription> {
-    return this.call('describeConsumerGroups', async deadline => {
-      const {conn, node} = await this.coordinator(groupId, deadline)
-      const res = await conn.send(DescribeGroups, need(conn, DescribeGroups), {groups: [groupId], includeAuthorizedOperations: false}, this.reqTimeout(deadline))
+    return this.call('describeConsumerGroups', {kind: 'coordinator', key: groupId}, DescribeGroups, {groups: [groupId], includeAuthorizedOperations: false}, (res, node) => {
       const g = res.groups.find(x => x.groupId === groupId) ?? res.groups[0]
-      if (!g) throw new Retry('empty DescribeGroups response')
-      if (RETRIABLE_GROUP_ERRORS.has(g.errorCode)) throw new Retry(`Timed out waiting for the coordinator of group ${groupId}`)
-      if (g.errorCode !== 0 && errorName(g.errorCode) !== 'GROUP_ID_NOT_FOUND') throw new GroupError(g.errorCode, groupId)
+      if (!g) throw new RetriableCallError('empty DescribeGroups response')
+      if (g.errorCode !== 0 && errorName(g.errorCode) !== 'GROUP_ID_NOT_FOUND') GroupAdmin.groupCode(g.errorCode, groupId, `the coordinator of group ${groupId}`)
       const consumer = g.protocolType === 'consumer' || g.protocolType === ''
       return {
         groupId,
@@ -225,7 +182,7 @@ export class GroupAdmin {
         state: g.errorCode !== 0 ? 'Dead' : g.groupState,
         protocolType: g.protocolType,
         assignor: g.protocolData ?? '',
-        coordinator: node,
+        coordinator: this.coordinatorNode(node),
         members: g.members.map(m => ({
           memberId: m.memberId,
           groupInstanceId: m.groupInstanceId,
@@ -239,13 +196,11 @@ export class GroupAdmin {
 
   /** The group's committed offsets (OffsetFetch, all partitions); entries with offset -1 are dropped. */
   async committedOffsets(groupId: string): Promise<CommittedOffset[]> {
-    return this.call('listConsumerGroupOffsets', async deadline => {
-      const {conn} = await this.coordinator(groupId, deadline)
-      const v = need(conn, OffsetFetch)
-      if (v < 2) throw new ToolError(`The broker at ${conn.where} does not support fetching all of a group's offsets`)
-      const res = await conn.send(OffsetFetch, v, v >= 8
-        ? {groups: [{groupId, memberId: null, memberEpoch: -1, topics: null}], requireStable: true}
-        : {groupId, topics: null, requireStable: v >= 7}, this.reqTimeout(deadline))
+    return this.call('listConsumerGroupOffsets', {kind: 'coordinator', key: groupId}, OffsetFetch, v => (v >= 8
+      ? {groups: [{groupId, memberId: null, memberEpoch: -1, topics: null}], requireStable: true}
+      : {groupId, topics: null, requireStable: v >= 7}), (res, node) => {
+      const v = this.client.net.versionFor(node, OffsetFetch)
+      if (v < 2) throw new ToolError('The broker does not support fetching all of a group\'s offsets')
       let code: number
       let topics: {name: string; partitions: {partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string | null; errorCode: number}[]}[]
       if (v >= 8) {
@@ -256,12 +211,12 @@ export class GroupAdmin {
         code = res.errorCode
         topics = res.topics
       }
-      if (RETRIABLE_GROUP_ERRORS.has(code) || errorName(code) === 'UNSTABLE_OFFSET_COMMIT') throw new Retry(`Timed out waiting for the offsets of group ${groupId}`)
-      if (code !== 0) throw new GroupError(code, groupId)
+      if (errorName(code) === 'UNSTABLE_OFFSET_COMMIT') throw new RetriableCallError(`Timed out waiting for the offsets of group ${groupId}`)
+      GroupAdmin.groupCode(code, groupId, `the offsets of group ${groupId}`)
       const out: CommittedOffset[] = []
       for (const t of topics) {
         for (const p of t.partitions) {
-          if (errorName(p.errorCode) === 'UNSTABLE_OFFSET_COMMIT') throw new Retry(`Timed out waiting for the offsets of group ${groupId}`)
+          if (errorName(p.errorCode) === 'UNSTABLE_OFFSET_COMMIT') throw new RetriableCallError(`Timed out waiting for the offsets of group ${groupId}`)
           if (p.errorCode !== 0 || p.committedOffset < 0) continue
           out.push({topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.metadata})
         }
@@ -275,22 +230,19 @@ export class GroupAdmin {
    * A topic that does not exist maps to its error code.
    */
   async topicPartitions(topics: string[]): Promise<Map<string, {partitions: {partition: number; leader: number}[]} | {errorCode: number}>> {
-    return this.call('describeTopics', async deadline => {
-      const c = await this.pool.anyBroker(deadline)
-      const v = need(c, Metadata)
-      const res = await c.send(Metadata, v, {topics: topics.map(name => ({name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA'})), allowAutoTopicCreation: false}, this.reqTimeout(deadline))
+    return this.call('describeTopics', {kind: 'any'}, Metadata, {topics: topics.map(name => ({name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA'})), allowAutoTopicCreation: false}, res => {
       const out = new Map<string, {partitions: {partition: number; leader: number}[]} | {errorCode: number}>()
       for (const t of res.topics) {
         if (t.name === null) continue
         if (t.errorCode !== 0) {
-          if (errorName(t.errorCode) === 'LEADER_NOT_AVAILABLE') throw new Retry('Timed out waiting for topic metadata')
+          if (errorName(t.errorCode) === 'LEADER_NOT_AVAILABLE') throw new RetriableCallError('Timed out waiting for topic metadata')
           out.set(t.name, {errorCode: t.errorCode})
           continue
         }
         out.set(t.name, {partitions: t.partitions.map(p => ({partition: p.partitionIndex, leader: p.leaderId})).sort((a, b) => a.partition - b.partition)})
       }
       return out
-    })
+    }, 12)
   }
 
   /**
@@ -301,11 +253,11 @@ export class GroupAdmin {
   async listOffsets(partitions: TopicPartition[], timestamp: number): Promise<Map<string, number>> {
     const out = new Map<string, number>()
     if (partitions.length === 0) return out
-    return this.call('listOffsets', async deadline => {
-      const first = await this.pool.anyBroker(deadline)
+    const deadline = Date.now() + this.timeoutMs
+    for (let attempt = 0; ; attempt++) {
       const topics = [...new Set(partitions.map(p => p.topic))]
-      const md = await first.send(Metadata, need(first, Metadata), {topics: topics.map(name => ({name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA'})), allowAutoTopicCreation: false}, this.reqTimeout(deadline))
-      const brokers = new Map(md.brokers.map(b => [b.nodeId, b]))
+      const md = await this.call('listOffsets', {kind: 'any'}, Metadata, {topics: topics.map(name => ({name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA'})), allowAutoTopicCreation: false}, r => r, 12)
+      const brokers = new Set(md.brokers.map(b => b.nodeId))
       const leaders = new Map<string, number>()
       for (const t of md.topics) for (const p of t.partitions) leaders.set(`${t.name}\0${p.partitionIndex}`, p.leaderId)
       const byLeader = new Map<number, Map<string, number[]>>()
@@ -318,48 +270,47 @@ export class GroupAdmin {
         if (!ps) m.set(tp.topic, ps = [])
         ps.push(tp.partition)
       }
+      let moved = false
       for (const [leader, topicMap] of byLeader) {
-        const b = brokers.get(leader)!
-        const c = await this.pool.connTo(b.host, b.port, deadline)
-        const v = need(c, ListOffsets)
-        const res = await c.send(ListOffsets, v, {
+        await this.call('listOffsets', {kind: 'node', id: leader}, ListOffsets, {
           replicaId: -1,
           isolationLevel: 0,
           topics: [...topicMap].map(([name, ps]) => ({name, partitions: ps.map(partitionIndex => ({partitionIndex, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1}))})),
-        }, this.reqTimeout(deadline))
-        for (const t of res.topics) {
-          for (const p of t.partitions) {
-            const name = errorName(p.errorCode)
-            if (name === 'NOT_LEADER_OR_FOLLOWER' || name === 'LEADER_NOT_AVAILABLE' || name === 'UNKNOWN_LEADER_EPOCH') throw new Retry('Timed out waiting for partition leaders')
-            if (p.errorCode !== 0) continue
-            const off = v === 0 ? (p.oldStyleOffsets[0] ?? -1) : Number(p.offset)
-            out.set(`${t.name}\0${p.partitionIndex}`, off)
+        }, (res, node) => {
+          const v = this.client.net.versionFor(node, ListOffsets)
+          for (const t of res.topics) {
+            for (const p of t.partitions) {
+              const name = errorName(p.errorCode)
+              if (name === 'NOT_LEADER_OR_FOLLOWER' || name === 'LEADER_NOT_AVAILABLE' || name === 'UNKNOWN_LEADER_EPOCH') { moved = true; continue }
+              if (p.errorCode !== 0) continue
+              const off = v === 0 ? (p.oldStyleOffsets[0] ?? -1) : Number(p.offset)
+              out.set(`${t.name}\0${p.partitionIndex}`, off)
+            }
           }
-        }
+        })
       }
-      return out
-    })
+      if (!moved) return out
+      if (Date.now() >= deadline) throw new ToolError('org.apache.kafka.common.errors.TimeoutException: Timed out waiting for partition leaders. Call: listOffsets')
+      await new Promise(r => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)))
+    }
   }
 
   /** Commits offsets for the group as an admin (generation -1); partition errors returned. */
   async alterOffsets(groupId: string, offsets: {topic: string; partition: number; offset: number}[]): Promise<PartitionError[]> {
-    return this.call('alterConsumerGroupOffsets', async deadline => {
-      const {conn} = await this.coordinator(groupId, deadline)
-      const v = need(conn, OffsetCommit)
-      const topics = new Map<string, {partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; commitTimestamp: number; committedMetadata: string}[]>()
-      for (const o of offsets) {
-        let ps = topics.get(o.topic)
-        if (!ps) topics.set(o.topic, ps = [])
-        ps.push({partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: ''})
-      }
-      const res = await conn.send(OffsetCommit, v, {
-        groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1,
-        topics: [...topics].map(([name, partitions]) => ({name, partitions})),
-      }, this.reqTimeout(deadline))
+    const topics = new Map<string, {partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; commitTimestamp: number; committedMetadata: string}[]>()
+    for (const o of offsets) {
+      let ps = topics.get(o.topic)
+      if (!ps) topics.set(o.topic, ps = [])
+      ps.push({partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: ''})
+    }
+    return this.call('alterConsumerGroupOffsets', {kind: 'coordinator', key: groupId}, OffsetCommit, {
+      groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1,
+      topics: [...topics].map(([name, partitions]) => ({name, partitions})),
+    }, res => {
       const errors: PartitionError[] = []
       for (const t of res.topics) {
         for (const p of t.partitions) {
-          if (RETRIABLE_GROUP_ERRORS.has(p.errorCode)) throw new Retry(`Timed out waiting for the coordinator of group ${groupId}`)
+          if (RETRIABLE_GROUP_ERRORS.has(p.errorCode)) throw new RetriableCallError(`Timed out waiting for the coordinator of group ${groupId}`, p.errorCode)
           if (p.errorCode !== 0) errors.push({topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode})
         }
       }
@@ -371,12 +322,10 @@ export class GroupAdmin {
   async deleteGroups(groupIds: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>()
     for (const groupId of groupIds) {
-      const code = await this.call('deleteConsumerGroups', async deadline => {
-        const {conn} = await this.coordinator(groupId, deadline)
-        const res = await conn.send(DeleteGroups, need(conn, DeleteGroups), {groupsNames: [groupId]}, this.reqTimeout(deadline))
+      const code = await this.call('deleteConsumerGroups', {kind: 'coordinator', key: groupId}, DeleteGroups, {groupsNames: [groupId]}, res => {
         const r = res.results.find(x => x.groupId === groupId) ?? res.results[0]
-        if (!r) throw new Retry('empty DeleteGroups response')
-        if (RETRIABLE_GROUP_ERRORS.has(r.errorCode)) throw new Retry(`Timed out waiting for the coordinator of group ${groupId}`)
+        if (!r) throw new RetriableCallError('empty DeleteGroups response')
+        if (RETRIABLE_GROUP_ERRORS.has(r.errorCode)) throw new RetriableCallError(`Timed out waiting for the coordinator of group ${groupId}`, r.errorCode)
         return r.errorCode
       })
       out.set(groupId, code)
@@ -386,16 +335,14 @@ export class GroupAdmin {
 
   /** OffsetDelete: the top-level error code and each partition's code. */
   async deleteOffsets(groupId: string, partitions: TopicPartition[]): Promise<{errorCode: number; partitions: PartitionError[]}> {
-    return this.call('deleteConsumerGroupOffsets', async deadline => {
-      const {conn} = await this.coordinator(groupId, deadline)
-      const topics = new Map<string, {partitionIndex: number}[]>()
-      for (const tp of partitions) {
-        let ps = topics.get(tp.topic)
-        if (!ps) topics.set(tp.topic, ps = [])
-        ps.push({partitionIndex: tp.partition})
-      }
-      const res = await conn.send(OffsetDelete, need(conn, OffsetDelete), {groupId, topics: [...topics].map(([name, ps]) => ({name, partitions: ps}))}, this.reqTimeout(deadline))
-      if (RETRIABLE_GROUP_ERRORS.has(res.errorCode)) throw new Retry(`Timed out waiting for the coordinator of group ${groupId}`)
+    const topics = new Map<string, {partitionIndex: number}[]>()
+    for (const tp of partitions) {
+      let ps = topics.get(tp.topic)
+      if (!ps) topics.set(tp.topic, ps = [])
+      ps.push({partitionIndex: tp.partition})
+    }
+    return this.call('deleteConsumerGroupOffsets', {kind: 'coordinator', key: groupId}, OffsetDelete, {groupId, topics: [...topics].map(([name, ps]) => ({name, partitions: ps}))}, res => {
+      if (RETRIABLE_GROUP_ERRORS.has(res.errorCode)) throw new RetriableCallError(`Timed out waiting for the coordinator of group ${groupId}`, res.errorCode)
       const out: PartitionError[] = []
       for (const t of res.topics) for (const p of t.partitions) out.push({topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode})
       return {errorCode: res.errorCode, partitions: out}

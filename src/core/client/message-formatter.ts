@@ -71,7 +71,8 @@ export interface FormattableRecord {
   timestampType: number
   key: Buffer | null
   value: Buffer | null
-  headers: Record<string, Buffer | string | (Buffer | string)[] | null | undefined> | undefined
+  /** In record order (an array, as fetched), or by name. */
+  headers: readonly {key: string; value: Buffer | null}[] | Record<string, Buffer | string | (Buffer | string)[] | null | undefined> | undefined
 }
 
 function bool(v: string | undefined, def: boolean): boolean {
@@ -115,9 +116,13 @@ export function formatRecord(o: FormatOptions, r: FormattableRecord, out: Buffer
   }
   if (o.printHeaders) {
     const entries: [string, Buffer | string | null | undefined][] = []
-    for (const [k, v] of Object.entries(r.headers ?? {})) {
-      if (Array.isArray(v)) for (const x of v) entries.push([k, x])
-      else entries.push([k, v])
+    if (Array.isArray(r.headers)) {
+      for (const h of r.headers as readonly {key: string; value: Buffer | null}[]) entries.push([h.key, h.value])
+    } else {
+      for (const [k, v] of Object.entries(r.headers ?? {})) {
+        if (Array.isArray(v)) for (const x of v) entries.push([k, x])
+        else entries.push([k, v as Buffer | string | null | undefined])
+      }
     }
     if (entries.length === 0) out.push(NO_HEADERS)
     entries.forEach(([k, v], i) => {

@@ -93,6 +93,11 @@ export interface ServerConfig {
   transactionStateLogSegmentBytes: number
   transactionalIdExpirationMs: number
   transactionMaxTimeoutMs: number
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number
+  transactionRemoveExpiredTransactionCleanupIntervalMs: number
+  /** transaction.partition.verification.enable (KIP-890): leaders check a transactional produce with the coordinator. */
+  transactionPartitionVerificationEnable: boolean
+  logCleanerBackoffMs: number
   producerIdExpirationMs: number
 
   autoCreateTopicsEnable: boolean
@@ -137,7 +142,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'log.cleaner.io.buffer.size': 'no JVM heap to size',
   'log.cleaner.io.buffer.load.factor': 'no JVM heap to size',
   'log.cleaner.io.max.bytes.per.second': 'not throttled',
-  'log.cleaner.backoff.ms': 'cleaner scheduling is internal',
   'log.flush.start.offset.checkpoint.interval.ms': 'checkpoints are written with the recovery point',
   'log.message.downconversion.enable': 'kafkit serves record batches v2 only',
   'log.message.format.version': 'kafkit writes message format v2 only',
@@ -157,8 +161,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'offsets.topic.compression.codec': 'offsets are written uncompressed',
   'offsets.commit.required.acks': 'deprecated in Kafka',
   'transaction.state.log.load.buffer.size': 'no JVM heap to size',
-  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 'internal schedule',
-  'transaction.remove.expired.transaction.cleanup.interval.ms': 'internal schedule',
   'fetch.purgatory.purge.interval.requests': 'no purgatory',
   'producer.purgatory.purge.interval.requests': 'no purgatory',
   'delete.records.purgatory.purge.interval.requests': 'no purgatory',
@@ -369,6 +371,10 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
     transactionStateLogSegmentBytes: s.int('transaction.state.log.segment.bytes', 104857600, 1),
     transactionalIdExpirationMs: s.int('transactional.id.expiration.ms', 604800000, 1),
     transactionMaxTimeoutMs: s.int('transaction.max.timeout.ms', 900000, 1),
+    transactionAbortTimedOutTransactionCleanupIntervalMs: s.int('transaction.abort.timed.out.transaction.cleanup.interval.ms', 10000, 1),
+    transactionRemoveExpiredTransactionCleanupIntervalMs: s.int('transaction.remove.expired.transaction.cleanup.interval.ms', 3600000, 1),
+    transactionPartitionVerificationEnable: s.bool('transaction.partition.verification.enable', true),
+    logCleanerBackoffMs: s.long('log.cleaner.backoff.ms', 15000, 0),
     producerIdExpirationMs: s.int('producer.id.expiration.ms', 86400000, 1),
 
     autoCreateTopicsEnable: s.bool('auto.create.topics.enable', true),

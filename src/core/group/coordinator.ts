@@ -6,6 +6,7 @@ import {randomUUID} from 'node:crypto'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import {buildBatch, readBatchHeader, decodeRecords} from '../log/batch.js'
+import {ControlType, readControlRecord} from '../log/txn-index.js'
 import type {Partition} from '../broker/partition.js'
 import {Group, EMPTY_BUFFER, type JoinResult, type Member, type SyncResult, type CommittedOffset} from './group.js'
 import {decodeGroupValue, decodeKey, decodeOffsetValue, encodeGroupKey, encodeGroupValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor} from './records.js'
@@ -108,8 +109,11 @@ export class GroupCoordinator {
     const index = part.index
     if (this.loading.has(index)) return
     this.loading.add(index)
+    this.completionsDuringLoad.set(index, [])
     const started = Date.now()
     let offsets = 0
+    // Offsets of transactions whose marker is not read yet: producer id -> records.
+    const txnPending = new Map<number, Map<{key: Buffer}, Buffer | null>>()
     try {
       let pos = part.logStartOffset
       const end = part.highWatermark
@@ -125,10 +129,24 @@ export class GroupCoordinator {
             const batch = buf.subarray(at, at + size)
             at += size
             next = h.baseOffset + h.lastOffsetDelta + 1
-            if (h.isControl || h.compression !== 0) continue
+            if (h.isControl) {
+              // A transaction marker: the producer's offsets become committed, or are dropped.
+              const c = readControlRecord(batch, 0, batch.length)
+              const pending = txnPending.get(h.producerId)
+              txnPending.delete(h.producerId)
+              if (c && c.type === ControlType.COMMIT && pending) for (const [k, v] of pending) offsets += this.applyRecord(k.key, v)
+              continue
+            }
+            if (h.compression !== 0) continue
             for (const rec of decodeRecords(batch)) {
               if (!rec.key) continue
               try {
+                if (h.isTransactional) {
+                  let pending = txnPending.get(h.producerId)
+                  if (!pending) txnPending.set(h.producerId, pending = new Map())
+                  pending.set({key: rec.key}, rec.value ?? null)
+                  continue
+                }
                 offsets += this.applyRecord(rec.key, rec.value ?? null)
               } catch (error) {
                 this.logger.warn(`Skipping an unreadable record in ${OFFSETS_TOPIC}-${index}: ${(error as Error).message}`)
@@ -139,6 +157,17 @@ export class GroupCoordinator {
         if (next <= pos) break
         pos = next
       }
+      // Transactions still open at the end of the log: their offsets wait for the marker.
+      for (const [pid, recs] of txnPending) {
+        for (const [k, v] of recs) {
+          const key = decodeKey(k.key)
+          if (key === null || key.kind !== 'offset' || v === null) continue
+          this.getOrCreate(key.group).setPendingTxnOffset(pid, key.topic, key.partition, decodeOffsetValue(v))
+        }
+      }
+      for (const [pid, commit] of this.completionsDuringLoad.get(index) ?? []) {
+        for (const g of this.groups.values()) if (g.partition === index) g.completeTxn(pid, commit)
+      }
       this.loaded.add(index)
       this.logger.info(`Finished loading offsets and group metadata from ${OFFSETS_TOPIC}-${index} in ${Date.now() - started} milliseconds (${offsets} offsets).`)
     } catch (error) {
@@ -146,6 +175,7 @@ export class GroupCoordinator {
       this.loaded.add(index)
     } finally {
       this.loading.delete(index)
+      this.completionsDuringLoad.delete(index)
     }
   }
 
@@ -649,6 +679,57 @@ export class GroupCoordinator {
     this.lastAppend = appended
     return codes
   }
+
+  /**
+   * TxnOffsetCommit: offsets written to __consumer_offsets as records of the producer's
+   * transaction; they stay pending (invisible to OffsetFetch) until its COMMIT marker reaches
+   * the offsets partition (completeTxn). Resolves once the in-sync replicas have them.
+   */
+  async txnCommitOffsets(groupId: string, producerId: number, producerEpoch: number, generationId: number, memberId: string, groupInstanceId: string | null, entries: OffsetCommitPartition[], timeoutMs = 5000): Promise<number[]> {
+    const all = (code: number) => entries.map(() => code)
+    const coord = this.checkCoordinator(groupId)
+    if (coord !== 0) return all(coord)
+    let g = this.groups.get(groupId)
+    if (!g) g = this.getOrCreate(groupId)
+    else if (g.state === 'Dead') return all(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    if (groupInstanceId !== null && g.checkInstance(memberId, groupInstanceId) !== 0) return all(ErrorCode.FENCED_INSTANCE_ID)
+    if (memberId !== '' && !g.members.has(memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID)
+    if (generationId >= 0 && generationId !== g.generationId) return all(ErrorCode.ILLEGAL_GENERATION)
+    const codes = entries.map(e => ((e.metadata?.length ?? 0) > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : 0))
+    const now = Date.now()
+    const records: {key: Buffer; value: Buffer | null}[] = []
+    const values: (CommittedOffset | null)[] = entries.map((e, i) => {
+      if (codes[i] !== 0) return null
+      const v: CommittedOffset = {offset: e.offset, leaderEpoch: e.leaderEpoch, metadata: e.metadata ?? '', commitTimestamp: now}
+      records.push({key: encodeOffsetKey(groupId, e.topic, e.partition), value: encodeOffsetValue(v)})
+      return v
+    })
+    if (records.length === 0) return codes
+    const p = this.partitions.partition(this.partitionFor(groupId))
+    if (!p || !p.isLeader()) return all(ErrorCode.NOT_COORDINATOR)
+    const batch = buildBatch({baseOffset: 0, baseTimestamp: now, producerId, producerEpoch, baseSequence: -1, isTransactional: true, records: records.map(r => ({key: r.key, value: r.value}))})
+    const out = p.appendAsLeader(batch, -1, 1, 0x7fffffff)
+    if (out.errorCode !== 0) {
+      const code = out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : out.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH ? ErrorCode.PRODUCER_FENCED : ErrorCode.UNKNOWN_SERVER_ERROR
+      return entries.map((_, i) => (codes[i] !== 0 ? codes[i] : code))
+    }
+    entries.forEach((e, i) => {
+      const v = values[i]
+      if (v) g!.setPendingTxnOffset(producerId, e.topic, e.partition, v)
+    })
+    if (p.highWatermark <= out.lastOffset && !(await p.waitForHighWatermark(out.lastOffset, timeoutMs))) return codes.map(c => (c === 0 ? ErrorCode.REQUEST_TIMED_OUT : c))
+    return codes
+  }
+
+  /** A transaction marker reached __consumer_offsets-<index>: the producer's offsets there are committed or dropped. */
+  completeTxn(index: number, producerId: number, commit: boolean): void {
+    // A marker written while the partition loads may lie past what the load reads: apply it after.
+    const pending = this.completionsDuringLoad.get(index)
+    if (pending) pending.push([producerId, commit])
+    for (const g of this.groups.values()) if (g.partition === index) g.completeTxn(producerId, commit)
+  }
+
+  private readonly completionsDuringLoad = new Map<number, Array<[number, boolean]>>()
 
   /** Deletes groups (DeleteGroups): only when empty; writes tombstones for the group and its offsets. */
   deleteGroup(groupId: string): number {

@@ -85,6 +85,35 @@ export class Group {
     m.set(partition, o)
   }
 
+  /**
+   * Offsets committed in open transactions (TxnOffsetCommit): producer id -> topic -> partition.
+   * They become committed offsets at the transaction's COMMIT marker and vanish at ABORT.
+   */
+  readonly pendingTxnOffsets = new Map<number, Map<string, Map<number, CommittedOffset>>>()
+
+  setPendingTxnOffset(producerId: number, topic: string, partition: number, o: CommittedOffset): void {
+    let byTopic = this.pendingTxnOffsets.get(producerId)
+    if (!byTopic) this.pendingTxnOffsets.set(producerId, byTopic = new Map())
+    let m = byTopic.get(topic)
+    if (!m) byTopic.set(topic, m = new Map())
+    m.set(partition, o)
+  }
+
+  /** Applies (commit) or drops (abort) a producer's pending offsets; true when it had some. */
+  completeTxn(producerId: number, commit: boolean): boolean {
+    const byTopic = this.pendingTxnOffsets.get(producerId)
+    if (!byTopic) return false
+    this.pendingTxnOffsets.delete(producerId)
+    if (commit) for (const [topic, parts] of byTopic) for (const [p, o] of parts) this.setOffset(topic, p, o)
+    return true
+  }
+
+  /** Whether an open transaction holds an offset for this partition (OffsetFetch requireStable). */
+  hasPendingTxnOffset(topic: string, partition: number): boolean {
+    for (const byTopic of this.pendingTxnOffsets.values()) if (byTopic.get(topic)?.has(partition)) return true
+    return false
+  }
+
   /** FENCED_INSTANCE_ID (82) when an instance id is held by another member id, else 0. */
   checkInstance(memberId: string, groupInstanceId: string | null | undefined): number {
     if (groupInstanceId === null || groupInstanceId === undefined) return 0

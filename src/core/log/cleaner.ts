@@ -1,13 +1,75 @@
-// Log compaction helpers (cleanup.policy=compact): walk record keys of uncompressed batches
-// and rebuild a batch keeping only some of its records. Records are copied as raw bytes
-// (each carries its own offset/timestamp deltas), so only the batch header and CRC are new;
-// the batch keeps its base offset, lastOffsetDelta, timestamps and producer fields, as
-// Apache Kafka's cleaner does. Compressed, control and transactional batches are never
-// rewritten here (they are kept whole).
+// Log compaction helpers (cleanup.policy=compact): walk record keys of a batch and rebuild it
+// keeping only some of its records. Records are copied as raw bytes (each carries its own
+// offset/timestamp deltas), so only the batch header and CRC are new; the batch keeps its base
+// offset, lastOffsetDelta, timestamps and producer fields, as Apache Kafka's cleaner does.
+// Compressed batches are decompressed into an uncompressed view (same header), filtered, and
+// compressed again with their own codec. Control batches (transaction markers) are never
+// rewritten: the cleaner keeps or drops them whole (partition-log.ts).
+import * as zlib from 'node:zlib'
+import {snappyCompress, snappyDecompress, lz4Compress, lz4Decompress} from '../client/codecs.js'
+import {zstdCompress, zstdDecompress} from '../client/zstd.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, CONTROL_MASK, LOG_OVERHEAD, LENGTH_OFFSET, RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET, TRANSACTIONAL_MASK, readInt64, updateCrc, readVarint, lastVarintEnd,
 } from './batch.js'
+
+/** Decompresses a records section (Kafka's codec ids: 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
+export function decompress(codec: number, data: Buffer): Buffer {
+  switch (codec) {
+    case 1: return zlib.gunzipSync(data)
+    case 2: return snappyDecompress(data)
+    case 3: return lz4Decompress(data)
+    case 4: return zstdDecompress(data)
+    default: throw new Error(`unknown compression codec ${codec}`)
+  }
+}
+
+export function compress(codec: number, data: Buffer): Buffer {
+  switch (codec) {
+    case 1: return zlib.gzipSync(data)
+    case 2: return snappyCompress(data)
+    case 3: return lz4Compress(data)
+    case 4: return zstdCompress(data)
+    default: throw new Error(`unknown compression codec ${codec}`)
+  }
+}
+
+/**
+ * The batch at pos as an uncompressed batch (the same header with the compression bits
+ * cleared, records decompressed): the batch itself when it is not compressed, null when its
+ * records cannot be decompressed. CRC of a view is not valid; it is only walked and filtered.
+ */
+export function uncompressedView(buf: Buffer, pos: number): {buf: Buffer; at: number; codec: number} | null {
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  const codec = attributes & COMPRESSION_MASK
+  if (codec === 0) return {buf, at: pos, codec}
+  const end = pos + buf.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+  let records: Buffer
+  try {
+    records = decompress(codec, buf.subarray(pos + RECORDS_OFFSET, end))
+  } catch {
+    return null
+  }
+  const view = Buffer.allocUnsafe(BATCH_HEADER_SIZE + records.length)
+  buf.copy(view, 0, pos, pos + BATCH_HEADER_SIZE)
+  records.copy(view, BATCH_HEADER_SIZE)
+  view.writeInt16BE(attributes & ~COMPRESSION_MASK, ATTRIBUTES_OFFSET)
+  view.writeInt32BE(view.length - LOG_OVERHEAD, LENGTH_OFFSET)
+  return {buf: view, at: 0, codec}
+}
+
+/** A filtered uncompressed batch compressed again with `codec` (new length and CRC). */
+export function recompressBatch(filtered: Buffer, codec: number): Buffer {
+  if (codec === 0) return filtered
+  const data = compress(codec, filtered.subarray(RECORDS_OFFSET))
+  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + data.length)
+  filtered.copy(out, 0, 0, BATCH_HEADER_SIZE)
+  data.copy(out, BATCH_HEADER_SIZE)
+  out.writeInt16BE(filtered.readInt16BE(ATTRIBUTES_OFFSET) | codec, ATTRIBUTES_OFFSET)
+  out.writeInt32BE(out.length - LOG_OVERHEAD, LENGTH_OFFSET)
+  updateCrc(out, 0)
+  return out
+}
 
 function skipVarlong(buf: Buffer, pos: number, end: number): number {
   for (let i = 0; i < 10 && pos < end; i++) if ((buf[pos++] & 0x80) === 0) return pos

@@ -6,7 +6,8 @@
 // (getOrCreateLog), with the topic's effective config.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ensureDir} from '../util/fs.js'
+import {ensureDir, renameSyncWithRetry} from '../util/fs.js'
+import {acquireLock, releaseLock, DirLockedError} from '../util/dir-lock.js'
 import {parseProperties} from '../config/properties.js'
 import type {Logger} from '../util/log.js'
 import {type LogConfig, PartitionLog, parseLogDirName, renameWithRetry} from './partition-log.js'
@@ -22,41 +23,29 @@ export const LOCK_FILE = '.lock'
 /** Log dirs locked by LogManagers of this process. */
 const lockedHere = new Set<string>()
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
- * Kafka locks each log dir (.lock) so two brokers never share one. Without OS file locks we
- * keep our pid in .lock: a live other pid (or another LogManager here) holds the dir; an empty
- * file (as Apache Kafka leaves it) or a dead pid is stale.
+ * Kafka locks each log dir (.lock) so two brokers never share one: taken with an exclusive
+ * create and held while the LogManager is open (util/dir-lock.ts tells a dead holder's lock
+ * from a live one without OS file locks). Two LogManagers of one process are refused too.
  */
-function lockDir(dir: string): void {
-  const file = path.join(dir, LOCK_FILE)
-  const busy = (): never => {
-    throw new LogDirError(`Failed to acquire lock on file ${LOCK_FILE} in ${dir}. A Kafka instance in another process or thread is using this directory.`)
-  }
-  if (lockedHere.has(dir)) busy()
-  let text = ''
+async function lockDir(dir: string): Promise<void> {
+  if (lockedHere.has(dir)) throw lockBusy(dir)
   try {
-    text = fs.readFileSync(file, 'utf8').trim()
-  } catch {}
-  const pid = /^\d+$/.test(text) ? Number(text) : 0
-  if (pid > 0 && pid !== process.pid && processAlive(pid)) busy()
-  fs.writeFileSync(file, String(process.pid))
+    await acquireLock(path.join(dir, LOCK_FILE))
+  } catch (error) {
+    if (error instanceof DirLockedError) throw lockBusy(dir)
+    throw error
+  }
   lockedHere.add(dir)
 }
 
+function lockBusy(dir: string): LogDirError {
+  return new LogDirError(`Failed to acquire lock on file ${LOCK_FILE} in ${dir}. A Kafka instance in another process or thread is using this directory.`)
+}
+
 function unlockDir(dir: string): void {
-  lockedHere.delete(dir)
-  try {
-    fs.writeFileSync(path.join(dir, LOCK_FILE), '')
-  } catch {}
+  if (!lockedHere.delete(dir)) return
+  releaseLock(path.join(dir, LOCK_FILE))
 }
 
 export interface LogManagerOptions {
@@ -113,7 +102,7 @@ export function writeOffsetCheckpoint(file: string, entries: Offsets): void {
   } finally {
     fs.closeSync(fd)
   }
-  fs.renameSync(tmp, file)
+  renameSyncWithRetry(tmp, file)
 }
 
 /** Java Date.toString() shape, as java.util.Properties.store writes in its header comment. */
@@ -171,7 +160,7 @@ export class LogManager {
         throw new LogDirError(e.code === 'ENOTDIR' ? e.message : `cannot create the directory ${dir} (${e.message})`, raw)
       }
       try {
-        lockDir(dir)
+        await lockDir(dir)
         LogManager.checkMeta(dir, opts)
       } catch (error) {
         for (const st of states) unlockDir(st.dir)
@@ -221,7 +210,7 @@ export class LogManager {
     body += `version=0\nbroker.id=${opts.brokerId}\n`
     const tmp = file + '.tmp'
     fs.writeFileSync(tmp, body)
-    fs.renameSync(tmp, file)
+    renameSyncWithRetry(tmp, file)
   }
 
   /** Cluster id stored in the first log dir's meta.properties, if any. */

@@ -10,11 +10,12 @@ import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import {
   type BatchHeader, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, MIN_BATCH_LENGTH, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
+  PARTITION_LEADER_EPOCH_OFFSET, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, PRODUCER_ID_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
   setLogAppendTime,
 } from './batch.js'
 import {SCAN_HEADER, Segment, readAsync, writeAll} from './segment.js'
-import {filterBatch, isCompactable, forEachRecord} from './cleaner.js'
+import {filterBatch, forEachRecord, uncompressedView, recompressBatch} from './cleaner.js'
+import {type AbortedTxn, encodeAbortedTxn, readTxnIndex, writeTxnIndex} from './txn-index.js'
 
 export interface LogConfig {
   segmentBytes: number
@@ -173,6 +174,58 @@ export class PartitionLog {
     return this.config
   }
 
+  /** Called after a new active segment starts at `baseOffset` (producer state snapshots). */
+  onRoll: ((baseOffset: number) => void) | null = null
+
+  // ---------------------------------------------------------------- aborted transactions (.txnindex)
+
+  /** Records an aborted transaction whose ABORT marker was just appended (active segment's .txnindex). */
+  appendAbortedTxn(t: AbortedTxn): void {
+    const seg = this.active
+    seg.aborted.push(t)
+    try {
+      fs.appendFileSync(seg.txnIndexPath, encodeAbortedTxn(t))
+    } catch (error) {
+      this.logger?.warn(`Could not write ${seg.txnIndexPath}: ${(error as Error).message}`)
+    }
+  }
+
+  /**
+   * The aborted transactions a read_committed fetch from `fetchOffset` must know about when it
+   * returns data below `upperBound`: those whose marker is at or after fetchOffset and that began
+   * below upperBound (Kafka's collectAbortedTransactions).
+   */
+  collectAbortedTxns(fetchOffset: number, upperBound: number): AbortedTxn[] {
+    const out: AbortedTxn[] = []
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const seg = this.segments[i]
+      for (const t of seg.aborted) {
+        if (t.lastOffset >= fetchOffset && t.firstOffset < upperBound) out.push(t)
+      }
+      if (seg.aborted.length > 0 && seg.aborted[seg.aborted.length - 1].lastStableOffset >= upperBound) break
+    }
+    return out
+  }
+
+  /** Every aborted transaction still in the log (DescribeProducers, tests). */
+  allAbortedTxns(): AbortedTxn[] {
+    return this.segments.flatMap(s => s.aborted)
+  }
+
+  /** Drops .txnindex entries whose markers are at or after `end` (truncation). */
+  private trimAborted(end: number): void {
+    for (const seg of this.segments) {
+      const kept = seg.aborted.filter(t => t.lastOffset < end)
+      if (kept.length === seg.aborted.length) continue
+      seg.aborted = kept
+      try {
+        writeTxnIndex(seg.txnIndexPath, kept)
+      } catch (error) {
+        this.logger?.warn(`Could not write ${seg.txnIndexPath}: ${(error as Error).message}`)
+      }
+    }
+  }
+
   private get active(): Segment {
     return this.segments[this.segments.length - 1]
   }
@@ -198,7 +251,7 @@ export class PartitionLog {
     }
     // Index files whose log file is gone.
     for (const name of names) {
-      const m = /^(\d{20})\.(index|timeindex)$/.exec(name)
+      const m = /^(\d{20})\.(index|timeindex|txnindex)$/.exec(name)
       if (m && !bases.includes(Number(m[1]))) fs.rmSync(path.join(this.dir, name), {force: true})
     }
     bases.sort((a, b) => a - b)
@@ -215,6 +268,7 @@ export class PartitionLog {
         continue
       }
       this.segments.push(seg)
+      seg.aborted = readTxnIndex(seg.txnIndexPath)
       const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity
       const needsRecovery = !clean && nextBase > recoveryPoint
       if (needsRecovery || !seg.loadIndexes()) {
@@ -245,6 +299,7 @@ export class PartitionLog {
       }
     }
     this.logEndOffset = this.active.nextOffset
+    this.trimAborted(this.logEndOffset)
     this.logStartOffset = Math.max(opts.logStartOffset ?? 0, this.segments[0].baseOffset)
     if (this.logStartOffset > this.logEndOffset) this.logStartOffset = this.logEndOffset
     this.recoveryPoint = this.logEndOffset
@@ -380,6 +435,7 @@ export class PartitionLog {
     seg.openIndexFiles()
     seg.rollJitterMs = this.jitter()
     this.segments.push(seg)
+    this.onRoll?.(baseOffset)
     // Flush the finished segment in the background, then advance the recovery point.
     if (old.size > 0 && old.fd >= 0) {
       old.acquire()
@@ -879,10 +935,16 @@ export class PartitionLog {
   cleanedUpTo = 0
   private compacting = false
 
+  /** The first offset compaction must not reach (the partition's last stable offset), set by the partition. */
+  cleanableUpperBound: (() => number) | null = null
+
   /**
-   * cleanup.policy=compact: keeps the latest record of each key in the inactive segments
-   * below `upperBound` (the high watermark), dropping tombstones older than
-   * delete.retention.ms. Runs when the dirty share of those segments reaches
+   * cleanup.policy=compact, as Kafka's cleaner does it: keeps the latest record of each key in
+   * the inactive segments below `upperBound` (the high watermark) and below the last stable
+   * offset; compressed batches are filtered and compressed again with their codec; the data of
+   * aborted transactions is removed (and never counts as a key's latest record); a COMMIT/ABORT
+   * marker is removed once no data of its transaction is left and its segment is older than
+   * delete.retention.ms, as tombstones are. Runs when the dirty share of those segments reaches
    * min.cleanable.dirty.ratio (always with force). Each segment is rewritten to
    * <base>.log.cleaned, renamed to .log.swap, then over the .log once no read holds it.
    */
@@ -893,6 +955,8 @@ export class PartitionLog {
     try {
       const c = this.config
       const lag = c.minCompactionLagMs ?? 0
+      const stable = this.cleanableUpperBound?.()
+      if (stable !== undefined && stable < upperBound) upperBound = stable
       const segs: Segment[] = []
       let dirtyEnd = this.cleanedUpTo
       let dirtyBytes = 0
@@ -909,15 +973,34 @@ export class PartitionLog {
       }
       if (segs.length === 0 || totalBytes === 0) return stats
       if (!force && dirtyBytes / totalBytes < (c.minCleanableDirtyRatio ?? 0.5)) return stats
-      // Latest offset of every key in the cleanable range.
+      // Aborted transactions (from every .txnindex): producer id -> [first, last] offset ranges.
+      const abortedRanges = new Map<number, Array<[number, number]>>()
+      for (const seg of this.segments) {
+        for (const t of seg.aborted) {
+          let l = abortedRanges.get(t.producerId)
+          if (!l) abortedRanges.set(t.producerId, l = [])
+          l.push([t.firstOffset, t.lastOffset])
+        }
+      }
+      const isAborted = (buf: Buffer, at: number): boolean => {
+        const l = abortedRanges.get(readInt64(buf, at + PRODUCER_ID_OFFSET))
+        if (!l) return false
+        const base = readInt64(buf, at)
+        return l.some(([first, last]) => base >= first && base <= last)
+      }
+      // Latest offset of every key in the cleanable range (aborted data does not count).
       const latest = new Map<string, number>()
       for (const seg of segs) {
         if (seg.fd < 0 || seg.deleted) continue
         seg.acquire()
         try {
           seg.scan(0, true, (buf, at) => {
-            if (!isCompactable(buf, at)) return
-            forEachRecord(buf, at, r => {
+            const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET)
+            if ((attributes & CONTROL_MASK) !== 0) return
+            if ((attributes & TRANSACTIONAL_MASK) !== 0 && isAborted(buf, at)) return
+            const view = uncompressedView(buf, at)
+            if (view === null) return
+            forEachRecord(view.buf, view.at, r => {
               if (r.key !== null) latest.set(r.key, r.offset)
             })
           })
@@ -927,6 +1010,9 @@ export class PartitionLog {
         await new Promise(r => setImmediate(r))
       }
       const tombstoneHorizon = now - (c.deleteRetentionMs ?? 86400000)
+      // Per producer: whether a batch of its current transaction was kept (markers of
+      // transactions with nothing left may go).
+      const txnKept = new Map<number, boolean>()
       for (const seg of segs) {
         if (this.closed || !this.segments.includes(seg) || seg === this.active || seg.fd < 0) continue
         const cleanedPath = seg.logPath + '.cleaned'
@@ -937,11 +1023,27 @@ export class PartitionLog {
         try {
           const res = seg.scan(0, true, (buf, at, _filePos, size) => {
             let part: Buffer
-            if (!isCompactable(buf, at)) part = buf.subarray(at, at + size)
-            else {
-              const f = filterBatch(buf, at, r => r.key === null || (latest.get(r.key) === r.offset && !(r.tombstone && dropTombstones)))
-              if (f === null) return
-              part = f === 'all' ? buf.subarray(at, at + size) : f
+            const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET)
+            const pid = readInt64(buf, at + PRODUCER_ID_OFFSET)
+            const txn = (attributes & TRANSACTIONAL_MASK) !== 0
+            if ((attributes & CONTROL_MASK) !== 0) {
+              const kept = txnKept.get(pid) === true
+              txnKept.delete(pid)
+              if (!kept && dropTombstones) return
+              part = buf.subarray(at, at + size)
+            } else if (txn && isAborted(buf, at)) {
+              if (!txnKept.has(pid)) txnKept.set(pid, false)
+              return
+            } else {
+              if (txn && !txnKept.has(pid)) txnKept.set(pid, false)
+              const view = uncompressedView(buf, at)
+              if (view === null) part = buf.subarray(at, at + size) // undecodable: keep as it is
+              else {
+                const f = filterBatch(view.buf, view.at, r => r.key === null || (latest.get(r.key) === r.offset && !(r.tombstone && dropTombstones)))
+                if (f === null) return
+                part = f === 'all' ? buf.subarray(at, at + size) : recompressBatch(f, view.codec)
+              }
+              if (txn) txnKept.set(pid, true)
             }
             writeAll(out, part, 0, part.length, written)
             written += part.length
@@ -971,6 +1073,7 @@ export class PartitionLog {
         fs.rmSync(seg.timeIndexPath, {force: true})
         fs.renameSync(swap, seg.logPath)
         const fresh = new Segment(this.dir, seg.baseOffset, false)
+        fresh.aborted = seg.aborted
         fresh.rebuild(c.indexIntervalBytes, false)
         fresh.writeIndexFiles()
         this.segments[idx] = fresh
@@ -1017,6 +1120,7 @@ export class PartitionLog {
     seg.openIndexFiles()
     this.logEndOffset = seg.nextOffset
     if (this.recoveryPoint > this.logEndOffset) this.recoveryPoint = this.logEndOffset
+    this.trimAborted(this.logEndOffset)
     this.truncateEpochs()
   }
 
@@ -1051,9 +1155,12 @@ export class PartitionLog {
   /** fsyncs the segments holding unflushed data, then advances the recovery point. */
   flush(): void {
     if (this.closed) return
+    // Nothing appended since the last flush: the data is on disk already (a clean shutdown of
+    // thousands of idle partitions must not fsync each one).
+    const clean = this.logEndOffset <= this.recoveryPoint && this.unflushedMessages === 0
     for (const seg of this.segments) {
       if (seg.nextOffset <= this.recoveryPoint && seg !== this.active) continue
-      if (seg.fd >= 0) fs.fsyncSync(seg.fd)
+      if (seg.fd >= 0 && !clean) fs.fsyncSync(seg.fd)
       seg.closeIndexFiles()
     }
     this.recoveryPoint = this.logEndOffset

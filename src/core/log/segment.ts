@@ -6,6 +6,7 @@
 // open until in-flight reads finish, so deletion never pulls a handle from under a reader.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import type {AbortedTxn} from './txn-index.js'
 import {crc32c} from '../util/crc32c.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, CRC_OFFSET, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD,
@@ -92,6 +93,10 @@ export class Segment {
   readonly logPath: string
   readonly indexPath: string
   readonly timeIndexPath: string
+  /** `<base>.txnindex`: the aborted transactions whose markers are in this segment. */
+  readonly txnIndexPath: string
+  /** The entries of the .txnindex file, in marker order. */
+  aborted: AbortedTxn[] = []
   fd: number
   size = 0
   /** Offset after this segment's last batch (== baseOffset when empty). */
@@ -118,6 +123,7 @@ export class Segment {
     this.logPath = path.join(dir, segmentFileName(baseOffset, '.log'))
     this.indexPath = path.join(dir, segmentFileName(baseOffset, '.index'))
     this.timeIndexPath = path.join(dir, segmentFileName(baseOffset, '.timeindex'))
+    this.txnIndexPath = path.join(dir, segmentFileName(baseOffset, '.txnindex'))
     this.fd = fs.openSync(this.logPath, create ? 'w+' : 'r+')
     this.size = create ? 0 : fs.fstatSync(this.fd).size
     this.nextOffset = baseOffset
@@ -265,7 +271,9 @@ export class Segment {
    */
   scan(from: number, validate: boolean, visit: (buf: Buffer, at: number, filePos: number, size: number) => boolean | void): ScanResult {
     const WINDOW = 1 << 20
-    let win = Buffer.allocUnsafe(WINDOW)
+    // No larger than what there is to read: an empty or short segment (most of them, when a
+    // broker with thousands of partitions starts) costs no 1 MiB window.
+    let win = Buffer.allocUnsafe(Math.min(WINDOW, Math.max(this.size - from, SCAN_HEADER)))
     let winStart = 0
     let winLen = 0
     let pos = from
@@ -308,7 +316,9 @@ export class Segment {
   /** Async twin of scan (recovery at open without stalling the event loop for long). */
   async scanAsync(from: number, validate: boolean, visit: (buf: Buffer, at: number, filePos: number, size: number) => boolean | void): Promise<ScanResult> {
     const WINDOW = 1 << 20
-    let win = Buffer.allocUnsafe(WINDOW)
+    // No larger than what there is to read: an empty or short segment (most of them, when a
+    // broker with thousands of partitions starts) costs no 1 MiB window.
+    let win = Buffer.allocUnsafe(Math.min(WINDOW, Math.max(this.size - from, SCAN_HEADER)))
     let winStart = 0
     let winLen = 0
     let pos = from
@@ -407,6 +417,6 @@ export class Segment {
 
   deleteFiles(): void {
     this.closeHandles()
-    for (const p of [this.logPath, this.indexPath, this.timeIndexPath]) fs.rmSync(p, {force: true})
+    for (const p of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) fs.rmSync(p, {force: true})
   }
 }

@@ -24,6 +24,14 @@ export class ConnectionError extends Error {
   }
 }
 
+/** A request got no answer within its timeout (request.timeout.ms). */
+export class RequestTimeoutError extends ConnectionError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
 interface Pending {
   api: ApiSpec<any, any>;
   version: number;
@@ -56,6 +64,7 @@ export class KafkaConnection {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private closedError: ConnectionError | null = null;
+  private closeListeners: ((e: ConnectionError) => void)[] = [];
   /** Versions agreed by negotiate(): api key -> version. */
   readonly versions = new Map<number, number>();
   /** The broker's ranges from the last ApiVersions: api key -> [min, max]. */
@@ -83,6 +92,22 @@ export class KafkaConnection {
 
   get closed(): boolean {
     return this.closedError !== null;
+  }
+
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** The correlation id the next request will carry (for log lines). */
+  get nextCorrelationId(): number {
+    return this.nextId;
+  }
+
+  /** Registers a listener for the connection's end (closed, failed, or closed by us). */
+  onClose(fn: (e: ConnectionError) => void): void {
+    if (this.closedError) fn(this.closedError);
+    else this.closeListeners.push(fn);
   }
 
   static connect(host: string, port: number, opts: ConnectOptions = {}): Promise<KafkaConnection> {
@@ -149,7 +174,7 @@ export class KafkaConnection {
       if (!noResponse) {
         const timer = setTimeout(() => {
           if (this.pending.delete(id)) {
-            reject(new ConnectionError(`${api.name} v${version} request to ${this.where} timed out after ${timeoutMs} ms`));
+            reject(new RequestTimeoutError(`${api.name} v${version} request to ${this.where} timed out after ${timeoutMs} ms`));
           }
         }, timeoutMs);
         this.pending.set(id, { api, version, headerVersion: responseHeaderVersion(api.apiKey, version), resolve, reject, timer });
@@ -224,6 +249,7 @@ export class KafkaConnection {
   }
 
   private fail(e: ConnectionError): void {
+    const first = !this.closedError;
     if (!this.closedError) this.closedError = e;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
@@ -231,6 +257,11 @@ export class KafkaConnection {
       p.reject(e);
     }
     if (!this.sock.destroyed) this.sock.destroy();
+    if (first) {
+      const ls = this.closeListeners;
+      this.closeListeners = [];
+      for (const fn of ls) fn(e);
+    }
   }
 
   private onData(d: Buffer): void {

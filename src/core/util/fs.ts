@@ -38,3 +38,23 @@ export function ensureDir(dir: string): void {
     }
   }
 }
+
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * renameSync that retries briefly on EPERM/EACCES/EBUSY: on Windows a virus scanner or indexer
+ * may hold a just-written file for a moment, and a rename onto it fails meanwhile. For the few
+ * synchronous renames (checkpoints, meta.properties); the log's own are asynchronous.
+ */
+export function renameSyncWithRetry(from: string, to: string, attempts = 10): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(from, to)
+      return
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (attempt >= attempts || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error
+      Atomics.wait(pause, 0, 0, 10 * (attempt + 1))
+    }
+  }
+}

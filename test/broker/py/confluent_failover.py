@@ -18,6 +18,8 @@ def on_delivery(err, msg):
         errors.append(str(err))
     else:
         delivered.add(msg.value().decode())
+        if len(delivered) == 500:
+            print('acked 500', flush=True)
 
 
 p = Producer({'bootstrap.servers': bootstrap, 'enable.idempotence': True, 'acks': 'all', 'linger.ms': 2,

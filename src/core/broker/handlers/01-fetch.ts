@@ -40,19 +40,21 @@ function recordsOf(bufs: Buffer[]): Buffer | Buffer[] {
   return bufs.length === 1 ? bufs[0] : bufs
 }
 
-async function readAll(items: Item[], maxBytes: number, replica: boolean): Promise<number> {
+async function readAll(items: Item[], maxBytes: number, replica: boolean, readCommitted: boolean): Promise<number> {
   let total = 0
   for (const it of items) {
     const p = it.partition
     const out = it.out
     if (p === undefined || out.errorCode !== 0 && out.errorCode !== ErrorCode.OFFSET_OUT_OF_RANGE) continue
+    const lso = p.lastStableOffset
     out.highWatermark = p.highWatermark
-    out.lastStableOffset = p.highWatermark
+    out.lastStableOffset = lso
     out.logStartOffset = p.logStartOffset
     out.records = EMPTY
-    // Consumers read up to the high watermark (= last stable offset: no transactions yet);
-    // followers read everything the leader has.
-    const upTo = replica ? p.logEndOffset : p.highWatermark
+    if (readCommitted) out.abortedTransactions = []
+    // read_uncommitted consumers read up to the high watermark, read_committed ones up to the
+    // last stable offset; followers read everything the leader has.
+    const upTo = replica ? p.logEndOffset : readCommitted ? lso : p.highWatermark
     if (it.fetchOffset < p.logStartOffset || it.fetchOffset > p.logEndOffset) {
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
       continue
@@ -66,6 +68,11 @@ async function readAll(items: Item[], maxBytes: number, replica: boolean): Promi
       const res = await p.log.read(it.fetchOffset, Math.max(budget, 0), upTo, minOne)
       out.records = recordsOf(res.records)
       total += res.bytes
+      if (readCommitted && res.bytes > 0) {
+        // The consumer drops the records of these aborted transactions.
+        const aborted = p.log.collectAbortedTxns(it.fetchOffset, lastOffsetAfter(res.records))
+        if (aborted.length > 0) out.abortedTransactions = aborted.map(t => ({producerId: t.producerId, firstOffset: t.firstOffset}))
+      }
     } catch (error) {
       out.errorCode = (error as {code?: number}).code ?? ErrorCode.UNKNOWN_SERVER_ERROR
       out.records = EMPTY
@@ -74,13 +81,25 @@ async function readAll(items: Item[], maxBytes: number, replica: boolean): Promi
   return total
 }
 
-function hasData(items: Item[], replica: boolean): boolean {
+/** The offset after the last batch of a read (the upper bound for aborted transactions). */
+function lastOffsetAfter(bufs: Buffer[]): number {
+  const b = bufs[bufs.length - 1]
+  let at = 0
+  let next = 0
+  while (at + 61 <= b.length) {
+    next = b.readInt32BE(at) * 4294967296 + b.readUInt32BE(at + 4) + b.readInt32BE(at + 23) + 1
+    at += b.readInt32BE(at + 8) + 12
+  }
+  return next
+}
+
+function hasData(items: Item[], replica: boolean, readCommitted: boolean): boolean {
   for (const it of items) {
     const p = it.partition
     if (p === undefined) continue
     if (it.out.errorCode !== 0) return true
     if (it.fetchOffset < p.logStartOffset || it.fetchOffset > p.logEndOffset) return true
-    if (it.fetchOffset < (replica ? p.logEndOffset : p.highWatermark)) return true
+    if (it.fetchOffset < (replica ? p.logEndOffset : readCommitted ? p.lastStableOffset : p.highWatermark)) return true
   }
   return false
 }
@@ -217,16 +236,16 @@ export const fetch: Handler = {
     }
     for (;;) {
       const remaining = deadline - Date.now()
-      if (!hasData(items, replica) && remaining > 0 && req.minBytes > 0 && !conn.closed && !broker.stopping) {
+      if (!hasData(items, replica, readCommitted) && remaining > 0 && req.minBytes > 0 && !conn.closed && !broker.stopping) {
         await waitForData(broker, items, remaining, () => conn.closed, onClose)
         continue
       }
-      const bytes = await readAll(items, maxBytes, replica)
+      const bytes = await readAll(items, maxBytes, replica, readCommitted)
       if (bytes >= req.minBytes || deadline - Date.now() <= 0 || conn.closed || broker.stopping) break
       // Less than min_bytes: wait for more appends, then read again.
       await waitForData(broker, items, deadline - Date.now(), () => conn.closed, onClose)
       if (deadline - Date.now() <= 0) {
-        await readAll(items, maxBytes, replica)
+        await readAll(items, maxBytes, replica, readCommitted)
         break
       }
     }

@@ -1,5 +1,6 @@
-// ListOffsets (2): -1 latest (high watermark), -2 earliest (log start), -3 the offset with
-// the largest timestamp, -4 earliest local; otherwise the first offset at or after a time.
+// ListOffsets (2): -1 latest (high watermark; the last stable offset for read_committed,
+// isolation level 1), -2 earliest (log start), -3 the offset with the largest timestamp,
+// -4 earliest local; otherwise the first offset at or after a time.
 import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import {checkLeaderEpoch} from '../replica-manager.js'
@@ -29,10 +30,12 @@ export const listOffsets: Handler = {
           return r
         }
         const ts: number = rp.timestamp
+        // What a consumer of this isolation level may see.
+        const visibleEnd = version >= 2 && req.isolationLevel === 1 ? p.lastStableOffset : p.highWatermark
         try {
           if (ts === -1) {
             // A follower (replica id >= 0) asks for the log end; consumers get the high watermark.
-            r.offset = req.replicaId >= 0 ? p.logEndOffset : p.highWatermark
+            r.offset = req.replicaId >= 0 ? p.logEndOffset : visibleEnd
             r.leaderEpoch = p.leaderEpoch
           } else if (ts === -2 || ts === -4) {
             r.offset = p.logStartOffset
@@ -41,7 +44,7 @@ export const listOffsets: Handler = {
             let best = -1
             let bestOffset = -1
             for (const h of p.log.batchHeaders()) {
-              if (h.baseOffset >= p.highWatermark) break
+              if (h.baseOffset >= visibleEnd) break
               if (h.maxTimestamp > best) {
                 best = h.maxTimestamp
                 bestOffset = h.baseOffset + h.lastOffsetDelta
@@ -52,7 +55,7 @@ export const listOffsets: Handler = {
             r.leaderEpoch = p.leaderEpoch
           } else {
             const found = await p.log.offsetForTimestamp(ts)
-            if (found && found.offset < p.highWatermark) {
+            if (found && found.offset < visibleEnd) {
               r.offset = found.offset
               r.timestamp = found.timestamp
               r.leaderEpoch = p.leaderEpoch

@@ -3,7 +3,7 @@ import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import type {KafkaBroker} from '../broker.js'
 
-function fetchGroup(broker: KafkaBroker, groupId: string, topics: {name: string; partitionIndexes: number[]}[] | null) {
+function fetchGroup(broker: KafkaBroker, groupId: string, topics: {name: string; partitionIndexes: number[]}[] | null, requireStable = false) {
   const coord = broker.groups.checkCoordinator(groupId)
   if (coord !== 0) return {errorCode: coord, topics: []}
   const g = broker.groups.getGroup(groupId)
@@ -14,7 +14,9 @@ function fetchGroup(broker: KafkaBroker, groupId: string, topics: {name: string;
       name: t.name,
       partitions: t.partitionIndexes.map(p => {
         const o = g?.offset(t.name, p)
-        return {partitionIndex: p, committedOffset: o ? o.offset : -1, committedLeaderEpoch: o ? o.leaderEpoch : -1, metadata: o ? o.metadata : '', errorCode: 0}
+        // requireStable (v7+, read_committed consumers): an offset an open transaction holds is not answered yet.
+        const unstable = requireStable && g !== undefined && g.pendingTxnOffsets.size > 0 && g.hasPendingTxnOffset(t.name, p)
+        return {partitionIndex: p, committedOffset: o && !unstable ? o.offset : -1, committedLeaderEpoch: o && !unstable ? o.leaderEpoch : -1, metadata: o && !unstable ? o.metadata : '', errorCode: unstable ? ErrorCode.UNSTABLE_OFFSET_COMMIT : 0}
       }),
     })),
   }
@@ -30,12 +32,12 @@ export const offsetFetch: Handler = {
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g: any) => {
-          const r = fetchGroup(broker, g.groupId, g.topics)
+          const r = fetchGroup(broker, g.groupId, g.topics, req.requireStable)
           return {groupId: g.groupId, topics: r.topics, errorCode: r.errorCode}
         }),
       }
     }
-    const r = fetchGroup(broker, req.groupId, version >= 2 ? req.topics : req.topics ?? [])
+    const r = fetchGroup(broker, req.groupId, version >= 2 ? req.topics : req.topics ?? [], version >= 7 && req.requireStable)
     if (r.errorCode !== 0 && version < 2) {
       // v0/v1 carry no top-level error: report it per partition.
       return {throttleTimeMs: 0, topics: (req.topics ?? []).map((t: any) => ({name: t.name, partitions: t.partitionIndexes.map((p: number) => ({partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode}))}))}

@@ -1,20 +1,22 @@
-// FindCoordinator (10): the leader of the group's __consumer_offsets partition (the topic
-// is created on first use). Transaction coordinators are not provided yet.
+// FindCoordinator (10): the leader of the group's __consumer_offsets partition, or (key type
+// 1) of the transactional id's __transaction_state partition; both topics are created on
+// first use.
 import {ErrorCode, KafkaError, errorMessage} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import type {KafkaBroker} from '../broker.js'
 
 async function locate(broker: KafkaBroker, key: string, keyType: number, listener: string): Promise<{nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null}> {
   const none = (code: number, msg?: string) => ({nodeId: -1, host: '', port: -1, errorCode: code, errorMessage: msg ?? errorMessage(code)})
-  if (keyType !== 0) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not supported by this broker yet.')
-  if (key === '') return none(ErrorCode.INVALID_REQUEST, 'Group id must not be empty')
+  if (keyType !== 0 && keyType !== 1) return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`)
+  const txn = keyType === 1
+  if (key === '') return none(ErrorCode.INVALID_REQUEST, txn ? 'Transactional id must not be empty' : 'Group id must not be empty')
   try {
-    await broker.ensureOffsetsTopic()
+    await (txn ? broker.ensureTxnTopic() : broker.ensureOffsetsTopic())
   } catch (error) {
     return none(error instanceof KafkaError ? error.code : ErrorCode.COORDINATOR_NOT_AVAILABLE, (error as Error).message)
   }
-  const meta = broker.cluster.topic('__consumer_offsets')
-  const p = meta?.partitions[broker.groups.partitionFor(key)]
+  const meta = broker.cluster.topic(txn ? '__transaction_state' : '__consumer_offsets')
+  const p = meta?.partitions[txn ? broker.txns.partitionFor(key) : broker.groups.partitionFor(key)]
   if (!p || p.leader < 0) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   const node = broker.liveBrokers(listener).find(b => b.nodeId === p.leader)
   if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE)

@@ -1,5 +1,6 @@
 // InitProducerId (22): producer ids for idempotent producers, from blocks the cluster
-// reserves in ZooKeeper (/latest_producer_id_block). Transactions are not supported yet.
+// reserves in ZooKeeper (/latest_producer_id_block); with a transactional id, the transaction
+// coordinator's id and epoch (fencing older incarnations, src/core/txn/coordinator.ts).
 import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 
@@ -7,9 +8,10 @@ export const initProducerId: Handler = {
   apiKey: 22,
   minVersion: 0,
   maxVersion: 5,
-  async handle(ctx, req) {
+  async handle(ctx, req, version) {
     if (req.transactionalId !== null && req.transactionalId !== undefined) {
-      return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1}
+      const r = await ctx.broker.txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, version >= 3 ? req.producerId : -1, version >= 3 ? req.producerEpoch : -1)
+      return {throttleTimeMs: 0, ...r}
     }
     try {
       const producerId = await ctx.broker.nextProducerId()

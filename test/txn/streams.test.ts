@@ -1,0 +1,196 @@
+// Kafka Streams 3.9 (processing.guarantee=exactly_once_v2, a word count with a RocksDB state
+// store) on a 3-broker kafkit cluster, with input flowing while the broker coordinating the
+// app's transactions is killed -9, then a partition leader, then the app itself: the output,
+// as a read_committed consumer sees it, is exactly 1, 2, ..., n for every word (no record cache,
+// so every update is sent; nothing counted twice, nothing lost), while a read_uncommitted
+// consumer does see the aborted transactions' output.
+// Needs scripts/fetch-kafka-streams.sh (kafka-streams 3.9.1 from Maven Central).
+import {test, before, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import kafkajs from 'kafkajs'
+import {KafkaConnection} from '../../src/core/protocol/client.js'
+import {Apis} from '../../src/core/protocol/messages.js'
+import {runCommand, waitFor, Proc, repoRoot} from '../helpers/util.js'
+import {apacheTool, exec, JAVA, LIBS, requireApacheKafka, startTxnCluster, type TxnCluster} from './helpers.js'
+
+const STREAMS_LIBS = join(homedir(), '.cache', 'kafka-streams-3.9', 'libs')
+const APP = join(repoRoot, 'test', 'txn', 'java', 'WordCount.java')
+const CP = `${join(STREAMS_LIBS, '*')}:${join(LIBS, '*')}`
+
+let cluster: TxnCluster
+let app: Proc | null = null
+
+before(async () => {
+  requireApacheKafka()
+  if (!existsSync(join(STREAMS_LIBS, 'kafka-streams-3.9.1.jar'))) throw new Error(`kafka-streams 3.9.1 is not in ${STREAMS_LIBS} (run scripts/fetch-kafka-streams.sh)`)
+  cluster = await startTxnCluster(3)
+})
+
+after(async () => {
+  await app?.stop('SIGKILL')
+  await cluster?.stop()
+})
+
+const WORDS = ['apple', 'banana', 'cherry', 'damson', 'elder', 'fig', 'grape', 'hazel', 'iris', 'juniper', 'kiwi']
+
+function lineFor(i: number): string {
+  return `${WORDS[i % 11]} ${WORDS[(i * 7 + 3) % 11]} ${WORDS[(i * i) % 11]}`
+}
+
+async function produce(from: number, to: number): Promise<void> {
+  const input = Array.from({length: to - from}, (_, k) => `l${from + k}:${lineFor(from + k)}`).join('\n') + '\n'
+  const r = await exec(apacheTool('kafka-console-producer'), ['--bootstrap-server', cluster.bootstrap, '--topic', 'wc-in', '--property', 'parse.key=true', '--property', 'key.separator=:', '--producer-property', 'acks=all'], {input, timeoutMs: 90000})
+  assert.equal(r.code, 0, r.stderr)
+}
+
+/** word -> every count update in the output, in order (a word's updates are all in one partition). */
+async function output(isolation = 'read_committed'): Promise<Map<string, number[]>> {
+  const r = await exec(JAVA, ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', CP, APP, 'dump', cluster.bootstrap, 'wc-out', isolation], {timeoutMs: 90000})
+  assert.equal(r.code, 0, r.stderr)
+  const out = new Map<string, number[]>()
+  for (const l of r.stdout.split('\n')) {
+    const m = /^([a-z]+)=(\d+)$/.exec(l)
+    if (!m) continue
+    let list = out.get(m[1])
+    if (!list) out.set(m[1], list = [])
+    list.push(Number(m[2]))
+  }
+  return out
+}
+
+function startApp(): Proc {
+  const child = spawn(JAVA, ['-Xmx384m', '-XX:TieredStopAtLevel=1', '-cp', CP, APP, 'run', cluster.bootstrap, 'wc-in', 'wc-out', 'wc-app', join(cluster.dir, 'streams-state')], {stdio: ['ignore', 'pipe', 'pipe']})
+  return new Proc(child)
+}
+
+/** A console producer fed a few lines at a time, so input keeps flowing across the kills. */
+function trickle(from: number, to: number): Promise<void> {
+  const child = spawn(apacheTool('kafka-console-producer'), ['--bootstrap-server', cluster.bootstrap, '--topic', 'wc-in', '--property', 'parse.key=true', '--property', 'key.separator=:', '--producer-property', 'acks=all', '--producer-property', 'linger.ms=0'], {stdio: ['pipe', 'ignore', 'pipe']})
+  let err = ''
+  child.stderr.on('data', d => { err += d })
+  let i = from
+  const timer = setInterval(() => {
+    const n = Math.min(10, to - i)
+    child.stdin.write(Array.from({length: n}, (_, k) => `l${i + k}:${lineFor(i + k)}\n`).join(''))
+    i += n
+    if (i >= to) {
+      clearInterval(timer)
+      child.stdin.end()
+    }
+  }, 50)
+  return new Promise((resolve, reject) => child.on('exit', code => (code === 0 ? resolve() : reject(new Error(`console producer exited with ${code}: ${err}`)))))
+}
+
+/** Lines in wc-in so far (sum of the partitions' high watermarks). */
+async function inputLines(): Promise<number> {
+  const kafka = new kafkajs.Kafka({brokers: cluster.bootstrap.split(','), logLevel: kafkajs.logLevel.NOTHING, retry: {retries: 2}})
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+    const offsets = await admin.fetchTopicOffsets('wc-in')
+    return offsets.reduce((n, o) => n + Number(o.high), 0)
+  } catch {
+    return -1
+  } finally {
+    await admin.disconnect().catch(() => {})
+  }
+}
+
+/** Waits until the trickle is past `n` lines: input is flowing, the app is mid-transaction. */
+async function flowingPast(n: number): Promise<void> {
+  await waitFor(async () => (await inputLines()) > n, 60000, `input past ${n} lines`, 20)
+}
+
+/** Waits until the app has a transaction open with output in it (Ongoing, holding wc-out partitions). */
+async function outputTransactionOpen(): Promise<void> {
+  await waitFor(async () => {
+    for (const b of cluster.brokers) {
+      let conn: KafkaConnection | undefined
+      try {
+        conn = await KafkaConnection.connect('127.0.0.1', b.port, {timeoutMs: 2000})
+        const l = await conn.send(Apis.ListTransactions, 0, {stateFilters: ['Ongoing'], producerIdFilters: []})
+        const ids = l.transactionStates.map(t => t.transactionalId).filter(id => id.startsWith('wc-app'))
+        if (ids.length === 0) continue
+        const d = await conn.send(Apis.DescribeTransactions, 0, {transactionalIds: ids})
+        if (d.transactionStates.some(t => t.errorCode === 0 && t.transactionState === 'Ongoing' && t.topics.some(x => x.topic === 'wc-out'))) return true
+      } catch {
+        // a broker that is down or still starting
+      } finally {
+        await conn?.close()
+      }
+    }
+    return false
+  }, 60000, 'an open transaction of the app with output in it', 5)
+}
+
+function expected(n: number): Map<string, number> {
+  const m = new Map<string, number>()
+  for (let i = 0; i < n; i++) for (const w of lineFor(i).split(' ')) m.set(w, (m.get(w) ?? 0) + 1)
+  return m
+}
+
+async function transactionCoordinator(): Promise<number> {
+  const r = await exec(apacheTool('kafka-transactions'), ['--bootstrap-server', cluster.bootstrap, 'list'], {timeoutMs: 60000})
+  const row = r.stdout.split('\n').find(l => l.startsWith('wc-app-'))
+  assert.ok(row, `no transactional id of the app in: ${r.stdout}${r.stderr}`)
+  return Number(row!.split('\t')[1].trim())
+}
+
+async function leaderOf(topic: string, partition: number): Promise<number> {
+  const r = await runCommand('kafka-topics', ['--bootstrap-server', cluster.bootstrap, '--describe', '--topic', topic])
+  const m = new RegExp(`Partition: ${partition}\\tLeader: (\\d+)`).exec(r.stdout)
+  assert.ok(m, r.stdout)
+  return Number(m![1])
+}
+
+test('Kafka Streams exactly_once_v2 word count survives kill -9 of the transaction coordinator, of a partition leader and of the app', {timeout: 240000}, async () => {
+  for (const t of ['wc-in', 'wc-out']) {
+    const r = await runCommand('kafka-topics', ['--bootstrap-server', cluster.bootstrap, '--create', '--topic', t, '--partitions', '3', '--replication-factor', '3', '--config', 'min.insync.replicas=2'])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+  }
+  app = startApp()
+  await app.waitForOutput('state RUNNING', 90000)
+  await produce(0, 300)
+  await waitFor(async () => (await output()).size > 0, 90000, 'the first counts')
+  // kill -9 the broker coordinating the app's transactions while input flows.
+  const coordinator = await transactionCoordinator()
+  const flow1 = trickle(300, 600)
+  await flowingPast(350)
+  await cluster.brokers[coordinator].stop('SIGKILL')
+  await cluster.brokers[coordinator].start()
+  await flow1
+  // then the leader of an output partition.
+  const leader = await leaderOf('wc-out', 0)
+  const flow2 = trickle(600, 900)
+  await flowingPast(650)
+  await cluster.brokers[leader].stop('SIGKILL')
+  await cluster.brokers[leader].start()
+  await flow2
+  // and the app itself, mid-transaction: its successor fences it and the open transaction is aborted.
+  const flow3 = trickle(900, 1200)
+  await flowingPast(950)
+  await outputTransactionOpen()
+  // Transactions last about a second (commit.interval.ms 1000): let its first output reach the broker.
+  await new Promise(r => setTimeout(r, 300))
+  await app.stop('SIGKILL')
+  app = startApp()
+  await flow3
+  const want = expected(1200)
+  let got = new Map<string, number[]>()
+  await waitFor(async () => {
+    got = await output()
+    return [...want].every(([w, n]) => got.get(w)?.at(-1) === n)
+  }, 150000, 'exact counts').catch(() => {})
+  assert.deepEqual(new Map([...got].map(([w, list]) => [w, list.at(-1)])), want, `app output: ${app.output.slice(-3000)}`)
+  // Exactly once: with no record cache every count is sent, so each word's committed updates are
+  // exactly 1, 2, ..., n (a record counted twice, or an aborted update shown, would break that).
+  for (const [w, list] of got) assert.ok(list.every((v, i) => v === i + 1), `counts of ${w}: ${list.join(',')}`)
+  // The aborted transactions' output is in the log: read_uncommitted repeats counts that read_committed hides.
+  const all = await output('read_uncommitted')
+  const repeats = [...all].filter(([, list]) => list.some((v, i) => i > 0 && v <= list[i - 1])).length
+  assert.ok(repeats > 0, 'some output of an aborted transaction is visible to read_uncommitted')
+})
