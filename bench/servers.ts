@@ -77,16 +77,16 @@ function overrides(dir: string, port: number, zkPort: number, chroot: string, ex
     ...extra.flatMap(e => ['--override', e])]
 }
 
-/** kafkit's broker (broker.id `id`, default 0) in a child process, on a free port, data under dir. */
-export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = [], id = 0): Promise<Started> {
-  const port = await freePort()
+/** kafkit's broker (broker.id `id`, default 0) in a child process, on a free port (or fixedPort), data under dir. */
+export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = [], id = 0, fixedPort?: number): Promise<Started> {
+  const port = fixedPort ?? await freePort()
   return startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra, id)],
     port, join(dir, `kafkit-${id}.log`), /started \(kafka\.server\.KafkaServer\)/)
 }
 
 /** Apache Kafka 3.9's broker, likewise. */
-export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = [], id = 0): Promise<Started> {
-  const port = await freePort()
+export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = [], id = 0, fixedPort?: number): Promise<Started> {
+  const port = fixedPort ?? await freePort()
   return startProcess('apache-kafka-3.9', [join(APACHE, 'bin', 'kafka-server-start'), ...overrides(dir, port, zkPort, 'apache', extra, id)],
     port, join(dir, `apache-${id}.log`), /started \(kafka\.server\.KafkaServer\)/)
 }

@@ -2,8 +2,12 @@
 """Load generator for `npm run bench`: produces then consumes through librdkafka
 (confluent-kafka-python), from a process separate from the broker. Prints one JSON line."""
 import json
+import os
 import sys
 import time
+
+# Extra librdkafka settings (e.g. security.protocol=SSL for bench:tls), as a JSON object.
+EXTRA = json.loads(os.environ.get('RDKAFKA_EXTRA', '{}'))
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -26,6 +30,7 @@ def produce(bootstrap, topic, count, size, acks):
         'queue.buffering.max.kbytes': 1048576,
         'enable.idempotence': acks == 'all',
         'compression.type': 'none',
+        **EXTRA,
     })
     payload = b'x' * size
     lat = []
@@ -74,6 +79,7 @@ def consume(bootstrap, topic, count, size, partitions=1):
         'fetch.max.bytes': 52428800,
         'max.partition.fetch.bytes': 10485760,
         'fetch.wait.max.ms': 100,
+        **EXTRA,
     })
     c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     got = 0
@@ -148,7 +154,7 @@ def main():
     mode, bootstrap, topic, count, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     if mode == 'create':
         from confluent_kafka.admin import AdminClient, NewTopic
-        a = AdminClient({'bootstrap.servers': bootstrap})
+        a = AdminClient({'bootstrap.servers': bootstrap, **EXTRA})
         fs = a.create_topics([NewTopic(topic, num_partitions=count, replication_factor=size)])
         for f in fs.values():
             f.result(90)

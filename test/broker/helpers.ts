@@ -28,7 +28,7 @@ export interface BrokerProc {
 }
 
 /** Starts `kafka-server-start <cfg> --override ...` against ZooKeeper and waits for "started". */
-export async function startBrokerProc(zkConnect: string, overrides: string[] = [], opts: {port?: number; dir?: string} = {}): Promise<BrokerProc> {
+export async function startBrokerProc(zkConnect: string, overrides: string[] = [], opts: {port?: number; dir?: string; env?: NodeJS.ProcessEnv} = {}): Promise<BrokerProc> {
   const dir = opts.dir ?? tempDir('kafkit-broker-')
   const logDir = join(dir, 'logs')
   let port = opts.port ?? await freePort()
@@ -44,7 +44,7 @@ export async function startBrokerProc(zkConnect: string, overrides: string[] = [
     '',
   ].join('\n'))
   const args = () => [configFile, '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, ...overrides.flatMap(o => ['--override', o])]
-  const env = {KAFKIT_RUN_DIR: join(dir, 'run')}
+  const env = {KAFKIT_RUN_DIR: join(dir, 'run'), ...opts.env}
   const b: BrokerProc = {
     proc: startCommand('kafka-server-start', args(), env),
     port,

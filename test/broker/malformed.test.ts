@@ -127,10 +127,10 @@ test('ApiVersions at an unsupported version answers UNSUPPORTED_VERSION with the
   assert.ok(av.apiKeys.some(k => k.apiKey === 18 && k.maxVersion >= 3))
 })
 
-test('a SASL handshake on the PLAINTEXT listener gets UNSUPPORTED_SASL_MECHANISM, not a dropped connection', async () => {
+test('a SASL handshake on the PLAINTEXT listener gets ILLEGAL_SASL_STATE (as from Kafka), not a dropped connection', async () => {
   const r = await converse(frame(17, 1, 21, {mechanism: 'PLAIN'}), 1)
   assert.equal(r.responses.length, 1)
   const res = Apis.SaslHandshake.decodeResponse(new Reader(r.responses[0], 4), 1)
-  assert.equal(res.errorCode, 33)
+  assert.equal(res.errorCode, 34)
   assert.deepEqual(res.mechanisms, [])
 })

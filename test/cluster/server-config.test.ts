@@ -95,7 +95,7 @@ test('listeners: several, advertised, IPv6, custom protocol map', () => {
   assert.equal(c.interBrokerListenerName, 'INTERNAL')
   assert.deepEqual(c.warnings, [])
   const ssl = serverConfigFromText('zookeeper.connect=a:1\nlisteners=PLAINTEXT://:9092,SSL://:9093')
-  assert.deepEqual(ssl.warnings, ['Listener SSL uses SSL: kafkit serves it as PLAINTEXT (no TLS/SASL)'])
+  assert.deepEqual(ssl.warnings, [])
   assert.equal(ssl.interBrokerListenerName, 'PLAINTEXT')
 })
 
@@ -128,4 +128,13 @@ test('topic config validation gives Kafka\'s INVALID_CONFIG messages', () => {
   assert.match(validateTopicConfigs({'preallocate': 'yes'})!, /true or false/)
   assert.match(validateTopicConfigs({'min.cleanable.dirty.ratio': '2'})!, /no more than 1/)
   assert.equal(validateTopicConfigs({'retention.ms': null}), undefined)
+})
+
+test('security keys: used ones and listener-prefixed ones pass silently; unknown ssl./sasl. keys warn', () => {
+  const c = serverConfigFromText([
+    'zookeeper.connect=a:1', 'listeners=SASL_SSL://:9093', 'ssl.keystore.location=/x', 'ssl.client.auth=required', 'sasl.enabled.mechanisms=PLAIN',
+    'listener.name.sasl_ssl.plain.sasl.jaas.config=x', 'listener.name.sasl_ssl.scram-sha-256.connections.max.reauth.ms=1000', 'connections.max.reauth.ms=5000',
+    'ssl.provider=SunJSSE', 'sasl.kerberos.service.name=kafka', 'ssl.no.such=1', 'sasl.nonsense=2',
+  ].join('\n'))
+  assert.deepEqual(c.warnings, ["The configuration 'ssl.no.such' was supplied but isn't a known config.", "The configuration 'sasl.nonsense' was supplied but isn't a known config."])
 })

@@ -13,6 +13,7 @@ import {GroupCoordinator, OFFSETS_TOPIC} from '../group/coordinator.js'
 import {topicConfigEntries} from './configs.js'
 import {FetchSessionCache} from './fetch-sessions.js'
 import {MemoryReclaimer} from '../util/memory.js'
+import {BrokerSecurity} from '../security/broker-security.js'
 import {TransactionCoordinator, TXN_TOPIC} from '../txn/coordinator.js'
 import {TxnMarkerSender} from '../txn/marker-sender.js'
 import {writeMarkers, type MarkerPartitions} from '../txn/write-markers.js'
@@ -37,6 +38,8 @@ export class KafkaBroker {
   txns!: TransactionCoordinator
   router!: RequestRouter
   socketServer!: SocketServer
+  /** TLS, SASL, ACLs and quotas. */
+  security!: BrokerSecurity
   brokerId: number
   stopping = false
   /** Fetches waiting for data: woken at shutdown. */
@@ -82,9 +85,20 @@ export class KafkaBroker {
     }
     this.logs.highWatermarkOf = (topic, partition) => this.replicas?.partition(topic, partition)?.highWatermark
     this.router = new RequestRouter(this)
-    this.socketServer = new SocketServer(new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`), (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes, c.queuedMaxRequestBytes > 0 ? c.queuedMaxRequestBytes : c.socketRequestMaxBytes)
+    const socketLogger = new Logger('kafka.network.SocketServer', `[SocketServer listenerType=ZK_BROKER, nodeId=${c.brokerId}]`)
     try {
-      await this.socketServer.start(c.listeners.map(l => ({name: l.name, host: l.host, port: l.port})))
+      // Key stores, trust stores and SASL settings are read before anything binds: a bad one stops start-up.
+      this.security = new BrokerSecurity(c, socketLogger)
+      this.security.encode = (correlationId, apiKey, version, body) => this.router.encode(correlationId, apiKey, version, body)
+      this.security.broker = this
+    } catch (error) {
+      await this.closeLogs()
+      throw error
+    }
+    this.socketServer = new SocketServer(socketLogger, (conn, frame) => this.onFrame(conn, frame), c.socketRequestMaxBytes, c.queuedMaxRequestBytes > 0 ? c.queuedMaxRequestBytes : c.socketRequestMaxBytes, this.security.hooks())
+    try {
+      await this.socketServer.start(this.security.listenerSpecs())
+      this.security.attach(this.socketServer, () => this.dynamicBrokerConfigs())
       // Registration must carry the real ports when the config asked for port 0.
       for (const bound of this.socketServer.listeners) {
         const l = c.listeners.find(x => x.name === bound.name)
@@ -92,16 +106,20 @@ export class KafkaBroker {
         const a = c.advertisedListeners.find(x => x.name === bound.name)
         if (a && a.port === 0) a.port = bound.port
       }
-      this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'))
+      this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'), {zkAuth: this.security.zkAuth})
       await this.cluster.start()
+      this.cluster.on('entityConfigChanged', (entityPath: string) => this.security.onEntityConfigChanged(entityPath))
+      await this.security.start(() => this.cluster.zkClient)
     } catch (error) {
       await this.socketServer.stop().catch(() => {})
+      await this.cluster?.stop().catch(() => {})
+      this.security.stop()
       await this.closeLogs()
       throw error
     }
     this.brokerId = this.cluster.brokerId
     ;(this.logger as {prefix: string}).prefix = `[KafkaServer id=${this.brokerId}]`
-    this.replicas = new ReplicaManager(c, this.logs, this.cluster, new Logger('kafka.server.ReplicaManager', `[ReplicaManager broker=${this.brokerId}]`), this.brokerId)
+    this.replicas = new ReplicaManager(c, this.logs, this.cluster, new Logger('kafka.server.ReplicaManager', `[ReplicaManager broker=${this.brokerId}]`), this.brokerId, (host, port, opts) => this.security.connectToBroker(host, port, opts))
     this.groups = new GroupCoordinator({
       brokerId: this.brokerId,
       offsetsTopicNumPartitions: this.offsetsTopicPartitions(),
@@ -134,6 +152,13 @@ export class KafkaBroker {
       void this.replicas.topicDeleted(name)
     })
     this.cluster.on('topicConfigChanged', (name: string) => this.replicas.topicConfigChanged(name))
+    let dynamicBefore = this.dynamicBrokerConfigs()
+    this.cluster.on('brokerConfigChanged', () => {
+      const now = this.dynamicBrokerConfigs()
+      const changed = [...new Set([...Object.keys(now), ...Object.keys(dynamicBefore)])].filter(k => now[k] !== dynamicBefore[k])
+      dynamicBefore = now
+      this.security.onDynamicConfigChange(changed)
+    })
     for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged', 'brokersChanged']) {
       this.cluster.on(ev, () => { for (const check of [...this.conditionWaiters]) check() })
     }
@@ -221,6 +246,7 @@ export class KafkaBroker {
         return ep ? {host: ep.host, port: ep.port} : {host: b.host, port: b.port}
       },
       writeLocal: (req, targets) => writeMarkers(this.markerPartitions(), req, targets, 30000),
+      connect: (host, port, opts) => this.security.connectToBroker(host, port, opts),
     }, new Logger('kafka.coordinator.transaction.TransactionMarkerChannelManager', `[Transaction Marker Channel Manager ${this.brokerId}]:`))
     const meta = this.cluster.topic(TXN_TOPIC)
     return new TransactionCoordinator({
@@ -411,6 +437,7 @@ export class KafkaBroker {
     if (this.stopping) return
     this.stopping = true
     this.reclaimer.stop()
+    this.security?.stop()
     this.logger.info('shutting down')
     for (const f of [...this.fetchWaiters]) f()
     await this.socketServer?.stop().catch(() => {})

@@ -2,6 +2,8 @@
 // where it comes from (topic override, server.properties, default), synonyms, types,
 // read-only and sensitive flags.
 import {TOPIC_CONFIGS, TOPIC_TO_BROKER_KEY, topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
+import {BROKER_KEYS} from '../config/broker-keys.js'
+import {sensitiveKey} from '../security/config.js'
 
 export const ConfigSource = {UNKNOWN: 0, DYNAMIC_TOPIC_CONFIG: 1, DYNAMIC_BROKER_CONFIG: 2, DYNAMIC_DEFAULT_BROKER_CONFIG: 3, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5, DYNAMIC_BROKER_LOGGER_CONFIG: 6} as const
 export const ResourceType = {TOPIC: 2, GROUP: 3, BROKER: 4, BROKER_LOGGER: 8} as const
@@ -47,7 +49,11 @@ export function topicConfigEntries(config: ServerConfig, overrides: Record<strin
   })
 }
 
-const SENSITIVE = /password|secret|sasl\.jaas\.config|ssl\.key/i
+/** The config type Kafka gives a broker key (listener-prefixed keys take their key's type). */
+function brokerKeyType(name: string): number {
+  const t = BROKER_KEYS[name.replace(/^listener\.name\.[^.]+\.([^.]+\.(?=sasl\.))?/, '')]?.[0]
+  return t !== undefined ? ConfigType[t] : ConfigType.STRING
+}
 
 /** The broker's configs: every key from server.properties plus the topic-default keys. */
 export function brokerConfigEntries(config: ServerConfig, dynamicBroker: Record<string, string> = {}): ConfigEntry[] {
@@ -74,7 +80,8 @@ export function brokerConfigEntries(config: ServerConfig, dynamicBroker: Record<
   for (const [k, v] of Object.entries(dynamicBroker)) values.set(k, {value: v, source: ConfigSource.DYNAMIC_BROKER_CONFIG})
   return [...values.keys()].sort().map(name => {
     const {value, source} = values.get(name)!
-    const sensitive = SENSITIVE.test(name)
-    return {name, value: sensitive ? null : value, readOnly: source !== ConfigSource.DYNAMIC_BROKER_CONFIG, isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms: [{name, value: sensitive ? null : value, source}], configType: ConfigType.STRING, documentation: null}
+    // Kafka never shows a secret (PASSWORD keys, listener-prefixed or not): sensitive, no value.
+    const sensitive = sensitiveKey(name)
+    return {name, value: sensitive ? null : value, readOnly: source !== ConfigSource.DYNAMIC_BROKER_CONFIG, isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms: [{name, value: sensitive ? null : value, source}], configType: brokerKeyType(name), documentation: null}
   })
 }

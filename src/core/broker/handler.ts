@@ -2,6 +2,7 @@
 // is given. ApiVersions is derived from the registry of these handlers.
 import type {Connection} from './socket-server.js'
 import type {KafkaBroker} from './broker.js'
+import type {RequestAuthz} from '../security/api-authz.js'
 
 /** Returned by a handler when the request gets no response (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no response')
@@ -12,6 +13,8 @@ export interface RequestContext {
   clientId: string
   correlationId: number
   apiVersion: number
+  /** Set when an authorizer is configured: per-resource checks inside handlers (authz.allowed(op, type, name)). */
+  authz?: RequestAuthz
 }
 
 export type HandlerResult = object | typeof NO_RESPONSE

@@ -2,7 +2,7 @@
 // follows with Fetch (replica id = this broker), appends the batches as they are (offsets
 // assigned by the leader) and takes the leader's high watermark. The leader learns each
 // follower's log end from its fetch offset (see Fetch and Partition.recordFollowerFetch).
-import {KafkaConnection} from '../protocol/client.js'
+import {KafkaConnection, type ConnectOptions} from '../protocol/client.js'
 import {Apis} from '../protocol/messages.js'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
@@ -20,6 +20,8 @@ export interface FetcherSettings {
   maxBytes: number
   partitionMaxBytes: number
   endpoint(leaderId: number): LeaderEndpoint | undefined
+  /** Connects over the inter-broker listener with its security (TLS, SASL); plain TCP when absent. */
+  connect?(host: string, port: number, opts: ConnectOptions): Promise<KafkaConnection>
 }
 
 const FETCH_VERSION = 12
@@ -64,7 +66,8 @@ class LeaderFetcher {
             backoff = 500
             continue
           }
-          this.conn = await KafkaConnection.connect(ep.host, ep.port, {clientId: `broker-${this.settings.brokerId}-fetcher-${this.leaderId}`, timeoutMs: this.settings.maxWaitMs + 30000})
+          const opts = {clientId: `broker-${this.settings.brokerId}-fetcher-${this.leaderId}`, timeoutMs: this.settings.maxWaitMs + 30000}
+          this.conn = await (this.settings.connect?.(ep.host, ep.port, opts) ?? KafkaConnection.connect(ep.host, ep.port, opts))
         }
         backoff = (await this.fetchOnce(this.conn)) ? 0 : 200
       } catch (error) {

@@ -9,7 +9,7 @@ import type {ClusterManager, PartitionState} from '../cluster/cluster.js'
 import {topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
 import type {Logger} from '../util/log.js'
 import {Partition} from './partition.js'
-import {ReplicaFetcherManager} from './replica-fetcher.js'
+import {ReplicaFetcherManager, type FetcherSettings} from './replica-fetcher.js'
 
 /** FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when a client's epoch differs from ours (-1 = unchecked). */
 export function checkLeaderEpoch(p: Partition, current: number | undefined): number {
@@ -59,7 +59,7 @@ export class ReplicaManager {
   readonly fetchers: ReplicaFetcherManager
   private isrTimer: NodeJS.Timeout | null = null
 
-  constructor(readonly config: ServerConfig, readonly logs: LogManager, readonly cluster: ClusterManager, readonly logger: Logger, readonly brokerId: number) {
+  constructor(readonly config: ServerConfig, readonly logs: LogManager, readonly cluster: ClusterManager, readonly logger: Logger, readonly brokerId: number, connect?: FetcherSettings['connect']) {
     this.fetchers = new ReplicaFetcherManager({
       brokerId,
       maxWaitMs: config.replicaFetchWaitMaxMs,
@@ -72,6 +72,7 @@ export class ReplicaManager {
         const ep = b.endpoints.find(e => e.listener === config.interBrokerListenerName) ?? b.endpoints[0]
         return ep ? {host: ep.host, port: ep.port} : {host: b.host, port: b.port}
       },
+      connect,
     }, logger)
     // ISR shrink: followers that have not caught up within replica.lag.time.max.ms leave the ISR.
     const every = Math.max(100, Math.floor(config.replicaLagTimeMaxMs / 2))

@@ -10,6 +10,24 @@ import {NO_RESPONSE, type Handler, type HandlerResult, type RequestContext} from
 import type {KafkaBroker} from './broker.js'
 import {handlers} from './handlers/index.js'
 import {apiVersionsList} from './handlers/18-api-versions.js'
+import {API_CHECKS} from '../security/api-authz.js'
+import {performance} from 'node:perf_hooks'
+
+/** What the quota managers need to know about one request (only when quotas are configured). */
+interface QuotaContext {
+  conn: Connection
+  user: string
+  clientId: string
+  apiKey: number
+  /** Request bytes (Produce's quota counts them). */
+  requestBytes: number
+  /** Time spent handling it on the event loop, ms (the request quota's measure). */
+  handlerMs: number
+  /** Fetches from followers and the SASL/ApiVersions exchange are not subject to client quotas. */
+  exempt: boolean
+}
+
+const QUOTA_EXEMPT_APIS = new Set([17, 18, 36])
 
 const API_VERSIONS = 18
 
@@ -21,6 +39,17 @@ export class RequestRouter {
   }
 
   handle(conn: Connection, frame: Buffer): FrameResult | Promise<FrameResult> {
+    // SASL listeners: until the client is authenticated (or while it re-authenticates), the
+    // connection's SASL session takes the frame (ApiVersions is still answered below).
+    const sasl = conn.security
+    if (sasl !== null) {
+      const r = sasl.intercept(frame, () => this.route(conn, frame))
+      if (r !== undefined) return r
+    }
+    return this.route(conn, frame)
+  }
+
+  private route(conn: Connection, frame: Buffer): FrameResult | Promise<FrameResult> {
     const r = new Reader(frame)
     let header: {apiKey: number; apiVersion: number; correlationId: number; clientId: string | null}
     try {
@@ -50,14 +79,61 @@ export class RequestRouter {
     }
     if (header.clientId) conn.clientId = header.clientId
     const ctx: RequestContext = {broker: this.broker, conn, clientId: header.clientId ?? '', correlationId, apiVersion}
+    // Authorization (when an authorizer is configured): the per-API table of security/api-authz.ts.
+    let after: ((res: any) => any) | undefined
+    const authz = this.broker.security.requestAuthz(conn, spec.name)
+    if (authz !== null) {
+      ctx.authz = authz
+      const verdict = API_CHECKS[apiKey]?.(authz, request, apiVersion)
+      if (verdict !== undefined) {
+        if (verdict.close !== undefined) throw new CloseConnection(verdict.close)
+        if (verdict.respond !== undefined) return this.encode(correlationId, apiKey, apiVersion, verdict.respond)
+        if (verdict.request !== undefined) request = verdict.request
+        after = verdict.after
+      }
+    }
+    const quotas = this.broker.security.quotas
+    const t0 = quotas.active ? performance.now() : 0
     const result = handler.handle(ctx, request, apiVersion)
-    if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res))
-    return this.finish(apiKey, apiVersion, correlationId, result)
+    let q: QuotaContext | undefined
+    if (quotas.active) {
+      const replica = apiKey === 1 && ((request as {replicaId?: number}).replicaId ?? (request as {replicaState?: {replicaId: number}}).replicaState?.replicaId ?? -1) >= 0
+      q = {conn, user: conn.principal.slice(conn.principal.indexOf(':') + 1), clientId: header.clientId ?? '', apiKey, requestBytes: frame.length, handlerMs: performance.now() - t0, exempt: replica || QUOTA_EXEMPT_APIS.has(apiKey)}
+    }
+    if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res, after, q))
+    return this.finish(apiKey, apiVersion, correlationId, result, after, q)
   }
 
-  private finish(apiKey: number, version: number, correlationId: number, res: HandlerResult): FrameResult {
-    if (res === NO_RESPONSE) return null
-    return this.encode(correlationId, apiKey, version, res)
+  private finish(apiKey: number, version: number, correlationId: number, res: HandlerResult, after?: (res: any) => any, q?: QuotaContext): FrameResult {
+    if (res === NO_RESPONSE) {
+      if (q !== undefined) q.conn.mute(this.throttleTime(q, 0))
+      return null
+    }
+    const body = after !== undefined ? after(res) : res
+    const bufs = this.encode(correlationId, apiKey, version, body)
+    if (q === undefined) return bufs
+    let bytes = 0
+    if (apiKey === 1) for (const b of bufs) bytes += b.length
+    const throttle = this.throttleTime(q, bytes)
+    if (throttle <= 0) return bufs
+    // Kafka (KIP-219): the response carries throttle_time_ms and the channel is muted that long.
+    const b = body as {throttleTimeMs?: number}
+    b.throttleTimeMs = Math.max(throttle, b.throttleTimeMs ?? 0)
+    q.conn.mute(throttle)
+    return this.encode(correlationId, apiKey, version, b)
+  }
+
+  /** Records the request with the quota managers that apply; the longest throttle wins. */
+  private throttleTime(q: QuotaContext, responseBytes: number): number {
+    if (q.exempt) return 0
+    const quotas = this.broker.security.quotas
+    const now = Date.now()
+    let bandwidth = 0
+    if (q.apiKey === 0) bandwidth = quotas.produce.record(q.user, q.clientId, q.requestBytes, now)
+    else if (q.apiKey === 1) bandwidth = quotas.fetch.record(q.user, q.clientId, responseBytes, now)
+    // request_percentage: handler time as percent of one thread over the window (Kafka's nanosToPercentage).
+    const request = quotas.request.record(q.user, q.clientId, q.handlerMs / 10, now)
+    return Math.max(bandwidth, request)
   }
 
   encode(correlationId: number, apiKey: number, version: number, body: object): Buffer[] {

@@ -4,12 +4,27 @@
 // backpressure both ways (a slow reader pauses its own socket; too many requests in
 // flight pause reading from that client).
 import {createServer, type Server, type Socket} from 'node:net'
+import {createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions, type SecureContextOptions} from 'node:tls'
 import type {Logger} from '../util/log.js'
 
 export interface ListenerSpec {
   name: string
   host: string // '' = every interface
   port: number // 0 = a random port
+  /** PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL. */
+  securityProtocol?: string
+  /** TLS server options for SSL and SASL_SSL listeners. */
+  tls?: TlsOptions
+  /** A TLS handshake not finished within this is abandoned (one log line). */
+  handshakeTimeoutMs?: number
+}
+
+/** What the security layer attaches to the socket server: called for every new connection. */
+export interface ConnectionHooks {
+  /** A connection is open (TLS handshake done for TLS listeners). Throw CloseConnection to refuse it. */
+  onConnection?(conn: Connection): void
+  /** A TLS client failed its handshake (garbage, an untrusted or expired certificate, a timeout). */
+  onTlsError?(listener: string, remote: string, err: Error): void
 }
 
 /** Thrown by a frame handler to log one line and close the connection. */
@@ -55,6 +70,17 @@ export class Connection {
   /** Free for the request layer (e.g. the client id seen on the connection). */
   clientId = ''
   closed = false
+  /** The authenticated principal (Kafka's "User:name"); ANONYMOUS until TLS or SASL says otherwise. */
+  principal = 'User:ANONYMOUS'
+  /** The security layer's per-connection state (SASL exchange, session expiry, quotas). */
+  security: any = null
+  /** Frames above this are refused (sasl.server.max.receive.size before SASL authentication). */
+  frameLimit: number
+  /** The line logged when frameLimit refuses a frame (null: the socket.request.max.bytes line). */
+  frameLimitReason: ((size: number) => string) | null = null
+  /** Muted (not read from, nothing dispatched) until this time: a quota's throttle. */
+  private mutedUntil = 0
+  private muteTimer: NodeJS.Timeout | null = null
   private readonly slots: Slot[] = []
   private head = 0
   private sizeBuf = Buffer.alloc(4)
@@ -80,8 +106,11 @@ export class Connection {
   private readPaused = false
 
   constructor(readonly socket: Socket, readonly listener: BoundListener, private readonly server: SocketServer, seq: number) {
-    this.remoteHost = socket.remoteAddress ?? 'unknown'
+    // An IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d; Kafka (and ACL hosts) see a.b.c.d.
+    const addr = socket.remoteAddress ?? 'unknown'
+    this.remoteHost = addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
     this.id = `${socket.localAddress}:${socket.localPort}-${socket.remoteAddress}:${socket.remotePort}-${seq}`
+    this.frameLimit = server.maxRequestBytes
     socket.setNoDelay(true)
     socket.on('data', chunk => this.onData(chunk))
     socket.on('drain', () => {
@@ -101,6 +130,48 @@ export class Connection {
     this.onClose()
   }
 
+  /** Logs one line as Kafka's Selector does for a failed authentication, then closes. */
+  failAuthentication(why: string, reauthentication = false): void {
+    if (this.closed) return
+    this.logAuthenticationFailure(why, reauthentication)
+    this.close()
+  }
+
+  logAuthenticationFailure(why: string, reauthentication = false): void {
+    this.server.logger.info(`Failed ${reauthentication ? 're-' : ''}authentication with /${this.remoteHost} (channelId=${this.id}) (${why})`)
+  }
+
+  /** Closes after what was written has left (a last response), and for sure within a second. */
+  endSoon(): void {
+    if (this.closed) return
+    this.socket.end()
+    setTimeout(() => this.close(), 1000).unref?.()
+  }
+
+  /** Stops reading from (and dispatching for) this connection for ms: Kafka's channel muting for quotas. */
+  mute(ms: number): void {
+    if (ms <= 0 || this.closed) return
+    const until = Date.now() + ms
+    if (until <= this.mutedUntil) return
+    this.mutedUntil = until
+    if (this.muteTimer) clearTimeout(this.muteTimer)
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null
+      this.mutedUntil = 0
+      this.pump()
+    }, ms)
+    this.updateReading()
+  }
+
+  get muted(): boolean {
+    return this.mutedUntil > 0
+  }
+
+  /** Whether the connection runs over TLS. */
+  get tls(): boolean {
+    return (this.socket as TLSSocket).encrypted === true
+  }
+
   /** For tests and metrics: what the connection holds now. */
   get stats(): {inFlight: number; inFlightBytes: number; unsentBytes: number; queued: number; readPaused: boolean} {
     return {inFlight: this.inFlight, inFlightBytes: this.inFlightBytes, unsentBytes: this.unsentBytes(), queued: this.ready.length - this.readyHead, readPaused: this.readPaused}
@@ -110,6 +181,8 @@ export class Connection {
     if (this.closed) return
     this.closed = true
     this.server.connections.delete(this)
+    if (this.muteTimer) { clearTimeout(this.muteTimer); this.muteTimer = null }
+    this.server.hooks.onClose?.(this)
     // Give back the budget of frames that will never be handled; drop what was read.
     if (this.partReserved > 0) this.server.budget.release(this.partReserved)
     this.partReserved = 0
@@ -165,8 +238,9 @@ export class Connection {
         this.sizeHave = 0
         size = this.sizeBuf.readInt32BE(0)
       }
-      if (size < 0 || size > this.server.maxRequestBytes) {
-        this.close(`request of ${size} bytes exceeds socket.request.max.bytes (${this.server.maxRequestBytes}) or is invalid`)
+      if (size < 0 || size > this.frameLimit) {
+        if (this.frameLimitReason !== null && size > this.frameLimit) this.failAuthentication(this.frameLimitReason(size))
+        else this.close(`request of ${size} bytes exceeds socket.request.max.bytes (${this.server.maxRequestBytes}) or is invalid`)
         return
       }
       if (len - pos >= size) {
@@ -231,6 +305,7 @@ export class Connection {
   }
 
   private mayDispatch(frame: Buffer): boolean {
+    if (this.mutedUntil > 0) return false
     if (this.writeBlocked || this.unsentBytes() >= CONNECTION_LIMITS.maxUnsentBytes) return false
     if (this.inFlight === 0) return true
     if (this.inFlight >= CONNECTION_LIMITS.maxInFlight) return false
@@ -314,7 +389,7 @@ export class Connection {
 
   private updateReading(): void {
     if (this.closed) return
-    const shouldPause = this.waitingAdmission || this.readyHead < this.ready.length || this.rest !== null || this.writeBlocked || this.unsentBytes() >= CONNECTION_LIMITS.maxUnsentBytes
+    const shouldPause = this.mutedUntil > 0 || this.waitingAdmission || this.readyHead < this.ready.length || this.rest !== null || this.writeBlocked || this.unsentBytes() >= CONNECTION_LIMITS.maxUnsentBytes
     if (shouldPause && !this.readPaused) {
       this.readPaused = true
       this.socket.pause()
@@ -382,6 +457,7 @@ export interface BoundListener {
   host: string
   port: number
   server: Server
+  securityProtocol: string
 }
 
 export class SocketServer {
@@ -389,18 +465,55 @@ export class SocketServer {
   readonly listeners: BoundListener[] = []
   readonly budget: FrameBudget
   private seq = 0
+  private readonly handshaking = new Set<Socket>()
 
-  constructor(readonly logger: Logger, readonly handler: FrameHandler, readonly maxRequestBytes: number, largeFrameBudget = maxRequestBytes) {
+  constructor(readonly logger: Logger, readonly handler: FrameHandler, readonly maxRequestBytes: number, largeFrameBudget = maxRequestBytes, readonly hooks: ConnectionHooks & {onClose?(conn: Connection): void} = {}) {
     this.budget = new FrameBudget(Math.max(largeFrameBudget, CONNECTION_LIMITS.largeFrame))
+  }
+
+  private accept(server: Server, socket: Socket): void {
+    const bound = this.listeners.find(l => l.server === server)
+    if (!bound) { socket.destroy(); return }
+    const conn = new Connection(socket, bound, this, ++this.seq)
+    this.connections.add(conn)
+    try {
+      this.hooks.onConnection?.(conn)
+    } catch (error) {
+      if (error instanceof CloseConnection) conn.failAuthentication(error.message)
+      else conn.close(`unexpected error accepting a connection: ${(error as Error).message}`)
+    }
+  }
+
+  /** Replaces a TLS listener's key material (Kafka's dynamic key store update); new handshakes use it. */
+  setSecureContext(listener: string, options: SecureContextOptions): void {
+    const l = this.listeners.find(x => x.name === listener)
+    if (!l || !('setSecureContext' in l.server)) throw new Error(`listener ${listener} does not use TLS`)
+    ;(l.server as TlsServer).setSecureContext(options)
   }
 
   /** Binds every listener; rejects with Kafka's one-line message when a port is taken. */
   async start(specs: ListenerSpec[]): Promise<void> {
     for (const spec of specs) {
-      const server = createServer({noDelay: true}, socket => {
-        const bound = this.listeners.find(l => l.server === server)!
-        this.connections.add(new Connection(socket, bound, this, ++this.seq))
-      })
+      let server: Server
+      const remotes = new WeakMap<Socket, string>()
+      if (spec.tls) {
+        const tlsServer = createTlsServer({...spec.tls, handshakeTimeout: spec.handshakeTimeoutMs ?? 10000}, socket => this.accept(tlsServer, socket))
+        // Sockets still in their handshake: stop() must not wait for them.
+        tlsServer.on('connection', (raw: Socket) => {
+          remotes.set(raw, raw.remoteAddress ?? 'unknown')
+          this.handshaking.add(raw)
+          raw.once('close', () => this.handshaking.delete(raw))
+          raw.on('error', () => {})
+        })
+        tlsServer.on('tlsClientError', (err, socket) => {
+          const raw = (socket as unknown as {_parent?: Socket})._parent
+          this.hooks.onTlsError?.(spec.name, socket.remoteAddress ?? (raw ? remotes.get(raw) : undefined) ?? 'unknown', err)
+          socket.destroy()
+        })
+        server = tlsServer
+      } else {
+        server = createServer({noDelay: true}, socket => this.accept(server, socket))
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) => {
           const shown = spec.host === '' ? '0.0.0.0' : spec.host
@@ -412,7 +525,7 @@ export class SocketServer {
       })
       server.on('error', err => this.logger.error(`Listener ${spec.name} error: ${err.message}`))
       const port = (server.address() as {port: number}).port
-      this.listeners.push({name: spec.name, host: spec.host, port, server})
+      this.listeners.push({name: spec.name, host: spec.host, port, server, securityProtocol: spec.securityProtocol ?? 'PLAINTEXT'})
       this.logger.info(`Awaiting socket connections on ${spec.host === '' ? '0.0.0.0' : spec.host}:${port}.`)
     }
   }
@@ -421,6 +534,7 @@ export class SocketServer {
   async stop(): Promise<void> {
     const closing = this.listeners.map(l => new Promise<void>(resolve => l.server.close(() => resolve())))
     for (const c of this.connections) c.close()
+    for (const s of this.handshaking) s.destroy()
     await Promise.all(closing)
   }
 }

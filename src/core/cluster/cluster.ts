@@ -54,6 +54,8 @@ export interface ElectionResult {topic: string; partition: number; errorCode: nu
 export interface CreateTopicOptions {numPartitions: number; replicationFactor: number; assignment?: Record<number, number[]>; configs: Record<string, string>; validateOnly?: boolean}
 
 export interface ClusterManagerOptions {
+  /** Credentials for ZooKeeper (addauth), e.g. digest from the JAAS Client section. */
+  zkAuth?: {scheme: string; auth: string}[]
   /** Endpoints to register when they differ from advertised.listeners (e.g. port 0 bound to a real port). */
   advertisedListeners?: Listener[]
   /** broker.id found in meta.properties, used when broker.id is -1. */
@@ -231,7 +233,7 @@ export class ClusterManager extends EventEmitter {
   async start(): Promise<void> {
     const c = this.config
     const {hosts, chroot} = splitConnectString(c.zookeeperConnect)
-    const zkOpts = {sessionTimeoutMs: c.zookeeperSessionTimeoutMs, connectionTimeoutMs: c.zookeeperConnectionTimeoutMs, logger: this.logger}
+    const zkOpts = {sessionTimeoutMs: c.zookeeperSessionTimeoutMs, connectionTimeoutMs: c.zookeeperConnectionTimeoutMs, logger: this.logger, auth: this.options.zkAuth, secureAcls: c.zookeeperSetAcl}
     if (chroot) {
       // As Kafka does: create the chroot through a session without it, then use it.
       const root = await ZkClient.connect(hosts, zkOpts)
@@ -668,6 +670,8 @@ export class ClusterManager extends EventEmitter {
         await this.loadBrokerConfigs()
         this.fire('brokerConfigChanged')
       }
+      // users/<u>, users/<u>/clients/<c>, clients/<c>, ips/<ip>: SCRAM credentials and quotas.
+      if (type !== 'topics' && type !== 'brokers') this.fire('entityConfigChanged', entity)
     }
   }
 

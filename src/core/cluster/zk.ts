@@ -60,6 +60,24 @@ export interface ZkConnectOptions {
   /** A request unanswered this long fails with CONNECTION_LOSS (default: connectionTimeoutMs). */
   requestTimeoutMs?: number
   logger?: Logger
+  /** Credentials sent on every connection (ZooKeeper's addauth), e.g. digest user:password. */
+  auth?: {scheme: string; auth: string}[]
+  /**
+   * zookeeper.set.acl=true: znodes are created with Kafka's secure ACLs (creator all, world read
+   * except on sensitive paths) instead of world-open ones.
+   */
+  secureAcls?: boolean
+}
+
+/** Kafka's ZkData.SensitiveRootPaths: readable by their creator only when ACLs are secure. */
+const SENSITIVE_ROOTS = ['/config/users', '/config/brokers', '/delegation_token']
+
+/** Kafka's ZkData.defaultAcls for a (chroot-relative) path; undefined = world-open (ZooKeeper's default). */
+export function kafkaDefaultAcls(secure: boolean, path: string): unknown[] | undefined {
+  if (!secure || path === '/consumers') return undefined
+  const acls = [...zookeeper.ACL.CREATOR_ALL_ACL]
+  if (!SENSITIVE_ROOTS.some(r => path.startsWith(r))) acls.push(...zookeeper.ACL.READ_ACL_UNSAFE)
+  return acls
 }
 
 const WATCH_TYPES: Record<number, ZkWatchType> = {1: 'created', 2: 'deleted', 3: 'dataChanged', 4: 'childrenChanged'}
@@ -129,6 +147,7 @@ export class ZkClient extends EventEmitter {
   private open(): Promise<void> {
     return new Promise((resolve, reject) => {
       const client = zookeeper.createClient(this.hosts, {sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 200, retries: 0})
+      for (const a of this.opts.auth ?? []) client.addAuthInfo(a.scheme, Buffer.from(a.auth, 'utf8'))
       this.client = client
       let connected = false
       const timer = setTimeout(() => {
@@ -221,6 +240,11 @@ export class ZkClient extends EventEmitter {
     return {id: this.client.getSessionId(), password: this.client.getSessionPassword()}
   }
 
+  /** The ACLs a new znode gets (undefined: node-zookeeper-client's world-open default). */
+  private aclsFor(path: string): unknown[] | undefined {
+    return kafkaDefaultAcls(this.opts.secureAcls === true, path)
+  }
+
   private abs(path: string): string {
     if (!this.chroot) return path
     return path === '/' ? this.chroot : this.chroot + path
@@ -287,13 +311,14 @@ export class ZkClient extends EventEmitter {
   async create(path: string, data?: Buffer | string, opts: {ephemeral?: boolean; sequential?: boolean; parents?: boolean} = {}): Promise<string> {
     const mode = (opts.ephemeral ? 1 : 0) | (opts.sequential ? 2 : 0)
     const buf = toBuf(data)
+    const acls = this.aclsFor(path)
     try {
-      return await this.call(cb => this.client.create(this.abs(path), buf ?? null, mode, cb), path, p => this.rel(p as string))
+      return await this.call(cb => this.client.create(this.abs(path), buf ?? null, acls, mode, cb), path, p => this.rel(p as string))
     } catch (error) {
       if (!opts.parents || (error as ZkError).code !== ZkCode.NO_NODE) throw error
       const parent = path.slice(0, path.lastIndexOf('/'))
       if (parent) await this.ensurePath(parent)
-      return this.call(cb => this.client.create(this.abs(path), buf ?? null, mode, cb), path, p => this.rel(p as string))
+      return this.call(cb => this.client.create(this.abs(path), buf ?? null, acls, mode, cb), path, p => this.rel(p as string))
     }
   }
 
@@ -304,7 +329,8 @@ export class ZkClient extends EventEmitter {
     for (const p of parts) {
       cur += '/' + p
       try {
-        await this.call(cb => this.client.create(this.abs(cur), null, 0, cb), cur, () => undefined)
+        const at = cur
+        await this.call(cb => this.client.create(this.abs(at), null, this.aclsFor(at), 0, cb), at, () => undefined)
       } catch (error) {
         if ((error as ZkError).code !== ZkCode.NODE_EXISTS) throw error
       }
@@ -381,7 +407,7 @@ export class ZkClient extends EventEmitter {
       const tx = this.client.transaction()
       for (const o of ops) {
         switch (o.op) {
-          case 'create': tx.create(this.abs(o.path), toBuf(o.data) ?? null, (o.ephemeral ? 1 : 0) | (o.sequential ? 2 : 0)); break
+          case 'create': tx.create(this.abs(o.path), toBuf(o.data) ?? null, this.aclsFor(o.path), (o.ephemeral ? 1 : 0) | (o.sequential ? 2 : 0)); break
           case 'set': tx.setData(this.abs(o.path), toBuf(o.data), o.version ?? -1); break
           case 'delete': tx.remove(this.abs(o.path), o.version ?? -1); break
           case 'check': tx.check(this.abs(o.path), o.version); break

@@ -6,6 +6,7 @@ import {hostname} from 'node:os'
 import {loadProperties, parseProperties} from './properties.js'
 import {ConfigError, Settings} from './settings.js'
 import {BROKER_KEYS} from './broker-keys.js'
+import {securityKeyUse} from '../security/config.js'
 
 export {ConfigError}
 
@@ -71,6 +72,8 @@ export interface ServerConfig {
   zookeeperSessionTimeoutMs: number
   zookeeperConnectionTimeoutMs: number
   zookeeperMaxInFlightRequests: number
+  /** zookeeper.set.acl: kafkit's znodes get Kafka's secure ACLs (the broker authenticates to ZooKeeper). */
+  zookeeperSetAcl: boolean
 
   groupInitialRebalanceDelayMs: number
   /** max.incremental.fetch.session.cache.slots: how many fetch sessions the broker keeps. */
@@ -143,7 +146,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'log.message.downconversion.enable': 'kafkit serves record batches v2 only',
   'log.message.format.version': 'kafkit writes message format v2 only',
   'inter.broker.protocol.version': 'kafkit speaks one inter-broker protocol',
-  'zookeeper.set.acl': 'ZooKeeper ACLs are not set',
   'zookeeper.clientCnxnSocket': 'JVM-only setting',
   'metric.reporters': 'no JMX',
   'metrics.num.samples': 'no JMX',
@@ -152,8 +154,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'kafka.metrics.reporters': 'no JMX',
   'kafka.metrics.polling.interval.secs': 'no JMX',
   'auto.include.jmx.reporter': 'no JMX',
-  'authorizer.class.name': 'no authorizer (all operations allowed)',
-  'super.users': 'no authorizer',
   'controller.socket.timeout.ms': 'ZooKeeper is the controller channel',
   'controlled.shutdown.max.retries': 'shutdown resigns through ZooKeeper',
   'controlled.shutdown.retry.backoff.ms': 'shutdown resigns through ZooKeeper',
@@ -169,21 +169,12 @@ export const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
   'log.dir.failure.timeout.ms': 'KRaft only',
   'group.coordinator.rebalance.protocols': 'classic protocol only',
   'group.coordinator.new.enable': 'classic coordinator only',
-  'sasl.enabled.mechanisms': 'no SASL',
-  'sasl.mechanism.inter.broker.protocol': 'no SASL',
-  'ssl.client.auth': 'no TLS',
-  'ssl.keystore.location': 'no TLS',
-  'ssl.keystore.password': 'no TLS',
-  'ssl.key.password': 'no TLS',
-  'ssl.truststore.location': 'no TLS',
-  'ssl.truststore.password': 'no TLS',
-  'ssl.endpoint.identification.algorithm': 'no TLS',
   'confluent.support.metrics.enable': 'Confluent distribution key',
   'confluent.support.customer.id': 'Confluent distribution key',
 }
 
 /** Key prefixes accepted without effect (listener-, SSL-, SASL-, quota-specific settings). */
-const ACCEPTED_PREFIXES = ['listener.name.', 'ssl.', 'sasl.', 'quota.', 'replication.quota.', 'remote.log.', 'log.local.retention.', 'client.quota.', 'confluent.']
+const ACCEPTED_PREFIXES = ['listener.name.', 'quota.', 'replication.quota.', 'remote.log.', 'log.local.retention.', 'client.quota.', 'confluent.']
 
 const DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL'
 const JAVA_LONG_MAX = Number.MAX_SAFE_INTEGER // Long.MAX_VALUE, clamped to JS's exact range
@@ -361,6 +352,7 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
     zookeeperSessionTimeoutMs: sessionTimeout,
     zookeeperConnectionTimeoutMs: s.int('zookeeper.connection.timeout.ms', sessionTimeout, 1),
     zookeeperMaxInFlightRequests: s.int('zookeeper.max.in.flight.requests', 10, 1),
+    zookeeperSetAcl: s.bool('zookeeper.set.acl', false),
 
     groupInitialRebalanceDelayMs: s.int('group.initial.rebalance.delay.ms', 3000, 0),
     fetchSessionCacheSlots: s.int('max.incremental.fetch.session.cache.slots', 1000, 0),
@@ -412,10 +404,9 @@ export function serverConfigFromProps(props: Map<string, string> | Record<string
   }
   if (cfg.replicaFetchWaitMaxMs > cfg.replicaSocketTimeoutMs) throw new ConfigError(`Invalid value ${cfg.replicaFetchWaitMaxMs} for configuration replica.fetch.wait.max.ms in ${source}: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts`)
 
-  for (const l of listeners) {
-    if (l.securityProtocol !== 'PLAINTEXT') warnings.push(`Listener ${l.name} uses ${l.securityProtocol}: kafkit serves it as PLAINTEXT (no TLS/SASL)`)
-  }
   for (const key of s.unused()) {
+    const sec = securityKeyUse(key)
+    if (sec !== undefined) continue
     if (key in ACCEPTED_WITHOUT_EFFECT || ACCEPTED_PREFIXES.some(p => key.startsWith(p))) continue
     if (BROKER_TO_TOPIC_KEY[key] !== undefined || OTHER_KNOWN_KEYS.has(key)) continue
     warnings.push(`The configuration '${key}' was supplied but isn't a known config.`)

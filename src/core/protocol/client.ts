@@ -1,6 +1,7 @@
 // A small promise-based Kafka connection for kafkit's own tools and tests: one socket,
 // correlation ids, pipelined requests, header versions per API, ApiVersions negotiation.
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Reader, Writer, ProtocolError } from './io.js';
 import { Apis, type ApiSpec, type DeepPartial, type ApiVersionsResponse } from './messages.js';
 import { encodeRequestHeader, requestHeaderVersion, responseHeaderVersion, decodeResponseHeader } from './header.js';
@@ -11,6 +12,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
+  /** Connect with TLS (SSL and SASL_SSL listeners): node's tls.connect options. */
+  tls?: TlsConnectionOptions;
 }
 
 /** The connection failed, closed, or a request timed out. One-line message. */
@@ -110,7 +113,7 @@ export class KafkaConnection {
   static connect(host: string, port: number, opts: ConnectOptions = {}): Promise<KafkaConnection> {
     const timeoutMs = opts.timeoutMs ?? 30000;
     return new Promise((resolve, reject) => {
-      const sock = netConnect({ host, port });
+      const sock: Socket = opts.tls ? tlsConnect({ ...opts.tls, host, port }) : netConnect({ host, port });
       const timer = setTimeout(() => {
         sock.destroy();
         reject(new ConnectionError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
@@ -120,7 +123,7 @@ export class KafkaConnection {
         reject(new ConnectionError(`cannot connect to ${host}:${port}: ${e.message}`));
       };
       sock.once('error', onError);
-      sock.once('connect', () => {
+      sock.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         sock.off('error', onError);
         resolve(new KafkaConnection(sock, host, port, opts));

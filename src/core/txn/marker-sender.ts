@@ -5,7 +5,7 @@
 // (one KafkaConnection per broker on the inter-broker listener). Retriable failures (no leader,
 // moved leader, lost connection, timeouts) are retried with a short backoff until every
 // partition has its marker, the topic is deleted, or the coordinator gives the transaction up.
-import {KafkaConnection} from '../protocol/client.js'
+import {KafkaConnection, type ConnectOptions} from '../protocol/client.js'
 import {Apis, type ApiSpec, type DeepPartial} from '../protocol/messages.js'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
@@ -32,6 +32,8 @@ export interface MarkerSenderDeps {
   endpoint(brokerId: number): {host: string; port: number} | undefined
   /** Writes markers to partitions this broker leads; resolves with an error code per partition. */
   writeLocal(req: MarkerRequest, targets: MarkerTarget[]): Promise<number[]>
+  /** Connects over the inter-broker listener with its security (TLS, SASL); plain TCP when absent. */
+  connect?(host: string, port: number, opts: ConnectOptions): Promise<KafkaConnection>
 }
 
 const RETRIABLE = new Set<number>([
@@ -100,7 +102,8 @@ export class TxnMarkerSender {
     if (!c) {
       const ep = this.deps.endpoint(brokerId)
       if (!ep) return Promise.reject(new Error(`broker ${brokerId} is not alive`))
-      c = KafkaConnection.connect(ep.host, ep.port, {clientId: `broker-${this.deps.brokerId}-txn-marker-sender`, timeoutMs: this.requestTimeoutMs})
+      const opts = {clientId: `broker-${this.deps.brokerId}-txn-marker-sender`, timeoutMs: this.requestTimeoutMs}
+      c = this.deps.connect?.(ep.host, ep.port, opts) ?? KafkaConnection.connect(ep.host, ep.port, opts)
       c.catch(() => this.conns.delete(brokerId))
       this.conns.set(brokerId, c)
     }

@@ -210,7 +210,9 @@ export const fetch: Handler = {
       const out: any = {partitionIndex: w.partition, errorCode: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: readCommitted ? [] : null, preferredReadReplica: -1, records: EMPTY}
       topicOut.partitions.push(out)
       const p = unknownId || name === undefined ? undefined : broker.replicas.partition(name, w.partition)
-      if (p === undefined) {
+      if (name !== undefined && ctx.authz !== undefined && !ctx.authz.fetchAllowed(replica, name)) {
+        out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+      } else if (p === undefined) {
         if (unknownId) out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID
         else out.errorCode = broker.cluster.topic(name!)?.partitions[w.partition] ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
       } else if (version >= 9 && checkLeaderEpoch(p, w.currentLeaderEpoch) !== 0) {

@@ -1,6 +1,6 @@
-// SaslHandshake (17): kafkit's listeners are PLAINTEXT only; a client configured for SASL gets
-// UNSUPPORTED_SASL_MECHANISM with an empty mechanism list (a clear error instead of a dropped
-// connection).
+// SaslHandshake (17) reaching the request handlers: on a PLAINTEXT or SSL listener (SASL
+// listeners take it in their SASL session, security/authenticator.ts), Kafka answers
+// ILLEGAL_SASL_STATE.
 import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 
@@ -8,8 +8,7 @@ export const saslHandshake: Handler = {
   apiKey: 17,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, req) {
-    ctx.broker.logger.info(`Client ${ctx.clientId} at ${ctx.conn.remoteHost} asked for SASL mechanism ${req.mechanism}; this listener is PLAINTEXT`)
-    return {errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: []}
+  handle() {
+    return {errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: []}
   },
 }

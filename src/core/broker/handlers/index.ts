@@ -20,12 +20,16 @@ import {deleteTopics} from './20-delete-topics.js'
 import {deleteRecords} from './21-delete-records.js'
 import {initProducerId} from './22-init-producer-id.js'
 import {offsetForLeaderEpoch} from './23-offset-for-leader-epoch.js'
+import {describeAcls} from './29-describe-acls.js'
+import {createAcls} from './30-create-acls.js'
+import {deleteAcls} from './31-delete-acls.js'
 import {addPartitionsToTxn} from './24-add-partitions-to-txn.js'
 import {addOffsetsToTxn} from './25-add-offsets-to-txn.js'
 import {endTxn} from './26-end-txn.js'
 import {writeTxnMarkers} from './27-write-txn-markers.js'
 import {txnOffsetCommit} from './28-txn-offset-commit.js'
 import {describeConfigs} from './32-describe-configs.js'
+import {saslAuthenticate} from './36-sasl-authenticate.js'
 import {describeLogDirs} from './35-describe-log-dirs.js'
 import {alterConfigs} from './33-alter-configs.js'
 import {createPartitions} from './37-create-partitions.js'
@@ -34,6 +38,10 @@ import {electLeaders} from './43-elect-leaders.js'
 import {incrementalAlterConfigs} from './44-incremental-alter-configs.js'
 import {offsetDelete} from './47-offset-delete.js'
 import {describeCluster} from './60-describe-cluster.js'
+import {describeUserScramCredentials} from './50-describe-user-scram-credentials.js'
+import {describeClientQuotas} from './48-describe-client-quotas.js'
+import {alterClientQuotas} from './49-alter-client-quotas.js'
+import {alterUserScramCredentials} from './51-alter-user-scram-credentials.js'
 import {describeProducers} from './61-describe-producers.js'
 import {describeTransactions} from './65-describe-transactions.js'
 import {listTransactions} from './66-list-transactions.js'
@@ -43,5 +51,6 @@ export const handlers: readonly Handler[] = [
   leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords,
   initProducerId, offsetForLeaderEpoch, describeConfigs, alterConfigs, describeLogDirs, createPartitions, deleteGroups, electLeaders,
   incrementalAlterConfigs, offsetDelete, describeCluster, addPartitionsToTxn, addOffsetsToTxn, endTxn, writeTxnMarkers, txnOffsetCommit,
-  describeProducers, describeTransactions, listTransactions,
+  describeProducers, describeTransactions, listTransactions, saslAuthenticate, describeUserScramCredentials, alterUserScramCredentials,
+  describeClientQuotas, alterClientQuotas, describeAcls, createAcls, deleteAcls,
 ]
