@@ -38,6 +38,19 @@ test('bad configurations stop start-up with one line naming key, value and file'
     assert.equal(inUse.code, 1)
     assert.match(inUse.stderr, new RegExp(`^Error: Port ${used} on 127\\.0\\.0\\.1 is already in use`))
     assert.ok(!/\n\s+at /.test(bad.stderr + ens.stderr + inUse.stderr), 'no stack traces')
+    // A dataDir that cannot be a directory: at once, one line (Node's recursive mkdir spins
+    // forever under /proc).
+    const plain = join(dir, 'a-file')
+    writeFileSync(plain, 'x\n')
+    const dirCases: [string, RegExp][] = [[plain, /^Error: Invalid value .*a-file for configuration dataDir in .*zk2\.properties: a parent of .*a-file[/\\]version-2 is a file, not a directory$/]]
+    if (process.platform === 'linux') dirCases.push(['/proc/kafkit-zk', /^Error: Invalid value \/proc\/kafkit-zk for configuration dataDir in .*zk2\.properties: cannot create the directory .*$/])
+    for (const [d, why] of dirCases) {
+      const file = join(dir, 'zk2.properties')
+      writeFileSync(file, `dataDir=${d.replace(/\\/g, '/')}\nclientPort=0\nadmin.enableServer=false\n`)
+      const r = await runCommand('zookeeper-server-start', [file], {timeoutMs: 20000})
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(r.stderr.split('\n').filter(l => l !== '' && !/ INFO /.test(l)).join('\n'), why)
+    }
   } finally {
     removeDir(dir)
   }

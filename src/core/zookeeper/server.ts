@@ -6,7 +6,8 @@
 // zxid it depends on is durable, so no client ever observes a write that is not on disk.
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
-import {mkdirSync, existsSync, unlinkSync} from 'node:fs'
+import {existsSync, unlinkSync} from 'node:fs'
+import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
 import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath, type Txn, type TxnHeader} from './records.js'
@@ -22,6 +23,7 @@ import {fourLetterWordOfInt, runFourLetterWord} from './fourletter.js'
 import {STAT_BYTES} from './namespace-stats.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
+import {ConfigError} from '../config/settings.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
 
@@ -531,11 +533,21 @@ export class ZkServer {
     return this.loadDatabaseSync()
   }
 
+  /** Creates a data directory; one that cannot be one stops start-up naming the key, the value and the file. */
+  private ensureDataDir(dir: string, key: string, value: string): void {
+    try {
+      ensureDir(dir)
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException
+      throw new ConfigError(`Invalid value ${value} for configuration ${key} in ${this.config.source}: ${e.code === 'ENOTDIR' ? e.message : `cannot create the directory ${dir} (${e.message})`}`)
+    }
+  }
+
   private loadDatabaseSync(): number {
     const c = this.config
     const t0 = Date.now()
-    mkdirSync(this.snapDir, {recursive: true})
-    mkdirSync(this.logDir, {recursive: true})
+    this.ensureDataDir(this.snapDir, 'dataDir', c.dataDir)
+    this.ensureDataDir(this.logDir, c.dataLogDir && c.dataLogDir !== c.dataDir ? 'dataLogDir' : 'dataDir', c.dataLogDir || c.dataDir)
     this.tree.reset()
     this.sessions.clear()
     const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')

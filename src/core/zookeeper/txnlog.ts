@@ -6,7 +6,8 @@
 // Like Apache's, a log file grows in preAllocSize steps (zeros past the last entry mark the
 // end): appends then do not change the file's size, so each fdatasync has no size update
 // to journal (about 40% more syncs per second on ext4).
-import {openSync, closeSync, writeSync, fsyncSync, readdirSync, readSync, write, fdatasync, mkdirSync, ftruncateSync, unlinkSync} from 'node:fs'
+import {ensureDir} from '../util/fs.js'
+import {openSync, closeSync, writeSync, fsyncSync, readdirSync, readSync, write, fdatasync, ftruncateSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {JuteReader, JuteWriter, adler32} from './jute.js'
 import {readTxnBody, readTxnHeader, writeTxnBody, writeTxnHeader, type Txn, type TxnHeader} from './records.js'
@@ -61,7 +62,7 @@ export class TxnLog {
   private size = 0
 
   constructor(readonly dir: string, readonly forceSync: boolean, readonly onDurable: (zxid: number) => void, readonly onError: (e: Error) => void, readonly preAllocBytes = 64 * 1024 * 1024) {
-    mkdirSync(dir, {recursive: true})
+    ensureDir(dir)
   }
 
   /** Serialises one txn into the pending batch. */

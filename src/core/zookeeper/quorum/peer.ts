@@ -3,7 +3,8 @@
 // state: LOOKING (leader election), then LEADING, FOLLOWING or OBSERVING until that role
 // fails, then LOOKING again. Between roles the server stops serving (its clients move to
 // other servers with their sessions) and reloads its database from its own log.
-import {readFileSync, writeFileSync, renameSync, existsSync, mkdirSync} from 'node:fs'
+import {readFileSync, writeFileSync, renameSync, existsSync} from 'node:fs'
+import {ensureDir} from '../../util/fs.js'
 import {join} from 'node:path'
 import {Logger} from '../../util/log.js'
 import type {ZkServer} from '../server.js'
@@ -82,7 +83,7 @@ export class QuorumPeer implements ElectionPeer {
   }
 
   private writeEpoch(name: string, value: number): void {
-    mkdirSync(this.zk.snapDir, {recursive: true})
+    ensureDir(this.zk.snapDir)
     const f = this.epochFile(name)
     writeFileSync(`${f}.tmp`, String(value))
     renameSync(`${f}.tmp`, f)
