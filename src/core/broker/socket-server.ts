@@ -6,6 +6,7 @@
 import {createServer, type Server, type Socket} from 'node:net'
 import {createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions, type SecureContextOptions} from 'node:tls'
 import type {Logger} from '../util/log.js'
+import {isReadBuffer, releaseReadBuffer} from '../log/read-pool.js'
 
 export interface ListenerSpec {
   name: string
@@ -374,7 +375,8 @@ export class Connection {
       let ok = true
       for (const b of s.bufs) {
         this.heldBytes -= b.length
-        ok = this.socket.write(b)
+        // Record data read from the log goes back to the read pool once the socket has it.
+        ok = isReadBuffer(b) ? this.socket.write(b, () => releaseReadBuffer(b)) : this.socket.write(b)
       }
       s.bufs = null
       if (!ok) this.writeBlocked = true

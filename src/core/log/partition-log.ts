@@ -5,6 +5,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {ensureDir} from '../util/fs.js'
+import {acquireReadBuffer, releaseReadBuffer} from './read-pool.js'
 import {randomUUID} from 'node:crypto'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
@@ -645,17 +646,27 @@ export class PartitionLog {
       seg.acquire()
       try {
         const limit = seg.size
-        const firstWindow = Math.min(maxBytes, 64 * 1024)
-        const {pos: start, ahead} = await this.locateSafe(seg, fetchOffset, limit, firstWindow)
-        if (start < 0) continue
+        let start: number
+        let ahead: Buffer | null = null
+        if (seg.hintOffset === fetchOffset && seg.hintPos < limit) {
+          // A sequential reader continues where its last read ended: no need to look it up.
+          start = seg.hintPos
+        } else {
+          const firstWindow = Math.min(maxBytes, 64 * 1024)
+          const found = await this.locateSafe(seg, fetchOffset, limit, firstWindow)
+          if (found.pos < 0) continue
+          start = found.pos
+          ahead = found.ahead
+        }
         const want = Math.min(Math.max(maxBytes, SCAN_HEADER), limit - start)
         let buf: Buffer
         let got: number
-        if (ahead.length >= want) {
+        if (ahead !== null && ahead.length >= want) {
           buf = ahead.subarray(0, want)
           got = want
         } else {
-          buf = Buffer.allocUnsafe(want)
+          // From the pool: the socket layer gives it back once written.
+          buf = acquireReadBuffer(want)
           got = await readAsync(seg.fd, buf, 0, want, start)
         }
         let cut = 0
@@ -667,7 +678,8 @@ export class PartitionLog {
           if (cut + size > got || cut + size > maxBytes) {
             if (cut === 0 && minOneBatch && start + size <= limit) {
               // The first batch alone is larger than maxBytes (or than what was read).
-              buf = Buffer.allocUnsafe(size)
+              releaseReadBuffer(buf)
+              buf = acquireReadBuffer(size)
               got = await readAsync(seg.fd, buf, 0, size, start)
               if (got === size) cut = size
             }
@@ -675,7 +687,10 @@ export class PartitionLog {
           }
           cut += size
         }
-        if (cut === 0) return empty
+        if (cut === 0) {
+          releaseReadBuffer(buf)
+          return empty
+        }
         return this.remember(seg, buf, cut, start + cut)
       } finally {
         seg.release()
