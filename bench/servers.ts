@@ -92,9 +92,9 @@ export async function startApacheBroker(dir: string, zkPort: number, extra: stri
 }
 
 /** Prints rows of figures, one column per server, and kafkit/apache ratios when both ran. */
-export function printTable(names: string[], rows: [string, (string | number | null | undefined)[]][], digits: Record<string, number> = {}): void {
+export function printTable(names: string[], rows: [string, (string | number | null | undefined)[]][], digits: Record<string, number> = {}, ratioLabel = 'kafkit/apache'): void {
   const fmt = (label: string, n: string | number | null | undefined) => n === null || n === undefined || (typeof n === 'number' && Number.isNaN(n)) ? 'n/a' : typeof n === 'number' ? n.toFixed(digits[label] ?? 1) : n
-  const header = ['metric', ...names, ...(names.length > 1 ? ['kafkit/apache'] : [])]
+  const header = ['metric', ...names, ...(names.length > 1 ? [ratioLabel] : [])]
   const lines = [header]
   for (const [label, vals] of rows) {
     const cells = vals.map(v => fmt(label, v))

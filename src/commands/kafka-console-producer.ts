@@ -31,7 +31,7 @@ export default class KafkaConsoleProducer extends KafkaCommand {
     'broker-list': Flags.string({description: 'DEPRECATED, use --bootstrap-server instead; ignored if --bootstrap-server is specified. The broker list string in the form HOST1:PORT1,HOST2:PORT2.', helpValue: '<broker-list>'}),
     topic: Flags.string({description: 'REQUIRED: The topic id to produce messages to.', helpValue: '<topic>'}),
     sync: Flags.boolean({description: 'If set message send requests to the brokers are synchronously, one at a time as they arrive.'}),
-    'compression-codec': Flags.string({description: 'The compression codec: either \'none\', \'gzip\', \'snappy\', \'lz4\', or \'zstd\'. (zstd compresses on Node 22.15+; on older Node it writes valid zstd frames of stored blocks.)', helpValue: '<compression-codec>'}),
+    'compression-codec': Flags.string({description: 'The compression codec: either \'none\', \'gzip\', \'snappy\', \'lz4\', or \'zstd\'. (native codecs where they installed; without zstd-napi, zstd writes valid frames of stored blocks.)', helpValue: '<compression-codec>'}),
     'batch-size': Flags.string({description: 'Number of messages to send in a single batch if they are not being sent synchronously (default: 16384).', helpValue: '<size>'}),
     'message-send-max-retries': Flags.string({description: 'How many times a batch the broker refused with a retriable error is sent again (retries, default: 3). A broker that cannot be reached costs no retry: records wait for it until delivery.timeout.ms (120000).', helpValue: '<n>'}),
     'retry-backoff-ms': Flags.string({description: 'Wait before each retry, in ms (default: 100).', helpValue: '<ms>'}),

@@ -3,7 +3,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {lz4Compress, lz4Decompress, snappyCompress, snappyDecompress, snappyDecompressRaw, xxhash32, CodecError} from '../../src/core/client/codecs.js'
+import {lz4Compress, lz4Decompress, snappyCompress, snappyDecompress, snappyDecompressRaw, xxhash32, CodecError} from '../../src/core/protocol/codecs/pure.js'
 
 const samples = (): Buffer[] => [
   Buffer.alloc(0),

@@ -5,34 +5,13 @@
 // Compressed batches are decompressed into an uncompressed view (same header), filtered, and
 // compressed again with their own codec. Control batches (transaction markers) are never
 // rewritten: the cleaner keeps or drops them whole (partition-log.ts).
-import * as zlib from 'node:zlib'
-import {snappyCompress, snappyDecompress, lz4Compress, lz4Decompress} from '../client/codecs.js'
-import {zstdCompress, zstdDecompress} from '../client/zstd.js'
+import {compress, decompress} from '../protocol/compression.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, CONTROL_MASK, LOG_OVERHEAD, LENGTH_OFFSET, RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET, TRANSACTIONAL_MASK, readInt64, updateCrc, readVarint, lastVarintEnd,
 } from './batch.js'
 
-/** Decompresses a records section (Kafka's codec ids: 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
-export function decompress(codec: number, data: Buffer): Buffer {
-  switch (codec) {
-    case 1: return zlib.gunzipSync(data)
-    case 2: return snappyDecompress(data)
-    case 3: return lz4Decompress(data)
-    case 4: return zstdDecompress(data)
-    default: throw new Error(`unknown compression codec ${codec}`)
-  }
-}
-
-export function compress(codec: number, data: Buffer): Buffer {
-  switch (codec) {
-    case 1: return zlib.gzipSync(data)
-    case 2: return snappyCompress(data)
-    case 3: return lz4Compress(data)
-    case 4: return zstdCompress(data)
-    default: throw new Error(`unknown compression codec ${codec}`)
-  }
-}
+export {compress, decompress}
 
 /**
  * The batch at pos as an uncompressed batch (the same header with the compression bits

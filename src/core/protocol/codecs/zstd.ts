@@ -1,10 +1,10 @@
-// zstd for the console tools. Decompression: fzstd (pure JS) reads any zstd frame, so batches
-// written by the Java client, librdkafka or Apache Kafka's tools are readable. Compression:
-// Node's zlib zstd where the runtime has it (Node 22.15+/23.8+); on older Node a valid zstd
-// frame made of raw blocks (RFC 8878 section 3.1.1.2.2, Block_Type 0), which every zstd
-// decoder reads, but which is not smaller than its input — said in --help and the man page.
+// zstd for record batches: zstd-napi where it installed (native.ts); otherwise Node's zlib zstd
+// where the runtime has it (Node 22.15+/23.8+); otherwise fzstd (pure JS) reads any zstd frame
+// and compression writes a valid zstd frame of raw blocks (RFC 8878 section 3.1.1.2.2,
+// Block_Type 0), which every zstd decoder reads but which is not smaller than its input.
 import * as zlib from 'node:zlib'
 import {decompress as fzstdDecompress} from 'fzstd'
+import {nativeZstd} from './native.js'
 
 const MAGIC = 0xfd2fb528
 const MAX_BLOCK = 128 * 1024
@@ -14,7 +14,7 @@ const nativeCompress = (zlib as unknown as {zstdCompressSync?: ZstdSync}).zstdCo
 const nativeDecompress = (zlib as unknown as {zstdDecompressSync?: ZstdSync}).zstdDecompressSync
 
 /** True when this runtime compresses zstd for real (not raw blocks). */
-export const zstdNativeCompression = typeof nativeCompress === 'function'
+export const zstdNativeCompression = nativeZstd !== null || typeof nativeCompress === 'function'
 
 /** A single-segment zstd frame holding src in raw (stored) blocks. */
 export function zstdFrameRaw(src: Buffer): Buffer {
@@ -40,16 +40,13 @@ export function zstdFrameRaw(src: Buffer): Buffer {
 }
 
 export function zstdCompress(src: Buffer): Buffer {
+  if (nativeZstd) return nativeZstd.compress(src)
   return nativeCompress ? nativeCompress(src) : zstdFrameRaw(src)
 }
 
 export function zstdDecompress(src: Buffer): Buffer {
+  if (nativeZstd) return nativeZstd.decompress(src)
   if (nativeDecompress) return nativeDecompress(src)
   const out = fzstdDecompress(src)
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength)
 }
-
-export const kafkajsZstdCodec = () => ({
-  async compress(encoder: {buffer: Buffer}) { return zstdCompress(encoder.buffer) },
-  async decompress(buffer: Buffer) { return zstdDecompress(buffer) },
-})

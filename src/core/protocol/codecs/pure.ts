@@ -1,10 +1,11 @@
-// Snappy and LZ4 for record batches, in plain TypeScript (kafkajs ships only gzip): Kafka's
-// Java client writes snappy in xerial's framing and LZ4 in the LZ4 frame format. Pure
-// functions over Buffers, no I/O. zstd is in zstd.ts.
+// Snappy and LZ4 for record batches in plain TypeScript: the fallback where the native codecs
+// (native.ts) did not install, and the reference the tests compare them with. Kafka's Java
+// client writes snappy in xerial's framing and LZ4 in the LZ4 frame format. Pure functions over
+// Buffers, no I/O. index.ts picks the implementation; zstd is in zstd.ts.
 
 // ---- snappy -----------------------------------------------------------------------------
 
-const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 
 export class CodecError extends Error {}
 
@@ -143,7 +144,7 @@ export function snappyCompress(src: Buffer): Buffer {
 
 // ---- LZ4 frame --------------------------------------------------------------------------
 
-const LZ4_MAGIC = 0x184d2204
+export const LZ4_MAGIC = 0x184d2204
 const P1 = 2654435761
 const P2 = 2246822519
 const P3 = 3266489917
@@ -209,7 +210,7 @@ function lz4DecodeBlock(src: Buffer, start: number, end: number, out: Buffer, op
   return op
 }
 
-const BLOCK_SIZES: Record<number, number> = {4: 65536, 5: 262144, 6: 1048576, 7: 4194304}
+export const BLOCK_SIZES: Record<number, number> = {4: 65536, 5: 262144, 6: 1048576, 7: 4194304}
 
 /** Decodes an LZ4 frame (Kafka's KafkaLZ4BlockOutputStream, or any lz4 frame). */
 export function lz4Decompress(src: Buffer): Buffer {
@@ -308,13 +309,3 @@ export function lz4Compress(src: Buffer): Buffer {
   parts.push(Buffer.alloc(4))
   return Buffer.concat(parts)
 }
-
-/** kafkajs codec objects (CompressionCodecs[type] = () => codec). */
-export const kafkajsSnappyCodec = () => ({
-  async compress(encoder: {buffer: Buffer}) { return snappyCompress(encoder.buffer) },
-  async decompress(buffer: Buffer) { return snappyDecompress(buffer) },
-})
-export const kafkajsLz4Codec = () => ({
-  async compress(encoder: {buffer: Buffer}) { return lz4Compress(encoder.buffer) },
-  async decompress(buffer: Buffer) { return lz4Decompress(buffer) },
-})
