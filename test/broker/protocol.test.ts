@@ -126,3 +126,40 @@ test('acks=0 gets no response and does not disturb the order of later responses'
   await conn.send(Apis.Produce, 9, {acks: 0, timeoutMs: 5000, topicData: [{name: 'p1', partitionData: [{index: 0, records: buildBatch({records: [rec('fire-and-forget')]})}]}]})
   assert.equal(await latest('p1'), before + 1)
 })
+
+test('a topic\'s compression.type recompresses batches sent in another codec; consumers read the same records', async () => {
+  const created = await conn.send(Apis.CreateTopics, 4, {topics: [
+    {name: 'as-zstd', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{name: 'compression.type', value: 'zstd'}]},
+    {name: 'as-plain', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{name: 'compression.type', value: 'uncompressed'}]},
+  ], timeoutMs: 10000})
+  assert.deepEqual(created.topics.map(t => t.errorCode), [0, 0])
+  const values = Array.from({length: 50}, (_, i) => `value ${i} ${'x'.repeat(100)}`)
+  const fetchBatch = async (topic: string) => {
+    const r = await conn.send(Apis.Fetch, 11, {replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{topic, partitions: [{partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1}]}], forgottenTopicsData: [], rackId: ''})
+    return r.responses[0].partitions[0].records as Buffer
+  }
+  // Uncompressed in, zstd stored.
+  assert.equal((await produce('as-zstd', buildBatch({records: values.map(rec)}), 1)).errorCode, 0)
+  const z = await fetchBatch('as-zstd')
+  assert.equal(z.readInt16BE(21) & 7, 4, 'stored as zstd')
+  assert.ok(z.length < 50 * 100, `smaller than the records (${z.length} bytes)`)
+  const {readRecords} = await import('../../src/core/client/records.js')
+  const valuesOf = (buf: Buffer) => {
+    const out: string[] = []
+    readRecords(buf, 0, 1000, undefined, 'test', true, r => out.push(r.value!.toString()))
+    return out
+  }
+  assert.deepEqual(valuesOf(z), values)
+  // gzip in, uncompressed stored.
+  const {compress} = await import('../../src/core/protocol/compression.js')
+  const plain = buildBatch({records: values.map(rec)})
+  const gz = Buffer.concat([plain.subarray(0, 61), compress(1, plain.subarray(61))])
+  gz.writeInt32BE(gz.length - 12, 8)
+  gz.writeInt16BE(1, 21)
+  const {updateCrc} = await import('../../src/core/log/batch.js')
+  updateCrc(gz, 0)
+  assert.equal((await produce('as-plain', gz, 1)).errorCode, 0)
+  const p = await fetchBatch('as-plain')
+  assert.equal(p.readInt16BE(21) & 7, 0, 'stored uncompressed')
+  assert.deepEqual(valuesOf(p), values)
+})

@@ -9,6 +9,7 @@ import * as path from 'node:path'
 import {readBatchHeader, validateBatches, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, readInt64} from '../log/batch.js'
 import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readControlRecord, snapshotFileName, writeSnapshotFile} from '../log/txn-index.js'
 import {ProducerStateTable, type BatchInfo, type CompletedTxn} from './producer-state.js'
+import {recompressTo} from '../log/cleaner.js'
 import type {PartitionState} from '../cluster/cluster.js'
 
 export interface PartitionWaiter {
@@ -35,6 +36,8 @@ export class Partition {
   /** min.insync.replicas and max.message.bytes of the topic (set by the replica manager). */
   minInsyncReplicas = 1
   maxMessageBytes = 1048588
+  /** The topic's compression.type as a codec id; -1 for 'producer' (keep the client's). */
+  compressionTarget = -1
   readonly producers = new ProducerStateTable()
   readonly waiters = new Set<PartitionWaiter>()
   /** Log end offsets of followers, from their fetch offsets (leader only). */
@@ -311,6 +314,17 @@ export class Partition {
       out.errorCode = (error as {code?: number}).code ?? ErrorCode.CORRUPT_MESSAGE
       out.errorMessage = (error as Error).message
       return out
+    }
+    // A topic with its own compression.type: batches in another codec are recompressed (records
+    // and producer fields as sent, as Kafka's broker does); then validated as any batch.
+    if (this.compressionTarget >= 0) {
+      try {
+        records = recompressTo(records, this.compressionTarget)
+      } catch (error) {
+        out.errorCode = ErrorCode.CORRUPT_MESSAGE
+        out.errorMessage = `Cannot recompress the records for ${this.topic}-${this.index}: ${(error as Error).message}`
+        return out
+      }
     }
     // Per-batch header checks: size limit and idempotent-producer sequences.
     let pos = 0

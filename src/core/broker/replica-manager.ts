@@ -9,6 +9,7 @@ import type {ClusterManager, PartitionState} from '../cluster/cluster.js'
 import {topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
 import type {Logger} from '../util/log.js'
 import {Partition} from './partition.js'
+import {codecId} from '../protocol/compression.js'
 import {ReplicaFetcherManager, type FetcherSettings} from './replica-fetcher.js'
 
 /** FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when a client's epoch differs from ours (-1 = unchecked). */
@@ -225,6 +226,9 @@ export class ReplicaManager {
   private applyTopicConfig(p: Partition, effective: Record<string, string>): void {
     p.minInsyncReplicas = num(effective['min.insync.replicas'], 1)
     p.maxMessageBytes = num(effective['max.message.bytes'], 1048588)
+    // compression.type: 'producer' keeps what the client sent; otherwise batches in another codec are recompressed.
+    const ct = effective['compression.type'] ?? 'producer'
+    p.compressionTarget = ct === 'producer' ? -1 : ct === 'uncompressed' ? 0 : codecId(ct)
   }
 
   topicConfigChanged(topic: string): void {

@@ -39,7 +39,10 @@ export function uncompressedView(buf: Buffer, pos: number): {buf: Buffer; at: nu
 
 /** A filtered uncompressed batch compressed again with `codec` (new length and CRC). */
 export function recompressBatch(filtered: Buffer, codec: number): Buffer {
-  if (codec === 0) return filtered
+  if (codec === 0) {
+    updateCrc(filtered, 0)
+    return filtered
+  }
   const data = compress(codec, filtered.subarray(RECORDS_OFFSET))
   const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + data.length)
   filtered.copy(out, 0, 0, BATCH_HEADER_SIZE)
@@ -127,4 +130,33 @@ export function filterBatch(buf: Buffer, pos: number, keep: (r: RecordRef) => bo
   out.writeInt32BE(kept.length, RECORDS_COUNT_OFFSET)
   updateCrc(out, 0)
   return out
+}
+
+/**
+ * The batches of a produce request with every data batch in `codec` (a topic's compression.type):
+ * the same buffer when all already are, otherwise a new one with the others decompressed and
+ * compressed again (header fields kept, new length and CRC). Control batches stay as they are.
+ */
+export function recompressTo(records: Buffer, codec: number): Buffer {
+  let pos = 0
+  let parts: Buffer[] | null = null
+  let copied = 0
+  while (pos + BATCH_HEADER_SIZE <= records.length) {
+    const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
+    if (size < BATCH_HEADER_SIZE || pos + size > records.length) break // validation reports it
+    const attributes = records.readInt16BE(pos + ATTRIBUTES_OFFSET)
+    if ((attributes & CONTROL_MASK) === 0 && (attributes & COMPRESSION_MASK) !== codec) {
+      const view = uncompressedView(records, pos)
+      if (view === null) throw new Error(`records of the batch at byte ${pos} cannot be decompressed`)
+      const plain = view.codec === 0 ? Buffer.from(records.subarray(pos, pos + size)) : view.buf
+      parts ??= []
+      if (pos > copied) parts.push(records.subarray(copied, pos))
+      parts.push(recompressBatch(plain, codec))
+      copied = pos + size
+    }
+    pos += size
+  }
+  if (parts === null) return records
+  if (copied < records.length) parts.push(records.subarray(copied))
+  return Buffer.concat(parts)
 }
