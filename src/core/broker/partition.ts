@@ -11,23 +11,17 @@ import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readCon
 import {ProducerStateTable, type BatchInfo, type CompletedTxn} from './producer-state.js'
 import {recompressTo} from '../log/cleaner.js'
 import type {PartitionState} from '../cluster/cluster.js'
+import type {AppendOutcome, ReplicatedLog} from '../log/replicated-log.js'
 
 export interface PartitionWaiter {
   onData(partition: Partition, bytes: number): void
 }
 
-export interface AppendOutcome {
-  errorCode: number
-  errorMessage: string | null
-  baseOffset: number
-  lastOffset: number
-  logAppendTime: number
-  logStartOffset: number
-}
+export type {AppendOutcome} from '../log/replicated-log.js'
 
 const BATCH_OVERHEAD = 12 // baseOffset int64 + batchLength int32 before the counted bytes
 
-export class Partition {
+export class Partition implements ReplicatedLog {
   leader = -1
   leaderEpoch = 0
   isr: number[] = []

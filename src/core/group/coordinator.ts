@@ -5,11 +5,11 @@
 import {randomUUID} from 'node:crypto'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {buildBatch, readBatchHeader, decodeRecords} from '../log/batch.js'
-import {ControlType, readControlRecord} from '../log/txn-index.js'
-import type {Partition} from '../broker/partition.js'
+import {buildBatch} from '../log/batch.js'
+import type {ReplicatedLog} from '../log/replicated-log.js'
+import {loadOffsetsPartition} from './loader.js'
 import {Group, EMPTY_BUFFER, type JoinResult, type Member, type SyncResult, type CommittedOffset} from './group.js'
-import {decodeGroupValue, decodeKey, decodeOffsetValue, encodeGroupKey, encodeGroupValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor} from './records.js'
+import {encodeGroupKey, encodeGroupValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor, type GroupValue} from './records.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
@@ -29,7 +29,7 @@ export interface CoordinatorConfig {
 
 export interface OffsetsPartitions {
   /** The open, led-by-this-broker partition of __consumer_offsets, if any. */
-  partition(index: number): Partition | undefined
+  partition(index: number): ReplicatedLog | undefined
 }
 
 export interface JoinRequest {
@@ -104,72 +104,34 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- loading
 
-  /** Reads one __consumer_offsets partition back into memory (on becoming its leader). */
-  async loadPartition(part: Partition): Promise<void> {
+  /**
+   * Reads one __consumer_offsets partition back into memory (on becoming its leader). Groups
+   * with members come back Stable with their members, assignment and generation, and each
+   * member's session starts now (Kafka's loadGroup): a consumer whose coordinator moved goes
+   * on heartbeating without a rebalance, and one that died is removed after its session.
+   */
+  async loadPartition(part: ReplicatedLog): Promise<void> {
     const index = part.index
     if (this.loading.has(index)) return
     this.loading.add(index)
     this.completionsDuringLoad.set(index, [])
     const started = Date.now()
-    let offsets = 0
-    // Offsets of transactions whose marker is not read yet: producer id -> records.
-    const txnPending = new Map<number, Map<{key: Buffer}, Buffer | null>>()
     try {
-      let pos = part.logStartOffset
-      const end = part.highWatermark
-      while (pos < end) {
-        const res = await part.log.read(pos, 1 << 20, end, true)
-        if (res.bytes === 0) break
-        let next = pos
-        for (const buf of res.records) {
-          let at = 0
-          while (at + 61 <= buf.length) {
-            const h = readBatchHeader(buf, at)
-            const size = h.batchLength + 12
-            const batch = buf.subarray(at, at + size)
-            at += size
-            next = h.baseOffset + h.lastOffsetDelta + 1
-            if (h.isControl) {
-              // A transaction marker: the producer's offsets become committed, or are dropped.
-              const c = readControlRecord(batch, 0, batch.length)
-              const pending = txnPending.get(h.producerId)
-              txnPending.delete(h.producerId)
-              if (c && c.type === ControlType.COMMIT && pending) for (const [k, v] of pending) offsets += this.applyRecord(k.key, v)
-              continue
-            }
-            if (h.compression !== 0) continue
-            for (const rec of decodeRecords(batch)) {
-              if (!rec.key) continue
-              try {
-                if (h.isTransactional) {
-                  let pending = txnPending.get(h.producerId)
-                  if (!pending) txnPending.set(h.producerId, pending = new Map())
-                  pending.set({key: rec.key}, rec.value ?? null)
-                  continue
-                }
-                offsets += this.applyRecord(rec.key, rec.value ?? null)
-              } catch (error) {
-                this.logger.warn(`Skipping an unreadable record in ${OFFSETS_TOPIC}-${index}: ${(error as Error).message}`)
-              }
-            }
-          }
-        }
-        if (next <= pos) break
-        pos = next
+      const loaded = await loadOffsetsPartition(part, part.logEndOffset, this.logger, OFFSETS_TOPIC)
+      for (const [groupId, topics] of loaded.offsets) {
+        const g = this.getOrCreate(groupId)
+        for (const [topic, parts] of topics) for (const [p, o] of parts) g.setOffset(topic, p, o)
       }
-      // Transactions still open at the end of the log: their offsets wait for the marker.
-      for (const [pid, recs] of txnPending) {
-        for (const [k, v] of recs) {
-          const key = decodeKey(k.key)
-          if (key === null || key.kind !== 'offset' || v === null) continue
-          this.getOrCreate(key.group).setPendingTxnOffset(pid, key.topic, key.partition, decodeOffsetValue(v))
-        }
+      for (const [groupId, v] of loaded.groups) {
+        if (v !== null) this.restoreGroup(this.getOrCreate(groupId), v)
+        else if (this.groups.get(groupId)?.hasOffsets() === false) this.groups.delete(groupId)
       }
+      for (const [pid, list] of loaded.pendingTxn) for (const t of list) this.getOrCreate(t.group).setPendingTxnOffset(pid, t.topic, t.partition, t.offset)
       for (const [pid, commit] of this.completionsDuringLoad.get(index) ?? []) {
         for (const g of this.groups.values()) if (g.partition === index) g.completeTxn(pid, commit)
       }
       this.loaded.add(index)
-      this.logger.info(`Finished loading offsets and group metadata from ${OFFSETS_TOPIC}-${index} in ${Date.now() - started} milliseconds (${offsets} offsets).`)
+      this.logger.info(`Finished loading offsets and group metadata from ${OFFSETS_TOPIC}-${index} in ${Date.now() - started} milliseconds (${loaded.offsetCount} offsets).`)
     } catch (error) {
       this.logger.error(`Error loading offsets from ${OFFSETS_TOPIC}-${index}: ${(error as Error).message}`)
       this.loaded.add(index)
@@ -179,32 +141,41 @@ export class GroupCoordinator {
     }
   }
 
-  private applyRecord(keyBuf: Buffer, valueBuf: Buffer | null): number {
-    const key = decodeKey(keyBuf)
-    if (key === null) return 0
-    if (key.kind === 'offset') {
-      if (valueBuf === null) {
-        this.groups.get(key.group)?.offsets.get(key.topic)?.delete(key.partition)
-        return 0
+  /** A group as its last metadata record left it: Empty, or Stable with its members. */
+  private restoreGroup(g: Group, v: GroupValue): void {
+    if (g.members.size > 0) return
+    g.generationId = v.generation
+    g.protocolType = v.protocolType === '' ? null : v.protocolType
+    if (v.members.length === 0) {
+      g.protocolName = null
+      g.leaderId = null
+      g.transition('Empty')
+      return
+    }
+    g.protocolName = v.protocol
+    g.leaderId = v.leader
+    for (const mv of v.members) {
+      const m: Member = {
+        memberId: mv.memberId,
+        groupInstanceId: mv.groupInstanceId,
+        clientId: mv.clientId,
+        clientHost: mv.clientHost,
+        sessionTimeoutMs: mv.sessionTimeoutMs,
+        rebalanceTimeoutMs: mv.rebalanceTimeoutMs > 0 ? mv.rebalanceTimeoutMs : mv.sessionTimeoutMs,
+        protocolType: v.protocolType,
+        protocols: [{name: v.protocol ?? '', metadata: mv.subscription}],
+        assignment: mv.assignment,
+        awaitingJoin: null,
+        awaitingSync: null,
+        sessionTimer: null,
+        isNew: false,
       }
-      const v = decodeOffsetValue(valueBuf)
-      this.getOrCreate(key.group).setOffset(key.topic, key.partition, v)
-      return 1
+      g.members.set(m.memberId, m)
+      if (m.groupInstanceId !== null) g.staticMembers.set(m.groupInstanceId, m.memberId)
     }
-    if (valueBuf === null) {
-      const g = this.groups.get(key.group)
-      if (g && g.members.size === 0) this.groups.delete(key.group)
-      return 0
-    }
-    const v = decodeGroupValue(valueBuf)
-    const g = this.getOrCreate(key.group)
-    if (g.members.size === 0) {
-      // Members re-join after a restart; keep what describes the group.
-      g.generationId = v.generation
-      g.protocolType = v.protocolType
-      g.protocolName = v.members.length > 0 ? v.protocol : null
-    }
-    return 0
+    if (g.leaderId === null || !g.members.has(g.leaderId)) g.leaderId = g.members.keys().next().value!
+    g.transition('Stable')
+    for (const m of g.members.values()) this.startSession(g, m)
   }
 
   /** Forgets the groups of a partition this broker no longer leads. */
@@ -221,7 +192,7 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- persistence
 
   /** The last offset appended by the latest successful append (for waiting on replication). */
-  lastAppend: {partition: Partition; offset: number} | null = null
+  lastAppend: {partition: ReplicatedLog; offset: number} | null = null
 
   private append(groupId: string, records: {key: Buffer; value: Buffer | null}[]): number {
     this.lastAppend = null
@@ -571,28 +542,39 @@ export class GroupCoordinator {
         if (memberId === g.leaderId) {
           const byMember = new Map(assignments.map(a => [a.memberId, a.assignment]))
           for (const x of g.members.values()) x.assignment = byMember.get(x.memberId) ?? EMPTY_BUFFER
+          // As Kafka's storeGroup: the members get their assignment once the group's record
+          // is on the in-sync replicas, so a coordinator that takes over knows them.
           const code = this.append(g.groupId, [this.groupRecord(g)])
-          if (g.state === 'CompletingRebalance' && g.generationId === generationId) {
-            if (code !== 0) {
-              for (const x of g.members.values()) x.assignment = EMPTY_BUFFER
-              for (const x of g.members.values()) {
-                const s = x.awaitingSync
-                x.awaitingSync = null
-                s?.(syncError(code))
-              }
-              this.prepareRebalance(g, 'error persisting the group metadata')
-            } else {
-              g.transition('Stable')
-              for (const x of g.members.values()) {
-                const s = x.awaitingSync
-                x.awaitingSync = null
-                s?.({errorCode: 0, protocolType: g.protocolType, protocolName: g.protocolName, assignment: x.assignment})
-              }
-            }
+          const appended = this.lastAppend
+          if (code === 0 && appended !== null && appended.partition.highWatermark <= appended.offset) {
+            void appended.partition.waitForHighWatermark(appended.offset, 5000).then(ok => this.completeSync(g, generationId, ok ? 0 : ErrorCode.COORDINATOR_NOT_AVAILABLE))
+          } else {
+            this.completeSync(g, generationId, code)
           }
         }
         return p
       }
+    }
+  }
+
+  /** Answers the members waiting in SyncGroup once the leader's assignment is stored (or failed to be). */
+  private completeSync(g: Group, generationId: number, code: number): void {
+    if (g.state !== 'CompletingRebalance' || g.generationId !== generationId) return
+    if (code !== 0) {
+      for (const x of g.members.values()) x.assignment = EMPTY_BUFFER
+      for (const x of g.members.values()) {
+        const s = x.awaitingSync
+        x.awaitingSync = null
+        s?.(syncError(code))
+      }
+      this.prepareRebalance(g, 'error persisting the group metadata')
+      return
+    }
+    g.transition('Stable')
+    for (const x of g.members.values()) {
+      const s = x.awaitingSync
+      x.awaitingSync = null
+      s?.({errorCode: 0, protocolType: g.protocolType, protocolName: g.protocolName, assignment: x.assignment})
     }
   }
 
