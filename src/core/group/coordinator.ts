@@ -8,8 +8,9 @@ import type {Logger} from '../util/log.js'
 import {buildBatch} from '../log/batch.js'
 import type {ReplicatedLog} from '../log/replicated-log.js'
 import {loadOffsetsPartition} from './loader.js'
-import {Group, EMPTY_BUFFER, type JoinResult, type Member, type SyncResult, type CommittedOffset} from './group.js'
-import {encodeGroupKey, encodeGroupValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor, type GroupValue} from './records.js'
+import {countOffsets, expiredOffsets, offsetCommitRecords, subscribedTopics, type OffsetCommitEntry as OffsetCommitPartition} from './offsets.js'
+import {Group, EMPTY_BUFFER, sameProtocols, type JoinResult, type Member, type SyncResult} from './group.js'
+import {encodeGroupKey, encodeGroupValue, encodeOffsetKey, offsetsPartitionFor, type GroupValue} from './records.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
@@ -45,13 +46,7 @@ export interface JoinRequest {
   requireKnownMemberId: boolean
 }
 
-export interface OffsetCommitPartition {
-  topic: string
-  partition: number
-  offset: number
-  leaderEpoch: number
-  metadata: string | null
-}
+export type {OffsetCommitEntry as OffsetCommitPartition} from './offsets.js'
 
 function joinError(memberId: string, errorCode: number): JoinResult {
   return {errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: []}
@@ -315,10 +310,10 @@ export class GroupCoordinator {
       case 'PreparingRebalance':
         return this.updateMemberAndRebalance(g, m, req)
       case 'CompletingRebalance':
-        if (sameProtocols(m, req)) return this.joinResultFor(g, m)
+        if (sameProtocols(m.protocols, req.protocols)) return this.joinResultFor(g, m)
         return this.updateMemberAndRebalance(g, m, req)
       case 'Stable':
-        if (m.memberId === g.leaderId || !sameProtocols(m, req)) return this.updateMemberAndRebalance(g, m, req)
+        if (m.memberId === g.leaderId || !sameProtocols(m.protocols, req.protocols)) return this.updateMemberAndRebalance(g, m, req)
         this.startSession(g, m)
         return this.joinResultFor(g, m)
       default:
@@ -340,7 +335,7 @@ export class GroupCoordinator {
     g.staticMembers.set(req.groupInstanceId!, newId)
     if (g.leaderId === oldId) g.leaderId = newId
     this.logger.info(`Static member ${req.groupInstanceId} of group ${g.groupId} rejoined: member id ${oldId} replaced by ${newId}`)
-    if (g.state === 'Stable' && sameProtocols(m, req)) {
+    if (g.state === 'Stable' && sameProtocols(m.protocols, req.protocols)) {
       m.clientId = req.clientId
       m.clientHost = req.clientHost
       m.sessionTimeoutMs = req.sessionTimeoutMs
@@ -639,15 +634,8 @@ export class GroupCoordinator {
     } else if (generationId !== g.generationId) {
       return all(ErrorCode.ILLEGAL_GENERATION)
     }
-    const codes = entries.map(e => ((e.metadata?.length ?? 0) > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : 0))
     const now = Date.now()
-    const records: {key: Buffer; value: Buffer | null}[] = []
-    const values: (CommittedOffset | null)[] = entries.map((e, i) => {
-      if (codes[i] !== 0) return null
-      const v: CommittedOffset = {offset: e.offset, leaderEpoch: e.leaderEpoch, metadata: e.metadata ?? '', commitTimestamp: now}
-      records.push({key: encodeOffsetKey(groupId, e.topic, e.partition), value: encodeOffsetValue(v)})
-      return v
-    })
+    const {codes, records, values} = offsetCommitRecords(groupId, entries, this.config.offsetMetadataMaxBytes, now)
     if (records.length === 0) return codes
     const code = this.append(groupId, records)
     if (code !== 0) return entries.map((_, i) => (codes[i] !== 0 ? codes[i] : code))
@@ -677,15 +665,8 @@ export class GroupCoordinator {
     if (groupInstanceId !== null && g.checkInstance(memberId, groupInstanceId) !== 0) return all(ErrorCode.FENCED_INSTANCE_ID)
     if (memberId !== '' && !g.members.has(memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID)
     if (generationId >= 0 && generationId !== g.generationId) return all(ErrorCode.ILLEGAL_GENERATION)
-    const codes = entries.map(e => ((e.metadata?.length ?? 0) > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : 0))
     const now = Date.now()
-    const records: {key: Buffer; value: Buffer | null}[] = []
-    const values: (CommittedOffset | null)[] = entries.map((e, i) => {
-      if (codes[i] !== 0) return null
-      const v: CommittedOffset = {offset: e.offset, leaderEpoch: e.leaderEpoch, metadata: e.metadata ?? '', commitTimestamp: now}
-      records.push({key: encodeOffsetKey(groupId, e.topic, e.partition), value: encodeOffsetValue(v)})
-      return v
-    })
+    const {codes, records, values} = offsetCommitRecords(groupId, entries, this.config.offsetMetadataMaxBytes, now)
     if (records.length === 0) return codes
     const p = this.partitions.partition(this.partitionFor(groupId))
     if (!p || !p.isLeader()) return all(ErrorCode.NOT_COORDINATOR)
@@ -784,19 +765,7 @@ export class GroupCoordinator {
     let total = 0
     for (const g of [...this.groups.values()]) {
       if (g.state === 'Dead' || this.checkCoordinator(g.groupId) !== 0) continue
-      let subscribed: Set<string> | null = null
-      if (g.state !== 'Empty') {
-        if (g.protocolType !== 'consumer') continue
-        subscribed = subscribedTopics(g)
-      }
-      const expired: {topic: string; partition: number}[] = []
-      for (const [topic, parts] of g.offsets) {
-        if (subscribed?.has(topic)) continue
-        for (const [partition, o] of parts) {
-          const since = subscribed ? o.commitTimestamp : g.currentStateTimestamp
-          if (since + retention <= now) expired.push({topic, partition})
-        }
-      }
+      const expired = expiredOffsets(g, retention, now)
       if (expired.length === 0) continue
       const records: {key: Buffer; value: Buffer | null}[] = expired.map(e => ({key: encodeOffsetKey(g.groupId, e.topic, e.partition), value: null}))
       const removeGroup = g.state === 'Empty' && expired.length === countOffsets(g)
@@ -826,41 +795,4 @@ export class GroupCoordinator {
       for (const m of g.members.values()) this.failMember(m, ErrorCode.NOT_COORDINATOR)
     }
   }
-}
-
-function sameProtocols(m: Member, req: JoinRequest): boolean {
-  if (m.protocols.length !== req.protocols.length) return false
-  for (let i = 0; i < m.protocols.length; i++) {
-    if (m.protocols[i].name !== req.protocols[i].name || !m.protocols[i].metadata.equals(req.protocols[i].metadata)) return false
-  }
-  return true
-}
-
-function countOffsets(g: Group): number {
-  let n = 0
-  for (const m of g.offsets.values()) n += m.size
-  return n
-}
-
-/** Topics named in the members' consumer-protocol subscriptions (version int16, then topics). */
-function subscribedTopics(g: Group): Set<string> {
-  const out = new Set<string>()
-  for (const m of g.members.values()) {
-    const meta = m.protocols.find(p => p.name === g.protocolName)?.metadata ?? m.protocols[0]?.metadata
-    if (!meta || meta.length < 6) continue
-    try {
-      let pos = 2
-      const n = meta.readInt32BE(pos)
-      pos += 4
-      for (let i = 0; i < n && pos + 2 <= meta.length; i++) {
-        const len = meta.readInt16BE(pos)
-        pos += 2
-        out.add(meta.toString('utf8', pos, pos + len))
-        pos += len
-      }
-    } catch {
-      // An unreadable subscription protects nothing.
-    }
-  }
-  return out
 }
