@@ -5,7 +5,7 @@
 import {randomUUID} from 'node:crypto'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {buildBatch} from '../log/batch.js'
+import {buildBatch} from '../protocol/record-batch.js'
 import type {ReplicatedLog} from '../log/replicated-log.js'
 import {loadOffsetsPartition} from './loader.js'
 import {countOffsets, expiredOffsets, offsetCommitRecords, subscribedTopics, type OffsetCommitEntry as OffsetCommitPartition} from './offsets.js'

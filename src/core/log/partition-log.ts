@@ -13,7 +13,7 @@ import {
   type BatchHeader, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, MIN_BATCH_LENGTH, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
   PARTITION_LEADER_EPOCH_OFFSET, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, PRODUCER_ID_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
   setLogAppendTime,
-} from './batch.js'
+} from '../protocol/record-batch.js'
 import {SCAN_HEADER, Segment, readAsync, writeAll} from './segment.js'
 import {filterBatch, forEachRecord, uncompressedView, recompressBatch} from './cleaner.js'
 import {type AbortedTxn, encodeAbortedTxn, readTxnIndex, writeTxnIndex} from './txn-index.js'

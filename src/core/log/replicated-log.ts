@@ -4,7 +4,7 @@
 // leader and a read of the log back from its start. The broker's Partition provides it; the
 // coordinators depend on this interface, never on the broker layer above them.
 import type {ReadResult} from './partition-log.js'
-import {readBatchHeader, decodeRecords, type BatchHeader, type DecodedRecord} from './batch.js'
+import {readBatchHeader, decodeRecords, type BatchHeader, type DecodedRecord} from '../protocol/record-batch.js'
 import {uncompressedView} from './cleaner.js'
 
 export interface AppendOutcome {

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {crc32c} from '../util/crc32c.js'
-import {RECORDS_OFFSET, buildBatch, readInt64, writeInt64, readVarint, lastVarintEnd} from './batch.js'
+import {RECORDS_OFFSET, buildBatch, readInt64, writeInt64, readVarint, lastVarintEnd} from '../protocol/record-batch.js'
 
 export interface AbortedTxn {
   producerId: number

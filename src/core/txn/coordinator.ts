@@ -11,7 +11,7 @@
 // their timeout are aborted with a bumped epoch; idle transactional ids expire.
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {buildBatch} from '../log/batch.js'
+import {buildBatch} from '../protocol/record-batch.js'
 import {scanBatches, batchRecords, type ReplicatedLog} from '../log/replicated-log.js'
 import {TxnState, TXN_STATE_NAMES, type TxnStateId, type TxnLogValue, decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, txnPartitionFor} from './records.js'
 import type {TxnMarkerSender} from './marker-sender.js'
