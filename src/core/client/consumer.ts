@@ -181,7 +181,12 @@ export class Consumer {
     this.net = new NetworkClient(bootstrap, net, prefix)
     this.net.allowAutoTopicCreation = this.settings.allowAutoCreateTopics
     this.retryBackoff = retryBackoff(net.retryBackoffMs, net.retryBackoffMaxMs)
-    this.net.onChange(() => { this.onMetadataOrConnection(); this.schedulePump() })
+    this.net.onChange(() => {
+      // A failed authentication ends the next poll (Java's AuthenticationException).
+      if (this.net.authenticationError && !this.fatal) { this.fatal = this.net.authenticationError; this.signalData() }
+      this.onMetadataOrConnection()
+      this.schedulePump()
+    })
     this.net.maybeUpdate()
   }
 
