@@ -3,7 +3,7 @@
 // asks for them, and DeleteRecords (Admin.deleteRecords). Per-partition outcomes, in the order
 // asked; the leader routing and retries are perLeader's.
 import {AdminClient} from '../admin-client.js'
-import {KafkaClientError} from '../kafka-errors.js'
+import {KafkaClientError, errorName, isRetriable} from '../kafka-errors.js'
 import {ClientLogger} from '../log.js'
 import {DeleteRecords, ListOffsets} from '../../protocol/messages.js'
 import {perLeader, tpString, type PartitionAnswer, type PartitionOutcome, type TopicPartition} from './partitions.js'
@@ -28,7 +28,7 @@ export interface ListedOffset {
 export async function listOffsets(admin: AdminClient, partitions: TopicPartition[], timestamp: number, isolationLevel = 0): Promise<PartitionOutcome<ListedOffset>[]> {
   const minVersion = minVersionFor(timestamp)
   const log = new ClientLogger(`[AdminClient clientId=${admin.clientId}]`)
-  return perLeader<ListedOffset>(admin, 'listOffsets on broker', partitions, async (leader, tps) => {
+  return perLeader<ListedOffset>(admin, 'listOffsets', partitions, async (leader, tps) => {
     const out = new Map<string, PartitionAnswer<ListedOffset>>()
     const topics = [...new Set(tps.map(tp => tp.topic))].map(name => ({
       name,
@@ -59,7 +59,8 @@ export async function listOffsets(admin: AdminClient, partitions: TopicPartition
 }
 
 /** DeleteRecords: each partition's records before `offset` (-1: the high watermark) go; the answer is the new low watermark. */
-export async function deleteRecords(admin: AdminClient, requests: {tp: TopicPartition; offset: number}[], timeoutMs = 30000): Promise<PartitionOutcome<number>[]> {
+export async function deleteRecords(admin: AdminClient, requests: {tp: TopicPartition; offset: number}[], timeoutMs = admin.defaultApiTimeoutMs): Promise<PartitionOutcome<number>[]> {
+  const log = new ClientLogger(`[AdminClient clientId=${admin.clientId}]`)
   const offsets = new Map(requests.map(r => [tpString(r.tp), r.offset]))
   return perLeader<number>(admin, 'deleteRecords', requests.map(r => r.tp), async (leader, tps) => {
     const topics = [...new Set(tps.map(tp => tp.topic))].map(name => ({
@@ -69,7 +70,14 @@ export async function deleteRecords(admin: AdminClient, requests: {tp: TopicPart
     const res = await admin.net.send(leader, DeleteRecords, {topics, timeoutMs})
     const out = new Map<string, PartitionAnswer<number>>()
     for (const t of res.topics) {
-      for (const p of t.partitions) out.set(tpString({topic: t.name, partition: p.partitionIndex}), p.errorCode !== 0 ? {code: p.errorCode} : {value: p.lowWatermark})
+      for (const p of t.partitions) {
+        const tp = tpString({topic: t.name, partition: p.partitionIndex})
+        if (p.errorCode !== 0 && !isRetriable(p.errorCode)) {
+          // Java's DeleteRecordsHandler logs a failed partition (and reports the error's default message).
+          log.error('org.apache.kafka.clients.admin.internals.DeleteRecordsHandler', `DeleteRecords request for topic partition ${tp} failed due to ${p.errorCode === 29 ? 'an error' : 'an unexpected error'} ${errorName(p.errorCode)}`)
+        }
+        out.set(tp, p.errorCode !== 0 ? {code: p.errorCode} : {value: p.lowWatermark})
+      }
     }
     return out
   })

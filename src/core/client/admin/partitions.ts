@@ -7,6 +7,7 @@ import {AdminClient, RetriableCallError} from '../admin-client.js'
 import {KafkaClientError, apiError, isRetriable} from '../kafka-errors.js'
 import {ConnectionError} from '../../protocol/client.js'
 import {retryBackoff, sleep} from '../backoff.js'
+import {javaStringHash} from '../format.js'
 
 export interface TopicPartition {
   topic: string
@@ -41,8 +42,9 @@ export async function perLeader<R>(admin: AdminClient, callName: string, partiti
   const backoff = retryBackoff(admin.net.settings.retryBackoffMs, admin.net.settings.retryBackoffMaxMs)
   const done = new Map<string, PartitionOutcome<R>>()
   let pending = partitions
-  let lastError = new Map<string, KafkaClientError>()
+  let attempts = 0
   for (let attempt = 0; pending.length > 0; attempt++) {
+    attempts = attempt + 1
     if (attempt > 0) {
       const wait = backoff.backoff(attempt - 1)
       if (Date.now() + wait >= deadline) break
@@ -66,7 +68,6 @@ export async function perLeader<R>(admin: AdminClient, callName: string, partiti
         continue
       }
       if (p.leaderId < 0) {
-        lastError.set(tpString(tp), apiError(5))
         retry.push(tp)
         continue
       }
@@ -79,7 +80,7 @@ export async function perLeader<R>(admin: AdminClient, callName: string, partiti
       } catch (error) {
         const e = error as Error
         if (e instanceof ConnectionError || e instanceof RetriableCallError || (e instanceof KafkaClientError && e.retriable)) {
-          for (const tp of tps) { retry.push(tp); lastError.set(tpString(tp), e instanceof KafkaClientError ? e : new KafkaClientError('NetworkException', e.message, 13, true)) }
+          retry.push(...tps)
           return
         }
         const ke = e instanceof KafkaClientError ? e : new KafkaClientError('KafkaException', e.message)
@@ -90,16 +91,37 @@ export async function perLeader<R>(admin: AdminClient, callName: string, partiti
         const a = answers.get(tpString(tp))
         if (!a) { done.set(tpString(tp), {tp, error: new KafkaClientError('KafkaException', `The response did not include ${tpString(tp)}`)}); continue }
         if ('value' in a) { done.set(tpString(tp), {tp, value: a.value}); continue }
-        if (isRetriable(a.code)) { retry.push(tp); lastError.set(tpString(tp), apiError(a.code, a.message)); continue }
+        if (isRetriable(a.code)) { retry.push(tp); continue }
         done.set(tpString(tp), {tp, error: apiError(a.code, a.message)})
       }
     }))
     pending = retry
   }
+  // Java's message for a call that ran out of default.api.timeout.ms.
+  const now = Date.now()
   for (const tp of pending) {
-    const cause = lastError.get(tpString(tp))
-    done.set(tpString(tp), {tp, error: new KafkaClientError('TimeoutException', `Call(callName=${callName}, deadlineMs=${deadline}) timed out${cause ? `: ${cause.message}` : ''}`, 7, true)})
+    done.set(tpString(tp), {tp, error: new KafkaClientError('TimeoutException', `Call(callName=${callName}(api=METADATA), deadlineMs=${deadline}, tries=${attempts}, nextAllowedTryMs=${now + admin.net.settings.retryBackoffMs}) timed out at ${now} after ${attempts} attempt(s)`, 7, true)})
   }
-  lastError = new Map()
   return partitions.map(tp => done.get(tpString(tp))!)
+}
+
+/** Java's TopicPartition.hashCode(). */
+export function tpHash(tp: TopicPartition): number {
+  return (Math.imul(31, (31 + tp.partition) | 0) + javaStringHash(tp.topic)) | 0
+}
+
+/**
+ * The order a java.util.HashMap (created with `new HashMap<>()`, filled in this order) iterates
+ * its keys: by bucket at the final table size, then in insertion order.
+ */
+export function javaHashOrder<T>(items: T[], hash: (t: T) => number): T[] {
+  let cap = 16
+  while (items.length > Math.floor(cap * 0.75)) cap *= 2
+  return items
+    .map((t, i) => {
+      const h = hash(t)
+      return {t, i, b: (h ^ (h >>> 16)) & (cap - 1)}
+    })
+    .sort((a, b) => a.b - b.b || a.i - b.i)
+    .map(x => x.t)
 }
