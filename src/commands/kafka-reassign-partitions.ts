@@ -146,7 +146,8 @@ export default class KafkaReassignPartitions extends KafkaCommand {
     const current = await listPartitionReassignments(admin)
     if (!additional && current.size > 0) throw new Failure(CANNOT_EXECUTE, true)
     const live = new Set((await describeClusterNodes(admin)).map(n => n.id))
-    const unknown = proposed.flatMap(p => p.replicas).find(b => !live.has(b))
+    // The first unknown id in the order of Java's HashSet<Integer>, as Kafka's tool reports it.
+    const unknown = javaIntSetOrder(proposed.flatMap(p => p.replicas)).find(b => !live.has(b))
     if (unknown !== undefined) throw new Failure(`Unknown broker id ${unknown}`)
     const currentParts = partitionsOf(await replicasByTopic(admin, [...new Set(proposed.map(p => p.topic))]), proposed)
     this.print(`Current partition replica assignment\n\n${formatReassignmentJson(currentParts)}\n\nSave this to use as the --reassignment-json-file option during rollback`)

@@ -10,7 +10,7 @@ import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {spawn} from 'node:child_process'
 import {runCommand, removeDir, tempDir, waitFor, type RunResult} from '../helpers/util.js'
-import {apacheKafkaHome} from './apache-kafka.js'
+import {apacheKafkaHome, startCluster as startToolsCluster} from './apache-kafka.js'
 import {startCluster, type Cluster} from '../../src/api/start-cluster.js'
 
 const dir = tempDir('kafkit-reassign-test-')
@@ -299,4 +299,34 @@ test('differential: Apache\'s kafka-reassign-partitions and kafka-leader-electio
     [...bs, '--election-type', 'preferred', '--all-topic-partitions'],
     [...bs, '--election-type', 'preferred', '--topic', 'moving', '--partition', 'x'],
   ]) await same(ELECT, 'kafka-leader-election', args)
+})
+
+test('differential on Apache Kafka\'s own broker (one broker, ZooKeeper mode): the same output from both tools', {skip: apacheSkip, timeout: 300000}, async () => {
+  const apache = await startToolsCluster('apache')
+  try {
+    const bs = ['--bootstrap-server', apache.bootstrap]
+    const t = await runCommand('kafka-topics', [...bs, '--create', '--topic', 'm', '--partitions', '2', '--replication-factor', '1'])
+    assert.equal(t.code, 0, t.stdout + t.stderr)
+    const samePlan = file('apache-same.json', plan('m', [[0]]))
+    for (const args of [
+      [...bs, '--list'],
+      [...bs, '--verify', '--reassignment-json-file', samePlan],
+      [...bs, '--execute', '--reassignment-json-file', samePlan, '--throttle', '1000'],
+      [...bs, '--verify', '--reassignment-json-file', samePlan],
+      [...bs, '--cancel', '--reassignment-json-file', samePlan],
+      [...bs, '--execute', '--reassignment-json-file', file('apache-unkb.json', plan('m', [[7, 1]]))],
+      [...bs, '--execute', '--reassignment-json-file', file('apache-unk.json', plan('no-such-topic', [[0]]))],
+      [...bs, '--execute', '--reassignment-json-file', file('apache-nop.json', plan('m', [[0], [0], [0]]))],
+      [...bs, '--generate', '--topics-to-move-json-file', file('apache-topics.json', {topics: [{topic: 'm'}], version: 1}), '--broker-list', '0'],
+    ]) await same(REASSIGN, 'kafka-reassign-partitions', args)
+    for (const args of [
+      [...bs, '--election-type', 'preferred', '--all-topic-partitions'],
+      [...bs, '--election-type', 'preferred', '--topic', 'm', '--partition', '0'],
+      [...bs, '--election-type', 'unclean', '--topic', 'm', '--partition', '0'],
+      [...bs, '--election-type', 'preferred', '--topic', 'no-such-topic', '--partition', '0'],
+      [...bs, '--election-type', 'preferred', '--topic', 'm', '--partition', '7'],
+    ]) await same(ELECT, 'kafka-leader-election', args)
+  } finally {
+    await apache.stop()
+  }
 })
