@@ -8,7 +8,7 @@
 // As the Java tool: retries=0 (so no idempotence), acks from --acks, both overridable by
 // --producer.config; a failed record is reported and the exit status stays 0.
 import {Flags} from '@oclif/core'
-import {loadClientProperties, ToolError, writeLineSync} from './base.js'
+import {loadClientProperties, ToolError} from './base.js'
 import {ArgparseCommand, argError, parseJavaNumber} from './argparse.js'
 import {Producer} from '../core/client/producer.js'
 import {ClientConfig} from '../core/client/config.js'
@@ -86,7 +86,8 @@ export default class KafkaVerifiableProducer extends ArgparseCommand {
   }
 
   private async produce(producer: Producer, topic: string, o: {maxMessages: number; throughput: number; createTime: number | undefined; valuePrefix: number | undefined; repeatingKeys: number | undefined}): Promise<void> {
-    const print = (line: string) => writeLineSync(1, line)
+    // process.stdout, not writeSync(1): a pipe's reader may be slower than the events (EAGAIN).
+    const print = (line: string) => { process.stdout.write(line + '\n') }
     const event = (name: string, rest = '') => `{"timestamp":${Date.now()},"name":"${name}"${rest}}`
     const startTime = Date.now()
     let createTime = o.createTime
@@ -144,6 +145,7 @@ export default class KafkaVerifiableProducer extends ArgparseCommand {
     print(event('tool_data', `,"sent":${sent},"acked":${acked},"target_throughput":${o.throughput},"avg_throughput":${jsonDouble(1000 * (acked / (stopMs - startMs)))}`))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    await new Promise(res => process.stdout.write('', res))
     if (stopSignal) process.exit(stopSignal === 'SIGINT' ? 130 : 143)
   }
 }
