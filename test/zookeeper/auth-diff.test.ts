@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {writeFileSync, existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {startApacheZk, requireApacheZk, tempDir, removeDir, logLines, type ApacheZk} from './helpers.js'
+import {startApacheZk, requireApacheZk, tempDir, removeDir, logLines, JAAS, type ApacheZk} from './helpers.js'
 import {startZooKeeperServer, type RunningZooKeeper} from '../../src/core/zookeeper/index.js'
 import {zkConfigFromProperties} from '../../src/core/config/zk-config.js'
 import {repoRoot} from '../helpers/util.js'
@@ -17,17 +17,6 @@ const SCRIPT = join(repoRoot, 'test', 'zookeeper', 'py', 'acl_scenario.py')
 // super:super-pw as DigestAuthenticationProvider.generateDigest makes it.
 const SUPER_DIGEST = 'super:Lvbj83IXgxN/8+aTp9PrmH2qZCE='
 
-export const JAAS = `Server {
-  org.apache.zookeeper.server.auth.DigestLoginModule required
-  user_kafka="kafka-secret"
-  user_admin="admin-secret";
-};
-Client {
-  org.apache.zookeeper.server.auth.DigestLoginModule required
-  username="kafka"
-  password="kafka-secret";
-};
-`
 
 function skipReason(): string | false {
   try { requireApacheZk() } catch (e) { return (e as Error).message }

@@ -19,8 +19,8 @@ def client(auth=None, sasl=None):
     kw = {}
     if sasl is not None:
         kw['sasl_options'] = {'mechanism': 'DIGEST-MD5', 'username': sasl[0], 'password': sasl[1]}
-    c = KazooClient(hosts=hosts, timeout=4, auth_data=auth or [], connection_retry=KazooRetry(max_tries=0), command_retry=KazooRetry(max_tries=0), **kw)
-    c.start(timeout=6)
+    c = KazooClient(hosts=hosts, timeout=8, auth_data=auth or [], connection_retry=KazooRetry(max_tries=0), command_retry=KazooRetry(max_tries=0), **kw)
+    c.start(timeout=15)
     return c
 
 
