@@ -194,6 +194,18 @@ test('corrupt files and bad input: one line, exit 1', async () => {
   assert.equal(s.code, 0)
   assert.match(s.stderr, /^Snapshot is corrupt \(CRC is no longer valid\)\. Stored crc: 0\. Computed crc: \d+\n$/)
   assert.ok(existsSync(snap))
+  // A decoder that cannot read a record (no key): the record's metadata, then one line and exit 1.
+  for (const decoderFlag of ['--offsets-decoder', '--transaction-log-decoder']) {
+    const k = await dumpLog(decoderFlag, '--files', seg('dump-t-0'))
+    assert.equal(k.code, 1)
+    assert.match(k.stdout, /\n\| offset: 0 CreateTime: 1700000000000 keySize: -1 valueSize: 5 sequence: 0 headerKeys: \[\]$/)
+    assert.match(k.stderr, /^Error: Failed to decode message at offset 0 using (offset topic|transaction log) decoder \(message had a missing key\)\n$/)
+    if (apacheKafkaHome()) {
+      const a = await runApacheInspect('kafka-dump-log', [decoderFlag, '--files', seg('dump-t-0')])
+      assert.equal(k.code, a.code)
+      assert.equal(k.stdout, a.stdout)
+    }
+  }
   const decoder = await dumpLog('--value-decoder-class', 'com.example.Decoder', '--files', seg('dump-t-0'))
   assert.equal(decoder.code, 0)
   assert.match(decoder.stderr, /^Note: --value-decoder-class com.example.Decoder is ignored/)

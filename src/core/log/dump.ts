@@ -275,7 +275,14 @@ export class LogDumper {
             prefix = ' '
           }
           if (this.opts.printData && !h.isControl) {
-            const p = this.opts.parser(r.key, r.value, r.offset)
+            let p
+            try {
+              p = this.opts.parser(r.key, r.value, r.offset)
+            } catch (error) {
+              // Kafka's tool has printed the record's metadata when its decoder throws.
+              this.out(lines + line)
+              throw new DumpError((error as Error).message)
+            }
             if (p.key !== undefined) {
               line += `${prefix}key: ${p.key}`
               prefix = ' '
