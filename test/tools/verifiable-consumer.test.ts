@@ -48,6 +48,16 @@ test('events as Apache\'s: assigned, records_consumed, offsets_committed, revoke
     // java.util.HashMap's order for topic "vc": partition 1 before partition 0.
     assert.ok(kl.includes('{"timestamp":0,"name":"records_consumed","count":6,"partitions":[{"topic":"vc","partition":1,"count":2,"minOffset":0,"maxOffset":1},{"topic":"vc","partition":0,"count":4,"minOffset":0,"maxOffset":3}]}'), kl.join('\n'))
   }
+  // Static membership, the roundrobin assignor, and reset policy none (no committed offset:
+  // the error is logged on stderr, the events go on to shutdown_complete, status 0).
+  for (const extra of [['--group-instance-id', 'i1'], ['--assignment-strategy', 'org.apache.kafka.clients.consumer.RoundRobinAssignor'], ['--reset-policy', 'none']]) {
+    const args = (g: string) => ['--bootstrap-server', B, '--topic', 'vc', '--group-id', g, '--max-messages', '6', ...extra]
+    const [k, a] = await Promise.all([runScript('kafkit', 'kafka-verifiable-consumer', args(`k-${extra[1]}`)), runScript('apache', 'kafka-verifiable-consumer', args(`a-${extra[1]}`))])
+    assert.equal(k.code, 0, k.stderr)
+    assert.equal(a.code, 0, a.stderr)
+    assert.deepEqual(normalize(k.stdout), normalize(a.stdout), extra.join(' '))
+    if (extra[1] === 'none') assert.match(k.stderr, /ERROR Error during processing, terminating consumer process: {2}\(org\.apache\.kafka\.tools\.VerifiableConsumer\)\n.*NoOffsetForPartitionException: Undefined offset with no reset policy for partitions: \[vc-/)
+  }
   // The groups committed where they stopped: a second run of either has nothing left.
   const again = await runScript('kafkit', 'kafka-verifiable-consumer', ['--bootstrap-server', B, '--topic', 'vc', '--group-id', 'k0', '--max-messages', '0'])
   assert.deepEqual(events(again.stdout).map(e => e.name), ['startup_complete', 'shutdown_complete'])
