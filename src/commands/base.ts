@@ -18,11 +18,23 @@ export const commandConfigFlag = () =>
 export const keyValueFlag = (description: string, helpValue = '<prop=value>') => Flags.string({description, helpValue, multiple: true, multipleNonGreedy: true})
 
 /** Writes a whole line to a file descriptor synchronously (safe right before exit). */
+const writePause = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Writes a line to stdout/stderr synchronously, whole: a pipe or terminal may be non-blocking,
+ * so a full pipe (EAGAIN) or a partial write waits and continues, as Java's System.out blocks
+ * on a slow reader, instead of losing the line.
+ */
 export function writeLineSync(fd: 1 | 2, line: string): void {
-  try {
-    writeSync(fd, line.endsWith('\n') ? line : line + '\n')
-  } catch {
-    // stdout/stderr closed: nothing more can be said.
+  const buf = Buffer.from(line.endsWith('\n') ? line : line + '\n')
+  let off = 0
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return // closed: nothing more can be said
+      Atomics.wait(writePause, 0, 0, 1)
+    }
   }
 }
 
