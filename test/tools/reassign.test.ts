@@ -198,6 +198,22 @@ test('kafka-leader-election: preferred moves leadership back, unclean elects an 
   await waitFor(() => controller().cluster.brokers().length === 3, 20000, 'broker 1 back')
 })
 
+test('a broker that was down while its replica moved away deletes the log when it comes back', {timeout: 120000}, async () => {
+  await createTopic('stray', '0:1')
+  await produce('stray', ['a', 'b', 'c'])
+  await waitFor(() => cluster.brokers[1]!.replicas.partition('stray', 0)?.logEndOffset === 3, 10000, 'broker 1 has the records')
+  await cluster.stopBroker(1)
+  // Only the replicas being added must be alive: broker 1 (being removed) is down.
+  const ex = await reassign('--execute', '--reassignment-json-file', file('stray.json', plan('stray', [[0, 2]])))
+  assert.equal(ex.code, 0, ex.stdout + ex.stderr)
+  await waitFor(() => state('stray', 0)?.replicas.join() === '0,2' && !state('stray', 0)?.addingReplicas, 20000, 'the move to complete without broker 1')
+  assert.ok(existsSync(join(dir, 'cluster', 'broker-1', 'stray-0')))
+  await cluster.startBroker(1)
+  await waitFor(() => !existsSync(join(dir, 'cluster', 'broker-1', 'stray-0')), 20000, 'the stray log deleted')
+  assert.equal(cluster.brokers[1]!.replicas.partition('stray', 0), undefined)
+  assert.deepEqual(await consume('stray', 3), ['a', 'b', 'c'])
+})
+
 // ---- Apache Kafka 3.9's scripts on the same cluster ----
 
 const home = apacheKafkaHome()
