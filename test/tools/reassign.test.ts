@@ -131,6 +131,23 @@ test('a throttled move stays in progress: --list, --verify, --execute without --
   assert.equal((await consume('slow', 3000)).length, 3000)
 })
 
+test('the leader-side throttle alone holds a move back; lifting it lets the move complete', {timeout: 120000}, async () => {
+  await createTopic('slow2', '0')
+  await produce('slow2', Array.from({length: 3000}, (_, i) => `${i}`.padStart(100, 'y')))
+  const b0 = cluster.brokers[0]!
+  await b0.cluster.alterTopicConfigs('slow2', {'leader.replication.throttled.replicas': '0:0'}, [])
+  await b0.cluster.alterBrokerConfigs('0', {'leader.replication.throttled.rate': '100'}, [])
+  b0.replicas.topicConfigChanged('slow2')
+  const ex = await reassign('--execute', '--reassignment-json-file', file('slow2.json', plan('slow2', [[0, 1]])))
+  assert.equal(ex.code, 0, ex.stdout + ex.stderr)
+  await waitFor(() => (cluster.brokers[1]!.replicas.partition('slow2', 0)?.logEndOffset ?? 0) > 0, 10000, 'the new replica to start fetching')
+  assert.equal((await reassign('--list')).stdout, 'Current partition reassignments:\nslow2-0: replicas: 0,1. adding: 1.\n')
+  assert.ok(cluster.brokers[1]!.replicas.partition('slow2', 0)!.logEndOffset < 3000)
+  await b0.cluster.alterBrokerConfigs('0', {}, ['leader.replication.throttled.rate'])
+  await waitFor(async () => (await reassign('--list')).stdout === 'No partition reassignments found.\n', 30000, 'the move to complete')
+  assert.equal(cluster.brokers[1]!.replicas.partition('slow2', 0)!.logEndOffset, 3000)
+})
+
 test('bad input: one clear line and exit 1', async () => {
   const cases: [string[], RegExp, 'stdout' | 'stderr'][] = [
     [['--execute', '--reassignment-json-file', file('bad.json', '{"version":1,"partitions":[{"topic":"moving","partition":0,"replicas":[2,')], /^Error: Unexpected end-of-input within\/between Array entries\n$/, 'stdout'],
