@@ -6,11 +6,10 @@ import {Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
 import {KafkaCommand, loadClientProperties, UsageError, ToolError} from './base.js'
 import {AdminClient, AdminTimeoutError} from '../core/client/admin-client.js'
-import {ClientConfig} from '../core/client/config.js'
 import {KafkaClientError} from '../core/client/kafka-errors.js'
 import {parseIntOption} from '../core/client/errors.js'
 import {tpHashOrder} from '../core/client/groups-format.js'
-import {electLeaders, tpString, ELECTION_PREFERRED, ELECTION_UNCLEAN, type TopicPartition} from '../core/client/admin/reassign.js'
+import {createAdmin, electLeaders, tpString, ELECTION_PREFERRED, ELECTION_UNCLEAN, type TopicPartition} from '../core/client/admin/reassign.js'
 import {JsonFileError, asArray, asInt, asObject, asString, field} from '../core/client/admin/reassign-json.js'
 
 const HELP_TEXT = 'This tool attempts to elect a new leader for a set of topic partitions. The type of elections supported are preferred replicas and unclean replicas.'
@@ -63,7 +62,12 @@ export default class KafkaLeaderElection extends KafkaCommand {
     // Kafka's tool: 30 s for the call unless the config says otherwise, half of it per request.
     if (!props.has('default.api.timeout.ms')) props.set('default.api.timeout.ms', '30000')
     if (!props.has('request.timeout.ms')) props.set('request.timeout.ms', '15000')
-    const admin = new AdminClient(flags['bootstrap-server']!, new ClientConfig(props))
+    let admin: AdminClient
+    try {
+      admin = createAdmin(flags['bootstrap-server']!, props)
+    } catch (error) {
+      throw new ToolError((error as Error).message)
+    }
     let results
     try {
       results = await electLeaders(admin, type, partitions)

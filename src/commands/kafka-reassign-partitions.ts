@@ -7,12 +7,11 @@ import {Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
 import {KafkaCommand, commandConfigFlag, loadClientProperties, UsageError, ToolError} from './base.js'
 import {AdminClient, AdminTimeoutError} from '../core/client/admin-client.js'
-import {ClientConfig} from '../core/client/config.js'
 import {KafkaClientError} from '../core/client/kafka-errors.js'
 import {parseIntOption} from '../core/client/errors.js'
 import {javaHashMapOrder} from '../core/client/format.js'
 import {
-  alterPartitionReassignments, compareTopicPartitions, describeClusterNodes, incrementalAlterConfigs, listPartitionReassignments,
+  alterPartitionReassignments, compareTopicPartitions, createAdmin, describeClusterNodes, incrementalAlterConfigs, listPartitionReassignments,
   tpString, BROKER_RESOURCE, TOPIC_RESOURCE, OP_DELETE, OP_SET, type TopicPartition,
 } from '../core/client/admin/reassign.js'
 import {allPartitions, javaIntSetOrder, partitionsOf, proposeAssignment, replicasByTopic, throttleMoves} from '../core/client/admin/reassign-plan.js'
@@ -98,7 +97,12 @@ export default class KafkaReassignPartitions extends KafkaCommand {
 
     const props = loadClientProperties(flags['command-config'])
     if (!props.has('client.id')) props.set('client.id', 'reassign-partitions-tool')
-    const admin = new AdminClient(flags['bootstrap-server']!, new ClientConfig(props))
+    let admin: AdminClient
+    try {
+      admin = createAdmin(flags['bootstrap-server']!, props)
+    } catch (error) {
+      throw new Failure((error as Error).message)
+    }
     try {
       switch (action) {
         case 'list': return await this.list(admin)

@@ -104,9 +104,9 @@ test('a throttled move stays in progress: --list, --verify, --execute without --
   const ex = await reassign('--execute', '--reassignment-json-file', planFile, '--throttle', '100')
   assert.equal(ex.code, 0, ex.stdout + ex.stderr)
   assert.equal(ex.stdout, `Current partition replica assignment\n\n${json('slow', [[0]])}\n\nSave this to use as the --reassignment-json-file option during rollback\nWarning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.\nThe inter-broker throttle limit was set to 100 B/s\nSuccessfully started partition reassignment for slow-0\n`)
-  const configs = controller().cluster.topic('slow')!.configs
-  assert.equal(configs['leader.replication.throttled.replicas'], '0:0')
-  assert.equal(configs['follower.replication.throttled.replicas'], '0:1')
+  // Leader throttle on the source replica, follower throttle on the new one.
+  const configs = () => controller().cluster.topic('slow')!.configs
+  await waitFor(() => configs()['leader.replication.throttled.replicas'] === '0:0' && configs()['follower.replication.throttled.replicas'] === '0:1', 10000, 'the topic throttles')
   // The rate goes on the brokers taking part (0 the source, 1 the destination), each through its own broker.
   await waitFor(() => [0, 1].every(b => cluster.brokers[b]!.cluster.brokerConfigOverrides()['follower.replication.throttled.rate'] === '100'), 10000, 'the rate on brokers 0 and 1')
   assert.equal(cluster.brokers[2]!.cluster.brokerConfigOverrides()['follower.replication.throttled.rate'], undefined)
@@ -127,8 +127,25 @@ test('a throttled move stays in progress: --list, --verify, --execute without --
   assert.equal(state('slow', 0)!.leader, 0)
   await waitFor(() => !cluster.brokers[1]!.replicas.partition('slow', 0) && !existsSync(join(dir, 'cluster', 'broker-1', 'slow-0')), 10000, 'the cancelled replica removed')
   await waitFor(() => cluster.brokers.every(b => b!.cluster.brokerConfigOverrides()['follower.replication.throttled.rate'] === undefined), 10000, 'the rate removed')
-  assert.equal(controller().cluster.topic('slow')!.configs['follower.replication.throttled.replicas'], undefined)
+  await waitFor(() => controller().cluster.topic('slow')!.configs['follower.replication.throttled.replicas'] === undefined, 10000, 'the topic throttle removed')
   assert.equal((await consume('slow', 3000)).length, 3000)
+})
+
+test('the leader-side throttle alone holds a move back; lifting it lets the move complete', {timeout: 120000}, async () => {
+  await createTopic('slow2', '0')
+  await produce('slow2', Array.from({length: 3000}, (_, i) => `${i}`.padStart(100, 'y')))
+  const b0 = cluster.brokers[0]!
+  await b0.cluster.alterTopicConfigs('slow2', {'leader.replication.throttled.replicas': '0:0'}, [])
+  await b0.cluster.alterBrokerConfigs('0', {'leader.replication.throttled.rate': '100'}, [])
+  b0.replicas.topicConfigChanged('slow2')
+  const ex = await reassign('--execute', '--reassignment-json-file', file('slow2.json', plan('slow2', [[0, 1]])))
+  assert.equal(ex.code, 0, ex.stdout + ex.stderr)
+  await waitFor(() => (cluster.brokers[1]!.replicas.partition('slow2', 0)?.logEndOffset ?? 0) > 0, 10000, 'the new replica to start fetching')
+  assert.equal((await reassign('--list')).stdout, 'Current partition reassignments:\nslow2-0: replicas: 0,1. adding: 1.\n')
+  assert.ok(cluster.brokers[1]!.replicas.partition('slow2', 0)!.logEndOffset < 3000)
+  await b0.cluster.alterBrokerConfigs('0', {}, ['leader.replication.throttled.rate'])
+  await waitFor(async () => (await reassign('--list')).stdout === 'No partition reassignments found.\n', 30000, 'the move to complete')
+  assert.equal(cluster.brokers[1]!.replicas.partition('slow2', 0)!.logEndOffset, 3000)
 })
 
 test('bad input: one clear line and exit 1', async () => {
@@ -198,6 +215,22 @@ test('kafka-leader-election: preferred moves leadership back, unclean elects an 
   await waitFor(() => controller().cluster.brokers().length === 3, 20000, 'broker 1 back')
 })
 
+test('a broker that was down while its replica moved away deletes the log when it comes back', {timeout: 120000}, async () => {
+  await createTopic('stray', '0:1')
+  await produce('stray', ['a', 'b', 'c'])
+  await waitFor(() => cluster.brokers[1]!.replicas.partition('stray', 0)?.logEndOffset === 3, 10000, 'broker 1 has the records')
+  await cluster.stopBroker(1)
+  // Only the replicas being added must be alive: broker 1 (being removed) is down.
+  const ex = await reassign('--execute', '--reassignment-json-file', file('stray.json', plan('stray', [[0, 2]])))
+  assert.equal(ex.code, 0, ex.stdout + ex.stderr)
+  await waitFor(() => state('stray', 0)?.replicas.join() === '0,2' && !state('stray', 0)?.addingReplicas, 20000, 'the move to complete without broker 1')
+  assert.ok(existsSync(join(dir, 'cluster', 'broker-1', 'stray-0')))
+  await cluster.startBroker(1)
+  await waitFor(() => !existsSync(join(dir, 'cluster', 'broker-1', 'stray-0')), 20000, 'the stray log deleted')
+  assert.equal(cluster.brokers[1]!.replicas.partition('stray', 0), undefined)
+  assert.deepEqual(await consume('stray', 3), ['a', 'b', 'c'])
+})
+
 // ---- Apache Kafka 3.9's scripts on the same cluster ----
 
 const home = apacheKafkaHome()
@@ -217,7 +250,8 @@ function runApache(mainClass: string, args: string[]): Promise<RunResult> {
 }
 const REASSIGN = 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand'
 const ELECT = 'org.apache.kafka.tools.LeaderElectionCommand'
-const firstLine = (s: string) => s.split('\n')[0]
+/** The first line, without a log line's timestamp. */
+const firstLine = (s: string) => s.split('\n')[0].replace(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] /, '')
 
 /** Same exit code; stdout exactly when both succeed, else the first line of stdout and of stderr. */
 async function same(mainClass: string, script: string, args: string[]): Promise<void> {
@@ -256,6 +290,9 @@ test('differential: Apache\'s kafka-reassign-partitions and kafka-leader-electio
     [...bs, '--verify'],
     [...bs, '--list', '--throttle', '4'],
     ['--list'],
+    // An unreachable broker, and a client config Java's Admin refuses.
+    ['--bootstrap-server', '127.0.0.1:1', '--list', '--command-config', file('short.properties', 'default.api.timeout.ms=3000\nrequest.timeout.ms=2000\n')],
+    [...bs, '--list', '--command-config', file('refused.properties', 'default.api.timeout.ms=3000\n')],
   ]) await same(REASSIGN, 'kafka-reassign-partitions', args)
 
   // The same move on twin topics, one by each tool.
@@ -298,6 +335,8 @@ test('differential: Apache\'s kafka-reassign-partitions and kafka-leader-electio
     [...bs, '--election-type', 'unclean', '--topic', 'moving', '--partition', '0'],
     [...bs, '--election-type', 'preferred', '--all-topic-partitions'],
     [...bs, '--election-type', 'preferred', '--topic', 'moving', '--partition', 'x'],
+    ['--bootstrap-server', '127.0.0.1:1', '--election-type', 'preferred', '--all-topic-partitions', '--admin.config', join(dir, 'short.properties')],
+    [...bs, '--election-type', 'preferred', '--all-topic-partitions', '--admin.config', join(dir, 'refused.properties')],
   ]) await same(ELECT, 'kafka-leader-election', args)
 })
 

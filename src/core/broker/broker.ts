@@ -170,6 +170,7 @@ export class KafkaBroker {
       this.cluster.on(ev, () => { for (const check of [...this.conditionWaiters]) check() })
     }
     await this.replicas.syncAll()
+    await this.replicas.removeStrayLogs()
     this.logs.startRetention(c.logRetentionCheckIntervalMs)
     this.logs.startFlusher(Math.min(c.logFlushSchedulerIntervalMs, 1000))
     this.logs.startCheckpoints(c.logFlushOffsetCheckpointIntervalMs)

@@ -294,6 +294,26 @@ export class ReplicaManager {
     }
   }
 
+  /**
+   * At start-up: logs on disk of partitions that a reassignment moved off this broker while it
+   * was down (the topic and partition exist, this broker is not among their replicas) are
+   * deleted, as Kafka's controller has a returning broker delete them.
+   */
+  async removeStrayLogs(): Promise<void> {
+    const stray = this.logs.existingPartitions().filter(({topic, partition}) => {
+      const ps = this.cluster.topic(topic)?.partitions[partition]
+      return ps !== undefined && ps.zkVersion >= 0 && !ps.replicas.includes(this.brokerId) && !this.partition(topic, partition)
+    })
+    for (const {topic, partition} of stray) {
+      try {
+        await this.logs.deleteLog(topic, partition)
+        this.logger.info(`Deleted the log of ${topic}-${partition}: its replica moved off this broker while it was down`)
+      } catch (error) {
+        this.logger.error(`Failed to delete the log of ${topic}-${partition}: ${(error as Error).message}`)
+      }
+    }
+  }
+
   /** Resolves once every partition of the topic that this broker replicates is open (or after timeoutMs). */
   waitForTopic(topic: string, timeoutMs: number): Promise<boolean> {
     const ready = () => {

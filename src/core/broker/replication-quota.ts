@@ -5,8 +5,9 @@
 // the bytes per second those replicas may move. kafkit enforces the follower side as Kafka's
 // ReplicaFetcherThread does: a throttled partition that is not in the ISR is left out of the
 // follower's Fetch while the bytes fetched for throttled partitions over the last
-// replication.quota.window.num (11) one-second windows exceed the rate. The leader side is
-// accepted and not enforced (the follower's throttle alone bounds the traffic of a move).
+// replication.quota.window.num (11) one-second windows exceed the rate; and the leader side as
+// Kafka's ReplicaManager does: a throttled partition read for a follower outside the ISR
+// returns no records while the leader's bytes sent for throttled partitions exceed its rate.
 import type {Partition} from './partition.js'
 
 const WINDOW_MS = 1000
@@ -56,16 +57,31 @@ export function listsReplica(value: string | undefined, partition: number, broke
 /** A broker's replication throttles: which of its partitions are throttled, and the follower quota. */
 export class ReplicationThrottles {
   private readonly followerThrottled = new WeakSet<Partition>()
+  private readonly leaderThrottled = new WeakSet<Partition>()
   readonly follower: ReplicationQuota
+  readonly leader: ReplicationQuota
 
   constructor(readonly brokerId: number, rate: (key: string) => number) {
     this.follower = new ReplicationQuota(() => rate('follower.replication.throttled.rate'))
+    this.leader = new ReplicationQuota(() => rate('leader.replication.throttled.rate'))
   }
 
   /** Called with a partition's effective topic config whenever it is opened or its config changes. */
   configure(p: Partition, effective: Record<string, string>): void {
     if (listsReplica(effective['follower.replication.throttled.replicas'], p.index, this.brokerId)) this.followerThrottled.add(p)
     else this.followerThrottled.delete(p)
+    if (listsReplica(effective['leader.replication.throttled.replicas'], p.index, this.brokerId)) this.leaderThrottled.add(p)
+    else this.leaderThrottled.delete(p)
+  }
+
+  /** Leader side: send follower replicaId no records of p now (throttled, follower outside the ISR, quota used up). */
+  shouldThrottleLeader(p: Partition, replicaId: number): boolean {
+    return this.leaderThrottled.has(p) && !p.isr.includes(replicaId) && this.leader.isExceeded()
+  }
+
+  /** Leader side: bytes read for a follower count against the quota when p is throttled. */
+  recordLeader(p: Partition, bytes: number): void {
+    if (this.leaderThrottled.has(p)) this.leader.record(bytes)
   }
 
   /** Follower side: leave p out of this Fetch (a throttled replica catching up while the quota is used up). */

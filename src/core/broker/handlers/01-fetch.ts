@@ -22,6 +22,10 @@ interface Item {
   /** The session's entry for this partition, when the fetch has a session. */
   cached?: CachedPartition
   topicOut?: {partitions: any[]}
+  /** A follower's fetch of a leader-throttled partition while the leader's quota is used up: no records. */
+  throttled?: boolean
+  /** Counts the bytes read for a follower against the leader's replication quota. */
+  replicaRead?: (bytes: number) => void
 }
 
 /** One partition a fetch asks for, from the request or from its session. */
@@ -61,7 +65,7 @@ async function readAll(items: Item[], maxBytes: number, replica: boolean, readCo
       continue
     }
     out.errorCode = 0
-    if (it.fetchOffset >= upTo) continue
+    if (it.fetchOffset >= upTo || it.throttled) continue
     const budget = Math.min(it.maxBytes, maxBytes - total)
     const minOne = total === 0
     if (budget <= 0 && !minOne) continue
@@ -69,6 +73,7 @@ async function readAll(items: Item[], maxBytes: number, replica: boolean, readCo
       const res = await p.log.read(it.fetchOffset, Math.max(budget, 0), upTo, minOne)
       out.records = recordsOf(res.records)
       total += res.bytes
+      it.replicaRead?.(res.bytes)
       if (readCommitted && res.bytes > 0) {
         // The consumer drops the records of these aborted transactions.
         const aborted = p.log.collectAbortedTxns(it.fetchOffset, lastOffsetAfter(res.records))
@@ -97,7 +102,7 @@ function lastOffsetAfter(bufs: Buffer[]): number {
 function hasData(items: Item[], replica: boolean, readCommitted: boolean): boolean {
   for (const it of items) {
     const p = it.partition
-    if (p === undefined) continue
+    if (p === undefined || it.throttled) continue
     if (it.out.errorCode !== 0) return true
     if (it.fetchOffset < p.logStartOffset || it.fetchOffset > p.logEndOffset) return true
     if (it.fetchOffset < (replica ? p.logEndOffset : readCommitted ? p.lastStableOffset : p.highWatermark)) return true
@@ -225,7 +230,15 @@ export const fetch = defineHandler(Apis.Fetch, {
         // A follower's fetch offset is its log end: it moves the high watermark and the ISR.
         if (p.recordFollowerFetch(replicaId, w.fetchOffset, now) && !p.isr.includes(replicaId)) broker.replicas.expandIsr(p, replicaId)
       }
-      items.push({partition: out.errorCode === 0 ? p : undefined, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, out, cached: w.cached, topicOut})
+      const item: Item = {partition: out.errorCode === 0 ? p : undefined, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, out, cached: w.cached, topicOut}
+      if (replica && item.partition !== undefined) {
+        // Replication throttles (kafka-reassign-partitions --throttle), leader side.
+        const throttles = broker.replicas.throttles
+        const part = item.partition
+        item.throttled = throttles.shouldThrottleLeader(part, replicaId)
+        item.replicaRead = bytes => throttles.recordLeader(part, bytes)
+      }
+      items.push(item)
     }
     const maxBytes = version >= 3 ? (req.maxBytes > 0 ? req.maxBytes : 0x7fffffff) : 0x7fffffff
     const deadline = Date.now() + Math.max(0, req.maxWaitMs)

@@ -5,12 +5,24 @@
 // incrementalAlterConfigs and electLeaders. Per-partition failures come back as Java's
 // exceptions (KafkaClientError: class name and the broker's message, or the default one).
 import {AdminClient, RetriableCallError} from '../admin-client.js'
+import {ClientConfig} from '../config.js'
 import {apiError, errorName, type KafkaClientError} from '../kafka-errors.js'
 import {AlterPartitionReassignments, ElectLeaders, IncrementalAlterConfigs, ListPartitionReassignments, Metadata} from '../../protocol/messages.js'
 
 export interface TopicPartition {topic: string; partition: number}
 export interface PartitionReassignment {replicas: number[]; addingReplicas: number[]; removingReplicas: number[]}
 export interface NodeInfo {id: number; host: string; port: number; rack: string | null}
+
+/**
+ * The admin client of a tool, refused as Java's KafkaAdminClient refuses it ("Failed to create
+ * new KafkaAdminClient") when default.api.timeout.ms is set below request.timeout.ms.
+ */
+export function createAdmin(bootstrap: string, props: Map<string, string>): AdminClient {
+  const api = props.get('default.api.timeout.ms')
+  const request = Number(props.get('request.timeout.ms') ?? 30000)
+  if (api !== undefined && Number(api) < request) throw new Error('Failed to create new KafkaAdminClient')
+  return new AdminClient(bootstrap, new ClientConfig(props))
+}
 
 /** "topic-partition", as Java's TopicPartition prints. */
 export const tpString = (tp: TopicPartition): string => `${tp.topic}-${tp.partition}`
