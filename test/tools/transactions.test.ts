@@ -1,0 +1,124 @@
+// kafka-transactions against Apache Kafka 3.9's kafka-transactions.sh on the same kafkit broker,
+// with transactions written by the Java client (a committed one, an aborted one, one left open):
+// list, describe, describe-producers print the same tables (all but the clock-dependent
+// TransactionDurationMs cell exactly); abort --start-offset ends the open transaction on a
+// partition as Apache's does; find-hanging; errors as one stderr line and exit 1.
+import {test, before, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {runCommand} from '../helpers/util.js'
+import {startApacheZooKeeper, type ApacheZooKeeper} from '../broker/helpers.js'
+import {startSecureBroker, apacheTool, apacheSkip, type SecureBroker} from '../security/helpers.js'
+import {javaTxn} from '../txn/helpers.js'
+
+const skip = apacheSkip()
+let zk: ApacheZooKeeper
+let broker: SecureBroker
+
+before(async () => {
+  if (skip) return
+  zk = await startApacheZooKeeper()
+  broker = await startSecureBroker(zk.connect, {PLAINTEXT: 'PLAINTEXT'}, [
+    'transaction.state.log.replication.factor=1', 'transaction.state.log.min.isr=1', 'transaction.state.log.num.partitions=3',
+    // The open transaction stays open for the test (no abort on timeout).
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms=600000',
+  ])
+  const t = await runCommand('kafka-topics', ['--bootstrap-server', broker.bootstrap, '--create', '--topic', 'txt', '--partitions', '2'])
+  assert.equal(t.code, 0, t.stderr)
+  const ca = await javaTxn(['commit-abort', broker.bootstrap, 'txca'])
+  assert.equal(ca.code, 0, ca.stderr)
+  const open = await javaTxn(['open', broker.bootstrap, 'txt', 'tx-open', '4'])
+  assert.match(open.stdout, /produced/, open.stderr)
+})
+
+after(async () => {
+  await broker?.cleanup()
+  await zk?.stop()
+})
+
+const kafkit = (args: string[]) => runCommand('kafka-transactions', ['--bootstrap-server', broker.bootstrap, ...args])
+const apache = (args: string[]) => apacheTool('kafka-transactions', ['--bootstrap-server', broker.bootstrap, ...args])
+
+/** Table cells, trimmed; the given columns blanked. */
+function cells(out: string, blank: string[] = []): string[][] {
+  const rows = out.split('\n').filter(l => l !== '').map(l => l.split('\t').map(c => c.trim()))
+  const idx = blank.map(b => rows[0].indexOf(b))
+  return rows.map((r, i) => r.map((c, j) => (i > 0 && idx.includes(j) ? '' : c)))
+}
+
+test('list, describe and describe-producers print Apache\'s tables', {skip}, async () => {
+  for (const args of [['list'], ['describe', '--transactional-id', 'java-ca'], ['describe-producers', '--topic', 'txca', '--partition', '0'], ['describe-producers', '--topic', 'txt', '--partition', '1']]) {
+    const k = await kafkit(args)
+    const a = await apache(args)
+    assert.equal(k.code, 0, k.stderr)
+    assert.equal(a.code, 0, a.stderr)
+    if (args[0] === 'describe') assert.deepEqual(cells(k.stdout, ['TransactionDurationMs']), cells(a.stdout, ['TransactionDurationMs']))
+    else assert.equal(k.stdout, a.stdout, args.join(' '))
+    assert.equal(k.stderr, '')
+  }
+  const list = await kafkit(['list'])
+  assert.match(list.stdout, /^TransactionalId\tCoordinator\tProducerId\tTransactionState\t\n/)
+  assert.match(list.stdout, /\njava-ca +\t0 +\t\d+ +\tCompleteCommit +\t\n/)
+  assert.match(list.stdout, /\ntx-open +\t0 +\t\d+ +\tOngoing +\t\n/)
+  const k = await kafkit(['describe', '--transactional-id', 'tx-open'])
+  const a = await apache(['describe', '--transactional-id', 'tx-open'])
+  assert.equal(k.code, 0, k.stderr)
+  assert.deepEqual(cells(k.stdout, ['TransactionDurationMs']), cells(a.stdout, ['TransactionDurationMs']))
+  const row = cells(k.stdout)[1]
+  assert.equal(row[4], 'Ongoing')
+  assert.equal(row[8], 'txt-0,txt-1')
+  assert.ok(Number(row[7]) >= 0 && Number(row[7]) < 600000, row[7])
+  const p = await kafkit(['describe-producers', '--topic', 'txt', '--partition', '0'])
+  assert.match(p.stdout, /\n\d+ *\t0 *\t-?\d+ *\t1 *\t\d+ *\t0 *\t\n$/) // two records, an open transaction from offset 0
+})
+
+test('abort --start-offset ends the open transaction on a partition, as Apache\'s abort does on the other', {skip}, async () => {
+  const k = await kafkit(['abort', '--topic', 'txt', '--partition', '0', '--start-offset', '0'])
+  assert.equal(k.code, 0, k.stderr)
+  assert.equal(k.stdout, '')
+  const a = await apache(['abort', '--topic', 'txt', '--partition', '1', '--start-offset', '0'])
+  assert.equal(a.code, 0, a.stderr)
+  for (const partition of ['0', '1']) {
+    const d = await kafkit(['describe-producers', '--topic', 'txt', '--partition', partition])
+    assert.match(d.stdout, /\tNone +\t\n$/, `partition ${partition}: ${d.stdout}`)
+  }
+  const again = await kafkit(['abort', '--topic', 'txt', '--partition', '0', '--start-offset', '0'])
+  const againA = await apache(['abort', '--topic', 'txt', '--partition', '0', '--start-offset', '0'])
+  assert.equal(again.code, 1)
+  assert.equal(again.stderr, 'Could not find any open transactions starting at offset 0 on partition txt-0\n')
+  assert.equal(againA.stderr.split('\n')[0], again.stderr.trim())
+  // find-hanging: nothing hangs (the coordinator still owns the transaction's partitions).
+  for (const args of [['find-hanging', '--broker-id', '0', '--max-transaction-timeout', '0'], ['find-hanging', '--topic', 'txt']]) {
+    const fk = await kafkit(args)
+    const fa = await apache(args)
+    assert.equal(fk.code, 0, fk.stderr)
+    assert.equal(fk.stdout, fa.stdout)
+    assert.equal(fk.stdout, 'Topic\tPartition\tProducerId\tProducerEpoch\tCoordinatorEpoch\tStartOffset\tLastTimestamp\tDuration(min)\t\n')
+  }
+})
+
+test('errors: an unknown transactional id, a missing scope or offset, bad arguments: one line on stderr, exit 1', {skip}, async () => {
+  for (const args of [
+    ['describe', '--transactional-id', 'nope'],
+    ['find-hanging'],
+    ['find-hanging', '--partition', '0', '--broker-id', '0'],
+    ['abort', '--topic', 'txt', '--partition', '0'],
+    ['abort', '--topic', 'txt', '--partition', '0', '--producer-id', '5'],
+  ]) {
+    const k = await kafkit(args)
+    const a = await apache(args)
+    assert.equal(k.code, 1, `${args.join(' ')}: ${k.stderr}`)
+    assert.equal(a.code, 1, `Apache ${args.join(' ')}: ${a.stderr}`)
+    assert.equal(k.stdout, '')
+    assert.equal(k.stderr.trim().split('\n').length, 1, k.stderr)
+    assert.equal(k.stderr.trim(), a.stderr.trim().split('\n').pop(), args.join(' '))
+  }
+  for (const args of [['describe'], ['bogus'], ['list', '--transactional-id', 'x']]) {
+    const k = await kafkit(args)
+    assert.equal(k.code, 1, args.join(' '))
+    assert.match(k.stderr, /^kafka-transactions\.sh: error: /)
+    const a = await apache(args)
+    assert.notEqual(a.code, 0)
+  }
+  const d = await kafkit(['describe'])
+  assert.equal(d.stderr, 'kafka-transactions.sh: error: argument --transactional-id is required\n')
+})
