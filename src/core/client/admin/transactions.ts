@@ -63,7 +63,7 @@ export async function listTransactions(client: AdminClient, opts: {producerIds?:
   const md = await client.metadata([], undefined, 'listTransactions')
   const out = new Map<number, TransactionListing[]>()
   for (const id of md.brokers.map(b => b.nodeId).sort((a, b) => a - b)) {
-    const listings = await client.call('listTransactions', {kind: 'node', id}, ListTransactions, {stateFilters: [], producerIdFilters: opts.producerIds ?? [], durationFilter: opts.durationFilterMs ?? -1}, {
+    const listings = await client.call('listTransactions(api=LIST_TRANSACTIONS)', {kind: 'node', id}, ListTransactions, {stateFilters: [], producerIdFilters: opts.producerIds ?? [], durationFilter: opts.durationFilterMs ?? -1}, {
       minVersion: opts.durationFilterMs !== undefined && opts.durationFilterMs >= 0 ? 1 : 0,
       handle: res => {
         if (res.errorCode !== 0) {
@@ -80,7 +80,7 @@ export async function listTransactions(client: AdminClient, opts: {producerIds?:
 
 /** DescribeTransactions on the coordinator of transactionalId. */
 export async function describeTransaction(client: AdminClient, transactionalId: string): Promise<TransactionDescription> {
-  return client.call('describeTransactions', {kind: 'coordinator', key: transactionalId, keyType: 1}, DescribeTransactions, {transactionalIds: [transactionalId]}, {
+  return client.call('describeTransactions(api=DESCRIBE_TRANSACTIONS)', {kind: 'coordinator', key: transactionalId, keyType: 1}, DescribeTransactions, {transactionalIds: [transactionalId]}, {
     handle: (res, node) => {
       const t = res.transactionStates.find(s => s.transactionalId === transactionalId)
       if (!t) throw new KafkaClientError('KafkaException', `The response did not contain a result for transactional id ${transactionalId}`)
@@ -108,7 +108,7 @@ export async function describeTransaction(client: AdminClient, transactionalId: 
 /** DescribeProducers for one partition, on its leader or on brokerId. */
 export async function describeProducers(client: AdminClient, topic: string, partition: number, brokerId?: number): Promise<ProducerState[]> {
   const target = brokerId === undefined ? {kind: 'leader' as const, topic, partition} : {kind: 'node' as const, id: brokerId}
-  return client.call('describeProducers', target, DescribeProducers, {topics: [{name: topic, partitionIndexes: [partition]}]}, {
+  return client.call('describeProducers(api=DESCRIBE_PRODUCERS)', target, DescribeProducers, {topics: [{name: topic, partitionIndexes: [partition]}]}, {
     handle: res => {
       const p = res.topics.find(t => t.name === topic)?.partitions.find(x => x.partitionIndex === partition)
       if (!p) throw new KafkaClientError('KafkaException', `The response did not contain a result for partition ${topic}-${partition}`)
@@ -130,7 +130,7 @@ export async function describeProducers(client: AdminClient, topic: string, part
 /** Writes an ABORT marker for a producer's transaction on one partition (WriteTxnMarkers to the leader). */
 export async function abortTransaction(client: AdminClient, spec: AbortSpec): Promise<void> {
   const s = abortSpecString(spec)
-  await client.call('abortTransaction', {kind: 'leader', topic: spec.topic, partition: spec.partition}, WriteTxnMarkers, {
+  await client.call('abortTransaction(api=WRITE_TXN_MARKERS)', {kind: 'leader', topic: spec.topic, partition: spec.partition}, WriteTxnMarkers, {
     markers: [{producerId: spec.producerId, producerEpoch: spec.producerEpoch, transactionResult: false, coordinatorEpoch: spec.coordinatorEpoch, topics: [{name: spec.topic, partitionIndexes: [spec.partition]}]}],
   }, {
     handle: res => {
