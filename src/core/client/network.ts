@@ -386,6 +386,12 @@ export class NetworkClient {
     })
   }
 
+  /** The [min, max] versions node id's open connection announced for apiKey (undefined if none). */
+  brokerVersionRange(id: number, apiKey: number): [number, number] | undefined {
+    const c = this.nodes.get(id)?.conn
+    return c && !c.closed ? c.brokerVersions.get(apiKey) : undefined
+  }
+
   /** The version send() would use with node id's open connection (-1 if not connected or none). */
   versionFor(id: number, api: ApiSpec<any, any>, cap?: number): number {
     const c = this.nodes.get(id)?.conn

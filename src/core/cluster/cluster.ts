@@ -1147,11 +1147,11 @@ export class ClusterManager extends EventEmitter {
       const live = new Set(this.brokerMap.keys())
       for (const p of all) {
         const ps = this.topicMap.get(p.topic)?.partitions[p.partition]
-        if (!ps || ps.zkVersion < 0) { results.push({...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.'}); continue }
+        if (!ps || ps.zkVersion < 0) { results.push({...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'The partition does not exist.'}); continue }
         if (preferred) { results.push(...await this.electPreferred([ps])); continue }
         if (ps.leader >= 0 && live.has(ps.leader)) { results.push({...p, errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: 'Leader election not needed for topic partition.'}); continue }
         const leader = ps.replicas.find(r => live.has(r) && ps.isr.includes(r)) ?? ps.replicas.find(r => live.has(r))
-        if (leader === undefined) { results.push({...p, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, message: `Failed to elect leader for partition ${p.topic}-${p.partition} under strategy UncleanLeaderElectionStrategy`}); continue }
+        if (leader === undefined) { results.push({...p, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, message: `Failed to elect leader for partition ${p.topic}-${p.partition} under strategy OfflinePartitionLeaderElectionStrategy(true)`}); continue }
         const isr = ps.isr.includes(leader) ? ps.isr.filter(r => live.has(r)) : [leader]
         const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data: encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.controllerEpoch), version: ps.zkVersion}])
         await this.loadPartitionState(ps.topic, ps.partition, true)
@@ -1211,17 +1211,25 @@ export class ClusterManager extends EventEmitter {
         }
         const t = this.topicMap.get(req.topic)
         const ps = t?.partitions[req.partition]
-        if (!t || !ps || ps.zkVersion < 0) { res(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.'); continue }
-        const original = ps.replicas.filter(r => !(ps.addingReplicas ?? []).includes(r))
+        // Kafka's ZooKeeper-mode controller checks the replica list first, then the partition (its texts).
+        const target = req.replicas
+        if (target !== null) {
+          if (target.length === 0) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Empty replica list specified in partition reassignment.'); continue }
+          if (new Set(target).size !== target.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate replica ids in partition reassignment replica list: Buffer(${target.join(', ')})`); continue }
+          if (target.some(r => r < 0)) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid broker id in replica list: Buffer(${target.join(', ')})`); continue }
+        }
+        const original = ps && ps.zkVersion >= 0 ? ps.replicas.filter(r => !(ps.addingReplicas ?? []).includes(r)) : []
+        if (target !== null) {
+          // Only the replicas being added must be alive.
+          const added = target.filter(r => !original.includes(r))
+          if (added.some(r => !live.has(r))) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignment has brokers that are not alive. Replica list: ArrayBuffer(${added.join(', ')}), live broker list: ${[...live].length > 4 ? 'HashSet' : 'Set'}(${[...live].join(', ')})`); continue }
+        }
+        if (!t || !ps || ps.zkVersion < 0 || t.markedForDeletion) { res(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'The partition does not exist.'); continue }
         let plan: ReplicaPlan
-        if (req.replicas === null) {
-          if (!ps.addingReplicas && !ps.removingReplicas) { res(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No reassignment is in progress for topic ${req.topic} partition ${req.partition}`); continue }
+        if (target === null) {
+          if (!ps.addingReplicas && !ps.removingReplicas) { res(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, null); continue }
           plan = {replicas: original}
         } else {
-          const target = req.replicas
-          if (target.length === 0 || new Set(target).size !== target.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The proposed assignment contains ${target.length === 0 ? 'no replicas' : 'duplicate replicas'}.`); continue }
-          const dead = target.filter(r => !live.has(r))
-          if (dead.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The proposed assignment contains non-live brokers: ${dead.join(', ')}`); continue }
           const adding = target.filter(r => !original.includes(r))
           const removing = original.filter(r => !target.includes(r))
           plan = adding.length || removing.length

@@ -58,3 +58,21 @@ export function renameSyncWithRetry(from: string, to: string, attempts = 10): vo
     }
   }
 }
+
+/**
+ * Renames, retrying briefly on EPERM/EACCES/EBUSY: on Windows a virus scanner or indexer may
+ * hold a just-closed file for a moment. A missing source is not an error.
+ */
+export async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(from, to)
+      return
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return
+      if (attempt >= 10 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error
+      await new Promise(r => setTimeout(r, 20 * (attempt + 1)))
+    }
+  }
+}

@@ -8,7 +8,7 @@ import {ErrorCode} from '../../protocol/errors.js'
 import {NO_RESPONSE, type Handler} from '../handler.js'
 import type {Partition} from '../partition.js'
 import type {KafkaBroker} from '../broker.js'
-import {ATTRIBUTES_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, TRANSACTIONAL_MASK, readInt64} from '../../log/batch.js'
+import {ATTRIBUTES_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, TRANSACTIONAL_MASK, readInt64} from '../../protocol/record-batch.js'
 
 interface PartitionResult {
   index: number

@@ -15,6 +15,8 @@ export const electLeaders: Handler = {
     const results = await cluster.electLeaders(preferred, wanted)
     const byTopic = new Map<string, {partitionId: number; errorCode: number; errorMessage: string | null}[]>()
     for (const r of results) {
+      // An election over every partition reports only the partitions that needed one (Kafka's KafkaApis).
+      if (wanted === undefined && r.errorCode === ErrorCode.ELECTION_NOT_NEEDED) continue
       let list = byTopic.get(r.topic)
       if (!list) byTopic.set(r.topic, list = [])
       list.push({partitionId: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : r.message})
