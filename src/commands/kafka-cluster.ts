@@ -25,6 +25,7 @@ export default class KafkaCluster extends KafkaCommand {
   }
 
   static flags = {
+    help: Flags.help({char: 'h', description: 'show this help message and exit'}),
     'bootstrap-server': Flags.string({char: 'b', description: 'A list of host/port pairs to use for establishing the connection to the Kafka cluster.', helpValue: 'BOOTSTRAP_SERVER'}),
     'bootstrap-controller': Flags.string({char: 'C', description: 'A list of host/port pairs to use for establishing the connection to the KRaft controllers.', helpValue: 'BOOTSTRAP_CONTROLLER'}),
     config: Flags.string({char: 'c', description: 'A property file containing configurations for the Admin client.', helpValue: 'CONFIG'}),

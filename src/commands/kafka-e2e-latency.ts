@@ -32,8 +32,9 @@ export default class KafkaE2eLatency extends KafkaCommand {
   }
 
   async run(): Promise<void> {
-    const {argv} = await this.parse(KafkaE2eLatency)
-    const args = argv as string[]
+    await this.parse(KafkaE2eLatency)
+    // The raw arguments: oclif's parsed argv does not keep the order of equal values.
+    const args = this.argv
     if (args.length !== 5 && args.length !== 6) throw new ToolError(USAGE)
     const [brokers, topic, num, acks, size] = args
     const numMessages = parseJavaInt(num)
@@ -61,7 +62,11 @@ export default class KafkaE2eLatency extends KafkaCommand {
     try {
       consumer = new Consumer(brokers, new ClientConfig(cp), 'consumer-test-group-1')
       producer = new Producer(brokers, new ClientConfig(pp), 'producer-1')
-      if (!(await admin.listTopics()).some(t => t.name === topic)) {
+      // Kafka's tool asks its consumer (KafkaConsumer.listTopics), whose timeout says this.
+      const topics = await admin.listTopics().catch(error => {
+        throw error instanceof ToolError && /^Timed out/.test(error.message) ? new ToolError('Timeout expired while fetching topic metadata') : error
+      })
+      if (!topics.some(t => t.name === topic)) {
         await this.writeOut(`Topic "${topic}" does not exist. Will create topic with 1 partition(s) and replication factor = 1\n`)
         try {
           await admin.createTopic({name: topic, partitions: 1, replicationFactor: 1, configs: new Map()})

@@ -40,6 +40,7 @@ export default class KafkaFeatures extends KafkaCommand {
   }
 
   static flags = {
+    help: Flags.help({char: 'h', description: 'show this help message and exit'}),
     'bootstrap-server': Flags.string({description: 'A comma-separated list of host:port pairs to use for establishing the connection to the Kafka cluster.', helpValue: 'BOOTSTRAP_SERVER'}),
     'bootstrap-controller': Flags.string({description: 'A comma-separated list of host:port pairs to use for establishing the connection to the KRaft quorum.', helpValue: 'BOOTSTRAP_CONTROLLER'}),
     'command-config': Flags.string({description: 'Property file containing configs to be passed to Admin Client.', helpValue: 'COMMAND_CONFIG'}),

@@ -4,7 +4,7 @@
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {apacheKafkaHome} from './apache-kafka.js'
-import type {RunResult} from '../helpers/util.js'
+import {Proc, type RunResult} from '../helpers/util.js'
 
 const JAVA = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
 
@@ -17,12 +17,23 @@ export const APACHE_MAIN = {
   'kafka-e2e-latency': 'org.apache.kafka.tools.EndToEndLatency',
 } as const
 
+function javaArgs(home: string, name: keyof typeof APACHE_MAIN, args: string[]): string[] {
+  return ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(home, 'config', 'tools-log4j.properties')}`, '-cp', join(home, 'libs', '*'), APACHE_MAIN[name], ...args]
+}
+
+/** Starts Apache Kafka 3.9's tool `name` in the background (tools that run until stopped). */
+export function startApacheInspect(name: keyof typeof APACHE_MAIN, args: string[]): Proc {
+  const home = apacheKafkaHome()
+  if (!home) throw new Error('Apache Kafka 3.9 is not installed in ~/.cache/apache-kafka-3.9')
+  return new Proc(spawn(JAVA, javaArgs(home, name, args), {stdio: ['pipe', 'pipe', 'pipe']}))
+}
+
 /** Runs Apache Kafka 3.9's tool `name` with args and collects its output. */
 export function runApacheInspect(name: keyof typeof APACHE_MAIN, args: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<RunResult> {
   const home = apacheKafkaHome()
   if (!home) throw new Error('Apache Kafka 3.9 is not installed in ~/.cache/apache-kafka-3.9')
   return new Promise((res, rej) => {
-    const child = spawn(JAVA, ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(home, 'config', 'tools-log4j.properties')}`, '-cp', join(home, 'libs', '*'), APACHE_MAIN[name], ...args], {stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(JAVA, javaArgs(home, name, args), {stdio: ['pipe', 'pipe', 'pipe']})
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', d => out.push(d))

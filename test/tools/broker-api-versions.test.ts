@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {freePort, removeDir, runCommand, tempDir} from '../helpers/util.js'
 import {apacheKafkaHome, startCluster, targetSkipReason, type Cluster} from './apache-kafka.js'
 import {runApacheInspect} from './apache-inspect.js'
-import {apiVersionsText} from '../../src/core/client/admin/broker-versions.js'
+import {apiVersionsText, javaIntKeyOrder} from '../../src/core/client/admin/broker-versions.js'
 
 let cluster: Cluster | undefined
 const dir = tempDir('kafkit-api-versions-test-')
@@ -43,6 +43,12 @@ test('format: key order, ranges, usable version, unknown and unsupported keys', 
   assert.equal(lines.at(-2), '\tUNKNOWN(999): 0 to 2')
   assert.equal(lines.at(-1), ')')
   assert.equal(apiVersionsText([{apiKey: 18, minVersion: 0, maxVersion: 4}], false).slice(0, 40), '(Produce(0): UNSUPPORTED, Fetch(1): UNSU')
+})
+
+test('brokers in the order Java\'s Cluster lists them (HashMap<Integer, Node>)', () => {
+  const n = (id: number) => ({id, host: 'h', port: 1, rack: null})
+  assert.deepEqual(javaIntKeyOrder([n(2), n(0), n(1)]).map(x => x.id), [0, 1, 2])
+  assert.deepEqual(javaIntKeyOrder([n(17), n(1), n(3)]).map(x => x.id), [17, 1, 3])
 })
 
 test('every API the broker serves, as Apache Kafka\'s tool prints it', async () => {

@@ -63,13 +63,18 @@ before(async () => {
   await c.commitOffsets([{topic: 'dump-t', partition: 0, offset: '5'}])
   await c.disconnect()
 
+  // lz4, snappy and zstd batches, written by kafkit's own producer.
+  for (const codec of ['lz4', 'snappy', 'zstd']) {
+    const r = await runCommand('kafka-producer-perf-test', ['--topic', `dump-${codec}`, '--num-records', '3000', '--record-size', '100', '--throughput', '-1', '--producer-props', `bootstrap.servers=${cluster.bootstrap}`, `compression.type=${codec}`, 'batch.size=20000'])
+    assert.equal(r.code, 0, r.stderr)
+  }
   const ac = new AdminClient(cluster.bootstrap)
   const res = await ac.call('describeLogDirs', {kind: 'node', id: 0}, DescribeLogDirs, {topics: null})
   ac.close()
   const logDir = res.results[0].logDir
   const offsetsPartition = Math.abs(javaStringHashCode('dump-group')) % 50
   const txnPartition = Math.abs(javaStringHashCode('dump-tx')) % 50
-  for (const [from, to] of [['dump-t-0', 'dump-t-0'], ['dump-txn-0', 'dump-txn-0'], ['dump-roll-0', 'dump-roll-0'], [`__consumer_offsets-${offsetsPartition}`, 'offsets'], [`__transaction_state-${txnPartition}`, 'txn-state']]) {
+  for (const [from, to] of [['dump-t-0', 'dump-t-0'], ['dump-txn-0', 'dump-txn-0'], ['dump-roll-0', 'dump-roll-0'], [`__consumer_offsets-${offsetsPartition}`, 'offsets'], [`__transaction_state-${txnPartition}`, 'txn-state'], ['dump-lz4-0', 'lz4'], ['dump-snappy-0', 'snappy'], ['dump-zstd-0', 'zstd']]) {
     cpSync(join(logDir, from), copy(to), {recursive: true})
   }
 })
@@ -108,6 +113,15 @@ test('a segment as Kafka prints it: batches, records, keys, headers, gzip', asyn
   assert.equal(lines[8], '| offset: 3 CreateTime: 1700000002000 keySize: 1 valueSize: 8 sequence: 3 headerKeys: [] key: g payload: gzip one')
   for (const opts of [[], ['--deep-iteration'], ['--print-data-log', '--skip-record-metadata'], ['--max-bytes', '100', '--deep-iteration']]) {
     await same(...opts, '--files', [f, seg('dump-t-0', 0, 'index'), seg('dump-t-0', 0, 'timeindex')].join(','))
+  }
+})
+
+test('lz4, snappy and zstd batches (kafkit\'s producer), decompressed record by record', async () => {
+  for (const codec of ['lz4', 'snappy', 'zstd']) {
+    const r = await same('--deep-iteration', '--files', seg(codec))
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, new RegExp(` compresscodec: ${codec} crc: \\d+ isvalid: true\n`))
+    assert.equal(r.stdout.split('\n').filter(l => l.startsWith('| offset: ')).length, 3000)
   }
 })
 
@@ -180,6 +194,18 @@ test('corrupt files and bad input: one line, exit 1', async () => {
   assert.equal(s.code, 0)
   assert.match(s.stderr, /^Snapshot is corrupt \(CRC is no longer valid\)\. Stored crc: 0\. Computed crc: \d+\n$/)
   assert.ok(existsSync(snap))
+  // A decoder that cannot read a record (no key): the record's metadata, then one line and exit 1.
+  for (const decoderFlag of ['--offsets-decoder', '--transaction-log-decoder']) {
+    const k = await dumpLog(decoderFlag, '--files', seg('dump-t-0'))
+    assert.equal(k.code, 1)
+    assert.match(k.stdout, /\n\| offset: 0 CreateTime: 1700000000000 keySize: -1 valueSize: 5 sequence: 0 headerKeys: \[\]$/)
+    assert.match(k.stderr, /^Error: Failed to decode message at offset 0 using (offset topic|transaction log) decoder \(message had a missing key\)\n$/)
+    if (apacheKafkaHome()) {
+      const a = await runApacheInspect('kafka-dump-log', [decoderFlag, '--files', seg('dump-t-0')])
+      assert.equal(k.code, a.code)
+      assert.equal(k.stdout, a.stdout)
+    }
+  }
   const decoder = await dumpLog('--value-decoder-class', 'com.example.Decoder', '--files', seg('dump-t-0'))
   assert.equal(decoder.code, 0)
   assert.match(decoder.stderr, /^Note: --value-decoder-class com.example.Decoder is ignored/)

@@ -3,7 +3,9 @@
 // compared with Apache's tool, not the numbers); bad input as Apache's tool reports it.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {runCommand} from '../helpers/util.js'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {freePort, removeDir, runCommand, tempDir} from '../helpers/util.js'
 import {apacheKafkaHome, startCluster, targetSkipReason, type Cluster} from './apache-kafka.js'
 import {runApacheInspect} from './apache-inspect.js'
 import {JavaRandom, javaDoubleString} from '../../src/core/client/java-compat.js'
@@ -43,7 +45,8 @@ test('creates the topic, measures, prints progress, average and percentiles as K
   assert.match(lines[4], /^Percentiles: 50th = \d+, 99th = \d+, 99\.9th = \d+$/)
   assert.equal(lines.length, 6)
   // The topic exists now: no creation line.
-  const again = await runCommand('kafka-e2e-latency', [cluster!.bootstrap, 'e2e-kafkit', '3', '1', '10'])
+  // Equal values among the arguments keep their places (acks 1, size 1, 1 message).
+  const again = await runCommand('kafka-e2e-latency', [cluster!.bootstrap, 'e2e-kafkit', '1', '1', '1'])
   assert.equal(again.code, 0, again.stderr)
   assert.match(again.stdout, /^0\t[\d.E-]+\nAvg latency: [\d.]+ ms\nPercentiles: 50th = \d+, 99th = \d+, 99\.9th = \d+\n$/)
   if (apacheKafkaHome()) {
@@ -71,6 +74,16 @@ test('bad input: Kafka\'s message, exit 1', async () => {
       const a = await runApacheInspect('kafka-e2e-latency', args)
       assert.equal(a.stderr.split('\n')[0].replace('java org.apache.kafka.tools.EndToEndLatency', 'kafka-e2e-latency'), line)
     }
+  }
+  const dir = tempDir('kafkit-e2e-test-')
+  try {
+    const props = join(dir, 'short.properties')
+    writeFileSync(props, 'default.api.timeout.ms=2000\nrequest.timeout.ms=1000\n')
+    const down = await runCommand('kafka-e2e-latency', [`127.0.0.1:${await freePort()}`, 't', '10', '1', '10', props])
+    assert.equal(down.code, 1)
+    assert.equal(down.stderr.split('\n').filter(l => l && !/ WARN /.test(l)).join('\n'), 'Timeout expired while fetching topic metadata')
+  } finally {
+    removeDir(dir)
   }
   const noFile = await runCommand('kafka-e2e-latency', [B, 't', '10', '1', '10', 'missing.properties'])
   assert.equal(noFile.code, 1)

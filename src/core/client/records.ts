@@ -10,30 +10,13 @@ import {KafkaClientError} from './kafka-errors.js'
 import {
   BATCH_HEADER_SIZE, LENGTH_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, MAGIC_OFFSET, CRC_OFFSET, ATTRIBUTES_OFFSET, LAST_OFFSET_DELTA_OFFSET,
   BASE_TIMESTAMP_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, RECORDS_COUNT_OFFSET,
-  TRANSACTIONAL_MASK, CONTROL_MASK, TIMESTAMP_TYPE_MASK, varintSize, writeVarint, readInt64, writeInt64, type RecordHeader,
+  TRANSACTIONAL_MASK, CONTROL_MASK, TIMESTAMP_TYPE_MASK, varintSize, writeVarint, readInt64, writeInt64, readVarlong as readVar, lastVarintEnd, type RecordHeader,
 } from '../protocol/record-batch.js'
 
 export {BATCH_HEADER_SIZE, varintSize}
 
 export type {RecordHeader}
 
-let vEnd = 0
-/** Reads a zigzag varint/varlong at pos (below end); sets vEnd, -1 when malformed. */
-function readVar(buf: Buffer, pos: number, end: number): number {
-  let z = 0
-  let mul = 1
-  for (let i = 0; i < 10 && pos < end; i++) {
-    const b = buf[pos++]
-    z += (b & 0x7f) * mul
-    if ((b & 0x80) === 0) {
-      vEnd = pos
-      return z % 2 === 0 ? z / 2 : -(z + 1) / 2
-    }
-    mul *= 128
-  }
-  vEnd = -1
-  return 0
-}
 
 // ---- building ---------------------------------------------------------------------------
 
@@ -252,11 +235,11 @@ export function readRecords(buf: Buffer, from: number, limit: number, filter: Ab
         try {
           const data = (attributes & 7) === 0 ? buf.subarray(pos + BATCH_HEADER_SIZE, end) : decompress(attributes & 7, buf.subarray(pos + BATCH_HEADER_SIZE, end))
           let p = 0
-          readVar(data, p, data.length); p = vEnd
+          readVar(data, p, data.length); p = lastVarintEnd()
           p += 1
-          readVar(data, p, data.length); p = vEnd
-          readVar(data, p, data.length); p = vEnd
-          const keyLen = readVar(data, p, data.length); p = vEnd
+          readVar(data, p, data.length); p = lastVarintEnd()
+          readVar(data, p, data.length); p = lastVarintEnd()
+          const keyLen = readVar(data, p, data.length); p = lastVarintEnd()
           if (keyLen >= 4 && p >= 0) isAbort = data.readInt16BE(p + 2) === 0
         } catch {
           // an unreadable marker: treat it as a commit
@@ -292,34 +275,34 @@ export function readRecords(buf: Buffer, from: number, limit: number, filter: Ab
     let stopped = false
     for (let i = 0; i < n; i++) {
       const len = readVar(data, p, dataEnd)
-      if (vEnd < 0 || len <= 0 || vEnd + len > dataEnd) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
-      p = vEnd
+      if (lastVarintEnd() < 0 || len <= 0 || lastVarintEnd() + len > dataEnd) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
+      p = lastVarintEnd()
       const recEnd = p + len
       p++ // attributes
-      const tsDelta = readVar(data, p, recEnd); p = vEnd
-      const offsetDelta = readVar(data, p, recEnd); p = vEnd
-      const keyLen = readVar(data, p, recEnd); p = vEnd
+      const tsDelta = readVar(data, p, recEnd); p = lastVarintEnd()
+      const offsetDelta = readVar(data, p, recEnd); p = lastVarintEnd()
+      const keyLen = readVar(data, p, recEnd); p = lastVarintEnd()
       if (p < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
       const offset = baseOffset + offsetDelta
       if (offset < from) { p = recEnd; continue }
       if (onRecord === undefined) {
         if (keyLen > 0) p += keyLen
         const valueLen = readVar(data, p, recEnd)
-        if (vEnd < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
+        if (lastVarintEnd() < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
         bytes += (keyLen > 0 ? keyLen : 0) + (valueLen > 0 ? valueLen : 0)
       } else {
         const key = keyLen < 0 ? null : data.subarray(p, p + keyLen)
         if (keyLen > 0) p += keyLen
-        const valueLen = readVar(data, p, recEnd); p = vEnd
+        const valueLen = readVar(data, p, recEnd); p = lastVarintEnd()
         if (p < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
         const value = valueLen < 0 ? null : data.subarray(p, p + valueLen)
         if (valueLen > 0) p += valueLen
-        const nh = readVar(data, p, recEnd); p = vEnd
+        const nh = readVar(data, p, recEnd); p = lastVarintEnd()
         const headers: RecordHeader[] = []
         for (let h = 0; h < nh && p >= 0; h++) {
-          const kl = readVar(data, p, recEnd); p = vEnd
+          const kl = readVar(data, p, recEnd); p = lastVarintEnd()
           const hk = data.toString('utf8', p, p + kl); p += kl
-          const vl = readVar(data, p, recEnd); p = vEnd
+          const vl = readVar(data, p, recEnd); p = lastVarintEnd()
           const hv = vl < 0 ? null : data.subarray(p, p + vl)
           if (vl > 0) p += vl
           headers.push({key: hk, value: hv})

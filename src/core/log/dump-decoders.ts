@@ -139,8 +139,8 @@ export const offsetsParser: RecordParser = (key, value, offset) => {
 }
 
 /** --transaction-log-decoder: __transaction_state records as Kafka 3.9's TransactionLog formats them. */
-export const transactionLogParser: RecordParser = (key, value) => {
-  if (key === null) return {}
+export const transactionLogParser: RecordParser = (key, value, offset) => {
+  if (key === null) throw new Error(`Failed to decode message at offset ${offset} using transaction log decoder (message had a missing key)`)
   const id = decodeTxnKey(key)
   if (id === null) return {key: `unknown::version=${key.readInt16BE(0)}`}
   const keyText = `transaction_metadata::transactionalId=${id}`

@@ -9,6 +9,7 @@ import {crc32c} from '../util/crc32c.js'
 import {decompress} from '../protocol/compression.js'
 import {ATTRIBUTES_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORDS_OFFSET, decodeRecords, readBatchHeader, readInt64, type BatchHeader, type DecodedRecord} from './batch.js'
 import {readTxnIndex, decodeSnapshot} from './txn-index.js'
+import {readFully} from './segment.js'
 import {stringParser, type RecordParser} from './dump-decoders.js'
 
 export interface DumpOptions {
@@ -56,14 +57,51 @@ function baseOffsetOf(file: string): number {
   return n
 }
 
+function fileError(file: string, error: unknown): DumpError {
+  const e = error as NodeJS.ErrnoException
+  if (e.code === 'ENOENT') return new DumpError(`${file} (No such file or directory)`)
+  if (e.code === 'EISDIR') return new DumpError(`${file} (Is a directory)`)
+  return new DumpError(`${file}: ${e.message}`)
+}
+
 function readWhole(file: string): Buffer {
   try {
     return fs.readFileSync(file)
   } catch (error) {
-    const e = error as NodeJS.ErrnoException
-    if (e.code === 'ENOENT') throw new DumpError(`${file} (No such file or directory)`)
-    if (e.code === 'EISDIR') throw new DumpError(`${file} (Is a directory)`)
-    throw new DumpError(`${file}: ${e.message}`)
+    throw fileError(file, error)
+  }
+}
+
+const CHUNK = 1 << 20
+
+/** A segment read in 1 MiB chunks with positional reads (segments can be 1 GiB). */
+class FileSource {
+  private chunk = Buffer.alloc(0)
+  private chunkPos = 0
+
+  private constructor(private readonly fd: number, readonly size: number, readonly name: string) {}
+
+  static open(file: string): FileSource {
+    try {
+      const fd = fs.openSync(file, 'r')
+      return new FileSource(fd, fs.fstatSync(fd).size, file)
+    } catch (error) {
+      throw fileError(file, error)
+    }
+  }
+
+  /** Bytes [pos, pos + len), fewer at the end of the file. The view stays valid. */
+  read(pos: number, len: number): Buffer {
+    if (pos >= this.chunkPos && pos + len <= this.chunkPos + this.chunk.length) return this.chunk.subarray(pos - this.chunkPos, pos - this.chunkPos + len)
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(Math.max(len, CHUNK), this.size - pos)))
+    const n = readFully(this.fd, buf, 0, buf.length, pos)
+    this.chunk = buf.subarray(0, n)
+    this.chunkPos = pos
+    return this.chunk.subarray(0, Math.min(len, n))
+  }
+
+  close(): void {
+    fs.closeSync(this.fd)
   }
 }
 
@@ -80,13 +118,13 @@ interface FileBatch {
  * The batches of buf[from, end) as Kafka's FileRecords iterates them: an incomplete batch ends
  * the iteration; a size below the smallest record is corrupt.
  */
-function* batches(buf: Buffer, from: number, end: number, fileName: string): Generator<FileBatch> {
+function* batches(src: FileSource, from: number, end: number): Generator<FileBatch> {
   let pos = from
   while (pos + LOG_OVERHEAD <= end) {
-    const size = buf.readInt32BE(pos + LENGTH_OFFSET)
-    if (size < 14) throw new DumpError(`Found record size ${size} smaller than minimum record overhead (14) in file ${fileName}.`)
+    const size = src.read(pos, LOG_OVERHEAD).readInt32BE(LENGTH_OFFSET)
+    if (size < 14) throw new DumpError(`Found record size ${size} smaller than minimum record overhead (14) in file ${src.name}.`)
     if (pos + LOG_OVERHEAD + size > end) return
-    const b = buf.subarray(pos, pos + LOG_OVERHEAD + size)
+    const b = src.read(pos, LOG_OVERHEAD + size)
     const magic = b.length > MAGIC_OFFSET ? b.readInt8(MAGIC_OFFSET) : -1
     yield {position: pos, size: b.length, buf: b, magic, header: magic >= 2 && b.length >= RECORDS_OFFSET ? readBatchHeader(b, 0) : undefined}
     pos += b.length
@@ -205,11 +243,20 @@ export class LogDumper {
       if (!m) throw new DumpError(`No value present (${file} is not a KRaft snapshot name)`)
       this.out(`Snapshot end offset: ${Number(m[1])}, epoch: ${Number(m[2])}\n`)
     }
-    const buf = readWhole(file)
-    const end = Math.min(buf.length, this.opts.maxBytes)
+    const src = FileSource.open(file)
+    try {
+      this.dumpBatches(src, file)
+    } finally {
+      src.close()
+    }
+  }
+
+  private dumpBatches(src: FileSource, file: string): void {
+    const name = path.basename(file)
+    const end = Math.min(src.size, this.opts.maxBytes)
     let validBytes = 0
     let lastOffset = -1
-    for (const b of batches(buf, 0, end, file)) {
+    for (const b of batches(src, 0, end)) {
       this.out(batchLine(b, validBytes) + '\n')
       if (this.opts.deep && b.header) {
         const h = b.header
@@ -228,7 +275,14 @@ export class LogDumper {
             prefix = ' '
           }
           if (this.opts.printData && !h.isControl) {
-            const p = this.opts.parser(r.key, r.value, r.offset)
+            let p
+            try {
+              p = this.opts.parser(r.key, r.value, r.offset)
+            } catch (error) {
+              // Kafka's tool has printed the record's metadata when its decoder throws.
+              this.out(lines + line)
+              throw new DumpError((error as Error).message)
+            }
             if (p.key !== undefined) {
               line += `${prefix}key: ${p.key}`
               prefix = ' '
@@ -246,13 +300,21 @@ export class LogDumper {
   }
 
   /** The .log file beside an index file. */
-  private segmentOf(file: string): Buffer {
-    return readWhole(path.join(path.dirname(path.resolve(file)), path.basename(file).split('.')[0] + '.log'))
+  private segmentOf(file: string): FileSource {
+    return FileSource.open(path.join(path.dirname(path.resolve(file)), path.basename(file).split('.')[0] + '.log'))
   }
 
   private dumpIndex(file: string): void {
     const base = baseOffsetOf(file)
     const log = this.segmentOf(file)
+    try {
+      this.dumpIndexWith(file, base, log)
+    } finally {
+      log.close()
+    }
+  }
+
+  private dumpIndexWith(file: string, base: number, log: FileSource): void {
     const index = fs.existsSync(file) ? readWhole(file) : Buffer.alloc(0)
     const entries = Math.floor(index.length / 8)
     if (entries === 0) {
@@ -272,7 +334,7 @@ export class LogDumper {
       const position = index.readInt32BE(i * 8 + 4)
       // A preallocated index is zero-filled after its last entry: stop at the first zero entry.
       if (offset === base && i > 0) break
-      const first = batches(log, position, Math.min(log.length, position + this.opts.maxMessageSize), file).next()
+      const first = batches(log, position, Math.min(log.size, position + this.opts.maxMessageSize)).next()
       if (first.done) throw new DumpError(`No batch at position ${position} of the log for index entry ${offset} in ${file}`)
       const batchLast = lastOffsetOf(first.value)
       if (batchLast !== offset) this.note(this.indexMismatches, file, [offset, batchLast])
@@ -284,6 +346,14 @@ export class LogDumper {
   private dumpTimeIndex(file: string): void {
     const base = baseOffsetOf(file)
     const log = this.segmentOf(file)
+    try {
+      this.dumpTimeIndexWith(file, base, log)
+    } finally {
+      log.close()
+    }
+  }
+
+  private dumpTimeIndexWith(file: string, base: number, log: FileSource): void {
     const offsetIndexFile = path.join(path.dirname(path.resolve(file)), path.basename(file).split('.')[0] + '.index')
     const offsetIndex = fs.existsSync(offsetIndexFile) ? readWhole(offsetIndexFile) : Buffer.alloc(0)
     const index = fs.existsSync(file) ? readWhole(file) : Buffer.alloc(0)
@@ -316,7 +386,7 @@ export class LogDumper {
       const e = entry(i)
       if (e.offset === base && i > 0) break
       let found: FileBatch | undefined
-      for (const b of batches(log, lookup(e.offset), log.length, file)) {
+      for (const b of batches(log, lookup(e.offset), log.size)) {
         if (lastOffsetOf(b) >= e.offset) { found = b; break }
       }
       if (!found) {

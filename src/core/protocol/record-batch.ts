@@ -360,8 +360,8 @@ export interface DecodedRecord {
   headers: RecordHeader[]
 }
 
-/** Reads a zigzag varlong (up to 2^53) at pos; sets varintEnd. */
-function readVarlong(buf: Buffer, pos: number, end: number): number {
+/** Reads a zigzag varlong (up to 2^53) at pos; where it ended is lastVarintEnd() (-1 when malformed). */
+export function readVarlong(buf: Buffer, pos: number, end: number): number {
   let z = 0
   let mul = 1
   for (let i = 0; i < 10 && pos < end; i++) {

@@ -1,10 +1,10 @@
 // ElectLeaders (43): preferred (0) or unclean (1) leader election, run by the controller
 // (clients send it to the controller; another broker answers NOT_CONTROLLER).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const electLeaders: Handler = {
-  apiKey: 43,
+export const electLeaders = defineHandler(Apis.ElectLeaders, {
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, req, version) {
@@ -23,4 +23,4 @@ export const electLeaders: Handler = {
     }
     return {throttleTimeMs: 0, errorCode: 0, replicaElectionResults: [...byTopic].map(([topic, partitionResult]) => ({topic, partitionResult}))}
   },
-}
+})

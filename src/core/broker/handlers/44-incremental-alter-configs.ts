@@ -1,7 +1,8 @@
 // IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT on topic configs and on
 // dynamic broker configs (alter-broker-configs.ts).
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {alterTopicResources} from './alter-topic-configs.js'
 import {alterBrokerResource} from './alter-broker-configs.js'
 import {ResourceType} from '../configs.js'
@@ -11,8 +12,7 @@ const DELETE = 1
 const APPEND = 2
 const SUBTRACT = 3
 
-export const incrementalAlterConfigs: Handler = {
-  apiKey: 44,
+export const incrementalAlterConfigs = defineHandler(Apis.IncrementalAlterConfigs, {
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
@@ -48,4 +48,4 @@ export const incrementalAlterConfigs: Handler = {
     })
     return {throttleTimeMs: 0, responses: [...brokerResponses, ...responses]}
   },
-}
+})

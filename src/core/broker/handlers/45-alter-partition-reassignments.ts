@@ -3,10 +3,10 @@
 // removing_replicas into the topic znode as Kafka 3.9's ZooKeeper-mode controller does);
 // another broker answers NOT_CONTROLLER, which the client retries against the controller.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const alterPartitionReassignments: Handler = {
-  apiKey: 45,
+export const alterPartitionReassignments = defineHandler(Apis.AlterPartitionReassignments, {
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, req) {
@@ -30,4 +30,4 @@ export const alterPartitionReassignments: Handler = {
       })),
     }
   },
-}
+})

@@ -2,10 +2,10 @@
 // listed partitions), from the controller's cache of the topic znodes; another broker
 // answers NOT_CONTROLLER, as Kafka's ZooKeeper-mode brokers do.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const listPartitionReassignments: Handler = {
-  apiKey: 46,
+export const listPartitionReassignments = defineHandler(Apis.ListPartitionReassignments, {
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, req) {
@@ -21,4 +21,4 @@ export const listPartitionReassignments: Handler = {
     }
     return {throttleTimeMs: 0, errorCode: 0, errorMessage: null, topics: [...byTopic].map(([name, partitions]) => ({name, partitions}))}
   },
-}
+})

@@ -52,6 +52,17 @@ export function apiVersionsText(brokerApis: ApiVersionRange[], lineBreaks = true
   return lineBreaks ? `(\n\t${sorted.join(',\n\t')}\n)` : `(${sorted.join(', ')})`
 }
 
+/**
+ * Nodes in the order Java's Cluster lists them (a HashMap<Integer, Node>: by bucket of the id,
+ * which for small ids is ascending id order).
+ */
+export function javaIntKeyOrder(nodes: BrokerNode[]): BrokerNode[] {
+  let cap = 16
+  while (nodes.length > cap * 0.75) cap *= 2
+  const bucket = (id: number) => (id ^ (id >>> 16)) & (cap - 1)
+  return nodes.map((n, i) => ({n, i})).sort((a, b) => bucket(a.n.id) - bucket(b.n.id) || a.i - b.i).map(x => x.n)
+}
+
 export interface BrokerVersions {
   node: BrokerNode
   apis?: ApiVersionRange[]
@@ -86,7 +97,7 @@ export class BrokerVersionsClient {
     for (const b of this.net.bootstrap) {
       try {
         const md = await this.net.send(b.id, Metadata, v => ({topics: v === 0 ? [] : null, allowAutoTopicCreation: false}), {maxVersion: 12})
-        return md.brokers.map(x => ({id: x.nodeId, host: x.host, port: x.port, rack: x.rack ?? null}))
+        return javaIntKeyOrder(md.brokers.map(x => ({id: x.nodeId, host: x.host, port: x.port, rack: x.rack ?? null})))
       } catch (error) {
         if (error instanceof KafkaClientError && /Authentication|Sasl/.test(error.exceptionClass)) throw error
       }
