@@ -6,6 +6,8 @@
 // an unknown mechanism and an untrusted certificate give Kafka's one-line error and exit 1.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {runCommand, removeDir, type RunResult} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from '../broker/helpers.js'
 import {makeCerts, haveOpenssl, haveKeytool, STORE_PASSWORD, type CertFiles} from './certs.js'
@@ -14,6 +16,7 @@ import {startSecureBroker, startApacheBroker, apacheTool, apacheSkip, clientProp
 const skip = !haveOpenssl() ? 'openssl is not installed' : apacheSkip()
 const PLAIN = 'org.apache.kafka.common.security.plain.PlainLoginModule'
 const SCRAM = 'org.apache.kafka.common.security.scram.ScramLoginModule'
+const OAUTH = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule'
 let zk: ApacheZooKeeper
 let broker: SecureBroker
 let certs: CertFiles
@@ -31,8 +34,10 @@ before(async () => {
   dir = scratch()
   zk = await startApacheZooKeeper()
   broker = await startSecureBroker(zk.connect, {PLAINTEXT: 'PLAINTEXT', SSL: 'SSL', SASL_PLAINTEXT: 'SASL_PLAINTEXT', SASL_SSL: 'SASL_SSL', MTLS: 'SSL'}, [
-    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
     ...brokerSasl('sasl_plaintext'), ...brokerSasl('sasl_ssl'),
+    `listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=${OAUTH} required unsecuredLoginStringClaim_sub="admin";`,
+    `listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=${OAUTH} required unsecuredLoginStringClaim_sub="admin";`,
     'ssl.keystore.type=PEM',
     `ssl.keystore.location=${certs.brokerPem}`,
     'ssl.truststore.type=PEM',
@@ -62,6 +67,7 @@ function configs(): Record<string, [string, Record<string, string>]> {
     'sasl-plaintext-scram-256': ['SASL_PLAINTEXT', {'security.protocol': 'SASL_PLAINTEXT', ...sasl('SCRAM-SHA-256')}],
     'sasl-ssl-scram-512': ['SASL_SSL', {'security.protocol': 'SASL_SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, ...sasl('SCRAM-SHA-512')}],
     'sasl-ssl-plain': ['SASL_SSL', {'security.protocol': 'SASL_SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, ...sasl('PLAIN')}],
+    'sasl-plaintext-oauthbearer': ['SASL_PLAINTEXT', {'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'OAUTHBEARER', 'sasl.jaas.config': `${OAUTH} required unsecuredLoginStringClaim_sub="alice";`}],
     'mtls-pem-keystore': ['MTLS', {'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.client('alice').pem}],
   }
   if (haveKeytool()) {
@@ -92,7 +98,7 @@ async function roundTrip(bootstrap: string, name: string, file: string): Promise
   assert.match(r.stderr, /Processed a total of 3 messages/)
 }
 
-test('kafka-topics, console producer and console consumer over SSL, SASL_PLAINTEXT and SASL_SSL (PLAIN, SCRAM), trust stores in PEM, PKCS12 and JKS, mutual TLS', {skip}, async () => {
+test('kafka-topics, console producer and console consumer over SSL, SASL_PLAINTEXT and SASL_SSL (PLAIN, SCRAM, OAUTHBEARER), trust stores in PEM, PKCS12 and JKS, mutual TLS', {skip}, async () => {
   for (const [name, [listener, props]] of Object.entries(configs())) {
     await roundTrip(broker.addr(listener), name, clientProps(dir, name, props))
   }
@@ -106,6 +112,26 @@ test('the security keys as --producer-property / --consumer-property (taking pre
   const c = await runCommand('kafka-console-consumer', ['--bootstrap-server', broker.addr('SASL_PLAINTEXT'), '--consumer-property', 'security.protocol=SASL_PLAINTEXT', '--consumer-property', 'sasl.mechanism=PLAIN', '--consumer-property', jaas, '--topic', 'sec-props', '--from-beginning', '--max-messages', '2'])
   ok(c, 'console consumer')
   assert.equal(c.stdout, 'p1\np2\n')
+})
+
+test('a JAAS file in KAFKA_OPTS (KafkaClient section); kafka-consumer-groups and kafka-producer-perf-test with the same config', {skip}, async () => {
+  const jaas = join(dir, 'client_jaas.conf')
+  writeFileSync(jaas, `KafkaClient {\n  ${SCRAM} required\n  username="alice"\n  password="alice-secret";\n};\n`)
+  const env = {KAFKA_OPTS: `-Djava.security.auth.login.config=${jaas}`}
+  const file = clientProps(dir, 'jaas-file', {'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-512'})
+  const l = await runCommand('kafka-topics', ['--bootstrap-server', broker.addr('SASL_PLAINTEXT'), '--command-config', file, '--list'], {env})
+  ok(l, 'kafka-topics with a JAAS file')
+  assert.match(l.stdout, /^sec-sasl-plaintext-plain$/m)
+  const scram = clientProps(dir, 'tools-scram', configs()['sasl-ssl-scram-512'][1])
+  const perf = await runCommand('kafka-producer-perf-test', ['--topic', 'sec-perf', '--num-records', '200', '--record-size', '20', '--throughput', '-1', '--producer.config', scram, '--producer-props', `bootstrap.servers=${broker.addr('SASL_SSL')}`])
+  ok(perf, 'kafka-producer-perf-test')
+  assert.match(perf.stdout, /^200 records sent, /m)
+  const groups = await runCommand('kafka-consumer-groups', ['--bootstrap-server', broker.addr('SASL_SSL'), '--command-config', scram, '--list'])
+  ok(groups, 'kafka-consumer-groups --list')
+  assert.match(groups.stdout, /^g-sasl-ssl-scram-512$/m)
+  const d = await runCommand('kafka-consumer-groups', ['--bootstrap-server', broker.addr('SASL_SSL'), '--command-config', scram, '--describe', '--group', 'g-sasl-ssl-scram-512'])
+  ok(d, 'kafka-consumer-groups --describe')
+  assert.match(d.stdout, /g-sasl-ssl-scram-512 +sec-sasl-ssl-scram-512 +\d+ +\d+ +\d+ +0 /)
 })
 
 test('a wrong password, an unknown user, a mechanism the listener lacks, an untrusted certificate: Kafka\'s error line, exit 1, no hang', {skip}, async () => {

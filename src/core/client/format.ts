@@ -21,12 +21,13 @@ function tableSizeFor(n: number): number {
  * ((h ^ h>>>16) & (capacity-1)), then insertion order (resizes keep relative order).
  * initialCapacity undefined means `new HashMap<>()` (16).
  */
-export function javaHashMapOrder<T>(items: T[], key: (t: T) => string, initialCapacity?: number): T[] {
+export function javaHashMapOrder<T>(items: T[], key: (t: T) => string | number, initialCapacity?: number): T[] {
   let cap = initialCapacity === undefined ? 16 : Math.max(1, tableSizeFor(initialCapacity))
   while (items.length > Math.floor(cap * 0.75)) cap *= 2
   const mask = cap - 1
   const withBucket = items.map((t, i) => {
-    const h = javaStringHash(key(t))
+    const k = key(t)
+    const h = typeof k === 'number' ? k | 0 : javaStringHash(k) // a number: the key's Java hashCode()
     return {t, i, b: (h ^ (h >>> 16)) & mask}
   })
   withBucket.sort((a, b) => a.b - b.b || a.i - b.i)
