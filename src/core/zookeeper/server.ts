@@ -12,7 +12,7 @@ import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
 import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath, type Txn, type TxnHeader} from './records.js'
-import {DataTree, ZNode, writeStat, type AuthId} from './datatree.js'
+import {DataTree, ZNode, writeStat, javaSetOrder, type AuthId} from './datatree.js'
 import {WatchManager, WatchIndex, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
@@ -1428,7 +1428,7 @@ export class ZkServer {
         case Op.whoAmI: {
           m = this.header(xid, this.zxid, 0)
           w.int(conn.authIds.length)
-          for (const a of conn.authIds) w.ustring(a.scheme).ustring(a.scheme === 'digest' ? a.id.slice(0, a.id.indexOf(':')) : a.id)
+          for (const a of javaSetOrder(conn.authIds)) w.ustring(a.scheme).ustring(a.scheme === 'digest' ? a.id.slice(0, a.id.indexOf(':')) : a.id)
           break
         }
         case Op.multiRead: {
