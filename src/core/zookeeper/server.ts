@@ -656,10 +656,12 @@ export class ZkServer {
       new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
     }
     if (sec.secureClientPort !== null && sec.tls !== null) {
-      const tls = createTlsServer({...zkServerTlsOptions(sec.tls, c.source), noDelay: true})
+      // A client stuck in its handshake costs one socket for at most 10 s (Netty's default).
+      const tls = createTlsServer({...zkServerTlsOptions(sec.tls, c.source), noDelay: true, handshakeTimeout: 10000})
       tls.on('secureConnection', (socket: TLSSocket) => this.accept(socket, socket))
       tls.on('tlsClientError', (e, socket) => {
-        this.log.error(`Unsuccessful handshake with ${socket.remoteAddress?.replace(/^::ffff:/, '')}:${socket.remotePort}: ${e.message.split('\n')[0]}`)
+        const from = socket.remoteAddress ? `${socket.remoteAddress.replace(/^::ffff:/, '')}:${socket.remotePort}` : 'a client that has gone'
+        this.log.error(`Unsuccessful handshake with ${from}: ${e.message.split('\n')[0]}`)
         socket.destroy()
       })
       this.secureNet = tls
