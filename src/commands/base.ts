@@ -73,6 +73,8 @@ export abstract class KafkaCommand extends Command {
   static strict = true
   // oclif finds this class in src/commands too: hide it (each tool sets hidden = false).
   static hidden = true
+  /** Put before the lines made from oclif's parse errors (kafka-get-offsets: "Error occurred: "). */
+  static parseErrorPrefix = ''
 
   private spinner: {stop(): void; text: string} | undefined
 
@@ -125,12 +127,12 @@ export abstract class KafkaCommand extends Command {
       line = `Error: ${error.message}`
     } else if (error.constructor?.name === 'NonExistentFlagsError' || /^Nonexistent flags?:/.test(error.message)) {
       const flags = ((error as any).flags as string[] | undefined) ?? error.message.replace(/^Nonexistent flags?:\s*/, '').split('\n')[0].split(', ')
-      line = `${flags.map(f => f.replace(/^-+/, '').replace(/=.*$/, '')).join(', ')} is not a recognized option`
+      line = `${(this.constructor as typeof KafkaCommand).parseErrorPrefix}${flags.map(f => f.replace(/^-+/, '').replace(/=.*$/, '')).join(', ')} is not a recognized option`
     } else if (/^Unexpected arguments?:/.test(error.message)) {
-      line = `Found non-option arguments: ${error.message.replace(/^Unexpected arguments?:\s*/, '').split('\n')[0]}`
+      line = `${(this.constructor as typeof KafkaCommand).parseErrorPrefix}Found non-option arguments: ${error.message.replace(/^Unexpected arguments?:\s*/, '').split('\n')[0]}`
     } else if (/expects a value/.test(error.message)) {
       const m = /--([\w.-]+)/.exec(error.message)
-      line = `Option ${m ? m[1] : ''} requires an argument`
+      line = `${(this.constructor as typeof KafkaCommand).parseErrorPrefix}Option ${m ? m[1] : ''} requires an argument`
     } else {
       line = error.message.split('\n')[0] || String(error)
       if (!/^Error/i.test(line)) line = `Error: ${line}`

@@ -1,10 +1,10 @@
 // DescribeConfigs (32): topic and broker resources.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {ResourceType, brokerConfigEntries, topicConfigEntries} from '../configs.js'
 
-export const describeConfigs: Handler = {
-  apiKey: 32,
+export const describeConfigs = defineHandler(Apis.DescribeConfigs, {
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req, version) {
@@ -43,4 +43,4 @@ export const describeConfigs: Handler = {
       }),
     }
   },
-}
+})

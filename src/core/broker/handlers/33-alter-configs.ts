@@ -1,9 +1,9 @@
 // AlterConfigs (33): replaces a topic's whole set of overrides.
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {alterTopicResources} from './alter-topic-configs.js'
 
-export const alterConfigs: Handler = {
-  apiKey: 33,
+export const alterConfigs = defineHandler(Apis.AlterConfigs, {
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, req) {
@@ -14,4 +14,4 @@ export const alterConfigs: Handler = {
     })
     return {throttleTimeMs: 0, responses}
   },
-}
+})

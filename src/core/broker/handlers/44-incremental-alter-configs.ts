@@ -1,20 +1,25 @@
-// IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT on topic configs.
+// IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT on topic configs and on
+// dynamic broker configs (alter-broker-configs.ts).
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {alterTopicResources} from './alter-topic-configs.js'
+import {alterBrokerResource} from './alter-broker-configs.js'
+import {ResourceType} from '../configs.js'
 
 const SET = 0
 const DELETE = 1
 const APPEND = 2
 const SUBTRACT = 3
 
-export const incrementalAlterConfigs: Handler = {
-  apiKey: 44,
+export const incrementalAlterConfigs = defineHandler(Apis.IncrementalAlterConfigs, {
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
     const broker = ctx.broker
-    const responses = await alterTopicResources(broker, req.resources, !!req.validateOnly, res => {
+    const brokerResources = req.resources.filter((r: any) => r.resourceType === ResourceType.BROKER)
+    const brokerResponses = await Promise.all(brokerResources.map((r: any) => alterBrokerResource(broker, r, !!req.validateOnly)))
+    const responses = await alterTopicResources(broker, req.resources.filter((r: any) => r.resourceType !== ResourceType.BROKER), !!req.validateOnly, res => {
       const effective = broker.replicas.effectiveConfig(res.resourceName)
       const set: Record<string, string> = {}
       const remove: string[] = []
@@ -41,6 +46,6 @@ export const incrementalAlterConfigs: Handler = {
       }
       return {set, remove}
     })
-    return {throttleTimeMs: 0, responses}
+    return {throttleTimeMs: 0, responses: [...brokerResponses, ...responses]}
   },
-}
+})

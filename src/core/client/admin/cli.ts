@@ -1,0 +1,34 @@
+// Small pieces of Kafka's tools shared by kafkit's admin scripts (no I/O, no oclif):
+// ToolsUtils.validateBootstrapServer and Java's Long/Integer parsing rules.
+
+const HOST_PORT = /^(?:[0-9a-zA-Z\-%._]*:\/\/)?\[?([0-9a-zA-Z\-%._:]*)]?:([0-9]+)$/
+
+/** Kafka's ToolsUtils.validateBootstrapServer: the message, or undefined when valid. */
+export function invalidBootstrapServer(list: string | undefined): string | undefined {
+  if (list === undefined || list.trim() === '') return 'Error while validating the bootstrap address'
+  const parts = javaSplit(list, ',')
+  if (parts.length === 0 || parts.some(p => !HOST_PORT.test(p))) return 'Please provide valid host:port like host1:9091,host2:9092'
+  return undefined
+}
+
+/** Java's String.split(sep): trailing empty strings removed. */
+export function javaSplit(s: string, sep: string): string[] {
+  const parts = s.split(sep)
+  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop()
+  return parts
+}
+
+/** Java's Long.parseLong (undefined when it would throw NumberFormatException). */
+export function parseJavaLong(s: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(s)) return undefined
+  const b = BigInt(s)
+  if (b > 9223372036854775807n || b < -9223372036854775808n) return undefined
+  return Number(b)
+}
+
+/** Java's Integer.parseInt (undefined when it would throw NumberFormatException). */
+export function parseJavaInt(s: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(s)) return undefined
+  const n = Number(s)
+  return n > 2147483647 || n < -2147483648 ? undefined : n
+}
