@@ -13,6 +13,8 @@ import {splitArgs, decodeJavaInt, CliError, JavaCrash} from '../core/zkclient/op
 import {COMMANDS, USAGE} from '../core/zkclient/shell/format.js'
 import {runCliCommand} from '../core/zkclient/shell/commands/index.js'
 import type {ShellContext} from '../core/zkclient/shell/context.js'
+import {zkClientSecurity, type ZkClientSecurity} from '../core/zkclient/security.js'
+import {loadZkTlsConfigFile} from '../core/zkclient/tls-config-file.js'
 
 /** The Java shell's ExitCode.EXECUTION_FINISHED. */
 const OK = 0
@@ -36,6 +38,8 @@ export default class ZooKeeperShell extends Command {
   private commandCount = 0
   private printWatches = true
   private exitCode = OK
+  /** TLS (-zk-tls-config-file) and SASL (the JAAS Client section named in KAFKA_OPTS). */
+  private security: ZkClientSecurity = {}
   /** The last parsed command (ZooKeeperMain's MyCommandOptions keeps it). */
   private lastWords: string[] | null = null
 
@@ -57,9 +61,16 @@ export default class ZooKeeperShell extends Command {
       return
     }
     const tls = argv.indexOf('-zk-tls-config-file')
-    if (tls >= 0) {
-      if (tls === argv.length - 1) this.err('Exception in thread "main" java.lang.IllegalArgumentException: Error: no filename provided with option -zk-tls-config-file\n')
-      else this.err('Error: -zk-tls-config-file: TLS connections to ZooKeeper are not supported by kafkit\'s zookeeper-shell\n')
+    let tlsProps: Map<string, string> | null = null
+    try {
+      if (tls >= 0) {
+        if (tls === argv.length - 1) throw new Error('java.lang.IllegalArgumentException: Error: no filename provided with option -zk-tls-config-file')
+        tlsProps = loadZkTlsConfigFile(argv[tls + 1])
+        argv.splice(tls, 2)
+      }
+      this.security = zkClientSecurity(k => tlsProps?.get(k), tls >= 0 ? this.argv[tls + 1] : '<no -zk-tls-config-file>')
+    } catch (e) {
+      this.err(`Exception in thread "main" ${(e as Error).message}\n`)
       process.exitCode = 1
       return
     }
@@ -84,6 +95,11 @@ export default class ZooKeeperShell extends Command {
         words = it.slice(i)
         break
       }
+    }
+    if (this.readOnly && tlsProps !== null) {
+      this.err('Exception in thread "main" java.lang.IllegalArgumentException: read-only mode (-r) is not supported with an explicit TLS config (-zk-tls-config-file)\n')
+      process.exitCode = 1
+      return
     }
     if (!Number.isInteger(this.timeout) || this.timeout <= 0) {
       this.err(`Exception in thread "main" java.lang.NumberFormatException: For input string: "${it[it.indexOf('-timeout') + 1]}"\n`)
@@ -127,7 +143,7 @@ export default class ZooKeeperShell extends Command {
   private async connectToZK(newHost: string): Promise<void> {
     if (this.zk && this.zk.isAlive()) await this.closeSession()
     this.host = newHost
-    const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, readOnly: this.readOnly, onEvent: e => this.onEvent(e)})
+    const zk = new ZkClient(newHost, {sessionTimeout: this.timeout, readOnly: this.readOnly, onEvent: e => this.onEvent(e), tls: this.security.tls, sasl: this.security.sasl})
     this.zk = zk
     zk.start()
   }

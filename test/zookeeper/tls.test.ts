@@ -13,7 +13,7 @@ import {startApacheZk, requireApacheZk, tempDir, removeDir, logLines, freePort, 
 import {startZooKeeperServer, type RunningZooKeeper} from '../../src/core/zookeeper/index.js'
 import {zkConfigFromProperties} from '../../src/core/config/zk-config.js'
 import {RawClient} from './rawclient.js'
-import {repoRoot, waitFor} from '../helpers/util.js'
+import {repoRoot, waitFor, runCommand} from '../helpers/util.js'
 import {makeCerts, haveOpenssl, haveKeytool, STORE_PASSWORD, type CertFiles} from '../security/certs.js'
 import {apacheKafkaHome} from '../tools/apache-kafka.js'
 import {startApacheBroker} from '../security/helpers.js'
@@ -95,9 +95,9 @@ test('kazoo over TLS: a trusted client certificate gets its x509 id, SASL works 
     {ca: certs.caPem, cert: alice.cert, key: alice.key, steps},
     {ca: certs.caPem, cert: alice.cert, key: alice.key, sasl: ['kafka', 'kafka-secret'], steps: [['get', '/auth-sasl'], ['set', '/auth-sasl', 'u'], ['getacl', '/auth-sasl']]},
     {ca: certs.caPem, cert: alice.cert, key: alice.key, sasl: ['kafka', 'wrong'], steps: [['get', '/x509']]},
-    {ca: certs.caPem, cert: untrusted.cert, key: untrusted.key, steps: [['get', '/x509']]},
-    {ca: certs.caPem, cert: null, key: null, steps: [['get', '/x509']]},
-    {ca: certs.otherCaPem, cert: alice.cert, key: alice.key, steps: [['get', '/x509']]},
+    {ca: certs.caPem, cert: untrusted.cert, key: untrusted.key, steps: [['get', '/x509']], start_timeout: 5},
+    {ca: certs.caPem, cert: null, key: null, steps: [['get', '/x509']], start_timeout: 5},
+    {ca: certs.otherCaPem, cert: alice.cert, key: alice.key, steps: [['get', '/x509']], start_timeout: 5},
   ]
   const k: string[] = []
   const a: string[] = []
@@ -148,6 +148,40 @@ test('garbage and a stalled handshake on the TLS port cost one connection each; 
   })
   const alice = certs.client('alice')
   assert.equal(await kazoo(kafkit!.server.securePort, {ca: certs.caPem, cert: alice.cert, key: alice.key, steps: [['get', '/x509']]}), 'connect OK\nget /x509 OK a')
+})
+
+test("kafkit's zookeeper-shell: -zk-tls-config-file and SASL from the JAAS Client section in KAFKA_OPTS, the same on kafkit's ZooKeeper and Apache's", {skip}, async () => {
+  const alice = certs.client('alice')
+  const cfg = join(dir, 'shell-tls.properties')
+  writeFileSync(cfg, [
+    'zookeeper.ssl.client.enable=true', 'zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+    `zookeeper.ssl.keystore.location=${alice.pem}`, 'zookeeper.ssl.keystore.type=PEM',
+    `zookeeper.ssl.truststore.location=${certs.trustP12}`, `zookeeper.ssl.truststore.password=${STORE_PASSWORD}`, 'not.a.tls.key=ignored', '',
+  ].join('\n'))
+  const env = {KAFKA_OPTS: `-Djava.security.auth.login.config=${join(dir, 'jaas.conf')}`}
+  const outs: string[] = []
+  for (const port of [kafkit!.server.securePort, apacheSecure]) {
+    let out = ''
+    for (const args of [['create', '/shell-sasl', 'v', 'sasl:kafka:cdrwa'], ['get', '/shell-sasl'], ['whoami']]) {
+      const r = await runCommand('zookeeper-shell', [`127.0.0.1:${port}`, '-zk-tls-config-file', cfg, ...args], {env})
+      out += `${r.code}\n${r.stdout.replace(/Connecting to \S+/, '')}${r.stderr}`
+    }
+    // Without the JAAS file: no SASL identity, so the node is out of reach.
+    const r = await runCommand('zookeeper-shell', [`127.0.0.1:${port}`, '-zk-tls-config-file', cfg, 'get', '/shell-sasl'])
+    out += `${r.code}\n${r.stdout.replace(/Connecting to \S+/, '')}${r.stderr}`
+    outs.push(out)
+  }
+  assert.equal(outs[0], outs[1])
+  assert.match(outs[0], /WatchedEvent state:SaslAuthenticated type:None path:null\nv\n/)
+  // In Apache's order (a hash set of ids), not the order they were added.
+  assert.match(outs[0], /Auth scheme: User\nsasl: kafka\nx509: CN=alice,OU=Eng,O=Acme,C=US\nip: 127\.0\.0\.1\n/)
+  assert.match(outs[0], /1\n[^]*Insufficient permission : \/shell-sasl\n$/)
+  // A wrong password: AuthFailed, one line, a non-zero exit.
+  const bad = join(dir, 'bad-jaas.conf')
+  writeFileSync(bad, 'Client { org.apache.zookeeper.server.auth.DigestLoginModule required username="kafka" password="wrong"; };\n')
+  const r = await runCommand('zookeeper-shell', [`127.0.0.1:${kafkit!.server.securePort}`, '-zk-tls-config-file', cfg, 'get', '/shell-sasl'], {env: {KAFKA_OPTS: `-Djava.security.auth.login.config=${bad}`}, timeoutMs: 30000})
+  assert.notEqual(r.code, 0)
+  assert.match(r.stdout, /WatchedEvent state:AuthFailed type:None path:null/)
 })
 
 const kafkaSkip = skip || (apacheKafkaHome() ? false : 'Apache Kafka 3.9 is not installed')

@@ -70,7 +70,7 @@ export interface ZkConnectOptions {
 }
 
 /** Kafka's ZkData.SensitiveRootPaths: readable by their creator only when ACLs are secure. */
-const SENSITIVE_ROOTS = ['/config/users', '/config/brokers', '/delegation_token']
+const SENSITIVE_ROOTS = ['/config/users', '/config/brokers', '/delegation_token/tokens']
 
 /** Kafka's ZkData.defaultAcls for a (chroot-relative) path; undefined = world-open (ZooKeeper's default). */
 export function kafkaDefaultAcls(secure: boolean, path: string): unknown[] | undefined {

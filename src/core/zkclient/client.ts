@@ -4,6 +4,8 @@
 // removeWatches, multi. One request in flight order (replies come back in xid order), pings
 // while idle, watch events delivered to one callback, chroot applied as the Java client does.
 import {createConnection, type Socket} from 'node:net'
+import {connect as tlsConnect, type ConnectionOptions} from 'node:tls'
+import {DigestMd5Client} from '../zookeeper/auth/digest-md5.js'
 import {JuteReader, JuteWriter} from '../zookeeper/jute.js'
 import {
   OpCode, KeeperError, PathError, readStat, readBufferOrNull, readAclList, writeAclList, validatePath,
@@ -51,6 +53,13 @@ export interface ClientOptions {
   readOnly?: boolean
   /** Watch and state events, as the default Watcher of the Java client gets them. */
   onEvent?: (e: WatchedEvent) => void
+  /** TLS to the server (zookeeper.ssl.client.enable): the options for a host (zookeeper/tls.ts). */
+  tls?: (host: string) => ConnectionOptions
+  /**
+   * SASL DIGEST-MD5 on every connection before any request (the Java client with a JAAS Client
+   * section holding DigestLoginModule's username and password).
+   */
+  sasl?: {username: string; password: string}
 }
 
 export class ZkClient {
@@ -139,7 +148,8 @@ export class ZkClient {
   private open(hp: HostPort, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const host = hp.host
-      const s = createConnection({host, port: hp.port})
+      const tls = this.opts.tls
+      const s: Socket = tls ? tlsConnect({host, port: hp.port, ...tls(host)}) : createConnection({host, port: hp.port})
       this.connectingSocket = s
       s.setNoDelay(true)
       let done = false
@@ -154,7 +164,7 @@ export class ZkClient {
       const timer = setTimeout(() => fail(new Error('connection timed out')), timeoutMs)
       s.once('error', fail)
       s.once('close', () => fail(new Error('connection closed by the server')))
-      s.once('connect', () => {
+      s.once(tls ? 'secureConnect' : 'connect', () => {
         const w = new JuteWriter(64)
         const mark = w.startFrame()
         w.int(0).bigLong(this.lastZxid).int(this.sessionTimeout).bigLong(this.sessionId).buffer(this.passwd).bool(this.opts.readOnly === true)
@@ -194,29 +204,58 @@ export class ZkClient {
           reject(e as Error)
           return
         }
-        this.attach(s, buf.subarray(4 + n))
-        resolve()
+        this.attach(s, buf.subarray(4 + n)).then(resolve, reject)
       }
       s.on('data', onData)
     })
   }
 
-  private attach(s: Socket, rest: Buffer): void {
+  /** The session is established on s: SASL first when configured, then requests may go. */
+  private async attach(s: Socket, rest: Buffer): Promise<void> {
     if (this.closing) {
       s.destroy()
       return
     }
     this.socket = s
     this.inbuf = Buffer.from(rest)
-    this.state = 'CONNECTED'
     s.on('data', d => this.onData(d))
     s.on('error', () => {})
     s.on('close', () => this.onSocketClosed(s))
+    if (this.opts.sasl) {
+      const failed = await this.authenticate(this.opts.sasl)
+      if (this.socket !== s) throw new Error('connection lost during SASL authentication')
+      if (failed) {
+        // As the Java client: the AuthFailed state, an AuthFailed event, no more connecting.
+        this.state = 'AUTH_FAILED'
+        this.emit({type: -1, state: 4, path: null})
+        s.destroy()
+        return
+      }
+    }
+    this.state = 'CONNECTED'
     // Auth infos are re-sent on every connection, as the Java client does.
     for (const a of this.auths) this.sendAuth(a.scheme, a.auth)
     this.schedulePing()
     this.emit({type: -1, state: 3, path: null})
+    if (this.opts.sasl) this.emit({type: -1, state: 6, path: null})
     for (const w of this.waitingForConnection.splice(0)) w.resolve()
+  }
+
+  /** DIGEST-MD5 over SASL packets; true when the server refused (a wrong password, an unknown user). */
+  private async authenticate(creds: {username: string; password: string}): Promise<boolean> {
+    const c = new DigestMd5Client(creds.username, creds.password)
+    let token: Buffer | null = c.initial()
+    try {
+      while (token !== null) {
+        const t: Buffer = token
+        const reply = await this.send(OpCode.sasl, null, w => { w.buffer(t) }, r => readBufferOrNull(r))
+        token = c.evaluate(reply ?? Buffer.alloc(0))
+      }
+      return false
+    } catch (e) {
+      if (e instanceof KeeperError && e.code === -4) throw e
+      return true
+    }
   }
 
   private schedulePing(): void {
@@ -329,6 +368,11 @@ export class ZkClient {
   /** Sends one request and resolves with its decoded reply; path is what errors name. */
   async call<T>(op: number, path: string | null, body: (w: JuteWriter) => void, read: (r: JuteReader) => T): Promise<T> {
     await this.waitConnected(path)
+    return this.send(op, path, body, read)
+  }
+
+  /** Sends one request on the current socket, connected or not (SASL packets go before the session is usable). */
+  private send<T>(op: number, path: string | null, body: (w: JuteWriter) => void, read: (r: JuteReader) => T): Promise<T> {
     const xid = this.xid++
     return new Promise<T>((resolve, reject) => {
       this.pending.push({xid, path, read, resolve: resolve as (v: unknown) => void, reject})

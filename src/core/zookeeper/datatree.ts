@@ -64,6 +64,27 @@ export interface AuthId {
   id: string
 }
 
+function javaHash(s: string): number {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0
+  return h
+}
+
+/**
+ * A connection's ids in the order Apache ZooKeeper iterates them: its ServerCnxn keeps them in
+ * a ConcurrentHashMap-backed set, so whoami and an 'auth' ACL list them by hash bucket
+ * (Id.hashCode, spread as ConcurrentHashMap does), in insertion order within a bucket.
+ */
+export function javaSetOrder(ids: readonly AuthId[]): AuthId[] {
+  let n = 16
+  while (ids.length > n * 0.75) n *= 2
+  const bucket = (a: AuthId) => {
+    const h = (Math.imul(Math.imul(17, 37) + javaHash(a.scheme) | 0, 37) + javaHash(a.id)) | 0
+    return ((h ^ (h >>> 16)) & 0x7fffffff) & (n - 1)
+  }
+  return ids.map((a, i) => ({a, i, b: bucket(a)})).sort((x, y) => x.b - y.b || x.i - y.i).map(x => x.a)
+}
+
 export function digestId(userPass: string): string {
   const i = userPass.indexOf(':')
   const user = i < 0 ? userPass : userPass.slice(0, i)

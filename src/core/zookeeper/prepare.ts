@@ -10,7 +10,7 @@ import {
   Op, Err, Perms, CreateMode, ZkError, CONTAINER_OWNER, TTL_MASK,
   readAcls, validatePath, pathError, type Acl, type Txn, type TxnHeader,
 } from './records.js'
-import {DataTree, validAcl, type AuthId} from './datatree.js'
+import {DataTree, validAcl, javaSetOrder, type AuthId} from './datatree.js'
 
 const MAX_TTL = 0xffffffffff // Apache's EphemeralType TTL limit (40 bits)
 
@@ -84,7 +84,7 @@ export class Preparer {
       if (!validAcl(a, this.opts.security?.schemes)) throw new ZkError(Err.InvalidACL)
       if (a.scheme === 'auth') {
         let any = false
-        for (const id of who.authIds) {
+        for (const id of javaSetOrder(who.authIds)) {
           // Only ids of providers that authenticate (digest, sasl, x509), as Apache's fixupACL.
           if (id.scheme === 'ip' || id.scheme === 'super') continue
           out.push({perms: a.perms, scheme: id.scheme, id: id.id})

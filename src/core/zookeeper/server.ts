@@ -12,7 +12,7 @@ import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
 import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath, type Txn, type TxnHeader} from './records.js'
-import {DataTree, ZNode, writeStat, type AuthId} from './datatree.js'
+import {DataTree, ZNode, writeStat, javaSetOrder, type AuthId} from './datatree.js'
 import {WatchManager, WatchIndex, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
@@ -656,10 +656,12 @@ export class ZkServer {
       new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
     }
     if (sec.secureClientPort !== null && sec.tls !== null) {
-      const tls = createTlsServer({...zkServerTlsOptions(sec.tls, c.source), noDelay: true})
+      // A client stuck in its handshake costs one socket for at most 10 s (Netty's default).
+      const tls = createTlsServer({...zkServerTlsOptions(sec.tls, c.source), noDelay: true, handshakeTimeout: 10000})
       tls.on('secureConnection', (socket: TLSSocket) => this.accept(socket, socket))
       tls.on('tlsClientError', (e, socket) => {
-        this.log.error(`Unsuccessful handshake with ${socket.remoteAddress?.replace(/^::ffff:/, '')}:${socket.remotePort}: ${e.message.split('\n')[0]}`)
+        const from = socket.remoteAddress ? `${socket.remoteAddress.replace(/^::ffff:/, '')}:${socket.remotePort}` : 'a client that has gone'
+        this.log.error(`Unsuccessful handshake with ${from}: ${e.message.split('\n')[0]}`)
         socket.destroy()
       })
       this.secureNet = tls
@@ -1428,7 +1430,7 @@ export class ZkServer {
         case Op.whoAmI: {
           m = this.header(xid, this.zxid, 0)
           w.int(conn.authIds.length)
-          for (const a of conn.authIds) w.ustring(a.scheme).ustring(a.scheme === 'digest' ? a.id.slice(0, a.id.indexOf(':')) : a.id)
+          for (const a of javaSetOrder(conn.authIds)) w.ustring(a.scheme).ustring(a.scheme === 'digest' ? a.id.slice(0, a.id.indexOf(':')) : a.id)
           break
         }
         case Op.multiRead: {

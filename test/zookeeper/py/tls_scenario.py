@@ -1,6 +1,6 @@
 """kazoo over TLS (and SASL) against a ZooKeeper secureClientPort: prints one line per step.
 Usage: tls_scenario.py HOST:PORT JSON
-  JSON: {"ca": file, "cert": file|null, "key": file|null, "sasl": [user, pw]|null,
+  JSON: {"ca": file, "timeout": s, "start_timeout": s, "cert": file|null, "key": file|null, "sasl": [user, pw]|null,
          "steps": [["create", path, data, acl-scheme, acl-id] | ["get", path] | ["getacl", path] | ["whoami-create", path]]}"""
 import json
 import logging
@@ -17,9 +17,9 @@ if spec.get('cert'):
     kw.update(certfile=spec['cert'], keyfile=spec['key'])
 if spec.get('sasl'):
     kw['sasl_options'] = {'mechanism': 'DIGEST-MD5', 'username': spec['sasl'][0], 'password': spec['sasl'][1]}
-c = KazooClient(hosts=hosts, timeout=4, connection_retry=KazooRetry(max_tries=0), command_retry=KazooRetry(max_tries=0), **kw)
+c = KazooClient(hosts=hosts, timeout=spec.get('timeout', 8), connection_retry=KazooRetry(max_tries=0), command_retry=KazooRetry(max_tries=0), **kw)
 try:
-    c.start(timeout=6)
+    c.start(timeout=spec.get('start_timeout', 15))
 except Exception as e:  # noqa: BLE001 - the exception's name is the result
     print('connect', type(e).__name__)
     sys.exit(0)

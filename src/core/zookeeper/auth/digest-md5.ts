@@ -52,7 +52,7 @@ export function parseDirectives(text: string): Map<string, string> {
 const quote = (s: string): string => `"${s.replace(/(["\\])/g, '\\$1')}"`
 
 /** HEX(KD(HEX(H(A1)), nonce:nc:cnonce:qop:HEX(H(A2)))) of RFC 2831 section 2.1.2.1. */
-function responseValue(d: {username: string; realm: string; password: string; nonce: string; cnonce: string; nc: string; qop: string; digestUri: string; authzid?: string; utf8: boolean}, a2prefix: string): string {
+export function responseValue(d: {username: string; realm: string; password: string; nonce: string; cnonce: string; nc: string; qop: string; digestUri: string; authzid?: string; utf8: boolean}, a2prefix: string): string {
   const enc = d.utf8 ? 'utf8' : 'latin1'
   const secret = md5(Buffer.from(`${d.username}:${d.realm}:${d.password}`, enc))
   const a1 = Buffer.concat([secret, Buffer.from(`:${d.nonce}:${d.cnonce}${d.authzid ? `:${d.authzid}` : ''}`, enc)])
