@@ -399,6 +399,11 @@ export class KafkaBroker {
     try { return this.cluster.brokerConfigOverrides?.() ?? {} } catch { return {} }
   }
 
+  /** The dynamic broker configs by layer: the cluster default and this broker's own. */
+  dynamicBrokerLayers(): {default: Record<string, string>; own: Record<string, string>} {
+    try { return this.cluster.brokerConfigLayers?.() ?? {default: {}, own: {}} } catch { return {default: {}, own: {}} }
+  }
+
   topicConfigEntries(_name: string, overrides: Record<string, string>) {
     return topicConfigEntries(this.config, overrides, this.dynamicBrokerConfigs()).map(e => ({name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.configSource, isSensitive: e.isSensitive}))
   }

@@ -1,4 +1,4 @@
-// DescribeConfigs (32): topic and broker resources.
+// DescribeConfigs (32): topic and broker resources (a broker id, or '' for the cluster default).
 import {ErrorCode} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import {ResourceType, brokerConfigEntries, topicConfigEntries} from '../configs.js'
@@ -19,7 +19,7 @@ export const describeConfigs: Handler = {
           const meta = broker.cluster.topic(res.resourceName)
           if (!meta) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            out.errorMessage = `Topic ${res.resourceName} does not exist`
+            out.errorMessage = '' // as Kafka 3.9's broker: no message
             return out
           }
           entries = topicConfigEntries(broker.config, meta.configs, dyn)
@@ -29,7 +29,8 @@ export const describeConfigs: Handler = {
             out.errorMessage = `Unexpected broker id, expected ${broker.brokerId} or empty string, but received ${res.resourceName}`
             return out
           }
-          entries = brokerConfigEntries(broker.config, dyn)
+          // '' is the cluster default (/config/brokers/<default>), as Kafka's ZkAdminManager.
+          entries = brokerConfigEntries(broker.config, broker.dynamicBrokerLayers(), res.resourceName !== '')
         } else {
           out.errorCode = ErrorCode.INVALID_REQUEST
           out.errorMessage = `Unsupported resource type ${res.resourceType}`

@@ -1,4 +1,5 @@
-// IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT on topic configs.
+// IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT on topic configs and on a
+// broker's (or the cluster default's) dynamic configs.
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
 import type {Handler} from '../handler.js'
 import {alterTopicResources} from './alter-topic-configs.js'
@@ -14,33 +15,35 @@ export const incrementalAlterConfigs: Handler = {
   maxVersion: 1,
   async handle(ctx, req) {
     const broker = ctx.broker
-    const responses = await alterTopicResources(broker, req.resources, !!req.validateOnly, res => {
-      const effective = broker.replicas.effectiveConfig(res.resourceName)
-      const set: Record<string, string> = {}
-      const remove: string[] = []
-      for (const c of res.configs) {
-        const current = (set[c.name] ?? effective[c.name] ?? '').split(',').map((s: string) => s.trim()).filter(Boolean)
-        const items = (c.value ?? '').split(',').map((s: string) => s.trim()).filter(Boolean)
-        switch (c.configOperation) {
-          case SET:
-            if (c.value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${c.name}`)
-            set[c.name] = c.value
-            break
-          case DELETE:
-            remove.push(c.name)
-            break
-          case APPEND:
-            set[c.name] = [...current, ...items.filter((i: string) => !current.includes(i))].join(',')
-            break
-          case SUBTRACT:
-            set[c.name] = current.filter((i: string) => !items.includes(i)).join(',')
-            break
-          default:
-            throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${c.configOperation}`)
-        }
-      }
-      return {set, remove}
-    })
+    const responses = await alterTopicResources(broker, req.resources, !!req.validateOnly, res => incremental(res, broker.replicas.effectiveConfig(res.resourceName)), (res, current) => incremental(res, current))
     return {throttleTimeMs: 0, responses}
   },
+}
+
+/** The keys to set and remove for one resource's SET / DELETE / APPEND / SUBTRACT operations. */
+function incremental(res: any, effective: Record<string, string>): {set: Record<string, string>; remove: string[]} {
+  const set: Record<string, string> = {}
+  const remove: string[] = []
+  for (const c of res.configs) {
+    const current = (set[c.name] ?? effective[c.name] ?? '').split(',').map((s: string) => s.trim()).filter(Boolean)
+    const items = (c.value ?? '').split(',').map((s: string) => s.trim()).filter(Boolean)
+    switch (c.configOperation) {
+      case SET:
+        if (c.value === null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${c.name}`)
+        set[c.name] = c.value
+        break
+      case DELETE:
+        remove.push(c.name)
+        break
+      case APPEND:
+        set[c.name] = [...current, ...items.filter((i: string) => !current.includes(i))].join(',')
+        break
+      case SUBTRACT:
+        set[c.name] = current.filter((i: string) => !items.includes(i)).join(',')
+        break
+      default:
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${c.configOperation}`)
+    }
+  }
+  return {set, remove}
 }

@@ -111,11 +111,13 @@ export function tpHash(tp: TopicPartition): number {
 }
 
 /**
- * The order a java.util.HashMap (created with `new HashMap<>()`, filled in this order) iterates
- * its keys: by bucket at the final table size, then in insertion order.
+ * The order a java.util.HashMap (created with `new HashMap<>()`, or `new HashMap<>(initialCapacity)`,
+ * filled in this order) iterates its keys: by bucket at the final table size, then in insertion order.
  */
-export function javaHashOrder<T>(items: T[], hash: (t: T) => number): T[] {
-  let cap = 16
+export function javaHashOrder<T>(items: T[], hash: (t: T) => number, initialCapacity?: number): T[] {
+  let cap = 1
+  if (initialCapacity === undefined) cap = 16
+  else while (cap < initialCapacity) cap *= 2
   while (items.length > Math.floor(cap * 0.75)) cap *= 2
   return items
     .map((t, i) => {
