@@ -86,6 +86,18 @@ test('brokers: per-broker and cluster-default dynamic configs, kept in ZooKeeper
   assert.equal(await ok('--describe', '--broker-defaults'), 'Default configs for brokers in the cluster are:\n')
 })
 
+test('brokers: a topic-level default changed at run time applies to existing topics at once', async () => {
+  const c = await runCommand('kafka-topics', ['--create', '--bootstrap-server', B, '--topic', 'cfg-ts', '--partitions', '1'])
+  assert.equal(c.code, 0, c.stdout + c.stderr)
+  const produce = async (line: string) => assert.equal((await runCommand('kafka-console-producer', ['--bootstrap-server', B, '--topic', 'cfg-ts'], {input: line + '\n'})).code, 0)
+  await produce('before')
+  assert.equal(await ok('--alter', '--broker-defaults', '--add-config', 'log.message.timestamp.type=LogAppendTime'), 'Completed updating default config for brokers in the cluster.\n')
+  await produce('after')
+  const r = await runCommand('kafka-console-consumer', ['--bootstrap-server', B, '--topic', 'cfg-ts', '--from-beginning', '--max-messages', '2', '--property', 'print.timestamp=true'])
+  assert.match(r.stdout, /^CreateTime:\d+\tbefore\nLogAppendTime:\d+\tafter\n$/)
+  assert.equal(await ok('--alter', '--broker-defaults', '--delete-config', 'log.message.timestamp.type'), 'Completed updating default config for brokers in the cluster.\n')
+})
+
 test('users and clients: quotas (Java doubles, Kafka\'s order) and SCRAM credentials', async () => {
   assert.equal(await ok('--alter', '--entity-type', 'users', '--entity-name', 'alice', '--add-config', 'SCRAM-SHA-256=[iterations=8192,password=alice-secret]'), 'Completed updating config for user alice.\n')
   assert.equal(await ok('--alter', '--entity-type', 'users', '--entity-name', 'alice', '--add-config', 'producer_byte_rate=1024,consumer_byte_rate=20000000'), 'Completed updating config for user alice.\n')

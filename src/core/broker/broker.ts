@@ -158,6 +158,11 @@ export class KafkaBroker {
       const changed = [...new Set([...Object.keys(now), ...Object.keys(dynamicBefore)])].filter(k => now[k] !== dynamicBefore[k])
       dynamicBefore = now
       this.security.onDynamicConfigChange(changed)
+      // Topic-level defaults changed at run time (log.retention.ms, log.message.timestamp.type,
+      // ...) reach every topic without its own override at once, as Kafka's DynamicLogConfig.
+      // (Thread-count keys such as num.io.threads are stored and shown but mean nothing to
+      // kafkit's single event loop.)
+      if (changed.length > 0) for (const name of this.cluster.topics().keys()) this.replicas.topicConfigChanged(name)
     })
     for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged', 'brokersChanged']) {
       this.cluster.on(ev, () => { for (const check of [...this.conditionWaiters]) check() })
