@@ -34,16 +34,19 @@ function topicType(key: string): number {
   }
 }
 
-/** Every topic-level config with its effective value for a topic with these overrides. */
-export function topicConfigEntries(config: ServerConfig, overrides: Record<string, string>, dynamicBroker: Record<string, string> = {}): ConfigEntry[] {
+/**
+ * Every topic-level config with its effective value for a topic with these overrides. Synonyms
+ * as Kafka's ZkAdminManager: the topic override, then the broker key's synonyms by layer
+ * (see brokerKeySynonyms); layers apart when known, else dynamicBroker counts as this broker's own.
+ */
+export function topicConfigEntries(config: ServerConfig, overrides: Record<string, string>, dynamicBroker: Record<string, string> = {}, layers?: DynamicBrokerLayers): ConfigEntry[] {
   const defaults = topicConfigDefaults(config, dynamicBroker)
+  const byLayer = layers ?? {default: {}, own: dynamicBroker}
   return Object.keys(TOPIC_CONFIGS).sort().map(key => {
     const brokerKey = TOPIC_TO_BROKER_KEY[key]
     const synonyms: ConfigEntry['synonyms'] = []
     if (overrides[key] !== undefined) synonyms.push({name: key, value: overrides[key], source: ConfigSource.DYNAMIC_TOPIC_CONFIG})
-    if (brokerKey && dynamicBroker[brokerKey] !== undefined) synonyms.push({name: brokerKey, value: dynamicBroker[brokerKey], source: ConfigSource.DYNAMIC_BROKER_CONFIG})
-    if (brokerKey && config.props.has(brokerKey)) synonyms.push({name: brokerKey, value: config.props.get(brokerKey)!.trim(), source: ConfigSource.STATIC_BROKER_CONFIG})
-    if (brokerKey) synonyms.push({name: brokerKey, value: defaults[key], source: ConfigSource.DEFAULT_CONFIG})
+    if (brokerKey) synonyms.push(...brokerKeySynonyms(brokerKey, config, byLayer, true, false))
     const value = overrides[key] ?? defaults[key]
     const source = synonyms.length > 0 ? synonyms[0].source : ConfigSource.DEFAULT_CONFIG
     return {name: key, value, readOnly: false, isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: false, synonyms, configType: topicType(key), documentation: null}
@@ -90,6 +93,40 @@ const STATIC_DEFAULTS: Record<string, string> = {
   'metric.reporters': '', 'producer.id.expiration.ms': '86400000', 'transaction.partition.verification.enable': 'true',
 }
 
+/** Kafka's ConfigDef default of a broker key, as a string (undefined when Kafka has none). */
+function staticBrokerDefault(config: ServerConfig, key: string): string | undefined {
+  if (STATIC_DEFAULTS[key] !== undefined) return STATIC_DEFAULTS[key]
+  if (key === 'log.retention.ms' || key === 'log.retention.minutes' || key === 'log.roll.ms' || key === 'log.roll.jitter.ms' || key === 'log.flush.interval.ms') return undefined
+  const topicKey = Object.keys(TOPIC_CONFIGS).find(k => TOPIC_CONFIGS[k].brokerKey === key)
+  return topicKey !== undefined ? topicConfigDefaults(config, {})[topicKey] : undefined
+}
+
+/**
+ * Kafka's configSynonyms for a broker key: each of its synonym names (brokerSynonyms) from this
+ * broker's dynamic configs, the cluster default's, server.properties and Kafka's defaults, in
+ * that order, then everything before the first entry for the key itself dropped (so
+ * log.retention.ms with nothing set has no synonyms, not log.retention.hours' default).
+ * perBroker false (the cluster-default resource): only the cluster default layer.
+ */
+export function brokerKeySynonyms(name: string, config: ServerConfig, layers: DynamicBrokerLayers, perBroker: boolean, sensitive: boolean): ConfigEntry['synonyms'] {
+  const out: ConfigEntry['synonyms'] = []
+  const all = brokerSynonyms(name)
+  const add = (map: (k: string) => string | undefined, source: number) => {
+    for (const k of all) {
+      const v = map(k)
+      if (v !== undefined) out.push({name: k, value: sensitive ? null : v, source})
+    }
+  }
+  if (perBroker) add(k => layers.own[k], ConfigSource.DYNAMIC_BROKER_CONFIG)
+  add(k => layers.default[k], ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
+  if (perBroker) {
+    add(k => config.props.get(k)?.trim(), ConfigSource.STATIC_BROKER_CONFIG)
+    add(k => staticBrokerDefault(config, k), ConfigSource.DEFAULT_CONFIG)
+  }
+  const first = out.findIndex(x => x.name === name)
+  return first < 0 ? [] : out.slice(first)
+}
+
 /**
  * A broker resource's configs as Kafka's ZkAdminManager describes them: perBroker (the
  * broker's id) lists every key with its effective value and synonyms (own dynamic, cluster
@@ -98,12 +135,6 @@ const STATIC_DEFAULTS: Record<string, string> = {
  */
 export function brokerConfigEntries(config: ServerConfig, layers: DynamicBrokerLayers = {default: {}, own: {}}, perBroker = true): ConfigEntry[] {
   const defaults = topicConfigDefaults(config, {...layers.default, ...layers.own})
-  const staticDefault = (key: string): string | undefined => {
-    if (STATIC_DEFAULTS[key] !== undefined) return STATIC_DEFAULTS[key]
-    const topicKey = Object.keys(TOPIC_CONFIGS).find(k => TOPIC_CONFIGS[k].brokerKey === key)
-    if (key === 'log.retention.ms' || key === 'log.roll.ms' || key === 'log.roll.jitter.ms' || key === 'log.flush.interval.ms') return undefined
-    return topicKey !== undefined ? topicConfigDefaults(config, {})[topicKey] : undefined
-  }
   const names = new Set<string>()
   if (perBroker) {
     for (const d of Object.values(TOPIC_CONFIGS)) if (d.brokerKey) names.add(d.brokerKey)
@@ -127,20 +158,7 @@ export function brokerConfigEntries(config: ServerConfig, layers: DynamicBrokerL
   }
   return [...names].sort().map(name => {
     const sensitive = sensitiveKey(name)
-    const synonyms: ConfigEntry['synonyms'] = []
-    const all = brokerSynonyms(name)
-    const add = (map: (k: string) => string | undefined, source: number) => {
-      for (const k of all) {
-        const v = map(k)
-        if (v !== undefined) synonyms.push({name: k, value: sensitive ? null : v, source})
-      }
-    }
-    if (perBroker) add(k => layers.own[k], ConfigSource.DYNAMIC_BROKER_CONFIG)
-    add(k => layers.default[k], ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
-    if (perBroker) {
-      add(k => config.props.get(k)?.trim(), ConfigSource.STATIC_BROKER_CONFIG)
-      add(staticDefault, ConfigSource.DEFAULT_CONFIG)
-    }
+    const synonyms = brokerKeySynonyms(name, config, layers, perBroker, sensitive)
     const source = synonyms.length > 0 ? synonyms[0].source : ConfigSource.DEFAULT_CONFIG
     let value: string | null = synonyms.length > 0 && synonyms[0].name === name ? synonyms[0].value : null
     if (perBroker && (value === null || synonyms[0].name !== name)) {

@@ -22,7 +22,7 @@ export const describeConfigs: Handler = {
             out.errorMessage = '' // as Kafka 3.9's broker: no message
             return out
           }
-          entries = topicConfigEntries(broker.config, meta.configs, dyn)
+          entries = topicConfigEntries(broker.config, meta.configs, dyn, broker.dynamicBrokerLayers())
         } else if (res.resourceType === ResourceType.BROKER) {
           if (res.resourceName !== '' && res.resourceName !== String(broker.brokerId)) {
             out.errorCode = ErrorCode.INVALID_REQUEST
