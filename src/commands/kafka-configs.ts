@@ -11,7 +11,7 @@ import {Admin} from '../core/client/admin.js'
 import {KafkaClientError} from '../core/client/kafka-errors.js'
 import {invalidTopicName} from '../core/client/format.js'
 import {javaStringHash} from '../core/client/format.js'
-import {javaDouble, javaSplit} from '../core/client/admin/cli.js'
+import {adminConfigProblem, javaDouble, javaSplit} from '../core/client/admin/cli.js'
 import {javaHashOrder} from '../core/client/admin/partitions.js'
 import {
   CONFIG_SOURCES, ConfigResourceType, OpType, SCRAM_MECHANISMS, alterClientQuotas, alterConfigs, alterUserScramCredentials, describeClientQuotas,
@@ -88,6 +88,7 @@ export default class KafkaConfigs extends KafkaCommand {
     const {types, names} = this.entities(flags)
     this.checkArgs(flags, types, names)
     const props = loadClientProperties(flags['command-config'])
+    if (adminConfigProblem(props)) throw new Error('org.apache.kafka.common.KafkaException: Failed to create new KafkaAdminClient')
     const admin = new Admin(flags['bootstrap-server']!, {props})
     try {
       if (flags.alter && types.length !== names.length) throw new ConfigArgError('An entity name must be specified for every entity type')

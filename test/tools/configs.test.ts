@@ -5,7 +5,9 @@
 // (same broker, same stdout); bad input gives Kafka's line and exit code.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {runCommand, waitFor} from '../helpers/util.js'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {removeDir, runCommand, tempDir, waitFor} from '../helpers/util.js'
 import {startCluster, targetSkipReason, type Cluster} from './apache-kafka.js'
 import {apacheScript, errorLine, runApache} from './admin-scripts.js'
 
@@ -164,4 +166,29 @@ test('bad input: Kafka\'s message on stderr, exit 1', async () => {
   }
   const id = await configs('--alter', '--broker', '0', '--add-config', 'broker.id=5')
   assert.equal(id.stderr.split('\n')[1], 'java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.InvalidRequestException: Cannot update these configs dynamically: Set(broker.id)')
+})
+
+test('unreachable broker and a bad admin config: Kafka\'s two lines, exit 1', async () => {
+  const dir = tempDir('kafkit-configs-')
+  try {
+    const short = join(dir, 'short.properties')
+    writeFileSync(short, 'default.api.timeout.ms=2000\nrequest.timeout.ms=1000\n')
+    const bad = join(dir, 'bad.properties')
+    writeFileSync(bad, 'default.api.timeout.ms=2000\n')
+    const cases: [string[], string][] = [
+      [['--bootstrap-server', '127.0.0.1:1', '--alter', '--user', 'u', '--add-config', 'producer_byte_rate=5', '--command-config', short], 'java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment. Call: describeClientQuotas'],
+      [['--bootstrap-server', '127.0.0.1:1', '--describe', '--broker', '0', '--command-config', bad], 'org.apache.kafka.common.KafkaException: Failed to create new KafkaAdminClient'],
+    ]
+    for (const [args, second] of cases) {
+      const r = await runCommand('kafka-configs', args)
+      assert.deepEqual(r.stderr.split('\n').filter(l => l && !/ WARN /.test(l)), [`Error while executing config command with args '${args.join(' ')}'`, second])
+      assert.equal(r.code, 1)
+      if (!apache) {
+        const a = await runApache('kafka-configs', args)
+        assert.deepEqual(a.stderr.split('\n').filter(l => l && !/ WARN |^\s+at |^Caused by|^\s+\.\.\./.test(l)).slice(0, 2), [`Error while executing config command with args '${args.join(' ')}'`, second])
+      }
+    }
+  } finally {
+    removeDir(dir)
+  }
 })

@@ -46,3 +46,17 @@ export function javaDouble(v: number): string {
   const [m, e] = v.toExponential().split('e')
   return `${m.includes('.') ? m : m + '.0'}E${Number(e)}`
 }
+
+/**
+ * Java's KafkaAdminClient refuses to start when default.api.timeout.ms is below
+ * request.timeout.ms: that message (to report as "Failed to create new KafkaAdminClient"), or undefined.
+ */
+export function adminConfigProblem(props: Map<string, string>): string | undefined {
+  const num = (k: string, d: number) => {
+    const v = props.get(k)
+    const n = v === undefined ? d : Number(v.trim())
+    return Number.isFinite(n) ? n : d
+  }
+  if (num('default.api.timeout.ms', 60000) < num('request.timeout.ms', 30000)) return 'The specified value of default.api.timeout.ms must be no smaller than the value of request.timeout.ms.'
+  return undefined
+}

@@ -3,7 +3,7 @@
 // answer, one request per leader; a partition whose answer is a retriable error (not leader,
 // leader not available, unknown partition while metadata settles, a lost connection) is looked
 // up again and retried until default.api.timeout.ms; any other error is that partition's result.
-import {AdminClient, RetriableCallError} from '../admin-client.js'
+import {AdminClient, AdminTimeoutError, RetriableCallError} from '../admin-client.js'
 import {KafkaClientError, apiError, isRetriable} from '../kafka-errors.js'
 import {ConnectionError} from '../../protocol/client.js'
 import {retryBackoff, sleep} from '../backoff.js'
@@ -51,7 +51,16 @@ export async function perLeader<R>(admin: AdminClient, callName: string, partiti
       await sleep(wait)
     }
     const topics = [...new Set(pending.map(p => p.topic))]
-    const md = await admin.metadata(topics, deadline, callName)
+    let md
+    try {
+      md = await admin.metadata(topics, deadline, `${callName}(api=METADATA)`)
+    } catch (error) {
+      // No metadata within the deadline: every partition left fails with the lookup's timeout.
+      if (!(error instanceof AdminTimeoutError)) throw error
+      for (const tp of pending) done.set(tpString(tp), {tp, error})
+      pending = []
+      break
+    }
     const groups = new Map<number, TopicPartition[]>()
     const retry: TopicPartition[] = []
     for (const tp of pending) {
