@@ -11,7 +11,7 @@ import {Writer} from '../../src/core/protocol/io.js'
 import {Apis} from '../../src/core/protocol/messages.js'
 import {encodeRequestHeader, requestHeaderVersion} from '../../src/core/protocol/header.js'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {waitFor} from '../helpers/util.js'
 import {startApacheZooKeeper, startBrokerProc, exec, KCAT, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
 

@@ -7,7 +7,7 @@ import {startApacheZooKeeper, startBrokerProc, waitForStart, type ApacheZooKeepe
 import {startCommand, waitFor} from '../helpers/util.js'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
 import {Apis} from '../../src/core/protocol/messages.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 
 let zk: ApacheZooKeeper
 let broker: BrokerProc

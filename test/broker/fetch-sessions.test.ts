@@ -5,7 +5,7 @@ import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
 import {Apis} from '../../src/core/protocol/messages.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {ErrorCode} from '../../src/core/protocol/errors.js'
 import {startApacheZooKeeper, startBrokerProc, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
 

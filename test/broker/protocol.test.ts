@@ -5,7 +5,7 @@ import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
 import {Apis} from '../../src/core/protocol/messages.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {startApacheZooKeeper, startBrokerProc, type ApacheZooKeeper, type BrokerProc} from './helpers.js'
 
 let zk: ApacheZooKeeper
@@ -156,7 +156,7 @@ test('a topic\'s compression.type recompresses batches sent in another codec; co
   const gz = Buffer.concat([plain.subarray(0, 61), compress(1, plain.subarray(61))])
   gz.writeInt32BE(gz.length - 12, 8)
   gz.writeInt16BE(1, 21)
-  const {updateCrc} = await import('../../src/core/log/batch.js')
+  const {updateCrc} = await import('../../src/core/protocol/record-batch.js')
   updateCrc(gz, 0)
   assert.equal((await produce('as-plain', gz, 1)).errorCode, 0)
   const p = await fetchBatch('as-plain')

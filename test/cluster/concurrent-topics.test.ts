@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import {startCluster, type Cluster} from '../../src/api/start-cluster.js'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
 import {Apis} from '../../src/core/protocol/messages.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {waitFor} from '../helpers/util.js'
 
 const TOPICS = 60

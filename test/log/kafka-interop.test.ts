@@ -7,7 +7,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {spawn} from 'node:child_process'
 import {tempDir, removeDir} from '../helpers/util.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {PartitionLog, defaultLogConfig} from '../../src/core/log/partition-log.js'
 
 const kafkaHome = process.env.KAFKA_HOME ?? path.join(os.homedir(), '.cache', 'apache-kafka-3.9')

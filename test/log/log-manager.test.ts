@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {tempDir, removeDir, waitFor} from '../helpers/util.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {defaultLogConfig} from '../../src/core/log/partition-log.js'
 import {LogDirError, LogManager, readOffsetCheckpoint} from '../../src/core/log/log-manager.js'
 

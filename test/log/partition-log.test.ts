@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {tempDir, removeDir, waitFor} from '../helpers/util.js'
-import {buildBatch, decodeRecords, readBatchHeader, validateBatches} from '../../src/core/log/batch.js'
+import {buildBatch, decodeRecords, readBatchHeader, validateBatches} from '../../src/core/protocol/record-batch.js'
 import {PartitionLog, defaultLogConfig, type LogConfig} from '../../src/core/log/partition-log.js'
 import {ErrorCode, KafkaError} from '../../src/core/protocol/errors.js'
 

@@ -15,7 +15,7 @@ import {join} from 'node:path'
 import {freePort, removeDir, runCommand, startCommand, tempDir, waitFor, type Proc, repoRoot} from '../helpers/util.js'
 import {waitForStart} from '../broker/helpers.js'
 import {ZkClient} from '../../src/core/cluster/zk.js'
-import {readBatchHeader, decodeRecords, LOG_OVERHEAD, MIN_BATCH_LENGTH} from '../../src/core/log/batch.js'
+import {readBatchHeader, decodeRecords, LOG_OVERHEAD, MIN_BATCH_LENGTH} from '../../src/core/protocol/record-batch.js'
 
 const SECONDS = Number(process.env.NEMESIS_SECONDS ?? 60)
 const SEED = Number(process.env.NEMESIS_SEED ?? Date.now() % 100000)

@@ -12,7 +12,7 @@ import {ClientConfig, ConfigError} from '../../src/core/client/config.js'
 import {producerSettings} from '../../src/core/client/producer.js'
 import {apiError, isInvalidMetadata, isRetriable, timeoutError} from '../../src/core/client/kafka-errors.js'
 import {parseBootstrapServers} from '../../src/core/client/network.js'
-import {validateBatches, decodeRecords} from '../../src/core/log/batch.js'
+import {validateBatches, decodeRecords} from '../../src/core/protocol/record-batch.js'
 
 test('ExponentialBackoff: Java\'s formula, cap and jitter bounds', () => {
   const fixedRandom = (r: number) => () => r

@@ -12,7 +12,7 @@ import {runCommand, waitFor} from '../helpers/util.js'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
 import {Apis} from '../../src/core/protocol/messages.js'
 import {ErrorCode} from '../../src/core/protocol/errors.js'
-import {buildBatch} from '../../src/core/log/batch.js'
+import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {apacheTool, exec, javaTxn, requireApacheKafka, startTxnCluster, type TxnCluster} from './helpers.js'
 
 let cluster: TxnCluster

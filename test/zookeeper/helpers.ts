@@ -40,10 +40,25 @@ export async function startKafkitZk(over: Partial<ZkConfig> = {}, dir = tempDir(
   }
 }
 
+/** A JAAS file for the security tests: Server users kafka and admin, Client kafka. */
+export const JAAS = `Server {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  user_kafka="kafka-secret"
+  user_admin="admin-secret";
+};
+Client {
+  org.apache.zookeeper.server.auth.DigestLoginModule required
+  username="kafka"
+  password="kafka-secret";
+};
+`
+
 // ---- Apache ZooKeeper 3.8 from the Debian package ----
 
 const ZK_JAR = '/usr/share/java/zookeeper.jar'
 const LOG_JAR = '/usr/share/java/slf4j-nop.jar'
+/** Netty's codec: the secure client port (NettyServerCnxnFactory) needs it and Debian's jar manifest does not name it. */
+const NETTY_CODEC_JAR = '/usr/share/java/netty-codec.jar'
 
 export function requireApacheZk(): void {
   if (!existsSync(ZK_JAR)) throw new Error(`Apache ZooKeeper is not installed (${ZK_JAR} missing): run ../shared/tools/install-peers (Debian package zookeeper)`)
@@ -70,12 +85,12 @@ export function fourLetter(port: number, word: string, timeoutMs = 3000): Promis
   })
 }
 
-export async function startApacheZk(extra: Record<string, string> = {}): Promise<ApacheZk> {
-  return startApacheZkOn(null, extra)
+export async function startApacheZk(extra: Record<string, string> = {}, jvmFlags: string[] = []): Promise<ApacheZk> {
+  return startApacheZkOn(null, extra, jvmFlags)
 }
 
-/** Apache ZooKeeper on a given dataDir (kept afterwards), or on a fresh temp one (removed). */
-export async function startApacheZkOn(dataDir: string | null, extra: Record<string, string> = {}): Promise<ApacheZk> {
+/** Apache ZooKeeper on a given dataDir (kept afterwards), or on a fresh temp one (removed); jvmFlags such as -Djava.security.auth.login.config=... */
+export async function startApacheZkOn(dataDir: string | null, extra: Record<string, string> = {}, jvmFlags: string[] = []): Promise<ApacheZk> {
   requireApacheZk()
   const dir = tempDir('apache-zk-')
   const port = await freePort()
@@ -83,7 +98,7 @@ export async function startApacheZkOn(dataDir: string | null, extra: Record<stri
   const cfg = {dataDir: dataDir ?? join(dir, 'data'), clientPort: String(port), clientPortAddress: '127.0.0.1', tickTime: '500', 'admin.enableServer': 'false', '4lw.commands.whitelist': '*', ...extra}
   writeFileSync(join(dir, 'zoo.cfg'), Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')
   const t0 = Date.now()
-  const child = spawn('java', ['-Xmx512m', '-Dzookeeper.extendedTypesEnabled=true', '-cp', `${ZK_JAR}:${LOG_JAR}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')], {stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn('java', ['-Xmx512m', '-Dzookeeper.extendedTypesEnabled=true', ...jvmFlags, '-cp', `${ZK_JAR}:${LOG_JAR}:${NETTY_CODEC_JAR}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', join(dir, 'zoo.cfg')], {stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
   child.stdout!.on('data', d => { output += d })
   child.stderr!.on('data', d => { output += d })

@@ -1,6 +1,7 @@
 // A minimal raw ZooKeeper wire client for tests that need control below what real client
 // libraries allow: silent sessions (expiry), garbage bytes, oversized frames, odd opcodes.
 import {createConnection, type Socket} from 'node:net'
+import {connect as tlsConnect, type ConnectionOptions} from 'node:tls'
 import {JuteWriter, JuteReader} from '../../src/core/zookeeper/jute.js'
 
 export class RawClient {
@@ -36,6 +37,14 @@ export class RawClient {
   static open(port: number): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const s = createConnection({host: '127.0.0.1', port}, () => resolve(new RawClient(s)))
+      s.once('error', reject)
+    })
+  }
+
+  /** Over TLS (a secureClientPort). */
+  static openTls(port: number, opts: ConnectionOptions): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = tlsConnect({host: '127.0.0.1', port, ...opts}, () => resolve(new RawClient(s)))
       s.once('error', reject)
     })
   }

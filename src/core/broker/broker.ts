@@ -151,6 +151,13 @@ export class KafkaBroker {
       this.groups.topicDeleted(name)
       void this.replicas.topicDeleted(name)
     })
+    this.cluster.on('partitionsRemoved', (list: {topic: string; partition: number}[]) => {
+      for (const {topic, partition} of list) {
+        if (topic === OFFSETS_TOPIC) this.groups.unloadPartition(partition)
+        else if (topic === TXN_TOPIC) this.txns.unloadPartition(partition)
+      }
+      void this.replicas.removePartitions(list)
+    })
     this.cluster.on('topicConfigChanged', (name: string) => this.replicas.topicConfigChanged(name))
     let dynamicBefore = this.dynamicBrokerConfigs()
     this.cluster.on('brokerConfigChanged', () => {

@@ -3,6 +3,7 @@
 import type {Connection} from './socket-server.js'
 import type {KafkaBroker} from './broker.js'
 import type {RequestAuthz} from '../security/api-authz.js'
+import type {ApiSpec} from '../protocol/messages.js'
 
 /** Returned by a handler when the request gets no response (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no response')
@@ -19,11 +20,24 @@ export interface RequestContext {
 
 export type HandlerResult = object | typeof NO_RESPONSE
 
+/** A registered handler: what the router calls with a request the API's codec decoded. */
 export interface Handler {
   apiKey: number
   minVersion: number
   maxVersion: number
   handle(ctx: RequestContext, request: any, version: number): HandlerResult | Promise<HandlerResult>
+}
+
+/** What a handler answers: the whole response (every field, for every version), or none. */
+export type Answer<Res> = Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>
+
+/**
+ * A handler typed by its API's generated schema: the request arrives as the codec's Req, and
+ * the response must be a complete Res, so a forgotten field is a compile error rather than a
+ * default silently written by the encoder.
+ */
+export function defineHandler<Req, Res>(api: ApiSpec<Req, Res>, def: {minVersion?: number; maxVersion: number; handle(ctx: RequestContext, request: Req, version: number): Answer<Res>}): Handler {
+  return {apiKey: api.apiKey, minVersion: def.minVersion ?? api.minVersion, maxVersion: def.maxVersion, handle: def.handle as Handler['handle']}
 }
 
 /** Kafka's "no authorized operations were requested" marker. */

@@ -6,28 +6,22 @@ import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {PartitionLog} from '../log/partition-log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {readBatchHeader, validateBatches, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, readInt64} from '../log/batch.js'
+import {readBatchHeader, validateBatches, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, readInt64} from '../protocol/record-batch.js'
 import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readControlRecord, snapshotFileName, writeSnapshotFile} from '../log/txn-index.js'
 import {ProducerStateTable, type BatchInfo, type CompletedTxn} from './producer-state.js'
 import {recompressTo} from '../log/cleaner.js'
 import type {PartitionState} from '../cluster/cluster.js'
+import type {AppendOutcome, ReplicatedLog} from '../log/replicated-log.js'
 
 export interface PartitionWaiter {
   onData(partition: Partition, bytes: number): void
 }
 
-export interface AppendOutcome {
-  errorCode: number
-  errorMessage: string | null
-  baseOffset: number
-  lastOffset: number
-  logAppendTime: number
-  logStartOffset: number
-}
+export type {AppendOutcome} from '../log/replicated-log.js'
 
 const BATCH_OVERHEAD = 12 // baseOffset int64 + batchLength int32 before the counted bytes
 
-export class Partition {
+export class Partition implements ReplicatedLog {
   leader = -1
   leaderEpoch = 0
   isr: number[] = []

@@ -7,6 +7,7 @@ import {Apis} from '../protocol/messages.js'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import type {Partition} from './partition.js'
+import type {ReplicationThrottles} from './replication-quota.js'
 
 export interface LeaderEndpoint {
   host: string
@@ -22,6 +23,8 @@ export interface FetcherSettings {
   endpoint(leaderId: number): LeaderEndpoint | undefined
   /** Connects over the inter-broker listener with its security (TLS, SASL); plain TCP when absent. */
   connect?(host: string, port: number, opts: ConnectOptions): Promise<KafkaConnection>
+  /** Replication throttles (follower side: throttled replicas out of the ISR wait while the quota is used up). */
+  throttles?: ReplicationThrottles
 }
 
 const FETCH_VERSION = 12
@@ -138,7 +141,8 @@ class LeaderFetcher {
   /** One Fetch round; false when nothing could be fetched (errors), to back off a little. */
   private async fetchOnce(conn: KafkaConnection): Promise<boolean> {
     if (this.unchecked.size > 0) await this.truncateDiverged(conn)
-    const parts = [...this.partitions].filter(p => !this.unchecked.has(p))
+    const throttles = this.settings.throttles
+    const parts = [...this.partitions].filter(p => !this.unchecked.has(p) && !throttles?.shouldThrottleFollower(p))
     if (parts.length === 0) return false
     const byTopic = new Map<string, Partition[]>()
     for (const p of parts) {
@@ -177,6 +181,7 @@ class LeaderFetcher {
         if (records && records.length > 0) {
           try {
             p.appendAsFollower(records)
+            throttles?.recordFollower(p, records.length)
           } catch (error) {
             ok = false
             this.logger.warn(`Follower append to ${p.topic}-${p.index} failed: ${(error as Error).message}`)

@@ -11,6 +11,7 @@ import type {Logger} from '../util/log.js'
 import {Partition} from './partition.js'
 import {codecId} from '../protocol/compression.js'
 import {ReplicaFetcherManager, type FetcherSettings} from './replica-fetcher.js'
+import {ReplicationThrottles} from './replication-quota.js'
 
 /** FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when a client's epoch differs from ours (-1 = unchecked). */
 export function checkLeaderEpoch(p: Partition, current: number | undefined): number {
@@ -58,10 +59,19 @@ export class ReplicaManager {
   onTxnCompleted: Partition['onTxnCompleted'] = null
 
   readonly fetchers: ReplicaFetcherManager
+  /** leader/follower.replication.throttled.* (follower side enforced). */
+  readonly throttles: ReplicationThrottles
   private isrTimer: NodeJS.Timeout | null = null
 
   constructor(readonly config: ServerConfig, readonly logs: LogManager, readonly cluster: ClusterManager, readonly logger: Logger, readonly brokerId: number, connect?: FetcherSettings['connect']) {
+    this.throttles = new ReplicationThrottles(brokerId, key => {
+      let v: string | undefined
+      try { v = cluster.brokerConfigOverrides()[key] } catch { v = undefined }
+      const n = Number(v ?? config.props?.get(key) ?? NaN)
+      return Number.isFinite(n) && n >= 0 ? n : Number.MAX_SAFE_INTEGER
+    })
     this.fetchers = new ReplicaFetcherManager({
+      throttles: this.throttles,
       brokerId,
       maxWaitMs: config.replicaFetchWaitMaxMs,
       minBytes: config.replicaFetchMinBytes,
@@ -224,6 +234,7 @@ export class ReplicaManager {
   }
 
   private applyTopicConfig(p: Partition, effective: Record<string, string>): void {
+    this.throttles.configure(p, effective)
     p.minInsyncReplicas = num(effective['min.insync.replicas'], 1)
     p.maxMessageBytes = num(effective['max.message.bytes'], 1048588)
     // compression.type: 'producer' keeps what the client sent; otherwise batches in another codec are recompressed.
@@ -258,6 +269,29 @@ export class ReplicaManager {
       }
     }
     this.logger.info(`Deleted the logs of topic ${topic}`)
+  }
+
+  /**
+   * A reassignment moved these partitions off this broker (Kafka's StopReplica with deletion):
+   * the fetcher stops, waiting fetches are answered, and the log is deleted.
+   */
+  async removePartitions(list: {topic: string; partition: number}[]): Promise<void> {
+    for (const {topic, partition} of list) {
+      // Still (or again) assigned here: keep it.
+      if (this.cluster.topic(topic)?.partitions[partition]?.replicas.includes(this.brokerId)) continue
+      const parts = this.byTopic.get(topic)
+      const p = parts?.[partition]
+      if (!p) continue
+      this.fetchers.unfollow(p)
+      delete parts![partition]
+      for (const w of [...p.waiters]) w.onData(p, 0)
+      try {
+        await this.logs.deleteLog(topic, partition)
+        this.logger.info(`Deleted the log of ${topic}-${partition}: its replica moved off this broker`)
+      } catch (error) {
+        this.logger.error(`Failed to delete the log of ${topic}-${partition}: ${(error as Error).message}`)
+      }
+    }
   }
 
   /** Resolves once every partition of the topic that this broker replicates is open (or after timeoutMs). */

@@ -181,7 +181,12 @@ export class Consumer {
     this.net = new NetworkClient(bootstrap, net, prefix)
     this.net.allowAutoTopicCreation = this.settings.allowAutoCreateTopics
     this.retryBackoff = retryBackoff(net.retryBackoffMs, net.retryBackoffMaxMs)
-    this.net.onChange(() => { this.onMetadataOrConnection(); this.schedulePump() })
+    this.net.onChange(() => {
+      // A failed authentication ends the next poll (Java's AuthenticationException).
+      if (this.net.authenticationError && !this.fatal) { this.fatal = this.net.authenticationError; this.signalData() }
+      this.onMetadataOrConnection()
+      this.schedulePump()
+    })
     this.net.maybeUpdate()
   }
 
@@ -664,8 +669,10 @@ export class Consumer {
   }
 
   /** Commits the positions of the assigned partitions (those that moved since the last commit). */
-  private async commitPositions(sync: boolean, closing = false): Promise<void> {
-    const offsets = [...this.assigned.values()].filter(p => p.position !== null && p.position !== p.committed).map(p => ({ps: p, offset: p.position!}))
+  private async commitPositions(sync: boolean, closing = false, explicit?: (TopicPartition & {offset: number})[]): Promise<void> {
+    const offsets = explicit
+      ? explicit.flatMap(o => { const ps = this.assigned.get(`${o.topic}-${o.partition}`); return ps ? [{ps, offset: o.offset}] : [] })
+      : [...this.assigned.values()].filter(p => p.position !== null && p.position !== p.committed).map(p => ({ps: p, offset: p.position!}))
     if (offsets.length === 0 || this.settings.groupId === undefined) return
     this.lastCommitOffsets = `{${offsets.map(o => `${o.ps.name}=OffsetAndMetadata{offset=${o.offset}, leaderEpoch=null, metadata=''}`).join(', ')}}`
     const deadline = Date.now() + this.settings.defaultApiTimeoutMs
@@ -726,9 +733,12 @@ export class Consumer {
     }
   }
 
-  /** Commits the current positions and waits for the result (retrying until default.api.timeout.ms). */
-  async commitSync(): Promise<void> {
-    await this.commitPositions(true)
+  /**
+   * Commits the current positions, or the given offsets of assigned partitions, and waits for
+   * the result (retrying until default.api.timeout.ms).
+   */
+  async commitSync(offsets?: (TopicPartition & {offset: number})[]): Promise<void> {
+    await this.commitPositions(true, false, offsets)
   }
 
   /** The offsets of the last commit attempt, as Java prints a Map<TopicPartition, OffsetAndMetadata>. */
@@ -996,6 +1006,12 @@ export class Consumer {
         await bounded(this.commitPositions(true, true).catch(error => {
           this.net.log.warn(Loggers.coordinator, `Synchronous auto-commit of offsets ${this.lastCommitOffsets} failed: ${(error as Error).message}`)
         }))
+      }
+      // Java's onLeavePrepare: the rebalance listener gives the partitions up.
+      if (!this.manual && this.assigned.size > 0) {
+        const revoked = this.assignment()
+        this.setAssignment([])
+        this.listener.onRevoked?.(revoked)
       }
       if (!this.manual && this.memberId && this.coordinator >= 0 && this.generation >= 0) {
         const groupId = this.settings.groupId!

@@ -21,7 +21,8 @@ export interface FormatOptions {
 
 export type Deserializer = (b: Buffer) => Buffer
 
-function javaDouble(x: number): string {
+/** A double as Java's Double.toString writes it (5 -> "5.0", 1e7 -> "1.0E7"). */
+export function javaDouble(x: number): string {
   if (Number.isNaN(x)) return 'NaN'
   if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity'
   const abs = Math.abs(x)

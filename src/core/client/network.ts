@@ -10,7 +10,9 @@
 // available.). Pure of CLI concerns.
 import {lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'
-import {KafkaConnection, ConnectionError, RequestTimeoutError} from '../protocol/client.js'
+import {KafkaConnection, ConnectionError, RequestTimeoutError, TlsHandshakeError} from '../protocol/client.js'
+import {saslAuthenticate, scheduleReauthentication, SaslAuthError} from '../security/client.js'
+import {clientSecurity, PLAINTEXT_SECURITY, type ClientSecurity} from './security.js'
 import {Metadata as MetadataApi, type ApiSpec, type DeepPartial, type MetadataResponse} from '../protocol/messages.js'
 import {errorName} from '../protocol/errors.js'
 import {ExponentialBackoff, retryBackoff} from './backoff.js'
@@ -56,6 +58,8 @@ export interface NetworkSettings {
   retryBackoffMs: number
   retryBackoffMaxMs: number
   metadataMaxAgeMs: number
+  /** security.protocol, ssl.*, sasl.* (PLAINTEXT when absent). */
+  security?: ClientSecurity
 }
 
 export function networkSettings(cfg: ClientConfig, clientId: string, requestTimeoutDefault = 30000): NetworkSettings {
@@ -69,6 +73,7 @@ export function networkSettings(cfg: ClientConfig, clientId: string, requestTime
     retryBackoffMs: cfg.long('retry.backoff.ms', 100, 0),
     retryBackoffMaxMs: cfg.long('retry.backoff.max.ms', 1000, 0),
     metadataMaxAgeMs: cfg.long('metadata.max.age.ms', 300000, 0),
+    security: clientSecurity(cfg),
   }
 }
 
@@ -143,6 +148,11 @@ export class NetworkClient {
   private ageTimer: NodeJS.Timeout | undefined
   private updateWaiters: (() => void)[] = []
   lastMetadataError: Error | undefined
+  /**
+   * The last failed authentication (SASL or the TLS handshake): Java's AuthenticationException,
+   * not retried by the callers (cleared by the next successful one).
+   */
+  authenticationError: KafkaClientError | undefined
 
   constructor(bootstrap: string | {host: string; port: number}[], settings: NetworkSettings, logPrefix: string) {
     this.settings = settings
@@ -262,18 +272,27 @@ export class NetworkClient {
         }
       }
       const timeoutMs = this.setupTimeout.backoff(s.failures)
+      const security = this.settings.security ?? PLAINTEXT_SECURITY
       let conn: KafkaConnection
       try {
-        conn = await KafkaConnection.connect(ip, node.port, {clientId: this.settings.clientId, timeoutMs, clientSoftwareName: 'kafkit', clientSoftwareVersion: '0.1.0'})
+        conn = await KafkaConnection.connect(ip, node.port, {clientId: this.settings.clientId, timeoutMs, clientSoftwareName: 'kafkit', clientSoftwareVersion: '0.1.0', tls: security.tls?.(node.host)})
       } catch (error) {
+        if (error instanceof TlsHandshakeError) throw this.authenticationFailed(s, ip, new KafkaClientError('SslAuthenticationException', 'SSL handshake failed', -1), error.reason)
         throw this.connectFailed(s, ip, '', error as Error, true)
       }
       try {
+        if (security.sasl) {
+          const lifetime = await saslAuthenticate(conn, security.sasl)
+          scheduleReauthentication(conn, security.sasl, lifetime)
+        }
         await conn.negotiate()
       } catch (error) {
         await conn.close()
+        if (error instanceof TlsHandshakeError) throw this.authenticationFailed(s, ip, new KafkaClientError('SslAuthenticationException', 'SSL handshake failed', -1), error.reason)
+        if (error instanceof SaslAuthError) throw this.authenticationFailed(s, ip, new KafkaClientError(error.exceptionClass, error.reason, error.exceptionClass === 'SaslAuthenticationException' ? 58 : 33))
         throw this.connectFailed(s, ip, '', error as Error, false)
       }
+      this.authenticationError = undefined
       if (this.closed) {
         await conn.close()
         throw new ConnectionError('the client is closed')
@@ -317,6 +336,25 @@ export class NetworkClient {
       this.notify()
     }
     return error instanceof ConnectionError ? error : new ConnectionError(error.message)
+  }
+
+  /** A failed authentication: logged as Java logs it, kept for the callers, the node backs off. */
+  private authenticationFailed(s: NodeState, ip: string, error: KafkaClientError, detail?: string): KafkaClientError {
+    s.failures++
+    s.nextAttemptAt = Date.now() + this.reconnectBackoff.backoff(s.failures - 1)
+    this.authenticationError = error
+    if (!this.closed) {
+      this.log.error(Loggers.network, `Connection to node ${s.node.id} (${this.address(s.node.host, ip, s.node.port)}) failed authentication due to: ${error.message}${detail ? ` (${detail})` : ''}`)
+      this.bootstrapDisconnected(s.node)
+      this.notify()
+      for (const w of this.updateWaiters.splice(0)) w()
+    }
+    return error
+  }
+
+  /** Throws the last authentication failure (Java's Metadata.maybeThrowAnyException). */
+  maybeThrowAuthenticationError(): void {
+    if (this.authenticationError) throw this.authenticationError
   }
 
   /** Closes the connection to node id (its in-flight requests fail). */
@@ -551,6 +589,7 @@ export class NetworkClient {
       const done = () => {
         clearTimeout(timer)
         if (this.closed && this.metadataVersion === since) reject(new ConnectionError('the client is closed'))
+        else if (this.authenticationError && this.metadataVersion === since) reject(this.authenticationError)
         else resolve()
       }
       this.updateWaiters.push(done)

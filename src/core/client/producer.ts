@@ -229,6 +229,7 @@ export class Producer {
     for (;;) {
       const t = this.net.topics.get(topic)
       if (t && t.partitions.length > 0 && (partition < 0 || partition < t.partitions.length)) return t.partitions.length
+      this.net.maybeThrowAuthenticationError()
       if (t && t.errorCode !== 0 && !isRetriable(t.errorCode)) {
         const name = errorName(t.errorCode)
         if (name === 'INVALID_TOPIC_EXCEPTION') throw new KafkaClientError('InvalidTopicException', `Invalid topics: [${topic}]`, t.errorCode)

@@ -7,72 +7,16 @@
 import {crc32c} from '../util/crc32c.js'
 import {compress, decompress} from './compression.js'
 import {KafkaClientError} from './kafka-errors.js'
+import {
+  BATCH_HEADER_SIZE, LENGTH_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, MAGIC_OFFSET, CRC_OFFSET, ATTRIBUTES_OFFSET, LAST_OFFSET_DELTA_OFFSET,
+  BASE_TIMESTAMP_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, RECORDS_COUNT_OFFSET,
+  TRANSACTIONAL_MASK, CONTROL_MASK, TIMESTAMP_TYPE_MASK, varintSize, writeVarint, readInt64, writeInt64, readVarlong as readVar, lastVarintEnd, type RecordHeader,
+} from '../protocol/record-batch.js'
 
-export const BATCH_HEADER_SIZE = 61
-const LENGTH_OFFSET = 8
-const LEADER_EPOCH_OFFSET = 12
-const MAGIC_OFFSET = 16
-const CRC_OFFSET = 17
-const ATTRIBUTES_OFFSET = 21
-const LAST_OFFSET_DELTA_OFFSET = 23
-const BASE_TIMESTAMP_OFFSET = 27
-const MAX_TIMESTAMP_OFFSET = 35
-const PRODUCER_ID_OFFSET = 43
-const PRODUCER_EPOCH_OFFSET = 51
-const BASE_SEQUENCE_OFFSET = 53
-const RECORDS_COUNT_OFFSET = 57
-const TRANSACTIONAL_FLAG = 0x10
-const CONTROL_FLAG = 0x20
-const LOG_APPEND_TIME_FLAG = 0x08
+export {BATCH_HEADER_SIZE, varintSize}
 
-export interface RecordHeader {
-  key: string
-  value: Buffer | null
-}
+export type {RecordHeader}
 
-// ---- varints (zigzag, exact up to 2^53) --------------------------------------------------
-
-export function varintSize(v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1
-  let n = 1
-  while (z >= 128) { z = Math.floor(z / 128); n++ }
-  return n
-}
-
-function writeVarint(buf: Buffer, pos: number, v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1
-  while (z >= 128) { buf[pos++] = (z % 128) | 0x80; z = Math.floor(z / 128) }
-  buf[pos++] = z
-  return pos
-}
-
-function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * 4294967296 + buf.readUInt32BE(pos + 4)
-}
-
-function writeInt64(buf: Buffer, pos: number, v: number): void {
-  const hi = Math.floor(v / 4294967296)
-  buf.writeInt32BE(hi, pos)
-  buf.writeUInt32BE(v - hi * 4294967296, pos + 4)
-}
-
-let vEnd = 0
-/** Reads a zigzag varint/varlong at pos (below end); sets vEnd, -1 when malformed. */
-function readVar(buf: Buffer, pos: number, end: number): number {
-  let z = 0
-  let mul = 1
-  for (let i = 0; i < 10 && pos < end; i++) {
-    const b = buf[pos++]
-    z += (b & 0x7f) * mul
-    if ((b & 0x80) === 0) {
-      vEnd = pos
-      return z % 2 === 0 ? z / 2 : -(z + 1) / 2
-    }
-    mul *= 128
-  }
-  vEnd = -1
-  return 0
-}
 
 // ---- building ---------------------------------------------------------------------------
 
@@ -173,7 +117,7 @@ export class BatchBuilder {
     }
     writeInt64(out, 0, 0)
     out.writeInt32BE(out.length - 12, LENGTH_OFFSET)
-    out.writeInt32BE(-1, LEADER_EPOCH_OFFSET)
+    out.writeInt32BE(-1, PARTITION_LEADER_EPOCH_OFFSET)
     out[MAGIC_OFFSET] = 2
     out.writeInt16BE(codec & 7, ATTRIBUTES_OFFSET)
     out.writeInt32BE(this.count - 1, LAST_OFFSET_DELTA_OFFSET)
@@ -193,7 +137,7 @@ export function setProducerFields(batch: Buffer, producerId: number, epoch: numb
   batch.writeInt16BE(epoch, PRODUCER_EPOCH_OFFSET)
   batch.writeInt32BE(baseSequence, BASE_SEQUENCE_OFFSET)
   const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
-  batch.writeInt16BE(transactional ? attributes | TRANSACTIONAL_FLAG : attributes & ~TRANSACTIONAL_FLAG, ATTRIBUTES_OFFSET)
+  batch.writeInt16BE(transactional ? attributes | TRANSACTIONAL_MASK : attributes & ~TRANSACTIONAL_MASK, ATTRIBUTES_OFFSET)
   batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET, batch.length), CRC_OFFSET)
 }
 
@@ -284,18 +228,18 @@ export function readRecords(buf: Buffer, from: number, limit: number, filter: Ab
     const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
     const producerId = readInt64(buf, pos + PRODUCER_ID_OFFSET)
     const n = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
-    if ((attributes & CONTROL_FLAG) !== 0) {
+    if ((attributes & CONTROL_MASK) !== 0) {
       if (filter) {
         // The control record's key: version int16, type int16 (0 abort, 1 commit).
         let isAbort = false
         try {
           const data = (attributes & 7) === 0 ? buf.subarray(pos + BATCH_HEADER_SIZE, end) : decompress(attributes & 7, buf.subarray(pos + BATCH_HEADER_SIZE, end))
           let p = 0
-          readVar(data, p, data.length); p = vEnd
+          readVar(data, p, data.length); p = lastVarintEnd()
           p += 1
-          readVar(data, p, data.length); p = vEnd
-          readVar(data, p, data.length); p = vEnd
-          const keyLen = readVar(data, p, data.length); p = vEnd
+          readVar(data, p, data.length); p = lastVarintEnd()
+          readVar(data, p, data.length); p = lastVarintEnd()
+          const keyLen = readVar(data, p, data.length); p = lastVarintEnd()
           if (keyLen >= 4 && p >= 0) isAbort = data.readInt16BE(p + 2) === 0
         } catch {
           // an unreadable marker: treat it as a commit
@@ -306,16 +250,16 @@ export function readRecords(buf: Buffer, from: number, limit: number, filter: Ab
       pos = end
       continue
     }
-    if (filter && filter.skip(producerId, lastOffset, (attributes & TRANSACTIONAL_FLAG) !== 0)) {
+    if (filter && filter.skip(producerId, lastOffset, (attributes & TRANSACTIONAL_MASK) !== 0)) {
       next = lastOffset + 1
       pos = end
       continue
     }
     const codec = attributes & 7
-    const logAppend = (attributes & LOG_APPEND_TIME_FLAG) !== 0
+    const logAppend = (attributes & TIMESTAMP_TYPE_MASK) !== 0
     const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP_OFFSET)
     const maxTimestamp = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET)
-    const leaderEpoch = buf.readInt32BE(pos + LEADER_EPOCH_OFFSET)
+    const leaderEpoch = buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET)
     let data = buf
     let p = pos + BATCH_HEADER_SIZE
     let dataEnd = end
@@ -331,34 +275,34 @@ export function readRecords(buf: Buffer, from: number, limit: number, filter: Ab
     let stopped = false
     for (let i = 0; i < n; i++) {
       const len = readVar(data, p, dataEnd)
-      if (vEnd < 0 || len <= 0 || vEnd + len > dataEnd) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
-      p = vEnd
+      if (lastVarintEnd() < 0 || len <= 0 || lastVarintEnd() + len > dataEnd) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
+      p = lastVarintEnd()
       const recEnd = p + len
       p++ // attributes
-      const tsDelta = readVar(data, p, recEnd); p = vEnd
-      const offsetDelta = readVar(data, p, recEnd); p = vEnd
-      const keyLen = readVar(data, p, recEnd); p = vEnd
+      const tsDelta = readVar(data, p, recEnd); p = lastVarintEnd()
+      const offsetDelta = readVar(data, p, recEnd); p = lastVarintEnd()
+      const keyLen = readVar(data, p, recEnd); p = lastVarintEnd()
       if (p < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
       const offset = baseOffset + offsetDelta
       if (offset < from) { p = recEnd; continue }
       if (onRecord === undefined) {
         if (keyLen > 0) p += keyLen
         const valueLen = readVar(data, p, recEnd)
-        if (vEnd < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
+        if (lastVarintEnd() < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
         bytes += (keyLen > 0 ? keyLen : 0) + (valueLen > 0 ? valueLen : 0)
       } else {
         const key = keyLen < 0 ? null : data.subarray(p, p + keyLen)
         if (keyLen > 0) p += keyLen
-        const valueLen = readVar(data, p, recEnd); p = vEnd
+        const valueLen = readVar(data, p, recEnd); p = lastVarintEnd()
         if (p < 0) throw corrupt(where, `malformed record in the batch at offset ${baseOffset}`)
         const value = valueLen < 0 ? null : data.subarray(p, p + valueLen)
         if (valueLen > 0) p += valueLen
-        const nh = readVar(data, p, recEnd); p = vEnd
+        const nh = readVar(data, p, recEnd); p = lastVarintEnd()
         const headers: RecordHeader[] = []
         for (let h = 0; h < nh && p >= 0; h++) {
-          const kl = readVar(data, p, recEnd); p = vEnd
+          const kl = readVar(data, p, recEnd); p = lastVarintEnd()
           const hk = data.toString('utf8', p, p + kl); p += kl
-          const vl = readVar(data, p, recEnd); p = vEnd
+          const vl = readVar(data, p, recEnd); p = lastVarintEnd()
           const hv = vl < 0 ? null : data.subarray(p, p + vl)
           if (vl > 0) p += vl
           headers.push({key: hk, value: hv})

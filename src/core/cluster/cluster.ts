@@ -33,25 +33,14 @@ import {validateTopicConfigs, BROKER_TO_TOPIC_KEY} from '../config/server-config
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
 import {ZkClient, ZkCode, ZkError, splitConnectString, type ZkOp, type ZkWatchEvent} from './zk.js'
+import {
+  type BrokerEndpoint, type BrokerInfo, type PartitionState, type ReassignmentRequest, type TopicMeta, type ElectionResult, type CreateTopicOptions, type ReplicaPlan,
+  ZkPaths, PERSISTENT_PATHS, PRODUCER_ID_BLOCK_SIZE, DYNAMIC_BROKER_KEYS, encodeBrokerRegistration, decodeBrokerRegistration, encodeTopicAssignment,
+  encodeTopicWithPlan, encodePartitionState, encodeTopicConfig,
+} from './znodes.js'
 import {assignReplicasToBrokers, assignReplicasToBrokersRackAware, INTERNAL_TOPICS, randomUuid, topicNameError, unifyCollisionChars} from './assignment.js'
 
-export interface BrokerEndpoint {listener: string; host: string; port: number; securityProtocol: string}
-export interface BrokerInfo {id: number; host: string; port: number; rack: string | null; endpoints: BrokerEndpoint[]}
-export interface PartitionState {
-  topic: string; partition: number; leader: number; leaderEpoch: number; isr: number[]; replicas: number[]; controllerEpoch: number; zkVersion: number
-  /** During a reassignment (Kafka's adding_replicas/removing_replicas in the topic znode); absent otherwise. */
-  addingReplicas?: number[]; removingReplicas?: number[]
-  /**
-   * The zxid of the state znode's last write (its mzxid). A replica whose broker registration is
-   * newer (a larger czxid: Kafka's broker epoch, KIP-380) restarted after this state was written:
-   * it may have lost what it held, so it cannot keep leading or stay in the ISR on this state.
-   */
-  stateZxid?: bigint
-}
-export interface ReassignmentRequest {topic: string; partition: number; /** target replicas; null cancels */ replicas: number[] | null}
-export interface TopicMeta {name: string; topicId: string; partitions: PartitionState[]; configs: Record<string, string>; internal: boolean; markedForDeletion: boolean}
-export interface ElectionResult {topic: string; partition: number; errorCode: number; message: string | null}
-export interface CreateTopicOptions {numPartitions: number; replicationFactor: number; assignment?: Record<number, number[]>; configs: Record<string, string>; validateOnly?: boolean}
+export * from './znodes.js'
 
 export interface ClusterManagerOptions {
   /** Credentials for ZooKeeper (addauth), e.g. digest from the JAAS Client section. */
@@ -67,109 +56,7 @@ export interface ClusterManagerOptions {
 }
 
 // ZooKeeper paths (Kafka's ZkData)
-export const ZkPaths = {
-  brokerIds: '/brokers/ids',
-  brokerSeqId: '/brokers/seqid',
-  topics: '/brokers/topics',
-  controller: '/controller',
-  controllerEpoch: '/controller_epoch',
-  clusterId: '/cluster/id',
-  deleteTopics: '/admin/delete_topics',
-  configChanges: '/config/changes',
-  configTopics: '/config/topics',
-  configBrokers: '/config/brokers',
-  isrChange: '/isr_change_notification',
-  producerIdBlock: '/latest_producer_id_block',
-  preferredReplicaElection: '/admin/preferred_replica_election',
-  feature: '/feature',
-  broker: (id: number) => `/brokers/ids/${id}`,
-  topic: (t: string) => `/brokers/topics/${t}`,
-  partitions: (t: string) => `/brokers/topics/${t}/partitions`,
-  partition: (t: string, p: number) => `/brokers/topics/${t}/partitions/${p}`,
-  partitionState: (t: string, p: number) => `/brokers/topics/${t}/partitions/${p}/state`,
-  topicConfig: (t: string) => `/config/topics/${t}`,
-  brokerConfig: (id: string) => `/config/brokers/${id}`,
-  deleteTopic: (t: string) => `/admin/delete_topics/${t}`,
-} as const
-
-/** The persistent paths a Kafka broker creates at start-up (ZkData.PersistentZkPaths + config entity types). */
-export const PERSISTENT_PATHS = [
-  '/consumers', ZkPaths.brokerIds, ZkPaths.topics, ZkPaths.configChanges, ZkPaths.deleteTopics, ZkPaths.brokerSeqId,
-  ZkPaths.isrChange, ZkPaths.producerIdBlock, '/log_dir_event_notification',
-  ZkPaths.configTopics, '/config/clients', '/config/users', ZkPaths.configBrokers, '/config/ips',
-]
-
-export const PRODUCER_ID_BLOCK_SIZE = 1000
 const CONFIG_CHANGE_EXPIRATION_MS = 15 * 60 * 1000
-
-/** Broker keys Kafka lets kafka-configs change at run time besides the topic-default synonyms (log.retention.ms, ...). */
-export const DYNAMIC_BROKER_KEYS = new Set([
-  'num.io.threads', 'num.network.threads', 'num.replica.fetchers', 'num.recovery.threads.per.data.dir', 'background.threads',
-  'log.cleaner.threads', 'log.cleaner.dedupe.buffer.size', 'log.cleaner.io.buffer.size', 'log.cleaner.io.max.bytes.per.second', 'log.cleaner.backoff.ms',
-  'max.connections', 'max.connections.per.ip', 'max.connections.per.ip.overrides', 'max.connection.creation.rate',
-  'follower.replication.throttled.rate', 'leader.replication.throttled.rate', 'replica.alter.log.dirs.io.max.bytes.per.second',
-  'metric.reporters', 'producer.id.expiration.ms', 'transaction.partition.verification.enable',
-])
-
-// ---- JSON codecs (Kafka's field order) ----
-
-export function encodeBrokerRegistration(endpoints: BrokerEndpoint[], rack: string | null, timestamp = Date.now()): string {
-  const plain = endpoints.find(e => e.securityProtocol === 'PLAINTEXT')
-  const o: Record<string, unknown> = {
-    features: {},
-    listener_security_protocol_map: Object.fromEntries(endpoints.map(e => [e.listener, e.securityProtocol])),
-    endpoints: endpoints.map(e => `${e.listener}://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`),
-    jmx_port: -1,
-    port: plain ? plain.port : -1,
-    host: plain ? plain.host : null,
-  }
-  if (rack !== null) o.rack = rack
-  o.version = 5
-  o.timestamp = String(timestamp)
-  return JSON.stringify(o)
-}
-
-export function decodeBrokerRegistration(id: number, json: string): BrokerInfo {
-  const o = JSON.parse(json) as {host?: string | null; port?: number; endpoints?: string[]; listener_security_protocol_map?: Record<string, string>; rack?: string | null}
-  const map = o.listener_security_protocol_map ?? {}
-  const endpoints: BrokerEndpoint[] = (o.endpoints ?? []).map(e => {
-    const m = /^([^:]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(e)
-    if (!m) return undefined
-    const listener = m[1]
-    return {listener, host: m[2].startsWith('[') ? m[2].slice(1, -1) : m[2], port: Number(m[3]), securityProtocol: map[listener] ?? listener}
-  }).filter((e): e is BrokerEndpoint => e !== undefined)
-  const first = endpoints[0]
-  return {id, host: o.host ?? first?.host ?? '', port: o.port !== undefined && o.port >= 0 ? o.port : first?.port ?? -1, rack: o.rack ?? null, endpoints}
-}
-
-export function encodeTopicAssignment(partitions: number[][], topicId: string, adding: Record<string, number[]> = {}, removing: Record<string, number[]> = {}): string {
-  return JSON.stringify({partitions: Object.fromEntries(partitions.map((r, p) => [String(p), r])), topic_id: topicId, adding_replicas: adding, removing_replicas: removing, version: 3})
-}
-
-interface ReplicaPlan {replicas: number[]; adding?: number[]; removing?: number[]}
-
-/** The topic znode of a cached topic with some partitions' replicas changed (reassignments kept). */
-function encodeTopicWithPlan(t: TopicMeta, plan: Map<number, ReplicaPlan>): string {
-  const adding: Record<string, number[]> = {}
-  const removing: Record<string, number[]> = {}
-  const partitions = t.partitions.map(ps => {
-    const change = plan.get(ps.partition)
-    const a = change ? change.adding : ps.addingReplicas
-    const r = change ? change.removing : ps.removingReplicas
-    if (a?.length) adding[String(ps.partition)] = a
-    if (r?.length) removing[String(ps.partition)] = r
-    return change ? change.replicas : ps.replicas
-  })
-  return encodeTopicAssignment(partitions, t.topicId, adding, removing)
-}
-
-export function encodePartitionState(leader: number, leaderEpoch: number, isr: number[], controllerEpoch: number): string {
-  return JSON.stringify({controller_epoch: controllerEpoch, leader, version: 1, leader_epoch: leaderEpoch, isr})
-}
-
-function encodeTopicConfig(configs: Record<string, string>): string {
-  return JSON.stringify({version: 1, config: configs})
-}
 
 function isCode(error: unknown, code: number): boolean {
   return error instanceof ZkError && error.code === code
@@ -1151,11 +1038,11 @@ export class ClusterManager extends EventEmitter {
       const live = new Set(this.brokerMap.keys())
       for (const p of all) {
         const ps = this.topicMap.get(p.topic)?.partitions[p.partition]
-        if (!ps || ps.zkVersion < 0) { results.push({...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'This server does not host this topic-partition.'}); continue }
+        if (!ps || ps.zkVersion < 0) { results.push({...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'The partition does not exist.'}); continue }
         if (preferred) { results.push(...await this.electPreferred([ps])); continue }
         if (ps.leader >= 0 && live.has(ps.leader)) { results.push({...p, errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: 'Leader election not needed for topic partition.'}); continue }
         const leader = ps.replicas.find(r => live.has(r) && ps.isr.includes(r)) ?? ps.replicas.find(r => live.has(r))
-        if (leader === undefined) { results.push({...p, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, message: `Failed to elect leader for partition ${p.topic}-${p.partition} under strategy UncleanLeaderElectionStrategy`}); continue }
+        if (leader === undefined) { results.push({...p, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, message: `Failed to elect leader for partition ${p.topic}-${p.partition} under strategy OfflinePartitionLeaderElectionStrategy(true)`}); continue }
         const isr = ps.isr.includes(leader) ? ps.isr.filter(r => live.has(r)) : [leader]
         const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data: encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.controllerEpoch), version: ps.zkVersion}])
         await this.loadPartitionState(ps.topic, ps.partition, true)
@@ -1216,17 +1103,25 @@ export class ClusterManager extends EventEmitter {
         }
         const t = this.topicMap.get(req.topic)
         const ps = t?.partitions[req.partition]
-        if (!t || !ps || ps.zkVersion < 0) { res(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.'); continue }
-        const original = ps.replicas.filter(r => !(ps.addingReplicas ?? []).includes(r))
+        // Kafka's ZooKeeper-mode controller checks the replica list first, then the partition (its texts).
+        const target = req.replicas
+        if (target !== null) {
+          if (target.length === 0) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Empty replica list specified in partition reassignment.'); continue }
+          if (new Set(target).size !== target.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate replica ids in partition reassignment replica list: Buffer(${target.join(', ')})`); continue }
+          if (target.some(r => r < 0)) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid broker id in replica list: Buffer(${target.join(', ')})`); continue }
+        }
+        const original = ps && ps.zkVersion >= 0 ? ps.replicas.filter(r => !(ps.addingReplicas ?? []).includes(r)) : []
+        if (target !== null) {
+          // Only the replicas being added must be alive.
+          const added = target.filter(r => !original.includes(r))
+          if (added.some(r => !live.has(r))) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Replica assignment has brokers that are not alive. Replica list: ArrayBuffer(${added.join(', ')}), live broker list: ${[...live].length > 4 ? 'HashSet' : 'Set'}(${[...live].join(', ')})`); continue }
+        }
+        if (!t || !ps || ps.zkVersion < 0 || t.markedForDeletion) { res(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'The partition does not exist.'); continue }
         let plan: ReplicaPlan
-        if (req.replicas === null) {
-          if (!ps.addingReplicas && !ps.removingReplicas) { res(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No reassignment is in progress for topic ${req.topic} partition ${req.partition}`); continue }
+        if (target === null) {
+          if (!ps.addingReplicas && !ps.removingReplicas) { res(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, null); continue }
           plan = {replicas: original}
         } else {
-          const target = req.replicas
-          if (target.length === 0 || new Set(target).size !== target.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The proposed assignment contains ${target.length === 0 ? 'no replicas' : 'duplicate replicas'}.`); continue }
-          const dead = target.filter(r => !live.has(r))
-          if (dead.length) { res(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The proposed assignment contains non-live brokers: ${dead.join(', ')}`); continue }
           const adding = target.filter(r => !original.includes(r))
           const removing = original.filter(r => !target.includes(r))
           plan = adding.length || removing.length

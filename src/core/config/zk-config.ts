@@ -3,6 +3,7 @@ import {isAbsolute, resolve, join, dirname} from 'node:path'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {loadProperties, parseProperties} from './properties.js'
 import {Settings, ConfigError} from './settings.js'
+import {zkSecurityConfig, defaultZkSecurity, type ZkSecurityConfig} from './zk-security.js'
 
 export interface ZkConfig {
   source: string
@@ -47,6 +48,10 @@ export interface ZkConfig {
   cnxTimeout: number
   /** Keys present in the file that kafkit does not know (start-up warns about each). */
   unknownKeys: string[]
+  /** Authentication, SASL and the TLS client port (zk-security.ts). */
+  security: ZkSecurityConfig
+  /** False when only secureClientPort is set: no plaintext client port (as Apache). */
+  clientPortEnabled?: boolean
 }
 
 /** One server.N line: host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]. */
@@ -107,6 +112,7 @@ export function defaultZkConfig(over: Partial<ZkConfig> = {}): ZkConfig {
     quorumListenOnAllIPs: false,
     cnxTimeout: 5000,
     unknownKeys: [],
+    security: defaultZkSecurity(),
     ...over,
   }
 }
@@ -249,14 +255,15 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
     }
   }
   for (const k of ACCEPTED) s.raw(k)
-  if (s.has('secureClientPort')) throw new ConfigError(`secureClientPort in ${file}: TLS client connections are not supported yet`)
-  s.raw('secureClientPort')
+  const security = zkSecurityConfig(s, props, file)
+  const clientPortEnabled = security.secureClientPort === null || s.has('clientPort')
   const unknownKeys = s.unused()
   return {
     source: file, dataDir, dataLogDir, clientPort, clientPortAddress, clientPortAddressWildcard, tickTime, minSessionTimeout, maxSessionTimeout,
     maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync, preAllocBytes,
     snapRetainCount, purgeInterval, juteMaxBuffer, extendedTypesEnabled, containerCheckIntervalMs, initLimit, syncLimit,
     servers, quorumServers, serverId, ensemble, peerType, standaloneEnabled, quorumListenOnAllIPs, cnxTimeout, unknownKeys,
+    security, clientPortEnabled,
   }
 }
 

@@ -5,11 +5,12 @@
 import {randomUUID} from 'node:crypto'
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {buildBatch, readBatchHeader, decodeRecords} from '../log/batch.js'
-import {ControlType, readControlRecord} from '../log/txn-index.js'
-import type {Partition} from '../broker/partition.js'
-import {Group, EMPTY_BUFFER, type JoinResult, type Member, type SyncResult, type CommittedOffset} from './group.js'
-import {decodeGroupValue, decodeKey, decodeOffsetValue, encodeGroupKey, encodeGroupValue, encodeOffsetKey, encodeOffsetValue, offsetsPartitionFor} from './records.js'
+import {buildBatch} from '../protocol/record-batch.js'
+import type {ReplicatedLog} from '../log/replicated-log.js'
+import {loadOffsetsPartition} from './loader.js'
+import {countOffsets, expiredOffsets, offsetCommitRecords, subscribedTopics, type OffsetCommitEntry as OffsetCommitPartition} from './offsets.js'
+import {Group, EMPTY_BUFFER, sameProtocols, type JoinResult, type Member, type SyncResult} from './group.js'
+import {encodeGroupKey, encodeGroupValue, encodeOffsetKey, offsetsPartitionFor, type GroupValue} from './records.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 
@@ -29,7 +30,7 @@ export interface CoordinatorConfig {
 
 export interface OffsetsPartitions {
   /** The open, led-by-this-broker partition of __consumer_offsets, if any. */
-  partition(index: number): Partition | undefined
+  partition(index: number): ReplicatedLog | undefined
 }
 
 export interface JoinRequest {
@@ -45,13 +46,7 @@ export interface JoinRequest {
   requireKnownMemberId: boolean
 }
 
-export interface OffsetCommitPartition {
-  topic: string
-  partition: number
-  offset: number
-  leaderEpoch: number
-  metadata: string | null
-}
+export type {OffsetCommitEntry as OffsetCommitPartition} from './offsets.js'
 
 function joinError(memberId: string, errorCode: number): JoinResult {
   return {errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: []}
@@ -104,72 +99,34 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- loading
 
-  /** Reads one __consumer_offsets partition back into memory (on becoming its leader). */
-  async loadPartition(part: Partition): Promise<void> {
+  /**
+   * Reads one __consumer_offsets partition back into memory (on becoming its leader). Groups
+   * with members come back Stable with their members, assignment and generation, and each
+   * member's session starts now (Kafka's loadGroup): a consumer whose coordinator moved goes
+   * on heartbeating without a rebalance, and one that died is removed after its session.
+   */
+  async loadPartition(part: ReplicatedLog): Promise<void> {
     const index = part.index
     if (this.loading.has(index)) return
     this.loading.add(index)
     this.completionsDuringLoad.set(index, [])
     const started = Date.now()
-    let offsets = 0
-    // Offsets of transactions whose marker is not read yet: producer id -> records.
-    const txnPending = new Map<number, Map<{key: Buffer}, Buffer | null>>()
     try {
-      let pos = part.logStartOffset
-      const end = part.highWatermark
-      while (pos < end) {
-        const res = await part.log.read(pos, 1 << 20, end, true)
-        if (res.bytes === 0) break
-        let next = pos
-        for (const buf of res.records) {
-          let at = 0
-          while (at + 61 <= buf.length) {
-            const h = readBatchHeader(buf, at)
-            const size = h.batchLength + 12
-            const batch = buf.subarray(at, at + size)
-            at += size
-            next = h.baseOffset + h.lastOffsetDelta + 1
-            if (h.isControl) {
-              // A transaction marker: the producer's offsets become committed, or are dropped.
-              const c = readControlRecord(batch, 0, batch.length)
-              const pending = txnPending.get(h.producerId)
-              txnPending.delete(h.producerId)
-              if (c && c.type === ControlType.COMMIT && pending) for (const [k, v] of pending) offsets += this.applyRecord(k.key, v)
-              continue
-            }
-            if (h.compression !== 0) continue
-            for (const rec of decodeRecords(batch)) {
-              if (!rec.key) continue
-              try {
-                if (h.isTransactional) {
-                  let pending = txnPending.get(h.producerId)
-                  if (!pending) txnPending.set(h.producerId, pending = new Map())
-                  pending.set({key: rec.key}, rec.value ?? null)
-                  continue
-                }
-                offsets += this.applyRecord(rec.key, rec.value ?? null)
-              } catch (error) {
-                this.logger.warn(`Skipping an unreadable record in ${OFFSETS_TOPIC}-${index}: ${(error as Error).message}`)
-              }
-            }
-          }
-        }
-        if (next <= pos) break
-        pos = next
+      const loaded = await loadOffsetsPartition(part, part.logEndOffset, this.logger, OFFSETS_TOPIC)
+      for (const [groupId, topics] of loaded.offsets) {
+        const g = this.getOrCreate(groupId)
+        for (const [topic, parts] of topics) for (const [p, o] of parts) g.setOffset(topic, p, o)
       }
-      // Transactions still open at the end of the log: their offsets wait for the marker.
-      for (const [pid, recs] of txnPending) {
-        for (const [k, v] of recs) {
-          const key = decodeKey(k.key)
-          if (key === null || key.kind !== 'offset' || v === null) continue
-          this.getOrCreate(key.group).setPendingTxnOffset(pid, key.topic, key.partition, decodeOffsetValue(v))
-        }
+      for (const [groupId, v] of loaded.groups) {
+        if (v !== null) this.restoreGroup(this.getOrCreate(groupId), v)
+        else if (this.groups.get(groupId)?.hasOffsets() === false) this.groups.delete(groupId)
       }
+      for (const [pid, list] of loaded.pendingTxn) for (const t of list) this.getOrCreate(t.group).setPendingTxnOffset(pid, t.topic, t.partition, t.offset)
       for (const [pid, commit] of this.completionsDuringLoad.get(index) ?? []) {
         for (const g of this.groups.values()) if (g.partition === index) g.completeTxn(pid, commit)
       }
       this.loaded.add(index)
-      this.logger.info(`Finished loading offsets and group metadata from ${OFFSETS_TOPIC}-${index} in ${Date.now() - started} milliseconds (${offsets} offsets).`)
+      this.logger.info(`Finished loading offsets and group metadata from ${OFFSETS_TOPIC}-${index} in ${Date.now() - started} milliseconds (${loaded.offsetCount} offsets).`)
     } catch (error) {
       this.logger.error(`Error loading offsets from ${OFFSETS_TOPIC}-${index}: ${(error as Error).message}`)
       this.loaded.add(index)
@@ -179,32 +136,41 @@ export class GroupCoordinator {
     }
   }
 
-  private applyRecord(keyBuf: Buffer, valueBuf: Buffer | null): number {
-    const key = decodeKey(keyBuf)
-    if (key === null) return 0
-    if (key.kind === 'offset') {
-      if (valueBuf === null) {
-        this.groups.get(key.group)?.offsets.get(key.topic)?.delete(key.partition)
-        return 0
+  /** A group as its last metadata record left it: Empty, or Stable with its members. */
+  private restoreGroup(g: Group, v: GroupValue): void {
+    if (g.members.size > 0) return
+    g.generationId = v.generation
+    g.protocolType = v.protocolType === '' ? null : v.protocolType
+    if (v.members.length === 0) {
+      g.protocolName = null
+      g.leaderId = null
+      g.transition('Empty')
+      return
+    }
+    g.protocolName = v.protocol
+    g.leaderId = v.leader
+    for (const mv of v.members) {
+      const m: Member = {
+        memberId: mv.memberId,
+        groupInstanceId: mv.groupInstanceId,
+        clientId: mv.clientId,
+        clientHost: mv.clientHost,
+        sessionTimeoutMs: mv.sessionTimeoutMs,
+        rebalanceTimeoutMs: mv.rebalanceTimeoutMs > 0 ? mv.rebalanceTimeoutMs : mv.sessionTimeoutMs,
+        protocolType: v.protocolType,
+        protocols: [{name: v.protocol ?? '', metadata: mv.subscription}],
+        assignment: mv.assignment,
+        awaitingJoin: null,
+        awaitingSync: null,
+        sessionTimer: null,
+        isNew: false,
       }
-      const v = decodeOffsetValue(valueBuf)
-      this.getOrCreate(key.group).setOffset(key.topic, key.partition, v)
-      return 1
+      g.members.set(m.memberId, m)
+      if (m.groupInstanceId !== null) g.staticMembers.set(m.groupInstanceId, m.memberId)
     }
-    if (valueBuf === null) {
-      const g = this.groups.get(key.group)
-      if (g && g.members.size === 0) this.groups.delete(key.group)
-      return 0
-    }
-    const v = decodeGroupValue(valueBuf)
-    const g = this.getOrCreate(key.group)
-    if (g.members.size === 0) {
-      // Members re-join after a restart; keep what describes the group.
-      g.generationId = v.generation
-      g.protocolType = v.protocolType
-      g.protocolName = v.members.length > 0 ? v.protocol : null
-    }
-    return 0
+    if (g.leaderId === null || !g.members.has(g.leaderId)) g.leaderId = g.members.keys().next().value!
+    g.transition('Stable')
+    for (const m of g.members.values()) this.startSession(g, m)
   }
 
   /** Forgets the groups of a partition this broker no longer leads. */
@@ -221,7 +187,7 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- persistence
 
   /** The last offset appended by the latest successful append (for waiting on replication). */
-  lastAppend: {partition: Partition; offset: number} | null = null
+  lastAppend: {partition: ReplicatedLog; offset: number} | null = null
 
   private append(groupId: string, records: {key: Buffer; value: Buffer | null}[]): number {
     this.lastAppend = null
@@ -344,10 +310,10 @@ export class GroupCoordinator {
       case 'PreparingRebalance':
         return this.updateMemberAndRebalance(g, m, req)
       case 'CompletingRebalance':
-        if (sameProtocols(m, req)) return this.joinResultFor(g, m)
+        if (sameProtocols(m.protocols, req.protocols)) return this.joinResultFor(g, m)
         return this.updateMemberAndRebalance(g, m, req)
       case 'Stable':
-        if (m.memberId === g.leaderId || !sameProtocols(m, req)) return this.updateMemberAndRebalance(g, m, req)
+        if (m.memberId === g.leaderId || !sameProtocols(m.protocols, req.protocols)) return this.updateMemberAndRebalance(g, m, req)
         this.startSession(g, m)
         return this.joinResultFor(g, m)
       default:
@@ -369,7 +335,7 @@ export class GroupCoordinator {
     g.staticMembers.set(req.groupInstanceId!, newId)
     if (g.leaderId === oldId) g.leaderId = newId
     this.logger.info(`Static member ${req.groupInstanceId} of group ${g.groupId} rejoined: member id ${oldId} replaced by ${newId}`)
-    if (g.state === 'Stable' && sameProtocols(m, req)) {
+    if (g.state === 'Stable' && sameProtocols(m.protocols, req.protocols)) {
       m.clientId = req.clientId
       m.clientHost = req.clientHost
       m.sessionTimeoutMs = req.sessionTimeoutMs
@@ -571,28 +537,39 @@ export class GroupCoordinator {
         if (memberId === g.leaderId) {
           const byMember = new Map(assignments.map(a => [a.memberId, a.assignment]))
           for (const x of g.members.values()) x.assignment = byMember.get(x.memberId) ?? EMPTY_BUFFER
+          // As Kafka's storeGroup: the members get their assignment once the group's record
+          // is on the in-sync replicas, so a coordinator that takes over knows them.
           const code = this.append(g.groupId, [this.groupRecord(g)])
-          if (g.state === 'CompletingRebalance' && g.generationId === generationId) {
-            if (code !== 0) {
-              for (const x of g.members.values()) x.assignment = EMPTY_BUFFER
-              for (const x of g.members.values()) {
-                const s = x.awaitingSync
-                x.awaitingSync = null
-                s?.(syncError(code))
-              }
-              this.prepareRebalance(g, 'error persisting the group metadata')
-            } else {
-              g.transition('Stable')
-              for (const x of g.members.values()) {
-                const s = x.awaitingSync
-                x.awaitingSync = null
-                s?.({errorCode: 0, protocolType: g.protocolType, protocolName: g.protocolName, assignment: x.assignment})
-              }
-            }
+          const appended = this.lastAppend
+          if (code === 0 && appended !== null && appended.partition.highWatermark <= appended.offset) {
+            void appended.partition.waitForHighWatermark(appended.offset, 5000).then(ok => this.completeSync(g, generationId, ok ? 0 : ErrorCode.COORDINATOR_NOT_AVAILABLE))
+          } else {
+            this.completeSync(g, generationId, code)
           }
         }
         return p
       }
+    }
+  }
+
+  /** Answers the members waiting in SyncGroup once the leader's assignment is stored (or failed to be). */
+  private completeSync(g: Group, generationId: number, code: number): void {
+    if (g.state !== 'CompletingRebalance' || g.generationId !== generationId) return
+    if (code !== 0) {
+      for (const x of g.members.values()) x.assignment = EMPTY_BUFFER
+      for (const x of g.members.values()) {
+        const s = x.awaitingSync
+        x.awaitingSync = null
+        s?.(syncError(code))
+      }
+      this.prepareRebalance(g, 'error persisting the group metadata')
+      return
+    }
+    g.transition('Stable')
+    for (const x of g.members.values()) {
+      const s = x.awaitingSync
+      x.awaitingSync = null
+      s?.({errorCode: 0, protocolType: g.protocolType, protocolName: g.protocolName, assignment: x.assignment})
     }
   }
 
@@ -657,15 +634,8 @@ export class GroupCoordinator {
     } else if (generationId !== g.generationId) {
       return all(ErrorCode.ILLEGAL_GENERATION)
     }
-    const codes = entries.map(e => ((e.metadata?.length ?? 0) > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : 0))
     const now = Date.now()
-    const records: {key: Buffer; value: Buffer | null}[] = []
-    const values: (CommittedOffset | null)[] = entries.map((e, i) => {
-      if (codes[i] !== 0) return null
-      const v: CommittedOffset = {offset: e.offset, leaderEpoch: e.leaderEpoch, metadata: e.metadata ?? '', commitTimestamp: now}
-      records.push({key: encodeOffsetKey(groupId, e.topic, e.partition), value: encodeOffsetValue(v)})
-      return v
-    })
+    const {codes, records, values} = offsetCommitRecords(groupId, entries, this.config.offsetMetadataMaxBytes, now)
     if (records.length === 0) return codes
     const code = this.append(groupId, records)
     if (code !== 0) return entries.map((_, i) => (codes[i] !== 0 ? codes[i] : code))
@@ -695,15 +665,8 @@ export class GroupCoordinator {
     if (groupInstanceId !== null && g.checkInstance(memberId, groupInstanceId) !== 0) return all(ErrorCode.FENCED_INSTANCE_ID)
     if (memberId !== '' && !g.members.has(memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID)
     if (generationId >= 0 && generationId !== g.generationId) return all(ErrorCode.ILLEGAL_GENERATION)
-    const codes = entries.map(e => ((e.metadata?.length ?? 0) > this.config.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : 0))
     const now = Date.now()
-    const records: {key: Buffer; value: Buffer | null}[] = []
-    const values: (CommittedOffset | null)[] = entries.map((e, i) => {
-      if (codes[i] !== 0) return null
-      const v: CommittedOffset = {offset: e.offset, leaderEpoch: e.leaderEpoch, metadata: e.metadata ?? '', commitTimestamp: now}
-      records.push({key: encodeOffsetKey(groupId, e.topic, e.partition), value: encodeOffsetValue(v)})
-      return v
-    })
+    const {codes, records, values} = offsetCommitRecords(groupId, entries, this.config.offsetMetadataMaxBytes, now)
     if (records.length === 0) return codes
     const p = this.partitions.partition(this.partitionFor(groupId))
     if (!p || !p.isLeader()) return all(ErrorCode.NOT_COORDINATOR)
@@ -802,19 +765,7 @@ export class GroupCoordinator {
     let total = 0
     for (const g of [...this.groups.values()]) {
       if (g.state === 'Dead' || this.checkCoordinator(g.groupId) !== 0) continue
-      let subscribed: Set<string> | null = null
-      if (g.state !== 'Empty') {
-        if (g.protocolType !== 'consumer') continue
-        subscribed = subscribedTopics(g)
-      }
-      const expired: {topic: string; partition: number}[] = []
-      for (const [topic, parts] of g.offsets) {
-        if (subscribed?.has(topic)) continue
-        for (const [partition, o] of parts) {
-          const since = subscribed ? o.commitTimestamp : g.currentStateTimestamp
-          if (since + retention <= now) expired.push({topic, partition})
-        }
-      }
+      const expired = expiredOffsets(g, retention, now)
       if (expired.length === 0) continue
       const records: {key: Buffer; value: Buffer | null}[] = expired.map(e => ({key: encodeOffsetKey(g.groupId, e.topic, e.partition), value: null}))
       const removeGroup = g.state === 'Empty' && expired.length === countOffsets(g)
@@ -844,41 +795,4 @@ export class GroupCoordinator {
       for (const m of g.members.values()) this.failMember(m, ErrorCode.NOT_COORDINATOR)
     }
   }
-}
-
-function sameProtocols(m: Member, req: JoinRequest): boolean {
-  if (m.protocols.length !== req.protocols.length) return false
-  for (let i = 0; i < m.protocols.length; i++) {
-    if (m.protocols[i].name !== req.protocols[i].name || !m.protocols[i].metadata.equals(req.protocols[i].metadata)) return false
-  }
-  return true
-}
-
-function countOffsets(g: Group): number {
-  let n = 0
-  for (const m of g.offsets.values()) n += m.size
-  return n
-}
-
-/** Topics named in the members' consumer-protocol subscriptions (version int16, then topics). */
-function subscribedTopics(g: Group): Set<string> {
-  const out = new Set<string>()
-  for (const m of g.members.values()) {
-    const meta = m.protocols.find(p => p.name === g.protocolName)?.metadata ?? m.protocols[0]?.metadata
-    if (!meta || meta.length < 6) continue
-    try {
-      let pos = 2
-      const n = meta.readInt32BE(pos)
-      pos += 4
-      for (let i = 0; i < n && pos + 2 <= meta.length; i++) {
-        const len = meta.readInt16BE(pos)
-        pos += 2
-        out.add(meta.toString('utf8', pos, pos + len))
-        pos += len
-      }
-    } catch {
-      // An unreadable subscription protects nothing.
-    }
-  }
-  return out
 }

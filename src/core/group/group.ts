@@ -46,6 +46,11 @@ export interface CommittedOffset {
 
 export const EMPTY_BUFFER = Buffer.alloc(0)
 
+/** Whether two members' protocol lists are the same names with the same metadata, in order. */
+export function sameProtocols(a: {name: string; metadata: Buffer}[], b: {name: string; metadata: Buffer}[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.name === b[i].name && x.metadata.equals(b[i].metadata))
+}
+
 export class Group {
   state: GroupState = 'Empty'
   generationId = 0

@@ -9,7 +9,7 @@ import {compress, decompress} from '../protocol/compression.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, CONTROL_MASK, LOG_OVERHEAD, LENGTH_OFFSET, RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET, TRANSACTIONAL_MASK, readInt64, updateCrc, readVarint, lastVarintEnd,
-} from './batch.js'
+} from '../protocol/record-batch.js'
 
 export {compress, decompress}
 

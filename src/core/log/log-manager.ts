@@ -6,11 +6,11 @@
 // (getOrCreateLog), with the topic's effective config.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ensureDir, renameSyncWithRetry} from '../util/fs.js'
+import {ensureDir, renameSyncWithRetry, renameWithRetry} from '../util/fs.js'
 import {acquireLock, releaseLock, DirLockedError} from '../util/dir-lock.js'
 import {parseProperties} from '../config/properties.js'
 import type {Logger} from '../util/log.js'
-import {type LogConfig, PartitionLog, parseLogDirName, renameWithRetry} from './partition-log.js'
+import {type LogConfig, PartitionLog} from './partition-log.js'
 
 export const META_PROPERTIES = 'meta.properties'
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown'
@@ -57,6 +57,13 @@ export interface LogManagerOptions {
 }
 
 /** A log directory that cannot be used; `dir` is set when the configured directory itself is the problem. */
+/** Parses "<topic>-<partition>" directory names (topic names may contain '-'). */
+export function parseLogDirName(name: string): {topic: string; partition: number} | null {
+  const m = /^(.+)-(\d+)$/.exec(name)
+  if (!m) return null
+  return {topic: m[1], partition: Number(m[2])}
+}
+
 export class LogDirError extends Error {
   constructor(message: string, readonly dir?: string) {
     super(message)

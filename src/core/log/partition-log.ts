@@ -1,61 +1,26 @@
 // The log of one partition replica: <log.dir>/<topic>-<partition>/ holding segments in
-// Apache Kafka's on-disk layout, plus leader-epoch-checkpoint. Appends are synchronous
-// writes of the batches exactly as received (only baseOffset/leader epoch patched in place,
-// both outside the CRC); reads are async positional reads returning whole batches.
+// Apache Kafka's on-disk layout. Appends are synchronous writes of the batches exactly as
+// received (only baseOffset/leader epoch patched in place, both outside the CRC); reads are
+// async positional reads returning whole batches. Beside it: log-loader.ts (open, recovery),
+// leader-epoch-cache.ts, compactor.ts (cleanup.policy=compact), header-scan.ts, txn-index.ts.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ensureDir} from '../util/fs.js'
+import {renameWithRetry} from '../util/fs.js'
 import {acquireReadBuffer, releaseReadBuffer} from './read-pool.js'
 import {randomUUID} from 'node:crypto'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {
-  type BatchHeader, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, MIN_BATCH_LENGTH, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, PRODUCER_ID_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readBatchHeader, readInt64,
-  setLogAppendTime,
-} from './batch.js'
-import {SCAN_HEADER, Segment, readAsync, writeAll} from './segment.js'
-import {filterBatch, forEachRecord, uncompressedView, recompressBatch} from './cleaner.js'
-import {type AbortedTxn, encodeAbortedTxn, readTxnIndex, writeTxnIndex} from './txn-index.js'
+import {type BatchHeader, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, MIN_BATCH_LENGTH, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readInt64, setLogAppendTime} from '../protocol/record-batch.js'
+import {SCAN_HEADER, Segment, readAsync} from './segment.js'
+import {compactSegments, type CompactionStats} from './compactor.js'
+import {loadSegments} from './log-loader.js'
+import {type AbortedTxn, appendTxnIndex, collectAborted, rewriteTxnIndex} from './txn-index.js'
+import {LeaderEpochCache, type EpochEntry} from './leader-epoch-cache.js'
+import type {LogConfig} from './log-config.js'
+import {scanHeaders, scanHeadersAsync} from './header-scan.js'
 
-export interface LogConfig {
-  segmentBytes: number
-  segmentMs: number
-  segmentJitterMs?: number
-  retentionMs: number
-  retentionBytes: number
-  indexIntervalBytes: number
-  /** segment.index.bytes (10485760) */
-  maxIndexSizeBytes: number
-  flushIntervalMessages: number
-  flushIntervalMs: number
-  fileDeleteDelayMs: number
-  messageTimestampType: 'CreateTime' | 'LogAppendTime'
-  maxMessageBytes: number
-  cleanupPolicy: string
-  /** delete.retention.ms (compacted topics keep tombstones this long); default 86400000 */
-  deleteRetentionMs?: number
-  /** min.compaction.lag.ms; default 0 */
-  minCompactionLagMs?: number
-  /** min.cleanable.dirty.ratio; default 0.5 */
-  minCleanableDirtyRatio?: number
-}
-
-export const defaultLogConfig: LogConfig = {
-  segmentBytes: 1073741824,
-  segmentMs: 604800000,
-  segmentJitterMs: 0,
-  retentionMs: 604800000,
-  retentionBytes: -1,
-  indexIntervalBytes: 4096,
-  maxIndexSizeBytes: 10485760,
-  flushIntervalMessages: Number.MAX_SAFE_INTEGER,
-  flushIntervalMs: Number.MAX_SAFE_INTEGER,
-  fileDeleteDelayMs: 60000,
-  messageTimestampType: 'CreateTime',
-  maxMessageBytes: 1048588,
-  cleanupPolicy: 'delete',
-}
+export {type LogConfig, defaultLogConfig} from './log-config.js'
 
 export interface AppendInfo {
   baseOffset: number
@@ -81,38 +46,8 @@ export interface OpenOptions {
   logger?: Logger
 }
 
-export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint'
+export {LEADER_EPOCH_CHECKPOINT} from './leader-epoch-cache.js'
 const MAX_REL_OFFSET = 0x7fffffff
-
-interface EpochEntry {
-  epoch: number
-  startOffset: number
-}
-
-/** Parses "<topic>-<partition>" directory names (topic names may contain '-'). */
-export function parseLogDirName(name: string): {topic: string; partition: number} | null {
-  const m = /^(.+)-(\d+)$/.exec(name)
-  if (!m) return null
-  return {topic: m[1], partition: Number(m[2])}
-}
-
-/**
- * Renames, retrying briefly on EPERM/EACCES/EBUSY: on Windows a virus scanner or indexer may
- * hold a just-closed file for a moment. A missing source is not an error.
- */
-export async function renameWithRetry(from: string, to: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.renameSync(from, to)
-      return
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') return
-      if (attempt >= 10 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error
-      await new Promise(r => setTimeout(r, 20 * (attempt + 1)))
-    }
-  }
-}
 
 export class PartitionLog {
   logStartOffset = 0
@@ -122,7 +57,7 @@ export class PartitionLog {
   lastFlushMs = Date.now()
   private unflushedMessages = 0
   private segments: Segment[] = []
-  private epochs: EpochEntry[] = []
+  private readonly epochs: LeaderEpochCache
   private closed = false
   /** Segments removed from the log whose files wait for in-flight reads/flushes to finish. */
   private readonly zombies = new Set<Segment>()
@@ -130,6 +65,7 @@ export class PartitionLog {
 
   private constructor(readonly dir: string, readonly topic: string, readonly partition: number, private config: LogConfig, logger?: Logger) {
     this.logger = logger
+    this.epochs = new LeaderEpochCache(dir, logger)
   }
 
   static async open(dir: string, topic: string, partition: number, config: LogConfig, opts: OpenOptions = {}): Promise<PartitionLog> {
@@ -164,7 +100,7 @@ export class PartitionLog {
   }
 
   get leaderEpochs(): ReadonlyArray<Readonly<EpochEntry>> {
-    return this.epochs
+    return this.epochs.all
   }
 
   updateConfig(config: LogConfig): void {
@@ -182,13 +118,8 @@ export class PartitionLog {
 
   /** Records an aborted transaction whose ABORT marker was just appended (active segment's .txnindex). */
   appendAbortedTxn(t: AbortedTxn): void {
-    const seg = this.active
-    seg.aborted.push(t)
-    try {
-      fs.appendFileSync(seg.txnIndexPath, encodeAbortedTxn(t))
-    } catch (error) {
-      this.logger?.warn(`Could not write ${seg.txnIndexPath}: ${(error as Error).message}`)
-    }
+    this.active.aborted.push(t)
+    appendTxnIndex(this.active.txnIndexPath, t, this.logger)
   }
 
   /**
@@ -197,15 +128,7 @@ export class PartitionLog {
    * below upperBound (Kafka's collectAbortedTransactions).
    */
   collectAbortedTxns(fetchOffset: number, upperBound: number): AbortedTxn[] {
-    const out: AbortedTxn[] = []
-    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
-      const seg = this.segments[i]
-      for (const t of seg.aborted) {
-        if (t.lastOffset >= fetchOffset && t.firstOffset < upperBound) out.push(t)
-      }
-      if (seg.aborted.length > 0 && seg.aborted[seg.aborted.length - 1].lastStableOffset >= upperBound) break
-    }
-    return out
+    return collectAborted(this.segments, this.segmentIndexFor(fetchOffset), fetchOffset, upperBound)
   }
 
   /** Every aborted transaction still in the log (DescribeProducers, tests). */
@@ -219,11 +142,7 @@ export class PartitionLog {
       const kept = seg.aborted.filter(t => t.lastOffset < end)
       if (kept.length === seg.aborted.length) continue
       seg.aborted = kept
-      try {
-        writeTxnIndex(seg.txnIndexPath, kept)
-      } catch (error) {
-        this.logger?.warn(`Could not write ${seg.txnIndexPath}: ${(error as Error).message}`)
-      }
+      rewriteTxnIndex(seg.txnIndexPath, kept, this.logger)
     }
   }
 
@@ -234,71 +153,7 @@ export class PartitionLog {
   // ---------------------------------------------------------------- loading / recovery
 
   private async load(opts: OpenOptions): Promise<void> {
-    ensureDir(this.dir)
-    // A compaction swap interrupted after its .swap file was complete: finish it.
-    for (const name of fs.readdirSync(this.dir)) {
-      const m = /^(\d{20}\.log)\.swap$/.exec(name)
-      if (m) fs.renameSync(path.join(this.dir, name), path.join(this.dir, m[1]))
-    }
-    const names = fs.readdirSync(this.dir)
-    const bases: number[] = []
-    for (const name of names) {
-      if (/\.(deleted|cleaned|swap)$/.test(name) || name.endsWith('.tmp')) {
-        fs.rmSync(path.join(this.dir, name), {force: true})
-        continue
-      }
-      const m = /^(\d{20})\.log$/.exec(name)
-      if (m) bases.push(Number(m[1]))
-    }
-    // Index files whose log file is gone.
-    for (const name of names) {
-      const m = /^(\d{20})\.(index|timeindex|txnindex)$/.exec(name)
-      if (m && !bases.includes(Number(m[1]))) fs.rmSync(path.join(this.dir, name), {force: true})
-    }
-    bases.sort((a, b) => a - b)
-    const clean = opts.clean ?? false
-    const recoveryPoint = opts.recoveryPoint ?? 0
-    const interval = this.config.indexIntervalBytes
-    let truncatedAt = -1
-    for (let i = 0; i < bases.length; i++) {
-      const seg = new Segment(this.dir, bases[i], false)
-      if (truncatedAt >= 0) {
-        // Everything after a corrupt tail is dropped.
-        this.logger?.warn(`Deleting segment ${seg.logPath} after a corrupt tail in ${this.name}`)
-        seg.deleteFiles()
-        continue
-      }
-      this.segments.push(seg)
-      seg.aborted = readTxnIndex(seg.txnIndexPath)
-      const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity
-      const needsRecovery = !clean && nextBase > recoveryPoint
-      if (needsRecovery || !seg.loadIndexes()) {
-        const res = await seg.rebuildAsync(interval, needsRecovery)
-        if (res.corrupt) {
-          this.logger?.warn(`Found invalid bytes at position ${res.validEnd} in ${seg.logPath} (${res.reason}); truncating the log ${this.name} to offset ${seg.nextOffset}`)
-          truncatedAt = seg.nextOffset
-        } else if (needsRecovery) {
-          this.logger?.debug(`Recovered segment ${seg.logPath} of ${this.name}: ${seg.nextOffset - seg.baseOffset} offsets`)
-        }
-        seg.writeIndexFiles()
-      } else {
-        seg.nextOffset = i + 1 < bases.length ? bases[i + 1] : seg.baseOffset
-        if (i === bases.length - 1) this.scanTail(seg)
-      }
-    }
-    if (this.segments.length === 0) {
-      const start = opts.logStartOffset ?? 0
-      this.segments.push(new Segment(this.dir, start, true))
-    } else {
-      // The active segment's first batch drives time-based rolling.
-      const a = this.active
-      if (a.rollingBaseTs < 0 && a.size >= SCAN_HEADER) {
-        a.scan(0, false, (buf, at) => {
-          a.rollingBaseTs = readInt64(buf, at + MAX_TIMESTAMP_OFFSET)
-          return false
-        })
-      }
-    }
+    this.segments = await loadSegments(this.dir, this.name, this.config.indexIntervalBytes, opts, this.logger)
     this.logEndOffset = this.active.nextOffset
     this.trimAborted(this.logEndOffset)
     this.logStartOffset = Math.max(opts.logStartOffset ?? 0, this.segments[0].baseOffset)
@@ -306,31 +161,7 @@ export class PartitionLog {
     this.recoveryPoint = this.logEndOffset
     this.active.openIndexFiles()
     this.active.rollJitterMs = this.jitter()
-    this.loadEpochs()
-  }
-
-  /** Clean open of the last segment: scan headers from the last index entry to find the end. */
-  private scanTail(seg: Segment): void {
-    const e = seg.offsetIndex
-    let from = 0
-    if (e.count > 0) {
-      const at = (e.count - 1) * 8
-      from = e.buf.readInt32BE(at + 4)
-      seg.nextOffset = seg.baseOffset + e.buf.readInt32BE(at) + 1
-    }
-    let sinceIndex = 0
-    const res = seg.scan(from, false, (buf, at, _filePos, size) => {
-      const last = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
-      const maxTs = readInt64(buf, at + MAX_TIMESTAMP_OFFSET)
-      if (maxTs > seg.maxTimestamp) {
-        seg.maxTimestamp = maxTs
-        seg.offsetOfMaxTimestamp = last
-      }
-      seg.nextOffset = last + 1
-      sinceIndex += size
-    })
-    if (res.corrupt) seg.truncateFile(res.validEnd)
-    seg.bytesSinceIndex = sinceIndex
+    this.epochs.load(this.logEndOffset)
   }
 
   private jitter(): number {
@@ -338,61 +169,9 @@ export class PartitionLog {
     return j > 0 ? Math.floor(Math.random() * Math.min(j, this.config.segmentMs)) : 0
   }
 
-  private loadEpochs(): void {
-    const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT)
-    let text: string
-    try {
-      text = fs.readFileSync(file, 'utf8')
-    } catch {
-      return
-    }
-    const lines = text.split(/\r?\n/).filter(l => l.trim() !== '')
-    if (lines[0]?.trim() !== '0') {
-      this.logger?.warn(`Ignoring ${file}: unknown version line '${lines[0] ?? ''}'`)
-      return
-    }
-    const count = Number(lines[1])
-    const entries: EpochEntry[] = []
-    for (let i = 0; i < count && i + 2 < lines.length; i++) {
-      const [e, o] = lines[i + 2].trim().split(/\s+/).map(Number)
-      if (Number.isInteger(e) && Number.isInteger(o)) entries.push({epoch: e, startOffset: o})
-    }
-    const kept = entries.filter(x => x.startOffset < this.logEndOffset || (x.startOffset === this.logEndOffset && x === entries[entries.length - 1]))
-    this.epochs = kept
-    if (kept.length !== entries.length) this.writeEpochs()
-  }
-
-  private writeEpochs(): void {
-    const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT)
-    const body = `0\n${this.epochs.length}\n` + this.epochs.map(e => `${e.epoch} ${e.startOffset}\n`).join('')
-    const tmp = file + '.tmp'
-    try {
-      fs.writeFileSync(tmp, body)
-      fs.renameSync(tmp, file)
-    } catch (error) {
-      // The in-memory cache stays right; the file is rewritten at the next epoch change or close.
-      this.epochsDirty = true
-      this.logger?.warn(`Could not write ${file}: ${(error as Error).message}`)
-    }
-  }
-
-  private epochsDirty = false
-
-  private assignEpoch(epoch: number, startOffset: number): void {
-    if (epoch < 0) return
-    const last = this.epochs[this.epochs.length - 1]
-    if (last && last.epoch >= epoch) return
-    this.epochs.push({epoch, startOffset})
-    this.writeEpochs()
-  }
-
   /** The end offset of `epoch` (OffsetForLeaderEpoch): start of the next epoch, or the log end. */
   endOffsetForEpoch(epoch: number): {epoch: number; endOffset: number} {
-    let found = -1
-    for (let i = 0; i < this.epochs.length; i++) if (this.epochs[i].epoch <= epoch) found = i
-    if (found < 0) return {epoch: -1, endOffset: -1}
-    const next = this.epochs[found + 1]
-    return {epoch: this.epochs[found].epoch, endOffset: next ? next.startOffset : this.logEndOffset}
+    return this.epochs.endOffsetFor(epoch, this.logEndOffset)
   }
 
   // ---------------------------------------------------------------- append
@@ -532,7 +311,7 @@ export class PartitionLog {
     if (next === firstOffset) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
     const lastOffset = next - 1
     this.maybeRoll(records.length, firstOffset, lastOffset, maxTs, now)
-    this.assignEpoch(leaderEpoch, firstOffset)
+    this.epochs.assign(leaderEpoch, firstOffset)
     this.writeToActive(records, firstOffset, lastOffset)
     this.afterAppend(lastOffset - firstOffset + 1)
     return {baseOffset: firstOffset, lastOffset, logAppendTime: logAppend ? now : -1, maxTimestamp: logAppend ? now : maxTs, offsetOfMaxTimestamp: logAppend ? firstOffset : offsetOfMaxTs}
@@ -570,7 +349,7 @@ export class PartitionLog {
     const lastOffset = expected - 1
     this.maybeRoll(records.length, firstOffset, lastOffset, maxTs, now)
     if (this.active.size === 0 && this.active.baseOffset !== firstOffset) this.roll(firstOffset)
-    for (const e of this.pendingEpochs) this.assignEpoch(e.epoch, e.startOffset)
+    for (const e of this.pendingEpochs) this.epochs.assign(e.epoch, e.startOffset)
     this.pendingEpochs = []
     this.writeToActive(records, firstOffset, lastOffset)
     this.afterAppend(lastOffset - firstOffset + 1)
@@ -767,102 +546,24 @@ export class PartitionLog {
    * timestamp and the last offset of that batch; {-1, -1} when the log is empty.
    */
   maxTimestampAndOffset(): {timestamp: number; offset: number} {
-    let timestamp = -1
-    let offset = -1
-    for (const seg of this.segments) {
-      if (seg.size > 0 && seg.maxTimestamp > timestamp) {
-        timestamp = seg.maxTimestamp
-        offset = seg.offsetOfMaxTimestamp
-      }
-    }
-    return {timestamp, offset}
+    const out = {timestamp: -1, offset: -1}
+    for (const seg of this.segments) if (seg.size > 0 && seg.maxTimestamp > out.timestamp) Object.assign(out, {timestamp: seg.maxTimestamp, offset: seg.offsetOfMaxTimestamp})
+    return out
   }
 
   /**
-   * Like batchHeaders, with async positional reads (no event-loop stall on a large log):
-   * `for await (const h of log.batchHeadersAsync(from))`. Large batches are skipped by
-   * reading only their headers.
+   * Batch headers from the batch containing fromOffset to the log end, with async positional
+   * reads (no event-loop stall on a large log): `for await (const h of log.batchHeadersAsync(from))`.
    */
-  async *batchHeadersAsync(fromOffset = this.logStartOffset): AsyncIterable<BatchHeader> {
-    const segs = this.segments.slice()
-    const WINDOW = 256 * 1024
-    const win = Buffer.allocUnsafe(WINDOW)
-    for (let i = 0; i < segs.length; i++) {
-      const seg = segs[i]
-      const next = segs[i + 1]
-      if ((next && next.baseOffset <= fromOffset) || seg.fd < 0 || seg.deleted) continue
-      let pos = seg.baseOffset <= fromOffset ? seg.lookupPosition(fromOffset) : 0
-      let winStart = 0
-      let winLen = 0
-      let lastSize = 0
-      while (!this.closed && !seg.deleted && seg.fd >= 0) {
-        const limit = seg.size
-        if (pos + BATCH_HEADER_SIZE > limit) break
-        if (pos < winStart || pos + BATCH_HEADER_SIZE > winStart + winLen) {
-          seg.acquire()
-          try {
-            winStart = pos
-            // After a large batch, read just the next header; small batches come in windows.
-            winLen = await readAsync(seg.fd, win, 0, Math.min(lastSize > 16384 ? BATCH_HEADER_SIZE : WINDOW, limit - pos), pos)
-          } finally {
-            seg.release()
-            if (seg.deleted && seg.refs === 0) this.destroy(seg)
-          }
-          if (winLen < BATCH_HEADER_SIZE) break
-        }
-        const at = pos - winStart
-        const h = readBatchHeader(win, at)
-        if (h.batchLength < MIN_BATCH_LENGTH) break
-        lastSize = h.batchLength + LOG_OVERHEAD
-        pos += lastSize
-        if (h.baseOffset + h.lastOffsetDelta >= fromOffset) yield h
-      }
-    }
+  batchHeadersAsync(fromOffset = this.logStartOffset): AsyncIterable<BatchHeader> {
+    return scanHeadersAsync(this.segments.slice(), fromOffset, () => !this.closed, seg => {
+      if (seg.deleted && seg.refs === 0) this.destroy(seg)
+    })
   }
 
   /** Batch headers from the batch containing fromOffset to the log end (sync file reads; startup use). */
-  *batchHeaders(fromOffset = this.logStartOffset): Iterable<BatchHeader> {
-    const segs = this.segments.slice()
-    for (let i = 0; i < segs.length; i++) {
-      const seg = segs[i]
-      const next = segs[i + 1]
-      if (next && next.baseOffset <= fromOffset) continue
-      if (seg.fd < 0) continue
-      const headers: BatchHeader[] = []
-      seg.acquire()
-      try {
-        const startPos = seg.baseOffset <= fromOffset ? seg.lookupPosition(fromOffset) : 0
-        seg.scan(startPos, false, (buf, at) => {
-          const h = readBatchHeader(buf, at)
-          if (h.baseOffset + h.lastOffsetDelta >= fromOffset) headers.push(h)
-          if (headers.length >= 4096) return false
-        })
-      } finally {
-        seg.release()
-      }
-      // Yield outside the reference (a consumer may stop early); large segments come in chunks.
-      let last = -1
-      while (headers.length > 0) {
-        for (const h of headers) {
-          last = h.baseOffset + h.lastOffsetDelta
-          yield h
-        }
-        headers.length = 0
-        if (seg.fd < 0 || seg.deleted) break
-        seg.acquire()
-        try {
-          const from = last + 1
-          const p = seg.lookupPosition(from)
-          seg.scan(p, false, (buf, at) => {
-            const h = readBatchHeader(buf, at)
-            if (h.baseOffset + h.lastOffsetDelta >= from) headers.push(h)
-            if (headers.length >= 4096) return false
-          })
-        } finally {
-          seg.release()
-        }
-      }
-    }
+  batchHeaders(fromOffset = this.logStartOffset): Iterable<BatchHeader> {
+    return scanHeaders(this.segments.slice(), fromOffset)
   }
 
   // ---------------------------------------------------------------- deletion, retention, truncation
@@ -953,156 +654,32 @@ export class PartitionLog {
   /** The first offset compaction must not reach (the partition's last stable offset), set by the partition. */
   cleanableUpperBound: (() => number) | null = null
 
-  /**
-   * cleanup.policy=compact, as Kafka's cleaner does it: keeps the latest record of each key in
-   * the inactive segments below `upperBound` (the high watermark) and below the last stable
-   * offset; compressed batches are filtered and compressed again with their codec; the data of
-   * aborted transactions is removed (and never counts as a key's latest record); a COMMIT/ABORT
-   * marker is removed once no data of its transaction is left and its segment is older than
-   * delete.retention.ms, as tombstones are. Runs when the dirty share of those segments reaches
-   * min.cleanable.dirty.ratio (always with force). Each segment is rewritten to
-   * <base>.log.cleaned, renamed to .log.swap, then over the .log once no read holds it.
-   */
-  async compact(now = Date.now(), upperBound = Infinity, force = false): Promise<{segments: number; bytesBefore: number; bytesAfter: number}> {
-    const stats = {segments: 0, bytesBefore: 0, bytesAfter: 0}
-    if (this.closed || this.compacting) return stats
+  /** cleanup.policy=compact over the inactive segments below `upperBound` (see compactor.ts). */
+  async compact(now = Date.now(), upperBound = Infinity, force = false): Promise<CompactionStats> {
+    if (this.closed || this.compacting) return {segments: 0, bytesBefore: 0, bytesAfter: 0}
     this.compacting = true
     try {
-      const c = this.config
-      const lag = c.minCompactionLagMs ?? 0
       const stable = this.cleanableUpperBound?.()
       if (stable !== undefined && stable < upperBound) upperBound = stable
-      const segs: Segment[] = []
-      let dirtyEnd = this.cleanedUpTo
-      let dirtyBytes = 0
-      let totalBytes = 0
-      for (let i = 0; i + 1 < this.segments.length; i++) {
-        const seg = this.segments[i]
-        const end = this.segments[i + 1].baseOffset
-        if (end > upperBound) break
-        if (lag > 0 && seg.maxTimestamp > now - lag) break
-        segs.push(seg)
-        totalBytes += seg.size
-        if (end > this.cleanedUpTo) dirtyBytes += seg.size
-        dirtyEnd = end
-      }
-      if (segs.length === 0 || totalBytes === 0) return stats
-      if (!force && dirtyBytes / totalBytes < (c.minCleanableDirtyRatio ?? 0.5)) return stats
-      // Aborted transactions (from every .txnindex): producer id -> [first, last] offset ranges.
-      const abortedRanges = new Map<number, Array<[number, number]>>()
-      for (const seg of this.segments) {
-        for (const t of seg.aborted) {
-          let l = abortedRanges.get(t.producerId)
-          if (!l) abortedRanges.set(t.producerId, l = [])
-          l.push([t.firstOffset, t.lastOffset])
-        }
-      }
-      const isAborted = (buf: Buffer, at: number): boolean => {
-        const l = abortedRanges.get(readInt64(buf, at + PRODUCER_ID_OFFSET))
-        if (!l) return false
-        const base = readInt64(buf, at)
-        return l.some(([first, last]) => base >= first && base <= last)
-      }
-      // Latest offset of every key in the cleanable range (aborted data does not count).
-      const latest = new Map<string, number>()
-      for (const seg of segs) {
-        if (seg.fd < 0 || seg.deleted) continue
-        seg.acquire()
-        try {
-          seg.scan(0, true, (buf, at) => {
-            const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET)
-            if ((attributes & CONTROL_MASK) !== 0) return
-            if ((attributes & TRANSACTIONAL_MASK) !== 0 && isAborted(buf, at)) return
-            const view = uncompressedView(buf, at)
-            if (view === null) return
-            forEachRecord(view.buf, view.at, r => {
-              if (r.key !== null) latest.set(r.key, r.offset)
-            })
-          })
-        } finally {
-          seg.release()
-        }
-        await new Promise(r => setImmediate(r))
-      }
-      const tombstoneHorizon = now - (c.deleteRetentionMs ?? 86400000)
-      // Per producer: whether a batch of its current transaction was kept (markers of
-      // transactions with nothing left may go).
-      const txnKept = new Map<number, boolean>()
-      for (const seg of segs) {
-        if (this.closed || !this.segments.includes(seg) || seg === this.active || seg.fd < 0) continue
-        const cleanedPath = seg.logPath + '.cleaned'
-        const dropTombstones = seg.maxTimestamp >= 0 && seg.maxTimestamp < tombstoneHorizon
-        const out = fs.openSync(cleanedPath, 'w')
-        let written = 0
-        seg.acquire()
-        try {
-          const res = seg.scan(0, true, (buf, at, _filePos, size) => {
-            let part: Buffer
-            const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET)
-            const pid = readInt64(buf, at + PRODUCER_ID_OFFSET)
-            const txn = (attributes & TRANSACTIONAL_MASK) !== 0
-            if ((attributes & CONTROL_MASK) !== 0) {
-              const kept = txnKept.get(pid) === true
-              txnKept.delete(pid)
-              if (!kept && dropTombstones) return
-              part = buf.subarray(at, at + size)
-            } else if (txn && isAborted(buf, at)) {
-              if (!txnKept.has(pid)) txnKept.set(pid, false)
-              return
-            } else {
-              if (txn && !txnKept.has(pid)) txnKept.set(pid, false)
-              const view = uncompressedView(buf, at)
-              if (view === null) part = buf.subarray(at, at + size) // undecodable: keep as it is
-              else {
-                const f = filterBatch(view.buf, view.at, r => r.key === null || (latest.get(r.key) === r.offset && !(r.tombstone && dropTombstones)))
-                if (f === null) return
-                part = f === 'all' ? buf.subarray(at, at + size) : recompressBatch(f, view.codec)
-              }
-              if (txn) txnKept.set(pid, true)
-            }
-            writeAll(out, part, 0, part.length, written)
-            written += part.length
-          })
-          if (res.corrupt) written = -1 // never replace a segment we could not read whole
-          if (written >= 0 && written < seg.size) fs.fsyncSync(out)
-        } finally {
-          fs.closeSync(out)
-          seg.release()
-        }
-        if (written < 0 || written >= seg.size) {
-          fs.rmSync(cleanedPath, {force: true})
-          continue
-        }
-        while (seg.refs > 0) await seg.idle()
-        const idx = this.segments.indexOf(seg)
-        if (this.closed || idx < 0 || seg === this.active) {
-          fs.rmSync(cleanedPath, {force: true})
-          continue
-        }
-        // No await from here on: reads cannot interleave with the swap.
-        const before = seg.size
-        seg.closeHandles()
-        const swap = seg.logPath + '.swap'
-        fs.renameSync(cleanedPath, swap)
-        fs.rmSync(seg.indexPath, {force: true})
-        fs.rmSync(seg.timeIndexPath, {force: true})
-        fs.renameSync(swap, seg.logPath)
-        const fresh = new Segment(this.dir, seg.baseOffset, false)
-        fresh.aborted = seg.aborted
-        fresh.rebuild(c.indexIntervalBytes, false)
-        fresh.writeIndexFiles()
-        this.segments[idx] = fresh
-        stats.segments++
-        stats.bytesBefore += before
-        stats.bytesAfter += fresh.size
-        await new Promise(r => setImmediate(r))
-      }
-      if (dirtyEnd > this.cleanedUpTo) this.cleanedUpTo = dirtyEnd
-      if (stats.segments > 0) this.logger?.info(`Cleaned ${stats.segments} segment(s) of ${this.name}: ${stats.bytesBefore} -> ${stats.bytesAfter} bytes`)
-      return stats
+      const r = await compactSegments(this, this.cleanedUpTo, upperBound, now, force, this.logger)
+      if (r.cleanedUpTo > this.cleanedUpTo) this.cleanedUpTo = r.cleanedUpTo
+      return r.stats
     } finally {
       this.compacting = false
     }
+  }
+
+  /** The live segments, oldest first; the last is the active one (for the compactor). */
+  liveSegments(): readonly Segment[] {
+    return this.segments
+  }
+
+  /** Puts a compacted segment in place of `old`; false when `old` is gone or active (for the compactor). */
+  swapSegment(old: Segment, fresh: Segment): boolean {
+    const idx = this.segments.indexOf(old)
+    if (this.closed || idx < 0 || old === this.active) return false
+    this.segments[idx] = fresh
+    return true
   }
 
   /** Removes everything at and after `offset` (rounded down to a batch boundary). */
@@ -1136,13 +713,7 @@ export class PartitionLog {
     this.logEndOffset = seg.nextOffset
     if (this.recoveryPoint > this.logEndOffset) this.recoveryPoint = this.logEndOffset
     this.trimAborted(this.logEndOffset)
-    this.truncateEpochs()
-  }
-
-  private truncateEpochs(): void {
-    const before = this.epochs.length
-    this.epochs = this.epochs.filter(e => e.startOffset < this.logEndOffset)
-    if (this.epochs.length !== before) this.writeEpochs()
+    this.epochs.truncateFromEnd(this.logEndOffset)
   }
 
   /** Drops all data and restarts the log empty at `offset`. */
@@ -1161,8 +732,7 @@ export class PartitionLog {
     this.logStartOffset = offset
     this.logEndOffset = offset
     this.recoveryPoint = offset
-    this.epochs = []
-    this.writeEpochs()
+    this.epochs.clear()
   }
 
   // ---------------------------------------------------------------- flush / close / delete
@@ -1192,10 +762,7 @@ export class PartitionLog {
     if (this.closed) return
     const a = this.active
     a.maybeAppendTimeEntry(a.maxTimestamp, a.offsetOfMaxTimestamp)
-    if (this.epochsDirty) {
-      this.epochsDirty = false
-      this.writeEpochs()
-    }
+    this.epochs.flushIfDirty()
     this.flush()
     this.closed = true
     await this.drain()

@@ -11,7 +11,7 @@ import {crc32c} from '../util/crc32c.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, CRC_OFFSET, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD,
   MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, MIN_BATCH_LENGTH, readInt64, writeInt64,
-} from './batch.js'
+} from '../protocol/record-batch.js'
 
 export const OFFSET_ENTRY_SIZE = 8
 export const TIME_ENTRY_SIZE = 12

@@ -11,7 +11,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {crc32c} from '../util/crc32c.js'
-import {RECORDS_OFFSET, buildBatch, readInt64, writeInt64, readVarint, lastVarintEnd} from './batch.js'
+import type {Logger} from '../util/log.js'
+import {RECORDS_OFFSET, buildBatch, readInt64, writeInt64, readVarint, lastVarintEnd} from '../protocol/record-batch.js'
 
 export interface AbortedTxn {
   producerId: number
@@ -55,6 +56,42 @@ export function writeTxnIndex(file: string, entries: AbortedTxn[]): void {
     return
   }
   fs.writeFileSync(file, Buffer.concat(entries.map(encodeAbortedTxn)))
+}
+
+/** writeTxnIndex that logs instead of throwing: the entries in memory stay right. */
+export function rewriteTxnIndex(file: string, entries: AbortedTxn[], logger?: Logger): void {
+  try {
+    writeTxnIndex(file, entries)
+  } catch (error) {
+    logger?.warn(`Could not write ${file}: ${(error as Error).message}`)
+  }
+}
+
+/** Appends one aborted transaction to a .txnindex file (its ABORT marker was just appended). */
+export function appendTxnIndex(file: string, t: AbortedTxn, logger?: Logger): void {
+  try {
+    fs.appendFileSync(file, encodeAbortedTxn(t))
+  } catch (error) {
+    logger?.warn(`Could not write ${file}: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * The aborted transactions a read_committed fetch from `fetchOffset` must know about when it
+ * returns data below `upperBound` (Kafka's collectAbortedTransactions): those whose marker is at
+ * or after fetchOffset and that began below upperBound. `segments` carry their
+ * .txnindex entries, oldest first; the walk starts at the segment holding fetchOffset.
+ */
+export function collectAborted(segments: readonly {aborted: AbortedTxn[]}[], startSegment: number, fetchOffset: number, upperBound: number): AbortedTxn[] {
+  const out: AbortedTxn[] = []
+  for (let i = startSegment; i < segments.length; i++) {
+    const aborted = segments[i].aborted
+    for (const t of aborted) {
+      if (t.lastOffset >= fetchOffset && t.firstOffset < upperBound) out.push(t)
+    }
+    if (aborted.length > 0 && aborted[aborted.length - 1].lastStableOffset >= upperBound) break
+  }
+  return out
 }
 
 // ------------------------------------------------------------------ control records

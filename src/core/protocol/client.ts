@@ -24,6 +24,14 @@ export class ConnectionError extends Error {
   }
 }
 
+/** The TCP connection was made but the TLS handshake failed (untrusted or expired certificate, protocol mismatch). */
+export class TlsHandshakeError extends ConnectionError {
+  constructor(message: string, readonly reason: string) {
+    super(message);
+    this.name = 'TlsHandshakeError';
+  }
+}
+
 /** A request got no answer within its timeout (request.timeout.ms). */
 export class RequestTimeoutError extends ConnectionError {
   constructor(message: string) {
@@ -82,7 +90,11 @@ export class KafkaConnection {
     this.timeoutMs = opts.timeoutMs ?? 30000;
     sock.setNoDelay(true);
     sock.on('data', (d: Buffer) => this.onData(d));
-    sock.on('error', (e) => this.fail(new ConnectionError(`connection to ${this.where} failed: ${e.message}`)));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      const message = `connection to ${this.where} failed: ${e.message}`;
+      // A TLS alert after the handshake (TLS 1.3 servers check the client certificate then).
+      this.fail(opts.tls && /^ERR_SSL_/.test(e.code ?? '') ? new TlsHandshakeError(message, e.message) : new ConnectionError(message));
+    });
     sock.on('close', () => this.fail(new ConnectionError(`connection to ${this.where} closed`)));
   }
 
@@ -118,9 +130,12 @@ export class KafkaConnection {
         sock.destroy();
         reject(new ConnectionError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
+      let tcpConnected = false;
+      if (opts.tls) sock.once('connect', () => { tcpConnected = true; });
       const onError = (e: Error) => {
         clearTimeout(timer);
-        reject(new ConnectionError(`cannot connect to ${host}:${port}: ${e.message}`));
+        const message = `cannot connect to ${host}:${port}: ${e.message}`;
+        reject(tcpConnected ? new TlsHandshakeError(message, e.message) : new ConnectionError(message));
       };
       sock.once('error', onError);
       sock.once(opts.tls ? 'secureConnect' : 'connect', () => {

@@ -62,6 +62,14 @@ export function interBrokerClientSecurity(config: ServerConfig, serverJaas: (ls:
   return out
 }
 
+/** A failed SASL exchange: Java's exception class and the broker's own message (kept apart for clients). */
+export class SaslAuthError extends ConnectionError {
+  constructor(message: string, readonly exceptionClass: string, readonly reason: string) {
+    super(message)
+    this.name = 'SaslAuthError'
+  }
+}
+
 function saslName(s: string): string {
   return s.replace(/=/g, '=3D').replace(/,/g, '=2C')
 }
@@ -69,10 +77,10 @@ function saslName(s: string): string {
 /** Runs the SASL exchange (SaslHandshake v1, SaslAuthenticate) on a connection; returns the session lifetime (ms, 0 = none). */
 export async function saslAuthenticate(conn: KafkaConnection, s: SaslClientSettings): Promise<number> {
   const hs = await conn.send(Apis.SaslHandshake, 1, {mechanism: s.mechanism})
-  if (hs.errorCode !== 0) throw new ConnectionError(`SASL handshake with ${conn.where} failed: mechanism ${s.mechanism} is not enabled there (it offers ${hs.mechanisms.join(', ') || 'none'})`)
+  if (hs.errorCode !== 0) throw new SaslAuthError(`SASL handshake with ${conn.where} failed: mechanism ${s.mechanism} is not enabled there (it offers ${hs.mechanisms.join(', ') || 'none'})`, 'UnsupportedSaslMechanismException', `Client SASL mechanism '${s.mechanism}' not enabled in the server, enabled mechanisms are [${hs.mechanisms.join(', ')}]`)
   const auth = async (token: Buffer) => {
     const r = await conn.send(Apis.SaslAuthenticate, 2, {authBytes: token})
-    if (r.errorCode !== 0) throw new ConnectionError(`SASL authentication to ${conn.where} failed: ${r.errorMessage ?? `error ${r.errorCode}`}`)
+    if (r.errorCode !== 0) throw new SaslAuthError(`SASL authentication to ${conn.where} failed: ${r.errorMessage ?? `error ${r.errorCode}`}`, 'SaslAuthenticationException', r.errorMessage ?? `error ${r.errorCode}`)
     return r
   }
   if (s.mechanism === 'PLAIN') {
@@ -125,7 +133,8 @@ export async function connectToBroker(host: string, port: number, sec: BrokerCli
   return conn
 }
 
-function scheduleReauthentication(conn: KafkaConnection, s: SaslClientSettings, lifetime: number, logger?: Logger): void {
+/** Re-authenticates on the same connection at 85-95% of the session's lifetime (as Kafka's clients do). */
+export function scheduleReauthentication(conn: KafkaConnection, s: SaslClientSettings, lifetime: number, logger?: Logger): void {
   if (!(lifetime > 0)) return
   // As Kafka's clients: at 85-95% of the session's lifetime.
   const t = setTimeout(() => {

@@ -11,8 +11,8 @@
 // their timeout are aborted with a bumped epoch; idle transactional ids expire.
 import {ErrorCode} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {buildBatch, decodeRecords, readBatchHeader} from '../log/batch.js'
-import type {Partition} from '../broker/partition.js'
+import {buildBatch} from '../protocol/record-batch.js'
+import {scanBatches, batchRecords, type ReplicatedLog} from '../log/replicated-log.js'
 import {TxnState, TXN_STATE_NAMES, type TxnStateId, type TxnLogValue, decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, txnPartitionFor} from './records.js'
 import type {TxnMarkerSender} from './marker-sender.js'
 
@@ -35,7 +35,7 @@ export interface TxnCoordinatorConfig {
 
 export interface TxnCoordinatorDeps {
   /** The open replica of a __transaction_state partition on this broker. */
-  partition(index: number): Partition | undefined
+  partition(index: number): ReplicatedLog | undefined
   nextProducerId(): Promise<number>
   markers: TxnMarkerSender
 }
@@ -109,7 +109,7 @@ export class TransactionCoordinator {
 
   // ---------------------------------------------------------------- loading
 
-  async loadPartition(part: Partition): Promise<void> {
+  async loadPartition(part: ReplicatedLog): Promise<void> {
     const index = part.index
     if (this.loading.has(index)) return
     this.loading.add(index)
@@ -118,40 +118,28 @@ export class TransactionCoordinator {
     const started = Date.now()
     const found = new Map<string, TxnMetadata>()
     try {
-      let pos = part.logStartOffset
-      const end = part.logEndOffset
-      while (pos < end) {
-        const res = await part.log.read(pos, 1 << 20, end, true)
-        if (res.bytes === 0) break
-        let next = pos
-        for (const buf of res.records) {
-          let at = 0
-          while (at + 61 <= buf.length) {
-            const h = readBatchHeader(buf, at)
-            const size = h.batchLength + 12
-            const batch = buf.subarray(at, at + size)
-            at += size
-            next = h.baseOffset + h.lastOffsetDelta + 1
-            if (h.isControl || h.compression !== 0) continue
-            for (const rec of decodeRecords(batch)) {
-              if (!rec.key) continue
-              try {
-                const id = decodeTxnKey(rec.key)
-                if (id === null) continue
-                if (rec.value === null) {
-                  found.delete(id)
-                  continue
-                }
-                found.set(id, this.fromValue(id, index, decodeTxnValue(rec.value)))
-              } catch (error) {
-                this.logger.warn(`Skipping an unreadable record in ${TXN_TOPIC}-${index}: ${(error as Error).message}`)
-              }
+      await scanBatches(part, part.logEndOffset, (h, batch) => {
+        if (h.isControl) return
+        const records = batchRecords(batch)
+        if (records === null) {
+          this.logger.warn(`Skipping a batch at offset ${h.baseOffset} of ${TXN_TOPIC}-${index} whose records cannot be decompressed`)
+          return
+        }
+        for (const rec of records) {
+          if (!rec.key) continue
+          try {
+            const id = decodeTxnKey(rec.key)
+            if (id === null) continue
+            if (rec.value === null) {
+              found.delete(id)
+              continue
             }
+            found.set(id, this.fromValue(id, index, decodeTxnValue(rec.value)))
+          } catch (error) {
+            this.logger.warn(`Skipping an unreadable record in ${TXN_TOPIC}-${index}: ${(error as Error).message}`)
           }
         }
-        if (next <= pos) break
-        pos = next
-      }
+      })
     } catch (error) {
       this.logger.error(`Error loading transactions from ${TXN_TOPIC}-${index}: ${(error as Error).message}`)
     } finally {

@@ -3,11 +3,11 @@
 // answers once the in-sync replicas have it, as Kafka appends markers with acks=all. Used by
 // the WriteTxnMarkers handler and, for partitions this broker leads, by the coordinator directly.
 import {ErrorCode} from '../protocol/errors.js'
-import type {Partition} from '../broker/partition.js'
+import type {ReplicatedLog} from '../log/replicated-log.js'
 import type {MarkerRequest, MarkerTarget} from './marker-sender.js'
 
 export interface MarkerPartitions {
-  partition(topic: string, index: number): Partition | undefined
+  partition(topic: string, index: number): ReplicatedLog | undefined
   /** Whether the topic exists with this partition (UNKNOWN_TOPIC_OR_PARTITION otherwise). */
   exists(topic: string, index: number): boolean
 }

@@ -42,9 +42,19 @@ export function ensureDir(dir: string): void {
 const pause = new Int32Array(new SharedArrayBuffer(4))
 
 /**
- * renameSync that retries briefly on EPERM/EACCES/EBUSY: on Windows a virus scanner or indexer
- * may hold a just-written file for a moment, and a rename onto it fails meanwhile. For the few
- * synchronous renames (checkpoints, meta.properties); the log's own are asynchronous.
+ * How long to wait before renaming again after `error` (attempt counts from 0); throws the
+ * error when it is not one a moment's wait can cure. On Windows a virus scanner or indexer may
+ * hold a just-written or just-closed file for a moment (EPERM/EACCES/EBUSY).
+ */
+function renameRetryDelay(error: unknown, attempt: number, attempts: number, stepMs: number): number {
+  const code = (error as NodeJS.ErrnoException).code
+  if (attempt >= attempts || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error
+  return stepMs * (attempt + 1)
+}
+
+/**
+ * renameSync that retries briefly on EPERM/EACCES/EBUSY. For the few synchronous renames
+ * (checkpoints, meta.properties, compaction swaps); directory renames use renameWithRetry.
  */
 export function renameSyncWithRetry(from: string, to: string, attempts = 10): void {
   for (let attempt = 0; ; attempt++) {
@@ -52,9 +62,21 @@ export function renameSyncWithRetry(from: string, to: string, attempts = 10): vo
       fs.renameSync(from, to)
       return
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (attempt >= attempts || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error
-      Atomics.wait(pause, 0, 0, 10 * (attempt + 1))
+      Atomics.wait(pause, 0, 0, renameRetryDelay(error, attempt, attempts, 10))
+    }
+  }
+}
+
+/** Renames, retrying briefly on EPERM/EACCES/EBUSY without blocking; a missing source is not an error. */
+export async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(from, to)
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      const ms = renameRetryDelay(error, attempt, 10, 20)
+      await new Promise(r => setTimeout(r, ms))
     }
   }
 }

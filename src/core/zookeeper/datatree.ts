@@ -92,9 +92,11 @@ function ipBytes(s: string): number[] | null {
   return null
 }
 
-export function validAcl(acl: Acl): boolean {
+/** Whether an ACL entry is valid; sasl and x509 ids need their provider (authProvider.N) among schemes. */
+export function validAcl(acl: Acl, schemes?: ReadonlySet<string>): boolean {
   if (acl.perms < 0 || acl.perms > Perms.ALL || acl.perms === 0) return false
   switch (acl.scheme) {
+    case 'sasl': case 'x509': return schemes !== undefined && schemes.has(acl.scheme) && acl.id !== ''
     case 'world': return acl.id === 'anyone'
     case 'digest': return acl.id.includes(':')
     case 'ip': {
@@ -205,9 +207,20 @@ export class DataTree {
     return [...this.aclCache.values()]
   }
 
+  /** Whether one of the node's ACL entries grants perm to the session's ids. */
+  allows(acl: readonly Acl[], perm: number, ids: readonly AuthId[], address: string): boolean {
+    try {
+      this.checkAcl(acl, perm, ids, address)
+      return true
+    } catch {
+      return false
+    }
+  }
+
   /** Throws NoAuth unless one of the node's ACL entries grants perm to the session's ids. */
   checkAcl(acl: readonly Acl[], perm: number, ids: readonly AuthId[], address: string, superUser = false): void {
     if (superUser || acl.length === 0) return
+    for (const id of ids) if (id.scheme === 'super') return
     for (const a of acl) {
       if ((a.perms & perm) === 0) continue
       if (a.scheme === 'world' && a.id === 'anyone') return

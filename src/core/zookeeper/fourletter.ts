@@ -434,7 +434,7 @@ export function configuration(s: ZkServer): Array<[string, string | number]> {
   const c = s.config
   return [
     ['clientPort', s.port],
-    ['secureClientPort', -1],
+    ['secureClientPort', s.securePort > 0 ? s.securePort : -1],
     ['dataDir', s.snapDir],
     ['dataDirSize', dirSize(s.snapDir)],
     ['dataLogDir', s.logDir],

@@ -33,7 +33,7 @@ export const WRITE_OPS: ReadonlySet<number> = new Set([
 ])
 
 export class Preparer {
-  constructor(readonly tree: DataTree, readonly opts: {extendedTypesEnabled: boolean}) {}
+  constructor(readonly tree: DataTree, readonly opts: {extendedTypesEnabled: boolean; security?: {schemes: ReadonlySet<string>}}) {}
 
   /**
    * One client write (create, create2, createContainer, createTTL, delete, setData, setACL,
@@ -81,11 +81,12 @@ export class Preparer {
     if (acl.length === 0) throw new ZkError(Err.InvalidACL)
     const out: Acl[] = []
     for (const a of acl) {
-      if (!validAcl(a)) throw new ZkError(Err.InvalidACL)
+      if (!validAcl(a, this.opts.security?.schemes)) throw new ZkError(Err.InvalidACL)
       if (a.scheme === 'auth') {
         let any = false
         for (const id of who.authIds) {
-          if (id.scheme === 'ip') continue
+          // Only ids of providers that authenticate (digest, sasl, x509), as Apache's fixupACL.
+          if (id.scheme === 'ip' || id.scheme === 'super') continue
           out.push({perms: a.perms, scheme: id.scheme, id: id.id})
           any = true
         }
@@ -148,12 +149,13 @@ export class Preparer {
         const slash = path.lastIndexOf('/')
         if (slash < 0 || path.includes('\0') || DataTree.isSpecial(path)) throw new ZkError(Err.BadArguments)
         const parent = tree.get(slash === 0 ? '/' : path.slice(0, slash))
+        // The parent's ACL is checked before the node is looked up (Apache's PrepRequestProcessor).
+        if (parent && pathError(path) === null) tree.checkAcl(parent.acl, Perms.DELETE, who.authIds, who.remote)
         const n = tree.get(path)
         if (!parent || !n) {
           if (pathError(path) !== null) throw new ZkError(Err.BadArguments)
           throw new ZkError(Err.NoNode)
         }
-        tree.checkAcl(parent.acl, Perms.DELETE, who.authIds, who.remote)
         this.checkVersion(n.version, version)
         if (n.numChildren > 0) throw new ZkError(Err.NotEmpty)
         return {type: Op.delete, path}

@@ -5,13 +5,14 @@
 // log: every reply and notification waits in its connection's ordered queue until the
 // zxid it depends on is durable, so no client ever observes a write that is not on disk.
 import {createServer, type Server, type Socket} from 'node:net'
+import {createServer as createTlsServer, type TLSSocket} from 'node:tls'
 import {join} from 'node:path'
 import {existsSync, unlinkSync} from 'node:fs'
 import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
 import {Op, Err, Xid, EventType, KeeperState, Perms, ZkError, writeAcls, validatePath, type Txn, type TxnHeader} from './records.js'
-import {DataTree, ZNode, writeStat, digestId, type AuthId} from './datatree.js'
+import {DataTree, ZNode, writeStat, type AuthId} from './datatree.js'
 import {WatchManager, WatchIndex, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
@@ -24,6 +25,9 @@ import {STAT_BYTES} from './namespace-stats.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 import {ConfigError} from '../config/settings.js'
+import {ServerAuth} from './auth/server-auth.js'
+import type {DigestMd5Server} from './auth/digest-md5.js'
+import {zkServerTlsOptions} from './tls.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
 
@@ -93,6 +97,8 @@ export class Connection implements Watcher {
   watchIndex = new WatchIndex()
   session: Session | null = null
   authIds: AuthId[]
+  /** A SASL authentication under way. */
+  sasl: DigestMd5Server | null = null
   handshaken = false
   closed = false
   sentReadOnly = false
@@ -446,6 +452,10 @@ export class ZkServer {
   readonly preparer: Preparer
   readonly finalizer: Finalizer
   private net: Server | null = null
+  private secureNet: Server | null = null
+  /** The TLS client port (secureClientPort), 0 when none. */
+  securePort = 0
+  readonly authn: ServerAuth
   private timers: NodeJS.Timeout[] = []
   private snapThreshold = 0
   /** The snapshot being written, if any. */
@@ -492,6 +502,7 @@ export class ZkServer {
     this.sessions = new SessionTracker(config.tickTime)
     this.preparer = new Preparer(this.tree, config)
     this.finalizer = new Finalizer(this.tree)
+    this.authn = new ServerAuth(this, config.security)
     this.snapDir = join(config.dataDir, 'version-2')
     this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
   }
@@ -635,27 +646,47 @@ export class ZkServer {
     new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog').info(`Snapshotting: 0x${zxid.toString(16)} to ${snapshotFile(this.snapDir, zxid)}`)
   }
 
-  /** Binds the client port. */
+  /** Binds the client port, and the TLS client port (secureClientPort) when set. */
   private async listen(): Promise<void> {
     const c = this.config
-    this.net = createServer({noDelay: true}, socket => this.accept(socket))
+    const sec = c.security
+    if (c.clientPortEnabled !== false) {
+      this.net = createServer({noDelay: true}, socket => this.accept(socket))
+      this.port = await this.bind(this.net, c.clientPort, c.clientPortAddressWildcard ? null : c.clientPortAddress, 'clientPort')
+      new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
+    }
+    if (sec.secureClientPort !== null && sec.tls !== null) {
+      const tls = createTlsServer({...zkServerTlsOptions(sec.tls, c.source), noDelay: true})
+      tls.on('secureConnection', (socket: TLSSocket) => this.accept(socket, socket))
+      tls.on('tlsClientError', (e, socket) => {
+        this.log.error(`Unsuccessful handshake with ${socket.remoteAddress?.replace(/^::ffff:/, '')}:${socket.remotePort}: ${e.message.split('\n')[0]}`)
+        socket.destroy()
+      })
+      this.secureNet = tls
+      this.securePort = await this.bind(tls, sec.secureClientPort, sec.secureClientPortAddress ?? (c.clientPortAddressWildcard ? null : c.clientPortAddress), 'secureClientPort')
+      new Logger('org.apache.zookeeper.server.NettyServerCnxnFactory').info(`binding to port ${sec.secureClientPortAddress ?? c.clientPortAddress}:${this.securePort} (secure)`)
+      if (c.clientPortEnabled === false) this.port = this.securePort
+    }
+  }
+
+  private async bind(server: Server, port: number, address: string | null, key: string): Promise<number> {
+    const c = this.config
     await new Promise<void>((resolve, reject) => {
       const onErr = (e: NodeJS.ErrnoException) => {
-        reject(new Error(e.code === 'EADDRINUSE' ? `Port ${c.clientPort} on ${c.clientPortAddress} is already in use (clientPort in ${c.source})` : `Cannot listen on ${c.clientPortAddress}:${c.clientPort}: ${e.message}`))
+        reject(new Error(e.code === 'EADDRINUSE' ? `Port ${port} on ${address ?? c.clientPortAddress} is already in use (${key} in ${c.source})` : `Cannot listen on ${address ?? c.clientPortAddress}:${port}: ${e.message}`))
       }
-      this.net!.once('error', onErr)
+      server.once('error', onErr)
       const done = () => {
-        this.net!.off('error', onErr)
+        server.off('error', onErr)
         resolve()
       }
-      // Without clientPortAddress: every address, IPv6 and IPv4 (Node picks :: when it can),
+      // Without an address: every address, IPv6 and IPv4 (Node picks :: when it can),
       // so clients resolving localhost to ::1 connect at once.
-      if (c.clientPortAddressWildcard) this.net!.listen(c.clientPort, done)
-      else this.net!.listen(c.clientPort, c.clientPortAddress, done)
+      if (address === null) server.listen(port, done)
+      else server.listen(port, address, done)
     })
-    this.net.on('error', e => this.log.error(`Server socket error: ${e.message}`))
-    this.port = (this.net.address() as {port: number}).port
-    new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
+    server.on('error', e => this.log.error(`Server socket error: ${e.message}`))
+    return (server.address() as {port: number}).port
   }
 
   /** The last zxid assigned (prepared and applied to the tree). */
@@ -696,7 +727,7 @@ export class ZkServer {
     for (const t of this.timers) clearInterval(t)
     this.sessions.stop()
     if (this.snapshot !== null) await this.snapshot.abort()
-    const closed = this.net ? new Promise<void>(r => this.net!.close(() => r())) : Promise.resolve()
+    const closed = Promise.all([this.net, this.secureNet].map(n => n ? new Promise<void>(r => n.close(() => r())) : undefined)).then(() => undefined)
     if (this.txnlog) await this.txnlog.close()
     for (const c of [...this.connections]) {
       c.flush()
@@ -707,9 +738,13 @@ export class ZkServer {
 
   // ---------------------------------------------------------------- connections
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, tls?: TLSSocket): void {
     if (this.stopping) { socket.destroy(); return }
     const conn = new Connection(this, socket)
+    if (tls && !this.authn.tlsConnected(conn, tls)) {
+      socket.destroy()
+      return
+    }
     this.metrics.connectionRequests++
     const max = this.config.maxClientCnxns
     const n = (this.perAddress.get(conn.remote) ?? 0) + 1
@@ -1203,6 +1238,7 @@ export class ZkServer {
 
   private process(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
     conn.lastOp = OP_NAMES[type] ?? 'UNKN'
+    if (type !== Op.auth && type !== Op.sasl && !this.authn.enforce(conn, xid)) return
     switch (type) {
       case Op.ping: {
         // A ping reveals nothing: it need not wait for other sessions' writes to be synced
@@ -1212,7 +1248,7 @@ export class ZkServer {
         conn.emit(this.rw, 0, this.committedZxid)
         return
       }
-      case Op.auth: return this.auth(conn, xid, r)
+      case Op.auth: return this.authn.auth(conn, r)
       case Op.setWatches: case Op.setWatches2: return this.setWatches(conn, xid, type, r)
       case Op.closeSession: return this.closeSession(s, xid, conn)
       case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL:
@@ -1239,33 +1275,12 @@ export class ZkServer {
         return this.read(conn, s, xid, type, r)
       case Op.reconfig:
         return this.replyError(conn, xid, this.zxid, Err.ReconfigDisabled)
-      case Op.sasl:
-        // No SASL provider is configured: the client's SASL attempt fails like a bad auth.
-        this.log.warn(`SASL authentication requested by ${conn.describe} but no SASL provider is configured`)
-        return this.replyError(conn, xid, 0, Err.AuthFailed, true)
+      case Op.sasl: return this.authn.sasl(conn, xid, r)
       default:
         this.log.warn(`Unknown opcode ${type} from ${conn.describe} (session 0x${BigInt.asUintN(64, s.id).toString(16)}): answering Unimplemented and closing the session`)
         this.replyError(conn, xid, this.zxid, Err.Unimplemented)
         this.closeSession(s, xid, null)
     }
-  }
-
-  private auth(conn: Connection, xid: number, r: JuteReader): void {
-    r.int()
-    const scheme = r.ustring()
-    const auth = r.buffer().toString('utf8')
-    if (scheme === 'digest' && auth.includes(':')) {
-      const id = digestId(auth)
-      if (!conn.authIds.some(a => a.scheme === 'digest' && a.id === id)) conn.authIds.push({scheme: 'digest', id})
-      const m = this.header(xid, 0, 0)
-      this.rw.finishFrame(m)
-      conn.emit(this.rw, 0, this.zxid)
-      return
-    }
-    this.log.warn(`Authentication failed for scheme: ${scheme} from ${conn.describe}`)
-    const m = this.header(xid, 0, Err.AuthFailed)
-    this.rw.finishFrame(m)
-    conn.emit(this.rw, 0, this.zxid, true)
   }
 
   private setWatches(conn: Connection, xid: number, type: number, r: JuteReader): void {
@@ -1349,7 +1364,8 @@ export class ZkServer {
           wait = DataTree.visibleZxid(n)
           this.tree.checkAcl(n.acl, Perms.READ | Perms.ADMIN, conn.authIds, conn.remote)
           m = this.header(xid, 0, 0)
-          writeAcls(w, n.acl)
+          // Without ADMIN, digest ids are shown without their password hash (user:x), as Apache's.
+          writeAcls(w, this.tree.allows(n.acl, Perms.ADMIN, conn.authIds, conn.remote) ? n.acl : n.acl.map(a => a.scheme === 'digest' ? {...a, id: a.id.replace(/:.*/, ':x')} : a))
           writeStat(w, n)
           break
         }

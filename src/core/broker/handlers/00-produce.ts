@@ -5,10 +5,11 @@
 // coordinator first (KIP-890, transaction.partition.verification.enable); appends to that
 // partition queue behind the check so they stay in arrival order.
 import {ErrorCode} from '../../protocol/errors.js'
-import {NO_RESPONSE, type Handler} from '../handler.js'
+import {NO_RESPONSE, defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import type {Partition} from '../partition.js'
 import type {KafkaBroker} from '../broker.js'
-import {ATTRIBUTES_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, TRANSACTIONAL_MASK, readInt64} from '../../log/batch.js'
+import {ATTRIBUTES_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, TRANSACTIONAL_MASK, readInt64} from '../../protocol/record-batch.js'
 
 interface PartitionResult {
   index: number
@@ -54,8 +55,7 @@ function hasTransactionalRecords(req: any): boolean {
 /** Appends that wait (verification in flight) per partition: later appends chain behind them. */
 const queues = new WeakMap<Partition, Promise<void>>()
 
-export const produce: Handler = {
-  apiKey: 0,
+export const produce = defineHandler(Apis.Produce, {
   minVersion: 0,
   maxVersion: 11,
   handle(ctx, req, version) {
@@ -134,4 +134,4 @@ export const produce: Handler = {
     if (waits !== null) return Promise.all(waits).then(() => ({responses, throttleTimeMs: 0}))
     return {responses, throttleTimeMs: 0}
   },
-}
+})

@@ -4,7 +4,8 @@
 // fetch sessions (KIP-227, fetch-sessions.ts): epoch 0 opens one, later epochs send and
 // receive only what changed, epoch -1 fetches without a session.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import type {Partition, PartitionWaiter} from '../partition.js'
 import type {KafkaBroker} from '../broker.js'
 import {checkLeaderEpoch} from '../replica-manager.js'
@@ -128,8 +129,7 @@ function waitForData(broker: KafkaBroker, items: Item[], ms: number, socketClose
   })
 }
 
-export const fetch: Handler = {
-  apiKey: 1,
+export const fetch = defineHandler(Apis.Fetch, {
   minVersion: 0,
   maxVersion: 17,
   async handle(ctx, req, version) {
@@ -263,4 +263,4 @@ export const fetch: Handler = {
     }
     return {throttleTimeMs: 0, errorCode: 0, sessionId: session?.id ?? 0, responses}
   },
-}
+})

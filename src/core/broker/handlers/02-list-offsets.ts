@@ -2,11 +2,11 @@
 // isolation level 1), -2 earliest (log start), -3 the offset with the largest timestamp,
 // -4 earliest local; otherwise the first offset at or after a time.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {checkLeaderEpoch} from '../replica-manager.js'
 
-export const listOffsets: Handler = {
-  apiKey: 2,
+export const listOffsets = defineHandler(Apis.ListOffsets, {
   minVersion: 0,
   maxVersion: 8,
   async handle(ctx, req, version) {
@@ -70,4 +70,4 @@ export const listOffsets: Handler = {
     })))
     return {throttleTimeMs: 0, topics}
   },
-}
+})

@@ -1,14 +1,15 @@
 // Metadata (3): brokers, cluster id, controller, topics with partition leadership; creates
 // requested topics when auto-creation is allowed (by the request and the broker).
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
-import {AUTHORIZED_OPERATIONS_OMITTED, type Handler} from '../handler.js'
+import {AUTHORIZED_OPERATIONS_OMITTED, defineHandler} from '../handler.js'
+import {Apis, type MetadataResponseMetadataResponseTopic} from '../../protocol/messages.js'
 import type {KafkaBroker} from '../broker.js'
 
 // READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS: no ACLs here.
 const TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11)
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
-export function describeTopic(broker: KafkaBroker, name: string, version: number, includeOps: boolean, live: Set<number>) {
+export function describeTopic(broker: KafkaBroker, name: string, version: number, includeOps: boolean, live: Set<number>): MetadataResponseMetadataResponseTopic | null {
   const meta = broker.cluster.topic(name)
   if (!meta) return null
   return {
@@ -29,8 +30,7 @@ export function describeTopic(broker: KafkaBroker, name: string, version: number
   }
 }
 
-export const metadata: Handler = {
-  apiKey: 3,
+export const metadata = defineHandler(Apis.Metadata, {
   minVersion: 0,
   maxVersion: 12,
   async handle(ctx, req, version) {
@@ -38,7 +38,7 @@ export const metadata: Handler = {
     const includeOps = !!req.includeTopicAuthorizedOperations
     const allowAuto = version < 4 ? true : req.allowAutoTopicCreation !== false
     const all = req.topics === null || (version === 0 && req.topics.length === 0)
-    const topics: object[] = []
+    const topics: MetadataResponseMetadataResponseTopic[] = []
     let live = new Set(broker.cluster.brokers().map(b => b.id))
     if (all) {
       for (const name of [...broker.cluster.topics().keys()].sort()) {
@@ -46,7 +46,7 @@ export const metadata: Handler = {
         if (t && !broker.cluster.topic(name)!.markedForDeletion) topics.push(t)
       }
     } else {
-      const wanted: {name: string | null; topicId: string}[] = req.topics
+      const wanted = req.topics ?? []
       const toCreate: string[] = []
       for (const w of wanted) {
         if (w.name === null || w.name === undefined) continue
@@ -92,4 +92,4 @@ export const metadata: Handler = {
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     }
   },
-}
+})

@@ -1,11 +1,11 @@
 // OffsetCommit (8): offsets kept in memory and appended to __consumer_offsets; the answer
 // waits until the offsets partition's in-sync replicas have them.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import type {OffsetCommitPartition} from '../../group/coordinator.js'
 
-export const offsetCommit: Handler = {
-  apiKey: 8,
+export const offsetCommit = defineHandler(Apis.OffsetCommit, {
   minVersion: 0,
   maxVersion: 9,
   async handle(ctx, req, version) {
@@ -35,4 +35,4 @@ export const offsetCommit: Handler = {
       })),
     }
   },
-}
+})

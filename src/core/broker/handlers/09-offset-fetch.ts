@@ -1,6 +1,7 @@
 // OffsetFetch (9): committed offsets of one group (v0-7) or several (v8+); null topics = all.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import type {KafkaBroker} from '../broker.js'
 
 function fetchGroup(broker: KafkaBroker, groupId: string, topics: {name: string; partitionIndexes: number[]}[] | null, requireStable = false) {
@@ -22,8 +23,7 @@ function fetchGroup(broker: KafkaBroker, groupId: string, topics: {name: string;
   }
 }
 
-export const offsetFetch: Handler = {
-  apiKey: 9,
+export const offsetFetch = defineHandler(Apis.OffsetFetch, {
   minVersion: 0,
   maxVersion: 9,
   handle(ctx, req, version) {
@@ -35,13 +35,15 @@ export const offsetFetch: Handler = {
           const r = fetchGroup(broker, g.groupId, g.topics, req.requireStable)
           return {groupId: g.groupId, topics: r.topics, errorCode: r.errorCode}
         }),
+        topics: [],
+        errorCode: 0,
       }
     }
     const r = fetchGroup(broker, req.groupId, version >= 2 ? req.topics : req.topics ?? [], version >= 7 && req.requireStable)
     if (r.errorCode !== 0 && version < 2) {
       // v0/v1 carry no top-level error: report it per partition.
-      return {throttleTimeMs: 0, topics: (req.topics ?? []).map((t: any) => ({name: t.name, partitions: t.partitionIndexes.map((p: number) => ({partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode}))}))}
+      return {throttleTimeMs: 0, topics: (req.topics ?? []).map((t: any) => ({name: t.name, partitions: t.partitionIndexes.map((p: number) => ({partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode}))})), errorCode: 0, groups: []}
     }
-    return {throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode === ErrorCode.NONE ? 0 : r.errorCode}
+    return {throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode === ErrorCode.NONE ? 0 : r.errorCode, groups: []}
   },
-}
+})

@@ -2,7 +2,8 @@
 // 1) of the transactional id's __transaction_state partition; both topics are created on
 // first use.
 import {ErrorCode, KafkaError, errorMessage} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import type {KafkaBroker} from '../broker.js'
 
 async function locate(broker: KafkaBroker, key: string, keyType: number, listener: string): Promise<{nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null}> {
@@ -23,16 +24,15 @@ async function locate(broker: KafkaBroker, key: string, keyType: number, listene
   return {nodeId: node.nodeId, host: node.host, port: node.port, errorCode: 0, errorMessage: null}
 }
 
-export const findCoordinator: Handler = {
-  apiKey: 10,
+export const findCoordinator = defineHandler(Apis.FindCoordinator, {
   minVersion: 0,
   maxVersion: 6,
   async handle(ctx, req, version) {
     if (version >= 4) {
       const coordinators = await Promise.all(req.coordinatorKeys.map(async (key: string) => ({key, ...(await locate(ctx.broker, key, req.keyType, ctx.conn.listener.name))})))
-      return {throttleTimeMs: 0, coordinators}
+      return {throttleTimeMs: 0, coordinators, errorCode: 0, errorMessage: null, nodeId: 0, host: '', port: 0}
     }
     const c = await locate(ctx.broker, req.key, version >= 1 ? req.keyType : 0, ctx.conn.listener.name)
-    return {throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorCode === 0 ? null : c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port}
+    return {throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorCode === 0 ? null : c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port, coordinators: []}
   },
-}
+})

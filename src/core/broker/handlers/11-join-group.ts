@@ -1,8 +1,8 @@
 // JoinGroup (11): classic group membership (MEMBER_ID_REQUIRED from v4).
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const joinGroup: Handler = {
-  apiKey: 11,
+export const joinGroup = defineHandler(Apis.JoinGroup, {
   minVersion: 0,
   maxVersion: 9,
   async handle(ctx, req, version) {
@@ -20,4 +20,4 @@ export const joinGroup: Handler = {
     })
     return {throttleTimeMs: 0, ...r, protocolName: r.protocolName ?? (version >= 7 ? null : '')}
   },
-}
+})

@@ -1,8 +1,8 @@
 // LeaveGroup (13): one member (v0-2) or a batch of members (v3+).
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const leaveGroup: Handler = {
-  apiKey: 13,
+export const leaveGroup = defineHandler(Apis.LeaveGroup, {
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, req, version) {
@@ -11,4 +11,4 @@ export const leaveGroup: Handler = {
     if (version < 3) return {throttleTimeMs: 0, errorCode: r.errorCode !== 0 ? r.errorCode : r.members[0]?.errorCode ?? 0}
     return {throttleTimeMs: 0, errorCode: r.errorCode, members: r.members}
   },
-}
+})

@@ -1,12 +1,12 @@
 // DescribeGroups (15): state, protocol and members (metadata/assignment only when Stable-ish).
-import {AUTHORIZED_OPERATIONS_OMITTED, type Handler} from '../handler.js'
+import {AUTHORIZED_OPERATIONS_OMITTED, defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
 const EMPTY = Buffer.alloc(0)
 // READ, DESCRIBE, DELETE
 const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
 
-export const describeGroups: Handler = {
-  apiKey: 15,
+export const describeGroups = defineHandler(Apis.DescribeGroups, {
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, req, version) {
@@ -39,4 +39,4 @@ export const describeGroups: Handler = {
       }),
     }
   },
-}
+})

@@ -1,8 +1,8 @@
 // ListGroups (16): the groups this broker coordinates (states filter v4+, types filter v5+).
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const listGroups: Handler = {
-  apiKey: 16,
+export const listGroups = defineHandler(Apis.ListGroups, {
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, req, version) {
@@ -17,4 +17,4 @@ export const listGroups: Handler = {
       .map(g => ({groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic'}))
     return {throttleTimeMs: 0, errorCode: 0, groups}
   },
-}
+})

@@ -2,13 +2,13 @@
 // listeners take it in their SASL session, security/authenticator.ts), Kafka answers
 // ILLEGAL_SASL_STATE.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const saslHandshake: Handler = {
-  apiKey: 17,
+export const saslHandshake = defineHandler(Apis.SaslHandshake, {
   minVersion: 0,
   maxVersion: 1,
   handle() {
     return {errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: []}
   },
-}
+})

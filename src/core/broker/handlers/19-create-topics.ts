@@ -1,10 +1,10 @@
 // CreateTopics (19): creates topics through the cluster (ZooKeeper), then waits until this
 // broker has opened the partitions it leads, so a produce right after succeeds.
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const createTopics: Handler = {
-  apiKey: 19,
+export const createTopics = defineHandler(Apis.CreateTopics, {
   minVersion: 0,
   maxVersion: 7,
   async handle(ctx, req, version) {
@@ -47,4 +47,4 @@ export const createTopics: Handler = {
     }))
     return {throttleTimeMs: 0, topics: results}
   },
-}
+})

@@ -1,10 +1,10 @@
 // DeleteTopics (20): asks the cluster to delete (as Kafka's admin does, through
 // /admin/delete_topics) and waits, up to the request's timeout, until the topic is gone.
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const deleteTopics: Handler = {
-  apiKey: 20,
+export const deleteTopics = defineHandler(Apis.DeleteTopics, {
   minVersion: 0,
   maxVersion: 6,
   async handle(ctx, req, version) {
@@ -41,4 +41,4 @@ export const deleteTopics: Handler = {
     }))
     return {throttleTimeMs: 0, responses}
   },
-}
+})

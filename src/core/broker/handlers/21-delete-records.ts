@@ -1,9 +1,9 @@
 // DeleteRecords (21): raises log start offsets (offset -1 = up to the high watermark).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const deleteRecords: Handler = {
-  apiKey: 21,
+export const deleteRecords = defineHandler(Apis.DeleteRecords, {
   minVersion: 0,
   maxVersion: 2,
   handle(ctx, req) {
@@ -25,4 +25,4 @@ export const deleteRecords: Handler = {
       })),
     }
   },
-}
+})

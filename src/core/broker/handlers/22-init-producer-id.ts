@@ -2,10 +2,10 @@
 // reserves in ZooKeeper (/latest_producer_id_block); with a transactional id, the transaction
 // coordinator's id and epoch (fencing older incarnations, src/core/txn/coordinator.ts).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const initProducerId: Handler = {
-  apiKey: 22,
+export const initProducerId = defineHandler(Apis.InitProducerId, {
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, req, version) {
@@ -21,4 +21,4 @@ export const initProducerId: Handler = {
       return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1}
     }
   },
-}
+})

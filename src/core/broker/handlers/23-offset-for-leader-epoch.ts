@@ -1,11 +1,11 @@
 // OffsetForLeaderEpoch (23): the end offset of a leader epoch, from the log's leader-epoch
 // cache (the current epoch ends at the log end).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {checkLeaderEpoch} from '../replica-manager.js'
 
-export const offsetForLeaderEpoch: Handler = {
-  apiKey: 23,
+export const offsetForLeaderEpoch = defineHandler(Apis.OffsetForLeaderEpoch, {
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req, version) {
@@ -46,4 +46,4 @@ export const offsetForLeaderEpoch: Handler = {
       })),
     }
   },
-}
+})

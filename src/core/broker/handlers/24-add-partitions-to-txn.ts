@@ -3,7 +3,8 @@
 // Partitions of unknown topics fail with UNKNOWN_TOPIC_OR_PARTITION and the others of that
 // request with OPERATION_NOT_ATTEMPTED, as Kafka answers.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import type {KafkaBroker} from '../broker.js'
 
 interface Topic {name: string; partitions: number[]}
@@ -26,8 +27,7 @@ async function addOne(broker: KafkaBroker, id: string, pid: number, epoch: numbe
   return resultsAll(topics, () => code)
 }
 
-export const addPartitionsToTxn: Handler = {
-  apiKey: 24,
+export const addPartitionsToTxn = defineHandler(Apis.AddPartitionsToTxn, {
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, req, version) {
@@ -36,12 +36,12 @@ export const addPartitionsToTxn: Handler = {
       const results = await addOne(broker, req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false)
       // Older clients know INVALID_PRODUCER_EPOCH, not PRODUCER_FENCED.
       if (version < 2) for (const t of results) for (const r of t.resultsByPartition) if (r.partitionErrorCode === ErrorCode.PRODUCER_FENCED) r.partitionErrorCode = ErrorCode.INVALID_PRODUCER_EPOCH
-      return {throttleTimeMs: 0, resultsByTopicV3AndBelow: results}
+      return {throttleTimeMs: 0, errorCode: 0, resultsByTransaction: [], resultsByTopicV3AndBelow: results}
     }
     const resultsByTransaction = await Promise.all(req.transactions.map(async (t: any) => ({
       transactionalId: t.transactionalId,
       topicResults: await addOne(broker, t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly),
     })))
-    return {throttleTimeMs: 0, errorCode: 0, resultsByTransaction}
+    return {throttleTimeMs: 0, errorCode: 0, resultsByTransaction, resultsByTopicV3AndBelow: []}
   },
-}
+})

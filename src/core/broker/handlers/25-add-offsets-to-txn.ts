@@ -1,11 +1,11 @@
 // AddOffsetsToTxn (25): adds the group's __consumer_offsets partition to the transaction, so
 // the group coordinator's TxnOffsetCommit records get the transaction's marker.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {OFFSETS_TOPIC} from '../../group/coordinator.js'
 
-export const addOffsetsToTxn: Handler = {
-  apiKey: 25,
+export const addOffsetsToTxn = defineHandler(Apis.AddOffsetsToTxn, {
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, req, version) {
@@ -19,4 +19,4 @@ export const addOffsetsToTxn: Handler = {
     if (errorCode === ErrorCode.PRODUCER_FENCED && version < 2) errorCode = ErrorCode.INVALID_PRODUCER_EPOCH
     return {throttleTimeMs: 0, errorCode}
   },
-}
+})

@@ -1,10 +1,10 @@
 // EndTxn (26): commit or abort the producer's transaction. Answered once the decision
 // (PrepareCommit / PrepareAbort) is written; the markers follow from the coordinator.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const endTxn: Handler = {
-  apiKey: 26,
+export const endTxn = defineHandler(Apis.EndTxn, {
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, req, version) {
@@ -12,4 +12,4 @@ export const endTxn: Handler = {
     if (errorCode === ErrorCode.PRODUCER_FENCED && version < 2) errorCode = ErrorCode.INVALID_PRODUCER_EPOCH
     return {throttleTimeMs: 0, errorCode}
   },
-}
+})

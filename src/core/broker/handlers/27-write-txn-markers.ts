@@ -1,10 +1,10 @@
 // WriteTxnMarkers (27): inter-broker, from a transaction coordinator to the leaders of the
 // transaction's partitions: one COMMIT/ABORT control batch per partition (src/core/txn).
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {writeMarkers} from '../../txn/write-markers.js'
 
-export const writeTxnMarkers: Handler = {
-  apiKey: 27,
+export const writeTxnMarkers = defineHandler(Apis.WriteTxnMarkers, {
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
@@ -20,4 +20,4 @@ export const writeTxnMarkers: Handler = {
     }))
     return {markers}
   },
-}
+})

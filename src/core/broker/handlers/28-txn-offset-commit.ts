@@ -2,11 +2,11 @@
 // them to __consumer_offsets as transactional records; they become visible when the
 // transaction's COMMIT marker reaches that partition, and are dropped on ABORT.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import type {OffsetCommitPartition} from '../../group/coordinator.js'
 
-export const txnOffsetCommit: Handler = {
-  apiKey: 28,
+export const txnOffsetCommit = defineHandler(Apis.TxnOffsetCommit, {
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, req, version) {
@@ -37,4 +37,4 @@ export const txnOffsetCommit: Handler = {
       })),
     }
   },
-}
+})

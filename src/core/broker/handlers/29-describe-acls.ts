@@ -1,11 +1,11 @@
 // DescribeAcls (29): the ACLs matching a filter, grouped by resource pattern, from the
 // authorizer's cache; SECURITY_DISABLED without an authorizer (as Kafka answers).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis, type DescribeAclsResponseDescribeAclsResource} from '../../protocol/messages.js'
 import {patternKey, PatternType} from '../../security/acl.js'
 
-export const describeAcls: Handler = {
-  apiKey: 29,
+export const describeAcls = defineHandler(Apis.DescribeAcls, {
   minVersion: 0,
   maxVersion: 3,
   handle(ctx, req, version) {
@@ -14,7 +14,7 @@ export const describeAcls: Handler = {
     // v0 knows literal patterns only: its ANY means LITERAL.
     const patternType = version === 0 && req.patternTypeFilter === PatternType.ANY ? PatternType.LITERAL : req.patternTypeFilter
     const bindings = authorizer.acls({resourceType: req.resourceTypeFilter, name: req.resourceNameFilter, patternType, principal: req.principalFilter, host: req.hostFilter, operation: req.operation, permissionType: req.permissionType})
-    const byPattern = new Map<string, {resourceType: number; resourceName: string; patternType: number; acls: object[]}>()
+    const byPattern = new Map<string, DescribeAclsResponseDescribeAclsResource>()
     for (const b of bindings) {
       const k = patternKey(b.pattern)
       let r = byPattern.get(k)
@@ -23,4 +23,4 @@ export const describeAcls: Handler = {
     }
     return {throttleTimeMs: 0, errorCode: 0, errorMessage: null, resources: [...byPattern.values()]}
   },
-}
+})

@@ -1,11 +1,11 @@
 // CreateAcls (30): adds ACL bindings to ZooKeeper through the authorizer (Kafka's layout and
 // change notifications); SECURITY_DISABLED without an authorizer.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {PatternType} from '../../security/acl.js'
 
-export const createAcls: Handler = {
-  apiKey: 30,
+export const createAcls = defineHandler(Apis.CreateAcls, {
   minVersion: 0,
   maxVersion: 3,
   async handle(ctx, req, version) {
@@ -17,4 +17,4 @@ export const createAcls: Handler = {
     })))
     return {throttleTimeMs: 0, results: results.map(e => e === null ? {errorCode: 0, errorMessage: null} : {errorCode: e.code >= 0 ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: e.message})}
   },
-}
+})

@@ -2,11 +2,11 @@
 // does: cached patterns plus the one a precise filter names); SECURITY_DISABLED without an
 // authorizer.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {PatternType} from '../../security/acl.js'
 
-export const deleteAcls: Handler = {
-  apiKey: 31,
+export const deleteAcls = defineHandler(Apis.DeleteAcls, {
   minVersion: 0,
   maxVersion: 3,
   async handle(ctx, req, version) {
@@ -30,4 +30,4 @@ export const deleteAcls: Handler = {
       })),
     }
   },
-}
+})

@@ -1,10 +1,10 @@
 // DescribeConfigs (32): topic and broker resources (a broker id, or '' for the cluster default).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {ResourceType, brokerConfigEntries, topicConfigEntries} from '../configs.js'
 
-export const describeConfigs: Handler = {
-  apiKey: 32,
+export const describeConfigs = defineHandler(Apis.DescribeConfigs, {
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req, version) {
@@ -44,4 +44,4 @@ export const describeConfigs: Handler = {
       }),
     }
   },
-}
+})

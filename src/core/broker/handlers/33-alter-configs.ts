@@ -1,10 +1,10 @@
 // AlterConfigs (33): replaces a topic's whole set of overrides, or a broker's (or the cluster
 // default's) dynamic configs, as kafka-configs --alter --entity-type brokers sends them.
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {alterTopicResources} from './alter-topic-configs.js'
 
-export const alterConfigs: Handler = {
-  apiKey: 33,
+export const alterConfigs = defineHandler(Apis.AlterConfigs, {
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, req) {
@@ -19,4 +19,4 @@ export const alterConfigs: Handler = {
     }, true)
     return {throttleTimeMs: 0, responses}
   },
-}
+})

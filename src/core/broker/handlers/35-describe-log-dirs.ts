@@ -2,10 +2,10 @@
 // a follower lags its leader's log end (0 on leaders); disk totals from statfs (v4).
 import {statfsSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const describeLogDirs: Handler = {
-  apiKey: 35,
+export const describeLogDirs = defineHandler(Apis.DescribeLogDirs, {
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req) {
@@ -38,4 +38,4 @@ export const describeLogDirs: Handler = {
       }),
     }
   },
-}
+})

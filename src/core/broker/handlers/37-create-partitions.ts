@@ -1,9 +1,9 @@
 // CreatePartitions (37): grows topics through the cluster, then waits for local partitions.
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const createPartitions: Handler = {
-  apiKey: 37,
+export const createPartitions = defineHandler(Apis.CreatePartitions, {
   minVersion: 0,
   maxVersion: 3,
   async handle(ctx, req) {
@@ -23,4 +23,4 @@ export const createPartitions: Handler = {
     }))
     return {throttleTimeMs: 0, results}
   },
-}
+})

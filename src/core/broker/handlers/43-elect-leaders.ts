@@ -1,10 +1,10 @@
 // ElectLeaders (43): preferred (0) or unclean (1) leader election, run by the controller
 // (clients send it to the controller; another broker answers NOT_CONTROLLER).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const electLeaders: Handler = {
-  apiKey: 43,
+export const electLeaders = defineHandler(Apis.ElectLeaders, {
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, req, version) {
@@ -15,10 +15,12 @@ export const electLeaders: Handler = {
     const results = await cluster.electLeaders(preferred, wanted)
     const byTopic = new Map<string, {partitionId: number; errorCode: number; errorMessage: string | null}[]>()
     for (const r of results) {
+      // An election over every partition reports only the partitions that needed one (Kafka's KafkaApis).
+      if (wanted === undefined && r.errorCode === ErrorCode.ELECTION_NOT_NEEDED) continue
       let list = byTopic.get(r.topic)
       if (!list) byTopic.set(r.topic, list = [])
       list.push({partitionId: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : r.message})
     }
     return {throttleTimeMs: 0, errorCode: 0, replicaElectionResults: [...byTopic].map(([topic, partitionResult]) => ({topic, partitionResult}))}
   },
-}
+})

@@ -1,7 +1,9 @@
 // IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT on topic configs and on a
-// broker's (or the cluster default's) dynamic configs.
+// broker's (or the cluster default's) dynamic configs (alter-topic-configs.ts routes both; this
+// is also what kafka-reassign-partitions --throttle sets: leader/follower.replication.throttled.rate).
 import {ErrorCode, KafkaError} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {alterTopicResources} from './alter-topic-configs.js'
 
 const SET = 0
@@ -9,8 +11,7 @@ const DELETE = 1
 const APPEND = 2
 const SUBTRACT = 3
 
-export const incrementalAlterConfigs: Handler = {
-  apiKey: 44,
+export const incrementalAlterConfigs = defineHandler(Apis.IncrementalAlterConfigs, {
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
@@ -18,7 +19,7 @@ export const incrementalAlterConfigs: Handler = {
     const responses = await alterTopicResources(broker, req.resources, !!req.validateOnly, res => incremental(res, broker.replicas.effectiveConfig(res.resourceName)), (res, current) => incremental(res, current))
     return {throttleTimeMs: 0, responses}
   },
-}
+})
 
 /** The keys to set and remove for one resource's SET / DELETE / APPEND / SUBTRACT operations. */
 function incremental(res: any, effective: Record<string, string>): {set: Record<string, string>; remove: string[]} {

@@ -1,8 +1,8 @@
 // OffsetDelete (47): removes committed offsets of a group (kafka-consumer-groups --delete-offsets).
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const offsetDelete: Handler = {
-  apiKey: 47,
+export const offsetDelete = defineHandler(Apis.OffsetDelete, {
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, req) {
@@ -17,4 +17,4 @@ export const offsetDelete: Handler = {
       topics: req.topics.map((t: any) => ({name: t.name, partitions: t.partitions.map((p: any) => ({partitionIndex: p.partitionIndex, errorCode: r.codes[i++]}))})),
     }
   },
-}
+})

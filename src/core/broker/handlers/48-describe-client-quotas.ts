@@ -2,7 +2,8 @@
 // /config/clients (and /config/ips), filtered as Kafka's ZkAdminManager filters them (exact
 // names, defaults, any; strict excludes entities with other parts).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis, type DescribeClientQuotasResponseEntryData} from '../../protocol/messages.js'
 import {desanitize, sanitize} from '../../security/entity-configs.js'
 import {QUOTA_KEYS} from '../../security/quotas.js'
 
@@ -11,8 +12,7 @@ type Match = {kind: 'exact'; name: string | null} | {kind: 'any'}
 
 class InvalidRequest extends Error {}
 
-export const describeClientQuotas: Handler = {
-  apiKey: 48,
+export const describeClientQuotas = defineHandler(Apis.DescribeClientQuotas, {
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
@@ -57,7 +57,7 @@ export const describeClientQuotas: Handler = {
         if (m.kind === 'any') return v !== undefined
         return v !== undefined && v === m.name
       }
-      const entries: object[] = []
+      const entries: DescribeClientQuotasResponseEntryData[] = []
       const seen = new Set<string>()
       for (const f of found) {
         const keys = f.ip !== undefined ? ['connection_creation_rate'] : QUOTA_KEYS
@@ -76,4 +76,4 @@ export const describeClientQuotas: Handler = {
       return {throttleTimeMs: 0, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (error as Error).message, entries: null}
     }
   },
-}
+})

@@ -2,14 +2,14 @@
 // (and IPs) in /config/..., keeping the entity's other keys (a user's SCRAM credentials), with
 // a change notification every broker acts on. Validation as Kafka's ZkAdminManager.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {sanitize} from '../../security/entity-configs.js'
 import {QUOTA_KEY_TYPES} from '../../security/quotas.js'
 
 class InvalidRequest extends Error {}
 
-export const alterClientQuotas: Handler = {
-  apiKey: 49,
+export const alterClientQuotas = defineHandler(Apis.AlterClientQuotas, {
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
@@ -76,7 +76,7 @@ export const alterClientQuotas: Handler = {
     }
     return {throttleTimeMs: 0, entries}
   },
-}
+})
 
 /** A double as Java's Double.toString writes it (200 -> "200.0"). */
 function javaDouble(v: number): string {

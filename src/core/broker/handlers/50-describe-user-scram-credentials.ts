@@ -1,7 +1,8 @@
 // DescribeUserScramCredentials (50): the mechanisms and iteration counts of users' SCRAM
 // credentials, read from /config/users as Kafka's ZkAdminManager does (never the keys).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis, type DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult as UserResult} from '../../protocol/messages.js'
 import {credentialFromString} from '../../security/sasl.js'
 import {desanitize, sanitize} from '../../security/entity-configs.js'
 
@@ -15,15 +16,14 @@ function credentialInfos(config: Record<string, string>): {mechanism: number; it
   return infos.length > 0 ? infos : null
 }
 
-export const describeUserScramCredentials: Handler = {
-  apiKey: 50,
+export const describeUserScramCredentials = defineHandler(Apis.DescribeUserScramCredentials, {
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, req) {
     const zk = ctx.broker.cluster.zkClient
     const read = async (sanitized: string) => (await zk.getJson<{config?: Record<string, string>}>(`/config/users/${sanitized}`))?.value.config ?? {}
     const wanted: string[] | null = req.users === null || req.users.length === 0 ? null : req.users.map((u: {name: string}) => u.name)
-    const results: object[] = []
+    const results: UserResult[] = []
     try {
       if (wanted === null) {
         const users = (await zk.getChildren('/config/users') ?? []).map(u => desanitize(u)).sort()
@@ -53,4 +53,4 @@ export const describeUserScramCredentials: Handler = {
     }
     return {throttleTimeMs: 0, errorCode: 0, errorMessage: null, results}
   },
-}
+})

@@ -4,7 +4,8 @@
 // Validation and messages as Kafka's ZkAdminManager (iterations 4096..16384, one change per
 // user and mechanism).
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 import {credentialFromSaltedPassword, credentialToString} from '../../security/sasl.js'
 import {sanitize} from '../../security/entity-configs.js'
 
@@ -12,8 +13,7 @@ const NAMES: Record<number, string> = {1: 'SCRAM-SHA-256', 2: 'SCRAM-SHA-512'}
 const MIN_ITERATIONS = 4096
 const MAX_ITERATIONS = 16384
 
-export const alterUserScramCredentials: Handler = {
-  apiKey: 51,
+export const alterUserScramCredentials = defineHandler(Apis.AlterUserScramCredentials, {
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, req) {
@@ -60,4 +60,4 @@ export const alterUserScramCredentials: Handler = {
     }
     return {throttleTimeMs: 0, results}
   },
-}
+})

@@ -2,10 +2,10 @@
 // epoch, last sequence and timestamp, coordinator epoch, open transaction's first offset), for
 // kafka-transactions describe-producers and find-hanging.
 import {ErrorCode} from '../../protocol/errors.js'
-import type {Handler} from '../handler.js'
+import {defineHandler} from '../handler.js'
+import {Apis} from '../../protocol/messages.js'
 
-export const describeProducers: Handler = {
-  apiKey: 61,
+export const describeProducers = defineHandler(Apis.DescribeProducers, {
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, req) {
@@ -34,4 +34,4 @@ export const describeProducers: Handler = {
       })),
     }
   },
-}
+})

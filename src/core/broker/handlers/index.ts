@@ -36,6 +36,8 @@ import {createPartitions} from './37-create-partitions.js'
 import {deleteGroups} from './42-delete-groups.js'
 import {electLeaders} from './43-elect-leaders.js'
 import {incrementalAlterConfigs} from './44-incremental-alter-configs.js'
+import {alterPartitionReassignments} from './45-alter-partition-reassignments.js'
+import {listPartitionReassignments} from './46-list-partition-reassignments.js'
 import {offsetDelete} from './47-offset-delete.js'
 import {describeCluster} from './60-describe-cluster.js'
 import {describeUserScramCredentials} from './50-describe-user-scram-credentials.js'
@@ -50,7 +52,7 @@ export const handlers: readonly Handler[] = [
   produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat,
   leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords,
   initProducerId, offsetForLeaderEpoch, describeConfigs, alterConfigs, describeLogDirs, createPartitions, deleteGroups, electLeaders,
-  incrementalAlterConfigs, offsetDelete, describeCluster, addPartitionsToTxn, addOffsetsToTxn, endTxn, writeTxnMarkers, txnOffsetCommit,
+  incrementalAlterConfigs, alterPartitionReassignments, listPartitionReassignments, offsetDelete, describeCluster, addPartitionsToTxn, addOffsetsToTxn, endTxn, writeTxnMarkers, txnOffsetCommit,
   describeProducers, describeTransactions, listTransactions, saslAuthenticate, describeUserScramCredentials, alterUserScramCredentials,
   describeClientQuotas, alterClientQuotas, describeAcls, createAcls, deleteAcls,
 ]

@@ -6,7 +6,7 @@ import {crc32c, crc32cBitwise, crc32cJs} from '../../src/core/util/crc32c.js'
 import {
   InvalidBatchError, buildBatch, decodeRecords, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch,
   readBatchHeader, setLogAppendTime, validateBatches,
-} from '../../src/core/log/batch.js'
+} from '../../src/core/protocol/record-batch.js'
 import {ErrorCode} from '../../src/core/protocol/errors.js'
 
 const require = createRequire(import.meta.url)

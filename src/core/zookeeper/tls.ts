@@ -1,0 +1,113 @@
+// TLS for ZooKeeper connections. Server side: secureClientPort with zoo.cfg's ssl.keyStore.* /
+// ssl.trustStore.* / ssl.clientAuth (need, want, none) / ssl.enabledProtocols / ssl.ciphersuites.
+// Client side: Kafka's names for its ZooKeeper client (server.properties, --zk-tls-config-file):
+// zookeeper.ssl.client.enable, zookeeper.clientCnxnSocket, zookeeper.ssl.keystore.* /
+// truststore.*, zookeeper.ssl.enabled.protocols, zookeeper.ssl.cipher.suites,
+// zookeeper.ssl.endpoint.identification.algorithm; the Java client's own names
+// (zookeeper.client.secure, zookeeper.ssl.keyStore.location, ...) are read too.
+// Key material (PEM, PKCS12, JKS) is read by the broker's TLS code (security/tls.ts).
+import type {TlsOptions, ConnectionOptions} from 'node:tls'
+import {ListenerSettings} from '../security/config.js'
+import {keyStore, trustStore, protocolRange, cipherOptions} from '../security/tls.js'
+import {storeType, type ZkTlsKeys} from '../config/zk-security.js'
+import {ConfigError} from '../config/settings.js'
+
+/** ListenerSettings over broker-style key names whose messages name the keys as the file spells them. */
+class MappedSettings extends ListenerSettings {
+  constructor(props: Map<string, string>, source: string, private readonly names: Record<string, string>) {
+    super(props, 'zookeeper', source)
+  }
+
+  override keyName(key: string): string {
+    return this.names[key] ?? key
+  }
+}
+
+function mapped(get: (k: string) => string | undefined, source: string, names: Record<string, string>, computed: Record<string, string | undefined>): MappedSettings {
+  const props = new Map<string, string>()
+  for (const [broker, own] of Object.entries(names)) {
+    const v = computed[broker] ?? get(own)
+    if (v !== undefined && v !== '') props.set(broker, v)
+  }
+  return new MappedSettings(props, source, names)
+}
+
+/** The server's TLS options for secureClientPort. */
+export function zkServerTlsOptions(tls: ZkTlsKeys, source: string): TlsOptions {
+  const get = (k: string) => tls.keys.get(k)
+  const names: Record<string, string> = {
+    'ssl.keystore.location': 'ssl.keyStore.location', 'ssl.keystore.password': 'ssl.keyStore.password',
+    'ssl.key.password': 'ssl.keyStore.password', 'ssl.keystore.type': 'ssl.keyStore.type',
+    'ssl.truststore.location': 'ssl.trustStore.location', 'ssl.truststore.password': 'ssl.trustStore.password',
+    'ssl.truststore.type': 'ssl.trustStore.type', 'ssl.enabled.protocols': 'ssl.enabledProtocols', 'ssl.cipher.suites': 'ssl.ciphersuites',
+  }
+  const computed = {
+    'ssl.keystore.type': storeType(get('ssl.keyStore.type'), get('ssl.keyStore.location'), 'ssl.keyStore.location', source),
+    'ssl.truststore.type': storeType(get('ssl.trustStore.type'), get('ssl.trustStore.location'), 'ssl.trustStore.location', source),
+    // ssl.protocol alone enables only that protocol (X509Util), TLSv1.2 and TLSv1.3 otherwise.
+    'ssl.enabled.protocols': get('ssl.enabledProtocols') ?? get('ssl.protocol'),
+  }
+  const ls = mapped(get, source, names, computed)
+  const ks = keyStore(ls)
+  if (!ks) throw new ConfigError(`secureClientPort is set in ${source} but ssl.keyStore.location is not`)
+  const ts = trustStore(ls)
+  return {
+    ...ks.context,
+    ...(ts ? {ca: ts.context.ca} : {}),
+    ...protocolRange(ls),
+    ...cipherOptions(ls),
+    requestCert: tls.clientAuth !== 'none',
+    // Certificates are checked by node; with "want" an untrusted one is refused after the handshake.
+    rejectUnauthorized: tls.clientAuth === 'need',
+  }
+}
+
+/** Whether a Kafka-style ZooKeeper client config asks for TLS (zookeeper.ssl.client.enable, or the Java client's zookeeper.client.secure). */
+export function zkClientTlsEnabled(get: (k: string) => string | undefined): boolean {
+  return (get('zookeeper.ssl.client.enable') ?? get('zookeeper.client.secure'))?.trim().toLowerCase() === 'true'
+}
+
+/**
+ * The TLS options of a ZooKeeper client from Kafka's keys (get reads server.properties or a
+ * --zk-tls-config-file), or undefined when TLS is off. host is what the certificate must name.
+ */
+export function zkClientTlsOptions(get: (k: string) => string | undefined, source: string): ((host: string) => ConnectionOptions) | undefined {
+  if (!zkClientTlsEnabled(get)) return undefined
+  // Kafka's names first, then the Java client's.
+  const pick = (kafka: string, java: string): string => (get(kafka) !== undefined ? kafka : get(java) !== undefined ? java : kafka)
+  const names: Record<string, string> = {
+    'ssl.keystore.location': pick('zookeeper.ssl.keystore.location', 'zookeeper.ssl.keyStore.location'),
+    'ssl.keystore.password': pick('zookeeper.ssl.keystore.password', 'zookeeper.ssl.keyStore.password'),
+    'ssl.key.password': pick('zookeeper.ssl.keystore.password', 'zookeeper.ssl.keyStore.password'),
+    'ssl.keystore.type': pick('zookeeper.ssl.keystore.type', 'zookeeper.ssl.keyStore.type'),
+    'ssl.truststore.location': pick('zookeeper.ssl.truststore.location', 'zookeeper.ssl.trustStore.location'),
+    'ssl.truststore.password': pick('zookeeper.ssl.truststore.password', 'zookeeper.ssl.trustStore.password'),
+    'ssl.truststore.type': pick('zookeeper.ssl.truststore.type', 'zookeeper.ssl.trustStore.type'),
+    'ssl.enabled.protocols': pick('zookeeper.ssl.enabled.protocols', 'zookeeper.ssl.enabledProtocols'),
+    'ssl.cipher.suites': pick('zookeeper.ssl.cipher.suites', 'zookeeper.ssl.ciphersuites'),
+  }
+  const ksLoc = get(names['ssl.keystore.location'])
+  const tsLoc = get(names['ssl.truststore.location'])
+  const computed = {
+    'ssl.keystore.type': storeType(get(names['ssl.keystore.type']), ksLoc, names['ssl.keystore.location'], source),
+    'ssl.truststore.type': storeType(get(names['ssl.truststore.type']), tsLoc, names['ssl.truststore.location'], source),
+    'ssl.enabled.protocols': get(names['ssl.enabled.protocols']) ?? get('zookeeper.ssl.protocol'),
+  }
+  const ls = mapped(get, source, names, computed)
+  const ks = keyStore(ls)
+  const ts = trustStore(ls)
+  const range = protocolRange(ls)
+  const ciphers = cipherOptions(ls)
+  const alg = get('zookeeper.ssl.endpoint.identification.algorithm')
+  const hv = get('zookeeper.ssl.hostnameVerification')
+  const verifyHost = alg !== undefined ? alg.trim().toLowerCase() === 'https' : hv === undefined || hv.trim().toLowerCase() !== 'false'
+  return (host: string) => ({
+    ...(ks?.context ?? {}),
+    ...(ts ? {ca: ts.context.ca} : {}),
+    ...range,
+    ...ciphers,
+    servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+    rejectUnauthorized: true,
+    ...(verifyHost ? {} : {checkServerIdentity: () => undefined}),
+  })
+}
