@@ -9,6 +9,7 @@ import {Admin} from '../core/client/admin.js'
 import {KafkaClientError} from '../core/client/kafka-errors.js'
 import {deleteRecords} from '../core/client/admin/offsets.js'
 import {javaHashOrder, tpHash, tpString, type TopicPartition} from '../core/client/admin/partitions.js'
+import {adminConfigProblem} from '../core/client/admin/cli.js'
 import {asArray, asObject, field, KafkaJsonError, parseFull, toInt, toLong, toStr} from '../core/client/admin/kafka-json.js'
 
 const USAGE = 'This tool helps to delete records of the given partitions down to the specified offset.'
@@ -34,6 +35,7 @@ export default class KafkaDeleteRecords extends KafkaCommand {
       if (flags[required] === undefined) throw new UsageError(`Missing required argument "[${required}]"`)
     }
     const props = loadClientProperties(flags['command-config'])
+    if (adminConfigProblem(props)) throw new ToolError('Failed to create new KafkaAdminClient')
     const admin = new Admin(flags['bootstrap-server']!, {props})
     try {
       let text: string

@@ -9,7 +9,7 @@ import {KafkaClientError} from '../core/client/kafka-errors.js'
 import {topicFilter} from '../core/client/format.js'
 import {listOffsets, OffsetSpec} from '../core/client/admin/offsets.js'
 import {byTpString, type TopicPartition} from '../core/client/admin/partitions.js'
-import {invalidBootstrapServer, javaSplit, parseJavaInt, parseJavaLong} from '../core/client/admin/cli.js'
+import {adminConfigProblem, invalidBootstrapServer, javaSplit, parseJavaInt, parseJavaLong} from '../core/client/admin/cli.js'
 
 const USAGE = 'An interactive shell for getting topic-partition offsets.'
 const TP_PATTERN = /^([^:,]*)(?::(?:([0-9]*)|(?:([0-9]*)-([0-9]*))))?$/
@@ -63,9 +63,10 @@ export default class KafkaGetOffsets extends KafkaCommand {
     const props = loadClientProperties(flags['command-config'])
     let admin: Admin
     try {
+      if (adminConfigProblem(props)) throw new Error('Failed to create new KafkaAdminClient')
       admin = new Admin(bootstrap, {props, clientId: 'GetOffsetShell'})
     } catch (error) {
-      throw fail(`Failed to create new KafkaAdminClient: ${(error as Error).message}`)
+      throw fail((error as Error).message.startsWith('Failed to create') ? (error as Error).message : `Failed to create new KafkaAdminClient: ${(error as Error).message}`)
     }
     try {
       const md = await admin.client.metadata(null, undefined, 'listTopics')

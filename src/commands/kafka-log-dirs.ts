@@ -8,7 +8,7 @@ import {KafkaClientError} from '../core/client/kafka-errors.js'
 import {javaStringHash} from '../core/client/format.js'
 import {describeLogDirs, type LogDirDescription} from '../core/client/admin/log-dirs.js'
 import {javaHashOrder, tpHash} from '../core/client/admin/partitions.js'
-import {javaSplit, parseJavaInt} from '../core/client/admin/cli.js'
+import {adminConfigProblem, javaSplit, parseJavaInt} from '../core/client/admin/cli.js'
 
 const USAGE = 'This tool helps to query log directory usage on the specified brokers.'
 
@@ -37,6 +37,7 @@ export default class KafkaLogDirs extends KafkaCommand {
     }
     const props = loadClientProperties(flags['command-config'])
     if (!props.has('client.id')) props.set('client.id', 'log-dirs-tool')
+    if (adminConfigProblem(props)) throw new ToolError('Failed to create new KafkaAdminClient')
     const admin = new Admin(flags['bootstrap-server']!, {props})
     try {
       const topics = new Set(javaSplit(flags['topic-list'] ?? '', ',').filter(Boolean))

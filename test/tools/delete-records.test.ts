@@ -25,7 +25,7 @@ const shortTimeout = join(dir, 'short.properties')
 before(async () => {
   const reason = targetSkipReason()
   if (reason) throw new Error(`kafka-delete-records tests need a broker: ${reason}`)
-  writeFileSync(shortTimeout, 'default.api.timeout.ms=2000\n')
+  writeFileSync(shortTimeout, 'default.api.timeout.ms=2000\nrequest.timeout.ms=1000\n')
   cluster = await startCluster()
   B = cluster.bootstrap
   for (const t of ['del-a', 'del-b']) {
@@ -117,5 +117,25 @@ test('bad input: Kafka\'s message on stderr, exit 1', async () => {
       assert.equal(errorLine(a.stderr), line, `Apache: ${args.join(' ')}`)
       assert.equal(a.code, 1)
     }
+  }
+})
+
+test('unreachable broker: each partition times out as Kafka\'s; a bad admin config stops first', async () => {
+  const f = file({partitions: [{topic: 'a', partition: 0, offset: 1}]})
+  const cfg = join(dir, 'unreachable.properties')
+  writeFileSync(cfg, 'default.api.timeout.ms=2000\nrequest.timeout.ms=1000\n')
+  const args = ['--bootstrap-server', '127.0.0.1:1', '--offset-json-file', f, '--command-config', cfg]
+  const r = await del(...args)
+  assert.equal(r.stdout, 'Executing records delete operation\nRecords delete operation completed:\npartition: a-0\terror: org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment. Call: deleteRecords(api=METADATA)\n')
+  assert.equal(r.code, 0)
+  const bad = join(dir, 'bad.properties')
+  writeFileSync(bad, 'default.api.timeout.ms=2000\n')
+  const b = await del('--bootstrap-server', '127.0.0.1:1', '--offset-json-file', f, '--command-config', bad)
+  assert.equal(b.stderr, 'Failed to create new KafkaAdminClient\n')
+  assert.equal(b.code, 1)
+  if (!apache) {
+    const a = await runApache('kafka-delete-records', args)
+    assert.equal(a.stdout, r.stdout)
+    assert.equal(errorLine((await runApache('kafka-delete-records', ['--bootstrap-server', '127.0.0.1:1', '--offset-json-file', f, '--command-config', bad])).stderr), 'Failed to create new KafkaAdminClient')
   }
 })

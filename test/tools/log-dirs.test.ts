@@ -3,7 +3,9 @@
 // kafka-log-dirs when it is installed; bad input gives Kafka's line and exit code.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {runCommand, waitFor} from '../helpers/util.js'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {removeDir, runCommand, tempDir, waitFor} from '../helpers/util.js'
 import {startCluster, targetSkipReason, type Cluster} from './apache-kafka.js'
 import {apacheScript, errorLine, runApache} from './admin-scripts.js'
 
@@ -73,5 +75,21 @@ test('bad input: Kafka\'s message on stderr, exit 1', async () => {
       assert.equal(errorLine(a.stderr), line, `Apache: ${args.join(' ')}`)
       assert.equal(a.code, 1)
     }
+  }
+})
+
+test('unreachable broker: Kafka\'s timeout line after default.api.timeout.ms, exit 1', async () => {
+  const dir = tempDir('kafkit-log-dirs-')
+  try {
+    const cfg = join(dir, 'short.properties')
+    writeFileSync(cfg, 'default.api.timeout.ms=2000\nrequest.timeout.ms=1000\n')
+    const args = ['--describe', '--bootstrap-server', '127.0.0.1:1', '--command-config', cfg]
+    const r = await logDirs(...args)
+    assert.equal(r.stdout, '')
+    assert.equal(errorLine(r.stderr), 'org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment. Call: listNodes')
+    assert.equal(r.code, 1)
+    if (!apache) assert.equal(errorLine((await runApache('kafka-log-dirs', args)).stderr), errorLine(r.stderr))
+  } finally {
+    removeDir(dir)
   }
 })

@@ -165,6 +165,11 @@ export class KafkaBroker {
       const changed = [...new Set([...Object.keys(now), ...Object.keys(dynamicBefore)])].filter(k => now[k] !== dynamicBefore[k])
       dynamicBefore = now
       this.security.onDynamicConfigChange(changed)
+      // Topic-level defaults changed at run time (log.retention.ms, log.message.timestamp.type,
+      // ...) reach every topic without its own override at once, as Kafka's DynamicLogConfig.
+      // (Thread-count keys such as num.io.threads are stored and shown but mean nothing to
+      // kafkit's single event loop.)
+      if (changed.length > 0) for (const name of this.cluster.topics().keys()) this.replicas.topicConfigChanged(name)
     })
     for (const ev of ['partitionsChanged', 'topicDeleted', 'topicConfigChanged', 'brokersChanged']) {
       this.cluster.on(ev, () => { for (const check of [...this.conditionWaiters]) check() })
@@ -405,6 +410,11 @@ export class KafkaBroker {
 
   dynamicBrokerConfigs(): Record<string, string> {
     try { return this.cluster.brokerConfigOverrides?.() ?? {} } catch { return {} }
+  }
+
+  /** The dynamic broker configs by layer: the cluster default and this broker's own. */
+  dynamicBrokerLayers(): {default: Record<string, string>; own: Record<string, string>} {
+    try { return this.cluster.brokerConfigLayers?.() ?? {default: {}, own: {}} } catch { return {default: {}, own: {}} }
   }
 
   topicConfigEntries(_name: string, overrides: Record<string, string>) {

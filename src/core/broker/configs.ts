@@ -4,6 +4,7 @@
 import {TOPIC_CONFIGS, TOPIC_TO_BROKER_KEY, topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
 import {BROKER_KEYS} from '../config/broker-keys.js'
 import {sensitiveKey} from '../security/config.js'
+import {DYNAMIC_BROKER_KEYS} from '../cluster/cluster.js'
 
 export const ConfigSource = {UNKNOWN: 0, DYNAMIC_TOPIC_CONFIG: 1, DYNAMIC_BROKER_CONFIG: 2, DYNAMIC_DEFAULT_BROKER_CONFIG: 3, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5, DYNAMIC_BROKER_LOGGER_CONFIG: 6} as const
 export const ResourceType = {TOPIC: 2, GROUP: 3, BROKER: 4, BROKER_LOGGER: 8} as const
@@ -33,16 +34,19 @@ function topicType(key: string): number {
   }
 }
 
-/** Every topic-level config with its effective value for a topic with these overrides. */
-export function topicConfigEntries(config: ServerConfig, overrides: Record<string, string>, dynamicBroker: Record<string, string> = {}): ConfigEntry[] {
+/**
+ * Every topic-level config with its effective value for a topic with these overrides. Synonyms
+ * as Kafka's ZkAdminManager: the topic override, then the broker key's synonyms by layer
+ * (see brokerKeySynonyms); layers apart when known, else dynamicBroker counts as this broker's own.
+ */
+export function topicConfigEntries(config: ServerConfig, overrides: Record<string, string>, dynamicBroker: Record<string, string> = {}, layers?: DynamicBrokerLayers): ConfigEntry[] {
   const defaults = topicConfigDefaults(config, dynamicBroker)
+  const byLayer = layers ?? {default: {}, own: dynamicBroker}
   return Object.keys(TOPIC_CONFIGS).sort().map(key => {
     const brokerKey = TOPIC_TO_BROKER_KEY[key]
     const synonyms: ConfigEntry['synonyms'] = []
     if (overrides[key] !== undefined) synonyms.push({name: key, value: overrides[key], source: ConfigSource.DYNAMIC_TOPIC_CONFIG})
-    if (brokerKey && dynamicBroker[brokerKey] !== undefined) synonyms.push({name: brokerKey, value: dynamicBroker[brokerKey], source: ConfigSource.DYNAMIC_BROKER_CONFIG})
-    if (brokerKey && config.props.has(brokerKey)) synonyms.push({name: brokerKey, value: config.props.get(brokerKey)!.trim(), source: ConfigSource.STATIC_BROKER_CONFIG})
-    if (brokerKey) synonyms.push({name: brokerKey, value: defaults[key], source: ConfigSource.DEFAULT_CONFIG})
+    if (brokerKey) synonyms.push(...brokerKeySynonyms(brokerKey, config, byLayer, true, false))
     const value = overrides[key] ?? defaults[key]
     const source = synonyms.length > 0 ? synonyms[0].source : ConfigSource.DEFAULT_CONFIG
     return {name: key, value, readOnly: false, isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: false, synonyms, configType: topicType(key), documentation: null}
@@ -55,13 +59,90 @@ function brokerKeyType(name: string): number {
   return t !== undefined ? ConfigType[t] : ConfigType.STRING
 }
 
-/** The broker's configs: every key from server.properties plus the topic-default keys. */
-export function brokerConfigEntries(config: ServerConfig, dynamicBroker: Record<string, string> = {}): ConfigEntry[] {
-  const defaults = topicConfigDefaults(config, dynamicBroker)
-  const values = new Map<string, {value: string; source: number}>()
-  for (const [topicKey, d] of Object.entries(TOPIC_CONFIGS)) {
-    if (d.brokerKey) values.set(d.brokerKey, {value: defaults[topicKey], source: ConfigSource.DEFAULT_CONFIG})
+/** The dynamic broker configs in their two layers (the cluster default and this broker's own). */
+export interface DynamicBrokerLayers {
+  default: Record<string, string>
+  own: Record<string, string>
+}
+
+/** Kafka's broker config synonyms (DynamicBrokerConfig.brokerConfigSynonyms): the names one setting goes by, most specific first. */
+export function brokerSynonyms(name: string): string[] {
+  const families = [
+    ['log.roll.ms', 'log.roll.hours'],
+    ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
+    ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
+  ]
+  for (const f of families) if (f.includes(name)) return f.slice(f.indexOf(name))
+  if (name === 'log.flush.interval.ms') return ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms']
+  const m = /^listener\.name\.[^.]+\.(.+)$/.exec(name)
+  if (m) {
+    // listener.name.<l>.<mechanism>.sasl.jaas.config has no unprefixed synonym with the mechanism.
+    const base = m[1].replace(/^[^.]+\.(?=sasl\.jaas\.config$)/, '')
+    return [name, base]
   }
+  return [name]
+}
+
+/** Kafka 3.9's ConfigDef defaults of the keys kafka-configs may change (null defaults left out). */
+const STATIC_DEFAULTS: Record<string, string> = {
+  'log.roll.hours': '168', 'log.roll.jitter.hours': '0', 'log.retention.hours': '168', 'log.flush.scheduler.interval.ms': '9223372036854775807',
+  'num.io.threads': '8', 'num.network.threads': '3', 'num.replica.fetchers': '1', 'num.recovery.threads.per.data.dir': '1', 'background.threads': '10',
+  'log.cleaner.threads': '1', 'log.cleaner.dedupe.buffer.size': '134217728', 'log.cleaner.io.buffer.size': '524288',
+  'log.cleaner.io.max.bytes.per.second': '1.7976931348623157E308', 'log.cleaner.backoff.ms': '15000',
+  'max.connections': '2147483647', 'max.connections.per.ip': '2147483647', 'max.connections.per.ip.overrides': '', 'max.connection.creation.rate': '2147483647',
+  'metric.reporters': '', 'producer.id.expiration.ms': '86400000', 'transaction.partition.verification.enable': 'true',
+}
+
+/** Kafka's ConfigDef default of a broker key, as a string (undefined when Kafka has none). */
+function staticBrokerDefault(config: ServerConfig, key: string): string | undefined {
+  if (STATIC_DEFAULTS[key] !== undefined) return STATIC_DEFAULTS[key]
+  if (key === 'log.retention.ms' || key === 'log.retention.minutes' || key === 'log.roll.ms' || key === 'log.roll.jitter.ms' || key === 'log.flush.interval.ms') return undefined
+  const topicKey = Object.keys(TOPIC_CONFIGS).find(k => TOPIC_CONFIGS[k].brokerKey === key)
+  return topicKey !== undefined ? topicConfigDefaults(config, {})[topicKey] : undefined
+}
+
+/**
+ * Kafka's configSynonyms for a broker key: each of its synonym names (brokerSynonyms) from this
+ * broker's dynamic configs, the cluster default's, server.properties and Kafka's defaults, in
+ * that order, then everything before the first entry for the key itself dropped (so
+ * log.retention.ms with nothing set has no synonyms, not log.retention.hours' default).
+ * perBroker false (the cluster-default resource): only the cluster default layer.
+ */
+export function brokerKeySynonyms(name: string, config: ServerConfig, layers: DynamicBrokerLayers, perBroker: boolean, sensitive: boolean): ConfigEntry['synonyms'] {
+  const out: ConfigEntry['synonyms'] = []
+  const all = brokerSynonyms(name)
+  const add = (map: (k: string) => string | undefined, source: number) => {
+    for (const k of all) {
+      const v = map(k)
+      if (v !== undefined) out.push({name: k, value: sensitive ? null : v, source})
+    }
+  }
+  if (perBroker) add(k => layers.own[k], ConfigSource.DYNAMIC_BROKER_CONFIG)
+  add(k => layers.default[k], ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
+  if (perBroker) {
+    add(k => config.props.get(k)?.trim(), ConfigSource.STATIC_BROKER_CONFIG)
+    add(k => staticBrokerDefault(config, k), ConfigSource.DEFAULT_CONFIG)
+  }
+  const first = out.findIndex(x => x.name === name)
+  return first < 0 ? [] : out.slice(first)
+}
+
+/**
+ * A broker resource's configs as Kafka's ZkAdminManager describes them: perBroker (the
+ * broker's id) lists every key with its effective value and synonyms (own dynamic, cluster
+ * default, server.properties, Kafka's default); the cluster default resource (name '') lists
+ * only the /config/brokers/<default> keys.
+ */
+export function brokerConfigEntries(config: ServerConfig, layers: DynamicBrokerLayers = {default: {}, own: {}}, perBroker = true): ConfigEntry[] {
+  const defaults = topicConfigDefaults(config, {...layers.default, ...layers.own})
+  const names = new Set<string>()
+  if (perBroker) {
+    for (const d of Object.values(TOPIC_CONFIGS)) if (d.brokerKey) names.add(d.brokerKey)
+    for (const k of ['broker.id', 'num.partitions', 'default.replication.factor', 'auto.create.topics.enable', 'delete.topic.enable', 'log.dirs', 'zookeeper.connect', 'offsets.topic.num.partitions', 'offsets.topic.replication.factor', 'group.initial.rebalance.delay.ms', 'socket.request.max.bytes']) names.add(k)
+    for (const k of config.props.keys()) names.add(k)
+    for (const k of Object.keys(layers.own)) names.add(k)
+  }
+  for (const k of Object.keys(layers.default)) names.add(k)
   const known: Record<string, string> = {
     'broker.id': String(config.brokerId),
     'num.partitions': String(config.numPartitions),
@@ -75,13 +156,22 @@ export function brokerConfigEntries(config: ServerConfig, dynamicBroker: Record<
     'group.initial.rebalance.delay.ms': String(config.groupInitialRebalanceDelayMs),
     'socket.request.max.bytes': String(config.socketRequestMaxBytes),
   }
-  for (const [k, v] of Object.entries(known)) if (!values.has(k)) values.set(k, {value: v, source: ConfigSource.DEFAULT_CONFIG})
-  for (const [k, v] of config.props) values.set(k, {value: v.trim(), source: ConfigSource.STATIC_BROKER_CONFIG})
-  for (const [k, v] of Object.entries(dynamicBroker)) values.set(k, {value: v, source: ConfigSource.DYNAMIC_BROKER_CONFIG})
-  return [...values.keys()].sort().map(name => {
-    const {value, source} = values.get(name)!
-    // Kafka never shows a secret (PASSWORD keys, listener-prefixed or not): sensitive, no value.
+  return [...names].sort().map(name => {
     const sensitive = sensitiveKey(name)
-    return {name, value: sensitive ? null : value, readOnly: source !== ConfigSource.DYNAMIC_BROKER_CONFIG, isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms: [{name, value: sensitive ? null : value, source}], configType: brokerKeyType(name), documentation: null}
+    const synonyms = brokerKeySynonyms(name, config, layers, perBroker, sensitive)
+    const source = synonyms.length > 0 ? synonyms[0].source : ConfigSource.DEFAULT_CONFIG
+    let value: string | null = synonyms.length > 0 && synonyms[0].name === name ? synonyms[0].value : null
+    if (perBroker && (value === null || synonyms[0].name !== name)) {
+      const topicKey = Object.keys(TOPIC_CONFIGS).find(k => TOPIC_CONFIGS[k].brokerKey === name)
+      value = topicKey !== undefined ? defaults[topicKey] : known[name] ?? (synonyms[0]?.value ?? null)
+    }
+    if (sensitive) value = null
+    const dynamic = source === ConfigSource.DYNAMIC_BROKER_CONFIG || source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+    return {name, value, readOnly: !dynamic && !isDynamicBrokerKey(name), isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms, configType: brokerKeyType(name), documentation: null}
   })
+}
+
+/** Keys Kafka lets kafka-configs change on a running broker. */
+export function isDynamicBrokerKey(name: string): boolean {
+  return DYNAMIC_BROKER_KEYS.has(name) || Object.values(TOPIC_CONFIGS).some(d => d.brokerKey === name)
 }

@@ -80,6 +80,7 @@ export class ClusterManager extends EventEmitter {
   private readonly idMap = new Map<string, TopicMeta>()
   private readonly pendingDeletes = new Set<string>()
   private brokerDynamic: Record<string, string> = {}
+  private brokerDynamicLayers: {default: Record<string, string>; own: Record<string, string>} = {default: {}, own: {}}
   private lastConfigChange = -1
   private queue: Promise<void> = Promise.resolve()
   private readonly internal = new EventEmitter()
@@ -109,6 +110,8 @@ export class ClusterManager extends EventEmitter {
   topic(name: string): TopicMeta | undefined { return this.topicMap.get(name) }
   topicById(id: string): TopicMeta | undefined { return this.idMap.get(id) }
   brokerConfigOverrides(): Record<string, string> { return {...this.brokerDynamic} }
+  /** The dynamic broker configs apart: the cluster default (/config/brokers/<default>) and this broker's own. */
+  brokerConfigLayers(): {default: Record<string, string>; own: Record<string, string>} { return {default: {...this.brokerDynamicLayers.default}, own: {...this.brokerDynamicLayers.own}} }
   /** The ZooKeeper client (for the broker's own znodes, e.g. tests and tools). */
   get zkClient(): ZkClient {
     if (!this.zk) throw new Error('ClusterManager is not started')
@@ -518,6 +521,7 @@ export class ClusterManager extends EventEmitter {
     const def = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.brokerConfig('<default>')))?.value.config ?? {}
     const mine = (await zk.getJson<{config?: Record<string, string>}>(ZkPaths.brokerConfig(String(this._brokerId))))?.value.config ?? {}
     this.brokerDynamic = {...def, ...mine}
+    this.brokerDynamicLayers = {default: def, own: mine}
   }
 
   private async loadConfigChanges(initial: boolean): Promise<void> {
@@ -1052,7 +1056,7 @@ export class ClusterManager extends EventEmitter {
    * Dynamic broker configs (kafka-configs --entity-type brokers): writes /config/brokers/<entity>
    * (entity = a broker id or '<default>') and a change notification every broker follows.
    */
-  async alterBrokerConfigs(entity: string, set: Record<string, string>, remove: string[], validateOnly = false): Promise<void> {
+  async alterBrokerConfigs(entity: string, set: Record<string, string>, remove: string[], validateOnly = false, replace = false): Promise<void> {
     if (entity !== '<default>' && !/^\d+$/.test(entity)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Invalid broker id ${entity}`)
     const bad = [...Object.keys(set), ...remove].filter(k => BROKER_TO_TOPIC_KEY[k] === undefined && !DYNAMIC_BROKER_KEYS.has(k))
     if (bad.length) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: Set(${bad.join(', ')})`)
@@ -1064,7 +1068,8 @@ export class ClusterManager extends EventEmitter {
     const zk = this.zkClient
     const path = ZkPaths.brokerConfig(entity)
     const cur = await zk.getJson<{config?: Record<string, string>}>(path)
-    const merged: Record<string, string> = {...(cur?.value.config ?? {}), ...set}
+    // replace (AlterConfigs): the given set becomes the entity's whole dynamic config.
+    const merged: Record<string, string> = replace ? {...set} : {...(cur?.value.config ?? {}), ...set}
     for (const k of remove) delete merged[k]
     const json = encodeTopicConfig(merged)
     if (cur) await zk.set(path, json, cur.stat.version)

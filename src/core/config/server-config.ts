@@ -499,7 +499,7 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
   'message.format.version': {type: 'string', brokerKey: 'log.message.format.version', def: '3.0-IV1'},
   'message.timestamp.after.max.ms': {type: 'long', brokerKey: 'log.message.timestamp.after.max.ms', min: 0},
   'message.timestamp.before.max.ms': {type: 'long', brokerKey: 'log.message.timestamp.before.max.ms', min: 0},
-  'message.timestamp.difference.max.ms': {type: 'long', brokerKey: 'log.message.timestamp.difference.max.ms', def: String(JAVA_LONG_MAX), min: 0},
+  'message.timestamp.difference.max.ms': {type: 'long', brokerKey: 'log.message.timestamp.difference.max.ms', def: '9223372036854775807', min: 0},
   'message.timestamp.type': {type: 'string', brokerKey: 'log.message.timestamp.type', oneOf: ['CreateTime', 'LogAppendTime']},
   'min.cleanable.dirty.ratio': {type: 'double', brokerKey: 'log.cleaner.min.cleanable.ratio', min: 0, max: 1},
   'min.compaction.lag.ms': {type: 'long', brokerKey: 'log.cleaner.min.compaction.lag.ms', min: 0},

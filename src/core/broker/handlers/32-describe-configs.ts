@@ -1,4 +1,4 @@
-// DescribeConfigs (32): topic and broker resources.
+// DescribeConfigs (32): topic and broker resources (a broker id, or '' for the cluster default).
 import {ErrorCode} from '../../protocol/errors.js'
 import {defineHandler} from '../handler.js'
 import {Apis} from '../../protocol/messages.js'
@@ -19,17 +19,18 @@ export const describeConfigs = defineHandler(Apis.DescribeConfigs, {
           const meta = broker.cluster.topic(res.resourceName)
           if (!meta) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            out.errorMessage = `Topic ${res.resourceName} does not exist`
+            out.errorMessage = '' // as Kafka 3.9's broker: no message
             return out
           }
-          entries = topicConfigEntries(broker.config, meta.configs, dyn)
+          entries = topicConfigEntries(broker.config, meta.configs, dyn, broker.dynamicBrokerLayers())
         } else if (res.resourceType === ResourceType.BROKER) {
           if (res.resourceName !== '' && res.resourceName !== String(broker.brokerId)) {
             out.errorCode = ErrorCode.INVALID_REQUEST
             out.errorMessage = `Unexpected broker id, expected ${broker.brokerId} or empty string, but received ${res.resourceName}`
             return out
           }
-          entries = brokerConfigEntries(broker.config, dyn)
+          // '' is the cluster default (/config/brokers/<default>), as Kafka's ZkAdminManager.
+          entries = brokerConfigEntries(broker.config, broker.dynamicBrokerLayers(), res.resourceName !== '')
         } else {
           out.errorCode = ErrorCode.INVALID_REQUEST
           out.errorMessage = `Unsupported resource type ${res.resourceType}`

@@ -32,3 +32,31 @@ export function parseJavaInt(s: string): number | undefined {
   const n = Number(s)
   return n > 2147483647 || n < -2147483648 ? undefined : n
 }
+
+/** Java's Double.toString: 1024.0, 2.0E7, 1.5E-4. */
+export function javaDouble(v: number): string {
+  if (Number.isNaN(v)) return 'NaN'
+  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity'
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0'
+  const a = Math.abs(v)
+  if (a >= 1e-3 && a < 1e7) {
+    const s = String(v)
+    return s.includes('.') ? s : s + '.0'
+  }
+  const [m, e] = v.toExponential().split('e')
+  return `${m.includes('.') ? m : m + '.0'}E${Number(e)}`
+}
+
+/**
+ * Java's KafkaAdminClient refuses to start when default.api.timeout.ms is below
+ * request.timeout.ms: that message (to report as "Failed to create new KafkaAdminClient"), or undefined.
+ */
+export function adminConfigProblem(props: Map<string, string>): string | undefined {
+  const num = (k: string, d: number) => {
+    const v = props.get(k)
+    const n = v === undefined ? d : Number(v.trim())
+    return Number.isFinite(n) ? n : d
+  }
+  if (num('default.api.timeout.ms', 60000) < num('request.timeout.ms', 30000)) return 'The specified value of default.api.timeout.ms must be no smaller than the value of request.timeout.ms.'
+  return undefined
+}

@@ -3,7 +3,7 @@
 // answer, one request per leader; a partition whose answer is a retriable error (not leader,
 // leader not available, unknown partition while metadata settles, a lost connection) is looked
 // up again and retried until default.api.timeout.ms; any other error is that partition's result.
-import {AdminClient, RetriableCallError} from '../admin-client.js'
+import {AdminClient, AdminTimeoutError, RetriableCallError} from '../admin-client.js'
 import {KafkaClientError, apiError, isRetriable} from '../kafka-errors.js'
 import {ConnectionError} from '../../protocol/client.js'
 import {retryBackoff, sleep} from '../backoff.js'
@@ -51,7 +51,16 @@ export async function perLeader<R>(admin: AdminClient, callName: string, partiti
       await sleep(wait)
     }
     const topics = [...new Set(pending.map(p => p.topic))]
-    const md = await admin.metadata(topics, deadline, callName)
+    let md
+    try {
+      md = await admin.metadata(topics, deadline, `${callName}(api=METADATA)`)
+    } catch (error) {
+      // No metadata within the deadline: every partition left fails with the lookup's timeout.
+      if (!(error instanceof AdminTimeoutError)) throw error
+      for (const tp of pending) done.set(tpString(tp), {tp, error})
+      pending = []
+      break
+    }
     const groups = new Map<number, TopicPartition[]>()
     const retry: TopicPartition[] = []
     for (const tp of pending) {
@@ -111,11 +120,13 @@ export function tpHash(tp: TopicPartition): number {
 }
 
 /**
- * The order a java.util.HashMap (created with `new HashMap<>()`, filled in this order) iterates
- * its keys: by bucket at the final table size, then in insertion order.
+ * The order a java.util.HashMap (created with `new HashMap<>()`, or `new HashMap<>(initialCapacity)`,
+ * filled in this order) iterates its keys: by bucket at the final table size, then in insertion order.
  */
-export function javaHashOrder<T>(items: T[], hash: (t: T) => number): T[] {
-  let cap = 16
+export function javaHashOrder<T>(items: T[], hash: (t: T) => number, initialCapacity?: number): T[] {
+  let cap = 1
+  if (initialCapacity === undefined) cap = 16
+  else while (cap < initialCapacity) cap *= 2
   while (items.length > Math.floor(cap * 0.75)) cap *= 2
   return items
     .map((t, i) => {
