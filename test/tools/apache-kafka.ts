@@ -6,7 +6,7 @@
 //   command is built, else Apache Kafka when installed. targetSkipReason() says why a
 //   suite cannot run (tests pass it to `skip`).
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {connect as netConnect} from 'node:net'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
@@ -154,21 +154,45 @@ export async function startCluster(target: Target | undefined = chosenTarget()):
   }
 }
 
-/** Runs one of Apache Kafka's own tools (bin/<name>, via java directly) and collects output. */
-export function runApacheTool(name: 'kafka-topics' | 'kafka-console-producer' | 'kafka-console-consumer', args: string[], opts: {input?: string | Buffer; timeoutMs?: number} = {}): Promise<RunResult> {
+/** java's arguments to run `main` (a class of Apache Kafka 3.9's libs) as its bin/ scripts do, with args. */
+export function apacheJavaArgs(main: string, args: string[]): string[] {
   const home = apacheKafkaHome()
   if (!home) throw new Error('Apache Kafka 3.9 is not installed in ~/.cache/apache-kafka-3.9')
-  const main = {'kafka-topics': 'org.apache.kafka.tools.TopicCommand', 'kafka-console-producer': 'kafka.tools.ConsoleProducer', 'kafka-console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer'}[name]
+  return ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', `-Dlog4j.configuration=file:${join(home, 'config', 'tools-log4j.properties')}`, '-cp', join(home, 'libs', '*'), main, ...args]
+}
+
+/** Starts Apache Kafka 3.9's class `main` with args (java directly: no bash, Windows too). */
+export function spawnApacheMain(main: string, args: string[]): ChildProcess {
+  return spawn(JAVA, apacheJavaArgs(main, args), {stdio: ['pipe', 'pipe', 'pipe']})
+}
+
+/** Runs Apache Kafka 3.9's class `main` to its end with `input` on stdin; stdout, stderr, exit code. */
+export function runApacheMain(main: string, args: string[], opts: {input?: string | Buffer; timeoutMs?: number} = {}): Promise<RunResult> {
   return new Promise((res, rej) => {
-    const child = spawn(JAVA, ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(home, 'config', 'tools-log4j.properties')}`, '-cp', join(home, 'libs', '*'), main, ...args], {stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawnApacheMain(main, args)
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout.on('data', d => out.push(d))
-    child.stderr.on('data', d => err.push(d))
-    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`${name} ${args.join(' ')} timed out`)) }, opts.timeoutMs ?? 60000)
+    child.stdout!.on('data', d => out.push(d))
+    child.stderr!.on('data', d => err.push(d))
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`${main} ${args.join(' ')} timed out`)) }, opts.timeoutMs ?? 60000)
     child.on('error', rej)
     child.on('close', code => { clearTimeout(timer); res({code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()}) })
-    child.stdin.on('error', () => {})
-    child.stdin.end(opts.input ?? '')
+    child.stdin!.on('error', () => {})
+    child.stdin!.end(opts.input ?? '')
   })
+}
+
+/** The main class and fixed arguments behind Apache's bin/<name> script, or undefined when not installed. */
+export function apacheScript(name: string): {main: string; fixed: string[]} | undefined {
+  const home = apacheKafkaHome()
+  const file = home && join(home, 'bin', name)
+  if (!file || !existsSync(file)) return undefined
+  const m = /-cp\s+'[^']*'\s+([\w.$]+)([^"\n]*?)\s*"\$@"/.exec(readFileSync(file, 'utf8'))
+  return m ? {main: m[1], fixed: m[2].trim() ? m[2].trim().split(/\s+/) : []} : undefined
+}
+
+/** Runs one of Apache Kafka's own tools (bin/<name>, via java directly) and collects output. */
+export function runApacheTool(name: 'kafka-topics' | 'kafka-console-producer' | 'kafka-console-consumer', args: string[], opts: {input?: string | Buffer; timeoutMs?: number} = {}): Promise<RunResult> {
+  const main = {'kafka-topics': 'org.apache.kafka.tools.TopicCommand', 'kafka-console-producer': 'kafka.tools.ConsoleProducer', 'kafka-console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer'}[name]
+  return runApacheMain(main, args, opts)
 }

@@ -2,21 +2,15 @@
 // ../shared/tools/apache-kafka writes them) run through java directly (no bash: Windows too),
 // and kafkit's, both as background processes whose stdout and stderr are kept apart.
 import {spawn, type ChildProcess} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {apacheKafkaHome} from './apache-kafka.js'
+import {apacheScript, spawnApacheMain} from './apache-kafka.js'
 import {binDir, repoRoot, testRunDir, type RunResult} from '../helpers/util.js'
-
-const JAVA = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
 
 /** The main class behind one of Apache's scripts (read from the installed script). */
 export function apacheMainClass(name: string): string {
-  const home = apacheKafkaHome()
-  if (!home) throw new Error('Apache Kafka 3.9 is not installed in ~/.cache/apache-kafka-3.9')
-  const text = readFileSync(join(home, 'bin', name), 'utf8')
-  const m = /-cp\s+'[^']*'\s+([\w.$]+)/.exec(text)
-  if (!m) throw new Error(`no main class in ${join(home, 'bin', name)}`)
-  return m[1]
+  const script = apacheScript(name)
+  if (!script) throw new Error(`Apache Kafka 3.9's ${name} is not installed`)
+  return script.main
 }
 
 /** A tool running in the background; stdout and stderr kept apart. */
@@ -65,8 +59,9 @@ export class ToolProc {
 }
 
 export function startApacheScript(name: string, args: string[]): ToolProc {
-  const home = apacheKafkaHome()!
-  return new ToolProc(spawn(JAVA, ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j.configuration=file:${join(home, 'config', 'tools-log4j.properties')}`, '-cp', join(home, 'libs', '*'), apacheMainClass(name), ...args], {stdio: ['pipe', 'pipe', 'pipe']}))
+  const script = apacheScript(name)
+  if (!script) throw new Error(`Apache Kafka 3.9's ${name} is not installed`)
+  return new ToolProc(spawnApacheMain(script.main, [...script.fixed, ...args]))
 }
 
 export function startKafkitScript(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ToolProc {
