@@ -54,6 +54,7 @@ export default class KafkaTransactions extends KafkaCommand {
     'producer-id': intArg('abort: producer id', 'PRODUCER_ID'),
     'producer-epoch': intArg('abort: producer epoch', 'PRODUCER_EPOCH'),
     'coordinator-epoch': intArg('abort: coordinator epoch', 'COORDINATOR_EPOCH'),
+    output: Flags.string({description: 'kafkit addition: `json` prints the tables of list, describe, describe-producers and find-hanging as a JSON array of objects (keys are the column headers).', options: ['json', 'text'], helpValue: '<json|text>'}),
     'max-transaction-timeout': intArg('find-hanging: maximum transaction timeout in minutes to limit the scope of the search (15 minutes by default)', 'MAX_TRANSACTION_TIMEOUT'),
   }
 
@@ -64,6 +65,7 @@ export default class KafkaTransactions extends KafkaCommand {
     if (command === undefined) throw new UsageError('kafka-transactions.sh: error: too few arguments')
     if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`kafka-transactions.sh: error: argument COMMAND: invalid choice: '${command}' (choose from ${COMMANDS.map(c => `'${c}'`).join(', ')})`)
     const sub = command as Sub
+    this.json = flags.output === 'json'
     const allowed: Record<Sub, (keyof typeof flags)[]> = {
       list: ['duration-filter'],
       describe: ['transactional-id'],
@@ -72,7 +74,7 @@ export default class KafkaTransactions extends KafkaCommand {
       'find-hanging': ['broker-id', 'max-transaction-timeout', 'topic', 'partition'],
     }
     for (const k of Object.keys(flags) as (keyof typeof flags)[]) {
-      if (k === 'bootstrap-server' || k === 'command-config' || flags[k] === undefined) continue
+      if (k === 'bootstrap-server' || k === 'command-config' || k === 'output' || flags[k] === undefined) continue
       if (!allowed[sub].includes(k)) throw new UsageError(`kafka-transactions.sh: error: unrecognized arguments: '--${k}'`)
     }
     if (!flags['bootstrap-server']) throw new UsageError('kafka-transactions.sh: error: argument --bootstrap-server is required')
@@ -123,7 +125,7 @@ export default class KafkaTransactions extends KafkaCommand {
     }
     const rows: string[][] = []
     for (const [broker, listings] of byBroker) for (const l of listings) rows.push([l.transactionalId, String(broker), String(l.producerId), l.state])
-    this.print(prettyTable(['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'], rows))
+    this.table(['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'], rows)
   }
 
   private async describe(client: AdminClient, transactionalId: string): Promise<void> {
@@ -134,11 +136,11 @@ export default class KafkaTransactions extends KafkaCommand {
       throw failed(`Failed to describe transaction state of transactional-id \`${transactionalId}\``, error)
     }
     const started = d.transactionStartTimeMs >= 0
-    this.print(prettyTable(
+    this.table(
       ['CoordinatorId', 'TransactionalId', 'ProducerId', 'ProducerEpoch', 'TransactionState', 'TransactionTimeoutMs', 'CurrentTransactionStartTimeMs', 'TransactionDurationMs', 'TopicPartitions'],
       [[String(d.coordinatorId), transactionalId, String(d.producerId), String(d.producerEpoch), d.state, String(d.transactionTimeoutMs),
         started ? String(d.transactionStartTimeMs) : 'None', started ? String(Date.now() - d.transactionStartTimeMs) : 'None', d.topicPartitions.join(',')]],
-    ))
+    )
   }
 
   private async describeProducers(client: AdminClient, topic: string, partition: number, brokerId: number | undefined): Promise<void> {
@@ -148,10 +150,10 @@ export default class KafkaTransactions extends KafkaCommand {
     } catch (error) {
       throw failed(`Failed to describe producers for partition ${topic}-${partition} on ${brokerId === undefined ? 'leader' : `broker ${brokerId}`}`, error)
     }
-    this.print(prettyTable(
+    this.table(
       ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset'],
       producers.map(p => [String(p.producerId), String(p.producerEpoch), String(p.coordinatorEpoch), String(p.lastSequence), String(p.lastTimestamp), p.currentTxnStartOffset >= 0 ? String(p.currentTxnStartOffset) : 'None']),
-    ))
+    )
   }
 
   private async abort(client: AdminClient, topic: string, partition: number, n: {startOffset?: number; producerId?: number; producerEpoch?: number; coordinatorEpoch?: number}): Promise<void> {
@@ -236,10 +238,18 @@ export default class KafkaTransactions extends KafkaCommand {
         hanging.push(...open.filter(o => !partitionsInTxn?.includes(`${o.topic}-${o.partition}`)))
       }
     }
-    this.print(prettyTable(
+    this.table(
       ['Topic', 'Partition', 'ProducerId', 'ProducerEpoch', 'CoordinatorEpoch', 'StartOffset', 'LastTimestamp', 'Duration(min)'],
       hanging.map(h => [h.topic, String(h.partition), String(h.p.producerId), String(h.p.producerEpoch), String(h.p.coordinatorEpoch), String(h.p.currentTxnStartOffset), String(h.p.lastTimestamp), String(Math.floor((now - h.p.lastTimestamp) / 60000))]),
-    ))
+    )
+  }
+
+  private json = false
+
+  /** A table as Kafka prints it, or with --output json an array of objects keyed by the headers. */
+  private table(headers: string[], rows: string[][]): void {
+    if (!this.json) return this.print(prettyTable(headers, rows))
+    this.print(JSON.stringify(rows.map(r => Object.fromEntries(headers.map((h, i) => [h, r[i]]))), null, 2) + '\n')
   }
 
   private print(text: string): void {

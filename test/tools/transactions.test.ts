@@ -64,6 +64,11 @@ test('list, describe and describe-producers print Apache\'s tables', {skip}, asy
   assert.match(list.stdout, /^TransactionalId\tCoordinator\tProducerId\tTransactionState\t\n/)
   assert.match(list.stdout, /\njava-ca +\t0 +\t\d+ +\tCompleteCommit +\t\n/)
   assert.match(list.stdout, /\ntx-open +\t0 +\t\d+ +\tOngoing +\t\n/)
+  // kafkit addition: the same table as JSON, the same rows.
+  const listJson = await kafkit(['list', '--output', 'json'])
+  assert.equal(listJson.code, 0, listJson.stderr)
+  const objects = JSON.parse(listJson.stdout) as Record<string, string>[]
+  assert.deepEqual(objects.map(o => [o.TransactionalId, o.Coordinator, o.ProducerId, o.TransactionState]), cells(list.stdout).slice(1))
   const k = await kafkit(['describe', '--transactional-id', 'tx-open'])
   const a = await apache(['describe', '--transactional-id', 'tx-open'])
   assert.equal(k.code, 0, k.stderr)
