@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Fetches Kafka Streams (3.9.1, with its RocksDB state store) and Kafka Connect's FileStream
-# connectors (connect-file 3.9.1) from Maven Central into $HOME/.cache/kafka-streams-3.9/libs
-# for test/txn/streams.test.ts and test/txn/connect.test.ts. Idempotent; needs mvn.
-# The client jars come from the Apache Kafka 3.9 install (../shared/tools/apache-kafka).
+# Fetches Kafka Streams (with its RocksDB state store and its kafka-clients) and Kafka Connect's
+# FileStream connectors (connect-file) of one release from Maven Central into
+# $HOME/.cache/kafka-streams-<major.minor>/libs, for test/txn/streams.test.ts and
+# test/txn/connect.test.ts. KAFKA_STREAMS_VERSION picks the release (3.9.1 unless set; the tests
+# also use 4.1.0, which lands in kafka-streams-4.1, apart from 3.9's jars). Idempotent; needs mvn.
 set -euo pipefail
 VER=${KAFKA_STREAMS_VERSION:-3.9.1}
-DIR=${1:-$HOME/.cache/kafka-streams-3.9}
+DIR=${1:-$HOME/.cache/kafka-streams-${VER%.*}}
 if [ -f "$DIR/.complete-$VER-connect" ]; then exit 0; fi
 mkdir -p "$DIR/libs"
 tmp=$(mktemp -d)

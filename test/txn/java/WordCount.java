@@ -44,6 +44,8 @@ public class WordCount {
       return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
     streams.setStateListener((n, o) -> System.out.println("state " + n));
+    // The client release on the classpath (the test checks it is the Streams release under test).
+    System.out.println("kafka-clients " + org.apache.kafka.common.utils.AppInfoParser.getVersion());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> streams.close(Duration.ofSeconds(10))));
     streams.start();
     Thread.currentThread().join();
