@@ -1,0 +1,45 @@
+// kafka-configs --describe --all of a broker lists what Apache Kafka 3.9's broker lists: every
+// non-internal KafkaConfig key, with Kafka's default values as Kafka prints them, sensitivity
+// and synonyms, for brokers started from the same server.properties. Values that legitimately
+// differ between the two brokers (ids, addresses, ports, paths) are masked. Needs Apache Kafka
+// 3.9 (../shared/tools/apache-kafka).
+import {test, before, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {runCommand} from '../helpers/util.js'
+import {apacheKafkaHome, kafkitBrokerBuilt, startCluster, type Cluster} from './apache-kafka.js'
+
+const skip = !apacheKafkaHome() ? 'Apache Kafka 3.9 is not installed (../shared/tools/apache-kafka)' : !kafkitBrokerBuilt() ? 'kafkit is not built' : undefined
+let kafkit: Cluster | undefined
+let apache: Cluster | undefined
+
+before(async () => {
+  if (skip) return
+  ;[kafkit, apache] = await Promise.all([startCluster('kafkit'), startCluster('apache')])
+})
+
+after(async () => {
+  await Promise.all([kafkit?.stop(), apache?.stop()])
+})
+
+/** Keys whose values depend on the broker's process, addresses or files, not on Kafka's defaults. */
+const MASKED = /^(broker\.id|listeners|advertised\.listeners|log\.dirs?|zookeeper\.connect|port|host\.name|advertised\.(host\.name|port)|listener\.security\.protocol\.map)$/
+
+/** The key=line map of `kafka-configs --describe --all` of broker 0. */
+async function describeAll(c: Cluster): Promise<Map<string, string>> {
+  const r = await runCommand('kafka-configs', ['--bootstrap-server', c.bootstrap, '--describe', '--all', '--entity-type', 'brokers', '--entity-name', '0'])
+  assert.equal(r.code, 0, r.stderr)
+  const out = new Map<string, string>()
+  for (const line of r.stdout.split('\n')) {
+    const m = /^ {2}([^=\s]+)=/.exec(line)
+    if (m) out.set(m[1], MASKED.test(m[1]) ? '<masked>' : line.split(c.bootstrap).join('<broker>'))
+  }
+  return out
+}
+
+test('kafka-configs --describe --all of a broker lists Apache Kafka\'s keys and defaults', {skip}, async () => {
+  const [k, a] = await Promise.all([describeAll(kafkit!), describeAll(apache!)])
+  assert.ok(a.size > 250, `Apache lists ${a.size} keys`)
+  assert.deepEqual([...k.keys()].sort(), [...a.keys()].sort(), 'the same keys')
+  const differ = [...a.keys()].filter(key => k.get(key) !== a.get(key)).map(key => `kafkit: ${k.get(key)}\napache: ${a.get(key)}`)
+  assert.deepEqual(differ, [], 'the same values, sensitivity and synonyms')
+})
