@@ -21,6 +21,23 @@ after(async () => {
   await Promise.all([kafkit?.stop(), apache?.stop()])
 })
 
+/** Both brokers' --describe --all, started with these server.properties settings (each pair stopped after). */
+async function describeBoth(extra: Record<string, string>): Promise<[Map<string, string>, Map<string, string>]> {
+  const [k, a] = await Promise.all([startCluster('kafkit', extra), startCluster('apache', extra)])
+  try {
+    return await Promise.all([describeAll(k), describeAll(a)])
+  } finally {
+    await Promise.all([k.stop(), a.stop()])
+  }
+}
+
+function sameLines(k: Map<string, string>, a: Map<string, string>): void {
+  assert.ok(a.size > 250, `Apache lists ${a.size} keys`)
+  assert.deepEqual([...k.keys()].sort(), [...a.keys()].sort(), 'the same keys')
+  const differ = [...a.keys()].filter(key => k.get(key) !== a.get(key)).map(key => `kafkit: ${k.get(key)}\napache: ${a.get(key)}`)
+  assert.deepEqual(differ, [], 'the same values, sensitivity and synonyms')
+}
+
 /** Keys whose values depend on the broker's process, addresses or files, not on Kafka's defaults. */
 const MASKED = /^(broker\.id|listeners|advertised\.listeners|log\.dirs?|zookeeper\.connect|port|host\.name|advertised\.(host\.name|port)|listener\.security\.protocol\.map)$/
 
@@ -38,8 +55,14 @@ async function describeAll(c: Cluster): Promise<Map<string, string>> {
 
 test('kafka-configs --describe --all of a broker lists Apache Kafka\'s keys and defaults', {skip}, async () => {
   const [k, a] = await Promise.all([describeAll(kafkit!), describeAll(apache!)])
-  assert.ok(a.size > 250, `Apache lists ${a.size} keys`)
-  assert.deepEqual([...k.keys()].sort(), [...a.keys()].sort(), 'the same keys')
-  const differ = [...a.keys()].filter(key => k.get(key) !== a.get(key)).map(key => `kafkit: ${k.get(key)}\napache: ${a.get(key)}`)
-  assert.deepEqual(differ, [], 'the same values, sensitivity and synonyms')
+  sameLines(k, a)
+})
+
+test('settings in server.properties: the value as Kafka parses it, the synonyms as written, secrets hidden', {skip}, async () => {
+  const [k, a] = await describeBoth({
+    'log.retention.hours': '24', 'log.roll.ms': '3600000', 'num.io.threads': '4', 'auto.create.topics.enable': 'false',
+    'sasl.enabled.mechanisms': 'PLAIN, SCRAM-SHA-256', 'ssl.keystore.password': 'secret', 'message.max.bytes': '2000000',
+  })
+  sameLines(k, a)
+  assert.match(a.get('ssl.keystore.password')!, /=null sensitive=true/)
 })

@@ -59,6 +59,14 @@ function brokerKeyType(name: string): number {
   return t !== undefined ? ConfigType[t] : ConfigType.STRING
 }
 
+/** A value as Kafka prints it after parsing it (the synonyms keep it as written): lists comma-joined, booleans lower case. */
+function asKafkaPrintsIt(value: string | null, type: number): string | null {
+  if (value === null) return null
+  if (type === ConfigType.LIST) return value.trim() === '' ? '' : value.trim().split(/\s*,\s*/).join(',')
+  if (type === ConfigType.BOOLEAN) return value.trim().toLowerCase()
+  return value
+}
+
 /** The dynamic broker configs in their two layers (the cluster default and this broker's own). */
 export interface DynamicBrokerLayers {
   default: Record<string, string>
@@ -158,7 +166,7 @@ export function brokerConfigEntries(config: ServerConfig, layers: DynamicBrokerL
       const topicKey = Object.keys(TOPIC_CONFIGS).find(k => TOPIC_CONFIGS[k].brokerKey === name)
       value = topicKey !== undefined ? defaults[topicKey] : known[name] ?? (synonyms.length > 0 ? synonyms[0].value : BROKER_DEFAULTS[name] ?? null)
     }
-    if (sensitive) value = null
+    value = sensitive ? null : asKafkaPrintsIt(value, brokerKeyType(name))
     const dynamic = source === ConfigSource.DYNAMIC_BROKER_CONFIG || source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
     return {name, value, readOnly: !dynamic && !isDynamicBrokerKey(name), isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms, configType: brokerKeyType(name), documentation: null}
   })
