@@ -56,6 +56,17 @@ async function describeAll(c: Cluster): Promise<Map<string, string>> {
 test('kafka-configs --describe --all of a broker lists Apache Kafka\'s keys and defaults', {skip}, async () => {
   const [k, a] = await Promise.all([describeAll(kafkit!), describeAll(apache!)])
   sameLines(k, a)
+  // Dynamic configs, this broker's own and the cluster default's, on top.
+  for (const c of [kafkit!, apache!]) {
+    for (const target of [['--entity-name', '0'], ['--entity-default']]) {
+      const config = target[0] === '--entity-default' ? 'log.cleaner.threads=2,log.segment.bytes=2097152' : 'log.retention.ms=5000,num.io.threads=6'
+      const r = await runCommand('kafka-configs', ['--bootstrap-server', c.bootstrap, '--alter', '--entity-type', 'brokers', ...target, '--add-config', config])
+      assert.equal(r.code, 0, r.stderr)
+    }
+  }
+  const [k2, a2] = await Promise.all([describeAll(kafkit!), describeAll(apache!)])
+  sameLines(k2, a2)
+  assert.match(a2.get('log.retention.ms')!, /DYNAMIC_BROKER_CONFIG:log\.retention\.ms=5000, DEFAULT_CONFIG:log\.retention\.hours=168/)
 })
 
 test('settings in server.properties: the value as Kafka parses it, the synonyms as written, secrets hidden', {skip}, async () => {
