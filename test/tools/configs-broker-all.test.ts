@@ -67,6 +67,12 @@ test('kafka-configs --describe --all of a broker lists Apache Kafka\'s keys and 
   const [k2, a2] = await Promise.all([describeAll(kafkit!), describeAll(apache!)])
   sameLines(k2, a2)
   assert.match(a2.get('log.retention.ms')!, /DYNAMIC_BROKER_CONFIG:log\.retention\.ms=5000, DEFAULT_CONFIG:log\.retention\.hours=168/)
+  // The cluster default resource lists only its dynamic keys.
+  const defaults = await Promise.all([kafkit!, apache!].map(async c => {
+    const r = await runCommand('kafka-configs', ['--bootstrap-server', c.bootstrap, '--describe', '--all', '--entity-type', 'brokers', '--entity-default'])
+    return `${r.code}\n${r.stdout}${r.stderr}`
+  }))
+  assert.equal(defaults[0], defaults[1])
 })
 
 test('settings in server.properties: the value as Kafka parses it, the synonyms as written, secrets hidden', {skip}, async () => {
