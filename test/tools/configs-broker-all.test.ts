@@ -6,6 +6,8 @@
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {runCommand} from '../helpers/util.js'
+import {AdminClient} from '../../src/core/client/admin-client.js'
+import {ConfigResourceType, describeConfigs} from '../../src/core/client/admin/configs.js'
 import {apacheKafkaHome, kafkitBrokerBuilt, startCluster, type Cluster} from './apache-kafka.js'
 
 const skip = !apacheKafkaHome() ? 'Apache Kafka 3.9 is not installed (../shared/tools/apache-kafka)' : !kafkitBrokerBuilt() ? 'kafkit is not built' : undefined
@@ -56,6 +58,18 @@ async function describeAll(c: Cluster): Promise<Map<string, string>> {
 test('kafka-configs --describe --all of a broker lists Apache Kafka\'s keys and defaults', {skip}, async () => {
   const [k, a] = await Promise.all([describeAll(kafkit!), describeAll(apache!)])
   sameLines(k, a)
+  // What kafka-configs does not print: read-only flags and types, as Kafka's DescribeConfigs gives them.
+  const flags = await Promise.all([kafkit!, apache!].map(async c => {
+    const admin = new AdminClient(c.bootstrap)
+    try {
+      const entries = await describeConfigs(admin, ConfigResourceType.BROKER, '0', false)
+      return new Map(entries.map(e => [e.name, `readOnly=${e.readOnly} type=${e.configType}`]))
+    } finally {
+      admin.close()
+    }
+  }))
+  const flagDiffs = [...flags[1].keys()].filter(key => flags[0].get(key) !== flags[1].get(key)).map(key => `${key} kafkit ${flags[0].get(key)} apache ${flags[1].get(key)}`)
+  assert.deepEqual(flagDiffs, [], 'the same read-only flags and types')
   // Dynamic configs, this broker's own and the cluster default's, on top.
   for (const c of [kafkit!, apache!]) {
     for (const target of [['--entity-name', '0'], ['--entity-default']]) {

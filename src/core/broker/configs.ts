@@ -2,7 +2,7 @@
 // where it comes from (topic override, server.properties, default), synonyms, types,
 // read-only and sensitive flags.
 import {TOPIC_CONFIGS, TOPIC_TO_BROKER_KEY, topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
-import {BROKER_DEFAULTS, BROKER_KEYS} from '../config/broker-keys.js'
+import {BROKER_DEFAULTS, BROKER_KEYS, KAFKA_DYNAMIC_BROKER_KEYS} from '../config/broker-keys.js'
 import {sensitiveKey} from '../security/config.js'
 import {DYNAMIC_BROKER_KEYS} from '../cluster/cluster.js'
 
@@ -168,11 +168,6 @@ export function brokerConfigEntries(config: ServerConfig, layers: DynamicBrokerL
     }
     value = sensitive ? null : asKafkaPrintsIt(value, brokerKeyType(name))
     const dynamic = source === ConfigSource.DYNAMIC_BROKER_CONFIG || source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
-    return {name, value, readOnly: !dynamic && !isDynamicBrokerKey(name), isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms, configType: brokerKeyType(name), documentation: null}
+    return {name, value, readOnly: !dynamic && !KAFKA_DYNAMIC_BROKER_KEYS.has(name), isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms, configType: brokerKeyType(name), documentation: null}
   })
-}
-
-/** Keys Kafka lets kafka-configs change on a running broker. */
-export function isDynamicBrokerKey(name: string): boolean {
-  return DYNAMIC_BROKER_KEYS.has(name) || Object.values(TOPIC_CONFIGS).some(d => d.brokerKey === name)
 }
