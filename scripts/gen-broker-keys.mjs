@@ -2,6 +2,10 @@
 // Regenerates src/core/config/broker-keys.ts: every broker configuration key Apache Kafka 3.9
 // defines, with its type and numeric range, read from Kafka's own ConfigDef (KafkaConfig) by a
 // throw-away Java program run on the installed Apache Kafka's jars (../shared/tools/apache-kafka).
+// Also each key's default as Kafka's DescribeConfigs prints it (ConfigDef.convertToString of the
+// ConfigDef default: lists comma-joined, classes by name, null where Kafka has none) and which
+// keys are internal (Kafka's DescribeConfigs leaves those out of a broker's list), and the keys
+// Kafka's DescribeConfigs shows as not read-only (DynamicBrokerConfig.AllDynamicConfigs).
 // Developer tool only: the generated file is committed; kafkit never runs Java.
 //   node scripts/gen-broker-keys.mjs [APACHE_KAFKA_HOME]
 import {spawnSync} from 'node:child_process'
@@ -17,7 +21,11 @@ public class Dump {
   public static void main(String[] a) {
     ConfigDef def = kafka.server.KafkaConfig$.MODULE$.configDef();
     for (ConfigDef.ConfigKey k : def.configKeys().values())
-      System.out.println(k.name + "\\t" + k.type + "\\t" + (k.validator == null ? "" : k.validator.toString()));
+      System.out.println(k.name + "\\t" + k.type + "\\t" + (k.validator == null ? "" : k.validator.toString())
+        + "\\t" + (k.internalConfig ? "internal" : "")
+        + "\\t" + (!k.hasDefault() ? "\\u0000nodefault" : k.defaultValue == null ? "\\u0000null" : ConfigDef.convertToString(k.defaultValue, k.type)));
+    scala.collection.Iterator<String> dyn = kafka.server.DynamicBrokerConfig$.MODULE$.AllDynamicConfigs().iterator();
+    while (dyn.hasNext()) System.out.println("dynamic:\\t" + dyn.next());
   }
 }
 `)
@@ -27,9 +35,13 @@ if (r.status !== 0) {
   console.error(`gen-broker-keys: could not run Kafka's ConfigDef from ${home}: ${r.stderr}`)
   process.exit(1)
 }
-const rows = r.stdout.trim().split('\n').map(l => l.split('\t')).sort((a, b) => a[0].localeCompare(b[0]))
+const lines = r.stdout.trim().split('\n').map(l => l.split('\t'))
+const rows = lines.filter(l => l[0] !== 'dynamic:').sort((a, b) => a[0].localeCompare(b[0]))
+const dynamic = lines.filter(l => l[0] === 'dynamic:').map(l => `  '${l[1]}',`).sort()
 const out = []
-for (const [name, type, validator] of rows) {
+const defaults = []
+for (const [name, type, validator, internal, dflt] of rows) {
+  if (internal !== 'internal') defaults.push(`  '${name}': ${dflt.startsWith('\u0000') ? 'null' : JSON.stringify(dflt).replace(/'/g, "\\'").replace(/^"|"$/g, "'")},`)
   // Only numeric ranges ([a,...] or [a,...,b]) are carried; other validators are kafkit's business.
   const m = /^\[(-?[\d.]+),\.\.\.(?:,(-?[\d.]+))?\]$/.exec(validator ?? '')
   const range = m ? `, ${m[1]}, ${m[2] ?? 'undefined'}` : ''
@@ -44,5 +56,17 @@ export type KafkaConfigType = 'BOOLEAN' | 'STRING' | 'INT' | 'SHORT' | 'LONG' | 
 export const BROKER_KEYS: Record<string, [KafkaConfigType, number?, number?]> = {
 ${out.join('\n')}
 }
+
+// Every key a broker's DescribeConfigs lists (Kafka's non-internal keys) with Kafka's default
+// as Kafka prints it: ConfigDef.convertToString of the default (lists comma-joined, classes by
+// name, longs and doubles as Java prints them); null where Kafka has no default.
+export const BROKER_DEFAULTS: Record<string, string | null> = {
+${defaults.join('\n')}
+}
+
+// The keys Kafka's DescribeConfigs calls not read-only (DynamicBrokerConfig.AllDynamicConfigs).
+export const KAFKA_DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set([
+${dynamic.join('\n')}
+])
 `)
 console.log(`broker-keys.ts: ${rows.length} keys`)

@@ -95,7 +95,8 @@ export interface Cluster {
 }
 
 /** Starts ZooKeeper and one broker (broker.id 0) and waits until the broker serves clients. */
-export async function startCluster(target: Target | undefined = chosenTarget()): Promise<Cluster> {
+/** extra: more server.properties settings (as --override), over the test defaults. */
+export async function startCluster(target: Target | undefined = chosenTarget(), extra: Record<string, string> = {}): Promise<Cluster> {
   const reason = targetSkipReason()
   if (reason || !target) throw new Error(reason ?? 'no broker target')
   const dir = tempDir('kafkit-tools-')
@@ -133,6 +134,7 @@ export async function startCluster(target: Target | undefined = chosenTarget()):
       'transaction.state.log.min.isr': '1',
       'group.initial.rebalance.delay.ms': '0',
       'num.partitions': '1',
+      ...extra,
     }
     const props = join(dir, 'server.properties')
     writeFileSync(props, 'broker.id=0\n')

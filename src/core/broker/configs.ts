@@ -2,7 +2,7 @@
 // where it comes from (topic override, server.properties, default), synonyms, types,
 // read-only and sensitive flags.
 import {TOPIC_CONFIGS, TOPIC_TO_BROKER_KEY, topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
-import {BROKER_KEYS} from '../config/broker-keys.js'
+import {BROKER_DEFAULTS, BROKER_KEYS, KAFKA_DYNAMIC_BROKER_KEYS} from '../config/broker-keys.js'
 import {sensitiveKey} from '../security/config.js'
 import {DYNAMIC_BROKER_KEYS} from '../cluster/cluster.js'
 
@@ -59,6 +59,14 @@ function brokerKeyType(name: string): number {
   return t !== undefined ? ConfigType[t] : ConfigType.STRING
 }
 
+/** A value as Kafka prints it after parsing it (the synonyms keep it as written): lists comma-joined, booleans lower case. */
+function asKafkaPrintsIt(value: string | null, type: number): string | null {
+  if (value === null) return null
+  if (type === ConfigType.LIST) return value.trim() === '' ? '' : value.trim().split(/\s*,\s*/).join(',')
+  if (type === ConfigType.BOOLEAN) return value.trim().toLowerCase()
+  return value
+}
+
 /** The dynamic broker configs in their two layers (the cluster default and this broker's own). */
 export interface DynamicBrokerLayers {
   default: Record<string, string>
@@ -83,20 +91,9 @@ export function brokerSynonyms(name: string): string[] {
   return [name]
 }
 
-/** Kafka 3.9's ConfigDef defaults of the keys kafka-configs may change (null defaults left out). */
-const STATIC_DEFAULTS: Record<string, string> = {
-  'log.roll.hours': '168', 'log.roll.jitter.hours': '0', 'log.retention.hours': '168', 'log.flush.scheduler.interval.ms': '9223372036854775807',
-  'num.io.threads': '8', 'num.network.threads': '3', 'num.replica.fetchers': '1', 'num.recovery.threads.per.data.dir': '1', 'background.threads': '10',
-  'log.cleaner.threads': '1', 'log.cleaner.dedupe.buffer.size': '134217728', 'log.cleaner.io.buffer.size': '524288',
-  'log.cleaner.io.max.bytes.per.second': '1.7976931348623157E308', 'log.cleaner.backoff.ms': '15000',
-  'max.connections': '2147483647', 'max.connections.per.ip': '2147483647', 'max.connections.per.ip.overrides': '', 'max.connection.creation.rate': '2147483647',
-  'metric.reporters': '', 'producer.id.expiration.ms': '86400000', 'transaction.partition.verification.enable': 'true',
-}
-
-/** Kafka's ConfigDef default of a broker key, as a string (undefined when Kafka has none). */
+/** Kafka's ConfigDef default of a broker key as Kafka prints it (undefined when Kafka has none). */
 function staticBrokerDefault(config: ServerConfig, key: string): string | undefined {
-  if (STATIC_DEFAULTS[key] !== undefined) return STATIC_DEFAULTS[key]
-  if (key === 'log.retention.ms' || key === 'log.retention.minutes' || key === 'log.roll.ms' || key === 'log.roll.jitter.ms' || key === 'log.flush.interval.ms') return undefined
+  if (key in BROKER_DEFAULTS) return BROKER_DEFAULTS[key] ?? undefined
   const topicKey = Object.keys(TOPIC_CONFIGS).find(k => TOPIC_CONFIGS[k].brokerKey === key)
   return topicKey !== undefined ? topicConfigDefaults(config, {})[topicKey] : undefined
 }
@@ -120,7 +117,8 @@ export function brokerKeySynonyms(name: string, config: ServerConfig, layers: Dy
   if (perBroker) add(k => layers.own[k], ConfigSource.DYNAMIC_BROKER_CONFIG)
   add(k => layers.default[k], ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
   if (perBroker) {
-    add(k => config.props.get(k)?.trim(), ConfigSource.STATIC_BROKER_CONFIG)
+    // A ZooKeeper-mode Kafka broker copies broker.id into its static node.id.
+    add(k => config.props.get(k)?.trim() ?? (k === 'node.id' ? String(config.brokerId) : undefined), ConfigSource.STATIC_BROKER_CONFIG)
     add(k => staticBrokerDefault(config, k), ConfigSource.DEFAULT_CONFIG)
   }
   const first = out.findIndex(x => x.name === name)
@@ -137,8 +135,9 @@ export function brokerConfigEntries(config: ServerConfig, layers: DynamicBrokerL
   const defaults = topicConfigDefaults(config, {...layers.default, ...layers.own})
   const names = new Set<string>()
   if (perBroker) {
+    // Every key Kafka lists for a broker (its non-internal KafkaConfig keys), as Kafka does.
+    for (const k of Object.keys(BROKER_DEFAULTS)) names.add(k)
     for (const d of Object.values(TOPIC_CONFIGS)) if (d.brokerKey) names.add(d.brokerKey)
-    for (const k of ['broker.id', 'num.partitions', 'default.replication.factor', 'auto.create.topics.enable', 'delete.topic.enable', 'log.dirs', 'zookeeper.connect', 'offsets.topic.num.partitions', 'offsets.topic.replication.factor', 'group.initial.rebalance.delay.ms', 'socket.request.max.bytes']) names.add(k)
     for (const k of config.props.keys()) names.add(k)
     for (const k of Object.keys(layers.own)) names.add(k)
   }
@@ -161,17 +160,14 @@ export function brokerConfigEntries(config: ServerConfig, layers: DynamicBrokerL
     const synonyms = brokerKeySynonyms(name, config, layers, perBroker, sensitive)
     const source = synonyms.length > 0 ? synonyms[0].source : ConfigSource.DEFAULT_CONFIG
     let value: string | null = synonyms.length > 0 && synonyms[0].name === name ? synonyms[0].value : null
-    if (perBroker && (value === null || synonyms[0].name !== name)) {
+    // A key of a family (log.retention.ms, .minutes, .hours) that is not itself set is null, as in Kafka.
+    const unsetFamilyKey = synonyms.length === 0 && brokerSynonyms(name).length > 1
+    if (perBroker && !unsetFamilyKey && (value === null || synonyms[0].name !== name)) {
       const topicKey = Object.keys(TOPIC_CONFIGS).find(k => TOPIC_CONFIGS[k].brokerKey === name)
-      value = topicKey !== undefined ? defaults[topicKey] : known[name] ?? (synonyms[0]?.value ?? null)
+      value = topicKey !== undefined ? defaults[topicKey] : known[name] ?? (synonyms.length > 0 ? synonyms[0].value : BROKER_DEFAULTS[name] ?? null)
     }
-    if (sensitive) value = null
+    value = sensitive ? null : asKafkaPrintsIt(value, brokerKeyType(name))
     const dynamic = source === ConfigSource.DYNAMIC_BROKER_CONFIG || source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
-    return {name, value, readOnly: !dynamic && !isDynamicBrokerKey(name), isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms, configType: brokerKeyType(name), documentation: null}
+    return {name, value, readOnly: !dynamic && !KAFKA_DYNAMIC_BROKER_KEYS.has(name), isDefault: source === ConfigSource.DEFAULT_CONFIG, configSource: source, isSensitive: sensitive, synonyms, configType: brokerKeyType(name), documentation: null}
   })
-}
-
-/** Keys Kafka lets kafka-configs change on a running broker. */
-export function isDynamicBrokerKey(name: string): boolean {
-  return DYNAMIC_BROKER_KEYS.has(name) || Object.values(TOPIC_CONFIGS).some(d => d.brokerKey === name)
 }
