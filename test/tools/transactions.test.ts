@@ -68,7 +68,7 @@ test('list, describe and describe-producers print Apache\'s tables', {skip}, asy
   const listJson = await kafkit(['list', '--output', 'json'])
   assert.equal(listJson.code, 0, listJson.stderr)
   const objects = JSON.parse(listJson.stdout) as Record<string, string>[]
-  assert.deepEqual(objects.map(o => [o.TransactionalId, o.Coordinator, o.ProducerId, o.TransactionState]), cells(list.stdout).slice(1))
+  assert.deepEqual(objects.map(o => [o.TransactionalId, o.Coordinator, o.ProducerId, o.TransactionState]), cells(list.stdout).slice(1).map(r => r.slice(0, 4)))
   const k = await kafkit(['describe', '--transactional-id', 'tx-open'])
   const a = await apache(['describe', '--transactional-id', 'tx-open'])
   assert.equal(k.code, 0, k.stderr)
