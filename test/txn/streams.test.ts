@@ -217,10 +217,12 @@ async function wordCount(v: Variant): Promise<string> {
   // Exactly once: with no record cache every count is sent, so each word's committed updates are
   // exactly 1, 2, ..., n (a record counted twice, or an aborted update shown, would break that).
   for (const [w, list] of got) assert.ok(list.every((c, i) => c === i + 1), `counts of ${w}: ${list.join(',')}`)
-  // The aborted transactions' output is in the log: read_uncommitted repeats counts that read_committed hides.
+  // Aborted output, when the app kill caught a transaction whose output records were already
+  // written, shows as repeated counts under read_uncommitted that read_committed hides. The kill
+  // waits for an Ongoing transaction holding output partitions, but its records may not be in the
+  // log yet, so it is reported below, not required (exactness above is the check).
   const all = await output(v, 'read_uncommitted')
   const repeats = [...all].filter(([, list]) => list.some((c, i) => i > 0 && c <= list[i - 1])).length
-  assert.ok(repeats > 0, 'some output of an aborted transaction is visible to read_uncommitted')
   const committed = [...got.values()].reduce((n, list) => n + list.length, 0)
   const uncommitted = [...all.values()].reduce((n, list) => n + list.length, 0)
   return `kafka-streams ${v.version}: ${committed} committed count updates for ${got.size} words (exact), ${uncommitted} read_uncommitted, ${repeats} words with aborted updates visible uncommitted`
