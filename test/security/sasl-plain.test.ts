@@ -176,7 +176,7 @@ test('secrets never appear in the log nor in DescribeConfigs (sensitive=true, no
   const d = await apacheTool('kafka-configs', ['--bootstrap-server', broker.addr('PLAINTEXT'), '--describe', '--entity-type', 'brokers', '--entity-name', '0', '--all'])
   assert.equal(d.code, 0, d.stderr)
   assert.match(d.stdout, /listener\.name\.sasl_plaintext\.plain\.sasl\.jaas\.config=null sensitive=true/)
-  assert.doesNotMatch(d.stdout, /secret/)
+  assert.doesNotMatch(d.stdout, /[a-z]+-secret/) // the passwords (key names such as delegation.token.secret.key are listed too)
   assert.doesNotMatch(broker.proc.output, /alice-secret|admin-secret|carol-secret/)
   assert.doesNotMatch(readFileSync(broker.configFile, 'utf8'), /carol-secret/)
 })
