@@ -51,6 +51,10 @@ before(async () => {
   ])
   kafkit = k
   apache = a
+  // Apache's broker logs "started" before the controller's first UpdateMetadata reaches it; until
+  // then its metadata cache lists no broker and auto-creation answers INVALID_REPLICATION_FACTOR.
+  const {waitFor} = await import('../helpers/util.js')
+  await waitFor(async () => / 1 brokers:/.test((await exec(KCAT, ['-L', '-b', apache.addr('SASL_PLAINTEXT'), '-X', 'security.protocol=sasl_plaintext', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=admin', '-X', 'sasl.password=admin-secret', '-m', '5'])).stdout), 60000, 'Apache Kafka to list itself in Metadata')
 })
 
 after(async () => {
