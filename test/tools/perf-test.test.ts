@@ -201,7 +201,14 @@ test('a broker restart in the middle of a run: the producer retries, nothing is 
     b = await startBrokerProc(`${cluster!.zkConnect}/restart`)
     const bootstrap = b.bootstrap
     const run = runCommand('kafka-producer-perf-test', ['--topic', 'moving', '--num-records', '6000', '--record-size', '50', '--throughput', '3000', '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all'])
-    await new Promise(res => setTimeout(res, 500))
+    // The restart comes once the first records are in the log (not after a fixed sleep, which on
+    // a loaded machine may fall after the run's end): records before it and records after it.
+    const probe = new GroupAdmin(bootstrap, {timeoutMs: 2000})
+    try {
+      await waitFor(async () => ((await probe.listOffsets([{topic: 'moving', partition: 0}], LATEST_TIMESTAMP)).get('moving\0' + '0') ?? 0) > 0, 30000, 'the first records of the run in the log', 20)
+    } finally {
+      probe.close()
+    }
     await b.restart()
     const r = await run
     assert.equal(r.code, 0, r.stdout + r.stderr)

@@ -23,177 +23,47 @@
 //   creation).
 //
 // Extension points for a transactional producer: `transactionalId` in the Produce request,
-// ProducerIdState (pid/epoch, per-partition sequences), and the batch `transactional` flag.
-import {Produce, InitProducerId, type ProduceResponse} from '../protocol/messages.js'
+// the idempotence state (pid/epoch, per-partition sequences), and the batch `transactional` flag.
+//
+// The parts: producer-config.ts (settings), producer-batch.ts (the accumulator's queues and
+// batches), producer-sender.ts (draining, Produce requests, retries, expiry),
+// producer-idempotence.ts (producer id, epoch, sequences). This class appends records
+// (the accumulator) and holds the state the parts share; flush() and close().
 import {errorName} from '../protocol/errors.js'
-import {ConnectionError, RequestTimeoutError, type KafkaConnection} from '../protocol/client.js'
-import {ClientConfig, ConfigError} from './config.js'
+import {ClientConfig} from './config.js'
 import {NetworkClient, networkSettings} from './network.js'
-import {BatchBuilder, setProducerFields, recordSize, type RecordHeader} from './records.js'
-import {codecId} from './compression.js'
+import {recordSize, type RecordHeader} from './records.js'
 import {StickyPartitioner, partitionForKey} from './partitioner.js'
-import {KafkaClientError, apiError, isInvalidMetadata, isRetriable, timeoutError} from './kafka-errors.js'
+import {KafkaClientError, apiError, isRetriable, timeoutError} from './kafka-errors.js'
 import {retryBackoff, type ExponentialBackoff} from './backoff.js'
-import {Loggers} from './log.js'
+import {producerSettings, type ProducerSettings, type ProducerStats, type SendCallback} from './producer-config.js'
+import {ProducerBatch, type PartitionQueue, type TopicQueues} from './producer-batch.js'
+import {Sender} from './producer-sender.js'
+import {IdempotenceState} from './producer-idempotence.js'
 
-export type SendCallback = (error: KafkaClientError | null, partition: number, offset: number, timestamp: number, token: number) => void
-
-export interface ProducerSettings {
-  acks: number
-  batchSize: number
-  lingerMs: number
-  bufferMemory: number
-  maxBlockMs: number
-  maxRequestSize: number
-  maxInFlight: number
-  retries: number
-  deliveryTimeoutMs: number
-  compression: number
-  idempotence: boolean
-  partitionerIgnoreKeys: boolean
-  adaptivePartitioning: boolean
-}
-
-const INT_MAX = 2147483647
-const MAX_EPOCH = 32767
-
-/** Reads the producer's settings from Java property names, with Java's defaults and checks. */
-export function producerSettings(cfg: ClientConfig): ProducerSettings {
-  const acksText = cfg.oneOf('acks', 'all', ['all', '-1', '0', '1'])
-  const acks = acksText === 'all' ? -1 : Number(acksText)
-  const compressionName = cfg.oneOf('compression.type', 'none', ['none', 'gzip', 'snappy', 'lz4', 'zstd'], true)
-  const lingerMs = cfg.long('linger.ms', 0, 0)
-  const requestTimeoutMs = cfg.int('request.timeout.ms', 30000, 0)
-  const maxInFlight = cfg.int('max.in.flight.requests.per.connection', 5, 1)
-  const retries = cfg.int('retries', INT_MAX, 0)
-  let deliveryTimeoutMs = cfg.int('delivery.timeout.ms', 120000, 0)
-  if (deliveryTimeoutMs < lingerMs + requestTimeoutMs) {
-    if (cfg.has('delivery.timeout.ms')) throw new ConfigError('delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms')
-    deliveryTimeoutMs = lingerMs + requestTimeoutMs
-  }
-  const userIdempotence = cfg.has('enable.idempotence')
-  let idempotence = cfg.bool('enable.idempotence', true)
-  if (idempotence) {
-    const conflict = maxInFlight > 5
-      ? `To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. Current value is ${maxInFlight}.`
-      : retries === 0 ? 'Must set retries to non-zero when using the idempotent producer.'
-        : acks !== -1 ? 'Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.' : undefined
-    if (conflict) {
-      if (userIdempotence) throw new ConfigError(conflict)
-      idempotence = false
-    }
-  }
-  if (cfg.get('transactional.id')) throw new ConfigError('transactional.id is not supported yet: kafkit\'s producer has no transactions')
-  return {
-    acks,
-    batchSize: cfg.int('batch.size', 16384, 0),
-    lingerMs,
-    bufferMemory: cfg.long('buffer.memory', 33554432, 0),
-    maxBlockMs: cfg.long('max.block.ms', 60000, 0),
-    maxRequestSize: cfg.int('max.request.size', 1048576, 0),
-    maxInFlight,
-    retries,
-    deliveryTimeoutMs,
-    compression: codecId(compressionName),
-    idempotence,
-    partitionerIgnoreKeys: cfg.bool('partitioner.ignore.keys', false),
-    adaptivePartitioning: cfg.bool('partitioner.adaptive.partitioning.enable', true),
-  }
-}
-
-/** One partition's queue of batches and its idempotence state. */
-interface PartitionQueue {
-  topic: string
-  partition: number
-  /** "topic-partition", as Java prints a TopicPartition. */
-  name: string
-  deque: ProducerBatch[]
-  nextSequence: number
-  lastAckedSequence: number
-  /** Batches with a sequence, not yet completed (sent, or waiting for a retry), by sequence. */
-  inflight: ProducerBatch[]
-  /** Producer id and epoch the partition's sequences belong to. */
-  producerId: number
-  epoch: number
-  /** Batches of this partition on the wire right now. */
-  onWire: number
-  needsRewrite: boolean
-  /** After a sent batch expired: the sequence after it, until the partition's in-flight batches resolve. */
-  unresolved: number | undefined
-}
-
-interface TopicQueues {
-  partitions: PartitionQueue[]
-  sticky: StickyPartitioner
-}
-
-class ProducerBatch {
-  builder: BatchBuilder | undefined
-  sealed: Buffer | undefined
-  attempts = 0
-  lastAttemptMs = 0
-  /** When a batch put back for a retry may go again (its backoff, drawn once). */
-  retryAt = 0
-  retry = false
-  full = false
-  done = false
-  onWire = false
-  baseSequence = -1
-  producerId = -1
-  epoch = -1
-  count = 0
-  readonly callbacks: (SendCallback | undefined)[] = []
-  readonly tokens: number[] = []
-  readonly timestamps: number[] = []
-
-  constructor(readonly q: PartitionQueue, capacity: number, readonly createdMs: number, readonly reservedBytes: number) {
-    this.builder = new BatchBuilder(capacity)
-  }
-
-  get size(): number {
-    return this.sealed ? this.sealed.length : this.builder!.size
-  }
-
-  get lastSequence(): number {
-    return this.baseSequence + this.count - 1
-  }
-}
-
-export interface ProducerStats {
-  recordsSent: number
-  batchesSent: number
-  retries: number
-  errors: number
-}
+export {producerSettings, type ProducerSettings, type ProducerStats, type SendCallback} from './producer-config.js'
 
 export class Producer {
   readonly net: NetworkClient
   readonly settings: ProducerSettings
   readonly clientId: string
-  private readonly topics = new Map<string, TopicQueues>()
-  private readonly queues: PartitionQueue[] = []
-  private readonly retryBackoff: ExponentialBackoff
-  private bufferedBytes = 0
-  private memoryWaiters: (() => void)[] = []
-  private scheduled = false
-  private timer: NodeJS.Timeout | undefined
-  private timerAt = Infinity
-  private flushing = 0
-  private closing = false
-  private closed = false
-  private outstanding = 0
-  private idleWaiters: (() => void)[] = []
+  // Shared with the parts (internal): the accumulator's queues, the memory it holds, the
+  // records without an outcome yet, and the state of flush/close.
+  readonly topics = new Map<string, TopicQueues>()
+  readonly queues: PartitionQueue[] = []
+  readonly retryBackoff: ExponentialBackoff
+  bufferedBytes = 0
+  memoryWaiters: (() => void)[] = []
+  flushing = 0
+  closing = false
+  closed = false
+  outstanding = 0
+  idleWaiters: (() => void)[] = []
   private blocked: Promise<void> | undefined
-  private drainStart = 0
-  // idempotence
-  private producerId = -1
-  private epoch = -1
-  private initInProgress = false
-  private initAttempts = 0
-  private initNotBefore = 0
-  private epochBumpRequired = false
-  private fatal: KafkaClientError | undefined
+  fatal: KafkaClientError | undefined
   readonly stats: ProducerStats = {recordsSent: 0, batchesSent: 0, retries: 0, errors: 0}
+  readonly sender = new Sender(this)
+  readonly idem = new IdempotenceState(this)
 
   constructor(bootstrap: string, config: ClientConfig, defaultClientId = 'producer-1') {
     this.settings = producerSettings(config)
@@ -201,7 +71,7 @@ export class Producer {
     this.clientId = net.clientId
     this.net = new NetworkClient(bootstrap, net, `[Producer clientId=${net.clientId}]`)
     this.net.allowAutoTopicCreation = true
-    this.net.onChange(() => this.wake())
+    this.net.onChange(() => this.sender.wake())
     this.retryBackoff = retryBackoff(net.retryBackoffMs, net.retryBackoffMaxMs)
     this.net.maybeUpdate()
   }
@@ -363,414 +233,10 @@ export class Producer {
     b.count++
     if (b.builder!.size >= this.settings.batchSize) b.full = true
     if (sticky) t.sticky.appended(appended, this.availablePartitions(topic), numPartitions, b.full)
-    if (b.full || q.deque.length > 1 || this.settings.lingerMs === 0 || this.flushing > 0) this.wake()
-    else this.armTimer(b.createdMs + this.settings.lingerMs)
+    if (b.full || q.deque.length > 1 || this.settings.lingerMs === 0 || this.flushing > 0) this.sender.wake()
+    else this.sender.armTimer(b.createdMs + this.settings.lingerMs)
   }
 
-  // ---------------------------------------------------------------------------------------
-  // Sending
-
-  /** Runs the sender soon (coalesced). */
-  private wake(): void {
-    if (this.scheduled || this.closed) return
-    this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      this.runOnce()
-    })
-  }
-
-  private armTimer(at: number): void {
-    if (this.closed || at >= this.timerAt) return
-    if (this.timer) clearTimeout(this.timer)
-    this.timerAt = at
-    this.timer = setTimeout(() => {
-      this.timer = undefined
-      this.timerAt = Infinity
-      this.runOnce()
-    }, Math.max(0, at - Date.now()))
-  }
-
-  private ensureProducerId(): void {
-    if (this.initInProgress || this.closed || Date.now() < this.initNotBefore) {
-      if (!this.initInProgress) this.armTimer(this.initNotBefore)
-      return
-    }
-    this.initInProgress = true
-    const run = async () => {
-      const node = await this.net.anyNode(Date.now() + this.settings.maxBlockMs)
-      const res = await this.net.send(node, InitProducerId, {transactionalId: null, transactionTimeoutMs: INT_MAX, producerId: -1, producerEpoch: -1})
-      if (res.errorCode !== 0) throw apiError(res.errorCode)
-      this.producerId = res.producerId
-      this.epoch = res.producerEpoch
-      this.initAttempts = 0
-    }
-    run().catch((error: Error) => {
-      if (error instanceof KafkaClientError && !error.retriable && !(error instanceof ConnectionError) && error.exceptionClass !== 'TimeoutException') {
-        this.fatal = error
-        this.failAll(error)
-      }
-      this.initNotBefore = Date.now() + this.retryBackoff.backoff(this.initAttempts++)
-    }).finally(() => {
-      this.initInProgress = false
-      this.wake()
-    })
-  }
-
-  /** Bumps the epoch locally (Java's idempotent producer) and restarts the marked partitions' sequences. */
-  private maybeBumpEpoch(): void {
-    if (!this.epochBumpRequired || this.producerId < 0) return
-    // Wait until no batch of a partition to rewrite is on the wire.
-    for (const q of this.queues) if (q.needsRewrite && q.onWire > 0) return
-    if (this.epoch >= MAX_EPOCH) {
-      // A new producer id: every partition starts again.
-      this.producerId = -1
-      this.epoch = -1
-      for (const q of this.queues) if (q.inflight.length > 0) q.needsRewrite = true
-      this.epochBumpRequired = false
-      return
-    }
-    this.epoch++
-    this.epochBumpRequired = false
-    for (const q of this.queues) if (q.needsRewrite) this.restartSequences(q)
-  }
-
-  private restartSequences(q: PartitionQueue): void {
-    q.needsRewrite = false
-    q.unresolved = undefined
-    q.producerId = this.producerId
-    q.epoch = this.epoch
-    q.lastAckedSequence = -1
-    let seq = 0
-    for (const b of q.inflight) {
-      b.baseSequence = seq
-      b.producerId = this.producerId
-      b.epoch = this.epoch
-      seq += b.count
-      if (b.sealed) setProducerFields(b.sealed, b.producerId, b.epoch, b.baseSequence)
-    }
-    q.nextSequence = seq
-  }
-
-  private requestEpochBump(q: PartitionQueue): void {
-    this.epochBumpRequired = true
-    q.needsRewrite = true
-  }
-
-  /** Java's maybeResolveSequences: a partition whose in-flight batches all resolved. */
-  private resolveSequences(): void {
-    for (const q of this.queues) {
-      if (q.unresolved === undefined || q.inflight.length > 0) continue
-      if (q.lastAckedSequence + 1 !== q.nextSequence) this.requestEpochBump(q)
-      q.unresolved = undefined
-    }
-  }
-
-  private runOnce(): void {
-    if (this.closed) return
-    const now = Date.now()
-    let nextWake = Infinity
-    if (this.settings.idempotence && !this.fatal) {
-      this.resolveSequences()
-      this.maybeBumpEpoch()
-      if (this.producerId < 0) {
-        this.ensureProducerId()
-        this.expireBatches(now)
-        return
-      }
-    }
-    this.expireBatches(now)
-    // Which partitions have a batch to send, grouped by their leader.
-    const byNode = new Map<number, PartitionQueue[]>()
-    let unknownLeader = false
-    const loads = new Map<string, {sizes: number[]; ids: number[]}>()
-    for (const q of this.queues) {
-      if (q.deque.length === 0) continue
-      const leader = this.net.leaderFor(q.topic, q.partition)
-      if (leader < 0) { unknownLeader = true; continue }
-      if (this.settings.adaptivePartitioning) {
-        let l = loads.get(q.topic)
-        if (!l) loads.set(q.topic, l = {sizes: [], ids: []})
-        l.sizes.push(q.deque.length)
-        l.ids.push(q.partition)
-      }
-      const first = q.deque[0]
-      let readyAt: number
-      if (first.retry) readyAt = first.retryAt
-      else if (first.full || q.deque.length > 1 || this.flushing > 0 || this.closing) readyAt = now
-      else readyAt = first.createdMs + this.settings.lingerMs
-      if (readyAt > now) { nextWake = Math.min(nextWake, readyAt); continue }
-      let list = byNode.get(leader)
-      if (!list) byNode.set(leader, list = [])
-      list.push(q)
-    }
-    if (unknownLeader) this.net.requestUpdate()
-    for (const [topic, l] of loads) {
-      const t = this.topics.get(topic)
-      const n = this.net.topics.get(topic)?.partitions.length ?? 0
-      if (t) t.sticky.updateLoadStats(l.sizes, l.ids, n)
-    }
-    for (const [node, qs] of byNode) {
-      const conn = this.net.ready(node)
-      if (!conn) {
-        const d = this.net.connectionDelay(node)
-        if (d > 0) nextWake = Math.min(nextWake, now + d)
-        continue
-      }
-      while (conn.inFlight < this.settings.maxInFlight && !conn.closed) {
-        const batches = this.drain(qs, now)
-        if (batches.length === 0) break
-        this.sendProduce(node, conn, batches, now)
-        if (this.settings.acks === 0) break
-      }
-    }
-    // The earliest expiry of a waiting batch.
-    for (const q of this.queues) if (q.deque.length > 0) nextWake = Math.min(nextWake, q.deque[0].createdMs + this.settings.deliveryTimeoutMs)
-    if (nextWake < Infinity) this.armTimer(nextWake)
-  }
-
-  /** Java's shouldStopDrainBatchesForPartition for the idempotent producer. */
-  private mayDrain(q: PartitionQueue, first: ProducerBatch): boolean {
-    if (!this.settings.idempotence) return !(this.settings.maxInFlight === 1 && q.onWire > 0)
-    if (this.producerId < 0 || q.needsRewrite) return false
-    if (first.baseSequence < 0) {
-      if (q.unresolved !== undefined) return false
-      if (q.producerId !== this.producerId || q.epoch !== this.epoch) {
-        if (q.inflight.length > 0) return false
-        // Stale and idle: the partition's sequences start again under the current epoch.
-        q.producerId = this.producerId
-        q.epoch = this.epoch
-        q.nextSequence = 0
-        q.lastAckedSequence = -1
-      }
-      return true
-    }
-    // A retry goes out alone, in sequence order.
-    return q.inflight.length > 0 && q.inflight[0] === first && q.onWire === 0
-  }
-
-  /** One request's worth of batches for a node: at most one per partition, up to max.request.size. */
-  private drain(qs: PartitionQueue[], now: number): ProducerBatch[] {
-    const out: ProducerBatch[] = []
-    let bytes = 0
-    const n = qs.length
-    const start = this.drainStart++ % n
-    for (let i = 0; i < n; i++) {
-      const q = qs[(start + i) % n]
-      const first = q.deque[0]
-      if (!first) continue
-      if (first.retry && now < first.retryAt) continue
-      if (!this.mayDrain(q, first)) continue
-      if (!first.sealed) {
-        first.sealed = first.builder!.seal(this.settings.compression)
-        first.builder = undefined
-      }
-      const size = first.sealed.length
-      if (out.length > 0 && bytes + size > this.settings.maxRequestSize) break
-      q.deque.shift()
-      if (this.settings.idempotence) {
-        if (first.baseSequence < 0) {
-          first.baseSequence = q.nextSequence
-          first.producerId = this.producerId
-          first.epoch = this.epoch
-          q.nextSequence = (q.nextSequence + first.count) % (INT_MAX + 1)
-          q.inflight.push(first)
-        }
-        setProducerFields(first.sealed, first.producerId, first.epoch, first.baseSequence)
-      } else {
-        setProducerFields(first.sealed, -1, -1, -1)
-      }
-      bytes += size
-      out.push(first)
-    }
-    return out
-  }
-
-  private sendProduce(node: number, conn: KafkaConnection, batches: ProducerBatch[], now: number): void {
-    const byTopic = new Map<string, {index: number; records: Buffer}[]>()
-    for (const b of batches) {
-      b.lastAttemptMs = now
-      b.onWire = true
-      b.q.onWire++
-      let l = byTopic.get(b.q.topic)
-      if (!l) byTopic.set(b.q.topic, l = [])
-      l.push({index: b.q.partition, records: b.sealed!})
-    }
-    this.stats.batchesSent += batches.length
-    const correlationId = conn.nextCorrelationId
-    const requestTimeoutMs = this.net.settings.requestTimeoutMs
-    const body = {transactionalId: null, acks: this.settings.acks, timeoutMs: requestTimeoutMs, topicData: [...byTopic].map(([name, partitionData]) => ({name, partitionData}))}
-    this.net.send(node, Produce, body, {timeoutMs: requestTimeoutMs}).then(
-      res => this.handleResponse(node, correlationId, batches, res, undefined),
-      (error: Error) => this.handleResponse(node, correlationId, batches, undefined, error),
-    )
-  }
-
-  private handleResponse(node: number, correlationId: number, batches: ProducerBatch[], res: ProduceResponse | undefined, error: Error | undefined): void {
-    const now = Date.now()
-    let partitionResults: Map<string, {errorCode: number; baseOffset: number; logAppendTimeMs: number; logStartOffset: number; errorMessage: string | null}> | undefined
-    if (res) {
-      partitionResults = new Map()
-      for (const t of res.responses) for (const p of t.partitionResponses) partitionResults.set(`${t.name}\0${p.index}`, p)
-    }
-    for (const b of batches) {
-      b.onWire = false
-      b.q.onWire--
-      if (b.done) continue
-      let code = 0
-      let message: string | null = null
-      let baseOffset = -1
-      let logAppendTime = -1
-      let logStartOffset = -1
-      if (error) {
-        const timedOut = error instanceof RequestTimeoutError
-        if (error instanceof ConnectionError) {
-          code = timedOut ? 7 : 13
-          message = timedOut ? `Disconnected from node ${node} due to timeout` : `Disconnected from node ${node}`
-        } else if (error instanceof KafkaClientError) {
-          code = error.code
-          message = error.message
-        } else {
-          code = -1
-          message = error.message
-        }
-      } else if (res === undefined) {
-        code = 0 // acks=0: done once written
-      } else {
-        const p = partitionResults!.get(`${b.q.topic}\0${b.q.partition}`)
-        if (!p) { code = -1; message = 'The produce response holds no result for this partition' } else {
-          code = p.errorCode
-          message = p.errorMessage
-          baseOffset = p.baseOffset
-          logAppendTime = p.logAppendTimeMs
-          logStartOffset = p.logStartOffset
-        }
-      }
-      if (code === 0) {
-        this.completeBatch(b, baseOffset, logAppendTime)
-        continue
-      }
-      const name = errorName(code)
-      if (this.canRetry(b, code, logStartOffset, now)) {
-        this.stats.retries++
-        this.net.log.warn(Loggers.sender, `Got error produce response with correlation id ${correlationId} on topic-partition ${b.q.name}, retrying (${this.settings.retries - b.attempts - 1} attempts left). Error: ${name}${message ? `. Error Message: ${message}` : ''}`)
-        this.reenqueue(b, now)
-      } else if (name === 'DUPLICATE_SEQUENCE_NUMBER') {
-        this.completeBatch(b, -1, -1)
-      } else {
-        this.failBatch(b, apiError(code, message), b.attempts < this.settings.retries)
-      }
-      if (isInvalidMetadata(code)) {
-        if (name === 'UNKNOWN_TOPIC_OR_PARTITION') {
-          this.net.log.warn(Loggers.sender, `Received unknown topic or partition error in produce request on partition ${b.q.name}. The topic-partition may not exist or the user may not have Describe access to it`)
-        } else {
-          this.net.log.warn(Loggers.sender, `Received invalid metadata error in produce request on partition ${b.q.name} due to ${apiError(code, message).toString()} Going to request metadata update now`)
-        }
-        this.net.requestUpdate()
-      }
-    }
-    this.wake()
-  }
-
-  private canRetry(b: ProducerBatch, code: number, logStartOffset: number, now: number): boolean {
-    if (now - b.createdMs >= this.settings.deliveryTimeoutMs || b.attempts >= this.settings.retries || b.done) return false
-    if (!this.settings.idempotence) return isRetriable(code)
-    const q = b.q
-    const name = errorName(code)
-    if (name === 'UNKNOWN_PRODUCER_ID') {
-      if (logStartOffset === -1) return true
-      this.requestEpochBump(q)
-      return true
-    }
-    if (name === 'OUT_OF_ORDER_SEQUENCE_NUMBER') {
-      // Not the next batch after the last acknowledged one: an earlier batch failed; retry.
-      if (q.unresolved === undefined && b.baseSequence !== q.lastAckedSequence + 1) return true
-      // A real gap (or the batch right after one that expired): restart the sequences.
-      if (q.unresolved === undefined || b.baseSequence === q.unresolved) this.requestEpochBump(q)
-      return true
-    }
-    return isRetriable(code)
-  }
-
-  /** Puts a batch back, in sequence order (idempotence) or at the front. */
-  private reenqueue(b: ProducerBatch, now: number): void {
-    b.attempts++
-    b.retry = true
-    b.lastAttemptMs = now
-    b.retryAt = now + this.retryBackoff.backoff(b.attempts - 1)
-    const dq = b.q.deque
-    if (this.settings.idempotence && b.baseSequence >= 0) {
-      let i = 0
-      while (i < dq.length && dq[i].baseSequence >= 0 && dq[i].baseSequence < b.baseSequence) i++
-      dq.splice(i, 0, b)
-    } else {
-      dq.unshift(b)
-    }
-  }
-
-  private removeInflight(b: ProducerBatch): void {
-    const l = b.q.inflight
-    const i = l.indexOf(b)
-    if (i >= 0) l.splice(i, 1)
-  }
-
-  private completeBatch(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
-    if (this.settings.idempotence && b.baseSequence >= 0) {
-      if (b.lastSequence > b.q.lastAckedSequence) b.q.lastAckedSequence = b.lastSequence
-      this.removeInflight(b)
-    }
-    this.stats.recordsSent += b.count
-    this.finish(b)
-    for (let i = 0; i < b.count; i++) {
-      const cb = b.callbacks[i]
-      if (cb) cb(null, b.q.partition, baseOffset < 0 ? -1 : baseOffset + i, logAppendTime >= 0 ? logAppendTime : b.timestamps[i], b.tokens[i])
-    }
-  }
-
-  private failBatch(b: ProducerBatch, error: KafkaClientError, adjustSequences: boolean): void {
-    if (this.settings.idempotence && b.baseSequence >= 0) {
-      this.removeInflight(b)
-      // The broker may or may not have the batch: the partition's sequences start again.
-      if (adjustSequences || error.exceptionClass === 'OutOfOrderSequenceException') this.requestEpochBump(b.q)
-    }
-    this.stats.errors += b.count
-    this.finish(b)
-    for (let i = 0; i < b.count; i++) {
-      const cb = b.callbacks[i]
-      if (cb) cb(error, b.q.partition, -1, -1, b.tokens[i])
-    }
-  }
-
-  private finish(b: ProducerBatch): void {
-    b.done = true
-    b.builder = undefined
-    this.bufferedBytes -= b.reservedBytes
-    this.outstanding--
-    if (this.memoryWaiters.length > 0 && this.bufferedBytes < this.settings.bufferMemory) {
-      const ws = this.memoryWaiters.splice(0)
-      for (const w of ws) w()
-    }
-    if (this.outstanding === 0) for (const w of this.idleWaiters.splice(0)) w()
-  }
-
-  /** Fails queued batches whose delivery.timeout.ms has run out (Java's expiredBatches). */
-  private expireBatches(now: number): void {
-    for (const q of this.queues) {
-      while (q.deque.length > 0) {
-        const b = q.deque[0]
-        if (now - b.createdMs < this.settings.deliveryTimeoutMs) break
-        q.deque.shift()
-        // A batch sent before may be in the log or not: no new batch of the partition goes
-        // out until its in-flight batches resolve (Java's unresolved sequences).
-        if (this.settings.idempotence && b.baseSequence >= 0) q.unresolved = b.lastSequence + 1
-        this.failBatch(b, timeoutError(`Expiring ${b.count} record(s) for ${q.name}:${now - b.createdMs} ms has passed since batch creation`), false)
-      }
-    }
-  }
-
-  private failAll(error: KafkaClientError): void {
-    for (const q of this.queues) for (const b of q.deque.splice(0)) this.failBatch(b, error, false)
-  }
 
   // ---------------------------------------------------------------------------------------
   // Flush and close
@@ -780,7 +246,7 @@ export class Producer {
     this.flushing++
     try {
       if (this.blocked) await this.blocked.catch(() => {})
-      this.wake()
+      this.sender.wake()
       if (this.outstanding > 0) await new Promise<void>(res => this.idleWaiters.push(res))
     } finally {
       this.flushing--
@@ -807,9 +273,9 @@ export class Producer {
     } else {
       await flushed
     }
-    if (this.outstanding > 0) this.failAll(new KafkaClientError('KafkaException', 'Producer is closed forcefully.'))
+    if (this.outstanding > 0) this.sender.failAll(new KafkaClientError('KafkaException', 'Producer is closed forcefully.'))
     this.closed = true
-    if (this.timer) clearTimeout(this.timer)
+    if (this.sender.timer) clearTimeout(this.sender.timer)
     this.net.close()
   }
 }

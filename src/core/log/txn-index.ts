@@ -11,6 +11,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {crc32c} from '../util/crc32c.js'
+import {renameSyncWithRetry} from '../util/fs.js'
 import type {Logger} from '../util/log.js'
 import {RECORDS_OFFSET, buildBatch, readInt64, writeInt64, readVarint, lastVarintEnd} from '../protocol/record-batch.js'
 
@@ -228,7 +229,7 @@ export function writeSnapshotFile(dir: string, offset: number, entries: Snapshot
   } finally {
     fs.closeSync(fd)
   }
-  fs.renameSync(tmp, file)
+  renameSyncWithRetry(tmp, file) // onto an existing snapshot: Windows may refuse briefly (EPERM/EBUSY)
 }
 
 export function deleteSnapshot(dir: string, offset: number): void {
