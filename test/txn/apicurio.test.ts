@@ -59,13 +59,16 @@ async function startRegistry(): Promise<Proc> {
   }
   const proc = new Proc(spawn(java, ['-Xmx384m', '-XX:TieredStopAtLevel=1', '-jar', RUN_JAR], {cwd: cluster!.dir, env, stdio: ['ignore', 'pipe', 'pipe']}))
   registry = proc
+  // A registry that refuses to start (a topic check failed, say) exits or logs why: fail at once.
+  const refused = () => proc.child.exitCode !== null || proc.child.signalCode !== null || /RuntimeAssertionFailedException/.test(proc.output)
   await waitFor(async () => {
-    if (proc.child.exitCode !== null) throw new Error(`the registry exited (${proc.child.exitCode}): ${proc.output.slice(-4000)}`)
+    if (refused()) return true
     const r = await fetch(`http://127.0.0.1:${managementPort}/health/ready`).catch(() => null)
     return r !== null && r.status === 200 && (await r.json() as {status: string}).status === 'UP'
   }, 180000, 'the registry\'s readiness check', 500).catch(error => {
     throw new Error(`${(error as Error).message}\nregistry output: ${proc.output.slice(-4000)}`)
   })
+  if (refused()) throw new Error(`the registry did not start (exit ${proc.child.exitCode}): ${proc.output.slice(-4000)}`)
   return proc
 }
 
