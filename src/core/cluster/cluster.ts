@@ -32,7 +32,7 @@ import type {ServerConfig, Listener} from '../config/server-config.js'
 import {validateTopicConfigs, BROKER_TO_TOPIC_KEY} from '../config/server-config.js'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {ZkClient, ZkCode, ZkError, splitConnectString, type ZkOp, type ZkWatchEvent} from './zk.js'
+import {ZkClient, ZkCode, ZkError, splitConnectString, type ZkOp, type ZkWatchEvent, type ZkSecurity} from './zk.js'
 import {
   type BrokerEndpoint, type BrokerInfo, type PartitionState, type ReassignmentRequest, type TopicMeta, type ElectionResult, type CreateTopicOptions, type ReplicaPlan,
   ZkPaths, PERSISTENT_PATHS, PRODUCER_ID_BLOCK_SIZE, DYNAMIC_BROKER_KEYS, encodeBrokerRegistration, decodeBrokerRegistration, encodeTopicAssignment,
@@ -45,6 +45,8 @@ export * from './znodes.js'
 export interface ClusterManagerOptions {
   /** Credentials for ZooKeeper (addauth), e.g. digest from the JAAS Client section. */
   zkAuth?: {scheme: string; auth: string}[]
+  /** TLS and SASL to ZooKeeper (zookeeper.ssl.*, the JAAS Client section). */
+  zkSecurity?: ZkSecurity
   /** Endpoints to register when they differ from advertised.listeners (e.g. port 0 bound to a real port). */
   advertisedListeners?: Listener[]
   /** broker.id found in meta.properties, used when broker.id is -1. */
@@ -123,7 +125,7 @@ export class ClusterManager extends EventEmitter {
   async start(): Promise<void> {
     const c = this.config
     const {hosts, chroot} = splitConnectString(c.zookeeperConnect)
-    const zkOpts = {sessionTimeoutMs: c.zookeeperSessionTimeoutMs, connectionTimeoutMs: c.zookeeperConnectionTimeoutMs, logger: this.logger, auth: this.options.zkAuth, secureAcls: c.zookeeperSetAcl}
+    const zkOpts = {sessionTimeoutMs: c.zookeeperSessionTimeoutMs, connectionTimeoutMs: c.zookeeperConnectionTimeoutMs, logger: this.logger, auth: this.options.zkAuth, secureAcls: c.zookeeperSetAcl, ...this.options.zkSecurity}
     if (chroot) {
       // As Kafka does: create the chroot through a session without it, then use it.
       const root = await ZkClient.connect(hosts, zkOpts)

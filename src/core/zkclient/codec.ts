@@ -6,8 +6,8 @@ import {JuteReader, JuteWriter} from '../zookeeper/jute.js'
 /** Opcodes the client sends (ZooDefs.OpCode). */
 export const OpCode = {
   create: 1, delete: 2, exists: 3, getData: 4, setData: 5, getACL: 6, setACL: 7, getChildren: 8,
-  sync: 9, ping: 11, getChildren2: 12, multi: 14, create2: 15, reconfig: 16, removeWatches: 18, createContainer: 19,
-  createTTL: 21, auth: 100, sasl: 102, getEphemerals: 103, getAllChildrenNumber: 104, addWatch: 106, whoAmI: 107,
+  sync: 9, ping: 11, getChildren2: 12, check: 13, multi: 14, create2: 15, reconfig: 16, removeWatches: 18, createContainer: 19,
+  createTTL: 21, auth: 100, setWatches: 101, sasl: 102, getEphemerals: 103, getAllChildrenNumber: 104, addWatch: 106, whoAmI: 107,
   closeSession: -11,
 } as const
 
