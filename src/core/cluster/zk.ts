@@ -9,18 +9,20 @@ import {EventEmitter} from 'node:events'
 import type {ConnectionOptions} from 'node:tls'
 import type {Logger} from '../util/log.js'
 import {ZkClient as RawClient, KeeperError, PathError, type MultiOp} from '../zkclient/client.js'
-import {OPEN_ACL_UNSAFE, type Acl, type Stat} from '../zkclient/codec.js'
+import {OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, type Acl, type Stat} from '../zkclient/codec.js'
+import {Err, Perms} from '../zookeeper/records.js'
 
+/** The error codes the broker tells apart (ZooKeeper's, from the server's table in records.ts). */
 export const ZkCode = {
-  CONNECTION_LOSS: -4,
-  OPERATION_TIMEOUT: -7,
-  NO_NODE: -101,
-  BAD_VERSION: -103,
-  NO_CHILDREN_FOR_EPHEMERALS: -108,
-  NODE_EXISTS: -110,
-  NOT_EMPTY: -111,
-  SESSION_EXPIRED: -112,
-  AUTH_FAILED: -115,
+  CONNECTION_LOSS: Err.ConnectionLoss,
+  OPERATION_TIMEOUT: Err.OperationTimeout,
+  NO_NODE: Err.NoNode,
+  BAD_VERSION: Err.BadVersion,
+  NO_CHILDREN_FOR_EPHEMERALS: Err.NoChildrenForEphemerals,
+  NODE_EXISTS: Err.NodeExists,
+  NOT_EMPTY: Err.NotEmpty,
+  SESSION_EXPIRED: Err.SessionExpired,
+  AUTH_FAILED: Err.AuthFailed,
 } as const
 
 export class ZkError extends Error {
@@ -81,14 +83,13 @@ export type ZkSecurity = Pick<ZkConnectOptions, 'tls' | 'sasl'>
 const SENSITIVE_ROOTS = ['/config/users', '/config/brokers', '/delegation_token/tokens']
 
 /** ZooDefs.Ids.CREATOR_ALL_ACL: every id the creating session authenticated with gets all permissions. */
-const CREATOR_ALL: Acl = {perms: 31, scheme: 'auth', id: ''}
-const WORLD_READ: Acl = {perms: 1, scheme: 'world', id: 'anyone'}
+const CREATOR_ALL: Acl = {perms: Perms.ALL, scheme: 'auth', id: ''}
 
 /** Kafka's ZkData.defaultAcls for a (chroot-relative) path; undefined = world-open (ZooKeeper's default). */
 export function kafkaDefaultAcls(secure: boolean, path: string): Acl[] | undefined {
   if (!secure || path === '/consumers') return undefined
   const acls = [CREATOR_ALL]
-  if (!SENSITIVE_ROOTS.some(r => path.startsWith(r))) acls.push(WORLD_READ)
+  if (!SENSITIVE_ROOTS.some(r => path.startsWith(r))) acls.push(...READ_ACL_UNSAFE)
   return acls
 }
 
