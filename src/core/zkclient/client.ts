@@ -1,8 +1,10 @@
-// kafkit's own ZooKeeper client on a raw socket: the calls Apache's Java client (ZooKeeper /
-// ZooKeeperAdmin) offers that zookeeper-shell needs, including what node-zookeeper-client
-// lacks: container and TTL creates, getEphemerals, getAllChildrenNumber, whoAmI, addWatch,
-// removeWatches, multi. One request in flight order (replies come back in xid order), pings
-// while idle, watch events delivered to one callback, chroot applied as the Java client does.
+// kafkit's own ZooKeeper client on a raw socket, the one client of the project: the broker (through
+// cluster/zk.ts), zookeeper-shell and zookeeper-security-migration use it. The calls Apache's Java
+// client (ZooKeeper / ZooKeeperAdmin) offers: container and TTL creates, getEphemerals,
+// getAllChildrenNumber, whoAmI, addWatch, removeWatches, multi; TLS and SASL DIGEST-MD5. Replies
+// come back in xid order; pings while idle and a read timeout of 2/3 of the session timeout;
+// watch events delivered to one callback and restored with SetWatches on a new connection to the
+// same session; chroot applied as the Java client does.
 import {createConnection, type Socket} from 'node:net'
 import {connect as tlsConnect, type ConnectionOptions} from 'node:tls'
 import {DigestMd5Client} from '../zookeeper/auth/digest-md5.js'
