@@ -30,11 +30,12 @@ after(async () => {
 
 /** Makes client c's next exists() run only after `before()` did (the race, made certain). */
 function raceNextExists(c: ZkClient, beforeExists: () => Promise<void>): void {
-  const inner = (c as unknown as {client: {exists: (...args: unknown[]) => void}}).client
+  const inner = (c as unknown as {client: {exists: (...args: unknown[]) => Promise<unknown>}}).client
   const original = inner.exists
-  inner.exists = (...args: unknown[]) => {
+  inner.exists = async (...args: unknown[]) => {
     inner.exists = original
-    void beforeExists().then(() => original.apply(inner, args))
+    await beforeExists()
+    return original.apply(inner, args)
   }
 }
 

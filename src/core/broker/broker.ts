@@ -106,7 +106,7 @@ export class KafkaBroker {
         const a = c.advertisedListeners.find(x => x.name === bound.name)
         if (a && a.port === 0) a.port = bound.port
       }
-      this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'), {zkAuth: this.security.zkAuth})
+      this.cluster = new ClusterManager(c, new Logger('kafka.zk.KafkaZkClient'), {zkSecurity: this.security.zkSecurity})
       await this.cluster.start()
       this.cluster.on('entityConfigChanged', (entityPath: string) => this.security.onEntityConfigChanged(entityPath))
       await this.security.start(() => this.cluster.zkClient)

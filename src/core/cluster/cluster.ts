@@ -36,7 +36,7 @@
 import {EventEmitter} from 'node:events'
 import type {ServerConfig, Listener} from '../config/server-config.js'
 import type {Logger} from '../util/log.js'
-import {ZkClient, splitConnectString, type ZkWatchEvent} from './zk.js'
+import {ZkClient, splitConnectString, type ZkWatchEvent, type ZkSecurity} from './zk.js'
 import {type BrokerEndpoint, type BrokerInfo, type PartitionState, type ReassignmentRequest, type TopicMeta, type ElectionResult, type CreateTopicOptions, ZkPaths, PERSISTENT_PATHS} from './znodes.js'
 import {ClusterContext} from './events.js'
 import {MetadataCache, type MetadataView} from './metadata-cache.js'
@@ -51,6 +51,8 @@ export type {MetadataView} from './metadata-cache.js'
 export interface ClusterManagerOptions {
   /** Credentials for ZooKeeper (addauth), e.g. digest from the JAAS Client section. */
   zkAuth?: {scheme: string; auth: string}[]
+  /** TLS and SASL to ZooKeeper (zookeeper.ssl.*, the JAAS Client section). */
+  zkSecurity?: ZkSecurity
   /** Endpoints to register when they differ from advertised.listeners (e.g. port 0 bound to a real port). */
   advertisedListeners?: Listener[]
   /** broker.id found in meta.properties, used when broker.id is -1. */
@@ -96,7 +98,7 @@ export class ClusterManager extends EventEmitter implements MetadataView {
   async start(): Promise<void> {
     const c = this.ctx.config
     const {hosts, chroot} = splitConnectString(c.zookeeperConnect)
-    const zkOpts = {sessionTimeoutMs: c.zookeeperSessionTimeoutMs, connectionTimeoutMs: c.zookeeperConnectionTimeoutMs, logger: this.ctx.logger, auth: this.options.zkAuth, secureAcls: c.zookeeperSetAcl}
+    const zkOpts = {sessionTimeoutMs: c.zookeeperSessionTimeoutMs, connectionTimeoutMs: c.zookeeperConnectionTimeoutMs, logger: this.ctx.logger, auth: this.options.zkAuth, secureAcls: c.zookeeperSetAcl, ...this.options.zkSecurity}
     if (chroot) {
       // As Kafka does: create the chroot through a session without it, then use it.
       const root = await ZkClient.connect(hosts, zkOpts)

@@ -1,25 +1,28 @@
-// A small promise API over node-zookeeper-client for the broker's metadata work:
-// create (with parents), get/set with versions, getChildren, exists, multi, recursive
-// delete, watches as events, and session expiry handled by opening a new session (the
-// owner re-registers its ephemeral nodes on 'session'). The chroot of the connect string
-// (host:2181/kafka) is applied here, so callers always use Kafka's absolute paths.
+// The broker's ZooKeeper client: a small promise API over kafkit's own ZooKeeper client
+// (zkclient/client.ts, which also speaks TLS and SASL DIGEST-MD5) for the broker's metadata
+// work: create (with parents), get/set with versions, getChildren, exists, multi, recursive
+// delete, watches as events (restored with SetWatches after a reconnection), and session
+// expiry handled by opening a new session (the owner re-registers its ephemeral nodes on
+// 'session'). The chroot of the connect string (host:2181/kafka) is applied by the client, so
+// callers always use Kafka's absolute paths.
 import {EventEmitter} from 'node:events'
-import {createRequire} from 'node:module'
+import type {ConnectionOptions} from 'node:tls'
 import type {Logger} from '../util/log.js'
+import {ZkClient as RawClient, KeeperError, PathError, type MultiOp} from '../zkclient/client.js'
+import {OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, type Acl, type Stat} from '../zkclient/codec.js'
+import {Err, Perms} from '../zookeeper/records.js'
 
-const require = createRequire(import.meta.url)
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const zookeeper: any = require('node-zookeeper-client')
-
+/** The error codes the broker tells apart (ZooKeeper's, from the server's table in records.ts). */
 export const ZkCode = {
-  CONNECTION_LOSS: -4,
-  OPERATION_TIMEOUT: -7,
-  NO_NODE: -101,
-  BAD_VERSION: -103,
-  NO_CHILDREN_FOR_EPHEMERALS: -108,
-  NODE_EXISTS: -110,
-  NOT_EMPTY: -111,
-  SESSION_EXPIRED: -112,
+  CONNECTION_LOSS: Err.ConnectionLoss,
+  OPERATION_TIMEOUT: Err.OperationTimeout,
+  NO_NODE: Err.NoNode,
+  BAD_VERSION: Err.BadVersion,
+  NO_CHILDREN_FOR_EPHEMERALS: Err.NoChildrenForEphemerals,
+  NODE_EXISTS: Err.NodeExists,
+  NOT_EMPTY: Err.NotEmpty,
+  SESSION_EXPIRED: Err.SessionExpired,
+  AUTH_FAILED: Err.AuthFailed,
 } as const
 
 export class ZkError extends Error {
@@ -67,20 +70,29 @@ export interface ZkConnectOptions {
    * except on sensitive paths) instead of world-open ones.
    */
   secureAcls?: boolean
+  /** TLS to the servers (zookeeper.ssl.client.enable=true and the zookeeper.ssl.* keys). */
+  tls?: (host: string) => ConnectionOptions
+  /** SASL DIGEST-MD5 credentials (the JAAS Client section's DigestLoginModule). */
+  sasl?: {username: string; password: string}
 }
+
+/** The secured-connection part of ZkConnectOptions (what the broker's security config gives). */
+export type ZkSecurity = Pick<ZkConnectOptions, 'tls' | 'sasl'>
 
 /** Kafka's ZkData.SensitiveRootPaths: readable by their creator only when ACLs are secure. */
 const SENSITIVE_ROOTS = ['/config/users', '/config/brokers', '/delegation_token/tokens']
 
+/** ZooDefs.Ids.CREATOR_ALL_ACL: every id the creating session authenticated with gets all permissions. */
+const CREATOR_ALL: Acl = {perms: Perms.ALL, scheme: 'auth', id: ''}
+
 /** Kafka's ZkData.defaultAcls for a (chroot-relative) path; undefined = world-open (ZooKeeper's default). */
-export function kafkaDefaultAcls(secure: boolean, path: string): unknown[] | undefined {
+export function kafkaDefaultAcls(secure: boolean, path: string): Acl[] | undefined {
   if (!secure || path === '/consumers') return undefined
-  const acls = [...zookeeper.ACL.CREATOR_ALL_ACL]
-  if (!SENSITIVE_ROOTS.some(r => path.startsWith(r))) acls.push(...zookeeper.ACL.READ_ACL_UNSAFE)
+  const acls = [CREATOR_ALL]
+  if (!SENSITIVE_ROOTS.some(r => path.startsWith(r))) acls.push(...READ_ACL_UNSAFE)
   return acls
 }
 
-const WATCH_TYPES: Record<number, ZkWatchType> = {1: 'created', 2: 'deleted', 3: 'dataChanged', 4: 'childrenChanged'}
 
 /** Splits `h1:2181,h2:2181/chroot` into the host list and the chroot ('' when none). */
 export function splitConnectString(connect: string): {hosts: string; chroot: string} {
@@ -95,39 +107,50 @@ function toBuf(data: Buffer | string | undefined): Buffer | undefined {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data
 }
 
-function stat(s: {version: number; cversion: number; ephemeralOwner: Buffer; ctime: Buffer; mtime: Buffer; czxid: Buffer; mzxid: Buffer; dataLength: number; numChildren: number}): ZkStat {
+/** A session id as the 16 hex digits ZkStat.ephemeralOwner uses. */
+function hex64(n: bigint): string {
+  return BigInt.asUintN(64, n).toString(16).padStart(16, '0')
+}
+
+function stat(s: Stat): ZkStat {
   return {
-    czxid: s.czxid.readBigInt64BE(0),
-    mzxid: s.mzxid.readBigInt64BE(0),
-    ctime: Number(s.ctime.readBigInt64BE(0)),
-    mtime: Number(s.mtime.readBigInt64BE(0)),
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    ctime: Number(s.ctime),
+    mtime: Number(s.mtime),
     version: s.version,
     cversion: s.cversion,
-    ephemeralOwner: s.ephemeralOwner.toString('hex'),
+    ephemeralOwner: hex64(s.ephemeralOwner),
     dataLength: s.dataLength,
     numChildren: s.numChildren,
   }
 }
 
+/** A KeeperError of kafkit's client as the broker's ZkError (code and path kept). */
+function zkError(error: unknown, path: string): unknown {
+  if (error instanceof KeeperError) return new ZkError(error.code, error.message, path)
+  if (error instanceof Error && error instanceof PathError) return new ZkError(-8, `Bad ZooKeeper request for ${path}: ${error.message}`, path)
+  return error
+}
+
+/** Watcher.Event.EventType on the wire: the watch events the broker acts on. */
+const WATCH_TYPES: Record<number, ZkWatchType> = {1: 'created', 2: 'deleted', 3: 'dataChanged', 4: 'childrenChanged'}
+/** Watcher.Event.KeeperState on the wire. */
+const STATE = {DISCONNECTED: 0, SYNC_CONNECTED: 3, AUTH_FAILED: 4, EXPIRED: -112} as const
+
 /**
  * One ZooKeeper session at a time. Events: 'watch' (ZkWatchEvent, chroot stripped),
- * 'disconnected', 'connected', 'expired' (the session is gone; a new one is being opened),
- * 'session' (a new session after expiry: ephemerals and watches must be re-established).
+ * 'disconnected', 'connected' (the same session on a new connection: watches were restored),
+ * 'expired' (the session is gone; a new one is being opened), 'session' (a new session after
+ * expiry: ephemerals and watches must be re-established).
  */
 export class ZkClient extends EventEmitter {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private client: any
+  private client!: RawClient
   private closed = false
   private live = false
   private watchdog: NodeJS.Timeout | undefined
   readonly hosts: string
   readonly chroot: string
-  private readonly watcher = (event: {type: number; path: string}) => {
-    const type = WATCH_TYPES[event.type]
-    if (!type) return
-    const path = this.chroot && event.path.startsWith(this.chroot) ? event.path.slice(this.chroot.length) || '/' : event.path
-    this.emit('watch', {type, path} satisfies ZkWatchEvent)
-  }
 
   private constructor(readonly connectString: string, readonly opts: ZkConnectOptions) {
     super()
@@ -137,7 +160,11 @@ export class ZkClient extends EventEmitter {
     this.chroot = chroot
   }
 
-  /** Connects; rejects with Kafka's message when not connected within connectionTimeoutMs. */
+  /**
+   * Connects (TLS and SASL when configured); rejects with Kafka's message when not connected
+   * within connectionTimeoutMs (naming why the last attempt failed), or at once when the server
+   * refuses the SASL credentials.
+   */
   static async connect(connectString: string, opts: ZkConnectOptions): Promise<ZkClient> {
     const zk = new ZkClient(connectString, opts)
     await zk.open()
@@ -146,73 +173,98 @@ export class ZkClient extends EventEmitter {
 
   private open(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const client = zookeeper.createClient(this.hosts, {sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 200, retries: 0})
+      let settled = false
+      const client: RawClient = new RawClient(this.hosts + this.chroot, {
+        sessionTimeout: this.opts.sessionTimeoutMs,
+        tls: this.opts.tls,
+        sasl: this.opts.sasl,
+        onEvent: e => {
+          if (this.client !== client) return
+          if (e.type !== -1) {
+            const type = WATCH_TYPES[e.type]
+            if (type && e.path !== null) this.emit('watch', {type, path: e.path} satisfies ZkWatchEvent)
+            return
+          }
+          switch (e.state) {
+            case STATE.SYNC_CONNECTED:
+              this.live = true
+              if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = undefined }
+              this.emit('_live')
+              if (!settled) {
+                settled = true
+                clearTimeout(timer)
+                resolve()
+              } else this.emit('connected')
+              break
+            case STATE.DISCONNECTED:
+              this.live = false
+              if (settled && !this.closed) {
+                this.emit('disconnected')
+                // Watchdog: by now the server has expired the session anyway; if the client has
+                // not managed to reconnect, start over with a new session.
+                if (!this.watchdog) {
+                  this.watchdog = setTimeout(() => {
+                    this.watchdog = undefined
+                    if (this.live || this.closed || this.client !== client) return
+                    this.renew(client, `No connection to ZooKeeper for ${this.opts.sessionTimeoutMs} ms; opening a new session`)
+                  }, this.opts.sessionTimeoutMs)
+                  this.watchdog.unref()
+                }
+              }
+              break
+            case STATE.EXPIRED:
+              this.live = false
+              if (settled && !this.closed) this.renew(client, 'ZooKeeper session expired; opening a new session')
+              break
+            case STATE.AUTH_FAILED: {
+              this.live = false
+              const why = this.opts.sasl
+                ? `the server refused the SASL DIGEST-MD5 credentials of user ${this.opts.sasl.username} (JAAS Client section)`
+                : 'the server refused the credentials'
+              if (!settled) {
+                settled = true
+                clearTimeout(timer)
+                void client.close()
+                reject(new ZkError(ZkCode.AUTH_FAILED, `Auth failed either before or while waiting for connection: ${why}`))
+              } else if (!this.closed) this.renew(client, `ZooKeeper authentication failed: ${why}; opening a new session`, 1000)
+              break
+            }
+          }
+        },
+      })
       for (const a of this.opts.auth ?? []) client.addAuthInfo(a.scheme, Buffer.from(a.auth, 'utf8'))
       this.client = client
-      let connected = false
       const timer = setTimeout(() => {
-        if (connected) return
-        client.removeAllListeners()
-        client.close()
-        reject(new ZkError(ZkCode.CONNECTION_LOSS, 'Timed out waiting for connection while in state: CONNECTING'))
+        if (settled) return
+        settled = true
+        const last = client.lastConnectError
+        void client.close()
+        reject(new ZkError(ZkCode.CONNECTION_LOSS, `Timed out waiting for connection while in state: CONNECTING${last ? ` (last attempt: ${last})` : ''}`))
       }, this.opts.connectionTimeoutMs)
-      client.on('state', (state: {name: string}) => {
-        switch (state.name) {
-          case 'SYNC_CONNECTED':
-            this.live = true
-            if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = undefined }
-            this.emit('_live')
-            if (!connected) {
-              connected = true
-              clearTimeout(timer)
-              resolve()
-            } else this.emit('connected')
-            break
-          case 'DISCONNECTED':
-            this.live = false
-            if (connected && !this.closed) {
-              this.emit('disconnected')
-              // Watchdog: by now the server has expired the session anyway; if the client has
-              // not managed to reconnect (it can get stuck), start over with a new session.
-              if (!this.watchdog) {
-                this.watchdog = setTimeout(() => {
-                  this.watchdog = undefined
-                  if (this.live || this.closed || this.client !== client) return
-                  this.renew(client, `No connection to ZooKeeper for ${this.opts.sessionTimeoutMs} ms; opening a new session`)
-                }, this.opts.sessionTimeoutMs)
-                this.watchdog.unref()
-              }
-            }
-            break
-          case 'EXPIRED':
-            this.live = false
-            if (!connected || this.closed || this.client !== client) break
-            this.renew(client, 'ZooKeeper session expired; opening a new session')
-            break
-        }
-      })
-      client.connect()
+      client.start()
     })
   }
 
-  /** Drops the current TCP connection; node-zookeeper-client reconnects with the same session. */
+  /** Drops the current connection; the client reconnects with the same session. */
   private kick(): void {
     this.opts.logger?.warn('ZooKeeper did not answer in time; reconnecting')
-    try { this.client?.connectionManager?.socket?.destroy() } catch { /* already gone */ }
+    this.client.dropConnection()
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private renew(client: any, why: string): void {
+  private renew(client: RawClient, why: string, delayMs = 0): void {
+    if (this.client !== client || this.closed) return
     this.opts.logger?.warn(why)
     if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = undefined }
-    client.removeAllListeners()
-    client.close()
+    this.live = false
+    void client.close()
     this.emit('expired')
-    void this.reopen()
+    void this.reopen(delayMs)
   }
 
-  private async reopen(): Promise<void> {
-    for (;;) {
+  private async reopen(delayMs: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const pause = attempt > 0 ? 1000 : delayMs
+      if (pause > 0) await new Promise(r => setTimeout(r, pause))
       if (this.closed) return
       try {
         await this.open()
@@ -231,28 +283,20 @@ export class ZkClient extends EventEmitter {
 
   /** Session id as 16 hex digits. */
   get sessionId(): string {
-    const id = this.client?.getSessionId?.()
-    return id ? Buffer.from(id).toString('hex') : ''
+    const id = this.client?.sessionId ?? 0n
+    return id === 0n ? '' : hex64(id)
   }
 
   /** For tests: the underlying session's password and id, to provoke an expiry. */
   sessionCredentials(): {id: Buffer; password: Buffer} {
-    return {id: this.client.getSessionId(), password: this.client.getSessionPassword()}
+    const id = Buffer.alloc(8)
+    id.writeBigUInt64BE(BigInt.asUintN(64, this.client.sessionId))
+    return {id, password: this.client.sessionPassword}
   }
 
-  /** The ACLs a new znode gets (undefined: node-zookeeper-client's world-open default). */
-  private aclsFor(path: string): unknown[] | undefined {
-    return kafkaDefaultAcls(this.opts.secureAcls === true, path)
-  }
-
-  private abs(path: string): string {
-    if (!this.chroot) return path
-    return path === '/' ? this.chroot : this.chroot + path
-  }
-
-  private rel(path: string): string {
-    if (!this.chroot) return path
-    return path.startsWith(this.chroot) ? path.slice(this.chroot.length) || '/' : path
+  /** The ACLs a new znode gets. */
+  private aclsFor(path: string): readonly Acl[] {
+    return kafkaDefaultAcls(this.opts.secureAcls === true, path) ?? OPEN_ACL_UNSAFE
   }
 
   /**
@@ -261,11 +305,11 @@ export class ZkClient extends EventEmitter {
    * (within the request timeout). The wait for an answer is bounded too, as requests queue
    * in the client while it is disconnected.
    */
-  private async call<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T, timeoutMs = this.opts.requestTimeoutMs ?? this.opts.connectionTimeoutMs): Promise<T> {
+  private async call<T>(fn: (c: RawClient) => Promise<T>, path: string, timeoutMs = this.opts.requestTimeoutMs ?? this.opts.connectionTimeoutMs): Promise<T> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       try {
-        return await this.callOnce(fn, path, map, Math.max(1, deadline - Date.now()))
+        return await this.callOnce(fn, path, Math.max(1, deadline - Date.now()))
       } catch (error) {
         if (!(error instanceof ZkError) || error.code !== ZkCode.CONNECTION_LOSS || this.closed || Date.now() >= deadline || error.message.startsWith('Timed out')) throw error
         await this.waitLive(deadline - Date.now())
@@ -282,7 +326,7 @@ export class ZkClient extends EventEmitter {
     })
   }
 
-  private callOnce<T>(fn: (cb: (err: unknown, ...rest: unknown[]) => void) => void, path: string, map: (...rest: unknown[]) => T, timeoutMs: number): Promise<T> {
+  private callOnce<T>(fn: (c: RawClient) => Promise<T>, path: string, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       if (this.closed) { reject(new ZkError(ZkCode.CONNECTION_LOSS, 'ZooKeeper client is closed', path)); return }
       const timer = setTimeout(() => {
@@ -290,35 +334,30 @@ export class ZkClient extends EventEmitter {
         if (this.live) this.kick()
         reject(new ZkError(ZkCode.CONNECTION_LOSS, `Timed out after ${Math.round(timeoutMs)} ms waiting for ZooKeeper (request for ${path})`, path))
       }, timeoutMs)
+      let p: Promise<T>
       try {
-        fn((err, ...rest) => {
-          clearTimeout(timer)
-          if (err) {
-            const e = err as {code?: number; name?: string; message?: string}
-            reject(new ZkError(typeof e.code === 'number' ? e.code : -1, `${e.name ?? 'ZooKeeper error'} for ${path}`, path))
-          } else {
-            try { resolve(map(...rest)) } catch (error) { reject(error) }
-          }
-        })
+        p = fn(this.client)
       } catch (error) {
         clearTimeout(timer)
-        reject(new ZkError(-8, `Bad ZooKeeper request for ${path}: ${(error as Error).message}`, path))
+        reject(zkError(error, path))
+        return
       }
+      p.then(v => { clearTimeout(timer); resolve(v) }, error => { clearTimeout(timer); reject(zkError(error, path)) })
     })
   }
 
   /** Creates a node; with parents, missing ancestors are created (persistent, empty). Returns the created path. */
   async create(path: string, data?: Buffer | string, opts: {ephemeral?: boolean; sequential?: boolean; parents?: boolean} = {}): Promise<string> {
     const mode = (opts.ephemeral ? 1 : 0) | (opts.sequential ? 2 : 0)
-    const buf = toBuf(data)
+    const buf = toBuf(data) ?? null
     const acls = this.aclsFor(path)
     try {
-      return await this.call(cb => this.client.create(this.abs(path), buf ?? null, acls, mode, cb), path, p => this.rel(p as string))
+      return await this.call(c => c.create(path, buf, acls, mode), path)
     } catch (error) {
       if (!opts.parents || (error as ZkError).code !== ZkCode.NO_NODE) throw error
       const parent = path.slice(0, path.lastIndexOf('/'))
       if (parent) await this.ensurePath(parent)
-      return this.call(cb => this.client.create(this.abs(path), buf ?? null, acls, mode, cb), path, p => this.rel(p as string))
+      return this.call(c => c.create(path, buf, acls, mode), path)
     }
   }
 
@@ -330,7 +369,7 @@ export class ZkClient extends EventEmitter {
       cur += '/' + p
       try {
         const at = cur
-        await this.call(cb => this.client.create(this.abs(at), null, this.aclsFor(at), 0, cb), at, () => undefined)
+        await this.call(c => c.create(at, null, this.aclsFor(at), 0), at)
       } catch (error) {
         if ((error as ZkError).code !== ZkCode.NODE_EXISTS) throw error
       }
@@ -346,8 +385,8 @@ export class ZkClient extends EventEmitter {
   async get(path: string, watch = false): Promise<{data: Buffer; stat: ZkStat} | undefined> {
     for (;;) {
       try {
-        return await this.call(cb => watch ? this.client.getData(this.abs(path), this.watcher, cb) : this.client.getData(this.abs(path), cb), path,
-          (data, s) => ({data: (data as Buffer | undefined) ?? Buffer.alloc(0), stat: stat(s as never)}))
+        const r = await this.call(c => c.getData(path, watch), path)
+        return {data: r.data ?? Buffer.alloc(0), stat: stat(r.stat)}
       } catch (error) {
         if ((error as ZkError).code !== ZkCode.NO_NODE) throw error
         if (!watch || await this.exists(path, true) === undefined) return undefined
@@ -363,14 +402,14 @@ export class ZkClient extends EventEmitter {
   }
 
   async set(path: string, data: Buffer | string, version = -1): Promise<ZkStat> {
-    return this.call(cb => this.client.setData(this.abs(path), toBuf(data), version, cb), path, s => stat(s as never))
+    return stat(await this.call(c => c.setData(path, toBuf(data) ?? null, version), path))
   }
 
   /** Children names, or undefined when the node does not exist (with watch: re-read if it appears meanwhile, as get()). */
   async getChildren(path: string, watch = false): Promise<string[] | undefined> {
     for (;;) {
       try {
-        return await this.call(cb => watch ? this.client.getChildren(this.abs(path), this.watcher, cb) : this.client.getChildren(this.abs(path), cb), path, c => c as string[])
+        return await this.call(c => c.getChildren(path, watch), path)
       } catch (error) {
         if ((error as ZkError).code !== ZkCode.NO_NODE) throw error
         if (!watch || await this.exists(path, true) === undefined) return undefined
@@ -379,11 +418,12 @@ export class ZkClient extends EventEmitter {
   }
 
   async exists(path: string, watch = false): Promise<ZkStat | undefined> {
-    return this.call(cb => watch ? this.client.exists(this.abs(path), this.watcher, cb) : this.client.exists(this.abs(path), cb), path, s => s ? stat(s as never) : undefined)
+    const s = await this.call(c => c.exists(path, watch), path)
+    return s ? stat(s) : undefined
   }
 
   async delete(path: string, version = -1, timeoutMs?: number): Promise<void> {
-    return this.call(cb => this.client.remove(this.abs(path), version, cb), path, () => undefined, timeoutMs)
+    return this.call(c => c.delete(path, version), path, timeoutMs)
   }
 
   /** Deletes a node and everything under it; a missing node is not an error. */
@@ -402,38 +442,23 @@ export class ZkClient extends EventEmitter {
 
   /** Applies ops atomically; rejects with the first failing op's error. */
   async multi(ops: ZkOp[]): Promise<void> {
-    const commit = (cb: (err: unknown) => void) => {
-      // Built per attempt: after an expiry the retry must go through the new session's client.
-      const tx = this.client.transaction()
-      for (const o of ops) {
-        switch (o.op) {
-          case 'create': tx.create(this.abs(o.path), toBuf(o.data) ?? null, this.aclsFor(o.path), (o.ephemeral ? 1 : 0) | (o.sequential ? 2 : 0)); break
-          case 'set': tx.setData(this.abs(o.path), toBuf(o.data), o.version ?? -1); break
-          case 'delete': tx.remove(this.abs(o.path), o.version ?? -1); break
-          case 'check': tx.check(this.abs(o.path), o.version); break
-        }
+    const raw: MultiOp[] = ops.map(o => {
+      switch (o.op) {
+        case 'create': return {type: 'create', path: o.path, data: toBuf(o.data) ?? null, acl: this.aclsFor(o.path), mode: (o.ephemeral ? 1 : 0) | (o.sequential ? 2 : 0)}
+        case 'set': return {type: 'setData', path: o.path, data: toBuf(o.data) ?? null, version: o.version ?? -1}
+        case 'delete': return {type: 'delete', path: o.path, version: o.version ?? -1}
+        case 'check': return {type: 'check', path: o.path, version: o.version}
       }
-      tx.commit(cb)
-    }
-    await this.call(commit, ops.map(o => o.path).join(','), () => undefined)
+    })
+    await this.call(c => c.multi(raw), ops.map(o => o.path).join(','))
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     if (this.watchdog) { clearTimeout(this.watchdog); this.watchdog = undefined }
-    const client = this.client
     this.emit('_live') // wake requests waiting for a reconnection: they fail now
-    if (!this.live) {
-      client.close()
-      client.removeAllListeners()
-      return
-    }
-    await new Promise<void>(resolve => {
-      const t = setTimeout(resolve, 2000)
-      client.once('disconnected', () => { clearTimeout(t); resolve() })
-      client.close()
-    })
-    client.removeAllListeners()
+    await this.client.close()
+    this.live = false
   }
 }

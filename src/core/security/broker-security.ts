@@ -12,7 +12,8 @@ import {parseJaas, type JaasModule} from './jaas.js'
 import {SaslSession, type SaslListenerConfig, type AuthenticatorHost} from './authenticator.js'
 import {PlainServer, OAUTHBEARER_LOGIN_MODULE, unsecuredValidatorOptions, credentialFromString, type ScramCredential} from './sasl.js'
 import {EntityConfigStore, sanitize} from './entity-configs.js'
-import type {ZkClient} from '../cluster/zk.js'
+import type {ZkClient, ZkSecurity} from '../cluster/zk.js'
+import {zkClientTlsOptions} from '../zookeeper/tls.js'
 import {AclAuthorizer, ACL_AUTHORIZER_CLASSES} from './authorizer.js'
 import {RequestAuthz} from './api-authz.js'
 import {Quotas} from './quotas.js'
@@ -38,24 +39,33 @@ const UNSECURED_VALIDATOR = 'org.apache.kafka.common.security.oauthbearer.intern
 const DIGEST_LOGIN_MODULE = 'org.apache.zookeeper.server.auth.DigestLoginModule'
 
 /**
- * The broker's ZooKeeper credentials: the JAAS Client section (or the one named by
- * -Dzookeeper.sasl.clientconfig) with ZooKeeper's DigestLoginModule. Java's ZooKeeper client
- * sends them with SASL DIGEST-MD5; node-zookeeper-client has no SASL, so kafkit sends the same
- * username and password with the digest scheme (addauth digest user:password): znodes are then
- * owned by digest:<user>:<hash> instead of sasl:<user>.
+ * How the broker reaches ZooKeeper, as Kafka 3.9's broker with Apache's ZooKeeper client: TLS
+ * when zookeeper.ssl.client.enable=true, with the zookeeper.ssl.* keys of server.properties; SASL
+ * DIGEST-MD5 with the username and password of the JAAS Client section (or the section
+ * -Dzookeeper.sasl.clientconfig names; ZooKeeper's DigestLoginModule) of the file that
+ * -Djava.security.auth.login.config names in KAFKA_OPTS, unless -Dzookeeper.sasl.client=false.
+ * With SASL, the znodes created under zookeeper.set.acl=true belong to sasl:<username> (and to
+ * the x509 id of the broker's certificate with TLS), as Kafka's do. A server that refuses the
+ * credentials, or has no SASL configured, stops start-up (Kafka: AuthFailed).
  */
-export function zooKeeperAuth(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): {scheme: string; auth: string}[] {
+export function zooKeeperSecurity(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): ZkSecurity {
   const opts = `${env.KAFKA_OPTS ?? ''} ${env.KAFKIT_OPTS ?? ''}`
   const saslOff = /-Dzookeeper\.sasl\.client=false\b/.test(opts)
   const section = /-Dzookeeper\.sasl\.clientconfig=(\S+)/.exec(opts)?.[1] ?? 'Client'
   const file = jaasFileSections(env)
   const modules = saslOff ? undefined : file.sections[section]
   const digest = modules?.find(m => m.loginModule === DIGEST_LOGIN_MODULE) ?? modules?.[0]
-  if (digest && digest.options.username !== undefined && digest.options.password !== undefined) return [{scheme: 'digest', auth: `${digest.options.username}:${digest.options.password}`}]
-  if (config.zookeeperSetAcl) {
-    throw new ConfigError(`zookeeper.set.acl is true in ${config.source}, but the broker has no ZooKeeper credentials: give a JAAS file with a '${section}' section (${DIGEST_LOGIN_MODULE} required username=... password=...;) as -Djava.security.auth.login.config=<file> in KAFKA_OPTS${file.file ? ` (${file.file} has no such section)` : ''}`)
+  const out: ZkSecurity = {}
+  if (digest && digest.options.username !== undefined && digest.options.password !== undefined) out.sasl = {username: digest.options.username, password: digest.options.password}
+  const get = (k: string): string | undefined => config.props.get(k)?.trim()
+  const tls = zkClientTlsOptions(get, config.source)
+  if (tls) out.tls = tls
+  // Kafka: secure ACLs need SASL, or TLS with a client certificate (its x509 id owns the znodes).
+  const certificate = tls !== undefined && (get('zookeeper.ssl.keystore.location') ?? get('zookeeper.ssl.keyStore.location')) !== undefined
+  if (config.zookeeperSetAcl && !out.sasl && !certificate) {
+    throw new ConfigError(`zookeeper.set.acl is true in ${config.source}, but the broker has no ZooKeeper credentials: give a JAAS file with a '${section}' section (${DIGEST_LOGIN_MODULE} required username=... password=...;) as -Djava.security.auth.login.config=<file> in KAFKA_OPTS${file.file ? ` (${file.file} has no such section)` : ''}, or a client certificate (zookeeper.ssl.client.enable=true and zookeeper.ssl.keystore.location)`)
   }
-  return []
+  return out
 }
 
 /** The JAAS modules a listener's mechanism uses on the broker (Kafka's JaasContext.loadServerContext). */
@@ -101,8 +111,8 @@ export class BrokerSecurity {
   readonly quotas: Quotas
   /** How this broker connects to other brokers (the inter-broker listener's protocol, TLS and SASL). */
   readonly interBroker: BrokerClientSecurity
-  /** Credentials for the broker's ZooKeeper sessions (digest, from the JAAS Client section). */
-  readonly zkAuth: {scheme: string; auth: string}[]
+  /** TLS and SASL of the broker's ZooKeeper sessions (zookeeper.ssl.*, the JAAS Client section). */
+  readonly zkSecurity: ZkSecurity
 
   constructor(readonly config: ServerConfig, readonly logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.authTimeoutMs = Math.max(1, Math.min(AUTHENTICATION_TIMEOUT_MS, config.connectionsMaxIdleMs > 0 ? config.connectionsMaxIdleMs : AUTHENTICATION_TIMEOUT_MS))
@@ -121,7 +131,7 @@ export class BrokerSecurity {
       this.listeners.set(l.name, ls)
     }
     this.interBroker = interBrokerClientSecurity(config, serverJaas, env, () => this.dynamic())
-    this.zkAuth = zooKeeperAuth(config, env)
+    this.zkSecurity = zooKeeperSecurity(config, env)
     const windowNum = Number(config.props.get('quota.window.num')?.trim() || 11)
     const windowSeconds = Number(config.props.get('quota.window.size.seconds')?.trim() || 1)
     this.quotas = new Quotas(() => this.entities, windowNum, windowSeconds)

@@ -6,6 +6,7 @@ import {readFileSync} from 'node:fs'
 import {BROKER_KEYS} from '../config/broker-keys.js'
 import {ConfigError} from '../config/settings.js'
 import {parseJaas, type JaasModule} from './jaas.js'
+import {ZK_TLS_CONFIG_KEYS} from '../zkclient/tls-config-file.js'
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
 export type SecurityProtocol = typeof SECURITY_PROTOCOLS[number]
@@ -104,8 +105,9 @@ export function jaasFileSections(env: NodeJS.ProcessEnv = process.env): {file?: 
   }
 }
 
-/** Security keys the broker reads (they get no "unknown key" warning). */
+/** Security keys the broker reads (they get no "unknown key" warning); the zookeeper.ssl.* keys of its ZooKeeper client too. */
 export const SECURITY_KEYS = new Set([
+  ...ZK_TLS_CONFIG_KEYS,
   'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key',
   'ssl.keystore.certificate.chain', 'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password',
   'ssl.truststore.certificates', 'ssl.client.auth', 'ssl.enabled.protocols', 'ssl.cipher.suites',

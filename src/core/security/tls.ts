@@ -4,7 +4,8 @@
 // client certificate as Java prints its subject (RFC 2253) through ssl.principal.mapping.rules.
 import {readFileSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import type {SecureContextOptions, TlsOptions, ConnectionOptions} from 'node:tls'
+import {checkServerIdentity as defaultCheckServerIdentity, type SecureContextOptions, type TlsOptions, type ConnectionOptions, type PeerCertificate, type DetailedPeerCertificate} from 'node:tls'
+import {X509Certificate} from 'node:crypto'
 import {ConfigError} from '../config/settings.js'
 import type {ListenerSettings} from './config.js'
 
@@ -203,8 +204,47 @@ export function clientTls(ls: ListenerSettings, host: string): ConnectionOptions
     ...cipherOptions(ls),
     servername: /^[\d.]+$|:/.test(host) ? undefined : host,
     rejectUnauthorized: true,
-    ...(verifyHost ? {} : {checkServerIdentity: () => undefined}),
+    checkServerIdentity: serverIdentityCheck(verifyHost, ks, ts),
   }
+}
+
+/**
+ * The client's check of the server's certificate after OpenSSL verified its chain. Node adds
+ * the CA certificates bundled in a PKCS12 key store (pfx) to the trusted store, which Java does
+ * not: a server whose certificate that CA signed would be trusted although the trust store does
+ * not name it. With a pfx key store and a trust store, the verified chain must therefore reach
+ * one of the trust store's certificates. Then the host name, when verifyHost.
+ */
+export function serverIdentityCheck(verifyHost: boolean, ks: KeyMaterial | undefined, ts: KeyMaterial | undefined): (host: string, cert: PeerCertificate) => Error | undefined {
+  const anchors = ks?.context.pfx !== undefined && ts ? trustedFingerprints(ts.context.ca) : undefined
+  return (host, cert) => {
+    if (anchors) {
+      let c: DetailedPeerCertificate | undefined = cert as DetailedPeerCertificate
+      let trusted = false
+      for (let i = 0; c && i < 16 && !trusted; i++) {
+        if (c.fingerprint256 && anchors.has(c.fingerprint256)) trusted = true
+        c = c.issuerCertificate && c.issuerCertificate !== c ? c.issuerCertificate : undefined
+      }
+      if (!trusted) return new Error('unable to get local issuer certificate (the server\'s certificate chain does not lead to a certificate of the trust store)')
+    }
+    return verifyHost ? defaultCheckServerIdentity(host, cert) : undefined
+  }
+}
+
+function trustedFingerprints(ca: SecureContextOptions['ca']): Set<string> {
+  const out = new Set<string>()
+  const items = ca === undefined ? [] : Array.isArray(ca) ? ca : [ca]
+  for (const item of items) {
+    const text = Buffer.isBuffer(item) ? item.toString('utf8') : String(item)
+    for (const m of text.matchAll(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)) {
+      try {
+        out.add(new X509Certificate(m[0]).fingerprint256)
+      } catch {
+        // not a certificate OpenSSL reads either
+      }
+    }
+  }
+  return out
 }
 
 /** mtimes of files, to tell when a store changed. */

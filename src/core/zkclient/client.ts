@@ -1,8 +1,10 @@
-// kafkit's own ZooKeeper client on a raw socket: the calls Apache's Java client (ZooKeeper /
-// ZooKeeperAdmin) offers that zookeeper-shell needs, including what node-zookeeper-client
-// lacks: container and TTL creates, getEphemerals, getAllChildrenNumber, whoAmI, addWatch,
-// removeWatches, multi. One request in flight order (replies come back in xid order), pings
-// while idle, watch events delivered to one callback, chroot applied as the Java client does.
+// kafkit's own ZooKeeper client on a raw socket, the one client of the project: the broker (through
+// cluster/zk.ts), zookeeper-shell and zookeeper-security-migration use it. The calls Apache's Java
+// client (ZooKeeper / ZooKeeperAdmin) offers: container and TTL creates, getEphemerals,
+// getAllChildrenNumber, whoAmI, addWatch, removeWatches, multi; TLS and SASL DIGEST-MD5. Replies
+// come back in xid order; pings while idle and a read timeout of 2/3 of the session timeout;
+// watch events delivered to one callback and restored with SetWatches on a new connection to the
+// same session; chroot applied as the Java client does.
 import {createConnection, type Socket} from 'node:net'
 import {connect as tlsConnect, type ConnectionOptions} from 'node:tls'
 import {DigestMd5Client} from '../zookeeper/auth/digest-md5.js'
@@ -44,6 +46,16 @@ interface Pending {
 
 export interface MultiDelete { path: string; version: number }
 
+/** One op of a multi (ZooKeeper's Op.create / delete / setData / check). */
+export type MultiOp =
+  | {type: 'create'; path: string; data: Buffer | null; acl: readonly Acl[]; mode: number}
+  | {type: 'delete'; path: string; version: number}
+  | {type: 'setData'; path: string; data: Buffer | null; version: number}
+  | {type: 'check'; path: string; version: number}
+
+/** SetWatches packets are split at this size, as the Java client does (SET_WATCHES_MAX_LENGTH). */
+const SET_WATCHES_MAX = 128 * 1024
+
 /** The largest reply accepted (jute.maxbuffer's default is 1 MB of data; a getChildren of a huge node is bigger). */
 const MAX_FRAME = 256 * 1024 * 1024
 
@@ -84,6 +96,12 @@ export class ZkClient {
   readonly dataWatches = new Set<string>()
   readonly childWatches = new Set<string>()
   readonly persistentWatches = new Set<string>()
+  /** Paths of dataWatches set while the node was missing (exists watches, re-sent as such). */
+  private readonly existOnly = new Set<string>()
+  /** Why the last connection attempt failed (a TLS error, a refused connection), for messages. */
+  lastConnectError: string | null = null
+  private everConnected = false
+  private lastReceived = 0
 
   constructor(connectString: string, private readonly opts: ClientOptions = {}) {
     const cs = parseConnectString(connectString)
@@ -134,6 +152,7 @@ export class ZkClient {
         await this.open(hp, Math.max(100, Math.floor(this.sessionTimeout / this.hosts.length)))
         attempts = 0
       } catch (e) {
+        this.lastConnectError = `${hp.host}:${hp.port}: ${(e as Error).message}`
         if ((e as {expired?: boolean}).expired) {
           for (const w of this.waitingForConnection.splice(0)) w.reject(new KeeperError(-112, w.path))
           return
@@ -218,6 +237,7 @@ export class ZkClient {
     }
     this.socket = s
     this.inbuf = Buffer.from(rest)
+    this.lastReceived = Date.now()
     s.on('data', d => this.onData(d))
     s.on('error', () => {})
     s.on('close', () => this.onSocketClosed(s))
@@ -233,8 +253,12 @@ export class ZkClient {
       }
     }
     this.state = 'CONNECTED'
+    this.lastConnectError = null
     // Auth infos are re-sent on every connection, as the Java client does.
     for (const a of this.auths) this.sendAuth(a.scheme, a.auth)
+    // The same session on a new connection: the server forgot the watches; restore them.
+    if (this.everConnected) this.sendSetWatches()
+    this.everConnected = true
     this.schedulePing()
     this.emit({type: -1, state: 3, path: null})
     if (this.opts.sasl) this.emit({type: -1, state: 6, path: null})
@@ -263,6 +287,13 @@ export class ZkClient {
     const every = Math.max(100, Math.floor(this.negotiatedTimeout / 3))
     this.pingTimer = setTimeout(() => {
       if (this.state !== 'CONNECTED' || !this.socket) return
+      // The Java client's read timeout (2/3 of the session timeout): a server that went silent
+      // (a network partition) costs the connection, and the client moves to another server.
+      if (Date.now() - this.lastReceived > Math.max(200, Math.floor(this.negotiatedTimeout * 2 / 3))) {
+        this.lastConnectError = `no reply from the server for ${Date.now() - this.lastReceived} ms`
+        this.socket.destroy()
+        return
+      }
       this.sendFrame(-2, OpCode.ping, () => {})
       this.schedulePing()
     }, every)
@@ -282,6 +313,7 @@ export class ZkClient {
   }
 
   private onData(d: Buffer): void {
+    this.lastReceived = Date.now()
     this.inbuf = this.inbuf.length === 0 ? d : Buffer.concat([this.inbuf, d])
     let off = 0
     while (this.inbuf.length - off >= 4) {
@@ -310,12 +342,12 @@ export class ZkClient {
     const zxid = r.bigLong()
     const err = r.int()
     if (zxid > 0n) this.lastZxid = zxid
-    if (xid === -2) return // ping
+    if (xid === -2 || xid === -8) return // ping, setWatches
     if (xid === -1) { // watch notification
       const type = r.int()
       const state = r.int()
       const path = this.strip(r.ustringOrNull() ?? '')
-      if (type === 1 || type === 2 || type === 3) this.dataWatches.delete(path)
+      if (type === 1 || type === 2 || type === 3) { this.dataWatches.delete(path); this.existOnly.delete(path) }
       if (type === 2 || type === 4) this.childWatches.delete(path)
       this.emit({type, state, path})
       return
@@ -420,11 +452,11 @@ export class ZkClient {
     validatePath(path)
     try {
       const st = await this.call(OpCode.exists, path, w => { w.ustring(this.server(path)).bool(watch) }, readStat)
-      if (watch) this.dataWatches.add(path)
+      if (watch) { this.dataWatches.add(path); this.existOnly.delete(path) }
       return st
     } catch (e) {
       if (e instanceof KeeperError && e.code === -101) {
-        if (watch) this.dataWatches.add(path)
+        if (watch && !this.dataWatches.has(path)) { this.dataWatches.add(path); this.existOnly.add(path) }
         return null
       }
       throw e
@@ -434,7 +466,7 @@ export class ZkClient {
   async getData(path: string, watch = false): Promise<{data: Buffer | null; stat: Stat}> {
     validatePath(path)
     const res = await this.call(OpCode.getData, path, w => { w.ustring(this.server(path)).bool(watch) }, r => ({data: readBufferOrNull(r), stat: readStat(r)}))
-    if (watch) this.dataWatches.add(path)
+    if (watch) { this.dataWatches.add(path); this.existOnly.delete(path) }
     return res
   }
 
@@ -531,6 +563,7 @@ export class ZkClient {
     // The Java client tells the watcher what was removed: ChildWatchRemoved (6), DataWatchRemoved (5),
     // PersistentWatchRemoved (7).
     if ((type === 1 || type === 3) && this.childWatches.delete(path)) this.emit({type: 6, state: 3, path})
+    if (type === 2 || type === 3) this.existOnly.delete(path)
     if ((type === 2 || type === 3) && this.dataWatches.delete(path)) this.emit({type: 5, state: 3, path})
     if (type === 3 && this.persistentWatches.delete(path)) this.emit({type: 7, state: 3, path})
   }
@@ -553,6 +586,90 @@ export class ZkClient {
       if (e instanceof KeeperError) return false
       throw e
     })
+  }
+
+  /**
+   * A multi of creates, deletes, setDatas and checks, applied atomically. Resolves with the
+   * created paths (null for other ops); a failed multi rejects with the first failing op's
+   * error naming that op's path (KeeperException of the Java client's multi).
+   */
+  async multi(ops: readonly MultiOp[]): Promise<Array<string | null>> {
+    for (const o of ops) validatePath(o.path, o.type === 'create' && (o.mode === 2 || o.mode === 3 || o.mode === 6))
+    // A server may put the failure in the reply header (then which op failed is not known: all paths are named).
+    const results = await this.call(OpCode.multi, ops.map(o => o.path).join(',') || null, w => {
+      for (const o of ops) {
+        switch (o.type) {
+          case 'create':
+            w.int(OpCode.create).bool(false).int(-1)
+            w.ustring(this.server(o.path)).buffer(o.data)
+            writeAclList(w, o.acl)
+            w.int(o.mode)
+            break
+          case 'delete': w.int(OpCode.delete).bool(false).int(-1).ustring(this.server(o.path)).int(o.version); break
+          case 'setData': w.int(OpCode.setData).bool(false).int(-1).ustring(this.server(o.path)).buffer(o.data).int(o.version); break
+          case 'check': w.int(OpCode.check).bool(false).int(-1).ustring(this.server(o.path)).int(o.version); break
+        }
+      }
+      w.int(-1).bool(true).int(-1)
+    }, r => {
+      const out: Array<{err: number; path: string | null}> = []
+      for (;;) {
+        const type = r.int()
+        const done = r.bool()
+        r.int() // err of the header
+        if (done) break
+        switch (type) {
+          case OpCode.create: out.push({err: 0, path: this.strip(r.ustring())}); break
+          case OpCode.create2: out.push({err: 0, path: this.strip(r.ustring())}); readStat(r); break
+          case OpCode.setData: readStat(r); out.push({err: 0, path: null}); break
+          case -1: out.push({err: r.int(), path: null}); break
+          default: out.push({err: 0, path: null})
+        }
+      }
+      return out
+    })
+    const failed = results.findIndex(x => x.err !== 0)
+    if (failed >= 0) throw new KeeperError(results[failed].err, ops[failed]?.path ?? null)
+    return results.map(x => x.path)
+  }
+
+  /** SetWatches (split as the Java client splits them) for the watches this client holds. */
+  private sendSetWatches(): void {
+    const data: string[] = []
+    const exist: string[] = []
+    for (const p of this.dataWatches) (this.existOnly.has(p) ? exist : data).push(this.server(p))
+    const child = [...this.childWatches].map(p => this.server(p))
+    if (data.length + exist.length + child.length === 0) return
+    const lists = [data, exist, child]
+    const idx = [0, 0, 0]
+    while (idx.some((n, i) => n < lists[i].length)) {
+      const batch: string[][] = [[], [], []]
+      let size = 0
+      for (let i = 0; i < 3; i++) {
+        while (idx[i] < lists[i].length && size < SET_WATCHES_MAX) {
+          const p = lists[i][idx[i]++]
+          batch[i].push(p)
+          size += p.length + 4
+        }
+      }
+      this.sendFrame(-8, OpCode.setWatches, w => {
+        w.bigLong(this.lastZxid)
+        for (const l of batch) {
+          w.int(l.length)
+          for (const p of l) w.ustring(p)
+        }
+      })
+    }
+  }
+
+  /** Drops the current connection (not the session): the client reconnects as after a network error. */
+  dropConnection(): void {
+    this.socket?.destroy()
+  }
+
+  /** The session password (with sessionId: what a client needs to take the session over). */
+  get sessionPassword(): Buffer {
+    return Buffer.from(this.passwd)
   }
 
   /** addAuthInfo: sent now (and on every reconnect); a failure arrives as an AuthFailed event. */

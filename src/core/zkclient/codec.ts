@@ -2,20 +2,17 @@
 // ClientInfo, WatcherEvent), connect strings and path validation as Apache's Java client
 // does it (PathUtils). Pure, no I/O: the client in client.ts frames and sends these.
 import {JuteReader, JuteWriter} from '../zookeeper/jute.js'
+import {Op, CreateMode, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, type Acl} from '../zookeeper/records.js'
 
-/** Opcodes the client sends (ZooDefs.OpCode). */
-export const OpCode = {
-  create: 1, delete: 2, exists: 3, getData: 4, setData: 5, getACL: 6, setACL: 7, getChildren: 8,
-  sync: 9, ping: 11, getChildren2: 12, multi: 14, create2: 15, reconfig: 16, removeWatches: 18, createContainer: 19,
-  createTTL: 21, auth: 100, sasl: 102, getEphemerals: 103, getAllChildrenNumber: 104, addWatch: 106, whoAmI: 107,
-  closeSession: -11,
-} as const
-
+/**
+ * Opcodes (ZooDefs.OpCode), create modes and ACLs: the server's tables in zookeeper/records.ts,
+ * so that the server, this client and the broker's zk.ts speak one vocabulary.
+ */
+export const OpCode = Op
 /** Apache's CreateMode flag values. */
-export const Mode = {
-  PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3,
-  CONTAINER: 4, PERSISTENT_WITH_TTL: 5, PERSISTENT_SEQUENTIAL_WITH_TTL: 6,
-} as const
+export const Mode = CreateMode
+export {OPEN_ACL_UNSAFE, READ_ACL_UNSAFE}
+export type {Acl}
 
 /** KeeperException.Code names, as KeeperException's message prints them. */
 export const CODE_NAMES: Record<number, string> = {
@@ -43,9 +40,6 @@ export interface Stat {
   ephemeralOwner: bigint; dataLength: number; numChildren: number; pzxid: bigint
 }
 
-export interface Acl { perms: number; scheme: string; id: string }
-
-export const OPEN_ACL_UNSAFE: readonly Acl[] = [{perms: 31, scheme: 'world', id: 'anyone'}]
 
 export function readStat(r: JuteReader): Stat {
   return {

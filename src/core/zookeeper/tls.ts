@@ -8,7 +8,7 @@
 // Key material (PEM, PKCS12, JKS) is read by the broker's TLS code (security/tls.ts).
 import type {TlsOptions, ConnectionOptions} from 'node:tls'
 import {ListenerSettings} from '../security/config.js'
-import {keyStore, trustStore, protocolRange, cipherOptions} from '../security/tls.js'
+import {keyStore, trustStore, protocolRange, cipherOptions, serverIdentityCheck} from '../security/tls.js'
 import {storeType, type ZkTlsKeys} from '../config/zk-security.js'
 import {ConfigError} from '../config/settings.js'
 
@@ -101,6 +101,7 @@ export function zkClientTlsOptions(get: (k: string) => string | undefined, sourc
   const alg = get('zookeeper.ssl.endpoint.identification.algorithm')
   const hv = get('zookeeper.ssl.hostnameVerification')
   const verifyHost = alg !== undefined ? alg.trim().toLowerCase() === 'https' : hv === undefined || hv.trim().toLowerCase() !== 'false'
+  const check = serverIdentityCheck(verifyHost, ks, ts)
   return (host: string) => ({
     ...(ks?.context ?? {}),
     ...(ts ? {ca: ts.context.ca} : {}),
@@ -108,6 +109,6 @@ export function zkClientTlsOptions(get: (k: string) => string | undefined, sourc
     ...ciphers,
     servername: /^[\d.]+$|:/.test(host) ? undefined : host,
     rejectUnauthorized: true,
-    ...(verifyHost ? {} : {checkServerIdentity: () => undefined}),
+    checkServerIdentity: check,
   })
 }
