@@ -1,7 +1,8 @@
 // The log's async write path (log/write-queue.ts): appends queue their bytes and one writev per
 // run writes them. Reads never see unwritten bytes (they wait for the batch they start at), the
 // files are byte for byte those of synchronous appends, flushes follow the queued writes,
-// truncation refuses to run under queued writes, and a torn tail is recovered at open.
+// truncation refuses to run under queued writes, a torn tail is recovered at open, and a failed
+// write fails its appends and takes the log offline.
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import * as fs from 'node:fs'
@@ -10,6 +11,7 @@ import {tempDir, removeDir} from '../helpers/util.js'
 import {buildBatch, decodeRecords, validateBatches, viewBatches} from '../../src/core/protocol/record-batch.js'
 import {PartitionLog, defaultLogConfig, type LogConfig} from '../../src/core/log/partition-log.js'
 import {segmentFileName} from '../../src/core/log/segment.js'
+import {ErrorCode, KafkaError} from '../../src/core/protocol/errors.js'
 
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
 
@@ -146,5 +148,29 @@ test('a write torn by a crash (half a batch at the end of the file) is cut off a
     again.enableAsyncWrites()
     again.append(batch('next', 1), 1)
     assert.deepEqual((await values(again, 8)), ['next-0'])
+    await again.close()
+  }))
+
+test('a failed async write fails the queued appends with KAFKA_STORAGE_ERROR and takes the log offline', () =>
+  withDir(async root => {
+    const dir = path.join(root, 't-0')
+    const log = await PartitionLog.open(dir, 't', 0, cfg())
+    log.enableAsyncWrites()
+    log.append(batch('ok', 1), 0)
+    await log.whenAppendsDone()
+    // The segment's handle becomes read-only: the next writev fails (EBADF).
+    const seg = log.liveSegments()[0]
+    const rw = seg.fd
+    seg.fd = fs.openSync(path.join(dir, segmentFileName(0, '.log')), 'r')
+    log.append(batch('lost', 1), 0)
+    const reading = log.read(1, 4096, 2, true)
+    await assert.rejects(log.whenAppendsDone()!, (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.KAFKA_STORAGE_ERROR)
+    await assert.rejects(reading, (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.KAFKA_STORAGE_ERROR)
+    assert.throws(() => log.append(batch('after', 1), 0), (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.KAFKA_STORAGE_ERROR && /offline/.test(e.message))
+    fs.closeSync(seg.fd)
+    seg.fd = rw
+    await log.abort()
+    const again = await PartitionLog.open(dir, 't', 0, cfg(), {clean: false})
+    assert.equal(again.logEndOffset, 1, 'only the written batch is in the file')
     await again.close()
   }))
