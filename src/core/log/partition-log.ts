@@ -631,8 +631,8 @@ export class PartitionLog {
     if (this.closed || this.compacting) return {segments: 0, bytesBefore: 0, bytesAfter: 0}
     this.compacting = true
     try {
-      // A segment rolled a moment ago may still have writes queued: the compactor reads whole files.
-      await this.drainWrites()
+      // A segment rolled just now may have writes queued (later appends go to the active one only).
+      await this.writer?.whenDone()?.catch(() => {})
       const stable = this.cleanableUpperBound?.()
       if (stable !== undefined && stable < upperBound) upperBound = stable
       const r = await compactSegments(this, this.cleanedUpTo, upperBound, now, force, this.logger)
