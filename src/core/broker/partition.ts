@@ -49,7 +49,7 @@ export class Partition implements ReplicatedLog {
     this.highWatermark = Math.max(log.logStartOffset, Math.min(checkpointedHighWatermark ?? log.logEndOffset, log.logEndOffset))
     log.onRoll = base => this.takeSnapshot(base)
     // KAFKIT_ASYNC_APPENDS=1: appends queue their writes (log/write-queue.ts) instead of writeSync.
-    // Opt-in: measured faster for pipelined acks=1 producers, slower for idempotent ones (5 in flight).
+    // Opt-in: measured slower than writeSync in the broker (docs/ARCHITECTURE.md, Storage).
     if (process.env.KAFKIT_ASYNC_APPENDS === '1') log.enableAsyncWrites()
     log.cleanableUpperBound = () => this.lastStableOffset
   }
