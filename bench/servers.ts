@@ -45,8 +45,14 @@ async function startProcess(name: string, cmd: string[], port: number, log: stri
   child.stdout!.on('data', keep)
   child.stderr!.on('data', keep)
   child.on('exit', () => { try { writeFileSync(log, out) } catch { /* ignore */ } })
-  await waitFor(async () => (child.exitCode === null ? portOpen(port) : Promise.reject(new Error(`${name} exited: ${out.slice(-2000)}`))), 60000, `${name} port`, 5)
-  if (ready) await waitFor(() => ready.test(out), 60000, `${name} ready`, 5)
+  try {
+    await waitFor(async () => (child.exitCode === null ? portOpen(port) : Promise.reject(new Error(`${name} exited: ${out.slice(-2000)}`))), 60000, `${name} port`, 5)
+    if (ready) await waitFor(() => ready.test(out), 60000, `${name} ready`, 5)
+  } catch (error) {
+    // A server that did not come up in time is not left running (nor holding the bench's pipes).
+    if (child.exitCode === null) child.kill('SIGKILL')
+    throw error
+  }
   const startupMs = performance.now() - t0
   return {
     name, port, child, startupMs,

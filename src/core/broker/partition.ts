@@ -1,14 +1,15 @@
 // One partition replica on this broker: its log, leadership, the high watermark (an
 // explicit field moved only by advanceHighWatermark), idempotent-producer state and the
-// fetches waiting for new data. Produce appends are synchronous up to the log write, so
-// requests on a connection append in the order they arrived.
+// fetches waiting for new data. Produce appends are synchronous up to the log write (or, with
+// KAFKIT_ASYNC_APPENDS=1, up to the log's write queue: the answer then waits for the write,
+// AppendOutcome.written), so requests on a connection append in the order they arrived.
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {PartitionLog} from '../log/partition-log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {readBatchHeader, validateBatches, ATTRIBUTES_OFFSET, CONTROL_MASK, TRANSACTIONAL_MASK, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, MAX_TIMESTAMP_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, readInt64} from '../protocol/record-batch.js'
+import {LOG_OVERHEAD, type BatchView, validateBatches, viewBatches} from '../protocol/record-batch.js'
 import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readControlRecord, snapshotFileName, writeSnapshotFile} from '../log/txn-index.js'
-import {ProducerStateTable, type BatchInfo, type CompletedTxn} from './producer-state.js'
+import {ProducerStateTable, type CompletedTxn} from './producer-state.js'
 import {recompressTo} from '../log/cleaner.js'
 import type {PartitionState} from '../cluster/cluster.js'
 import type {AppendOutcome, ReplicatedLog} from '../log/replicated-log.js'
@@ -18,8 +19,6 @@ export interface PartitionWaiter {
 }
 
 export type {AppendOutcome} from '../log/replicated-log.js'
-
-const BATCH_OVERHEAD = 12 // baseOffset int64 + batchLength int32 before the counted bytes
 
 export class Partition implements ReplicatedLog {
   leader = -1
@@ -49,6 +48,9 @@ export class Partition implements ReplicatedLog {
   constructor(readonly topic: string, readonly index: number, public topicId: string, readonly log: PartitionLog, readonly brokerId: number, checkpointedHighWatermark?: number) {
     this.highWatermark = Math.max(log.logStartOffset, Math.min(checkpointedHighWatermark ?? log.logEndOffset, log.logEndOffset))
     log.onRoll = base => this.takeSnapshot(base)
+    // KAFKIT_ASYNC_APPENDS=1: appends queue their writes (log/write-queue.ts) instead of writeSync.
+    // Opt-in: measured slower than writeSync in the broker (docs/ARCHITECTURE.md, Storage).
+    if (process.env.KAFKIT_ASYNC_APPENDS === '1') log.enableAsyncWrites()
     log.cleanableUpperBound = () => this.lastStableOffset
   }
 
@@ -117,7 +119,7 @@ export class Partition implements ReplicatedLog {
       if (h.isControl) {
         const res = await this.log.read(h.baseOffset, 256, h.baseOffset + h.lastOffsetDelta + 1, true)
         const buf = res.records[0]
-        if (buf !== undefined && buf.length >= 61) control = readControlRecord(buf, 0, Math.min(buf.length, h.batchLength + BATCH_OVERHEAD))
+        if (buf !== undefined && buf.length >= 61) control = readControlRecord(buf, 0, Math.min(buf.length, h.batchLength + LOG_OVERHEAD))
       }
       const done = table.applyBatch(h, control)
       if (done) this.txnCompleted(done, false)
@@ -126,34 +128,17 @@ export class Partition implements ReplicatedLog {
   }
 
   /**
-   * Applies appended batches to the producer state; markers complete transactions (aborted ones
-   * go to the .txnindex when `index`). Returns the offset after the last batch.
+   * Applies appended batches (their views, offsets assigned) to the producer state; markers
+   * complete transactions (aborted ones go to the .txnindex when `index`).
    */
-  private applyBatches(records: Buffer, index: boolean): number {
-    let pos = 0
-    let next = -1
-    const info: BatchInfo = {producerId: -1, producerEpoch: -1, baseSequence: -1, baseOffset: 0, lastOffsetDelta: 0, maxTimestamp: -1, isTransactional: false, isControl: false}
-    while (pos + BATCH_OVERHEAD + 49 <= records.length) {
-      const size = records.readInt32BE(pos + LENGTH_OFFSET) + BATCH_OVERHEAD
-      if (size < 61 || pos + size > records.length) break
-      info.baseOffset = readInt64(records, pos)
-      info.lastOffsetDelta = records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
-      next = info.baseOffset + info.lastOffsetDelta + 1
-      info.producerId = readInt64(records, pos + PRODUCER_ID_OFFSET)
-      if (info.producerId >= 0) {
-        const attributes = records.readInt16BE(pos + ATTRIBUTES_OFFSET)
-        info.producerEpoch = records.readInt16BE(pos + PRODUCER_EPOCH_OFFSET)
-        info.baseSequence = records.readInt32BE(pos + BASE_SEQUENCE_OFFSET)
-        info.maxTimestamp = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
-        info.isTransactional = (attributes & TRANSACTIONAL_MASK) !== 0
-        info.isControl = (attributes & CONTROL_MASK) !== 0
-        const control = info.isControl ? readControlRecord(records, pos, pos + size) : null
-        const done = this.producers.applyBatch(info, control)
-        if (done) this.txnCompleted(done, index)
-      }
-      pos += size
+  private applyBatches(records: Buffer, views: readonly BatchView[], index: boolean): void {
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]
+      if (v.producerId < 0) continue
+      const control = v.isControl ? readControlRecord(records, v.pos, v.pos + v.size) : null
+      const done = this.producers.applyBatch(v, control)
+      if (done) this.txnCompleted(done, index)
     }
-    return next
   }
 
   private txnCompleted(t: CompletedTxn, index: boolean): void {
@@ -162,20 +147,28 @@ export class Partition implements ReplicatedLog {
     if (index && this.isLeader()) this.onTxnCompleted?.(this, t)
   }
 
-  /** Follower: appends the leader's batches and applies them to the producer state. */
-  appendAsFollower(records: Buffer): void {
-    this.log.appendAsFollower(records)
-    this.applyBatches(records, true)
+  /**
+   * Follower: appends the leader's batches and applies them to the producer state. Returns the
+   * promise of their write when it is still under way (the fetcher waits for it before it
+   * fetches again, so the leader counts only written data as replicated), else null.
+   */
+  appendAsFollower(records: Buffer): Promise<void> | null {
+    const views = viewBatches(records)
+    this.log.appendAsFollower(records, Date.now(), views)
+    this.applyBatches(records, views, true)
+    return this.log.whenAppendsDone()
   }
 
-  /** Follower: truncates the log and reloads the producer state for what is left. */
+  /** Follower: truncates the log (after its queued writes) and reloads the producer state for what is left. */
   async truncateTo(offset: number): Promise<void> {
+    await this.log.drainWrites()
     this.log.truncateTo(offset)
     await this.loadProducerState()
   }
 
-  /** Follower: restarts the log empty at `offset`. */
-  truncateFullyAndStartAt(offset: number): void {
+  /** Follower: restarts the log empty at `offset` (after its queued writes). */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    await this.log.drainWrites()
     this.log.truncateFullyAndStartAt(offset)
     for (const o of listSnapshots(this.log.dir)) deleteSnapshot(this.log.dir, o)
     this.producers.clear()
@@ -199,15 +192,17 @@ export class Partition implements ReplicatedLog {
       return out
     }
     const batch = buildMarkerBatch(producerId, producerEpoch, coordinatorEpoch, commit)
+    const views = viewBatches(batch)
     let info
     try {
-      info = this.log.append(batch, this.leaderEpoch)
+      info = this.log.append(batch, this.leaderEpoch, Date.now(), views)
     } catch (error) {
       out.errorCode = error instanceof KafkaError ? error.code : ErrorCode.KAFKA_STORAGE_ERROR
       out.errorMessage = (error as Error).message
       return out
     }
-    this.applyBatches(batch, true)
+    this.applyBatches(batch, views, true)
+    out.written = this.log.whenAppendsDone()
     out.baseOffset = info.baseOffset
     out.lastOffset = info.lastOffset
     out.logStartOffset = this.log.logStartOffset
@@ -270,8 +265,16 @@ export class Partition implements ReplicatedLog {
     return offset >= this.highWatermark
   }
 
-  /** Leader, acks=-1: resolves true once the high watermark covers `offset`, false on timeout or lost leadership. */
+  /**
+   * Leader, acks=-1: resolves true once `offset` is written here and the high watermark covers
+   * it, false on timeout, a failed write or lost leadership.
+   */
   waitForHighWatermark(offset: number, timeoutMs: number): Promise<boolean> {
+    const queued = this.log.whenWritten(offset)
+    if (queued !== null) {
+      const start = Date.now()
+      return queued.then(() => this.waitForHighWatermark(offset, timeoutMs - (Date.now() - start)), () => false)
+    }
     if (this.highWatermark > offset) return Promise.resolve(true)
     return new Promise(resolve => {
       const finish = (ok: boolean) => {
@@ -302,8 +305,11 @@ export class Partition implements ReplicatedLog {
       out.errorMessage = `The size of the current ISR ${this.isr.length} is insufficient to satisfy the min.isr requirement of ${minInsyncReplicas} for partition ${this.topic}-${this.index}`
       return out
     }
+    // The one walk over the bytes: validateBatches parses every batch into a view that the
+    // checks below, the log's append and the producer state read.
+    let views: BatchView[]
     try {
-      validateBatches(records)
+      views = validateBatches(records).views
     } catch (error) {
       out.errorCode = (error as {code?: number}).code ?? ErrorCode.CORRUPT_MESSAGE
       out.errorMessage = (error as Error).message
@@ -313,7 +319,9 @@ export class Partition implements ReplicatedLog {
     // and producer fields as sent, as Kafka's broker does); then validated as any batch.
     if (this.compressionTarget >= 0) {
       try {
+        const before = records
         records = recompressTo(records, this.compressionTarget)
+        if (records !== before) views = viewBatches(records)
       } catch (error) {
         out.errorCode = ErrorCode.CORRUPT_MESSAGE
         out.errorMessage = `Cannot recompress the records for ${this.topic}-${this.index}: ${(error as Error).message}`
@@ -321,14 +329,12 @@ export class Partition implements ReplicatedLog {
       }
     }
     // Per-batch header checks: size limit and idempotent-producer sequences.
-    let pos = 0
-    let first = true
-    while (pos + BATCH_OVERHEAD <= records.length) {
-      const h = readBatchHeader(records, pos)
-      const size = h.batchLength + BATCH_OVERHEAD
-      if (size > maxMessageBytes) {
+    let hasProducer = false
+    for (let i = 0; i < views.length; i++) {
+      const h = views[i]
+      if (h.size > maxMessageBytes) {
         out.errorCode = ErrorCode.MESSAGE_TOO_LARGE
-        out.errorMessage = `The record batch size in the append to ${this.topic}-${this.index} is ${size} bytes which exceeds the maximum configured value of ${maxMessageBytes}.`
+        out.errorMessage = `The record batch size in the append to ${this.topic}-${this.index} is ${h.size} bytes which exceeds the maximum configured value of ${maxMessageBytes}.`
         return out
       }
       if (h.isControl) {
@@ -336,6 +342,7 @@ export class Partition implements ReplicatedLog {
         out.errorMessage = `Control records may not be appended by clients (partition ${this.topic}-${this.index})`
         return out
       }
+      if (h.producerId >= 0) hasProducer = true
       if (h.producerId >= 0 && h.baseSequence < 0 && h.isTransactional) {
         const entry = this.producers.producers.get(h.producerId)
         if (entry !== undefined && h.producerEpoch < entry.epoch) {
@@ -347,10 +354,12 @@ export class Partition implements ReplicatedLog {
       if (h.producerId >= 0 && h.baseSequence >= 0) {
         const lastSeq = (h.baseSequence + h.lastOffsetDelta) % 0x80000000
         const check = this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, lastSeq)
-        if (check.kind === 'duplicate' && first) {
+        if (check.kind === 'duplicate' && i === 0) {
           out.baseOffset = check.batch.firstOffset
           out.lastOffset = check.batch.lastOffset
           out.logStartOffset = this.log.logStartOffset
+          // A retry of a batch whose write is still queued is answered once it is written.
+          out.written = this.log.whenWritten(check.batch.lastOffset)
           return out
         }
         if (check.kind === 'error') {
@@ -359,19 +368,18 @@ export class Partition implements ReplicatedLog {
           return out
         }
       }
-      first = false
-      pos += size
     }
     let info
     try {
-      info = this.log.append(records, this.leaderEpoch)
+      info = this.log.append(records, this.leaderEpoch, Date.now(), views)
     } catch (error) {
       out.errorCode = error instanceof KafkaError ? error.code : ErrorCode.KAFKA_STORAGE_ERROR
       out.errorMessage = (error as Error).message
       return out
     }
-    // The log patched the base offsets in place: record producer batches with their offsets.
-    if (this.hasProducer(records)) this.applyBatches(records, true)
+    // The log set the assigned base offsets in the views: record producer batches with them.
+    if (hasProducer) this.applyBatches(records, views, true)
+    out.written = this.log.whenAppendsDone()
     out.baseOffset = info.baseOffset
     out.lastOffset = info.lastOffset
     out.logAppendTime = info.logAppendTime
@@ -381,10 +389,6 @@ export class Partition implements ReplicatedLog {
     // Followers long-polling for new data wake on the append itself.
     if (this.highWatermark === before && this.isr.length > 1) this.wake(0)
     return out
-  }
-
-  private hasProducer(records: Buffer): boolean {
-    return records.length >= 61 && readInt64(records, PRODUCER_ID_OFFSET) >= 0
   }
 
   /** DeleteRecords: raises the log start offset (never above the high watermark). */

@@ -163,6 +163,8 @@ class LeaderFetcher {
       rackId: '',
     })
     let ok = true
+    // This round's writes: the next fetch (whose offset tells the leader what is replicated) waits for them.
+    let writes: Promise<void>[] | null = null
     for (const t of res.responses) {
       const list = byTopic.get(t.topic) ?? []
       for (const pd of t.partitions) {
@@ -180,7 +182,8 @@ class LeaderFetcher {
         const records = pd.records as Buffer | null
         if (records && records.length > 0) {
           try {
-            p.appendAsFollower(records)
+            const w = p.appendAsFollower(records)
+            if (w !== null) (writes ??= []).push(w.catch(error => this.logger.warn(`Follower write to ${p.topic}-${p.index} failed: ${(error as Error).message}`)))
             throttles?.recordFollower(p, records.length)
           } catch (error) {
             ok = false
@@ -192,6 +195,7 @@ class LeaderFetcher {
         p.setFollowerHighWatermark(pd.highWatermark)
       }
     }
+    if (writes !== null) await Promise.all(writes)
     return ok
   }
 
@@ -205,7 +209,7 @@ class LeaderFetcher {
       await p.truncateTo(latest.offset)
     } else if (p.logEndOffset < earliest.offset) {
       this.logger.info(`Restarting ${p.topic}-${p.index} at ${earliest.offset}: the leader's log starts there`)
-      p.truncateFullyAndStartAt(earliest.offset)
+      await p.truncateFullyAndStartAt(earliest.offset)
     }
     p.setFollowerHighWatermark(Math.min(p.highWatermark, p.logEndOffset))
   }

@@ -21,7 +21,7 @@ export async function* scanHeadersAsync(segs: readonly Segment[], fromOffset: nu
     let winLen = 0
     let lastSize = 0
     while (open() && !seg.deleted && seg.fd >= 0) {
-      const limit = seg.size
+      const limit = seg.written
       if (pos + BATCH_HEADER_SIZE > limit) break
       if (pos < winStart || pos + BATCH_HEADER_SIZE > winStart + winLen) {
         seg.acquire()

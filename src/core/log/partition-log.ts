@@ -1,8 +1,9 @@
 // The log of one partition replica: <log.dir>/<topic>-<partition>/ holding segments in
-// Apache Kafka's on-disk layout. Appends are synchronous writes of the batches exactly as
-// received (only baseOffset/leader epoch patched in place, both outside the CRC); reads are
-// async positional reads returning whole batches. Beside it: log-loader.ts (open, recovery),
-// leader-epoch-cache.ts, compactor.ts (cleanup.policy=compact), header-scan.ts, txn-index.ts.
+// Apache Kafka's on-disk layout. Appends write the batches exactly as received (only baseOffset/
+// leader epoch patched in place, both outside the CRC): synchronously, or queued for async
+// writev (write-queue.ts, the broker's logs); reads are async positional reads of whole written
+// batches. Beside it: log-loader.ts (open, recovery), leader-epoch-cache.ts, compactor.ts
+// (cleanup.policy=compact), header-scan.ts, txn-index.ts.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {renameWithRetry} from '../util/fs.js'
@@ -10,15 +11,16 @@ import {acquireReadBuffer, releaseReadBuffer} from './read-pool.js'
 import {randomUUID} from 'node:crypto'
 import {ErrorCode, KafkaError} from '../protocol/errors.js'
 import type {Logger} from '../util/log.js'
-import {type BatchHeader, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, MIN_BATCH_LENGTH, LENGTH_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET, firstRecordAtOrAfter, patchBaseOffset, patchLeaderEpoch, readInt64, setLogAppendTime} from '../protocol/record-batch.js'
-import {SCAN_HEADER, Segment, readAsync} from './segment.js'
+import {type BatchHeader, type BatchView, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD,
+  TIMESTAMP_TYPE_MASK, patchBaseOffset, patchLeaderEpoch, readInt64, setLogAppendTime, viewBatches} from '../protocol/record-batch.js'
+import {SCAN_HEADER, Segment, readAsync, segmentIndexFor, expiredByTime, expiredBySize} from './segment.js'
 import {compactSegments, type CompactionStats} from './compactor.js'
 import {loadSegments} from './log-loader.js'
 import {type AbortedTxn, appendTxnIndex, collectAborted, rewriteTxnIndex} from './txn-index.js'
 import {LeaderEpochCache, type EpochEntry} from './leader-epoch-cache.js'
 import type {LogConfig} from './log-config.js'
 import {scanHeaders, scanHeadersAsync} from './header-scan.js'
+import {WriteQueue, fsyncSegments} from './write-queue.js'
 
 export {type LogConfig, defaultLogConfig} from './log-config.js'
 
@@ -62,6 +64,8 @@ export class PartitionLog {
   /** Segments removed from the log whose files wait for in-flight reads/flushes to finish. */
   private readonly zombies = new Set<Segment>()
   private readonly logger?: Logger
+  /** The async write path (enableAsyncWrites); null: appends write synchronously. */
+  private writer: WriteQueue | null = null
 
   private constructor(readonly dir: string, readonly topic: string, readonly partition: number, private config: LogConfig, logger?: Logger) {
     this.logger = logger
@@ -128,7 +132,7 @@ export class PartitionLog {
    * below upperBound (Kafka's collectAbortedTransactions).
    */
   collectAbortedTxns(fetchOffset: number, upperBound: number): AbortedTxn[] {
-    return collectAborted(this.segments, this.segmentIndexFor(fetchOffset), fetchOffset, upperBound)
+    return collectAborted(this.segments, segmentIndexFor(this.segments, fetchOffset), fetchOffset, upperBound)
   }
 
   /** Every aborted transaction still in the log (DescribeProducers, tests). */
@@ -178,6 +182,42 @@ export class PartitionLog {
 
   private checkOpen(): void {
     if (this.closed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `The log of ${this.name} is closed`)
+    const failed = this.writer?.failed
+    if (failed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `The log of ${this.name} is offline after a write error: ${failed.message}`)
+  }
+
+  /** From now on appends queue their bytes for async writev (write-queue.ts; the broker's logs): same offsets, state and files. */
+  enableAsyncWrites(): void {
+    if (this.writer !== null) return
+    this.writer = new WriteQueue(this.logEndOffset, {
+      flush: (to, done) => this.flushAsync(to, done),
+      released: seg => void (seg.deleted && seg.refs === 0 && this.destroy(seg)),
+      failed: error => this.logger?.error(`The log of ${this.name} is offline: ${error.message}`),
+    })
+  }
+
+  /** Offset after the last batch written to disk (== logEndOffset with sync writes or nothing queued). */
+  get writtenEndOffset(): number {
+    return this.writer === null || this.writer.pending === 0 ? this.logEndOffset : this.writer.writtenEndOffset
+  }
+
+  /** Resolves when everything appended so far is written (and fsynced, if a flush was due); null when it is. */
+  whenAppendsDone(): Promise<void> | null {
+    return this.writer?.whenDone() ?? null
+  }
+
+  /** Resolves when the batch holding `offset` is written; null when it is. */
+  whenWritten(offset: number): Promise<void> | null {
+    return this.writer?.whenWritten(offset) ?? null
+  }
+
+  /** Waits until no write is queued (before truncation; close). */
+  drainWrites(): Promise<void> {
+    return this.writer?.drain() ?? Promise.resolve()
+  }
+
+  private assertDrained(what: string): void {
+    if ((this.writer?.pending ?? 0) > 0) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `${what} of ${this.name} with writes still queued (drainWrites first)`)
   }
 
   /**
@@ -219,18 +259,58 @@ export class PartitionLog {
     // Flush the finished segment in the background, then advance the recovery point.
     if (old.size > 0 && old.fd >= 0) {
       old.acquire()
-      fs.fsync(old.fd, err => {
+      const sync = (): void => {
+        fs.fsync(old.fd, err => {
+          old.release()
+          if (!err && baseOffset > this.recoveryPoint) this.recoveryPoint = baseOffset
+          if (old.deleted && old.refs === 0) this.destroy(old)
+        })
+      }
+      // Queued writes to the old segment first (they hold their own references).
+      const queued = this.writer?.whenWritten(old.nextOffset - 1) ?? null
+      if (queued === null) sync()
+      else queued.then(sync, () => {
         old.release()
-        if (!err && baseOffset > this.recoveryPoint) this.recoveryPoint = baseOffset
         if (old.deleted && old.refs === 0) this.destroy(old)
       })
     }
   }
 
   /** Writes the batches to the active segment, then updates its indexes per batch as Kafka does. */
-  private writeToActive(records: Buffer, firstOffset: number, lastOffset: number): void {
+  private writeToActive(records: Buffer, views: readonly BatchView[], firstOffset: number, lastOffset: number): void {
     const seg = this.active
     const position = seg.size
+    if (this.writer !== null) this.writer.enqueue(seg, records, position, lastOffset + 1)
+    else {
+      this.writeBytes(seg, records, position)
+      seg.written = position + records.length
+    }
+    if (position === 0) seg.rollingBaseTs = views[0].maxTimestamp
+    // Sparse index entries (batch last offset -> batch position) every index.interval.bytes.
+    const interval = this.config.indexIntervalBytes
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]
+      const batchLast = v.baseOffset + v.lastOffsetDelta
+      if (v.maxTimestamp > seg.maxTimestamp) {
+        seg.maxTimestamp = v.maxTimestamp
+        seg.offsetOfMaxTimestamp = batchLast
+      }
+      if (seg.bytesSinceIndex > interval) {
+        seg.appendOffsetEntry(batchLast, position + v.pos)
+        seg.maybeAppendTimeEntry(seg.maxTimestamp, seg.offsetOfMaxTimestamp)
+        seg.bytesSinceIndex = 0
+      }
+      seg.bytesSinceIndex += v.size
+    }
+    seg.size += records.length
+    seg.nextOffset = lastOffset + 1
+    seg.hintOffset = firstOffset
+    seg.hintPos = position
+    this.logEndOffset = lastOffset + 1
+  }
+
+  /** Writes records at position of seg synchronously (logs without enableAsyncWrites). */
+  private writeBytes(seg: Segment, records: Buffer, position: number): void {
     let written = 0
     try {
       while (written < records.length) written += fs.writeSync(seg.fd, records, written, records.length - written, position + written)
@@ -241,31 +321,6 @@ export class PartitionLog {
       } catch {}
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Error while appending to ${seg.logPath}: ${(error as Error).message}`)
     }
-    if (position === 0) seg.rollingBaseTs = readInt64(records, MAX_TIMESTAMP_OFFSET)
-    // Sparse index entries (batch last offset -> batch position) every index.interval.bytes.
-    const interval = this.config.indexIntervalBytes
-    let pos = 0
-    while (pos < records.length) {
-      const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
-      const batchLast = readInt64(records, pos) + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
-      const batchMaxTs = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
-      if (batchMaxTs > seg.maxTimestamp) {
-        seg.maxTimestamp = batchMaxTs
-        seg.offsetOfMaxTimestamp = batchLast
-      }
-      if (seg.bytesSinceIndex > interval) {
-        seg.appendOffsetEntry(batchLast, position + pos)
-        seg.maybeAppendTimeEntry(seg.maxTimestamp, seg.offsetOfMaxTimestamp)
-        seg.bytesSinceIndex = 0
-      }
-      seg.bytesSinceIndex += size
-      pos += size
-    }
-    seg.size += records.length
-    seg.nextOffset = lastOffset + 1
-    seg.hintOffset = firstOffset
-    seg.hintPos = position
-    this.logEndOffset = lastOffset + 1
   }
 
   private afterAppend(count: number): void {
@@ -273,85 +328,79 @@ export class PartitionLog {
     if (this.unflushedMessages >= this.config.flushIntervalMessages) this.flush()
   }
 
-  /** Size of the batch at pos; throws CORRUPT_MESSAGE if it is not whole (callers validate first). */
-  private checkFraming(records: Buffer, pos: number): number {
-    if (records.length - pos < BATCH_HEADER_SIZE) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Trailing ${records.length - pos} bytes are not a whole record batch`)
-    const size = records.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD
-    if (size < BATCH_HEADER_SIZE || pos + size > records.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Record batch at byte ${pos} has an invalid size ${size}`)
-    return size
-  }
-
   /**
    * Appends batches already checked by validateBatches: assigns offsets from the log end by
-   * patching each batch's baseOffset in place, stamps the leader epoch (and LogAppendTime
-   * when configured). Synchronous; rolls segments by size/time/index/offset range.
+   * patching each batch's baseOffset in place (and in its view), stamps the leader epoch (and
+   * LogAppendTime when configured). `views` are the batches as validateBatches parsed them;
+   * without them the framing is parsed here. Rolls segments by size/time/index/offset range.
    */
-  append(records: Buffer, leaderEpoch: number, now = Date.now()): AppendInfo {
+  append(records: Buffer, leaderEpoch: number, now = Date.now(), views: readonly BatchView[] = viewBatches(records)): AppendInfo {
     this.checkOpen()
+    if (views.length === 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
     const firstOffset = this.logEndOffset
     const logAppend = this.config.messageTimestampType === 'LogAppendTime'
     let next = firstOffset
-    let pos = 0
     let maxTs = -1
     let offsetOfMaxTs = firstOffset
-    while (pos < records.length) {
-      const size = this.checkFraming(records, pos)
-      const lastDelta = records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
-      patchBaseOffset(records, pos, next)
-      patchLeaderEpoch(records, pos, leaderEpoch)
-      if (logAppend) setLogAppendTime(records, pos, now)
-      const ts = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
-      if (ts > maxTs) {
-        maxTs = ts
-        offsetOfMaxTs = next + lastDelta
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]
+      patchBaseOffset(records, v.pos, next)
+      patchLeaderEpoch(records, v.pos, leaderEpoch)
+      v.baseOffset = next
+      v.partitionLeaderEpoch = leaderEpoch
+      if (logAppend) {
+        setLogAppendTime(records, v.pos, now)
+        v.maxTimestamp = now
+        v.attributes |= TIMESTAMP_TYPE_MASK
+        v.timestampType = 1
       }
-      next += lastDelta + 1
-      pos += size
+      if (v.maxTimestamp > maxTs) {
+        maxTs = v.maxTimestamp
+        offsetOfMaxTs = next + v.lastOffsetDelta
+      }
+      next += v.lastOffsetDelta + 1
     }
-    if (next === firstOffset) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
     const lastOffset = next - 1
     this.maybeRoll(records.length, firstOffset, lastOffset, maxTs, now)
     this.epochs.assign(leaderEpoch, firstOffset)
-    this.writeToActive(records, firstOffset, lastOffset)
+    this.writeToActive(records, views, firstOffset, lastOffset)
     this.afterAppend(lastOffset - firstOffset + 1)
     return {baseOffset: firstOffset, lastOffset, logAppendTime: logAppend ? now : -1, maxTimestamp: logAppend ? now : maxTs, offsetOfMaxTimestamp: logAppend ? firstOffset : offsetOfMaxTs}
   }
 
-  /** Appends batches whose offsets were assigned by the leader (replication): they must continue the log. */
-  appendAsFollower(records: Buffer, now = Date.now()): AppendInfo {
+  /**
+   * Appends batches whose offsets were assigned by the leader (replication): they must continue
+   * the log. `views` as viewBatches parses them (parsed here when not given).
+   */
+  appendAsFollower(records: Buffer, now = Date.now(), views: readonly BatchView[] = viewBatches(records)): AppendInfo {
     this.checkOpen()
-    let pos = 0
+    if (views.length === 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
     let expected = this.logEndOffset
-    let firstOffset = -1
+    const firstOffset = views[0].baseOffset
     let maxTs = -1
     let offsetOfMaxTs = -1
     let lastEpoch = -1
-    while (pos < records.length) {
-      const size = this.checkFraming(records, pos)
-      const base = readInt64(records, pos)
-      const last = base + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]
+      const base = v.baseOffset
+      const last = base + v.lastOffsetDelta
       if (base < expected) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `Out of order offsets in an append to ${this.name}: batch at ${base} but the log end is ${expected}`)
-      if (firstOffset < 0) firstOffset = base
-      const ts = readInt64(records, pos + MAX_TIMESTAMP_OFFSET)
-      if (ts > maxTs) {
-        maxTs = ts
+      if (v.maxTimestamp > maxTs) {
+        maxTs = v.maxTimestamp
         offsetOfMaxTs = last
       }
-      const epoch = records.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET)
-      if (epoch > lastEpoch) {
-        this.assignEpochLater(epoch, base)
-        lastEpoch = epoch
+      if (v.partitionLeaderEpoch > lastEpoch) {
+        this.assignEpochLater(v.partitionLeaderEpoch, base)
+        lastEpoch = v.partitionLeaderEpoch
       }
       expected = last + 1
-      pos += size
     }
-    if (firstOffset < 0) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'No record batch to append')
     const lastOffset = expected - 1
     this.maybeRoll(records.length, firstOffset, lastOffset, maxTs, now)
     if (this.active.size === 0 && this.active.baseOffset !== firstOffset) this.roll(firstOffset)
     for (const e of this.pendingEpochs) this.epochs.assign(e.epoch, e.startOffset)
     this.pendingEpochs = []
-    this.writeToActive(records, firstOffset, lastOffset)
+    this.writeToActive(records, views, firstOffset, lastOffset)
     this.afterAppend(lastOffset - firstOffset + 1)
     return {baseOffset: firstOffset, lastOffset, logAppendTime: -1, maxTimestamp: maxTs, offsetOfMaxTimestamp: offsetOfMaxTs}
   }
@@ -363,51 +412,8 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- reads
 
-  private segmentIndexFor(offset: number): number {
-    const s = this.segments
-    let lo = 0
-    let hi = s.length - 1
-    let found = 0
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1
-      if (s[mid].baseOffset <= offset) {
-        found = mid
-        lo = mid + 1
-      } else hi = mid - 1
-    }
-    return found
-  }
-
   private outOfRange(offset: number): KafkaError {
     return new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `Received request for offset ${offset} for partition ${this.name}, but we only have log segments in the range ${this.logStartOffset} to ${this.logEndOffset}.`)
-  }
-
-  /**
-   * Position of the first batch in seg whose last offset >= offset (below `limit`), or -1,
-   * with the bytes already read from that position (`ahead`, possibly empty) so a read that
-   * lands on the hinted batch needs a single positional read.
-   */
-  private async locate(seg: Segment, offset: number, limit: number, firstWindow: number): Promise<{pos: number; ahead: Buffer}> {
-    let pos = seg.lookupPosition(offset)
-    let win = Buffer.allocUnsafe(Math.min(Math.max(firstWindow, SCAN_HEADER), Math.max(limit - pos, SCAN_HEADER)))
-    let winStart = 0
-    let winLen = 0
-    const none = {pos: -1, ahead: win.subarray(0, 0)}
-    while (pos + SCAN_HEADER <= limit) {
-      if (pos < winStart || pos + SCAN_HEADER > winStart + winLen) {
-        if (winLen > 0 && win.length < 64 * 1024) win = Buffer.allocUnsafe(Math.min(64 * 1024, limit - pos))
-        winStart = pos
-        winLen = await readAsync(seg.fd, win, 0, Math.min(win.length, limit - pos), pos)
-        if (winLen < SCAN_HEADER) return none
-      }
-      const at = pos - winStart
-      const length = win.readInt32BE(at + LENGTH_OFFSET)
-      if (length < MIN_BATCH_LENGTH) return none
-      const last = readInt64(win, at) + win.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
-      if (last >= offset) return {pos, ahead: win.subarray(at, winLen)}
-      pos += length + LOG_OVERHEAD
-    }
-    return none
   }
 
   /**
@@ -419,12 +425,18 @@ export class PartitionLog {
     if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) throw this.outOfRange(fetchOffset)
     const empty: ReadResult = {records: [], bytes: 0}
     if (fetchOffset >= maxOffset || fetchOffset >= this.logEndOffset || (maxBytes <= 0 && !minOneBatch)) return empty
-    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+    // A batch still queued for writing: wait for its bytes (never read what is not written).
+    const queued = this.writer?.whenWritten(fetchOffset) ?? null
+    if (queued !== null) {
+      await queued
+      this.checkOpen()
+    }
+    for (let i = segmentIndexFor(this.segments, fetchOffset); i < this.segments.length; i++) {
       const seg = this.segments[i]
       if (seg.fd < 0) continue
       seg.acquire()
       try {
-        const limit = seg.size
+        const limit = seg.written
         let start: number
         let ahead: Buffer | null = null
         if (seg.hintOffset === fetchOffset && seg.hintPos < limit) {
@@ -470,7 +482,7 @@ export class PartitionLog {
           releaseReadBuffer(buf)
           return empty
         }
-        return this.remember(seg, buf, cut, start + cut)
+        return seg.rememberRead(buf, cut, start + cut)
       } finally {
         seg.release()
         if (seg.deleted && seg.refs === 0) this.destroy(seg)
@@ -481,28 +493,11 @@ export class PartitionLog {
 
   private async locateSafe(seg: Segment, offset: number, limit: number, firstWindow = 8192): Promise<{pos: number; ahead: Buffer}> {
     try {
-      return await this.locate(seg, offset, limit, firstWindow)
+      return await seg.locate(offset, limit, firstWindow)
     } catch (error) {
       if (seg.deleted || this.closed) return {pos: -1, ahead: Buffer.alloc(0)}
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Error reading ${seg.logPath}: ${(error as Error).message}`)
     }
-  }
-
-  /** Records the boundary after the returned data as a scan hint for the next sequential read. */
-  private remember(seg: Segment, buf: Buffer, cut: number, nextPos: number): ReadResult {
-    // Find the last batch header in buf[0, cut) to learn the next offset.
-    let at = 0
-    let nextOffset = -1
-    while (at < cut) {
-      const size = buf.readInt32BE(at + LENGTH_OFFSET) + LOG_OVERHEAD
-      nextOffset = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) + 1
-      at += size
-    }
-    if (nextPos < seg.size && nextOffset > seg.hintOffset && nextPos > seg.hintPos) {
-      seg.hintOffset = nextOffset
-      seg.hintPos = nextPos
-    }
-    return {records: [cut === buf.length ? buf : buf.subarray(0, cut)], bytes: cut}
   }
 
   /** ListOffsets by time: the first offset whose timestamp >= ts, or null if none. */
@@ -514,24 +509,13 @@ export class PartitionLog {
       seg.acquire()
       try {
         const fromOffset = Math.max(seg.lookupTimestamp(ts), this.logStartOffset)
-        const limit = seg.size
-        let pos = (await this.locateSafe(seg, fromOffset, limit)).pos
-        if (pos < 0) continue
-        const header = Buffer.allocUnsafe(SCAN_HEADER + 8 + 8)
-        while (pos + SCAN_HEADER <= limit) {
-          const n = await readAsync(seg.fd, header, 0, MAX_TIMESTAMP_OFFSET + 8, pos)
-          if (n < MAX_TIMESTAMP_OFFSET + 8) break
-          const size = header.readInt32BE(LENGTH_OFFSET) + LOG_OVERHEAD
-          if (readInt64(header, MAX_TIMESTAMP_OFFSET) >= ts) {
-            const batch = Buffer.allocUnsafe(size)
-            if ((await readAsync(seg.fd, batch, 0, size, pos)) < size) break
-            const found = firstRecordAtOrAfter(batch, 0, ts)
-            if (found) {
-              if (found.offset < this.logStartOffset) found.offset = this.logStartOffset
-              return found
-            }
-          }
-          pos += size
+        const found = await seg.firstAtOrAfterTimestamp(ts, fromOffset).catch(error => {
+          if (seg.deleted || this.closed) return null
+          throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Error reading ${seg.logPath}: ${(error as Error).message}`)
+        })
+        if (found) {
+          if (found.offset < this.logStartOffset) found.offset = this.logStartOffset
+          return found
         }
       } finally {
         seg.release()
@@ -623,24 +607,12 @@ export class PartitionLog {
     if (!this.config.cleanupPolicy.split(',').map(s => s.trim()).includes('delete')) return deleted
     const c = this.config
     if (c.retentionMs >= 0) {
-      n = 0
-      for (const seg of this.segments) {
-        if ((seg.size === 0 && seg === this.active) || endOf(n) > upperBound) break
-        const largest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : fs.fstatSync(seg.fd).mtimeMs
-        if (now - largest > c.retentionMs) n++
-        else break
-      }
+      n = expiredByTime(this.segments, endOf, upperBound, now, c.retentionMs)
       if (n > 0) this.logger?.info(`Deleting ${n} segment(s) of ${this.name} due to retention time ${c.retentionMs}ms breach`)
       deleted += this.deleteOldest(n)
     }
     if (c.retentionBytes >= 0) {
-      let diff = this.size - c.retentionBytes
-      n = 0
-      for (const seg of this.segments) {
-        if ((seg.size === 0 && seg === this.active) || diff - seg.size < 0 || endOf(n) > upperBound) break
-        diff -= seg.size
-        n++
-      }
+      n = expiredBySize(this.segments, endOf, upperBound, this.size - c.retentionBytes)
       if (n > 0) this.logger?.info(`Deleting ${n} segment(s) of ${this.name} due to retention size ${c.retentionBytes} breach`)
       deleted += this.deleteOldest(n)
     }
@@ -659,6 +631,8 @@ export class PartitionLog {
     if (this.closed || this.compacting) return {segments: 0, bytesBefore: 0, bytesAfter: 0}
     this.compacting = true
     try {
+      // A segment rolled just now may have writes queued (later appends go to the active one only).
+      await this.writer?.whenDone()?.catch(() => {})
       const stable = this.cleanableUpperBound?.()
       if (stable !== undefined && stable < upperBound) upperBound = stable
       const r = await compactSegments(this, this.cleanedUpTo, upperBound, now, force, this.logger)
@@ -686,6 +660,7 @@ export class PartitionLog {
   truncateTo(offset: number): void {
     this.checkOpen()
     if (offset >= this.logEndOffset) return
+    this.assertDrained('Truncation')
     if (offset <= this.logStartOffset || offset <= this.segments[0].baseOffset) {
       this.truncateFullyAndStartAt(Math.max(offset, 0))
       return
@@ -712,6 +687,7 @@ export class PartitionLog {
     seg.openIndexFiles()
     this.logEndOffset = seg.nextOffset
     if (this.recoveryPoint > this.logEndOffset) this.recoveryPoint = this.logEndOffset
+    this.writer?.reset(this.logEndOffset)
     this.trimAborted(this.logEndOffset)
     this.epochs.truncateFromEnd(this.logEndOffset)
   }
@@ -719,6 +695,7 @@ export class PartitionLog {
   /** Drops all data and restarts the log empty at `offset`. */
   truncateFullyAndStartAt(offset: number): void {
     this.checkOpen()
+    this.assertDrained('Truncation')
     const old = this.segments
     this.segments = []
     for (const seg of old) {
@@ -732,14 +709,23 @@ export class PartitionLog {
     this.logStartOffset = offset
     this.logEndOffset = offset
     this.recoveryPoint = offset
+    this.writer?.reset(offset)
     this.epochs.clear()
   }
 
   // ---------------------------------------------------------------- flush / close / delete
 
-  /** fsyncs the segments holding unflushed data, then advances the recovery point. */
+  /**
+   * fsyncs the segments holding unflushed data, then advances the recovery point. With writes
+   * queued, the fsync follows them (write-queue.ts) and the appends waiting on them are answered
+   * after it.
+   */
   flush(): void {
     if (this.closed) return
+    if (this.writer !== null && this.writer.requestFlush(this.logEndOffset)) {
+      this.unflushedMessages = 0
+      return
+    }
     // Nothing appended since the last flush: the data is on disk already (a clean shutdown of
     // thousands of idle partitions must not fsync each one).
     const clean = this.logEndOffset <= this.recoveryPoint && this.unflushedMessages === 0
@@ -753,12 +739,27 @@ export class PartitionLog {
     this.lastFlushMs = Date.now()
   }
 
+  /** The write queue's fsync: the segments with unflushed data, without blocking; then the recovery point. */
+  private flushAsync(to: number, done: (error: Error | null) => void): void {
+    const segs = this.segments.filter(seg => (seg.nextOffset > this.recoveryPoint || seg === this.active) && seg.fd >= 0)
+    fsyncSegments(segs, seg => seg.deleted && seg.refs === 0 && this.destroy(seg), err => {
+      if (err === null) {
+        for (const seg of segs) if (!seg.deleted && seg.fd >= 0) seg.closeIndexFiles()
+        if (to > this.recoveryPoint) this.recoveryPoint = Math.min(to, this.logEndOffset)
+        this.lastFlushMs = Date.now()
+      }
+      done(err)
+    })
+  }
+
   /** Flush when flush.ms has elapsed (called by the LogManager's flusher). */
   maybeFlushByTime(now: number): void {
     if (this.unflushedMessages > 0 && now - this.lastFlushMs >= this.config.flushIntervalMs) this.flush()
   }
 
   async close(): Promise<void> {
+    if (this.closed) return
+    await this.drainWrites()
     if (this.closed) return
     const a = this.active
     a.maybeAppendTimeEntry(a.maxTimestamp, a.offsetOfMaxTimestamp)
@@ -779,6 +780,7 @@ export class PartitionLog {
   async abort(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.drainWrites()
     await this.drain()
   }
 

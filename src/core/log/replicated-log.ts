@@ -4,7 +4,7 @@
 // leader and a read of the log back from its start. The broker's Partition provides it; the
 // coordinators depend on this interface, never on the broker layer above them.
 import type {ReadResult} from './partition-log.js'
-import {readBatchHeader, decodeRecords, type BatchHeader, type DecodedRecord} from '../protocol/record-batch.js'
+import {readBatchView, decodeRecords, type BatchHeader, type DecodedRecord} from '../protocol/record-batch.js'
 import {uncompressedView} from './cleaner.js'
 
 export interface AppendOutcome {
@@ -14,6 +14,8 @@ export interface AppendOutcome {
   lastOffset: number
   logAppendTime: number
   logStartOffset: number
+  /** The write of the appended batches when still under way (async log writes): answer after it. Rejects on a failed write. */
+  written?: Promise<void> | null
 }
 
 export interface ReplicatedLog {
@@ -48,8 +50,8 @@ export async function scanBatches(part: ReplicatedLog, end: number, visit: (h: B
     for (const buf of res.records) {
       let at = 0
       while (at + BATCH_HEADER_MIN <= buf.length) {
-        const h = readBatchHeader(buf, at)
-        const size = h.batchLength + 12
+        const h = readBatchView(buf, at)
+        const size = h.size
         if (at + size > buf.length) break
         visit(h, buf.subarray(at, at + size))
         at += size

@@ -10,7 +10,7 @@ import type {AbortedTxn} from './txn-index.js'
 import {crc32c} from '../util/crc32c.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, CRC_OFFSET, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD,
-  MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, MIN_BATCH_LENGTH, readInt64, writeInt64,
+  MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET, MIN_BATCH_LENGTH, firstRecordAtOrAfter, readInt64, writeInt64,
 } from '../protocol/record-batch.js'
 
 export const OFFSET_ENTRY_SIZE = 8
@@ -98,7 +98,10 @@ export class Segment {
   /** The entries of the .txnindex file, in marker order. */
   aborted: AbortedTxn[] = []
   fd: number
+  /** Bytes of the file as the log sees it (appends included as soon as they are made). */
   size = 0
+  /** Bytes written to the file: the end readers may read up to (size, once the log's write queue is empty). */
+  written = 0
   /** Offset after this segment's last batch (== baseOffset when empty). */
   nextOffset: number
   maxTimestamp = -1
@@ -126,6 +129,7 @@ export class Segment {
     this.txnIndexPath = path.join(dir, segmentFileName(baseOffset, '.txnindex'))
     this.fd = fs.openSync(this.logPath, create ? 'w+' : 'r+')
     this.size = create ? 0 : fs.fstatSync(this.fd).size
+    this.written = this.size
     this.nextOffset = baseOffset
   }
 
@@ -259,6 +263,74 @@ export class Segment {
 
   indexFull(maxIndexBytes: number): boolean {
     return this.offsetIndex.bytes + OFFSET_ENTRY_SIZE > maxIndexBytes || this.timeIndex.bytes + TIME_ENTRY_SIZE > maxIndexBytes
+  }
+
+  // ---- reads ----
+
+  /**
+   * Position of the first batch here whose last offset >= offset (below `limit`), or -1,
+   * with the bytes already read from that position (`ahead`, possibly empty) so a read that
+   * lands on the hinted batch needs a single positional read.
+   */
+  async locate(offset: number, limit: number, firstWindow: number): Promise<{pos: number; ahead: Buffer}> {
+    let pos = this.lookupPosition(offset)
+    let win = Buffer.allocUnsafe(Math.min(Math.max(firstWindow, SCAN_HEADER), Math.max(limit - pos, SCAN_HEADER)))
+    let winStart = 0
+    let winLen = 0
+    const none = {pos: -1, ahead: win.subarray(0, 0)}
+    while (pos + SCAN_HEADER <= limit) {
+      if (pos < winStart || pos + SCAN_HEADER > winStart + winLen) {
+        if (winLen > 0 && win.length < 64 * 1024) win = Buffer.allocUnsafe(Math.min(64 * 1024, limit - pos))
+        winStart = pos
+        winLen = await readAsync(this.fd, win, 0, Math.min(win.length, limit - pos), pos)
+        if (winLen < SCAN_HEADER) return none
+      }
+      const at = pos - winStart
+      const length = win.readInt32BE(at + LENGTH_OFFSET)
+      if (length < MIN_BATCH_LENGTH) return none
+      const last = readInt64(win, at) + win.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
+      if (last >= offset) return {pos, ahead: win.subarray(at, winLen)}
+      pos += length + LOG_OVERHEAD
+    }
+    return none
+  }
+
+  /** Records the boundary after the returned data as a scan hint for the next sequential read. */
+  rememberRead(buf: Buffer, cut: number, nextPos: number): {records: Buffer[]; bytes: number} {
+    // Find the last batch header in buf[0, cut) to learn the next offset.
+    let at = 0
+    let nextOffset = -1
+    while (at < cut) {
+      const size = buf.readInt32BE(at + LENGTH_OFFSET) + LOG_OVERHEAD
+      nextOffset = readInt64(buf, at) + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) + 1
+      at += size
+    }
+    if (nextPos < this.size && nextOffset > this.hintOffset && nextPos > this.hintPos) {
+      this.hintOffset = nextOffset
+      this.hintPos = nextPos
+    }
+    return {records: [cut === buf.length ? buf : buf.subarray(0, cut)], bytes: cut}
+  }
+
+  /** ListOffsets by time within this segment: the first record at or after `fromOffset` with timestamp >= ts. */
+  async firstAtOrAfterTimestamp(ts: number, fromOffset: number): Promise<{offset: number; timestamp: number} | null> {
+    const limit = this.written
+    let pos = (await this.locate(fromOffset, limit, 8192)).pos
+    if (pos < 0) return null
+    const header = Buffer.allocUnsafe(SCAN_HEADER + 8 + 8)
+    while (pos + SCAN_HEADER <= limit) {
+      const n = await readAsync(this.fd, header, 0, MAX_TIMESTAMP_OFFSET + 8, pos)
+      if (n < MAX_TIMESTAMP_OFFSET + 8) break
+      const size = header.readInt32BE(LENGTH_OFFSET) + LOG_OVERHEAD
+      if (readInt64(header, MAX_TIMESTAMP_OFFSET) >= ts) {
+        const batch = Buffer.allocUnsafe(size)
+        if ((await readAsync(this.fd, batch, 0, size, pos)) < size) break
+        const found = firstRecordAtOrAfter(batch, 0, ts)
+        if (found) return found
+      }
+      pos += size
+    }
+    return null
   }
 
   // ---- scanning (sync; startup, recovery, truncation, batchHeaders) ----
@@ -407,6 +479,7 @@ export class Segment {
   truncateFile(size: number): void {
     fs.ftruncateSync(this.fd, size)
     this.size = size
+    this.written = size
   }
 
   /** Closes every handle (waits for in-flight reads first when called through idle()). */
@@ -419,4 +492,42 @@ export class Segment {
     this.closeHandles()
     for (const p of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) fs.rmSync(p, {force: true})
   }
+}
+
+/** Index in `segs` (sorted by base offset) of the segment holding `offset` (0 when below all). */
+export function segmentIndexFor(segs: readonly Segment[], offset: number): number {
+  let lo = 0
+  let hi = segs.length - 1
+  let found = 0
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    if (segs[mid].baseOffset <= offset) {
+      found = mid
+      lo = mid + 1
+    } else hi = mid - 1
+  }
+  return found
+}
+
+/** retention.ms: how many of the oldest segments are past it (wholly below upperBound; not an empty active one). */
+export function expiredByTime(segs: readonly Segment[], endOf: (i: number) => number, upperBound: number, now: number, retentionMs: number): number {
+  let n = 0
+  for (const seg of segs) {
+    if ((seg.size === 0 && seg === segs[segs.length - 1]) || endOf(n) > upperBound) break
+    const largest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : fs.fstatSync(seg.fd).mtimeMs
+    if (now - largest > retentionMs) n++
+    else break
+  }
+  return n
+}
+
+/** retention.bytes: how many of the oldest segments go to bring the log `excess` bytes down (same eligibility). */
+export function expiredBySize(segs: readonly Segment[], endOf: (i: number) => number, upperBound: number, excess: number): number {
+  let n = 0
+  for (const seg of segs) {
+    if ((seg.size === 0 && seg === segs[segs.length - 1]) || excess - seg.size < 0 || endOf(n) > upperBound) break
+    excess -= seg.size
+    n++
+  }
+  return n
 }

@@ -72,11 +72,31 @@ export function writeInt64(buf: Buffer, pos: number, v: number): void {
   buf.writeUInt32BE(v - hi * 4294967296, pos + 4)
 }
 
+/**
+ * One batch of a buffer of batches, parsed once (validateBatches, viewBatches) and then read by
+ * the partition's checks, the log's append and index, and the producer state: nobody walks the
+ * bytes again. `pos` is where the batch starts in its buffer, `size` its LOG_OVERHEAD +
+ * batchLength. The log writes the assigned baseOffset (and, with LogAppendTime, maxTimestamp)
+ * back into the view as it patches the bytes.
+ */
+export interface BatchView extends BatchHeader {
+  pos: number
+  size: number
+}
+
 export function readBatchHeader(buf: Buffer, pos: number): BatchHeader {
+  return readBatchView(buf, pos)
+}
+
+/** The header of the batch at pos as a view (pos, size and every header field). */
+export function readBatchView(buf: Buffer, pos: number): BatchView {
   const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  const batchLength = buf.readInt32BE(pos + LENGTH_OFFSET)
   return {
+    pos,
+    size: batchLength + LOG_OVERHEAD,
     baseOffset: readInt64(buf, pos),
-    batchLength: buf.readInt32BE(pos + LENGTH_OFFSET),
+    batchLength,
     partitionLeaderEpoch: buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET),
     magic: buf.readInt8(pos + MAGIC_OFFSET),
     crc: buf.readUInt32BE(pos + CRC_OFFSET),
@@ -106,8 +126,10 @@ export interface ValidationResult {
   bytes: number
   /** Sum over batches of lastOffsetDelta + 1: the offsets the append will take. */
   offsetCount: number
-  first: BatchHeader
+  first: BatchView
   maxTimestamp: number
+  /** Every batch, parsed once: what the partition, the log and the producer state read. */
+  views: BatchView[]
 }
 
 /** Reads a zigzag varint at pos; returns the value and sets varintEnd (-1 if it runs past end or over 5 bytes). */
@@ -152,7 +174,7 @@ export function validateBatches(buf: Buffer, opts: {counts?: boolean} = {}): Val
   let records = 0
   let offsetCount = 0
   let maxTimestamp = -1
-  let first: BatchHeader | undefined
+  const views: BatchView[] = []
   while (pos < buf.length) {
     const remaining = buf.length - pos
     if (remaining < LOG_OVERHEAD + 5) invalid(ErrorCode.CORRUPT_MESSAGE, `Record batch at byte ${pos} is truncated: ${remaining} bytes left`)
@@ -163,16 +185,16 @@ export function validateBatches(buf: Buffer, opts: {counts?: boolean} = {}): Val
     const size = length + LOG_OVERHEAD
     if (size > remaining) invalid(ErrorCode.CORRUPT_MESSAGE, `Record batch at byte ${pos} is truncated: size ${size} but only ${remaining} bytes left`)
     const end = pos + size
-    const stored = buf.readUInt32BE(pos + CRC_OFFSET)
+    const view = readBatchView(buf, pos)
+    const stored = view.crc
     const computed = crc32c(buf, pos + ATTRIBUTES_OFFSET, end)
     if (stored !== computed) invalid(ErrorCode.CORRUPT_MESSAGE, `Record batch is corrupt (stored crc = ${stored}, computed crc = ${computed})`)
-    const count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
-    const lastOffsetDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)
+    const count = view.recordCount
+    const lastOffsetDelta = view.lastOffsetDelta
     if (lastOffsetDelta < 0) invalid(ErrorCode.INVALID_RECORD, `Batch has an invalid offset range: lastOffsetDelta ${lastOffsetDelta}`)
     if (counts && count <= 0) invalid(ErrorCode.INVALID_RECORD, `Invalid reported count for record batch: ${count}`)
     if (counts && lastOffsetDelta + 1 !== count) invalid(ErrorCode.INVALID_RECORD, `Inconsistent batch offset range (${lastOffsetDelta + 1}) and record count (${count})`)
-    const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
-    const compression = attributes & COMPRESSION_MASK
+    const compression = view.compression
     if (compression > 4) invalid(ErrorCode.CORRUPT_MESSAGE, `Unknown compression type id ${compression}`)
     if (compression === 0 && counts) {
       // Walk the record lengths only: framing must match the declared count exactly.
@@ -186,15 +208,32 @@ export function validateBatches(buf: Buffer, opts: {counts?: boolean} = {}): Val
       }
       if (n !== count) invalid(ErrorCode.INVALID_RECORD, `Record count mismatch: the batch declares ${count} records but holds ${n}`)
     }
-    if (first === undefined) first = readBatchHeader(buf, pos)
-    const maxTs = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET)
-    if (maxTs > maxTimestamp) maxTimestamp = maxTs
+    views.push(view)
+    if (view.maxTimestamp > maxTimestamp) maxTimestamp = view.maxTimestamp
     batches++
     records += count
     offsetCount += lastOffsetDelta + 1
     pos = end
   }
-  return {batches, records, bytes: buf.length, offsetCount, first: first!, maxTimestamp}
+  return {batches, records, bytes: buf.length, offsetCount, first: views[0], maxTimestamp, views}
+}
+
+/**
+ * Views of the batches in buf, checking the framing only (whole batches, sane sizes; no CRC):
+ * for data already validated once (the leader's, replicated to a follower; batches built here).
+ * Throws KafkaError(CORRUPT_MESSAGE) on trailing bytes or a bad size.
+ */
+export function viewBatches(buf: Buffer): BatchView[] {
+  const views: BatchView[] = []
+  let pos = 0
+  while (pos < buf.length) {
+    if (buf.length - pos < BATCH_HEADER_SIZE) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Trailing ${buf.length - pos} bytes are not a whole record batch`)
+    const view = readBatchView(buf, pos)
+    if (view.size < BATCH_HEADER_SIZE || pos + view.size > buf.length) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Record batch at byte ${pos} has an invalid size ${view.size}`)
+    views.push(view)
+    pos += view.size
+  }
+  return views
 }
 
 /** Writes the base offset of the batch at pos (not covered by the CRC). */

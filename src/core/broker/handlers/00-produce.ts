@@ -1,5 +1,5 @@
 // Produce (0): validates and appends record batches as sent (no re-encoding), with
-// idempotent-producer checks in the partition. acks=0 gets no response at all; acks=-1
+// idempotent-producer checks in the partition; answers once the log's queued write is done. acks=0 gets no response at all; acks=-1
 // waits until the in-sync followers have the records (the high watermark passes them).
 // A producer's first transactional batch on a partition is checked with the transaction
 // coordinator first (KIP-890, transaction.partition.verification.enable); appends to that
@@ -34,12 +34,21 @@ function append(broker: KafkaBroker, p: Partition, records: Buffer, acks: number
   if (o.errorCode !== 0 && o.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) {
     broker.logger.debug(`Error processing append operation on partition ${topic}-${r.index}: ${o.errorMessage ?? o.errorCode}`)
   }
-  if (o.errorCode === 0 && acks === -1 && p.highWatermark <= o.lastOffset) {
-    return p.waitForHighWatermark(o.lastOffset, timeoutMs).then(ok => {
+  // The log queued the write: the answer (and acks=-1's wait) follows it, so an acknowledged
+  // record is written as it was with synchronous writes.
+  const written = o.written ?? null
+  const wrote = written === null ? null : written.then(() => true, (error: Error) => {
+    r.errorCode = ErrorCode.KAFKA_STORAGE_ERROR
+    r.errorMessage = error.message
+    return false
+  })
+  if (o.errorCode === 0 && acks === -1 && (p.highWatermark <= o.lastOffset || wrote !== null)) {
+    const waitHw = (): Promise<void> => p.waitForHighWatermark(o.lastOffset, timeoutMs).then(ok => {
       if (!ok) r.errorCode = p.isLeader() ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.NOT_LEADER_OR_FOLLOWER
     })
+    return wrote === null ? waitHw() : wrote.then(ok => (ok ? waitHw() : undefined))
   }
-  return null
+  return wrote === null ? null : wrote.then(() => undefined)
 }
 
 function hasTransactionalRecords(req: any): boolean {
@@ -128,7 +137,8 @@ export const produce = defineHandler(Apis.Produce, {
       responses[i] = {name: t.name, partitionResponses: out}
     }
     if (acks === 0) {
-      if (waits !== null) void Promise.all(waits).catch(() => {})
+      // No answer, but the request counts against the connection's budget until its writes are done.
+      if (waits !== null) return Promise.all(waits).then(() => NO_RESPONSE, () => NO_RESPONSE)
       return NO_RESPONSE
     }
     if (waits !== null) return Promise.all(waits).then(() => ({responses, throttleTimeMs: 0}))
