@@ -8,7 +8,7 @@
 // fails, an untrusted certificate and bytes that are not TLS close that connection with one
 // log line; nothing a peer sends can stop the listener.
 import {connect as netConnect, type Socket} from 'node:net'
-import {connect as tlsConnect, createSecureContext, checkServerIdentity, TLSSocket, type SecureContext, type ConnectionOptions, type PeerCertificate} from 'node:tls'
+import {connect as tlsConnect, createServer as tlsServer, checkServerIdentity, type Server as TlsServer, type TLSSocket, type ConnectionOptions, type PeerCertificate} from 'node:tls'
 import {reverse} from 'node:dns/promises'
 import {Logger} from '../../util/log.js'
 import {zkQuorumTlsOptions} from '../tls.js'
@@ -28,19 +28,28 @@ const isIp = (h: string) => /^[\d.]+$/.test(h) || h.includes(':')
 
 export class QuorumTransport {
   readonly tls: boolean
-  private readonly secureContext: SecureContext | null = null
+  /** Accepted connections found to be TLS are handed to this server (never listening itself). */
+  private readonly tlsServer: TlsServer | null = null
   private readonly clientOptions: ConnectionOptions | null = null
-  private readonly serverRequestCert: boolean = false
-  private readonly serverRejectUnauthorized: boolean = false
+  /** The connections in a handshake, by remote address: what port, and whom to hand them to. */
+  private readonly handshaking = new Map<string, {what: string; handler: (s: Socket) => void; timer: NodeJS.Timeout}>()
 
   constructor(readonly q: QuorumSecurityConfig, source: string) {
     this.tls = q.sslQuorum
     if (q.sslQuorum || q.portUnification) {
       const o = zkQuorumTlsOptions(q.tlsKeys, q.clientAuth, source)
-      this.secureContext = createSecureContext(o.server)
-      this.serverRequestCert = o.server.requestCert ?? false
-      this.serverRejectUnauthorized = o.server.rejectUnauthorized ?? false
       this.clientOptions = o.client
+      // Certificates are checked in checkPeer (node would close an untrusted one without a word).
+      const server = (this.tlsServer = tlsServer({...o.server, rejectUnauthorized: false}))
+      server.on('secureConnection', s => this.secured(s))
+      server.on('tlsClientError', (e, s) => {
+        const key = `${s.remoteAddress}:${s.remotePort}`
+        const c = this.handshaking.get(key)
+        this.handshaking.delete(key)
+        if (c) clearTimeout(c.timer)
+        log.error(`TLS handshake from ${key} on the ${c?.what ?? 'quorum'} port failed: ${e.message}`)
+        s.destroy()
+      })
       log.info(`Quorum TLS: ${q.sslQuorum ? 'outgoing connections use TLS' : 'outgoing connections are plaintext'}; listeners accept ${q.portUnification ? 'TLS and plaintext (portUnification)' : 'TLS only'}; client auth ${q.clientAuth}; hostname verification ${q.hostnameVerification}`)
     }
   }
@@ -113,35 +122,39 @@ export class QuorumTransport {
   }
 
   private handshake(raw: Socket, remote: string, what: string, handler: (s: Socket) => void): void {
-    const s = new TLSSocket(raw, {isServer: true, secureContext: this.secureContext!, requestCert: this.serverRequestCert, rejectUnauthorized: this.serverRejectUnauthorized})
-    let secure = false
     const timer = setTimeout(() => {
+      if (!this.handshaking.delete(remote)) return
       log.error(`TLS handshake from ${remote} on the ${what} port did not complete within ${this.q.handshakeDetectionTimeout} ms: closed`)
-      s.destroy()
+      raw.destroy()
     }, this.q.handshakeDetectionTimeout)
     timer.unref()
-    s.on('error', e => {
-      clearTimeout(timer)
-      if (!secure) log.error(`TLS handshake from ${remote} on the ${what} port failed: ${e.message}`)
-      s.destroy()
+    this.handshaking.set(remote, {what, handler, timer})
+    raw.once('close', () => {
+      const c = this.handshaking.get(remote)
+      if (c?.timer === timer) { clearTimeout(timer); this.handshaking.delete(remote) }
     })
-    s.once('close', () => clearTimeout(timer))
-    s.once('secure', () => {
-      secure = true
-      clearTimeout(timer)
-      void this.checkPeer(s, remote).then(reason => {
-        if (reason !== null) {
-          log.error(`Refused the TLS connection from ${remote} on the ${what} port: ${reason}`)
-          s.destroy()
-          return
-        }
-        if (!s.destroyed) handler(s)
-      })
+    this.tlsServer!.emit('connection', raw)
+  }
+
+  private secured(s: TLSSocket): void {
+    const remote = `${s.remoteAddress}:${s.remotePort}`
+    const c = this.handshaking.get(remote)
+    this.handshaking.delete(remote)
+    if (!c) { s.destroy(); return }
+    clearTimeout(c.timer)
+    s.on('error', () => {})
+    void this.checkPeer(s).then(reason => {
+      if (reason !== null) {
+        log.error(`Refused the TLS connection from ${remote} on the ${c.what} port: ${reason}`)
+        s.destroy()
+        return
+      }
+      if (!s.destroyed) c.handler(s)
     })
   }
 
   /** The client certificate's checks (ssl.quorum.clientAuth, hostname verification): null when it passes. */
-  private async checkPeer(s: TLSSocket, remote: string): Promise<string | null> {
+  private async checkPeer(s: TLSSocket): Promise<string | null> {
     const cert = s.getPeerCertificate()
     const has = cert && cert.raw !== undefined
     if (!has) return this.q.clientAuth === 'need' ? 'no client certificate (ssl.quorum.clientAuth=need)' : null
