@@ -15,7 +15,8 @@ import type {QuorumSecurityConfig} from '../../config/zk-quorum-security.js'
 const slog = new Logger('org.apache.zookeeper.server.quorum.auth.SaslQuorumAuthServer')
 const llog = new Logger('org.apache.zookeeper.server.quorum.auth.SaslQuorumAuthLearner')
 
-export const QUORUM_AUTH_MAGIC = -0xa0dbcafecafe1234n
+/** Java's -0xa0dbcafecafe1234L: the hex literal is already negative in Java, so the magic is 0x5f2435013501edcc. */
+export const QUORUM_AUTH_MAGIC = BigInt.asIntN(64, -0xa0dbcafecafe1234n)
 export const QUORUM_SASL_PROTOCOL = 'zookeeper-quorum'
 export const QUORUM_SASL_SERVER_NAME = 'zk-quorum-sasl-md5'
 const DIGEST_URI = `${QUORUM_SASL_PROTOCOL}/${QUORUM_SASL_SERVER_NAME}`
