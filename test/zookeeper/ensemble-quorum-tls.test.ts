@@ -7,6 +7,8 @@
 import {test, before} from 'node:test'
 import assert from 'node:assert/strict'
 import {createConnection} from 'node:net'
+import {connect as tlsConnect} from 'node:tls'
+import {readFileSync} from 'node:fs'
 import {Ensemble, type Member} from './ensemble-helpers.js'
 import {waitFor} from './helpers.js'
 import {makeCerts, haveOpenssl, haveKeytool, STORE_PASSWORD, type CertFiles} from '../security/certs.js'
@@ -30,6 +32,15 @@ function tlsLines(store: Store): string[] {
   return ['sslQuorum=true', ...ks, ...ts]
 }
 
+/** A TLS handshake with a server's quorum or election port, presenting the CA-signed certificate: whether the server's certificate was trusted. */
+function tlsProbe(port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const pem = readFileSync(certs.brokerPem)
+    const s = tlsConnect({host: '127.0.0.1', port, ca: readFileSync(certs.caPem), key: pem, cert: pem}, () => { resolve(s.authorized); s.destroy() })
+    s.on('error', () => resolve(false))
+  })
+}
+
 /** Writes /<tag>-<i> through every running server, then reads all of them back through every one. */
 async function replicates(e: Ensemble, tag: string, idx: number[]): Promise<void> {
   for (const i of idx) await e.kazoo(e.connectString([i]), `c.create('/${tag}-${i}', b'${e.members[i].kind}')`)
@@ -47,7 +58,11 @@ test('3 kafkit servers with sslQuorum (PKCS12, PEM and PKCS12 key stores): elect
     e.startAll()
     const leader = await e.waitForLeader(40000)
     await replicates(e, 'a', [0, 1, 2])
-    for (const m of e.members) assert.match(m.output, /listeners accept TLS only/, `server ${m.id} set up quorum TLS`)
+    for (const m of e.members) {
+      assert.match(m.output, /listeners accept TLS only/, `server ${m.id} set up quorum TLS`)
+      assert.ok(await tlsProbe(m.electionPort), `server ${m.id}'s election port speaks TLS`)
+      if (e.members.indexOf(m) === leader) assert.ok(await tlsProbe(m.quorumPort), `server ${m.id}'s quorum port speaks TLS`)
+    }
     await e.kill(leader)
     const next = await e.waitForLeader(30000)
     assert.notEqual(next, leader)
