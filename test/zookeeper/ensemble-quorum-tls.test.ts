@@ -152,7 +152,10 @@ test('portUnification: servers with and without sslQuorum form one ensemble whil
     e.startAll()
     await e.waitForLeader(40000)
     await replicates(e, 'u', [0, 1, 2])
-    for (const m of e.members) assert.match(m.output, /listeners accept TLS and plaintext \(portUnification\)/)
+    for (const m of e.members) {
+      assert.match(m.output, /listeners accept TLS and plaintext \(portUnification\)/)
+      assert.ok(await tlsProbe(m.electionPort), `server ${m.id}'s election port accepts TLS too`)
+    }
   } catch (err) {
     console.log(e.tail(Number(process.env.KAFKIT_TEST_TAIL ?? 3000)))
     throw err
