@@ -9,6 +9,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Ensemble, type Member} from './ensemble-helpers.js'
 import {waitFor} from './helpers.js'
+import {makeCerts, haveOpenssl, haveKeytool, STORE_PASSWORD} from '../security/certs.js'
 
 const SASL_LINES = ['quorum.auth.enableSasl=true', 'quorum.auth.learnerRequireSasl=true', 'quorum.auth.serverRequireSasl=true', 'quorum.auth.learner.saslLoginContext=QuorumLearner', 'quorum.auth.server.saslLoginContext=QuorumServer']
 
@@ -101,6 +102,27 @@ test('a server with the wrong quorum password cannot join an Apache + kafkit ens
     await replicates(e, 'x', [0, 1])
     assert.equal(await e.mode(2), '', 'server 3 does not serve')
     assert.ok(e.running(2), 'server 3 keeps trying, without crashing')
+  } catch (err) {
+    tail(e)
+    throw err
+  } finally {
+    await e.destroy()
+  }
+})
+
+test('quorum SASL over quorum TLS, mixed with Apache ZooKeeper 3.8 (2 kafkit + 1 Apache): forms and replicates both ways', {skip: !haveOpenssl() || !haveKeytool() ? 'openssl and keytool are needed' : false, timeout: 120000}, async () => {
+  const certs = makeCerts()
+  const tls = ['sslQuorum=true', `ssl.quorum.keyStore.location=${certs.brokerP12}`, `ssl.quorum.keyStore.password=${STORE_PASSWORD}`, `ssl.quorum.trustStore.location=${certs.trustP12}`, `ssl.quorum.trustStore.password=${STORE_PASSWORD}`]
+  const e = await Ensemble.create(['kafkit', 'kafkit', 'apache'], {extra: [...SASL_LINES, ...tls], jaasFile: m => jaasFor(m, 'quorum-pw')})
+  try {
+    // Apache started first, but its TLS set-up is slow: the two kafkit servers may elect before it joins.
+    await e.startFirst(2)
+    await e.waitForLeader(60000)
+    await replicates(e, 'a', [0, 1, 2])
+    for (const m of e.members.filter(x => x.kind === 'kafkit')) {
+      assert.match(m.output, /Successfully completed the authentication using SASL. server addr: 127.0.0.1:\d+ \(server 3\)|Successfully completed the authentication using SASL. server addr: 127.0.0.1:\d+, status/)
+      assert.match(m.output, /listeners accept TLS only/)
+    }
   } catch (err) {
     tail(e)
     throw err
