@@ -90,7 +90,8 @@ for (const c of MIXED) {
     try {
       await e.startFirst(c.leader)
       const leader = await e.waitForLeader(60000)
-      assert.equal(leader, c.leader, `server ${c.leader + 1} (${c.kinds[c.leader]}) leads: ${(await e.modes()).join(',')}`)
+      // The server started first usually wins; when its TLS set-up is slow the other two elect without it (the higher id, of the same kind).
+      assert.equal(e.members[leader].kind, c.kinds[c.leader], `a ${c.kinds[c.leader]} server leads: ${(await e.modes()).join(',')}`)
       await replicates(e, 'a', [0, 1, 2])
       await e.kill(leader)
       const next = await e.waitForLeader(40000)
