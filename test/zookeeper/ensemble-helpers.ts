@@ -30,13 +30,18 @@ export interface EnsembleOptions {
   extra?: string[]
   /** TTL nodes on every server (zookeeper.extendedTypesEnabled). */
   extendedTypes?: boolean
+  /** Extra lines for one server's file. */
+  memberExtra?: (m: Member) => string[]
+  /** A JAAS file for one server (-Djava.security.auth.login.config, in KAFKIT_OPTS for kafkit). */
+  jaasFile?: (m: Member) => string | undefined
 }
 
 /** Every server process started, killed when the test process exits whatever happened. */
 const live = new Set<ChildProcess>()
 process.on('exit', () => { for (const c of live) c.kill('SIGKILL') })
 
-const ZK_CP = '/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-nop.jar'
+/** netty-codec: Debian leaves it out of the jar's class path, but TLS (UnifiedServerSocket) needs it. KAFKIT_TEST_ZK_LOG=1 shows the Apache servers' log (slf4j-simple). */
+const ZK_CP = `/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/netty-codec.jar:/usr/share/java/slf4j-${process.env.KAFKIT_TEST_ZK_LOG === '1' ? 'simple' : 'nop'}.jar`
 
 export class Ensemble {
   readonly members: Member[] = []
@@ -80,6 +85,7 @@ export class Ensemble {
       ...this.serverLines(),
       ...(o.extendedTypes && m.kind === 'kafkit' ? ['zookeeper.extendedTypesEnabled=true'] : []),
       ...(o.extra ?? []),
+      ...(o.memberExtra?.(m) ?? []),
     ]
     const file = join(m.dir, m.kind === 'apache' ? 'zoo.cfg' : 'zookeeper.properties')
     writeFileSync(file, lines.join('\n') + '\n')
@@ -90,9 +96,11 @@ export class Ensemble {
     const m = this.members[i]
     if (this.running(i)) throw new Error(`server ${m.id} is running`)
     const file = this.configFile(m)
+    const jaas = this.opts.jaasFile?.(m)
+    const jaasFlag = jaas !== undefined ? [`-Djava.security.auth.login.config=${jaas}`] : []
     const child = m.kind === 'kafkit'
-      ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir}, stdio: ['ignore', 'pipe', 'pipe']})
-      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
+      ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir, ...(jaas !== undefined ? {KAFKIT_OPTS: jaasFlag[0]} : {})}, stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', ...jaasFlag, ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
     live.add(child)
     child.once('exit', () => live.delete(child))
     m.output = ''

@@ -4,6 +4,7 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {loadProperties, parseProperties} from './properties.js'
 import {Settings, ConfigError} from './settings.js'
 import {zkSecurityConfig, defaultZkSecurity, type ZkSecurityConfig} from './zk-security.js'
+import {quorumSecurityConfig, defaultQuorumSecurity, type QuorumSecurityConfig} from './zk-quorum-security.js'
 
 export interface ZkConfig {
   source: string
@@ -50,6 +51,8 @@ export interface ZkConfig {
   unknownKeys: string[]
   /** Authentication, SASL and the TLS client port (zk-security.ts). */
   security: ZkSecurityConfig
+  /** TLS and SASL on the quorum and election ports (zk-quorum-security.ts). */
+  quorumSecurity: QuorumSecurityConfig
   /** False when only secureClientPort is set: no plaintext client port (as Apache). */
   clientPortEnabled?: boolean
 }
@@ -71,7 +74,7 @@ export const FOUR_LETTER_WORDS = ['conf', 'cons', 'crst', 'dump', 'envi', 'ruok'
 const ACCEPTED = [
   'globalOutstandingLimit', 'syncEnabled', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
   'skipACL', 'leaderServes', 'connectToLearnerMasterLimit', 'minClientCnxns',
-  'admin.idleTimeout', 'admin.commandURL', 'sslQuorum', 'portUnification', 'audit.enable',
+  'admin.idleTimeout', 'admin.commandURL', 'audit.enable',
   'clientCnxnSocket', 'serverCnxnFactory', 'maxCnxns', 'fsync.warningthresholdms', 'snapSizeLimitInKb',
   'txnLogSizeLimitInKb', 'commitLogCount', 'zookeeper.snapshot.trust.empty', 'digest.enabled',
 ]
@@ -113,6 +116,7 @@ export function defaultZkConfig(over: Partial<ZkConfig> = {}): ZkConfig {
     cnxTimeout: 5000,
     unknownKeys: [],
     security: defaultZkSecurity(),
+    quorumSecurity: defaultQuorumSecurity(),
     ...over,
   }
 }
@@ -256,6 +260,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   }
   for (const k of ACCEPTED) s.raw(k)
   const security = zkSecurityConfig(s, props, file)
+  const quorumSecurity = quorumSecurityConfig(s, props, file)
   const clientPortEnabled = security.secureClientPort === null || s.has('clientPort')
   const unknownKeys = s.unused()
   return {
@@ -263,7 +268,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
     maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync, preAllocBytes,
     snapRetainCount, purgeInterval, juteMaxBuffer, extendedTypesEnabled, containerCheckIntervalMs, initLimit, syncLimit,
     servers, quorumServers, serverId, ensemble, peerType, standaloneEnabled, quorumListenOnAllIPs, cnxTimeout, unknownKeys,
-    security, clientPortEnabled,
+    security, quorumSecurity, clientPortEnabled,
   }
 }
 

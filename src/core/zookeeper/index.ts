@@ -30,6 +30,7 @@ export async function startZooKeeperServer(configFile: string | ZkConfig): Promi
   const log = new Logger('org.apache.zookeeper.server.ZooKeeperServerMain')
   for (const k of config.unknownKeys) log.warn(`Unknown configuration key ${k} in ${config.source}: ignored`)
   for (const w of config.security?.warnings ?? []) log.warn(w)
+  for (const w of config.quorumSecurity?.warnings ?? []) log.warn(w)
   if (config.security?.saslUsers) log.info(`SASL DIGEST-MD5 users from ${config.security.jaasSource}: ${config.security.saslUsers.size}`)
   const zk = new ZkServer(config)
   const port = await zk.start()

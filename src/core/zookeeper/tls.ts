@@ -112,3 +112,33 @@ export function zkClientTlsOptions(get: (k: string) => string | undefined, sourc
     checkServerIdentity: check,
   })
 }
+
+/**
+ * TLS of the quorum and election ports (sslQuorum): Apache's QuorumX509Util reads the same
+ * keys as the client port's under ssl.quorum. (ssl.quorum.keyStore.location, ...). The server
+ * options ask for the peer's certificate as ssl.quorum.clientAuth says (need by default); the
+ * client options present this server's certificate and check the peer's against the trust store.
+ */
+export function zkQuorumTlsOptions(keys: Map<string, string>, clientAuth: 'need' | 'want' | 'none', source: string): {server: TlsOptions; client: ConnectionOptions} {
+  const get = (k: string) => keys.get(k)
+  const names: Record<string, string> = {
+    'ssl.keystore.location': 'ssl.quorum.keyStore.location', 'ssl.keystore.password': 'ssl.quorum.keyStore.password',
+    'ssl.key.password': 'ssl.quorum.keyStore.password', 'ssl.keystore.type': 'ssl.quorum.keyStore.type',
+    'ssl.truststore.location': 'ssl.quorum.trustStore.location', 'ssl.truststore.password': 'ssl.quorum.trustStore.password',
+    'ssl.truststore.type': 'ssl.quorum.trustStore.type', 'ssl.enabled.protocols': 'ssl.quorum.enabledProtocols', 'ssl.cipher.suites': 'ssl.quorum.ciphersuites',
+  }
+  const computed = {
+    'ssl.keystore.type': storeType(get('ssl.quorum.keyStore.type'), get('ssl.quorum.keyStore.location'), 'ssl.quorum.keyStore.location', source),
+    'ssl.truststore.type': storeType(get('ssl.quorum.trustStore.type'), get('ssl.quorum.trustStore.location'), 'ssl.quorum.trustStore.location', source),
+    'ssl.enabled.protocols': get('ssl.quorum.enabledProtocols') ?? get('ssl.quorum.protocol'),
+  }
+  const ls = mapped(get, source, names, computed)
+  const ks = keyStore(ls)
+  if (!ks) throw new ConfigError(`sslQuorum is set in ${source} but ssl.quorum.keyStore.location is not`)
+  const ts = trustStore(ls)
+  const common = {...ks.context, ...(ts ? {ca: ts.context.ca} : {}), ...protocolRange(ls), ...cipherOptions(ls)}
+  return {
+    server: {...common, requestCert: clientAuth !== 'none', rejectUnauthorized: clientAuth === 'need'},
+    client: {...common, rejectUnauthorized: true},
+  }
+}

@@ -4,7 +4,7 @@
 // FastLeaderElection (rounds by logical clock; votes ordered by peer epoch, then zxid, then
 // server id; a leader once a quorum agrees and nothing better arrives within 200 ms, or once
 // a quorum reports following the same leader).
-import {createServer, createConnection, type Server, type Socket} from 'node:net'
+import {createServer, type Server, type Socket} from 'node:net'
 import {Logger} from '../../util/log.js'
 import {JuteReader} from '../jute.js'
 import {
@@ -13,6 +13,9 @@ import {
   type Notification,
 } from './packets.js'
 import type {QuorumServerConfig} from '../../config/zk-config.js'
+import {defaultQuorumSecurity} from '../../config/zk-quorum-security.js'
+import {QuorumTransport} from './quorum-tls.js'
+import {authenticateLearner, authenticateToServer} from './quorum-auth.js'
 
 const log = new Logger('org.apache.zookeeper.server.quorum.QuorumCnxManager')
 const flog = new Logger('org.apache.zookeeper.server.quorum.FastLeaderElection')
@@ -42,7 +45,8 @@ export class QuorumCnxManager {
   private stopped = false
   onMessage: (m: Message) => void = () => {}
 
-  constructor(readonly myId: number, readonly servers: QuorumServerConfig[], readonly listenAll: boolean, readonly cnxTimeout: number) {}
+  constructor(readonly myId: number, readonly servers: QuorumServerConfig[], readonly listenAll: boolean, readonly cnxTimeout: number,
+    readonly transport = new QuorumTransport(defaultQuorumSecurity(), '')) {}
 
   private me(): QuorumServerConfig {
     return this.servers.find(s => s.id === this.myId)!
@@ -55,7 +59,7 @@ export class QuorumCnxManager {
 
   listen(): Promise<void> {
     const m = this.me()
-    const server = (this.server = createServer(socket => this.accept(socket)))
+    const server = (this.server = createServer(raw => this.transport.accept(raw, 'election', socket => this.accept(socket))))
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'EADDRINUSE'
         ? `Election port ${m.electionPort} on ${m.host} is already in use (server.${m.id})`
@@ -106,10 +110,14 @@ export class QuorumCnxManager {
         r.pos += n
       }
       clearTimeout(timer)
+      socket.pause()
       socket.off('data', onData)
-      const rest = buf.subarray(r.pos)
       if (sid === OBSERVER_ID) sid = this.observerCounter--
-      this.accepted(socket, sid, rest)
+      // Quorum SASL (quorum.auth.enableSasl) right after the initial message, as Apache's handleConnection.
+      const from = sid
+      authenticateLearner(socket, buf.subarray(r.pos), this.transport.q, `${socket.remoteAddress}:${socket.remotePort} (server ${from})`, this.cnxTimeout).then(
+        rest => { if (!this.stopped && !socket.destroyed) this.accepted(socket, from, rest); else socket.destroy() },
+        () => socket.destroy())
     }
     socket.on('data', onData)
   }
@@ -155,6 +163,7 @@ export class QuorumCnxManager {
       buf = buf.length === 0 ? d : Buffer.concat([buf, d])
       parse()
     })
+    socket.resume()
     socket.on('close', () => {
       if (this.conns.get(sid) === socket) this.conns.delete(sid)
     })
@@ -194,7 +203,7 @@ export class QuorumCnxManager {
     const s = this.servers.find(x => x.id === sid)
     if (!s) return
     this.connecting.add(sid)
-    const socket = createConnection({host: s.host, port: s.electionPort})
+    const socket = this.transport.connect(s.host, s.electionPort, 'election')
     socket.setNoDelay(true)
     const timer = setTimeout(() => socket.destroy(), this.cnxTimeout)
     timer.unref()
@@ -203,19 +212,28 @@ export class QuorumCnxManager {
       clearTimeout(timer)
       this.connecting.delete(sid)
     })
-    socket.once('connect', () => {
-      clearTimeout(timer)
-      this.connecting.delete(sid)
+    socket.once(this.transport.readyEvent, () => {
       if (this.stopped) { socket.destroy(); return }
       socket.write(encodeInitialMessage(this.myId, this.electionAddress))
-      if (sid > this.myId) {
-        // The larger id keeps the connection: it will connect back to us.
-        log.info(`Have smaller server identifier, so dropping the connection: (myId:${this.myId} --> sid:${sid})`)
-        socket.end()
-        return
-      }
-      this.attach(sid, socket, Buffer.alloc(0))
+      // Quorum SASL after the initial message, to voters (as Apache's startConnection).
+      const voter = s.type === 'participant'
+      void (voter ? authenticateToServer(socket, this.transport.q, `${s.host}:${s.electionPort} (server ${sid})`, this.cnxTimeout) : Promise.resolve(Buffer.alloc(0))).then(
+        rest => this.connected(sid, socket, timer, rest),
+        () => socket.destroy())
     })
+  }
+
+  private connected(sid: number, socket: Socket, timer: NodeJS.Timeout, rest: Buffer): void {
+    clearTimeout(timer)
+    this.connecting.delete(sid)
+    if (this.stopped || socket.destroyed) { socket.destroy(); return }
+    if (sid > this.myId) {
+      // The larger id keeps the connection: it will connect back to us.
+      log.info(`Have smaller server identifier, so dropping the connection: (myId:${this.myId} --> sid:${sid})`)
+      socket.end()
+      return
+    }
+    this.attach(sid, socket, rest)
   }
 
   connectAll(): void {

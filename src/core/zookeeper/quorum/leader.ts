@@ -20,6 +20,7 @@ import type {ZkConfig} from '../../config/zk-config.js'
 import {Q, ZAB_VERSION, StreamBuffer, readPacket, writePacket, packetName, makeZxid, zxidEpoch, hex, type QuorumPacket} from './packets.js'
 import type {QuorumPeer} from './peer.js'
 import {bindHost} from './election.js'
+import {authenticateLearner} from './quorum-auth.js'
 
 const log = new Logger('org.apache.zookeeper.server.quorum.Leader')
 const hlog = new Logger('org.apache.zookeeper.server.quorum.LearnerHandler')
@@ -64,13 +65,15 @@ class LearnerHandler {
   readonly remote: string
   private readonly w = new JuteWriter(1024)
 
-  constructor(readonly leader: Leader, readonly socket: Socket) {
+  constructor(readonly leader: Leader, readonly socket: Socket, rest?: Buffer) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
     this.tickOfNextAckDeadline = leader.tick + leader.config.initLimit + leader.config.syncLimit
     socket.setNoDelay(true)
     socket.on('data', d => this.onData(d))
     socket.on('error', () => {})
     socket.on('close', () => this.shutdown())
+    if (rest !== undefined && rest.length > 0) queueMicrotask(() => this.onData(rest))
+    socket.resume()
   }
 
   send(p: {type: number; zxid: number; data?: Buffer | null}): void {
@@ -255,10 +258,19 @@ export class Leader implements QuorumInfo {
 
   private listen(): Promise<void> {
     const me = this.peer.me
-    const server = (this.server = createServer(s => {
+    const server = (this.server = createServer(raw => this.peer.transport.accept(raw, 'quorum', s => {
       if (this.stopped) { s.destroy(); return }
-      this.handlers.add(new LearnerHandler(this, s))
-    }))
+      // Quorum SASL before anything else (Apache's LearnerHandler constructor).
+      const remote = `${s.remoteAddress}:${s.remotePort}`
+      s.on('error', () => {})
+      authenticateLearner(s, Buffer.alloc(0), this.config.quorumSecurity, remote, this.config.tickTime * this.config.initLimit).then(rest => {
+        if (this.stopped || s.destroyed) { s.destroy(); return }
+        this.handlers.add(new LearnerHandler(this, s, rest))
+      }, () => {
+        log.error(`Server failed to authenticate quorum learner, addr: ${remote}, closing connection`)
+        s.destroy()
+      })
+    })))
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'EADDRINUSE'
         ? `Quorum port ${me.quorumPort} on ${me.host} is already in use (server.${me.id})`

@@ -5,7 +5,8 @@
 // writes, syncs and session changes go to the leader (REQUEST, REVALIDATE); a follower logs
 // each PROPOSAL and ACKs it once on disk, and applies it on COMMIT; an observer applies each
 // INFORM. PING is answered with the sessions that were active since the last one.
-import {createConnection, type Socket} from 'node:net'
+import type {Socket} from 'node:net'
+import {authenticateToServer} from './quorum-auth.js'
 import {Logger} from '../../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from '../jute.js'
 import {readTxnHeader, readTxnBody, type Txn, type TxnHeader} from '../records.js'
@@ -101,21 +102,25 @@ export class Learner implements Forwarder, QuorumInfo {
 
   private connect(host: string, port: number, deadline: number): void {
     if (this.stopped) return
-    const s = createConnection({host, port})
+    const s = this.peer.transport.connect(host, port, 'quorum')
     s.setNoDelay(true)
     let connected = false
     s.on('error', () => {})
-    s.once('connect', () => {
+    // TLS when sslQuorum, then quorum SASL (Apache's Learner.connectToLeader), then registration.
+    s.once(this.peer.transport.readyEvent, () => void authenticateToServer(s, this.zk.config.quorumSecurity, `${host}:${port}`, this.zk.config.tickTime * this.zk.config.initLimit).then(rest => {
+      if (this.stopped || s.destroyed) { s.destroy(); return }
       connected = true
       this.socket = s
       this.zk.commit = this.commit
       this.syncStart = Date.now()
       s.setTimeout(this.zk.config.tickTime * this.zk.config.initLimit, () => this.stop('Read timed out'))
       s.on('data', d => this.onData(d))
+      s.resume()
+      if (rest.length > 0) this.onData(rest)
       // Register: FOLLOWERINFO / OBSERVERINFO with LearnerInfo {sid, protocol version, config version}.
       const li = new JuteWriter(20).long(this.peer.me.id).int(ZAB_VERSION).long(0).toBuffer()
       this.send({type: this.observer ? Q.OBSERVERINFO : Q.FOLLOWERINFO, zxid: makeZxid(this.peer.acceptedEpoch, 0), data: li})
-    })
+    }, () => s.destroy()))
     s.once('close', () => {
       if (connected) this.stop('the leader closed the connection')
       else if (Date.now() < deadline && !this.stopped) setTimeout(() => this.connect(host, port, deadline), 100).unref()

@@ -13,6 +13,7 @@ import {QuorumCnxManager, FastLeaderElection, type ElectionPeer, type Vote} from
 import {PeerState, STATE_NAMES, zxidEpoch} from './packets.js'
 import {Leader} from './leader.js'
 import {Learner} from './learner.js'
+import {QuorumTransport} from './quorum-tls.js'
 
 const log = new Logger('org.apache.zookeeper.server.quorum.QuorumPeer')
 
@@ -27,6 +28,8 @@ export class QuorumPeer implements ElectionPeer {
   readonly servers: QuorumServerConfig[]
   readonly me: QuorumServerConfig
   private readonly cnx: QuorumCnxManager
+  /** TLS (sslQuorum, portUnification) and SASL settings of the quorum and election ports. */
+  readonly transport: QuorumTransport
   private readonly election: FastLeaderElection
   private stopped = false
   private role: Leader | Learner | null = null
@@ -41,7 +44,8 @@ export class QuorumPeer implements ElectionPeer {
     this.me = this.servers.find(s => s.id === this.myId)!
     this.participant = this.me.type === 'participant'
     this.currentVote = {id: this.myId, zxid: 0, electionEpoch: 0, peerEpoch: 0, state: PeerState.LOOKING}
-    this.cnx = new QuorumCnxManager(this.myId, this.servers, c.quorumListenOnAllIPs, c.cnxTimeout)
+    this.transport = new QuorumTransport(c.quorumSecurity, c.source)
+    this.cnx = new QuorumCnxManager(this.myId, this.servers, c.quorumListenOnAllIPs, c.cnxTimeout, this.transport)
     this.election = new FastLeaderElection(this, this.cnx)
     zk.sessions.setServerId(this.myId)
   }
