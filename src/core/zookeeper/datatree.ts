@@ -363,7 +363,7 @@ export class DataTree {
       case Op.delete: case Op.deleteContainer:
         this.deleteNode(t.path, h.zxid)
         break
-      case Op.setData: {
+      case Op.setData: case Op.reconfig: {
         const n = this.nodes.get(t.path)
         if (!n) throw new ZkError(Err.NoNode)
         this.record(t.path, n)
