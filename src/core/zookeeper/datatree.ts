@@ -196,6 +196,8 @@ export class DataTree {
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE)
     this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE)
     this.addSystemNode('/zookeeper/config', READ_ACL_UNSAFE)
+    // Apache's addConfigNode sets its ACL with version -1: aclVersion -1.
+    this.nodes.get('/zookeeper/config')!.aversion = -1
   }
 
   private addSystemNode(path: string, acl: readonly Acl[]): void {
