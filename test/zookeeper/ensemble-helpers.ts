@@ -86,10 +86,15 @@ export class Ensemble {
     return file
   }
 
-  start(i: number): void {
+  /** Starts server i on the config file it has now (as a reconfigured server rewrote it). */
+  restartAsIs(i: number): void {
+    this.start(i, true)
+  }
+
+  start(i: number, asIs = false): void {
     const m = this.members[i]
     if (this.running(i)) throw new Error(`server ${m.id} is running`)
-    const file = this.configFile(m)
+    const file = asIs ? join(m.dir, m.kind === 'apache' ? 'zoo.cfg' : 'zookeeper.properties') : this.configFile(m)
     const child = m.kind === 'kafkit'
       ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir}, stdio: ['ignore', 'pipe', 'pipe']})
       : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
