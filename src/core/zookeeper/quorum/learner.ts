@@ -395,10 +395,9 @@ export class Learner implements Forwarder, QuorumInfo {
         const head = this.pendingTxns[0]
         if (!head || head.hdr.zxid !== p.zxid) throw new LearnerError(`COMMITANDACTIVATE 0x${hex(p.zxid)} but next pending txn 0x${head ? hex(head.hdr.zxid) : 'none'}`)
         const major = this.activate(head, p.data, p.zxid)
-        // Leaving the role: Apache's follower shuts its server down as the commit is handed
-        // to its commit processor, so its clients (the reconfig's requester included) see
-        // the connection lost rather than a reply; kafkit's as well.
-        if (major) this.zk.stopServing()
+        // Leaving the role after the reply: the requester learns the outcome (Apache's
+        // follower races its shutdown against its commit processor: its client gets the
+        // reply or, at times, a lost connection).
         this.commitZxid(p.zxid)
         if (major) this.stop('changes proposed in reconfig')
         return
