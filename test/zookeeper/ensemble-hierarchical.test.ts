@@ -50,7 +50,7 @@ async function scenario(kind: 'kafkit' | 'apache'): Promise<{config: string; wit
   }
 }
 
-test('hierarchical quorums: groups and weights decide as Apache ZooKeeper 3.8\'s QuorumHierarchical', {timeout: 400000}, async () => {
+test('hierarchical quorums: groups and weights decide as Apache ZooKeeper 3.8\'s QuorumHierarchical', {timeout: 900000}, async () => {
   const kafkit = await scenario('kafkit')
   console.log('kafkit', kafkit)
   assert.equal(kafkit.withOneAndThree, true, 'servers 1 (weight 2) and 3 make a quorum')
