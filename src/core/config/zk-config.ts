@@ -224,7 +224,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   try {
     quorumVerifier = parseVerifier(dynamicEntries, serverSource)
   } catch (e) {
-    if (e instanceof ConfigTextError) throw new ConfigError(`Error processing ${serverSource}: ${e.message}`)
+    if (e instanceof ConfigTextError) throw new ConfigError(e.message.includes(serverSource) ? e.message : `Error processing ${serverSource}: ${e.message}`)
     throw e
   }
   const serverLines = dynamicEntries.filter(([k]) => /^server\./.test(k))
