@@ -92,10 +92,15 @@ export class Ensemble {
     return file
   }
 
-  start(i: number): void {
+  /** Starts server i on the config file it has now (as a reconfigured server rewrote it). */
+  restartAsIs(i: number): void {
+    this.start(i, true)
+  }
+
+  start(i: number, asIs = false): void {
     const m = this.members[i]
     if (this.running(i)) throw new Error(`server ${m.id} is running`)
-    const file = this.configFile(m)
+    const file = asIs ? join(m.dir, m.kind === 'apache' ? 'zoo.cfg' : 'zookeeper.properties') : this.configFile(m)
     const jaas = this.opts.jaasFile?.(m)
     const jaasFlag = jaas !== undefined ? [`-Djava.security.auth.login.config=${jaas}`] : []
     const child = m.kind === 'kafkit'

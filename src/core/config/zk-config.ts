@@ -5,6 +5,7 @@ import {loadProperties, parseProperties} from './properties.js'
 import {Settings, ConfigError} from './settings.js'
 import {zkSecurityConfig, defaultZkSecurity, type ZkSecurityConfig} from './zk-security.js'
 import {quorumSecurityConfig, defaultQuorumSecurity, type QuorumSecurityConfig} from './zk-quorum-security.js'
+import {parseVerifier, ConfigTextError, type QuorumVerifier} from '../zookeeper/quorum/verifier.js'
 
 export interface ZkConfig {
   source: string
@@ -55,6 +56,14 @@ export interface ZkConfig {
   quorumSecurity: QuorumSecurityConfig
   /** False when only secureClientPort is set: no plaintext client port (as Apache). */
   clientPortEnabled?: boolean
+  /** reconfigEnabled: the reconfig request and the dynamic configuration file are live. */
+  reconfigEnabled?: boolean
+  /** skipACL=yes (Apache's zookeeper.skipACL): reconfig skips the /zookeeper/config ACL check. */
+  skipACL?: boolean
+  /** The dynamic configuration file (absolute) when dynamicConfigFile is set. */
+  dynamicConfigFile?: string
+  /** The ensemble's configuration: server.N, group.G and weight.N lines and the version (hex). */
+  quorumVerifier?: QuorumVerifier
 }
 
 /** One server.N line: host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]. */
@@ -73,7 +82,7 @@ export const FOUR_LETTER_WORDS = ['conf', 'cons', 'crst', 'dump', 'envi', 'ruok'
 /** Keys Apache ZooKeeper accepts that kafkit reads without acting on them. */
 const ACCEPTED = [
   'globalOutstandingLimit', 'syncEnabled', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
-  'skipACL', 'leaderServes', 'connectToLearnerMasterLimit', 'minClientCnxns',
+  'leaderServes', 'connectToLearnerMasterLimit', 'minClientCnxns',
   'admin.idleTimeout', 'admin.commandURL', 'audit.enable',
   'clientCnxnSocket', 'serverCnxnFactory', 'maxCnxns', 'fsync.warningthresholdms', 'snapSizeLimitInKb',
   'txnLogSizeLimitInKb', 'commitLogCount', 'zookeeper.snapshot.trust.empty', 'digest.enabled',
@@ -181,7 +190,6 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   const initLimit = s.int('initLimit', 10, 1)
   const syncLimit = s.int('syncLimit', 5, 1)
   for (const k of props.keys()) {
-    if (/^(group|weight)\.\d+$/.test(k)) throw new ConfigError(`${k} in ${file}: hierarchical quorums (group.N / weight.N) are not supported; use server.N lines only`)
     if (k.startsWith('authProvider.') || k.startsWith('metricsProvider.') || k.startsWith('ssl.') || k.startsWith('admin.')) s.raw(k)
   }
   const standaloneEnabled = parseBoolLike(s, 'standaloneEnabled', true)
@@ -191,23 +199,39 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
   if (electionAlg !== 3) throw s.bad('electionAlg', String(electionAlg), '3 (FastLeaderElection, the only algorithm Apache ZooKeeper 3.8 has)')
   const peerTypeRaw = s.string('peerType', 'participant').toLowerCase()
   if (peerTypeRaw !== 'participant' && peerTypeRaw !== 'observer') throw s.bad('peerType', peerTypeRaw, 'participant or observer')
-  if (parseBoolLike(s, 'reconfigEnabled', false)) throw new ConfigError(`reconfigEnabled=true in ${file}: dynamic reconfiguration is not supported; remove it (the ensemble is the server.N lines)`)
-  // The server.N lines: from dynamicConfigFile when set (as Apache 3.5+ reads it), else from this file.
+  const reconfigEnabled = parseBoolLike(s, 'reconfigEnabled', false)
+  const skipACL = s.string('skipACL', 'no') === 'yes'
+  // The server.N (group.G, weight.N) lines: from dynamicConfigFile when set (as Apache 3.5+
+  // reads it, the version from the file name's hex suffix), else from this file.
   let serverSource = file
-  let serverLines: Array<[string, string]> = [...props.entries()].filter(([k]) => /^server\./.test(k))
-  for (const [k] of serverLines) s.raw(k)
+  const dynamicKey = (k: string) => /^server\./.test(k) || k.startsWith('group') || k.startsWith('weight')
+  let dynamicEntries: Array<[string, string]> = [...props.entries()].filter(([k]) => dynamicKey(k))
+  for (const [k] of dynamicEntries) s.raw(k)
   const dynamicFile = s.optString('dynamicConfigFile')
+  let dynamicConfigFile: string | undefined
   if (dynamicFile !== undefined) {
     const dyn = isAbsolute(dynamicFile) ? dynamicFile : resolve(dirname(file), dynamicFile)
     if (!existsSync(dyn)) throw new ConfigError(`dynamicConfigFile ${dyn} (in ${file}) does not exist`)
-    if (serverLines.length > 0) throw new ConfigError(`${file} has both dynamicConfigFile and server.N lines: keep the server.N lines in ${dyn} only`)
+    if (dynamicEntries.length > 0) throw new ConfigError(`${file} has both dynamicConfigFile and server.N lines: keep the server.N lines in ${dyn} only`)
     const text = readFileSync(dyn, 'utf8')
     const dprops = parseProperties(text, dyn)
-    for (const k of dprops.keys()) if (!/^(server\.\d+|version)$/.test(k)) throw new ConfigError(`Unrecognised parameter ${k} in dynamic config file ${dyn}: it holds server.N lines only`)
+    if (dprops.has('version')) throw new ConfigError(`Error processing ${dyn}: dynamic file shouldn't have version inside`)
+    for (const k of dprops.keys()) if (!dynamicKey(k)) throw new ConfigError(`Error processing ${dyn}: Unrecognised parameter: ${k}`)
     duplicateServerKeys(text, dyn)
     serverSource = dyn
-    serverLines = [...dprops.entries()].filter(([k]) => k !== 'version')
+    dynamicConfigFile = dyn
+    dynamicEntries = [...dprops.entries()]
+    const suffix = /\.([0-9a-fA-F]+)$/.exec(dyn)
+    if (suffix) dynamicEntries.push(['version', parseInt(suffix[1], 16).toString(16)])
   } else if (file !== '<properties>' && existsSync(file)) duplicateServerKeys(readFileSync(file, 'latin1'), file)
+  let quorumVerifier: QuorumVerifier
+  try {
+    quorumVerifier = parseVerifier(dynamicEntries, serverSource)
+  } catch (e) {
+    if (e instanceof ConfigTextError) throw new ConfigError(e.message.includes(serverSource) ? e.message : `Error processing ${serverSource}: ${e.message}`)
+    throw e
+  }
+  const serverLines = dynamicEntries.filter(([k]) => /^server\./.test(k))
   const servers: string[] = []
   const quorumServers: QuorumServerConfig[] = []
   for (const [k, raw] of serverLines) {
@@ -268,7 +292,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
     maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync, preAllocBytes,
     snapRetainCount, purgeInterval, juteMaxBuffer, extendedTypesEnabled, containerCheckIntervalMs, initLimit, syncLimit,
     servers, quorumServers, serverId, ensemble, peerType, standaloneEnabled, quorumListenOnAllIPs, cnxTimeout, unknownKeys,
-    security, quorumSecurity, clientPortEnabled,
+    security, quorumSecurity, clientPortEnabled, reconfigEnabled, skipACL, dynamicConfigFile, quorumVerifier,
   }
 }
 

@@ -568,9 +568,9 @@ export class ZkClient {
     if (type === 3 && this.persistentWatches.delete(path)) this.emit({type: 7, state: 3, path})
   }
 
-  /** ZooKeeperAdmin.reconfigure: the new configuration and /zookeeper/config's stat. */
+  /** ZooKeeperAdmin.reconfigure: the new configuration and /zookeeper/config's stat (errors name the path "", as Apache's). */
   async reconfig(joining: string | null, leaving: string | null, members: string | null, fromConfig: bigint): Promise<{data: Buffer | null; stat: Stat}> {
-    return this.call(OpCode.reconfig, null, w => { w.ustring(joining).ustring(leaving).ustring(members).bigLong(fromConfig) }, r => ({data: readBufferOrNull(r), stat: readStat(r)}))
+    return this.call(OpCode.reconfig, '', w => { w.ustring(joining).ustring(leaving).ustring(members).bigLong(fromConfig) }, r => ({data: readBufferOrNull(r), stat: readStat(r)}))
   }
 
   /** A multi of deletes; resolves true when every op succeeded. */

@@ -30,7 +30,7 @@ export const CODE_NAMES: Record<number, string> = {
 /** A failed request: the server's error code and the path it concerned (KeeperException). */
 export class KeeperError extends Error {
   constructor(readonly code: number, readonly path: string | null) {
-    super(`KeeperErrorCode = ${CODE_NAMES[code] ?? `Unknown error ${code}`}${path === null ? '' : ` for ${path}`}`)
+    super(`KeeperErrorCode = ${CODE_NAMES[code] ?? `Unknown error ${code}`}${path === null || path === '' ? '' : ` for ${path}`}`)
   }
 }
 

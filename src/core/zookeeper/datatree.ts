@@ -196,6 +196,8 @@ export class DataTree {
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE)
     this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE)
     this.addSystemNode('/zookeeper/config', READ_ACL_UNSAFE)
+    // Apache's addConfigNode sets its ACL with version -1: aclVersion -1.
+    this.nodes.get('/zookeeper/config')!.aversion = -1
   }
 
   private addSystemNode(path: string, acl: readonly Acl[]): void {
@@ -363,7 +365,7 @@ export class DataTree {
       case Op.delete: case Op.deleteContainer:
         this.deleteNode(t.path, h.zxid)
         break
-      case Op.setData: {
+      case Op.setData: case Op.reconfig: {
         const n = this.nodes.get(t.path)
         if (!n) throw new ZkError(Err.NoNode)
         this.record(t.path, n)

@@ -51,6 +51,13 @@ export class Finalizer {
         case Op.setData: case Op.setACL:
           writeStat(w, tree.get((txn as {path: string}).path)!)
           break
+        case Op.reconfig: {
+          // GetDataResponse: the configuration now active and /zookeeper/config's Stat.
+          const t = txn as {path: string; data: string | null}
+          w.latin1(t.data)
+          writeStat(w, tree.get(t.path)!)
+          break
+        }
       }
     }
     w.finishFrame(m)

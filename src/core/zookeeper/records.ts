@@ -87,6 +87,8 @@ export type Txn =
   | {type: typeof Op.createTTL; path: string; data: string | null; acl: readonly Acl[]; parentCVersion: number; ttl: number}
   | {type: typeof Op.delete | typeof Op.deleteContainer; path: string}
   | {type: typeof Op.setData; path: string; data: string | null; version: number}
+  /** A reconfig: a SetDataTxn of /zookeeper/config (the new configuration, version -1). */
+  | {type: typeof Op.reconfig; path: string; data: string | null; version: number}
   | {type: typeof Op.setACL; path: string; acl: readonly Acl[]; version: number}
   | {type: typeof Op.check; path: string; version: number}
   | {type: typeof Op.createSession; timeOut: number}
@@ -104,7 +106,7 @@ export function writeTxnBody(w: JuteWriter, t: Txn): void {
       w.ustring(t.path).latin1(t.data); writeAcls(w, t.acl); w.int(t.parentCVersion).long(t.ttl); break
     case Op.delete: case Op.deleteContainer:
       w.ustring(t.path); break
-    case Op.setData:
+    case Op.setData: case Op.reconfig:
       w.ustring(t.path).latin1(t.data).int(t.version); break
     case Op.setACL:
       w.ustring(t.path); writeAcls(w, t.acl); w.int(t.version); break
@@ -148,7 +150,7 @@ export function readTxnBody(r: JuteReader, type: number): Txn {
     }
     case Op.delete: case Op.deleteContainer:
       return {type, path: r.ustring()}
-    case Op.setData: {
+    case Op.setData: case Op.reconfig: {
       const path = r.ustring(), data = r.latin1()
       return {type, path, data, version: r.int()}
     }

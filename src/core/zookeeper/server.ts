@@ -17,6 +17,7 @@ import {WatchManager, WatchIndex, type Watcher} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
 import {Preparer, WRITE_OPS, checkWrite, type Prepared} from './prepare.js'
+import {prepareReconfig, readReconfigRequest, CONFIG_NODE, type ReconfigLeader} from './reconfig.js'
 import {Finalizer, NO_REPLY} from './final.js'
 import {LogCommit, type CommitStage} from './commit.js'
 import {SnapshotWriter, serializeSnapshot, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
@@ -496,6 +497,8 @@ export class ZkServer {
   quorumInfo: QuorumInfo | null = null
   /** The ensemble member this server is (null standalone). */
   peer: {modeName(): string; myId: number; leaderId(): number; leaderHost(): string} | null = null
+  /** The leader's view of configurations while this server leads (reconfig requests). */
+  reconfigLeader: ReconfigLeader | null = null
 
   constructor(readonly config: ZkConfig, opts: ZkServerOptions = {}) {
     this.log = opts.logger ?? new Logger('org.apache.zookeeper.server.ZooKeeperServer')
@@ -1061,7 +1064,9 @@ export class ZkServer {
         this.sessions.touch(s)
         let p: Prepared
         try {
-          p = this.preparer.write(sessionId, cxid, type, new JuteReader(body), who)
+          p = type === Op.reconfig
+            ? prepareReconfig(this.config, this.tree, this.reconfigLeader, sessionId, cxid, new JuteReader(body), who)
+            : this.preparer.write(sessionId, cxid, type, new JuteReader(body), who)
         } catch (e) {
           if (!(e instanceof JuteError)) throw e
           p = this.preparer.error(sessionId, cxid, Err.MarshallingError)
@@ -1135,6 +1140,16 @@ export class ZkServer {
     this.forwarded.clear()
     this.revalidations.clear()
     this.syncPaths.clear()
+  }
+
+  /** /zookeeper/config as ZKDatabase.initConfigInZKDatabase sets it (data version -1, mzxid the config's version). */
+  setConfigNode(text: string, version: number): void {
+    const n = this.tree.get(CONFIG_NODE)
+    if (!n) return
+    n.data = text
+    n.version = -1
+    n.mzxid = version
+    n.mtime = Date.now()
   }
 
   // ---------------------------------------------------------------- the commit path
@@ -1276,7 +1291,12 @@ export class ZkServer {
       case Op.getAllChildrenNumber: case Op.addWatch: case Op.whoAmI: case Op.multiRead:
         return this.read(conn, s, xid, type, r)
       case Op.reconfig:
-        return this.replyError(conn, xid, this.zxid, Err.ReconfigDisabled)
+        if (this.forwarder !== null) {
+          readReconfigRequest(new JuteReader(r.buf, r.pos, r.end))
+          return this.forward(conn, s.id, xid, type, Buffer.from(r.buf.subarray(r.pos, r.end)))
+        }
+        this.runWrite(prepareReconfig(this.config, this.tree, this.reconfigLeader, s.id, xid, r, conn), conn, xid, type)
+        return
       case Op.sasl: return this.authn.sasl(conn, xid, r)
       default:
         this.log.warn(`Unknown opcode ${type} from ${conn.describe} (session 0x${BigInt.asUintN(64, s.id).toString(16)}): answering Unimplemented and closing the session`)

@@ -45,7 +45,7 @@ export class QuorumCnxManager {
   private stopped = false
   onMessage: (m: Message) => void = () => {}
 
-  constructor(readonly myId: number, readonly servers: QuorumServerConfig[], readonly listenAll: boolean, readonly cnxTimeout: number,
+  constructor(readonly myId: number, public servers: QuorumServerConfig[], readonly listenAll: boolean, readonly cnxTimeout: number,
     readonly transport = new QuorumTransport(defaultQuorumSecurity(), '')) {}
 
   private me(): QuorumServerConfig {
@@ -279,8 +279,12 @@ export interface ElectionPeer {
   lastLoggedZxid(): number
   readonly currentEpoch: number
   voters(): number[]
-  /** The configuration text sent with every notification (server.N lines, version=0). */
+  /** A quorum of the committed configuration (and of a pending one). */
+  containsQuorum(ids: Iterable<number>): boolean
+  /** The configuration text sent with every notification (server.N lines, version=...). */
   configText(): string
+  /** A notification carried this configuration (a newer one is activated while looking). */
+  configReceived(text: string): void
 }
 
 interface Received extends Notification {
@@ -316,10 +320,7 @@ export class FastLeaderElection {
   }
 
   private quorum(ids: Iterable<number>): boolean {
-    const voters = new Set(this.peer.voters())
-    let n = 0
-    for (const id of ids) if (voters.has(id)) n++
-    return n * 2 > voters.size
+    return this.peer.containsQuorum(ids)
   }
 
   private validVoter(sid: number): boolean {
@@ -344,6 +345,7 @@ export class FastLeaderElection {
       return
     }
     if (n.state < 0 || n.state > 3) return
+    if (n.config !== null && n.config !== '') peer.configReceived(n.config)
     flog.info(`Notification: my state:${STATE_NAMES[peer.state]}; n.sid:${sid}, n.state:${STATE_NAMES[n.state]}, n.leader:${n.leader}, n.round:0x${hex(n.electionEpoch)}, n.peerEpoch:0x${hex(n.peerEpoch)}, n.zxid:0x${hex(n.zxid)}, message format version:0x${hex(n.version)}, n.config version:0x0`)
     if (peer.state === PeerState.LOOKING) {
       this.queue.push({...n, sid})

@@ -21,6 +21,7 @@ import {Q, ZAB_VERSION, StreamBuffer, readPacket, writePacket, packetName, makeZ
 import type {QuorumPeer} from './peer.js'
 import {bindHost} from './election.js'
 import {authenticateLearner} from './quorum-auth.js'
+import {leaderReconfig, designatedLeader, type QuorumVerifier} from './leader-reconfig.js'
 
 const log = new Logger('org.apache.zookeeper.server.quorum.Leader')
 const hlog = new Logger('org.apache.zookeeper.server.quorum.LearnerHandler')
@@ -45,6 +46,10 @@ interface Proposal {
   zxid: number
   data: Buffer
   acks: Set<number>
+  /** The configurations whose quorum must ACK it: the committed one, and a proposed one while pending. */
+  qvs: QuorumVerifier[]
+  /** A reconfig's new configuration. */
+  newQv: QuorumVerifier | null
 }
 
 class LeaderError extends Error {}
@@ -153,6 +158,8 @@ export class Leader implements QuorumInfo {
   readonly maxPacket: number
   private stopped = false
   readonly commit: LeaderCommit
+  /** False once a committed reconfig made another server the leader (Apache's allowedToCommit). */
+  allowedToCommit = true
 
   constructor(readonly peer: QuorumPeer, readonly zk: ZkServer) {
     this.config = zk.config
@@ -165,14 +172,26 @@ export class Leader implements QuorumInfo {
   }
 
   private isParticipant(sid: number): boolean {
-    return this.voters.includes(sid)
+    return this.peer.qv.isVoter(sid) || this.peer.lastSeenQv.isVoter(sid)
   }
 
   private containsQuorum(ids: Iterable<number>): boolean {
-    const v = new Set(this.voters)
-    let n = 0
-    for (const id of ids) if (v.has(id)) n++
-    return n * 2 > v.size
+    return this.peer.containsQuorum(ids)
+  }
+
+  /** Leader.isQuorumSynced: this server and the synced followers hold a quorum of qv. */
+  isQuorumSynced(qv: QuorumVerifier): boolean {
+    const ids = new Set<number>()
+    if (qv.isVoter(this.peer.myId)) ids.add(this.peer.myId)
+    for (const h of this.handlers) if (!h.observer && h.synced() && qv.isVoter(h.sid)) ids.add(h.sid)
+    return qv.containsQuorum(ids)
+  }
+
+  /** Outstanding proposals after zxid, in order (the designated leader's choice). */
+  outstandingAfter(zxid: number): Array<{acks: Set<number>}> {
+    const out: Array<{acks: Set<number>}> = []
+    for (let z = zxid + 1; this.outstanding.has(z); z++) out.push(this.outstanding.get(z)!)
+    return out
   }
 
   /** Leads until leadership is lost; resolves with the reason. */
@@ -199,6 +218,9 @@ export class Leader implements QuorumInfo {
     this.epochFrom(me.id, this.peer.acceptedEpoch)
     await this.waitUntil(() => !this.waitingForNewEpoch, initMs, 'Timeout while waiting for epoch from quorum')
     this.newLeaderZxid = makeZxid(this.epoch, 0)
+    // ZOOKEEPER-1783: an initial configuration (version 0) takes the NEWLEADER zxid as its version.
+    const qv = this.peer.qv
+    if (qv.version === 0 && this.peer.lastSeenQv.version === 0) this.peer.setLastSeenQuorumVerifier(qv.withVersion(this.newLeaderZxid), true)
     for (const h of this.handlers) if (h.stage === 'epoch') this.sendLeaderInfo(h)
     this.epochAcked(me.id, this.peer.currentEpoch, this.zk.zxid)
     await this.waitUntil(() => this.electionFinished, initMs, 'Timeout while waiting for epoch to be acked by quorum')
@@ -211,7 +233,14 @@ export class Leader implements QuorumInfo {
     // Broadcast: serve, and tell every learner that has acked NEWLEADER it is up to date.
     this.lastCommitted = this.lastProposed = this.newLeaderZxid
     this.commit.begin(this.newLeaderZxid)
+    leaderReconfig.newLeaderQuorum(this, this.newLeaderAcks)
     this.zk.startServing('leader', this.commit, null)
+    this.zk.reconfigLeader = {
+      committedConfig: () => this.peer.qv,
+      lastSeenConfig: () => this.peer.lastSeenQv,
+      isQuorumSynced: q => this.isQuorumSynced(q),
+      nextZxid: () => this.commit.lastZxid + 1,
+    }
     this.zk.quorumInfo = this
     this.peer.updateElectionVote(this.epoch)
     this.started = true
@@ -293,6 +322,7 @@ export class Leader implements QuorumInfo {
     for (const h of [...this.handlers]) h.shutdown()
     this.server?.close()
     this.zk.quorumInfo = null
+    this.zk.reconfigLeader = null
     this.done?.(reason)
   }
 
@@ -338,7 +368,7 @@ export class Leader implements QuorumInfo {
         h.sid = Number(d.readBigInt64BE(0))
         const version = d.readInt32BE(8)
         if (version < ZAB_VERSION) throw new LeaderError(`Learner ${h.sid} speaks protocol 0x${version.toString(16)}; only ZAB 1.0 (0x10000) is supported`)
-        if (d.length >= 20 && Number(d.readBigInt64BE(12)) > 0) throw new LeaderError(`Follower ${h.sid} is ahead of the leader (has a later activated configuration)`)
+        if (d.length >= 20 && Number(d.readBigInt64BE(12)) > this.peer.qv.version) throw new LeaderError(`Follower ${h.sid} is ahead of the leader (has a later activated configuration)`)
         h.observer = p.type === Q.OBSERVERINFO
         const known = this.peer.servers.find(s => s.id === h.sid)
         if (!known) hlog.info(`Follower sid: ${h.sid} not in the current config 0`)
@@ -487,7 +517,7 @@ export class Leader implements QuorumInfo {
       const pending = [...this.outstanding.keys()].sort((a, b) => a - b)
       for (const z of pending) h.send({type: Q.PROPOSAL, zxid: z, data: this.outstanding.get(z)!.data})
     }
-    h.send({type: Q.NEWLEADER, zxid: this.newLeaderZxid, data: Buffer.from(this.peer.configText(), 'utf8')})
+    h.send({type: Q.NEWLEADER, zxid: this.newLeaderZxid, data: Buffer.from(this.peer.lastSeenQv.toString(), 'utf8')})
     h.stage = 'newleader'
   }
 
@@ -534,8 +564,11 @@ export class Leader implements QuorumInfo {
   // ---------------------------------------------------------------- broadcast
 
   /** A new proposal: to every synced (or syncing) follower. */
-  propose(zxid: number, data: Buffer): void {
-    this.outstanding.set(zxid, {zxid, data, acks: new Set()})
+  propose(zxid: number, data: Buffer, newQv: QuorumVerifier | null = null): void {
+    if (newQv !== null) this.peer.setLastSeenQuorumVerifier(newQv, true)
+    const qvs = [this.peer.qv]
+    if (this.peer.lastSeenQv.version > this.peer.qv.version) qvs.push(this.peer.lastSeenQv)
+    this.outstanding.set(zxid, {zxid, data, acks: new Set(), qvs, newQv})
     this.lastProposed = zxid
     const s = this.proposalSizes
     const n = data.length
@@ -548,6 +581,7 @@ export class Leader implements QuorumInfo {
   }
 
   processAck(sid: number, zxid: number): void {
+    if (!this.allowedToCommit) return
     if ((zxid % 4294967296) === 0) return
     if (this.outstanding.size === 0 || this.lastCommitted >= zxid) return
     const p = this.outstanding.get(zxid)
@@ -559,7 +593,7 @@ export class Leader implements QuorumInfo {
     // Commit in order: each proposal once it and every one before it has a quorum.
     for (;;) {
       const next = this.outstanding.get(this.lastCommitted + 1)
-      if (!next || !this.containsQuorum(next.acks)) break
+      if (!next || !this.allowedToCommit || !next.qvs.every(q => q.containsQuorum(next.acks))) break
       this.commitProposal(next)
     }
   }
@@ -570,10 +604,27 @@ export class Leader implements QuorumInfo {
     this.processedZxid = p.zxid
     this.addCommitted(p.zxid, p.data)
     this.zk.metrics.commitCount++
-    for (const h of this.handlers) {
-      if (h.stage !== 'running' && h.stage !== 'newleader') continue
-      if (h.observer) h.send({type: Q.INFORM, zxid: p.zxid, data: p.data})
-      else h.send({type: Q.COMMIT, zxid: p.zxid})
+    if (p.newQv !== null) {
+      // Leader.tryToCommit of a reconfig: activate it here, then COMMITANDACTIVATE / INFORMANDACTIVATE.
+      const designated = designatedLeader(this, p.newQv, p.acks, p.zxid)
+      this.peer.processReconfig(p.newQv, designated, this.zk.zxid)
+      if (designated !== this.peer.myId) {
+        log.info(`Committing a reconfiguration (reconfigEnabled=${this.peer.reconfigEnabled}); this leader is not the designated leader anymore, setting allowedToCommit=false`)
+        this.allowedToCommit = false
+      }
+      const sid = Buffer.alloc(8)
+      sid.writeBigInt64BE(BigInt(designated))
+      for (const h of this.handlers) {
+        if (h.stage !== 'running' && h.stage !== 'newleader') continue
+        if (h.observer) h.send({type: Q.INFORMANDACTIVATE, zxid: p.zxid, data: Buffer.concat([sid, p.data])})
+        else h.send({type: Q.COMMITANDACTIVATE, zxid: p.zxid, data: sid})
+      }
+    } else {
+      for (const h of this.handlers) {
+        if (h.stage !== 'running' && h.stage !== 'newleader') continue
+        if (h.observer) h.send({type: Q.INFORM, zxid: p.zxid, data: p.data})
+        else h.send({type: Q.COMMIT, zxid: p.zxid})
+      }
     }
     this.commit.committed(p.zxid)
     const syncs = this.pendingSyncs.get(p.zxid)
@@ -664,7 +715,7 @@ export class LeaderCommit implements CommitStage {
     const w = this.w.reset()
     writeTxnHeader(w, hdr)
     writeTxnBody(w, txn)
-    this.leader.propose(hdr.zxid, w.toBuffer())
+    this.leader.propose(hdr.zxid, w.toBuffer(), leaderReconfig.proposedConfig(txn))
     return hdr.zxid
   }
 

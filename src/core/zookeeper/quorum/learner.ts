@@ -16,6 +16,8 @@ import type {AuthId} from '../datatree.js'
 import {SnapshotStreamReader} from '../snapshot.js'
 import {Q, ZAB_VERSION, StreamBuffer, readPacket, writePacket, packetName, makeZxid, zxidEpoch, hex, type QuorumPacket} from './packets.js'
 import type {QuorumPeer} from './peer.js'
+import type {QuorumVerifier} from './verifier.js'
+import {Op} from '../records.js'
 
 class LearnerError extends Error {}
 
@@ -76,6 +78,8 @@ export class Learner implements Forwarder, QuorumInfo {
   readonly commit: LearnerCommit
   private readonly log: Logger
   private readonly maxPacket: number
+  /** The configuration NEWLEADER carried, activated on UPTODATE. */
+  private newLeaderQv: QuorumVerifier | null = null
 
   constructor(readonly peer: QuorumPeer, readonly zk: ZkServer, readonly observer: boolean) {
     this.commit = new LearnerCommit(this, zk.zxid)
@@ -118,7 +122,7 @@ export class Learner implements Forwarder, QuorumInfo {
       s.resume()
       if (rest.length > 0) this.onData(rest)
       // Register: FOLLOWERINFO / OBSERVERINFO with LearnerInfo {sid, protocol version, config version}.
-      const li = new JuteWriter(20).long(this.peer.me.id).int(ZAB_VERSION).long(0).toBuffer()
+      const li = new JuteWriter(20).long(this.peer.me.id).int(ZAB_VERSION).long(this.peer.qv.version).toBuffer()
       this.send({type: this.observer ? Q.OBSERVERINFO : Q.FOLLOWERINFO, zxid: makeZxid(this.peer.acceptedEpoch, 0), data: li})
     }, () => s.destroy()))
     s.once('close', () => {
@@ -227,11 +231,49 @@ export class Learner implements Forwarder, QuorumInfo {
     }
   }
 
+  /** A reconfig txn's configuration (Follower: setLastSeenQuorumVerifier on its PROPOSAL). */
+  private txnConfig(t: {hdr: TxnHeader; txn: Txn}): QuorumVerifier | null {
+    if (t.hdr.type !== Op.reconfig || t.txn.type !== Op.reconfig || t.txn.data === null) return null
+    return this.peer.configFromString(t.txn.data)
+  }
+
+  private proposalSeen(t: {hdr: TxnHeader; txn: Txn}): void {
+    const qv = this.txnConfig(t)
+    if (qv !== null) this.peer.setLastSeenQuorumVerifier(qv, true)
+  }
+
+  /** COMMITANDACTIVATE / INFORMANDACTIVATE: the designated leader in the first 8 bytes. */
+  private activate(t: {hdr: TxnHeader; txn: Txn}, data: Buffer | null, zxid: number): boolean {
+    if (data === null || data.length < 8) throw new LearnerError(`${packetName(Q.COMMITANDACTIVATE)} without a designated leader`)
+    const qv = this.txnConfig(t)
+    if (qv === null) throw new LearnerError(`Activating 0x${hex(zxid)}, which is not a reconfig`)
+    return this.peer.processReconfig(qv, Number(data.readBigInt64BE(0)), zxid)
+  }
+
   private syncPacket(p: QuorumPacket): void {
     switch (p.type) {
-      case Q.PROPOSAL:
-        this.packetsNotCommitted.push(parseTxn(p.data))
+      case Q.PROPOSAL: {
+        const t = parseTxn(p.data)
+        this.proposalSeen(t)
+        this.packetsNotCommitted.push(t)
         return
+      }
+      case Q.COMMITANDACTIVATE: {
+        const head = this.packetsNotCommitted.find(t => t.hdr.zxid === p.zxid) ?? this.pendingTxns.find(t => t.hdr.zxid === p.zxid)
+        if (!head) throw new LearnerError(`COMMITANDACTIVATE 0x${hex(p.zxid)} without its proposal`)
+        const major = this.activate(head, p.data, p.zxid)
+        this.syncPacket({...p, type: Q.COMMIT})
+        if (major) throw new LearnerError('changes proposed in reconfig')
+        return
+      }
+      case Q.INFORMANDACTIVATE: {
+        if (p.data === null || p.data.length < 8) throw new LearnerError('INFORMANDACTIVATE without a designated leader')
+        const t = parseTxn(p.data.subarray(8))
+        const major = this.activate(t, p.data, p.zxid)
+        this.syncPacket({...p, type: Q.INFORM, data: p.data.subarray(8)})
+        if (major) throw new LearnerError('changes proposed in reconfig')
+        return
+      }
       case Q.COMMIT: {
         if (!this.writeToTxnLog) {
           const head = this.packetsNotCommitted[0]
@@ -255,6 +297,15 @@ export class Learner implements Forwarder, QuorumInfo {
       }
       case Q.NEWLEADER: {
         this.log.info('Learner received NEWLEADER message')
+        if (p.data !== null && p.data.length > 1) {
+          try {
+            const qv = this.peer.configFromString(p.data.toString('utf8'))
+            this.peer.setLastSeenQuorumVerifier(qv, true)
+            this.newLeaderQv = qv
+          } catch (e) {
+            this.log.warn(`NEWLEADER carried a configuration that does not parse: ${(e as Error).message}`)
+          }
+        }
         if (this.snapshotNeeded) this.zk.snapshotNow()
         this.peer.setCurrentEpoch(zxidEpoch(this.newLeaderZxid))
         this.writeToTxnLog = true
@@ -268,6 +319,8 @@ export class Learner implements Forwarder, QuorumInfo {
       }
       case Q.UPTODATE: {
         this.log.info('Learner received UPTODATE message')
+        if (this.newLeaderQv !== null && this.peer.processReconfig(this.newLeaderQv, null, 0)) throw new LearnerError('changes proposed in reconfig')
+        this.peer.initConfigInZKDatabase()
         this.send({type: Q.ACK, zxid: this.newLeaderZxid})
         for (const t of this.packetsNotCommitted) this.logTxn(t)
         this.packetsNotCommitted = []
@@ -339,7 +392,28 @@ export class Learner implements Forwarder, QuorumInfo {
       case Q.PROPOSAL: {
         this.zk.metrics.learnerProposalReceived++
         const t = parseTxn(p.data)
+        this.proposalSeen(t)
         this.logTxn(t)
+        return
+      }
+      case Q.COMMITANDACTIVATE: {
+        const head = this.pendingTxns[0]
+        if (!head || head.hdr.zxid !== p.zxid) throw new LearnerError(`COMMITANDACTIVATE 0x${hex(p.zxid)} but next pending txn 0x${head ? hex(head.hdr.zxid) : 'none'}`)
+        const major = this.activate(head, p.data, p.zxid)
+        // Leaving the role after the reply: the requester learns the outcome (Apache's
+        // follower races its shutdown against its commit processor: its client gets the
+        // reply or, at times, a lost connection).
+        this.commitZxid(p.zxid)
+        if (major) this.stop('changes proposed in reconfig')
+        return
+      }
+      case Q.INFORMANDACTIVATE: {
+        if (p.data === null || p.data.length < 8) throw new LearnerError('INFORMANDACTIVATE without a designated leader')
+        const t = parseTxn(p.data.subarray(8))
+        const major = this.activate(t, p.data, p.zxid)
+        this.zk.txnlog.append(t.hdr, t.txn)
+        this.zk.applyCommitted(t.hdr, t.txn)
+        if (major) this.stop('changes proposed in reconfig')
         return
       }
       case Q.COMMIT:

@@ -14,6 +14,8 @@ import {PeerState, STATE_NAMES, zxidEpoch} from './packets.js'
 import {Leader} from './leader.js'
 import {Learner} from './learner.js'
 import {QuorumTransport} from './quorum-tls.js'
+import {QuorumVerifier, verifierFromText} from './verifier.js'
+import {dynamicFileName, nextDynamicFileName, writeDynamicConfig, editStaticConfig, backupStaticConfig, deleteIfExists} from './dynamic-config.js'
 
 const log = new Logger('org.apache.zookeeper.server.quorum.QuorumPeer')
 
@@ -24,8 +26,15 @@ export class QuorumPeer implements ElectionPeer {
   acceptedEpoch = 0
   electionTimeTaken = 0
   readonly myId: number
-  readonly participant: boolean
-  readonly servers: QuorumServerConfig[]
+  /** This server votes (its learner type: PARTICIPANT, or OBSERVER). */
+  participant: boolean
+  /** The last committed configuration, and the last proposed one (the same object when none is pending). */
+  qv: QuorumVerifier
+  lastSeenQv: QuorumVerifier
+  readonly reconfigEnabled: boolean
+  /** A reconfig just committed: the next role comes from the vote, without an election. */
+  reconfigFlag = false
+  /** This server's own quorum and election addresses (as it started). */
   readonly me: QuorumServerConfig
   private readonly cnx: QuorumCnxManager
   /** TLS (sslQuorum, portUnification) and SASL settings of the quorum and election ports. */
@@ -40,8 +49,9 @@ export class QuorumPeer implements ElectionPeer {
   constructor(readonly zk: ZkServer) {
     const c = zk.config
     this.myId = c.serverId
-    this.servers = c.quorumServers
-    this.me = this.servers.find(s => s.id === this.myId)!
+    this.qv = this.lastSeenQv = c.quorumVerifier ?? new QuorumVerifier(c.quorumServers, 0)
+    this.reconfigEnabled = c.reconfigEnabled === true
+    this.me = this.qv.member(this.myId)!
     this.participant = this.me.type === 'participant'
     this.currentVote = {id: this.myId, zxid: 0, electionEpoch: 0, peerEpoch: 0, state: PeerState.LOOKING}
     this.transport = new QuorumTransport(c.quorumSecurity, c.source)
@@ -50,20 +60,132 @@ export class QuorumPeer implements ElectionPeer {
     zk.sessions.setServerId(this.myId)
   }
 
-  voters(): number[] {
-    return this.servers.filter(s => s.type === 'participant').map(s => s.id)
-  }
-
-  serverString(s: QuorumServerConfig): string {
-    const host = (h: string) => h.includes(':') ? `[${h}]` : h
-    let out = `${host(s.host)}:${s.quorumPort}:${s.electionPort}:${s.type}`
-    if (s.clientPort !== undefined) out += `;${host(s.clientAddress ?? '0.0.0.0')}:${s.clientPort}`
+  /** Every server of the committed and the proposed configuration (the proposed one's addresses first). */
+  get servers(): QuorumServerConfig[] {
+    const out = [...this.lastSeenQv.members]
+    for (const s of this.qv.members) if (!out.some(o => o.id === s.id)) out.push(s)
+    if (!out.some(o => o.id === this.myId)) out.push(this.me)
     return out
   }
 
-  /** Apache's QuorumMaj.toString(): the server lines and the (static) config version. */
+  voters(): number[] {
+    return this.qv.voters()
+  }
+
+  /** A quorum of the committed configuration, and of the proposed one while one is pending. */
+  containsQuorum(ids: Iterable<number>): boolean {
+    const set = [...ids]
+    if (!this.qv.containsQuorum(set)) return false
+    return this.lastSeenQv.version <= this.qv.version || this.lastSeenQv.containsQuorum(set)
+  }
+
+  serverString(s: QuorumServerConfig): string {
+    return QuorumVerifier.serverString(s)
+  }
+
+  /** The committed configuration as Apache's QuorumVerifier.toString() (election notifications). */
   configText(): string {
-    return this.servers.map(s => `server.${s.id}=${this.serverString(s)}\n`).join('') + 'version=0'
+    return this.qv.toString()
+  }
+
+  configFromString(text: string): QuorumVerifier {
+    return verifierFromText(text, 'the configuration received')
+  }
+
+  private get staticFile(): string | null {
+    const f = this.zk.config.source
+    return f && f !== '<properties>' && f !== '<defaults>' && existsSync(f) ? f : null
+  }
+
+  /** FastLeaderElection's receiver: a newer configuration learnt while looking is activated. */
+  configReceived(text: string): void {
+    if (!this.reconfigEnabled || this.state !== PeerState.LOOKING) return
+    let qv: QuorumVerifier
+    try {
+      qv = this.configFromString(text)
+    } catch {
+      return
+    }
+    if (qv.version <= this.qv.version) return
+    log.info(`${this.myId} Received version: ${qv.version.toString(16)} my version: ${this.qv.version.toString(16)}`)
+    this.processReconfig(qv, null, 0)
+  }
+
+  /** QuorumPeer.setLastSeenQuorumVerifier: a proposed configuration (kept in .dynamic.next). */
+  setLastSeenQuorumVerifier(qv: QuorumVerifier, writeToDisk: boolean): void {
+    if (!this.reconfigEnabled) return
+    if (this.lastSeenQv.version === qv.version) return
+    if (this.lastSeenQv.version > qv.version) log.error(`setLastSeenQuorumVerifier called with stale config ${qv.version}. Current version: ${this.qv.version}`)
+    this.lastSeenQv = qv
+    this.cnx.servers = this.servers
+    const f = this.staticFile
+    if (writeToDisk && f !== null) {
+      try { writeDynamicConfig(nextDynamicFileName(f), qv, true) } catch (e) { log.error(`Error writing next dynamic config file to disk: ${(e as Error).message}`) }
+    }
+  }
+
+  /** QuorumPeer.setQuorumVerifier: activates qv (dynamic file, static file); returns the previous one. */
+  setQuorumVerifier(qv: QuorumVerifier, writeToDisk: boolean): QuorumVerifier {
+    if (this.qv.version >= qv.version) return this.qv
+    const prev = this.qv
+    this.qv = qv
+    if (qv.version > this.lastSeenQv.version) this.lastSeenQv = qv
+    this.cnx.servers = this.servers
+    const f = this.staticFile
+    if (writeToDisk && f !== null) {
+      try {
+        const dyn = dynamicFileName(f, qv.version)
+        writeDynamicConfig(dyn, qv, false)
+        const mine = qv.member(this.myId)
+        editStaticConfig(f, dyn, mine !== undefined && mine.clientPort !== undefined)
+      } catch (e) {
+        log.error(`Error writing the dynamic config file: ${(e as Error).message}`)
+      }
+    }
+    if (f !== null && qv.version === this.lastSeenQv.version) deleteIfExists(nextDynamicFileName(f))
+    return prev
+  }
+
+  /** /zookeeper/config as ZKDatabase.initConfigInZKDatabase sets it: the committed configuration. */
+  initConfigInZKDatabase(): void {
+    this.zk.setConfigNode(this.qv.toString(), this.qv.version)
+  }
+
+  /**
+   * QuorumPeer.processReconfig: activates qv; true when this server must leave its role (its
+   * leader changes, or it becomes or stops being a voter).
+   */
+  processReconfig(qv: QuorumVerifier, suggestedLeader: number | null, zxid: number): boolean {
+    if (!this.reconfigEnabled) return false
+    const prev = this.setQuorumVerifier(qv, true)
+    this.initConfigInZKDatabase()
+    if (!(prev.version < qv.version && !prev.equals(qv))) return false
+    log.info(`Reconfiguration to version 0x${qv.version.toString(16)}: ${qv.toString().replace(/\n/g, ' ')}`)
+    let roleChange = false
+    if (qv.observers().includes(this.myId)) {
+      if (this.participant) { this.participant = false; log.info('Becoming an observer'); this.reconfigFlag = roleChange = true }
+    } else if (qv.voters().includes(this.myId)) {
+      if (!this.participant) { this.participant = true; log.info('Becoming a voting participant'); this.reconfigFlag = roleChange = true }
+    } else if (!this.participant) {
+      this.participant = true
+      log.info('Becoming a non-voting participant')
+      this.reconfigFlag = roleChange = true
+    }
+    let leaderChange = false
+    if (suggestedLeader !== null) {
+      if (suggestedLeader !== this.currentVote.id) {
+        this.currentVote = {id: suggestedLeader, zxid, electionEpoch: this.currentVote.electionEpoch, peerEpoch: this.currentVote.peerEpoch, state: PeerState.LOOKING}
+        this.reconfigFlag = leaderChange = true
+        log.warn(`Suggested leader: ${suggestedLeader}`)
+      }
+    } else {
+      const id = this.currentVote.id
+      const a = prev.isVoter(id) ? prev.member(id) : undefined
+      const b = qv.isVoter(id) ? qv.member(id) : undefined
+      leaderChange = a === undefined || b === undefined || a.host !== b.host || a.quorumPort !== b.quorumPort
+      this.reconfigFlag = false
+    }
+    return roleChange || leaderChange
   }
 
   lastLoggedZxid(): number {
@@ -116,29 +238,40 @@ export class QuorumPeer implements ElectionPeer {
     this.acceptedEpoch = this.readEpoch('acceptedEpoch', epochOfZxid)
     if (this.acceptedEpoch < this.currentEpoch) throw new Error(`The accepted epoch, ${this.acceptedEpoch} is less than the current epoch, ${this.currentEpoch} (${this.epochFile('acceptedEpoch')})`)
     this.currentVote = {id: this.myId, zxid: this.zk.zxid, electionEpoch: 0, peerEpoch: this.currentEpoch, state: PeerState.LOOKING}
+    const f = this.staticFile
+    if (this.reconfigEnabled && f !== null && this.zk.config.dynamicConfigFile === undefined) backupStaticConfig(f)
+    this.initConfigInZKDatabase()
     await this.cnx.listen()
     this.running = this.loop()
   }
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      this.state = PeerState.LOOKING
-      this.leaderIdOf = -1
-      this.zk.mode = 'looking'
-      this.zk.metrics.lookingCount++
-      log.info('LOOKING')
-      const t0 = Date.now()
       let vote: Vote | null
-      try {
-        vote = await this.election.lookForLeader()
-      } catch (e) {
-        log.warn(`Unexpected exception in leader election: ${(e as Error).message}`)
-        continue
+      if (this.reconfigFlag) {
+        // QuorumPeer.updateServerState after a reconfig: the role the designated leader gives.
+        this.reconfigFlag = false
+        vote = this.currentVote
+        this.state = vote.id === this.myId ? PeerState.LEADING : this.participant ? PeerState.FOLLOWING : PeerState.OBSERVING
+        log.info(`After the reconfiguration: ${STATE_NAMES[this.state]} (leader ${vote.id}) without an election`)
+      } else {
+        this.state = PeerState.LOOKING
+        this.leaderIdOf = -1
+        this.zk.mode = 'looking'
+        this.zk.metrics.lookingCount++
+        log.info('LOOKING')
+        const t0 = Date.now()
+        try {
+          vote = await this.election.lookForLeader()
+        } catch (e) {
+          log.warn(`Unexpected exception in leader election: ${(e as Error).message}`)
+          continue
+        }
+        if (vote === null || this.stopped) break
+        this.electionTimeTaken = Date.now() - t0
+        this.zk.metrics.summary('election_time').add(this.electionTimeTaken)
+        this.currentVote = vote
       }
-      if (vote === null || this.stopped) break
-      this.electionTimeTaken = Date.now() - t0
-      this.zk.metrics.summary('election_time').add(this.electionTimeTaken)
-      this.currentVote = vote
       let reason = ''
       if (this.state === PeerState.LEADING) {
         log.info('LEADING')
@@ -153,7 +286,7 @@ export class QuorumPeer implements ElectionPeer {
         this.role = learner
         reason = await learner.follow(vote.id)
       }
-      log.warn(`PeerState set to LOOKING (${STATE_NAMES[this.state]} ended: ${reason})`)
+      log.warn(`PeerState set to ${this.reconfigFlag ? 'the reconfiguration\'s role' : 'LOOKING'} (${STATE_NAMES[this.state]} ended: ${reason})`)
       this.role = null
       this.zk.stopServing()
       if (this.stopped) break

@@ -2,6 +2,9 @@
 import {parseOptions, CliError} from '../../options.js'
 import {clientConfigStr, statText, usageOf} from '../format.js'
 import type {CliCommand} from '../context.js'
+import {readFileSync} from 'node:fs'
+import {parseProperties} from '../../../config/properties.js'
+import {parseVerifier} from '../../../zookeeper/quorum/verifier.js'
 
 const ZK_CLI_VERSION = '3.8.4'
 
@@ -29,9 +32,18 @@ export const reconfig: CliCommand = {
     }
     if (nonIncremental && (opts.has('add') || opts.has('remove'))) throw new CliError('Can\'t use -file or -members together with -add or -remove (mixing incremental and non-incremental modes is not allowed)')
     if (opts.has('file') && opts.has('members')) throw new CliError('Can\'t use -file and -members together (conflicting non-incremental modes)')
-    if (opts.has('file')) throw new CliError(`Error processing ${opts.get('file')}: -file is not supported by kafkit's zookeeper-shell (use -members)`)
     const lower = (k: string) => opts.has(k) ? opts.get(k)!.toLowerCase() : null
-    const {data, stat} = await ctx.zk.reconfig(lower('add'), lower('remove'), lower('members'), version)
+    let members = lower('members')
+    if (opts.has('file')) {
+      // ReconfigCommand: the file's dynamic lines, checked and sent as the configuration's text.
+      const file = opts.get('file')!
+      try {
+        members = parseVerifier(parseProperties(readFileSync(file, 'latin1'), file).entries(), file).toString()
+      } catch (e) {
+        throw new CliError(`Error processing ${file}${(e as Error).message}`)
+      }
+    }
+    const {data, stat} = await ctx.zk.reconfig(lower('add'), lower('remove'), members, version)
     ctx.out(`Committed new configuration:\n${data === null ? '' : data.toString('utf8')}\n`)
     if (opts.has('s')) ctx.out(statText(stat))
   },
