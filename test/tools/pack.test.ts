@@ -12,12 +12,12 @@ const isWindows = process.platform === 'win32'
 function npm(args: string[], cwd: string) {
   // npm is a script (npm.cmd on Windows): run it through its own launcher, not a shell.
   const r = isWindows
-    ? spawnSync(process.env.ComSpec ?? 'cmd.exe', ['/d', '/s', '/c', 'npm', ...args], {cwd, encoding: 'utf8', timeout: 180000})
-    : spawnSync('npm', args, {cwd, encoding: 'utf8', timeout: 180000})
+    ? spawnSync(process.env.ComSpec ?? 'cmd.exe', ['/d', '/s', '/c', 'npm', ...args], {cwd, encoding: 'utf8', timeout: 420000})
+    : spawnSync('npm', args, {cwd, encoding: 'utf8', timeout: 420000})
   return r
 }
 
-test('npm pack + npm install -g --prefix: the installed kafka-topics --help works', {timeout: 240000}, () => {
+test('npm pack + npm install -g --prefix: the installed kafka-topics --help works', {timeout: 900000}, () => {
   assert.ok(existsSync(join(repoRoot, 'dist', 'src', 'commands', 'kafka-topics.js')), 'build first: dist/src/commands/kafka-topics.js is missing')
   const dir = tempDir('kafkit-pack-')
   try {
