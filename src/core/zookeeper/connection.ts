@@ -384,3 +384,11 @@ export class Connection implements Watcher {
     this.server.connectionClosed(this)
   }
 }
+
+/** Starts a reply frame (ReplyHeader xid, zxid, err) in w, emptied first; returns the frame's mark. */
+export function replyHeader(w: JuteWriter, xid: number, zxid: number, err: number): number {
+  w.reset()
+  const m = w.startFrame()
+  w.int(xid).long(zxid).int(err)
+  return m
+}

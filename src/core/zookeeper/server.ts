@@ -11,8 +11,8 @@ import {existsSync, unlinkSync} from 'node:fs'
 import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
-import {Op, Err, EventType, Perms, ZkError, writeAcls, validatePath, type Txn, type TxnHeader} from './records.js'
-import {DataTree, ZNode, writeStat, javaSetOrder, type AuthId} from './datatree.js'
+import {Op, Err, type Txn, type TxnHeader} from './records.js'
+import {DataTree, type AuthId} from './datatree.js'
 import {WatchManager} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
 import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
@@ -22,8 +22,8 @@ import {Finalizer, NO_REPLY} from './final.js'
 import {LogCommit, type CommitStage} from './commit.js'
 import {SnapshotWriter, serializeSnapshot, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
 import {runFourLetterWord} from './fourletter.js'
-import {Connection, type Pending} from './connection.js'
-import {STAT_BYTES} from './namespace-stats.js'
+import {Connection, replyHeader, type Pending} from './connection.js'
+import {ReadStage} from './reads.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 import {ConfigError} from '../config/settings.js'
@@ -82,6 +82,7 @@ export class ZkServer {
   commit!: CommitStage
   readonly preparer: Preparer
   readonly finalizer: Finalizer
+  readonly reads: ReadStage
   private net: Server | null = null
   private secureNet: Server | null = null
   /** The TLS client port (secureClientPort), 0 when none. */
@@ -135,6 +136,7 @@ export class ZkServer {
     this.sessions = new SessionTracker(config.tickTime)
     this.preparer = new Preparer(this.tree, config)
     this.finalizer = new Finalizer(this.tree)
+    this.reads = new ReadStage(this)
     this.authn = new ServerAuth(this, config.security)
     this.snapDir = join(config.dataDir, 'version-2')
     this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
@@ -870,15 +872,8 @@ export class ZkServer {
 
   // ---------------------------------------------------------------- request dispatch
 
-  private header(xid: number, zxid: number, err: number): number {
-    const w = this.rw.reset()
-    const m = w.startFrame()
-    w.int(xid).long(zxid).int(err)
-    return m
-  }
-
   private replyError(conn: Connection, xid: number, zxid: number, err: number, close = false): void {
-    const m = this.header(xid, zxid, err)
+    const m = replyHeader(this.rw, xid, zxid, err)
     this.rw.finishFrame(m)
     conn.emit(this.rw, 0, Math.max(zxid, this.zxid), close)
   }
@@ -890,13 +885,13 @@ export class ZkServer {
       case Op.ping: {
         // A ping reveals nothing: it need not wait for other sessions' writes to be synced
         // (it stays behind this connection's own queued replies), and carries the durable zxid.
-        const m = this.header(xid, this.committedZxid, 0)
+        const m = replyHeader(this.rw, xid, this.committedZxid, 0)
         this.rw.finishFrame(m)
         conn.emit(this.rw, 0, this.committedZxid)
         return
       }
       case Op.auth: return this.authn.auth(conn, r)
-      case Op.setWatches: case Op.setWatches2: return this.setWatches(conn, xid, type, r)
+      case Op.setWatches: case Op.setWatches2: return this.reads.setWatches(conn, xid, type, r)
       case Op.closeSession: return this.closeSession(s, xid, conn)
       case Op.create: case Op.create2: case Op.createContainer: case Op.createTTL:
       case Op.delete: case Op.deleteContainer: case Op.setData: case Op.setACL: case Op.check: case Op.multi:
@@ -915,11 +910,11 @@ export class ZkServer {
           this.syncPaths.set(q[q.length - 1].slot, path)
           return
         }
-        return this.read(conn, s, xid, type, r)
+        return this.reads.read(conn, s, xid, type, r)
       case Op.exists: case Op.getData: case Op.getACL: case Op.getChildren: case Op.getChildren2:
       case Op.sync: case Op.checkWatches: case Op.removeWatches: case Op.getEphemerals:
       case Op.getAllChildrenNumber: case Op.addWatch: case Op.whoAmI: case Op.multiRead:
-        return this.read(conn, s, xid, type, r)
+        return this.reads.read(conn, s, xid, type, r)
       case Op.reconfig:
         if (this.forwarder !== null) {
           readReconfigRequest(new JuteReader(r.buf, r.pos, r.end))
@@ -933,213 +928,6 @@ export class ZkServer {
         this.replyError(conn, xid, this.zxid, Err.Unimplemented)
         this.closeSession(s, xid, null)
     }
-  }
-
-  private setWatches(conn: Connection, xid: number, type: number, r: JuteReader): void {
-    const rel = r.long()
-    const data = r.stringVector()
-    const exist = r.stringVector()
-    const child = r.stringVector()
-    const persistent = type === Op.setWatches2 ? r.stringVector() : []
-    const recursive = type === Op.setWatches2 ? r.stringVector() : []
-    const events: Array<[string, number]> = []
-    for (const p of data) {
-      const n = this.tree.get(p)
-      if (!n) events.push([p, EventType.NodeDeleted])
-      else if (n.mzxid > rel) events.push([p, EventType.NodeDataChanged])
-      else this.watches.addData(p, conn)
-    }
-    for (const p of exist) {
-      if (this.tree.get(p)) events.push([p, EventType.NodeCreated])
-      else this.watches.addData(p, conn)
-    }
-    for (const p of child) {
-      const n = this.tree.get(p)
-      if (!n) events.push([p, EventType.NodeDeleted])
-      else if (n.pzxid > rel) events.push([p, EventType.NodeChildrenChanged])
-      else this.watches.addChild(p, conn)
-    }
-    for (const p of persistent) this.watches.addPersistent(p, conn, false)
-    for (const p of recursive) this.watches.addPersistent(p, conn, true)
-    const m = this.header(xid, this.zxid, 0)
-    this.rw.finishFrame(m)
-    conn.emit(this.rw, 0, this.zxid)
-    for (const [p, t] of events) conn.notify(p, t)
-  }
-
-  // ---------------------------------------------------------------- reads
-
-  /**
-   * Reads answer from the applied tree, but a reply never reveals a change that is not yet
-   * on disk: it waits for the newest zxid it observes (the node's create/data/children/ACL
-   * zxids; the newest delete for NoNode), not for every other session's pending write.
-   */
-  private read(conn: Connection, s: Session, xid: number, type: number, r: JuteReader): void {
-    const w = this.rw
-    let m = 0
-    let wait = this.zxid
-    try {
-      switch (type) {
-        case Op.exists: {
-          const path = r.ustring()
-          const watch = r.bool()
-          validatePath(path)
-          const n = this.tree.get(path)
-          if (watch) this.watches.addData(path, conn)
-          if (!n) {
-            wait = this.tree.lastDeleteZxid
-            throw new ZkError(Err.NoNode)
-          }
-          wait = DataTree.visibleZxid(n)
-          this.tree.nsStats.read(path, STAT_BYTES)
-          m = this.header(xid, 0, 0)
-          writeStat(w, n)
-          break
-        }
-        case Op.getData: {
-          const path = r.ustring()
-          const watch = r.bool()
-          wait = this.tree.lastDeleteZxid
-          const n = this.node(path)
-          wait = DataTree.visibleZxid(n)
-          this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
-          if (watch) this.watches.addData(path, conn)
-          this.tree.nsStats.read(path, (n.data === null ? 0 : n.data.length) + STAT_BYTES)
-          m = this.header(xid, 0, 0)
-          w.latin1(n.data)
-          writeStat(w, n)
-          break
-        }
-        case Op.getACL: {
-          wait = this.tree.lastDeleteZxid
-          const n = this.node(r.ustring())
-          wait = DataTree.visibleZxid(n)
-          this.tree.checkAcl(n.acl, Perms.READ | Perms.ADMIN, conn.authIds, conn.remote)
-          m = this.header(xid, 0, 0)
-          // Without ADMIN, digest ids are shown without their password hash (user:x), as Apache's.
-          writeAcls(w, this.tree.allows(n.acl, Perms.ADMIN, conn.authIds, conn.remote) ? n.acl : n.acl.map(a => a.scheme === 'digest' ? {...a, id: a.id.replace(/:.*/, ':x')} : a))
-          writeStat(w, n)
-          break
-        }
-        case Op.getChildren: case Op.getChildren2: {
-          const path = r.ustring()
-          const watch = r.bool()
-          wait = this.tree.lastDeleteZxid
-          const n = this.node(path)
-          wait = DataTree.visibleZxid(n)
-          this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
-          if (watch) this.watches.addChild(path, conn)
-          this.tree.nsStats.read(path, childBytes(n) + STAT_BYTES)
-          m = this.header(xid, 0, 0)
-          w.int(n.numChildren)
-          if (n.children) for (const c of n.children) w.ustring(c)
-          if (type === Op.getChildren2) writeStat(w, n)
-          break
-        }
-        case Op.sync: {
-          const path = r.ustring()
-          m = this.header(xid, this.zxid, 0)
-          w.ustring(path)
-          break
-        }
-        case Op.checkWatches: case Op.removeWatches: {
-          const path = r.ustring()
-          const wtype = r.int()
-          const ok = type === Op.checkWatches ? this.watches.has(path, wtype, conn) : this.watches.remove(path, wtype, conn)
-          if (!ok) throw new ZkError(Err.NoWatcher)
-          m = this.header(xid, this.zxid, 0)
-          break
-        }
-        case Op.getEphemerals: {
-          const prefix = r.ustring()
-          const list = this.tree.ephemeralsOf(s.id).filter(p => prefix === '/' || p.startsWith(prefix)).sort()
-          m = this.header(xid, this.zxid, 0)
-          w.stringVector(list)
-          break
-        }
-        case Op.getAllChildrenNumber: {
-          const path = r.ustring()
-          const n = this.node(path)
-          this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
-          m = this.header(xid, this.zxid, 0)
-          w.int(this.tree.countDescendants(path))
-          break
-        }
-        case Op.addWatch: {
-          const path = r.ustring()
-          const mode = r.int()
-          validatePath(path)
-          if (mode !== 0 && mode !== 1) throw new ZkError(Err.BadArguments)
-          this.watches.addPersistent(path, conn, mode === 1)
-          m = this.header(xid, this.zxid, 0)
-          // An ErrorResponse(0) body, as Apache's: the Java client reads it and drops the
-          // connection (EOFException) without it.
-          w.int(0)
-          break
-        }
-        case Op.whoAmI: {
-          m = this.header(xid, this.zxid, 0)
-          w.int(conn.authIds.length)
-          for (const a of javaSetOrder(conn.authIds)) w.ustring(a.scheme).ustring(a.scheme === 'digest' ? a.id.slice(0, a.id.indexOf(':')) : a.id)
-          break
-        }
-        case Op.multiRead: {
-          m = this.header(xid, this.zxid, 0)
-          this.multiRead(conn, r)
-          break
-        }
-      }
-    } catch (e) {
-      if (!(e instanceof ZkError)) throw e
-      m = this.header(xid, 0, e.code)
-    }
-    w.finishFrame(m)
-    // The header carries a zxid the client may present after a restart: only a durable one.
-    const hz = Math.max(wait, this.committedZxid)
-    const end = w.pos
-    w.pos = m + 8
-    w.long(hz)
-    w.pos = end
-    conn.emit(w, m, wait)
-  }
-
-  private node(path: string): ZNode {
-    validatePath(path)
-    const n = this.tree.get(path)
-    if (!n) throw new ZkError(Err.NoNode)
-    return n
-  }
-
-  private multiRead(conn: Connection, r: JuteReader): void {
-    const w = this.rw
-    for (;;) {
-      const type = r.int()
-      const done = r.bool()
-      r.int()
-      if (done) break
-      if (type !== Op.getChildren && type !== Op.getData) throw new JuteError(`invalid op type ${type} in multiRead`)
-      const path = r.ustring()
-      const watch = r.bool()
-      try {
-        const n = this.node(path)
-        this.tree.checkAcl(n.acl, Perms.READ, conn.authIds, conn.remote)
-        if (type === Op.getData) {
-          if (watch) this.watches.addData(path, conn)
-          this.tree.nsStats.read(path, (n.data === null ? 0 : n.data.length) + STAT_BYTES)
-          w.int(type).bool(false).int(0).latin1(n.data)
-          writeStat(w, n)
-        } else {
-          if (watch) this.watches.addChild(path, conn)
-          this.tree.nsStats.read(path, childBytes(n) + STAT_BYTES)
-          w.int(type).bool(false).int(0).int(n.numChildren)
-          if (n.children) for (const c of n.children) w.ustring(c)
-        }
-      } catch (e) {
-        if (!(e instanceof ZkError)) throw e
-        w.int(-1).bool(false).int(e.code).int(e.code)
-      }
-    }
-    w.int(-1).bool(true).int(-1)
   }
 
   // ---------------------------------------------------------------- writes
@@ -1177,13 +965,6 @@ const OP_NAMES: Record<number, string> = {
   11: 'PING', 12: 'GETC', 13: 'CHEC', 14: 'MULT', 15: 'CREA', 17: 'CHKW', 18: 'REMW', 19: 'CREA',
   21: 'CREA', 22: 'MLTR', 100: 'AUTH', 101: 'SETW', 103: 'GETE', 104: 'GETN', 105: 'SETW', 106: 'ADDW',
   107: 'WHOA', [-11]: 'CLOS',
-}
-
-/** The characters of a node's child names, as Apache counts a getChildren read. */
-function childBytes(n: ZNode): number {
-  let b = 0
-  if (n.children !== null) for (const c of n.children) b += c.length
-  return b
 }
 
 export function createZkServer(config: Partial<ZkConfig> & {dataDir: string}, opts: ZkServerOptions = {}): ZkServer {
