@@ -7,26 +7,23 @@
 import {createServer, type Server, type Socket} from 'node:net'
 import {createServer as createTlsServer, type TLSSocket} from 'node:tls'
 import {join} from 'node:path'
-import {existsSync, unlinkSync} from 'node:fs'
-import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
 import {Op, Err, type Txn, type TxnHeader} from './records.js'
 import {DataTree, type AuthId} from './datatree.js'
 import {WatchManager} from './watches.js'
 import {SessionTracker, sessionPassword, type Session} from './sessions.js'
-import {TxnLog, replayLogs, listZxidFiles, truncateLogs} from './txnlog.js'
+import type {TxnLog} from './txnlog.js'
 import {Preparer, WRITE_OPS, checkWrite, type Prepared} from './prepare.js'
 import {prepareReconfig, readReconfigRequest, CONFIG_NODE, type ReconfigLeader} from './reconfig.js'
 import {Finalizer, NO_REPLY} from './final.js'
-import {LogCommit, type CommitStage} from './commit.js'
-import {SnapshotWriter, serializeSnapshot, loadNewestSnapshot, writeSnapshot, writeSnapshotSync, snapshotFile, purge, type SnapshotTask} from './snapshot.js'
+import type {CommitStage} from './commit.js'
 import {runFourLetterWord} from './fourletter.js'
 import {Connection, replyHeader, type Pending} from './connection.js'
 import {ReadStage} from './reads.js'
+import {ZkDatabase} from './database.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
-import {ConfigError} from '../config/settings.js'
 import {ServerAuth} from './auth/server-auth.js'
 import {zkServerTlsOptions} from './tls.js'
 
@@ -83,17 +80,14 @@ export class ZkServer {
   readonly preparer: Preparer
   readonly finalizer: Finalizer
   readonly reads: ReadStage
+  /** The state on disk: loading, snapshots, truncation, purge. */
+  readonly db: ZkDatabase
   private net: Server | null = null
   private secureNet: Server | null = null
   /** The TLS client port (secureClientPort), 0 when none. */
   securePort = 0
   readonly authn: ServerAuth
   private timers: NodeJS.Timeout[] = []
-  private snapThreshold = 0
-  /** The snapshot being written, if any. */
-  private snapshot: SnapshotTask | null = null
-  /** How much of a snapshot is serialised between two turns of the event loop. */
-  snapshotChunkBytes = 256 * 1024
   readonly rw = new JuteWriter(64 * 1024)
   readonly nw = new JuteWriter(1024)
   port = 0
@@ -137,6 +131,7 @@ export class ZkServer {
     this.preparer = new Preparer(this.tree, config)
     this.finalizer = new Finalizer(this.tree)
     this.reads = new ReadStage(this)
+    this.db = new ZkDatabase(this)
     this.authn = new ServerAuth(this, config.security)
     this.snapDir = join(config.dataDir, 'version-2')
     this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
@@ -160,7 +155,7 @@ export class ZkServer {
       const purgeLog = new Logger('org.apache.zookeeper.server.DatadirCleanupManager')
       purgeLog.info(`autopurge.snapRetainCount set to ${c.snapRetainCount}`)
       purgeLog.info(`autopurge.purgeInterval set to ${c.purgeInterval}`)
-      const t = setInterval(() => this.purgeNow(), c.purgeInterval * 3600 * 1000)
+      const t = setInterval(() => this.db.purgeNow(), c.purgeInterval * 3600 * 1000)
       t.unref()
       this.timers.push(t)
     }
@@ -168,117 +163,29 @@ export class ZkServer {
     return this.port
   }
 
-  /**
-   * Loads the newest valid snapshot and replays the log after it (Apache's loadDataBase),
-   * writes a fresh snapshot of the result, and opens the log for appending. An ensemble
-   * member calls it again whenever it leaves a role, so that its tree is exactly what it has
-   * logged (a leader's tree runs ahead of what its quorum has committed).
-   */
-  async loadDatabase(): Promise<number> {
-    if (this.txnlog) await this.txnlog.close()
-    return this.loadDatabaseSync()
+  /** Loads the database from disk (ZkDatabase.load): at start-up, and whenever an ensemble member leaves a role. */
+  loadDatabase(): Promise<number> {
+    return this.db.load()
   }
 
-  /** Creates a data directory; one that cannot be one stops start-up naming the key, the value and the file. */
-  private ensureDataDir(dir: string, key: string, value: string): void {
-    try {
-      ensureDir(dir)
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException
-      throw new ConfigError(`Invalid value ${value} for configuration ${key} in ${this.config.source}: ${e.code === 'ENOTDIR' ? e.message : `cannot create the directory ${dir} (${e.message})`}`)
-    }
-  }
-
-  private loadDatabaseSync(): number {
-    const c = this.config
-    const t0 = Date.now()
-    this.ensureDataDir(this.snapDir, 'dataDir', c.dataDir)
-    this.ensureDataDir(this.logDir, c.dataLogDir && c.dataLogDir !== c.dataDir ? 'dataLogDir' : 'dataDir', c.dataLogDir || c.dataDir)
-    this.tree.reset()
-    this.sessions.clear()
-    const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
-    const snap = loadNewestSnapshot(this.snapDir, this.tree, m => snapLog.warn(m))
-    const tSnap = Date.now()
-    this.metrics.summary('startup_snap_load_time').add(tSnap - t0)
-    const sessionTimeouts = snap ? snap.sessions : new Map<bigint, number>()
-    if (snap) snapLog.info(`Reading snapshot ${snap.file}`)
-    const fromZxid = snap ? snap.zxid : 0
-    const stats = replayLogs(this.logDir, fromZxid, (h, t) => {
-      if (t.type === Op.createSession) sessionTimeouts.set(h.clientId, t.timeOut)
-      this.tree.replayTxn(h, t)
-      if (t.type === Op.closeSession) sessionTimeouts.delete(h.clientId)
-    })
-    this.metrics.summary('startup_txns_load_time').add(Date.now() - tSnap)
-    this.metrics.summary('startup_txns_loaded').add(stats.txns)
-    this.tree.events = []
-    for (const t of stats.torn) snapLog.warn(`Ignoring the unacknowledged tail of the transaction log: ${t}`)
-    const zxid = Math.max(this.tree.lastZxid, stats.lastZxid, fromZxid)
-    this.tree.lastZxid = zxid
-    new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${zxid.toString(16)}, ${snap ? snap.nodes : this.tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
-    for (const [id, timeout] of sessionTimeouts) this.sessions.add(id, timeout)
-    // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded.
-    const snapFile = snapshotFile(this.snapDir, zxid)
-    if (!existsSync(snapFile) || stats.txns > 0) {
-      writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), zxid))
-      snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${snapFile}`)
-    }
-    this.txnlog = new TxnLog(this.logDir, c.forceSync, z => this.commit.durable?.(z), e => this.onLogError(e), c.preAllocBytes)
-    this.txnlog.onFlush = (syncMs, txns) => {
-      this.metrics.summary('fsynctime').add(syncMs)
-      this.metrics.summary('sync_processor_batch_size').add(txns)
-    }
-    this.commit = new LogCommit(this.txnlog, zxid, z => this.onCommitted(z))
-    this.resetSnapThreshold()
-    return zxid
-  }
-
-  /**
-   * The newest txns of the log on disk (at most max, none after the last zxid): a new leader's
-   * committed log, for syncing learners with DIFF instead of a snapshot.
-   */
+  /** The newest logged txns (at most max), for a leader's DIFF. */
   recentTxns(max: number): Array<{hdr: TxnHeader; txn: Txn}> {
-    const files = listZxidFiles(this.logDir, 'log')
-    if (files.length === 0) return []
-    const from = files[Math.max(0, files.length - 2)].zxid - 1
-    const out: Array<{hdr: TxnHeader; txn: Txn}> = []
-    const last = this.zxid
-    replayLogs(this.logDir, Math.max(0, from), (hdr, txn) => {
-      if (hdr.zxid > last) return
-      out.push({hdr, txn})
-      if (out.length > max) out.shift()
-    })
-    return out
+    return this.db.recentTxns(max)
   }
 
   /** A learner's SNAP has filled the tree: the sessions with it, the zxid it stands at. */
   loadSyncedSnapshot(sessions: Map<bigint, number>, zxid: number): void {
-    this.sessions.clear()
-    for (const [id, timeout] of sessions) this.sessions.add(id, timeout)
-    this.tree.lastZxid = zxid
-    this.tree.events = []
+    this.db.loadSyncedSnapshot(sessions, zxid)
   }
 
-  /**
-   * TRUNC from the leader: every logged txn after zxid goes (and every snapshot after it),
-   * and the database is loaded again from what is left.
-   */
+  /** TRUNC from the leader: the log and snapshots after zxid go, the database is loaded again. */
   truncateTo(zxid: number): void {
-    void this.txnlog.close()
-    for (const s of listZxidFiles(this.snapDir, 'snapshot')) {
-      if (s.zxid > zxid) {
-        try { unlinkSync(join(this.snapDir, s.name)) } catch { /* gone */ }
-      }
-    }
-    if (!truncateLogs(this.logDir, zxid)) throw new Error(`Not able to truncate the log 0x${zxid.toString(16)}`)
-    this.loadDatabaseSync()
+    this.db.truncateTo(zxid)
   }
 
   /** Writes a snapshot of the tree now, blocking (a learner synced by SNAP, at NEWLEADER). */
   snapshotNow(): void {
-    const zxid = this.tree.lastZxid
-    this.txnlog.roll()
-    writeSnapshotSync(this.snapDir, new SnapshotWriter(this.tree, this.sessionTimeouts(), zxid))
-    new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog').info(`Snapshotting: 0x${zxid.toString(16)} to ${snapshotFile(this.snapDir, zxid)}`)
+    this.db.snapshotNow()
   }
 
   /** Binds the client port, and the TLS client port (secureClientPort) when set. */
@@ -336,34 +243,12 @@ export class ZkServer {
     return this.commit.committedZxid
   }
 
-  sessionTimeouts(): Map<bigint, number> {
-    const m = new Map<bigint, number>()
-    for (const s of this.sessions.sessions.values()) m.set(s.id, s.timeout)
-    return m
-  }
-
-  purgeNow(): {snapshots: number; logs: number} {
-    const r = purge(this.snapDir, this.logDir, this.config.snapRetainCount, this.snapshot?.zxid ?? -1)
-    new Logger('org.apache.zookeeper.server.PurgeTxnLog').info(`Purge task completed: removed ${r.snapshots} snapshots and ${r.logs} log files`)
-    return r
-  }
-
-  private resetSnapThreshold(): void {
-    const half = Math.max(1, Math.floor(this.config.snapCount / 2))
-    this.snapThreshold = half + Math.floor(Math.random() * half)
-  }
-
-  private onLogError(e: Error): void {
-    this.log.error(`Severe unrecoverable error writing the transaction log: ${e.message}; shutting down`)
-    void this.stop()
-  }
-
   async stop(): Promise<void> {
     if (this.stopping) return
     this.stopping = true
     for (const t of this.timers) clearInterval(t)
     this.sessions.stop()
-    if (this.snapshot !== null) await this.snapshot.abort()
+    if (this.db.snapshot !== null) await this.db.snapshot.abort()
     const closed = Promise.all([this.net, this.secureNet].map(n => n ? new Promise<void>(r => n.close(() => r())) : undefined)).then(() => undefined)
     if (this.txnlog) await this.txnlog.close()
     for (const c of [...this.connections]) {
@@ -421,10 +306,6 @@ export class ZkServer {
 
   /** The commit stage reports every zxid up to this one committed: held replies go out. */
   committed(zxid: number): void {
-    this.onCommitted(zxid)
-  }
-
-  private onCommitted(zxid: number): void {
     for (const c of this.gated) if (c.release(zxid)) this.gated.delete(c)
   }
 
@@ -603,7 +484,7 @@ export class ZkServer {
     } else if (f !== null) {
       f.conn.fill(f.slot, w, 0, hdr.zxid)
     }
-    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
+    if (this.txnlog.txnsSinceRoll >= this.db.snapThreshold) this.db.takeSnapshot()
   }
 
   /** The leader's SYNC: the oldest forwarded sync of that session is answered. */
@@ -761,10 +642,9 @@ export class ZkServer {
     this.dropForwarded()
   }
 
-  /** The sessions and tree in Apache's wire form for SNAP (the snapshot file's body without header and checksum). */
+  /** The sessions and tree in Apache's wire form for SNAP. */
   syncSnapshot(): Buffer {
-    const whole = serializeSnapshot(this.tree, this.sessionTimeouts())
-    return whole.subarray(16, whole.length - 13)
+    return this.db.syncSnapshot()
   }
 
   /** Forgets what was forwarded (the leader is gone: the connections are closed anyway). */
@@ -801,7 +681,7 @@ export class ZkServer {
       this.fireEvents()
     }
     if (conn !== null && w.pos > 0) conn.emit(w, 0, zxid)
-    if (this.txnlog.txnsSinceRoll >= this.snapThreshold) this.takeSnapshot()
+    if (this.txnlog.txnsSinceRoll >= this.db.snapThreshold) this.db.takeSnapshot()
     return zxid
   }
 
@@ -810,31 +690,6 @@ export class ZkServer {
     if (ev.length === 0) return
     this.tree.events = []
     for (let i = 0; i < ev.length; i += 2) this.watches.trigger(ev[i] as string, ev[i + 1] as number)
-  }
-
-  /**
-   * Starts a background snapshot of the current state (at most one at a time): the log rolls
-   * to a new file and the tree is written chunk by chunk between requests (SnapshotWriter).
-   */
-  takeSnapshot(): void {
-    const snapLog = new Logger('org.apache.zookeeper.server.persistence.FileTxnSnapLog')
-    this.resetSnapThreshold()
-    if (this.snapshot !== null) {
-      snapLog.warn('Too busy to snap, skipping')
-      return
-    }
-    this.txnlog.roll()
-    const sw = new SnapshotWriter(this.tree, this.sessionTimeouts(), this.zxid, this.snapshotChunkBytes)
-    const t0 = Date.now()
-    this.snapshot = writeSnapshot(this.snapDir, sw, (err, file) => {
-      this.snapshot = null
-      if (!err) {
-        this.metrics.snapCount++
-        this.metrics.summary('snapshottime').add(Date.now() - t0)
-      }
-      if (err) snapLog.error(`Unexpected exception writing snapshot ${file}: ${err.message}`)
-      else snapLog.info(`Snapshotting: 0x${sw.zxid.toString(16)} to ${file}: ${sw.nodes} znodes, ${sw.bytes} bytes in ${Date.now() - t0} ms`)
-    })
   }
 
   private expire(s: Session): void {
