@@ -185,7 +185,7 @@ export class Connection implements Watcher {
           if (word !== null) {
             this.inBufs = []
             this.inBytes = 0
-            this.server.fourLetter(this, word)
+            this.server.listener.fourLetter(this, word)
             return
           }
         }

@@ -4,8 +4,6 @@
 // later requests see it) and is acknowledged only after the group-committed fsync of the
 // log: every reply and notification waits in its connection's ordered queue until the
 // zxid it depends on is durable, so no client ever observes a write that is not on disk.
-import {createServer, type Server, type Socket} from 'node:net'
-import {createServer as createTlsServer, type TLSSocket} from 'node:tls'
 import {join} from 'node:path'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
@@ -18,14 +16,13 @@ import {Preparer, WRITE_OPS, checkWrite, type Prepared} from './prepare.js'
 import {prepareReconfig, readReconfigRequest, CONFIG_NODE, type ReconfigLeader} from './reconfig.js'
 import {Finalizer, NO_REPLY} from './final.js'
 import type {CommitStage} from './commit.js'
-import {runFourLetterWord} from './fourletter.js'
 import {Connection, replyHeader, type Pending} from './connection.js'
 import {ReadStage} from './reads.js'
 import {ZkDatabase} from './database.js'
+import {ClientListener} from './listener.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 import {ServerAuth} from './auth/server-auth.js'
-import {zkServerTlsOptions} from './tls.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
 
@@ -74,7 +71,6 @@ export class ZkServer {
   readonly connections = new Set<Connection>()
   readonly metrics = new ServerMetrics()
   readonly gated = new Set<Connection>()
-  private readonly perAddress = new Map<string, number>()
   txnlog!: TxnLog
   commit!: CommitStage
   readonly preparer: Preparer
@@ -82,8 +78,8 @@ export class ZkServer {
   readonly reads: ReadStage
   /** The state on disk: loading, snapshots, truncation, purge. */
   readonly db: ZkDatabase
-  private net: Server | null = null
-  private secureNet: Server | null = null
+  /** The client ports. */
+  readonly listener: ClientListener
   /** The TLS client port (secureClientPort), 0 when none. */
   securePort = 0
   readonly authn: ServerAuth
@@ -132,6 +128,7 @@ export class ZkServer {
     this.finalizer = new Finalizer(this.tree)
     this.reads = new ReadStage(this)
     this.db = new ZkDatabase(this)
+    this.listener = new ClientListener(this)
     this.authn = new ServerAuth(this, config.security)
     this.snapDir = join(config.dataDir, 'version-2')
     this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
@@ -146,7 +143,7 @@ export class ZkServer {
       this.mode = 'standalone'
       this.serving = true
     }
-    await this.listen()
+    await this.listener.listen()
     const c = this.config
     const reap = setInterval(() => { if (this.expiring) this.reapContainers() }, c.containerCheckIntervalMs)
     reap.unref()
@@ -188,51 +185,6 @@ export class ZkServer {
     this.db.snapshotNow()
   }
 
-  /** Binds the client port, and the TLS client port (secureClientPort) when set. */
-  private async listen(): Promise<void> {
-    const c = this.config
-    const sec = c.security
-    if (c.clientPortEnabled !== false) {
-      this.net = createServer({noDelay: true}, socket => this.accept(socket))
-      this.port = await this.bind(this.net, c.clientPort, c.clientPortAddressWildcard ? null : c.clientPortAddress, 'clientPort')
-      new Logger('org.apache.zookeeper.server.NIOServerCnxnFactory').info(`binding to port ${c.clientPortAddress}/${c.clientPortAddress}:${this.port}`)
-    }
-    if (sec.secureClientPort !== null && sec.tls !== null) {
-      // A client stuck in its handshake costs one socket for at most 10 s (Netty's default).
-      const tls = createTlsServer({...zkServerTlsOptions(sec.tls, c.source), noDelay: true, handshakeTimeout: 10000})
-      tls.on('secureConnection', (socket: TLSSocket) => this.accept(socket, socket))
-      tls.on('tlsClientError', (e, socket) => {
-        const from = socket.remoteAddress ? `${socket.remoteAddress.replace(/^::ffff:/, '')}:${socket.remotePort}` : 'a client that has gone'
-        this.log.error(`Unsuccessful handshake with ${from}: ${e.message.split('\n')[0]}`)
-        socket.destroy()
-      })
-      this.secureNet = tls
-      this.securePort = await this.bind(tls, sec.secureClientPort, sec.secureClientPortAddress ?? (c.clientPortAddressWildcard ? null : c.clientPortAddress), 'secureClientPort')
-      new Logger('org.apache.zookeeper.server.NettyServerCnxnFactory').info(`binding to port ${sec.secureClientPortAddress ?? c.clientPortAddress}:${this.securePort} (secure)`)
-      if (c.clientPortEnabled === false) this.port = this.securePort
-    }
-  }
-
-  private async bind(server: Server, port: number, address: string | null, key: string): Promise<number> {
-    const c = this.config
-    await new Promise<void>((resolve, reject) => {
-      const onErr = (e: NodeJS.ErrnoException) => {
-        reject(new Error(e.code === 'EADDRINUSE' ? `Port ${port} on ${address ?? c.clientPortAddress} is already in use (${key} in ${c.source})` : `Cannot listen on ${address ?? c.clientPortAddress}:${port}: ${e.message}`))
-      }
-      server.once('error', onErr)
-      const done = () => {
-        server.off('error', onErr)
-        resolve()
-      }
-      // Without an address: every address, IPv6 and IPv4 (Node picks :: when it can),
-      // so clients resolving localhost to ::1 connect at once.
-      if (address === null) server.listen(port, done)
-      else server.listen(port, address, done)
-    })
-    server.on('error', e => this.log.error(`Server socket error: ${e.message}`))
-    return (server.address() as {port: number}).port
-  }
-
   /** The last zxid assigned (prepared and applied to the tree). */
   get zxid(): number {
     return this.commit.lastZxid
@@ -249,7 +201,7 @@ export class ZkServer {
     for (const t of this.timers) clearInterval(t)
     this.sessions.stop()
     if (this.db.snapshot !== null) await this.db.snapshot.abort()
-    const closed = Promise.all([this.net, this.secureNet].map(n => n ? new Promise<void>(r => n.close(() => r())) : undefined)).then(() => undefined)
+    const closed = this.listener.close()
     if (this.txnlog) await this.txnlog.close()
     for (const c of [...this.connections]) {
       c.flush()
@@ -260,48 +212,12 @@ export class ZkServer {
 
   // ---------------------------------------------------------------- connections
 
-  private accept(socket: Socket, tls?: TLSSocket): void {
-    if (this.stopping) { socket.destroy(); return }
-    const conn = new Connection(this, socket)
-    if (tls && !this.authn.tlsConnected(conn, tls)) {
-      socket.destroy()
-      return
-    }
-    this.metrics.connectionRequests++
-    const max = this.config.maxClientCnxns
-    const n = (this.perAddress.get(conn.remote) ?? 0) + 1
-    if (max > 0 && n > max) {
-      this.metrics.connectionsRejected++
-      this.log.warn(`Too many connections from /${conn.remote} - max is ${max}`)
-      socket.destroy()
-      return
-    }
-    this.perAddress.set(conn.remote, n)
-    this.connections.add(conn)
-    socket.on('data', d => conn.onData(d))
-    socket.on('error', () => conn.destroy())
-    socket.on('close', () => conn.destroy())
-  }
-
   connectionClosed(conn: Connection): void {
     if (!this.connections.delete(conn)) return
-    const n = (this.perAddress.get(conn.remote) ?? 1) - 1
-    if (n <= 0) this.perAddress.delete(conn.remote)
-    else this.perAddress.set(conn.remote, n)
+    this.listener.forget(conn.remote)
     this.gated.delete(conn)
     this.watches.removeWatcher(conn)
     if (conn.session && conn.session.owner === conn) conn.session.owner = null
-  }
-
-  fourLetter(conn: Connection, word: string): void {
-    const allowed = this.config.fourLetterWords === '*' || this.config.fourLetterWords.has(word)
-    const text = runFourLetterWord(this, word, allowed)
-    conn.closed = true
-    this.connections.delete(conn)
-    const n = (this.perAddress.get(conn.remote) ?? 1) - 1
-    if (n <= 0) this.perAddress.delete(conn.remote)
-    else this.perAddress.set(conn.remote, n)
-    conn.socket.end(text)
   }
 
   /** The commit stage reports every zxid up to this one committed: held replies go out. */
