@@ -10,16 +10,18 @@ import {JuteReader, JuteWriter, JuteError} from './jute.js'
 import {Op, Err, type Txn, type TxnHeader} from './records.js'
 import {DataTree, type AuthId} from './datatree.js'
 import {WatchManager} from './watches.js'
-import {SessionTracker, sessionPassword, type Session} from './sessions.js'
+import {SessionTracker, type Session} from './sessions.js'
 import type {TxnLog} from './txnlog.js'
 import {Preparer, WRITE_OPS, checkWrite, type Prepared} from './prepare.js'
 import {prepareReconfig, readReconfigRequest, CONFIG_NODE, type ReconfigLeader} from './reconfig.js'
 import {Finalizer, NO_REPLY} from './final.js'
 import type {CommitStage} from './commit.js'
-import {Connection, replyHeader, type Pending} from './connection.js'
+import {Connection, replyHeader} from './connection.js'
 import {ReadStage} from './reads.js'
 import {ZkDatabase} from './database.js'
 import {ClientListener} from './listener.js'
+import {Forwarding} from './forwarding.js'
+import {handshake} from './handshake.js'
 import {ServerMetrics} from './metrics.js'
 import {defaultZkConfig, type ZkConfig} from '../config/zk-config.js'
 import {ServerAuth} from './auth/server-auth.js'
@@ -36,14 +38,6 @@ export interface Forwarder {
   revalidate(sessionId: bigint, timeout: number): void
   /** Notes activity of a session; the leader hears of it with the next PING reply. */
   touch(sessionId: bigint, timeout: number): void
-}
-
-/** A request forwarded to the leader, waiting for its transaction (or answer). */
-interface Forwarded {
-  conn: Connection
-  xid: number
-  type: number
-  slot: Pending
 }
 
 /** What srvr/stat/mntr show of an ensemble (filled in by the quorum peer). */
@@ -107,13 +101,11 @@ export class ZkServer {
   }
   /** Set while this server is a follower or an observer: writes and session changes go to the leader. */
   forwarder: Forwarder | null = null
-  /** Requests forwarded to the leader, per session, in order, waiting for their txn or answer. */
-  private readonly forwarded = new Map<bigint, Forwarded[]>()
+  /** A follower's or an observer's requests waiting for the leader. */
+  readonly forwarding: Forwarding
   /** Set while a leader waits to send a snapshot of its committed state: no request is processed. */
   held = false
   readonly heldConnections = new Set<Connection>()
-  private readonly revalidations = new Map<bigint, {conn: Connection; timeout: number; slot: Pending; known: boolean}>()
-  private readonly syncPaths = new Map<Pending, string>()
   /** Ensemble facts for srvr/stat/mntr (set by the leader or learner while serving). */
   quorumInfo: QuorumInfo | null = null
   /** The ensemble member this server is (null standalone). */
@@ -129,6 +121,7 @@ export class ZkServer {
     this.reads = new ReadStage(this)
     this.db = new ZkDatabase(this)
     this.listener = new ClientListener(this)
+    this.forwarding = new Forwarding(this)
     this.authn = new ServerAuth(this, config.security)
     this.snapDir = join(config.dataDir, 'version-2')
     this.logDir = join(config.dataLogDir || config.dataDir, 'version-2')
@@ -236,7 +229,7 @@ export class ZkServer {
       conn.destroy()
       return
     }
-    if (!conn.handshaken) return this.handshake(conn, r)
+    if (!conn.handshaken) return handshake(this, conn, r)
     const session = conn.session
     if (session === null || session.closing || this.sessions.sessions.get(session.id) !== session) {
       conn.destroy()
@@ -274,178 +267,21 @@ export class ZkServer {
     conn.latCount++
   }
 
-  private handshake(conn: Connection, r: JuteReader): void {
-    const protocolVersion = r.int()
-    const lastZxidSeen = r.long()
-    const timeOut = r.int()
-    const sessionId = r.bigLong()
-    const passwd = r.buffer()
-    if (r.remaining() >= 1) {
-      conn.sentReadOnly = true
-      r.bool()
-    }
-    void protocolVersion
-    conn.handshaken = true
-    if (lastZxidSeen > this.zxid) {
-      this.log.info(`Refusing session request for client ${conn.describe} as it has seen zxid 0x${lastZxidSeen.toString(16)} our last zxid is 0x${this.zxid.toString(16)} client must try another server`)
-      conn.destroy()
-      return
-    }
-    const c = this.config
-    const timeout = Math.min(Math.max(timeOut, c.minSessionTimeout), c.maxSessionTimeout)
-    if (sessionId === 0n) {
-      const id = this.sessions.newId()
-      const s = this.sessions.add(id, timeout)
-      s.owner = conn
-      conn.session = s
-      if (this.forwarder !== null) {
-        // The leader creates the session; the connect response waits for its commit.
-        this.forward(conn, id, 0, Op.createSession, Buffer.from([timeout >>> 24, timeout >>> 16, timeout >>> 8, timeout].map(b => b & 0xff)))
-        return
-      }
-      const zxid = this.runWrite(this.preparer.createSession(id, timeout), null, 0, NO_REPLY)
-      this.sendConnectResponse(conn, timeout, id, sessionPassword(id), zxid)
-      return
-    }
-    if (this.forwarder !== null && sessionPassword(sessionId).equals(passwd)) {
-      // Only the leader knows whether the session is still alive (REVALIDATE).
-      const slot = conn.reserve()
-      // Requests the client sends before the answer are taken in (their replies wait behind it).
-      const known = this.sessions.sessions.get(sessionId)
-      conn.session = known ?? this.sessions.add(sessionId, timeout)
-      this.revalidations.set(sessionId, {conn, timeout, slot, known: known !== undefined})
-      this.forwarder.revalidate(sessionId, timeout)
-      return
-    }
-    const s = this.sessions.sessions.get(sessionId)
-    if (!s || s.closing || !sessionPassword(sessionId).equals(passwd)) {
-      this.log.info(`Invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} for client ${conn.describe}, probably expired`)
-      this.sendConnectResponse(conn, 0, 0n, Buffer.alloc(16), this.zxid, true)
-      return
-    }
-    const prev = s.owner instanceof Connection ? s.owner : null
-    if (prev && prev !== conn) prev.destroy()
-    s.owner = conn
-    conn.session = s
-    this.sessions.touch(s)
-    this.sendConnectResponse(conn, s.timeout, sessionId, passwd, this.zxid)
-  }
+  // ---------------------------------------------------------------- followers and observers (forwarding.ts)
 
-  private sendConnectResponse(conn: Connection, timeout: number, id: bigint, passwd: Buffer, zxid: number, close = false, slot: Pending | null = null): void {
-    const w = this.rw.reset()
-    const m = w.startFrame()
-    w.int(0).int(timeout).bigLong(id).buffer(passwd)
-    if (conn.sentReadOnly) w.bool(false)
-    w.finishFrame(m)
-    if (slot !== null) conn.fill(slot, w, 0, zxid, close)
-    else conn.emit(w, 0, zxid, close)
-  }
-
-  // ---------------------------------------------------------------- followers and observers
-
-  /** A request that only the leader can prepare: sent to it, its reply's place held in conn's queue. */
-  private forward(conn: Connection, sessionId: bigint, xid: number, type: number, body: Buffer): void {
-    const slot = conn.reserve()
-    let q = this.forwarded.get(sessionId)
-    if (!q) this.forwarded.set(sessionId, (q = []))
-    q.push({conn, xid, type, slot})
-    this.forwarder!.request(sessionId, xid, type, body, conn.authIds)
-  }
-
-  /** The forwarded request a committed txn (or a SYNC) answers: the oldest of its session with that cxid. */
-  private takeForwarded(sessionId: bigint, xid: number, sync: boolean): Forwarded | null {
-    const q = this.forwarded.get(sessionId)
-    if (!q) return null
-    const i = q.findIndex(f => f.xid === xid && (f.type === Op.sync) === sync)
-    if (i < 0) return null
-    const f = q[i]
-    q.splice(i, 1)
-    if (q.length === 0) this.forwarded.delete(sessionId)
-    return f
-  }
-
-  /**
-   * A follower or an observer applies a transaction the leader committed (the final stage),
-   * and answers the local client whose request it was, if any.
-   */
+  /** A follower or an observer applies a transaction the leader committed and answers its local client, if any. */
   applyCommitted(hdr: TxnHeader, txn: Txn): void {
-    const f = this.takeForwarded(hdr.clientId, hdr.cxid, false)
-    const replyType = f !== null && f.type !== Op.createSession && f.type !== Op.closeSession ? f.type : NO_REPLY
-    ;(this.commit as {applied?(zxid: number): void}).applied?.(hdr.zxid)
-    const w = this.rw.reset()
-    // Watch notifications for the requesting connection go out before its reply, as Apache's.
-    if (f !== null) f.conn.insertBefore = f.slot
-    try {
-      this.finalizer.apply(hdr, txn, replyType, f?.xid ?? 0, f === null ? null : w)
-      this.fireEvents()
-    } finally {
-      if (f !== null) f.conn.insertBefore = null
-    }
-    if (txn.type === Op.createSession) {
-      const s = this.sessions.sessions.get(hdr.clientId) ?? this.sessions.add(hdr.clientId, txn.timeOut)
-      if (f !== null) this.sendConnectResponse(f.conn, s.timeout, hdr.clientId, sessionPassword(hdr.clientId), hdr.zxid, false, f.slot)
-    } else if (hdr.type === Op.closeSession) {
-      const s = this.sessions.sessions.get(hdr.clientId)
-      this.sessions.remove(hdr.clientId)
-      const owner = s && s.owner instanceof Connection ? s.owner : null
-      if (f !== null) {
-        const cw = this.rw.reset()
-        const m = cw.startFrame()
-        cw.int(f.xid).long(hdr.zxid).int(0)
-        cw.finishFrame(m)
-        f.conn.fill(f.slot, cw, 0, hdr.zxid, true)
-      }
-      // The session closed (expired, or closed through another server) under a live connection.
-      if (owner && owner !== f?.conn && !owner.closed) owner.emit(this.rw.reset(), 0, hdr.zxid, true)
-    } else if (f !== null) {
-      f.conn.fill(f.slot, w, 0, hdr.zxid)
-    }
-    if (this.txnlog.txnsSinceRoll >= this.db.snapThreshold) this.db.takeSnapshot()
+    this.forwarding.applyCommitted(hdr, txn)
   }
 
   /** The leader's SYNC: the oldest forwarded sync of that session is answered. */
   syncDone(sessionId: bigint, xid: number | null): void {
-    let f: Forwarded | null = null
-    if (xid !== null) f = this.takeForwarded(sessionId, xid, true)
-    else {
-      // Apache's SYNC packet names no request: answer the oldest pending sync.
-      for (const [sid, q] of this.forwarded) {
-        const i = q.findIndex(x => x.type === Op.sync)
-        if (i >= 0) { f = this.takeForwarded(sid, q[i].xid, true); break }
-      }
-    }
-    if (f === null) return
-    const w = this.rw.reset()
-    const m = w.startFrame()
-    w.int(f.xid).long(this.zxid).int(0).ustring(this.syncPaths.get(f.slot) ?? '/')
-    this.syncPaths.delete(f.slot)
-    w.finishFrame(m)
-    f.conn.fill(f.slot, w, 0, this.committedZxid)
+    this.forwarding.syncDone(sessionId, xid)
   }
 
   /** The leader's answer to a REVALIDATE. */
   revalidated(sessionId: bigint, valid: boolean): void {
-    const r = this.revalidations.get(sessionId)
-    if (!r) {
-      new Logger('org.apache.zookeeper.server.quorum.Learner').warn(`Missing session 0x${BigInt.asUintN(64, sessionId).toString(16)} for validation`)
-      return
-    }
-    this.revalidations.delete(sessionId)
-    const conn = r.conn
-    if (conn.closed) return
-    if (!valid) {
-      this.log.info(`Invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} for client ${conn.describe}, probably expired`)
-      if (!r.known) this.sessions.remove(sessionId)
-      conn.session = null
-      this.sendConnectResponse(conn, 0, 0n, Buffer.alloc(16), this.zxid, true, r.slot)
-      return
-    }
-    const s = this.sessions.sessions.get(sessionId) ?? this.sessions.add(sessionId, r.timeout)
-    const prev = s.owner instanceof Connection ? s.owner : null
-    if (prev && prev !== conn) prev.destroy()
-    s.owner = conn
-    conn.session = s
-    this.sendConnectResponse(conn, s.timeout, sessionId, sessionPassword(sessionId), this.zxid, false, r.slot)
+    this.forwarding.revalidated(sessionId, valid)
   }
 
   // ---------------------------------------------------------------- the leader
@@ -565,9 +401,7 @@ export class ZkServer {
 
   /** Forgets what was forwarded (the leader is gone: the connections are closed anyway). */
   dropForwarded(): void {
-    this.forwarded.clear()
-    this.revalidations.clear()
-    this.syncPaths.clear()
+    this.forwarding.clear()
   }
 
   /** /zookeeper/config as ZKDatabase.initConfigInZKDatabase sets it (data version -1, mzxid the config's version). */
@@ -601,7 +435,8 @@ export class ZkServer {
     return zxid
   }
 
-  private fireEvents(): void {
+  /** Delivers the watch events the last applied txn queued on the tree. */
+  fireEvents(): void {
     const ev = this.tree.events
     if (ev.length === 0) return
     this.tree.events = []
@@ -619,7 +454,7 @@ export class ZkServer {
 
   private closeSession(s: Session, xid: number, conn: Connection | null): void {
     if (this.forwarder !== null) {
-      if (conn !== null) this.forward(conn, s.id, xid, Op.closeSession, Buffer.alloc(0))
+      if (conn !== null) this.forwarding.forward(conn, s.id, xid, Op.closeSession, Buffer.alloc(0))
       else this.forwarder.request(s.id, xid, Op.closeSession, Buffer.alloc(0), [])
       return
     }
@@ -669,17 +504,12 @@ export class ZkServer {
         if (this.forwarder !== null) {
           // Checked here only for being well formed; the leader prepares it.
           checkWrite(type, new JuteReader(r.buf, r.pos, r.end))
-          return this.forward(conn, s.id, xid, type, Buffer.from(r.buf.subarray(r.pos, r.end)))
+          return this.forwarding.forward(conn, s.id, xid, type, Buffer.from(r.buf.subarray(r.pos, r.end)))
         }
         return this.write(conn, s, xid, type, r)
       case Op.sync:
         if (this.forwarder !== null) {
-          const start = r.pos
-          const path = r.ustring()
-          this.forward(conn, s.id, xid, Op.sync, Buffer.from(r.buf.subarray(start, r.end)))
-          const q = this.forwarded.get(s.id)!
-          this.syncPaths.set(q[q.length - 1].slot, path)
-          return
+          return this.forwarding.forwardSync(conn, s.id, xid, r)
         }
         return this.reads.read(conn, s, xid, type, r)
       case Op.exists: case Op.getData: case Op.getACL: case Op.getChildren: case Op.getChildren2:
@@ -689,7 +519,7 @@ export class ZkServer {
       case Op.reconfig:
         if (this.forwarder !== null) {
           readReconfigRequest(new JuteReader(r.buf, r.pos, r.end))
-          return this.forward(conn, s.id, xid, type, Buffer.from(r.buf.subarray(r.pos, r.end)))
+          return this.forwarding.forward(conn, s.id, xid, type, Buffer.from(r.buf.subarray(r.pos, r.end)))
         }
         this.runWrite(prepareReconfig(this.config, this.tree, this.reconfigLeader, s.id, xid, r, conn), conn, xid, type)
         return
