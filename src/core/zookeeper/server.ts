@@ -1,9 +1,13 @@
-// The ZooKeeper-compatible server: network loop (framing, handshake, four-letter words),
-// request processing with Apache ZooKeeper's checks and error codes, and the commit
-// pipeline. Every write gets a zxid and a txn record, is applied to the tree at once (so
-// later requests see it) and is acknowledged only after the group-committed fsync of the
-// log: every reply and notification waits in its connection's ordered queue until the
-// zxid it depends on is durable, so no client ever observes a write that is not on disk.
+// The ZooKeeper-compatible server (ZkServer): it owns the data tree, sessions, watches and the
+// server's role, takes each frame a connection hands it (handleFrame: the session check, auth,
+// dispatch by opcode), and runs the write path. Every write gets a zxid and a txn record, is
+// applied to the tree at once (so later requests see it) and is acknowledged only after the
+// group-committed fsync of the log: every reply and notification waits in its connection's
+// ordered queue until the zxid it depends on is durable, so no client ever observes a write
+// that is not on disk. The stages live in modules of their own: listener.ts (client ports),
+// connection.ts (frames, reply queue), handshake.ts (ConnectRequest), reads.ts (requests
+// answered from the tree), prepare.ts -> commit.ts -> final.ts (writes), forwarding.ts (a
+// follower's or observer's requests to the leader), database.ts (the state on disk).
 import {join} from 'node:path'
 import {Logger} from '../util/log.js'
 import {JuteReader, JuteWriter, JuteError} from './jute.js'
@@ -51,7 +55,6 @@ export interface QuorumInfo {
   peerState(): string
   quorumSize(): number
 }
-
 
 export interface ZkServerOptions {
   logger?: Logger
