@@ -73,11 +73,10 @@ test('fuzzy background snapshots taken under concurrent writes each rebuild the 
   try {
     // Tiny chunks: every snapshot is written over many turns of the event loop, with
     // requests applied in between.
-    zk.server.snapshotChunkBytes = 300
+    zk.server.db.snapshotChunkBytes = 300
     for (let i = 0; i < 3; i++) clients.push(await connect(zk.port, {sessionTimeout: 20000}))
     await Promise.all(clients.map((c, i) => workload(c, i, 1200)))
-    const server = zk.server as unknown as {snapshot: unknown}
-    await waitFor(() => server.snapshot === null, 20000, 'the last snapshot to finish')
+    await waitFor(() => zk.server.db.snapshot === null, 20000, 'the last snapshot to finish')
     const live = dump(zk.server.tree)
     const dir = join(zk.dir, 'version-2')
     const snaps = readdirSync(dir).filter(f => f.startsWith('snapshot.')).map(f => ({f, zxid: parseInt(f.slice(9), 16)})).filter(s => s.zxid > 0)

@@ -81,7 +81,7 @@ test('snapshots every snapCount txns roll the log; torn tails and a corrupt snap
       const [data] = await d.call<[Buffer]>('getData', `/p${i}`)
       assert.equal(data.toString(), String(i))
     }
-    const r = zk.server.purgeNow()
+    const r = zk.server.db.purgeNow()
     assert.ok(r.snapshots > 0)
     assert.equal(files(dir, 'snapshot').length, 3)
     d.close()

@@ -7,7 +7,8 @@ import {readdirSync, statSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {getHeapStatistics} from 'node:v8'
 import {FOUR_LETTER_WORDS} from '../config/zk-config.js'
-import type {ZkServer, Connection} from './server.js'
+import type {ZkServer} from './server.js'
+import type {Connection} from './connection.js'
 import type {Summary} from './metrics.js'
 
 const WORDS = new Map<number, string>(FOUR_LETTER_WORDS.map(w => [Buffer.from(w).readInt32BE(0), w]))
