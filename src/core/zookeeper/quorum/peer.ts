@@ -51,6 +51,17 @@ export class QuorumPeer implements ElectionPeer {
     this.myId = c.serverId
     this.qv = this.lastSeenQv = c.quorumVerifier ?? new QuorumVerifier(c.quorumServers, 0)
     this.reconfigEnabled = c.reconfigEnabled === true
+    // QuorumPeerMain: the configuration of <file>.dynamic.next (a proposal whose commit this
+    // server did not see) is the last seen one; the leader of the next epoch activates it
+    // (NEWLEADER carries it) or a newer configuration learnt in the election replaces it.
+    const next = c.lastSeenQuorumVerifier
+    if (next !== undefined && this.reconfigEnabled) {
+      if (next.version < this.qv.version) log.error(`setLastSeenQuorumVerifier called with stale config ${next.version}. Current version: ${this.qv.version}`)
+      else if (next.version > this.qv.version) {
+        log.info(`The last proposed configuration, version 0x${next.version.toString(16)}, is pending (committed: 0x${this.qv.version.toString(16)})`)
+        this.lastSeenQv = next
+      }
+    }
     this.me = this.qv.member(this.myId)!
     this.participant = this.me.type === 'participant'
     this.currentVote = {id: this.myId, zxid: 0, electionEpoch: 0, peerEpoch: 0, state: PeerState.LOOKING}
@@ -240,6 +251,9 @@ export class QuorumPeer implements ElectionPeer {
     this.currentVote = {id: this.myId, zxid: this.zk.zxid, electionEpoch: 0, peerEpoch: this.currentEpoch, state: PeerState.LOOKING}
     const f = this.staticFile
     if (this.reconfigEnabled && f !== null && this.zk.config.dynamicConfigFile === undefined) backupStaticConfig(f)
+    // QuorumPeer.setQuorumVerifier at start-up: the committed configuration is also the last
+    // seen one there, so .dynamic.next goes (the pending one is kept in memory only).
+    if (f !== null) deleteIfExists(nextDynamicFileName(f))
     this.initConfigInZKDatabase()
     await this.cnx.listen()
     this.running = this.loop()
