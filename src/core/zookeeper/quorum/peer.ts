@@ -172,6 +172,12 @@ export class QuorumPeer implements ElectionPeer {
     this.initConfigInZKDatabase()
     if (!(prev.version < qv.version && !prev.equals(qv))) return false
     log.info(`Reconfiguration to version 0x${qv.version.toString(16)}: ${qv.toString().replace(/\n/g, ' ')}`)
+    const mine = qv.member(this.myId)
+    if (mine?.clientPort !== undefined && mine.clientPort !== this.zk.port) {
+      // Apache's processReconfig rebinds the client port live (cnxnFactory.reconfigure); kafkit
+      // takes the new one from the rewritten static file when it restarts.
+      log.warn(`The new configuration gives this server the client address ${mine.clientAddress ?? '0.0.0.0'}:${mine.clientPort}; it keeps serving on port ${this.zk.port} until it is restarted`)
+    }
     let roleChange = false
     if (qv.observers().includes(this.myId)) {
       if (this.participant) { this.participant = false; log.info('Becoming an observer'); this.reconfigFlag = roleChange = true }
