@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {Logger} from '../../util/log.js'
 import type {ZkServer} from '../server.js'
 import type {QuorumServerConfig} from '../../config/zk-config.js'
-import {QuorumCnxManager, FastLeaderElection, type ElectionPeer, type Vote} from './election.js'
+import {QuorumCnxManager, FastLeaderElection, ElectionRestart, type ElectionPeer, type Vote} from './election.js'
 import {PeerState, STATE_NAMES, zxidEpoch} from './packets.js'
 import {Leader} from './leader.js'
 import {Learner} from './learner.js'
@@ -83,6 +83,12 @@ export class QuorumPeer implements ElectionPeer {
     return this.qv.voters()
   }
 
+  electionVoters(): number[] {
+    const ids = new Set(this.qv.voters())
+    for (const id of this.lastSeenQv.voters()) ids.add(id)
+    return [...ids]
+  }
+
   /** A quorum of the committed configuration, and of the proposed one while one is pending. */
   containsQuorum(ids: Iterable<number>): boolean {
     const set = [...ids]
@@ -108,18 +114,25 @@ export class QuorumPeer implements ElectionPeer {
     return f && f !== '<properties>' && f !== '<defaults>' && existsSync(f) ? f : null
   }
 
-  /** FastLeaderElection's receiver: a newer configuration learnt while looking is activated. */
-  configReceived(text: string): void {
-    if (!this.reconfigEnabled || this.state !== PeerState.LOOKING) return
+  /**
+   * FastLeaderElection's receiver: a newer configuration learnt while looking is activated;
+   * true when it differs from the current one (the election starts again).
+   */
+  configReceived(text: string): boolean {
+    if (!this.reconfigEnabled) return false
     let qv: QuorumVerifier
     try {
       qv = this.configFromString(text)
     } catch {
-      return
+      log.error('Something went wrong while processing the configuration of a notification')
+      return false
     }
-    if (qv.version <= this.qv.version) return
+    if (qv.version <= this.qv.version) return false
     log.info(`${this.myId} Received version: ${qv.version.toString(16)} my version: ${this.qv.version.toString(16)}`)
+    if (this.state !== PeerState.LOOKING) return false
+    const cur = this.qv
     this.processReconfig(qv, null, 0)
+    return !qv.equals(cur)
   }
 
   /** QuorumPeer.setLastSeenQuorumVerifier: a proposed configuration (kept in .dynamic.next). */
@@ -284,7 +297,7 @@ export class QuorumPeer implements ElectionPeer {
         try {
           vote = await this.election.lookForLeader()
         } catch (e) {
-          log.warn(`Unexpected exception in leader election: ${(e as Error).message}`)
+          if (!(e instanceof ElectionRestart)) log.warn(`Unexpected exception in leader election: ${(e as Error).message}`)
           continue
         }
         if (vote === null || this.stopped) break
