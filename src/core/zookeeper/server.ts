@@ -29,6 +29,7 @@ import {ConfigError} from '../config/settings.js'
 import {ServerAuth} from './auth/server-auth.js'
 import type {DigestMd5Server} from './auth/digest-md5.js'
 import {zkServerTlsOptions} from './tls.js'
+import {rebindListener} from './client-port.js'
 
 export const ZK_VERSION = '3.8.0-kafkit'
 
@@ -692,6 +693,12 @@ export class ZkServer {
     })
     server.on('error', e => this.log.error(`Server socket error: ${e.message}`))
     return (server.address() as {port: number}).port
+  }
+
+  /** A reconfig moved this server's client port (client-port.ts). */
+  async rebindClientPort(port: number, address: string | null): Promise<void> {
+    this.net = await rebindListener(this.net, socket => this.accept(socket), port, address)
+    if (this.net !== null) this.port = (this.net.address() as {port: number}).port
   }
 
   /** The last zxid assigned (prepared and applied to the tree). */

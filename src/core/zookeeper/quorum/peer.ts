@@ -185,12 +185,7 @@ export class QuorumPeer implements ElectionPeer {
     this.initConfigInZKDatabase()
     if (!(prev.version < qv.version && !prev.equals(qv))) return false
     log.info(`Reconfiguration to version 0x${qv.version.toString(16)}: ${qv.toString().replace(/\n/g, ' ')}`)
-    const mine = qv.member(this.myId)
-    if (mine?.clientPort !== undefined && mine.clientPort !== this.zk.port) {
-      // Apache's processReconfig rebinds the client port live (cnxnFactory.reconfigure); kafkit
-      // takes the new one from the rewritten static file when it restarts.
-      log.warn(`The new configuration gives this server the client address ${mine.clientAddress ?? '0.0.0.0'}:${mine.clientPort}; it keeps serving on port ${this.zk.port} until it is restarted`)
-    }
+    this.moveClientPort(prev, qv)
     let roleChange = false
     if (qv.observers().includes(this.myId)) {
       if (this.participant) { this.participant = false; log.info('Becoming an observer'); this.reconfigFlag = roleChange = true }
@@ -216,6 +211,22 @@ export class QuorumPeer implements ElectionPeer {
       this.reconfigFlag = false
     }
     return roleChange || leaderChange
+  }
+
+  /** QuorumPeer.processReconfig: a new client address of this server is bound at once (cnxnFactory.reconfigure). */
+  private moveClientPort(prev: QuorumVerifier, qv: QuorumVerifier): void {
+    const mine = qv.member(this.myId)
+    const before = prev.member(this.myId)
+    const c = this.zk.config
+    if (mine?.clientPort === undefined || c.clientPortEnabled === false) return
+    if (before?.clientPort === mine.clientPort && before.clientAddress === mine.clientAddress) return
+    const address = mine.clientAddress === undefined || mine.clientAddress === '0.0.0.0' ? null : mine.clientAddress
+    const current = c.clientPortAddressWildcard ? null : c.clientPortAddress
+    if (mine.clientPort === this.zk.port && address === current) return
+    log.info(`The new configuration moves this server's client port to ${address ?? '0.0.0.0'}:${mine.clientPort}`)
+    c.clientPortAddress = address ?? '0.0.0.0'
+    c.clientPortAddressWildcard = address === null
+    this.zk.rebindClientPort(mine.clientPort, address).catch(e => log.error(`Error reconfiguring client port: ${(e as Error).message}`))
   }
 
   lastLoggedZxid(): number {
