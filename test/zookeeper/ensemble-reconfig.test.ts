@@ -9,67 +9,12 @@
 // A mixed ensemble applies reconfigs issued on either kind.
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync} from 'node:fs'
-import {homedir} from 'node:os'
+import {readFileSync, readdirSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
-import {Ensemble, type Member} from './ensemble-helpers.js'
-import {runCommand, freePort, waitFor} from '../helpers/util.js'
-
-const KAFKA_HOME = process.env.KAFKA_HOME ?? join(homedir(), '.cache', 'apache-kafka-3.9')
-const JAVA_SHELL = join(KAFKA_HOME, 'bin', 'zookeeper-shell')
-
-type Shell = 'kafkit' | 'java'
-
-/** One zookeeper-shell run: stdout+stderr without the connection banner and watcher lines. */
-async function shell(which: Shell, server: string, input: string): Promise<string> {
-  let out: string
-  if (which === 'kafkit') {
-    const r = await runCommand('zookeeper-shell', [server], {input, timeoutMs: 60000})
-    out = r.stdout + r.stderr
-  } else {
-    if (!existsSync(JAVA_SHELL)) throw new Error(`Kafka 3.9's zookeeper-shell is not installed (${JAVA_SHELL})`)
-    out = await new Promise<string>((resolve, reject) => {
-      const c = spawn(JAVA_SHELL, [server], {stdio: ['pipe', 'pipe', 'pipe']})
-      let o = ''
-      c.stdout.on('data', d => { o += d })
-      c.stderr.on('data', d => { o += d })
-      const t = setTimeout(() => { c.kill('SIGKILL'); reject(new Error(`Java zookeeper-shell timed out: ${o}`)) }, 60000)
-      c.on('close', () => { clearTimeout(t); resolve(o) })
-      c.stdin.end(input)
-    })
-  }
-  return out.split('\n')
-    .filter(l => !/^(Connecting to |WATCHER::|WatchedEvent state:|\[\d{4}-|\s+at |EndOfStreamException: |Welcome to ZooKeeper!$|JLine support is disabled$|$)/.test(l))
-    .join('\n')
-}
-
-/** Ports and session-specific values replaced by names (server N's ports as qN/eN/cN). */
-function mask(e: Ensemble, extra: Member[], text: string): string {
-  let out = text
-  for (const m of [...e.members, ...extra]) {
-    out = out.replaceAll(`:${m.quorumPort}:`, `:q${m.id}:`).replaceAll(`:${m.electionPort}:`, `:e${m.id}:`)
-      .replaceAll(`:${m.electionPort}\n`, `:e${m.id}\n`).replaceAll(`:${m.clientPort}`, `:c${m.id}`)
-  }
-  return out.replace(/^(ctime|mtime) = .*$/gm, '$1 = ?')
-}
-
-function serverSpec(m: Member, withClient = true): string {
-  return `server.${m.id}=127.0.0.1:${m.quorumPort}:${m.electionPort}:participant${withClient ? `;127.0.0.1:${m.clientPort}` : ''}`
-}
-
-/** A 4th server's files: the ensemble's server lines and its own (as Apache's docs add a server). */
-async function joiner(e: Ensemble, kind: 'kafkit' | 'apache'): Promise<Member> {
-  const id = e.members.length + 1
-  const dir = join(e.root, `zk${id}`)
-  mkdirSync(join(dir, 'data'), {recursive: true})
-  writeFileSync(join(dir, 'data', 'myid'), `${id}\n`)
-  const m: Member = {id, kind, observer: false, clientPort: await freePort(), quorumPort: await freePort(), electionPort: await freePort(), dir, child: null, output: ''}
-  return m
-}
-
-const OPTS = {extra: ['reconfigEnabled=true', 'skipACL=yes']}
+import {Ensemble} from './ensemble-helpers.js'
+import {waitFor} from '../helpers/util.js'
+import {shell, mask, serverSpec, joiner, OPTS, type Shell} from './reconfig-helpers.js'
 
 /**
  * The reconfig walk through one ensemble (leader and followers as elected): returns the

@@ -6,6 +6,9 @@ import {Settings, ConfigError} from './settings.js'
 import {zkSecurityConfig, defaultZkSecurity, type ZkSecurityConfig} from './zk-security.js'
 import {quorumSecurityConfig, defaultQuorumSecurity, type QuorumSecurityConfig} from './zk-quorum-security.js'
 import {parseVerifier, ConfigTextError, type QuorumVerifier} from '../zookeeper/quorum/verifier.js'
+import {Logger} from '../util/log.js'
+
+const log = new Logger('org.apache.zookeeper.server.quorum.QuorumPeerConfig')
 
 export interface ZkConfig {
   source: string
@@ -64,6 +67,12 @@ export interface ZkConfig {
   dynamicConfigFile?: string
   /** The ensemble's configuration: server.N, group.G and weight.N lines and the version (hex). */
   quorumVerifier?: QuorumVerifier
+  /**
+   * The last proposed configuration, from <file>.dynamic.next (read when dynamicConfigFile is
+   * set, as Apache's QuorumPeerConfig does): a reconfig this server logged but whose commit it
+   * did not see before it stopped.
+   */
+  lastSeenQuorumVerifier?: QuorumVerifier
 }
 
 /** One server.N line: host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]. */
@@ -231,6 +240,7 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
     if (e instanceof ConfigTextError) throw new ConfigError(e.message.includes(serverSource) ? e.message : `Error processing ${serverSource}: ${e.message}`)
     throw e
   }
+  const lastSeenQuorumVerifier = dynamicConfigFile !== undefined ? readNextDynamicConfig(file) : undefined
   const serverLines = dynamicEntries.filter(([k]) => /^server\./.test(k))
   const servers: string[] = []
   const quorumServers: QuorumServerConfig[] = []
@@ -292,7 +302,23 @@ export function zkConfigFromProperties(props: Map<string, string>, file: string)
     maxClientCnxns, adminEnableServer, adminServerPort, adminServerAddress, fourLetterWords, snapCount, forceSync, preAllocBytes,
     snapRetainCount, purgeInterval, juteMaxBuffer, extendedTypesEnabled, containerCheckIntervalMs, initLimit, syncLimit,
     servers, quorumServers, serverId, ensemble, peerType, standaloneEnabled, quorumListenOnAllIPs, cnxTimeout, unknownKeys,
-    security, quorumSecurity, clientPortEnabled, reconfigEnabled, skipACL, dynamicConfigFile, quorumVerifier,
+    security, quorumSecurity, clientPortEnabled, reconfigEnabled, skipACL, dynamicConfigFile, quorumVerifier, lastSeenQuorumVerifier,
+  }
+}
+
+/**
+ * <file>.dynamic.next (QuorumPeerConfig.parse): the configuration a reconfig proposal carried,
+ * with its version line. A file that cannot be read or parsed is skipped with a warning, as
+ * Apache starts with no last-seen configuration then.
+ */
+function readNextDynamicConfig(file: string): QuorumVerifier | undefined {
+  const next = `${file}.dynamic.next`
+  if (!existsSync(next)) return undefined
+  try {
+    return parseVerifier(parseProperties(readFileSync(next, 'utf8'), next).entries(), next)
+  } catch (e) {
+    log.warn(`${next} is not a configuration (${(e as Error).message}): the last proposed configuration is not known`)
+    return undefined
   }
 }
 

@@ -6,6 +6,7 @@
 import {createServer, type Server, type ServerResponse} from 'node:http'
 import {readFileSync} from 'node:fs'
 import type {ZkServer} from './server.js'
+import {quorumView, ownServer} from './quorum/view.js'
 import {
   JDouble, type JMap, type JValue, serverStats, connectionInfos, monitor, configurationMap, environment, dumpMap,
   watchesMap, watchesByPathJson, watchSummaryMap, dirsMap, lastSnapshot, resetConnectionStats, resetServerStats,
@@ -113,7 +114,9 @@ function run(zk: ZkServer, name: string, args: URLSearchParams): {data: JMap; er
     case 'voting_view': {
       const view: JMap = new Map()
       if (zk.peer !== null && zk.serving) {
-        for (const v of zk.config.quorumServers.filter(x => x.type === 'participant')) {
+        // QuorumPeer.getVotingView: the voters of the current (committed) configuration.
+        const q = quorumView(zk)
+        for (const v of (q?.qv.members ?? zk.config.quorumServers).filter(x => x.type === 'participant')) {
           const host = (h: string) => h.includes(':') ? `[${h}]` : h
           view.set(String(v.id), new Map<string, JValue>([
             ['serverAddresses', [`${host(v.host)}:${v.quorumPort}`]],
@@ -136,14 +139,15 @@ function run(zk: ZkServer, name: string, args: URLSearchParams): {data: JMap; er
         data.set('zabstate', '')
         break
       }
-      const me = zk.config.quorumServers.find(x => x.id === zk.config.serverId)!
+      const view = quorumView(zk)
+      const me = view !== null ? ownServer(view) : zk.config.quorumServers.find(x => x.id === zk.config.serverId)!
       const z = zk.zxid
       data.set('myid', zk.config.serverId)
       data.set('is_leader', zk.mode === 'leader')
       data.set('quorum_address', `${me.host}:${me.quorumPort}`)
       data.set('election_address', `${me.host}:${me.electionPort}`)
       data.set('client_address', `${zk.config.clientPortAddress}:${zk.port}`)
-      data.set('voting', me.type === 'participant')
+      data.set('voting', view !== null ? view.qv.isVoter(view.myId) : me.type === 'participant')
       data.set('last_zxid', `0x${z.toString(16)}`)
       data.set('zab_epoch', Math.floor(z / 4294967296))
       data.set('zab_counter', z % 4294967296)

@@ -10,6 +10,7 @@ import {FOUR_LETTER_WORDS} from '../config/zk-config.js'
 import type {ZkServer} from './server.js'
 import type {Connection} from './connection.js'
 import type {Summary} from './metrics.js'
+import {quorumView, quorumConfLines} from './quorum/view.js'
 
 const WORDS = new Map<number, string>(FOUR_LETTER_WORDS.map(w => [Buffer.from(w).readInt32BE(0), w]))
 
@@ -445,7 +446,7 @@ export function configuration(s: ZkServer): Array<[string, string | number]> {
     ['minSessionTimeout', c.minSessionTimeout],
     ['maxSessionTimeout', c.maxSessionTimeout],
     ['clientPortListenBacklog', -1],
-    ['serverId', 0],
+    ['serverId', quorumView(s)?.myId ?? 0],
   ]
 }
 
@@ -460,7 +461,7 @@ export function configurationMap(s: ZkServer): JMap {
     ['max_client_cnxns', c.maxClientCnxns],
     ['min_session_timeout', c.minSessionTimeout],
     ['max_session_timeout', c.maxSessionTimeout],
-    ['server_id', 0],
+    ['server_id', quorumView(s)?.myId ?? 0],
     ['client_port_listen_backlog', -1],
   ])
 }
@@ -621,7 +622,11 @@ function fourLetterText(s: ZkServer, word: string): string {
       return out
     }
     case 'mntr': return monitor(s).map(([k, v]) => `zk_${k}\t${v}\n`).join('')
-    case 'conf': return configuration(s).map(([k, v]) => `${k}=${v}\n`).join('')
+    case 'conf': {
+      // An ensemble member adds its quorum settings and the current configuration.
+      const q = quorumView(s)
+      return configuration(s).map(([k, v]) => `${k}=${v}\n`).join('') + (q !== null ? quorumConfLines(q, s.config) : '')
+    }
     case 'cons': {
       let out = ''
       for (const c of s.connections) out += ' ' + connLine(c, false) + '\n'

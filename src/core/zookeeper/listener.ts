@@ -9,6 +9,7 @@ import {Connection} from './connection.js'
 import {runFourLetterWord} from './fourletter.js'
 import {zkServerTlsOptions} from './tls.js'
 import type {ZkServer} from './server.js'
+import {rebindListener} from './client-port.js'
 
 export class ClientListener {
   private net: Server | null = null
@@ -62,6 +63,12 @@ export class ClientListener {
     })
     server.on('error', e => this.zk.log.error(`Server socket error: ${e.message}`))
     return (server.address() as {port: number}).port
+  }
+
+  /** A reconfig moved the plain client port (client-port.ts); sets zk.port when bound. */
+  async rebind(port: number, address: string | null): Promise<void> {
+    this.net = await rebindListener(this.net, socket => this.accept(socket), port, address)
+    if (this.net !== null) this.zk.port = (this.net.address() as {port: number}).port
   }
 
   /** Stops accepting connections; resolves once both ports are closed. */

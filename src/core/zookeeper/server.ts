@@ -181,6 +181,11 @@ export class ZkServer {
     this.db.snapshotNow()
   }
 
+  /** A reconfig moved this server's client port (client-port.ts). */
+  async rebindClientPort(port: number, address: string | null): Promise<void> {
+    await this.listener.rebind(port, address)
+  }
+
   /** The last zxid assigned (prepared and applied to the tree). */
   get zxid(): number {
     return this.commit.lastZxid

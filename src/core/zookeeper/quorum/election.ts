@@ -279,12 +279,24 @@ export interface ElectionPeer {
   lastLoggedZxid(): number
   readonly currentEpoch: number
   voters(): number[]
+  /** QuorumPeer.getCurrentAndNextConfigVoters: the voters of the committed and of the pending configuration. */
+  electionVoters(): number[]
   /** A quorum of the committed configuration (and of a pending one). */
   containsQuorum(ids: Iterable<number>): boolean
   /** The configuration text sent with every notification (server.N lines, version=...). */
   configText(): string
-  /** A notification carried this configuration (a newer one is activated while looking). */
-  configReceived(text: string): void
+  /**
+   * A notification carried this configuration: a newer one is activated while looking; true
+   * when that changed the configuration (the election starts again on it).
+   */
+  configReceived(text: string): boolean
+}
+
+/** Thrown by lookForLeader when a newer configuration arrived: the election starts again on it. */
+export class ElectionRestart extends Error {
+  constructor() {
+    super('restarting leader election')
+  }
 }
 
 interface Received extends Notification {
@@ -309,6 +321,8 @@ export class FastLeaderElection {
   private queue: Received[] = []
   private wake: (() => void) | null = null
   private stopped = false
+  /** A newer configuration was activated while looking (Apache's shuttingDownLE). */
+  private restart = false
 
   constructor(readonly peer: ElectionPeer, readonly cnx: QuorumCnxManager) {
     cnx.onMessage = m => this.receive(m.sid, m.body)
@@ -324,7 +338,7 @@ export class FastLeaderElection {
   }
 
   private validVoter(sid: number): boolean {
-    return this.peer.voters().includes(sid)
+    return this.peer.electionVoters().includes(sid)
   }
 
   private send(sid: number, v: {leader: number; zxid: number; electionEpoch: number; peerEpoch: number; state: number}): void {
@@ -339,13 +353,21 @@ export class FastLeaderElection {
       return
     }
     const peer = this.peer
+    // As Apache's WorkerReceiver: the configuration first, whoever sent it (a server this one
+    // does not count as a voter may be a voter of a configuration it missed); a newer one
+    // activated while looking starts the election again, on it.
+    if (n.config !== null && n.config !== '' && peer.configReceived(n.config)) {
+      flog.info('restarting leader election')
+      this.restart = true
+      this.wake?.()
+      return
+    }
     if (!this.validVoter(sid)) {
       const v = peer.currentVote
       this.send(sid, {leader: v.id, zxid: v.zxid, electionEpoch: this.logicalclock, peerEpoch: v.peerEpoch, state: peer.state})
       return
     }
     if (n.state < 0 || n.state > 3) return
-    if (n.config !== null && n.config !== '') peer.configReceived(n.config)
     flog.info(`Notification: my state:${STATE_NAMES[peer.state]}; n.sid:${sid}, n.state:${STATE_NAMES[n.state]}, n.leader:${n.leader}, n.round:0x${hex(n.electionEpoch)}, n.peerEpoch:0x${hex(n.peerEpoch)}, n.zxid:0x${hex(n.zxid)}, message format version:0x${hex(n.version)}, n.config version:0x0`)
     if (peer.state === PeerState.LOOKING) {
       this.queue.push({...n, sid})
@@ -396,7 +418,7 @@ export class FastLeaderElection {
   }
 
   private sendNotifications(): void {
-    for (const sid of this.peer.voters()) {
+    for (const sid of this.peer.electionVoters()) {
       this.send(sid, {leader: this.proposedLeader, zxid: this.proposedZxid, electionEpoch: this.logicalclock, peerEpoch: this.proposedEpoch, state: PeerState.LOOKING})
     }
   }
@@ -427,7 +449,18 @@ export class FastLeaderElection {
     return {id: leader, zxid, electionEpoch, peerEpoch, state}
   }
 
-  /** Runs one election; resolves with the vote for the leader (the peer's state is set), or null if stopped. */
+  /** QuorumPeer.startLeaderElection after a new configuration: a new round from a clean state. */
+  private restarted(): never {
+    this.restart = false
+    this.logicalclock = 0
+    this.queue = []
+    throw new ElectionRestart()
+  }
+
+  /**
+   * Runs one election; resolves with the vote for the leader (the peer's state is set), or
+   * null if stopped; throws ElectionRestart when a newer configuration arrived meanwhile.
+   */
   async lookForLeader(): Promise<Vote | null> {
     const recvset = new Map<number, Vote>()
     const outofelection = new Map<number, Vote>()
@@ -439,6 +472,7 @@ export class FastLeaderElection {
     while (this.peer.state === PeerState.LOOKING && !this.stopped) {
       let n = await this.poll(notTimeout)
       if (this.stopped) return null
+      if (this.restart) this.restarted()
       if (n === null) {
         if (this.cnx.haveDelivered()) this.sendNotifications()
         else this.cnx.connectAll()
@@ -474,6 +508,7 @@ export class FastLeaderElection {
             for (;;) {
               n = await this.poll(FINALIZE_WAIT)
               if (this.stopped) return null
+              if (this.restart) this.restarted()
               if (n === null) break
               if (this.totalOrder(n.leader, n.zxid, n.peerEpoch, this.proposedLeader, this.proposedZxid, this.proposedEpoch)) {
                 this.queue.unshift(n)

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {Logger} from '../../util/log.js'
 import type {ZkServer} from '../server.js'
 import type {QuorumServerConfig} from '../../config/zk-config.js'
-import {QuorumCnxManager, FastLeaderElection, type ElectionPeer, type Vote} from './election.js'
+import {QuorumCnxManager, FastLeaderElection, ElectionRestart, type ElectionPeer, type Vote} from './election.js'
 import {PeerState, STATE_NAMES, zxidEpoch} from './packets.js'
 import {Leader} from './leader.js'
 import {Learner} from './learner.js'
@@ -51,6 +51,17 @@ export class QuorumPeer implements ElectionPeer {
     this.myId = c.serverId
     this.qv = this.lastSeenQv = c.quorumVerifier ?? new QuorumVerifier(c.quorumServers, 0)
     this.reconfigEnabled = c.reconfigEnabled === true
+    // QuorumPeerMain: the configuration of <file>.dynamic.next (a proposal whose commit this
+    // server did not see) is the last seen one; the leader of the next epoch activates it
+    // (NEWLEADER carries it) or a newer configuration learnt in the election replaces it.
+    const next = c.lastSeenQuorumVerifier
+    if (next !== undefined && this.reconfigEnabled) {
+      if (next.version < this.qv.version) log.error(`setLastSeenQuorumVerifier called with stale config ${next.version}. Current version: ${this.qv.version}`)
+      else if (next.version > this.qv.version) {
+        log.info(`The last proposed configuration, version 0x${next.version.toString(16)}, is pending (committed: 0x${this.qv.version.toString(16)})`)
+        this.lastSeenQv = next
+      }
+    }
     this.me = this.qv.member(this.myId)!
     this.participant = this.me.type === 'participant'
     this.currentVote = {id: this.myId, zxid: 0, electionEpoch: 0, peerEpoch: 0, state: PeerState.LOOKING}
@@ -70,6 +81,12 @@ export class QuorumPeer implements ElectionPeer {
 
   voters(): number[] {
     return this.qv.voters()
+  }
+
+  electionVoters(): number[] {
+    const ids = new Set(this.qv.voters())
+    for (const id of this.lastSeenQv.voters()) ids.add(id)
+    return [...ids]
   }
 
   /** A quorum of the committed configuration, and of the proposed one while one is pending. */
@@ -97,18 +114,25 @@ export class QuorumPeer implements ElectionPeer {
     return f && f !== '<properties>' && f !== '<defaults>' && existsSync(f) ? f : null
   }
 
-  /** FastLeaderElection's receiver: a newer configuration learnt while looking is activated. */
-  configReceived(text: string): void {
-    if (!this.reconfigEnabled || this.state !== PeerState.LOOKING) return
+  /**
+   * FastLeaderElection's receiver: a newer configuration learnt while looking is activated;
+   * true when it differs from the current one (the election starts again).
+   */
+  configReceived(text: string): boolean {
+    if (!this.reconfigEnabled) return false
     let qv: QuorumVerifier
     try {
       qv = this.configFromString(text)
     } catch {
-      return
+      log.error('Something went wrong while processing the configuration of a notification')
+      return false
     }
-    if (qv.version <= this.qv.version) return
+    if (qv.version <= this.qv.version) return false
     log.info(`${this.myId} Received version: ${qv.version.toString(16)} my version: ${this.qv.version.toString(16)}`)
+    if (this.state !== PeerState.LOOKING) return false
+    const cur = this.qv
     this.processReconfig(qv, null, 0)
+    return !qv.equals(cur)
   }
 
   /** QuorumPeer.setLastSeenQuorumVerifier: a proposed configuration (kept in .dynamic.next). */
@@ -161,6 +185,7 @@ export class QuorumPeer implements ElectionPeer {
     this.initConfigInZKDatabase()
     if (!(prev.version < qv.version && !prev.equals(qv))) return false
     log.info(`Reconfiguration to version 0x${qv.version.toString(16)}: ${qv.toString().replace(/\n/g, ' ')}`)
+    this.moveClientPort(prev, qv)
     let roleChange = false
     if (qv.observers().includes(this.myId)) {
       if (this.participant) { this.participant = false; log.info('Becoming an observer'); this.reconfigFlag = roleChange = true }
@@ -186,6 +211,22 @@ export class QuorumPeer implements ElectionPeer {
       this.reconfigFlag = false
     }
     return roleChange || leaderChange
+  }
+
+  /** QuorumPeer.processReconfig: a new client address of this server is bound at once (cnxnFactory.reconfigure). */
+  private moveClientPort(prev: QuorumVerifier, qv: QuorumVerifier): void {
+    const mine = qv.member(this.myId)
+    const before = prev.member(this.myId)
+    const c = this.zk.config
+    if (mine?.clientPort === undefined || c.clientPortEnabled === false) return
+    if (before?.clientPort === mine.clientPort && before.clientAddress === mine.clientAddress) return
+    const address = mine.clientAddress === undefined || mine.clientAddress === '0.0.0.0' ? null : mine.clientAddress
+    const current = c.clientPortAddressWildcard ? null : c.clientPortAddress
+    if (mine.clientPort === this.zk.port && address === current) return
+    log.info(`The new configuration moves this server's client port to ${address ?? '0.0.0.0'}:${mine.clientPort}`)
+    c.clientPortAddress = address ?? '0.0.0.0'
+    c.clientPortAddressWildcard = address === null
+    this.zk.rebindClientPort(mine.clientPort, address).catch(e => log.error(`Error reconfiguring client port: ${(e as Error).message}`))
   }
 
   lastLoggedZxid(): number {
@@ -240,6 +281,9 @@ export class QuorumPeer implements ElectionPeer {
     this.currentVote = {id: this.myId, zxid: this.zk.zxid, electionEpoch: 0, peerEpoch: this.currentEpoch, state: PeerState.LOOKING}
     const f = this.staticFile
     if (this.reconfigEnabled && f !== null && this.zk.config.dynamicConfigFile === undefined) backupStaticConfig(f)
+    // QuorumPeer.setQuorumVerifier at start-up: the committed configuration is also the last
+    // seen one there, so .dynamic.next goes (the pending one is kept in memory only).
+    if (f !== null) deleteIfExists(nextDynamicFileName(f))
     this.initConfigInZKDatabase()
     await this.cnx.listen()
     this.running = this.loop()
@@ -264,7 +308,7 @@ export class QuorumPeer implements ElectionPeer {
         try {
           vote = await this.election.lookForLeader()
         } catch (e) {
-          log.warn(`Unexpected exception in leader election: ${(e as Error).message}`)
+          if (!(e instanceof ElectionRestart)) log.warn(`Unexpected exception in leader election: ${(e as Error).message}`)
           continue
         }
         if (vote === null || this.stopped) break
