@@ -7,7 +7,7 @@ import type {ServerConfig} from '../config/server-config.js'
 import {ConfigError} from '../config/settings.js'
 import {CloseConnection, type Connection, type ConnectionHooks, type ListenerSpec, type SocketServer} from '../broker/socket-server.js'
 import {ListenerSettings, usesSasl, usesTls, jaasFileSections, SUPPORTED_MECHANISMS} from './config.js'
-import {serverTls, subjectRfc2253, fileStamps, type ServerTls} from './tls.js'
+import {serverTls, subjectRfc2253, fileStamps, chainReaches, type ServerTls} from './tls.js'
 import {parseJaas, type JaasModule} from './jaas.js'
 import {SaslSession, type SaslListenerConfig, type AuthenticatorHost} from './authenticator.js'
 import {PlainServer, OAUTHBEARER_LOGIN_MODULE, unsecuredValidatorOptions, credentialFromString, type ScramCredential} from './sasl.js'
@@ -320,6 +320,15 @@ export class BrokerSecurity {
   private onConnection(conn: Connection): void {
     const l = this.listeners.get(conn.listener.name)
     if (!l) return
+    if (l.tls?.anchors) {
+      // A PKCS12 key store's bundled CAs are trusted by Node, not by Java: a client certificate
+      // (SSL or SASL_SSL) must lead to the trust store.
+      const sock = conn.socket as import('node:tls').TLSSocket
+      const peer = sock.getPeerCertificate?.(true)
+      if (peer && peer.raw && sock.authorized && !chainReaches(peer, l.tls.anchors)) {
+        throw new CloseConnection('SSL handshake failed: unable to get local issuer certificate (the client certificate\'s chain does not lead to a certificate of the trust store)')
+      }
+    }
     if (l.sasl) {
       conn.security = new SaslSession(l.sasl, conn, this.authHost)
       return
