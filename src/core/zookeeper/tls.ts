@@ -9,7 +9,7 @@
 // Key material (PEM, PKCS12, JKS) is read by the broker's TLS code (security/tls.ts).
 import type {TlsOptions, ConnectionOptions} from 'node:tls'
 import {ListenerSettings} from '../security/config.js'
-import {keyStore, trustStore, protocolRange, cipherOptions, serverIdentityCheck} from '../security/tls.js'
+import {keyStore, trustStore, protocolRange, cipherOptions, serverIdentityCheck, pfxAnchors} from '../security/tls.js'
 import {storeType, type ZkTlsKeys} from '../config/zk-security.js'
 import {ConfigError} from '../config/settings.js'
 import {zkTlsSystemProperty, type SystemProperty} from '../zkclient/system-properties.js'
@@ -36,6 +36,32 @@ function mapped(get: (k: string) => string | undefined, source: string, names: R
 
 /** The server's TLS options for secureClientPort. */
 export function zkServerTlsOptions(tls: ZkTlsKeys, source: string): TlsOptions {
+  const ls = zkServerSettings(tls, source)
+  const ks = keyStore(ls)
+  if (!ks) throw new ConfigError(`secureClientPort is set in ${source} but ssl.keyStore.location is not`)
+  const ts = trustStore(ls)
+  return {
+    ...ks.context,
+    ...(ts ? {ca: ts.context.ca} : {}),
+    ...protocolRange(ls),
+    ...cipherOptions(ls),
+    requestCert: tls.clientAuth !== 'none',
+    // Certificates are checked by node; with "want" an untrusted one is refused after the handshake.
+    rejectUnauthorized: tls.clientAuth === 'need',
+  }
+}
+
+/**
+ * With a PKCS12 key store and a trust store: the trust store's certificates, which a client
+ * certificate's chain must lead to (Node also trusts the CAs bundled in the pfx; Apache's
+ * ZooKeeper does not). Undefined otherwise.
+ */
+export function zkServerTrustAnchors(tls: ZkTlsKeys, source: string): Set<string> | undefined {
+  const ls = zkServerSettings(tls, source)
+  return pfxAnchors(keyStore(ls), trustStore(ls))
+}
+
+function zkServerSettings(tls: ZkTlsKeys, source: string): MappedSettings {
   const get = (k: string) => tls.keys.get(k)
   const names: Record<string, string> = {
     'ssl.keystore.location': 'ssl.keyStore.location', 'ssl.keystore.password': 'ssl.keyStore.password',
@@ -49,19 +75,7 @@ export function zkServerTlsOptions(tls: ZkTlsKeys, source: string): TlsOptions {
     // ssl.protocol alone enables only that protocol (X509Util), TLSv1.2 and TLSv1.3 otherwise.
     'ssl.enabled.protocols': get('ssl.enabledProtocols') ?? get('ssl.protocol'),
   }
-  const ls = mapped(get, source, names, computed)
-  const ks = keyStore(ls)
-  if (!ks) throw new ConfigError(`secureClientPort is set in ${source} but ssl.keyStore.location is not`)
-  const ts = trustStore(ls)
-  return {
-    ...ks.context,
-    ...(ts ? {ca: ts.context.ca} : {}),
-    ...protocolRange(ls),
-    ...cipherOptions(ls),
-    requestCert: tls.clientAuth !== 'none',
-    // Certificates are checked by node; with "want" an untrusted one is refused after the handshake.
-    rejectUnauthorized: tls.clientAuth === 'need',
-  }
+  return mapped(get, source, names, computed)
 }
 
 /**
@@ -155,7 +169,7 @@ export function zkClientTlsOptions(get: (k: string) => string | undefined, sourc
  * options ask for the peer's certificate as ssl.quorum.clientAuth says (need by default); the
  * client options present this server's certificate and check the peer's against the trust store.
  */
-export function zkQuorumTlsOptions(keys: Map<string, string>, clientAuth: 'need' | 'want' | 'none', source: string): {server: TlsOptions; client: ConnectionOptions} {
+export function zkQuorumTlsOptions(keys: Map<string, string>, clientAuth: 'need' | 'want' | 'none', source: string): {server: TlsOptions; client: ConnectionOptions; anchors?: Set<string>} {
   const get = (k: string) => keys.get(k)
   const names: Record<string, string> = {
     'ssl.keystore.location': 'ssl.quorum.keyStore.location', 'ssl.keystore.password': 'ssl.quorum.keyStore.password',
@@ -173,8 +187,12 @@ export function zkQuorumTlsOptions(keys: Map<string, string>, clientAuth: 'need'
   if (!ks) throw new ConfigError(`sslQuorum is set in ${source} but ssl.quorum.keyStore.location is not`)
   const ts = trustStore(ls)
   const common = {...ks.context, ...(ts ? {ca: ts.context.ca} : {}), ...protocolRange(ls), ...cipherOptions(ls)}
+  // A PKCS12 key store's bundled CAs are trusted by Node but not by Apache's X509Util: with a
+  // trust store, a peer's chain (either direction) must lead to it.
+  const anchors = pfxAnchors(ks, ts)
   return {
     server: {...common, requestCert: clientAuth !== 'none', rejectUnauthorized: clientAuth === 'need'},
     client: {...common, rejectUnauthorized: true},
+    ...(anchors ? {anchors} : {}),
   }
 }
