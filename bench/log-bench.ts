@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import {buildBatch, validateBatches} from '../src/core/log/batch.js'
+import {buildBatch, validateBatches} from '../src/core/protocol/record-batch.js'
 import {crc32c} from '../src/core/util/crc32c.js'
 import {PartitionLog, defaultLogConfig} from '../src/core/log/partition-log.js'
 

@@ -15,7 +15,7 @@ import {join} from 'node:path'
 import {freePort, removeDir, repoRoot, tempDir, waitFor} from '../test/helpers/util.js'
 import {KafkaConnection} from '../src/core/protocol/client.js'
 import {Apis} from '../src/core/protocol/messages.js'
-import {buildBatch} from '../src/core/log/batch.js'
+import {buildBatch} from '../src/core/protocol/record-batch.js'
 import {APACHE, apacheInstalled, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
 
 const QUICK = !!process.env.SCALE_QUICK

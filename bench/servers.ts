@@ -7,6 +7,8 @@ import {createConnection} from 'node:net'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {freePort, repoRoot, waitFor} from '../test/helpers/util.js'
+import {KafkaConnection} from '../src/core/protocol/client.js'
+import {Apis} from '../src/core/protocol/messages.js'
 
 export const APACHE = process.env.APACHE_KAFKA_HOME ?? join(homedir(), '.cache', 'apache-kafka-3.9')
 export const apacheInstalled = (): boolean => existsSync(join(APACHE, 'bin', 'kafka-server-start'))
@@ -83,18 +85,46 @@ function overrides(dir: string, port: number, zkPort: number, chroot: string, ex
     ...extra.flatMap(e => ['--override', e])]
 }
 
+/**
+ * Waits until the broker on port lists itself in a Metadata response. Apache Kafka's broker
+ * prints "started" before its controller's first UpdateMetadata reaches it; until then its
+ * Metadata has no brokers and clients fail (kafkajs: "Broker -1 not found in the cached
+ * metadata"). Done for both brokers alike; not counted in startupMs.
+ */
+async function listsItself(s: Started, id: number): Promise<Started> {
+  try {
+    await waitFor(async () => {
+      let conn: KafkaConnection | undefined
+      try {
+        conn = await KafkaConnection.connect('127.0.0.1', s.port, {clientId: 'bench', timeoutMs: 5000})
+        await conn.negotiate()
+        const m = await conn.request(Apis.Metadata, {topics: [], allowAutoTopicCreation: false})
+        return m.brokers.some((b: {nodeId: number}) => b.nodeId === id)
+      } catch {
+        return false
+      } finally {
+        await conn?.close()
+      }
+    }, 60000, `${s.name} listed in its own Metadata`, 50)
+  } catch (error) {
+    await s.stop()
+    throw error
+  }
+  return s
+}
+
 /** kafkit's broker (broker.id `id`, default 0) in a child process, on a free port (or fixedPort), data under dir. */
 export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = [], id = 0, fixedPort?: number): Promise<Started> {
   const port = fixedPort ?? await freePort()
-  return startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra, id)],
-    port, join(dir, `kafkit-${id}.log`), /started \(kafka\.server\.KafkaServer\)/)
+  return listsItself(await startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra, id)],
+    port, join(dir, `kafkit-${id}.log`), /started \(kafka\.server\.KafkaServer\)/), id)
 }
 
 /** Apache Kafka 3.9's broker, likewise. */
 export async function startApacheBroker(dir: string, zkPort: number, extra: string[] = [], id = 0, fixedPort?: number): Promise<Started> {
   const port = fixedPort ?? await freePort()
-  return startProcess('apache-kafka-3.9', [join(APACHE, 'bin', 'kafka-server-start'), ...overrides(dir, port, zkPort, 'apache', extra, id)],
-    port, join(dir, `apache-${id}.log`), /started \(kafka\.server\.KafkaServer\)/)
+  return listsItself(await startProcess('apache-kafka-3.9', [join(APACHE, 'bin', 'kafka-server-start'), ...overrides(dir, port, zkPort, 'apache', extra, id)],
+    port, join(dir, `apache-${id}.log`), /started \(kafka\.server\.KafkaServer\)/), id)
 }
 
 /** Prints rows of figures, one column per server, and kafkit/apache ratios when both ran. */

@@ -5,8 +5,8 @@ import {Flags} from '@oclif/core'
 import {writeSync} from 'node:fs'
 import {KafkaCommand, UsageError, ToolError} from './base.js'
 import {parseIntOption} from '../core/client/errors.js'
-import {DumpError, LogDumper, defaultDumpOptions, type DumpOptions} from '../core/log/dump.js'
-import {offsetsParser, stringParser, transactionLogParser} from '../core/log/dump-decoders.js'
+import {DumpError, LogDumper, defaultDumpOptions, stringParser, type DumpOptions} from '../core/log/dump.js'
+import {offsetsParser, transactionLogParser} from '../core/client/admin/dump-decoders.js'
 
 export default class KafkaDumpLog extends KafkaCommand {
   static hidden = false

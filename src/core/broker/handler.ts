@@ -2,7 +2,7 @@
 // is given. ApiVersions is derived from the registry of these handlers.
 import type {Connection} from './socket-server.js'
 import type {KafkaBroker} from './broker.js'
-import type {RequestAuthz} from '../security/api-authz.js'
+import type {RequestAuthz} from './api-authz.js'
 import type {ApiSpec} from '../protocol/messages.js'
 
 /** Returned by a handler when the request gets no response (Produce with acks=0). */

@@ -10,7 +10,7 @@ import {NO_RESPONSE, type Handler, type HandlerResult, type RequestContext} from
 import type {KafkaBroker} from './broker.js'
 import {handlers} from './handlers/index.js'
 import {apiVersionsList} from './handlers/18-api-versions.js'
-import {API_CHECKS} from '../security/api-authz.js'
+import {API_CHECKS} from './api-authz.js'
 import {performance} from 'node:perf_hooks'
 
 /** What the quota managers need to know about one request (only when quotas are configured). */
@@ -79,7 +79,7 @@ export class RequestRouter {
     }
     if (header.clientId) conn.clientId = header.clientId
     const ctx: RequestContext = {broker: this.broker, conn, clientId: header.clientId ?? '', correlationId, apiVersion}
-    // Authorization (when an authorizer is configured): the per-API table of security/api-authz.ts.
+    // Authorization (when an authorizer is configured): the per-API table of broker/api-authz.ts.
     let after: ((res: any) => any) | undefined
     const authz = this.broker.security.requestAuthz(conn, spec.name)
     if (authz !== null) {

@@ -1,8 +1,7 @@
 // Errors the command-line tools print: one line on stderr (or stdout where Kafka's tool
 // prints there), a non-zero exit, never a stack trace.
 
-/** A bad command line: Kafka's tools print the message, then usage; kafkit prints the message. */
-export class UsageError extends Error {}
+export {UsageError} from '../util/argparse.js'
 
 /**
  * An operation failed. `stdout` is true where Kafka's tool prints the message on stdout

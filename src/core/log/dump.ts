@@ -7,10 +7,20 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {crc32c} from '../util/crc32c.js'
 import {decompress} from '../protocol/compression.js'
-import {ATTRIBUTES_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORDS_OFFSET, decodeRecords, readBatchHeader, readInt64, type BatchHeader, type DecodedRecord} from './batch.js'
+import {ATTRIBUTES_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORDS_OFFSET, decodeRecords, readBatchHeader, readInt64, type BatchHeader, type DecodedRecord} from '../protocol/record-batch.js'
 import {readTxnIndex, decodeSnapshot} from './txn-index.js'
 import {readFully} from './segment.js'
-import {stringParser, type RecordParser} from './dump-decoders.js'
+
+/** A record's key and value as printed: undefined = not printed. */
+export interface Parsed {
+  key?: string
+  value?: string
+}
+
+export type RecordParser = (key: Buffer | null, value: Buffer | null, offset: number) => Parsed
+
+/** Java's StringDecoder: UTF-8 text of key and value. */
+export const stringParser: RecordParser = (key, value) => ({key: key?.toString('utf8'), value: value?.toString('utf8')})
 
 export interface DumpOptions {
   /** --print-data-log (or a decoder): print keys and payloads. */

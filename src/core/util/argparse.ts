@@ -1,6 +1,8 @@
 // The error lines of Kafka tools built on argparse4j (kafka-cluster, kafka-features, ...):
 // "<prog>: error: <message>", the last line argparse prints after the usage (unwrapped).
-import {UsageError} from '../client/errors.js'
+
+/** A bad command line: Kafka's tools print the message, then usage; kafkit prints the message. */
+export class UsageError extends Error {}
 
 /** A bad command line, as argparse4j's last line says it. */
 export function argparseUsage(prog: string, message: string): UsageError {

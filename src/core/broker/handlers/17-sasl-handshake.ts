@@ -1,5 +1,5 @@
 // SaslHandshake (17) reaching the request handlers: on a PLAINTEXT or SSL listener (SASL
-// listeners take it in their SASL session, security/authenticator.ts), Kafka answers
+// listeners take it in their SASL session, broker/authenticator.ts), Kafka answers
 // ILLEGAL_SASL_STATE.
 import {ErrorCode} from '../../protocol/errors.js'
 import {defineHandler} from '../handler.js'

@@ -1,6 +1,6 @@
 // SaslAuthenticate (36) reaching the request handlers: outside a SASL exchange (a listener
 // without SASL, or after authentication) Kafka answers ILLEGAL_SASL_STATE. The exchange itself
-// runs in the connection's SASL session (security/authenticator.ts).
+// runs in the connection's SASL session (broker/authenticator.ts).
 import {ErrorCode} from '../../protocol/errors.js'
 import {defineHandler} from '../handler.js'
 import {Apis} from '../../protocol/messages.js'

@@ -6,7 +6,7 @@
 import {Fetch, ListOffsets, type MetadataResponse} from '../../protocol/messages.js'
 import {AdminClient} from '../admin-client.js'
 import {javaStringHashCode} from '../../group/records.js'
-import {readInt64} from '../../log/batch.js'
+import {readInt64} from '../../protocol/record-batch.js'
 import {timestamp as timestampNow} from '../../util/log.js'
 
 export const DEBUGGING_CONSUMER_ID = -2

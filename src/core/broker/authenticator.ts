@@ -9,8 +9,8 @@ import {Reader} from '../protocol/io.js'
 import {Apis} from '../protocol/messages.js'
 import {decodeRequestHeader} from '../protocol/header.js'
 import {ErrorCode} from '../protocol/errors.js'
-import type {Connection, FrameResult} from '../broker/socket-server.js'
-import {PlainServer, ScramServer, OAuthBearerServer, SaslFailure, SCRAM_MECHANISMS, invalidCredentials, type SaslServer, type ScramCredential, type UnsecuredValidatorOptions} from './sasl.js'
+import type {Connection, FrameResult} from './socket-server.js'
+import {PlainServer, ScramServer, OAuthBearerServer, SaslFailure, SCRAM_MECHANISMS, invalidCredentials, type SaslServer, type ScramCredential, type UnsecuredValidatorOptions} from '../security/sasl.js'
 
 const API_VERSIONS = 18
 const SASL_HANDSHAKE = 17

@@ -5,9 +5,9 @@
 // TOPIC_/GROUP_/CLUSTER_/TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers them. Handlers
 // that check per partition inside (Fetch, over its session's partitions) call ctx.authz.
 import {ErrorCode} from '../protocol/errors.js'
-import {AclOperation as Op, ResourceType as RT, CLUSTER_NAME} from './acl.js'
-import type {AclAuthorizer, Requester} from './authorizer.js'
-import type {KafkaBroker} from '../broker/broker.js'
+import {AclOperation as Op, ResourceType as RT, CLUSTER_NAME} from '../security/acl.js'
+import type {AclAuthorizer, Requester} from '../security/authorizer.js'
+import type {KafkaBroker} from './broker.js'
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 const OMITTED = -2147483648

@@ -1,20 +1,11 @@
-// kafka-dump-log's record decoders: the text Apache Kafka 3.9's DumpLogSegments prints for a
-// record's key and value with the default string decoder, --offsets-decoder (__consumer_offsets
+// kafka-dump-log's decoders of the internal topics' records (the default string decoder is
+// log/dump.ts's): the text Apache Kafka 3.9's DumpLogSegments prints with --offsets-decoder (__consumer_offsets
 // records as JSON, the consumer protocol's subscription and assignment decoded) and
 // --transaction-log-decoder (__transaction_state records). Pure functions of bytes.
-import {Reader} from '../protocol/io.js'
-import {decodeTxnKey, decodeTxnValue, TXN_STATE_NAMES} from '../txn/records.js'
+import {Reader} from '../../protocol/io.js'
+import {decodeTxnKey, decodeTxnValue, TXN_STATE_NAMES} from '../../txn/records.js'
+import type {RecordParser} from '../../log/dump.js'
 
-/** A record's key and value as printed: undefined = not printed. */
-export interface Parsed {
-  key?: string
-  value?: string
-}
-
-export type RecordParser = (key: Buffer | null, value: Buffer | null, offset: number) => Parsed
-
-/** Java's StringDecoder: UTF-8 text of key and value. */
-export const stringParser: RecordParser = (key, value) => ({key: key?.toString('utf8'), value: value?.toString('utf8')})
 
 const b64 = (b: Buffer | null): string | null => (b === null ? null : b.toString('base64'))
 
