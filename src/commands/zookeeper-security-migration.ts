@@ -3,20 +3,24 @@
 // world-open) after a cluster moved to (or away from) zookeeper.set.acl=true. The tool needs an
 // identity: SASL from the JAAS Client section (-Djava.security.auth.login.config in KAFKA_OPTS)
 // or a TLS client certificate (--zk-tls-config-file with zookeeper.ssl.client.enable,
-// zookeeper.clientCnxnSocket and zookeeper.ssl.keystore.location), checked as Kafka checks them.
+// zookeeper.clientCnxnSocket and zookeeper.ssl.keystore.location, or the same settings as
+// -Dzookeeper.client.secure / -Dzookeeper.ssl.* system properties in KAFKA_OPTS, the file's keys
+// winning), checked as Kafka checks them.
 import {Flags} from '@oclif/core'
 import {KafkaCommand, ToolError, writeLineSync} from './base.js'
 import {jaasFileFromEnv} from '../core/config/zk-security.js'
 import {zkClientSecurity, zkClientSasl} from '../core/zkclient/security.js'
 import {loadZkTlsConfigFile, ZK_TLS_CONFIG_KEYS} from '../core/zkclient/tls-config-file.js'
 import {migrateAcls, MigrationError} from '../core/zkclient/security-migration.js'
+import {jvmSystemProperties, ZK_TOOL_JVM_OPTION_VARS} from '../core/zkclient/system-properties.js'
+import {zkClientConfigWithSystemProperties} from '../core/zookeeper/tls.js'
 
 const USAGE = 'ZooKeeper Migration Tool Help. This tool updates the ACLs of znodes as part of the process of setting up ZooKeeper authentication.'
 
 export default class ZooKeeperSecurityMigration extends KafkaCommand {
   static hidden = false
   static summary = 'Set Kafka\'s ACLs on its znodes (zookeeper-security-migration.sh).'
-  static description = USAGE + ' With --zookeeper.acl secure every Kafka znode gets the ACLs a broker with zookeeper.set.acl=true gives it; unsecure opens them to everyone. The tool authenticates with SASL DIGEST-MD5 from the JAAS file\'s Client section (-Djava.security.auth.login.config=<file> in KAFKA_OPTS) or with a TLS client certificate (--zk-tls-config-file).'
+  static description = USAGE + ' With --zookeeper.acl secure every Kafka znode gets the ACLs a broker with zookeeper.set.acl=true gives it; unsecure opens them to everyone. The tool authenticates with SASL DIGEST-MD5 from the JAAS file\'s Client section (-Djava.security.auth.login.config=<file> in KAFKA_OPTS) or with a TLS client certificate (--zk-tls-config-file, or -Dzookeeper.client.secure=true -Dzookeeper.clientCnxnSocket=... -Dzookeeper.ssl.keyStore.location=... in KAFKA_OPTS).'
   static examples = [
     'KAFKA_OPTS=-Djava.security.auth.login.config=jaas.conf <%= config.bin %> --zookeeper.acl secure --zookeeper.connect localhost:2181',
     '<%= config.bin %> --zookeeper.acl unsecure --zookeeper.connect localhost:2182 --zk-tls-config-file zk-tls.properties',
@@ -47,7 +51,10 @@ export default class ZooKeeperSecurityMigration extends KafkaCommand {
       }
     }
     const get = (k: string) => tlsProps.get(k)
-    const tlsClientAuth = get('zookeeper.ssl.client.enable')?.toLowerCase() === 'true' && get('zookeeper.clientCnxnSocket') !== undefined && get('zookeeper.ssl.keystore.location') !== undefined
+    // Kafka checks the ZooKeeper client config the tool will use: the -D system properties of
+    // KAFKA_OPTS with the --zk-tls-config-file keys over them.
+    const all = zkClientConfigWithSystemProperties(get, jvmSystemProperties(process.env, ZK_TOOL_JVM_OPTION_VARS)).get
+    const tlsClientAuth = all('zookeeper.ssl.client.enable') === 'true' && all('zookeeper.clientCnxnSocket') !== undefined && all('zookeeper.ssl.keystore.location') !== undefined
     const jaas = jaasFileFromEnv()
     if (jaas === undefined && !tlsClientAuth) {
       writeLineSync(2, 'ERROR: No JAAS configuration file has been specified and no TLS client certificate has been specified. Please make sure that you set the system property java.security.auth.login.config or provide a ZooKeeper client TLS configuration via --zk-tls-config-file <filename> identifying at least zookeeper.ssl.client.enable, zookeeper.clientCnxnSocket, and zookeeper.ssl.keystore.location')

@@ -25,6 +25,10 @@ export interface CertFiles {
   /** Trust stores holding the CA. */
   trustP12: string
   trustJks: string
+  /** alice's key and certificate in a PKCS12 key store that bundles the CA (as openssl -certfile does). */
+  aliceP12: string
+  /** A PKCS12 trust store holding only the CA nobody trusts (keytool). */
+  otherTrustP12: string
   /** Client certificates: key and cert PEM files. */
   client(name: 'alice' | 'bob' | 'untrusted' | 'expired'): {key: string; cert: string; pem: string}
 }
@@ -113,12 +117,16 @@ export function makeCerts(): CertFiles {
   const brokerP12 = join(dir, 'broker.p12')
   sh('openssl', ['pkcs12', '-export', '-in', broker.cert, '-inkey', broker.key, '-certfile', ca.cert, '-name', 'broker', '-out', brokerP12, '-passout', `pass:${STORE_PASSWORD}`], dir)
   const trustP12 = join(dir, 'trust.p12')
+  const aliceP12 = join(dir, 'alice.p12')
+  sh('openssl', ['pkcs12', '-export', '-in', clients.alice.cert, '-inkey', clients.alice.key, '-certfile', ca.cert, '-name', 'alice', '-out', aliceP12, '-passout', `pass:${STORE_PASSWORD}`], dir)
+  const otherTrustP12 = join(dir, 'other-trust.p12')
   const brokerJks = join(dir, 'broker.jks')
   const trustJks = join(dir, 'trust.jks')
   if (haveKeytool()) {
     sh('keytool', ['-importkeystore', '-srckeystore', brokerP12, '-srcstoretype', 'PKCS12', '-srcstorepass', STORE_PASSWORD, '-destkeystore', brokerJks, '-deststoretype', 'JKS', '-deststorepass', STORE_PASSWORD, '-destkeypass', STORE_PASSWORD, '-noprompt'], dir)
     sh('keytool', ['-importcert', '-alias', 'ca', '-file', ca.cert, '-keystore', trustJks, '-storetype', 'JKS', '-storepass', STORE_PASSWORD, '-noprompt'], dir)
     sh('keytool', ['-importcert', '-alias', 'ca', '-file', ca.cert, '-keystore', trustP12, '-storetype', 'PKCS12', '-storepass', STORE_PASSWORD, '-noprompt'], dir)
+    sh('keytool', ['-importcert', '-alias', 'other', '-file', other.cert, '-keystore', otherTrustP12, '-storetype', 'PKCS12', '-storepass', STORE_PASSWORD, '-noprompt'], dir)
   }
   cached = {
     dir,
@@ -132,6 +140,8 @@ export function makeCerts(): CertFiles {
     broker2Pem: broker2.pem,
     trustP12,
     trustJks,
+    aliceP12,
+    otherTrustP12,
     client: name => clients[name],
   }
   return cached

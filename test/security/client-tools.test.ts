@@ -171,6 +171,25 @@ test('a wrong password, an unknown user, a mechanism the listener lacks, an untr
   assert.doesNotMatch(w.stderr, /bad-pw-123/)
 })
 
+test('a PKCS12 key store\'s bundled CA is not a trust anchor: only the trust store is, as for the Java client', {skip: skip || (!haveKeytool() && 'keytool is not installed')}, async () => {
+  // alice.p12 bundles the CA that signed the broker's certificate; the PKCS12 trust store names
+  // only another CA. Node would trust the bundled CA (it adds a pfx's CAs to the trusted store);
+  // Java trusts the trust store alone, so the handshake must fail.
+  const keyStore = {'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': certs.aliceP12, 'ssl.keystore.password': STORE_PASSWORD}
+  const wrongTrust = clientProps(dir, 'p12-bundled-ca', {'security.protocol': 'SSL', ...keyStore, 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': certs.otherTrustP12, 'ssl.truststore.password': STORE_PASSWORD})
+  for (const listener of ['SSL', 'MTLS']) {
+    const t = await runCommand('kafka-topics', ['--bootstrap-server', broker.addr(listener), '--command-config', wrongTrust, '--list'], {timeoutMs: 30000})
+    assert.equal(t.code, 1, `${listener}: ${t.stdout}${t.stderr}`)
+    assert.match(t.stdout, /^Error while executing topic command : SSL handshake failed$/m, listener)
+  }
+  const j = await apacheTool('kafka-topics', ['--bootstrap-server', broker.addr('SSL'), '--command-config', wrongTrust, '--list'])
+  assert.equal(j.code, 1, `Apache's kafka-topics: ${j.stdout}${j.stderr}`)
+  assert.match(j.stdout + j.stderr, /SSL handshake failed/)
+  // The same PKCS12 key store with the CA's PKCS12 trust store: mutual TLS works.
+  const good = clientProps(dir, 'p12-mtls', {'security.protocol': 'SSL', ...keyStore, 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': certs.trustP12, 'ssl.truststore.password': STORE_PASSWORD})
+  await roundTrip(broker.addr('MTLS'), 'mtls-pkcs12-keystore', good)
+})
+
 test('the same client files against Apache Kafka 3.9\'s broker (SASL_SSL with PLAIN and SCRAM-SHA-256, SSL)', {skip}, async () => {
   const apache = await startApacheBroker(zk.connect, {PLAINTEXT: 'PLAINTEXT', SSL: 'SSL', SASL_SSL: 'SASL_SSL'}, [
     'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',

@@ -192,6 +192,28 @@ test('key stores: PEM inline (ssl.keystore.key / certificate.chain), PKCS12 and 
     (e: Error) => /ssl\.keystore\.location/.test(e.message) && !e.message.includes('wrong-pw'))
 })
 
+test('a PKCS12 key store\'s bundled CA does not make client certificates trusted: only the trust store does, as in Java', {skip: skip || (!haveKeytool() && 'keytool is not installed')}, async () => {
+  // broker.p12 bundles the CA that signed alice's certificate; the trust store names only the
+  // other CA (which signed mallory's). Node would accept alice (it trusts a pfx's CAs); Java's
+  // broker accepts mallory only.
+  const b = await startSecureBroker(`${zk.connect}/pfx-trust`, {SSL: 'SSL'}, [
+    'ssl.keystore.type=PKCS12', `ssl.keystore.location=${certs.brokerP12}`, `ssl.keystore.password=${STORE_PASSWORD}`,
+    'ssl.truststore.type=PEM', `ssl.truststore.location=${certs.otherCaPem}`, 'ssl.client.auth=required',
+  ], {brokerId: 5})
+  try {
+    const kcat = (who: 'alice' | 'untrusted') => exec(KCAT, ['-L', '-b', b.addr('SSL'), ...kcatSsl(), '-X', `ssl.certificate.location=${certs.client(who).cert}`, '-X', `ssl.key.location=${certs.client(who).key}`, '-m', '5'])
+    const mallory = await kcat('untrusted')
+    assert.equal(mallory.code, 0, mallory.stderr)
+    const before = b.proc.output.length
+    const alice = await kcat('alice')
+    assert.notEqual(alice.code, 0, alice.stdout)
+    await waitFor(() => b.proc.output.slice(before).includes('Failed authentication with'), 10000, 'a "Failed authentication" line')
+    assert.match(b.proc.output.slice(before), /Failed authentication with \/127\.0\.0\.1 .*\(SSL handshake failed: unable to get local issuer certificate \(the client certificate's chain does not lead to a certificate of the trust store\)\)/)
+  } finally {
+    await b.cleanup()
+  }
+})
+
 test('client certificate subjects read as Java prints them (RFC 2253) and mapped by ssl.principal.mapping.rules', {skip}, () => {
   const der = (name: 'alice' | 'bob') => new X509Certificate(readFileSync(certs.client(name).cert)).raw
   assert.equal(subjectRfc2253(der('alice')), 'CN=alice,OU=Eng,O=Acme,C=US')

@@ -14,6 +14,7 @@ import {startApacheZk, requireApacheZk, JAAS, type ApacheZk} from '../zookeeper/
 import {startZooKeeperServer, type RunningZooKeeper} from '../../src/core/zookeeper/index.js'
 import {zkConfigFromProperties} from '../../src/core/config/zk-config.js'
 import {ZkClient} from '../../src/core/zkclient/client.js'
+import {OPEN_ACL_UNSAFE} from '../../src/core/zkclient/codec.js'
 import {runCommand, removeDir, freePort, tempDir} from '../helpers/util.js'
 import {makeCerts, haveOpenssl, haveKeytool, STORE_PASSWORD, type CertFiles} from './certs.js'
 import {startSecureBroker, KCAT, type SecureBroker} from './helpers.js'
@@ -176,5 +177,76 @@ test('a wrong SASL password, an untrusted ZooKeeper certificate: one start-up er
     assert.equal(untrusted.stderr.trim().split('\n').length, 1, untrusted.stderr)
     assert.match(untrusted.stderr, /^Error: Timed out waiting for connection while in state: CONNECTING \(last attempt: 127\.0\.0\.1:\d+: .*(certificate|issuer)/i, what)
     assert.ok(untrusted.ms < 40000, `${what}: took ${untrusted.ms} ms`)
+  }
+})
+
+test('ZooKeeper TLS from -D system properties in KAFKA_OPTS alone (broker, zookeeper-shell, zookeeper-security-migration); server.properties keys win', {skip, timeout: 240000}, async () => {
+  const port = kafkitZk!.server.securePort
+  const jaas = `-Djava.security.auth.login.config=${join(dir, 'jaas.conf')}`
+  // Apache's ZooKeeper client names, as a Kafka 3.9 user passes them to the JVM.
+  const sysTls = (keyStore: string, keyStoreType: string, trust: string, trustType: string): string => [
+    '-Dzookeeper.client.secure=true', '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+    `-Dzookeeper.ssl.keyStore.location=${keyStore}`, ...(keyStoreType === 'PEM' ? [] : [`-Dzookeeper.ssl.keyStore.password=${STORE_PASSWORD}`]), `-Dzookeeper.ssl.keyStore.type=${keyStoreType}`,
+    `-Dzookeeper.ssl.trustStore.location=${trust}`, ...(trustType === 'PEM' ? [] : [`-Dzookeeper.ssl.trustStore.password=${STORE_PASSWORD}`]), `-Dzookeeper.ssl.trustStore.type=${trustType}`,
+    '-Dzookeeper.ssl.hostnameVerification=true',
+  ].join(' ')
+  let broker: SecureBroker | undefined
+  try {
+    // No zookeeper.ssl.* key in server.properties: TLS, the client certificate and the trust store all come from KAFKA_OPTS.
+    broker = await startSecureBroker(`127.0.0.1:${port}/sysprops`, {PLAINTEXT: 'PLAINTEXT'}, ['zookeeper.set.acl=true'], {env: {KAFKA_OPTS: `${jaas} ${sysTls(certs.brokerP12, 'PKCS12', certs.trustP12, 'PKCS12')}`}})
+    const created = await runCommand('kafka-topics', ['--bootstrap-server', broker.bootstrap, '--create', '--topic', 'sysprops', '--partitions', '1'])
+    assert.equal(created.code, 0, created.stderr)
+    const zk = await zkClient(port, {username: 'admin', password: 'admin-secret'})
+    try {
+      // The broker's session carries the certificate of -Dzookeeper.ssl.keyStore.location (its x509 id owns the znodes).
+      assert.equal(await aclText(zk, '/sysprops/brokers/topics/sysprops'), 'sasl:kafka:31,world:anyone:1,x509:CN=kafkit-broker,O=kafkit:31')
+    } finally {
+      await zk.close()
+    }
+  } finally {
+    await broker?.cleanup()
+    broker = undefined
+  }
+
+  // A key server.properties gives wins over its system property: the -D trust store (another CA) is not used.
+  try {
+    broker = await startSecureBroker(`127.0.0.1:${port}/sysprops2`, {PLAINTEXT: 'PLAINTEXT'},
+      [`zookeeper.ssl.truststore.location=${certs.trustP12}`, `zookeeper.ssl.truststore.password=${STORE_PASSWORD}`, 'zookeeper.ssl.truststore.type=PKCS12'],
+      {env: {KAFKA_OPTS: `${jaas} ${sysTls(certs.brokerP12, 'PKCS12', certs.otherCaPem, 'PEM')}`}})
+    const listed = await runCommand('kafka-topics', ['--bootstrap-server', broker.bootstrap, '--list'])
+    assert.equal(listed.code, 0, listed.stderr)
+  } finally {
+    await broker?.cleanup()
+  }
+  // ... and the -D trust store alone (the other CA) is used: the handshake fails.
+  const untrusted = await startFails(port, 'sysprops-untrusted', [], {KAFKA_OPTS: `${jaas} ${sysTls(certs.brokerP12, 'PKCS12', certs.otherCaPem, 'PEM')}`})
+  assert.equal(untrusted.code, 1, untrusted.stderr)
+  assert.match(untrusted.stderr, /^Error: Timed out waiting for connection while in state: CONNECTING \(last attempt: 127\.0\.0\.1:\d+: .*(certificate|issuer)/i)
+
+  // zookeeper-shell without -zk-tls-config-file: TLS from KAFKA_OPTS.
+  const alice = certs.client('alice')
+  const aliceTls = sysTls(alice.pem, 'PEM', certs.caPem, 'PEM')
+  const ls = await runCommand('zookeeper-shell', [`127.0.0.1:${port}/sysprops`, 'ls', '/brokers/topics'], {env: {KAFKA_OPTS: aliceTls}})
+  assert.equal(ls.code, 0, ls.stderr)
+  assert.match(ls.stdout, /\[sysprops\]/)
+
+  // zookeeper-security-migration: a TLS client certificate given by -D only counts as an identity (no JAAS file).
+  const root = await zkClient(port)
+  try {
+    await root.create('/sysprops-migrated', null, OPEN_ACL_UNSAFE, 0)
+  } finally {
+    await root.close()
+  }
+  const migrate = (env: NodeJS.ProcessEnv) => runCommand('zookeeper-security-migration', ['--zookeeper.acl', 'secure', '--zookeeper.connect', `127.0.0.1:${port}/sysprops-migrated`], {env, timeoutMs: 60000})
+  const refused = await migrate({KAFKA_OPTS: ''})
+  assert.equal(refused.code, 1)
+  assert.match(refused.stderr, /No JAAS configuration file has been specified and no TLS client certificate/)
+  const migrated = await migrate({KAFKA_OPTS: aliceTls})
+  assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr)
+  const zk = await zkClient(port, {username: 'admin', password: 'admin-secret'})
+  try {
+    assert.equal(await aclText(zk, '/sysprops-migrated/brokers'), 'world:anyone:1,x509:CN=alice,OU=Eng,O=Acme,C=US:31')
+  } finally {
+    await zk.close()
   }
 })

@@ -130,6 +130,34 @@ async function flowingPast(v: Variant, n: number): Promise<void> {
   await waitFor(async () => (await inputLines(v)) > n, 60000, `input past ${n} lines`, 20)
 }
 
+/**
+ * Waits until output records of an open transaction are in the log: on some wc-out partition
+ * the latest offset under read_uncommitted (the high watermark) is past the one under
+ * read_committed (the last stable offset). Each broker answers for the partitions it leads.
+ */
+async function openOutputInLog(v: Variant): Promise<void> {
+  const partitions = [0, 1, 2].map(partitionIndex => ({partitionIndex, timestamp: -1, currentLeaderEpoch: -1}))
+  await waitFor(async () => {
+    for (const b of cluster.brokers) {
+      let conn: KafkaConnection | undefined
+      try {
+        conn = await KafkaConnection.connect('127.0.0.1', b.port, {timeoutMs: 2000})
+        const latest = async (isolationLevel: number) => new Map((await conn!.send(Apis.ListOffsets, 5, {replicaId: -1, isolationLevel, topics: [{name: v.output, partitions}]}))
+          .topics[0].partitions.filter(p => p.errorCode === 0).map(p => [p.partitionIndex, Number(p.offset)]))
+        // High watermark first: one past a last stable offset read after it is open transaction output now.
+        const uncommitted = await latest(0)
+        const committed = await latest(1)
+        if ([...committed].some(([p, lso]) => (uncommitted.get(p) ?? -1) > lso)) return true
+      } catch {
+        // a broker that is down or still starting
+      } finally {
+        await conn?.close()
+      }
+    }
+    return false
+  }, 60000, 'output records of an open transaction in the log', 5)
+}
+
 /** Waits until the app has a transaction open with output in it (Ongoing, holding wc-out partitions). */
 async function outputTransactionOpen(v: Variant): Promise<void> {
   await waitFor(async () => {
@@ -202,8 +230,9 @@ async function wordCount(v: Variant): Promise<string> {
   const flow3 = trickle(v, 900, 1200)
   await flowingPast(v, 950)
   await outputTransactionOpen(v)
-  // Transactions last about a second (commit.interval.ms 1000): let its first output reach the broker.
-  await new Promise(r => setTimeout(r, 300))
+  // Transactions last about a second (commit.interval.ms 1000): kill once output of an open
+  // transaction is in the log (an output partition's high watermark past its last stable offset).
+  await openOutputInLog(v)
   await app.stop('SIGKILL')
   app = startApp(v)
   await flow3
@@ -219,8 +248,9 @@ async function wordCount(v: Variant): Promise<string> {
   for (const [w, list] of got) assert.ok(list.every((c, i) => c === i + 1), `counts of ${w}: ${list.join(',')}`)
   // Aborted output, when the app kill caught a transaction whose output records were already
   // written, shows as repeated counts under read_uncommitted that read_committed hides. The kill
-  // waits for an Ongoing transaction holding output partitions, but its records may not be in the
-  // log yet, so it is reported below, not required (exactness above is the check).
+  // waits until an open transaction's output records are in the log, but that transaction may
+  // still commit in the moment before the kill lands, so it is reported below, not required
+  // (exactness above is the check).
   const all = await output(v, 'read_uncommitted')
   const repeats = [...all].filter(([, list]) => list.some((c, i) => i > 0 && c <= list[i - 1])).length
   const committed = [...got.values()].reduce((n, list) => n + list.length, 0)

@@ -27,12 +27,16 @@ test('Apache Kafka 3.9\'s broker on a kafkit ensemble keeps its registration and
     broker.stdout!.on('data', d => { out = (out + d).slice(-50000) })
     broker.stderr!.on('data', d => { out = (out + d).slice(-50000) })
     await waitFor(() => out.includes('started (kafka.server.KafkaServer)'), 60000, 'Apache Kafka to start')
-    const run = produceAndVerify(`127.0.0.1:${port}`, 10, e.root, 1, 1)
-    await new Promise(r => setTimeout(r, 3000))
+    const run = produceAndVerify(`127.0.0.1:${port}`, e.root, 1, 1)
+    // The leader kill lands under load: wait for acknowledged records, not for time.
+    await run.waitForAcked(300, 'records acknowledged before the ZooKeeper leader is killed')
     const leader = await e.waitForLeader()
     await e.kill(leader)
     await e.waitForLeader(20000)
     e.start(leader)
+    await e.waitForLeader(20000) // the old leader serves again, as a follower
+    await run.waitForAcked(Math.max(run.acked() + 300, 1500), 'records acknowledged after the ZooKeeper leader change')
+    run.stop()
     const r = await run.done
     console.log(`Apache Kafka 3.9 on a kafkit ensemble: ${r.sent} records sent, ${r.acked} acknowledged, ${r.lost} acknowledged records missing`)
     assert.equal(r.lost, 0)

@@ -204,13 +204,28 @@ export class Ensemble {
 }
 
 
-/** A librdkafka producer (acks=all, idempotent) for `seconds`, then a read-back of every partition: {sent, acked, lost}. */
-export function produceAndVerify(bootstrap: string, seconds: number, dir: string, partitions: number, rf: number): {done: Promise<{sent: number; acked: number; lost: number}>} {
+export interface ProducerRun {
+  /** Records acknowledged so far (reported by the producer about every 200 ms). */
+  acked(): number
+  /** Waits until at least n records are acknowledged: load is flowing (fails after timeoutMs). */
+  waitForAcked(n: number, what: string, timeoutMs?: number): Promise<void>
+  /** Ends production; done then resolves after the read-back. */
+  stop(): void
+  done: Promise<{sent: number; acked: number; lost: number}>
+}
+
+/**
+ * A librdkafka producer (acks=all, idempotent) that produces until stop() (at most maxSeconds),
+ * then reads back every partition: {sent, acked, lost}. Tests wait on acked() to put their faults
+ * under load, instead of sleeping.
+ */
+export function produceAndVerify(bootstrap: string, dir: string, partitions: number, rf: number, maxSeconds = 120): ProducerRun {
+  const stopFile = join(dir, `produce-${process.pid}-${Date.now()}.stop`)
   const script = `
-import sys, time, json
+import os, sys, time, json
 from confluent_kafka import Producer, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
-bs, secs, parts, rf = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+bs, secs, parts, rf, stop = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 a = AdminClient({'bootstrap.servers': bs})
 for f in a.create_topics([NewTopic('t', parts, rf, config={'min.insync.replicas': str(min(2, rf))})]).values():
     try: f.result(30)
@@ -221,11 +236,21 @@ def cb(err, msg):
     if err is None: acked.add(msg.value().decode())
 end = time.time() + secs
 n = 0
+reported = 0
 while time.time() < end:
-    p.produce('t', str(n).encode(), callback=cb)
+    try:
+        p.produce('t', str(n).encode(), callback=cb)
+    except BufferError:
+        p.poll(0.1)
+        continue
     n += 1
     p.poll(0)
-    if n % 100 == 0: time.sleep(0.01)
+    if n % 100 == 0:
+        time.sleep(0.01)
+        if time.time() - reported >= 0.2:
+            print('acked', len(acked), flush=True)
+            reported = time.time()
+        if os.path.exists(stop): break
 p.flush(120)
 c = Consumer({'bootstrap.servers': bs, 'group.id': 'verify', 'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
 c.assign([TopicPartition('t', i, 0) for i in range(parts)])
@@ -241,17 +266,37 @@ while idle < 8:
     got.add(m.value().decode())
 print(json.dumps({'sent': n, 'acked': len(acked), 'lost': len(acked - got)}))
 `
-  const child = spawn('/usr/bin/python3', ['-c', script, bootstrap, String(seconds), String(partitions), String(rf)], {stdio: ['ignore', 'pipe', 'pipe'], cwd: dir})
-  let out = ''
+  const child = spawn('/usr/bin/python3', ['-c', script, bootstrap, String(maxSeconds), String(partitions), String(rf), stopFile], {stdio: ['ignore', 'pipe', 'pipe'], cwd: dir})
+  let buffered = ''
+  let last = ''
   let err = ''
-  child.stdout!.on('data', d => { out += d })
+  let acked = 0
+  child.stdout!.on('data', d => {
+    buffered += d
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl).trim()
+      buffered = buffered.slice(nl + 1)
+      const m = /^acked (\d+)$/.exec(line)
+      if (m) acked = Number(m[1])
+      else if (line !== '') last = line
+    }
+  })
   child.stderr!.on('data', d => { err = (err + d).slice(-3000) })
+  const done = new Promise<{sent: number; acked: number; lost: number}>((resolve, reject) => child.on('exit', code => {
+    if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last))
+    else reject(new Error(`producer exited with ${code}: ${err}`))
+  }))
+  done.catch(() => {}) // observed by the caller through done
   return {
-    done: new Promise((resolve, reject) => child.on('exit', code => {
-      const last = out.trim().split('\n').pop() ?? ''
-      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last))
-      else reject(new Error(`producer exited with ${code}: ${err}`))
-    })),
+    acked: () => acked,
+    async waitForAcked(n, what, timeoutMs = 60000) {
+      // Fails at once when the producer ends (or fails) first.
+      const ended = done.then(() => { throw new Error(`the producer ended before ${what}`) })
+      ended.catch(() => {})
+      await Promise.race([waitFor(() => acked >= n, timeoutMs, `${what} (${n} acknowledged records)`, 50), ended])
+    },
+    stop: () => writeFileSync(stopFile, ''),
+    done,
   }
 }
 

@@ -34,16 +34,23 @@ test('kafkit\'s 3 brokers on a 3-server kafkit ensemble: kill -9 of the ZooKeepe
     for (let i = 0; i < 3; i++) brokers.push({port: await freePort(), child: null, out: ''})
     for (let i = 0; i < 3; i++) start(i)
     await waitFor(async () => (await e.kazoo(e.connectString(), "c.sync('/'); print(len(c.get_children('/brokers/ids')) if c.exists('/brokers/ids') else 0)")) === '3', 30000, 'three brokers registered')
-    const run = produceAndVerify(brokers.map(b => `127.0.0.1:${b.port}`).join(','), 16, e.root, 3, 3)
-    await new Promise(r => setTimeout(r, 4000))
+    const run = produceAndVerify(brokers.map(b => `127.0.0.1:${b.port}`).join(','), e.root, 3, 3)
+    // Every fault lands under load: each step waits for more acknowledged records, not for time.
+    const more = async (n: number, what: string) => run.waitForAcked(run.acked() + n, what)
+    await run.waitForAcked(300, 'records acknowledged before the ZooKeeper leader is killed')
     const leader = await e.waitForLeader()
     await e.kill(leader)
     await e.waitForLeader(20000)
     e.start(leader)
-    await new Promise(r => setTimeout(r, 3000))
+    await e.waitForLeader(20000) // the old leader serves again, as a follower
+    await more(300, 'records acknowledged after the ZooKeeper leader change')
     await kill(1)
-    await new Promise(r => setTimeout(r, 3000))
+    // Broker 2 stays down until the cluster has noticed: its session expired (zookeeper.session.timeout.ms=6000).
+    await waitFor(async () => (await e.kazoo(e.connectString(), "c.sync('/'); print(sorted(c.get_children('/brokers/ids')))")) === "['1', '3']", 30000, 'broker 2 to leave /brokers/ids')
     start(1)
+    await waitFor(async () => (await e.kazoo(e.connectString(), "c.sync('/'); print(len(c.get_children('/brokers/ids')))")) === '3', 30000, 'broker 2 registered again')
+    await run.waitForAcked(Math.max(run.acked() + 300, 1500), 'records acknowledged after broker 2 is back')
+    run.stop()
     const r = await run.done
     console.log(`kafkit brokers on a kafkit ensemble: ${r.sent} records sent, ${r.acked} acknowledged, ${r.lost} acknowledged records missing`)
     assert.ok(r.acked > 1000, JSON.stringify(r))

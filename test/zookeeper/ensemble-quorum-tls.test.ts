@@ -20,14 +20,16 @@ before(() => {
   if (!skip) certs = makeCerts()
 })
 
-type Store = 'pkcs12' | 'pem' | 'untrusted'
+type Store = 'pkcs12' | 'pem' | 'untrusted' | 'pkcs12-other-trust'
 
 function tlsLines(store: Store): string[] {
-  const ks = store === 'pkcs12'
+  const ks = store === 'pkcs12' || store === 'pkcs12-other-trust'
     ? [`ssl.quorum.keyStore.location=${certs.brokerP12}`, `ssl.quorum.keyStore.password=${STORE_PASSWORD}`, 'ssl.quorum.keyStore.type=PKCS12']
     : [`ssl.quorum.keyStore.location=${store === 'pem' ? certs.brokerPem : certs.client('untrusted').pem}`, 'ssl.quorum.keyStore.type=PEM']
   const ts = store === 'pem'
     ? [`ssl.quorum.trustStore.location=${certs.caPem}`, 'ssl.quorum.trustStore.type=PEM']
+    : store === 'pkcs12-other-trust'
+      ? [`ssl.quorum.trustStore.location=${certs.otherCaPem}`, 'ssl.quorum.trustStore.type=PEM']
     : [`ssl.quorum.trustStore.location=${certs.trustP12}`, `ssl.quorum.trustStore.password=${STORE_PASSWORD}`, 'ssl.quorum.trustStore.type=PKCS12']
   return ['sslQuorum=true', ...ks, ...ts]
 }
@@ -136,6 +138,26 @@ test('a server whose certificate is not trusted cannot join (one clear log line)
     await replicates(e, 'x', [0, 1])
     assert.equal(await e.mode(2), '', 'server 3 does not serve')
     assert.match(e.members[0].output + e.members[1].output, /is not TLS \(sslQuorum=true, portUnification=false\): closed/)
+  } catch (err) {
+    console.log(e.tail(Number(process.env.KAFKIT_TEST_TAIL ?? 3000)))
+    throw err
+  } finally {
+    await e.destroy()
+  }
+})
+
+test('a PKCS12 key store\'s bundled CA is no trust anchor: a server whose trust store lacks the others\' CA refuses them', {skip, timeout: 90000}, async () => {
+  // Server 3's broker.p12 bundles the CA that signed every server's certificate, but its trust
+  // store names only another CA: Apache's X509Util trusts nobody then; Node would trust the pfx's CA.
+  const e = await Ensemble.create(['kafkit', 'kafkit', 'kafkit'], {memberExtra: (m: Member) => tlsLines(m.id === 3 ? 'pkcs12-other-trust' : 'pkcs12')})
+  try {
+    e.start(0)
+    e.start(1)
+    await e.waitForLeader(40000, [0, 1])
+    e.start(2)
+    await waitFor(() => /does not lead to a certificate of ssl\.quorum\.trustStore/.test(e.members[2].output), 30000, 'server 3 refusing a certificate its trust store does not lead to')
+    assert.equal(await e.mode(2), '', 'server 3 does not serve')
+    await replicates(e, 'p', [0, 1])
   } catch (err) {
     console.log(e.tail(Number(process.env.KAFKIT_TEST_TAIL ?? 3000)))
     throw err

@@ -20,6 +20,8 @@ c.ensure_path('/bulk')
 for r in [c.create_async('/bulk/n%04d' % i, b'x' * 100) for i in range(800)]: r.get(timeout=30)
 print('ok')`)
     // A writer keeps going while the follower comes back and is synced.
+    const zxidOf = async (i: number) => parseInt(/Zxid: 0x([0-9a-f]+)/.exec(await fourLetter(e.members[i].clientPort, 'srvr'))?.[1] ?? '0', 16)
+    const bulkDone = await zxidOf(leader)
     const writer = e.kazoo(e.connectString([leader]), `
 import time
 end = time.time() + 4
@@ -28,7 +30,8 @@ while time.time() < end:
     c.create('/bulk/live%05d' % n, b'y')
     n += 1
 print(n)`)
-    await new Promise(r => setTimeout(r, 500))
+    // The follower returns once the writer's creates are being committed (the leader's zxid moves).
+    await waitFor(async () => (await zxidOf(leader)) > bulkDone + 20, 20000, 'the live writer to be writing', 20)
     e.start(f)
     await waitFor(async () => (await e.mode(f)) === 'follower', 20000, 'the follower to sync')
     const written = Number(await writer)

@@ -7,13 +7,14 @@ import type {ServerConfig} from '../config/server-config.js'
 import {ConfigError} from '../config/settings.js'
 import {CloseConnection, type Connection, type ConnectionHooks, type ListenerSpec, type SocketServer} from './socket-server.js'
 import {ListenerSettings, usesSasl, usesTls, jaasFileSections, SUPPORTED_MECHANISMS} from '../security/config.js'
-import {serverTls, subjectRfc2253, fileStamps, type ServerTls} from '../security/tls.js'
+import {serverTls, subjectRfc2253, fileStamps, chainReaches, type ServerTls} from '../security/tls.js'
 import {parseJaas, type JaasModule} from '../security/jaas.js'
 import {SaslSession, type SaslListenerConfig, type AuthenticatorHost} from './authenticator.js'
 import {PlainServer, OAUTHBEARER_LOGIN_MODULE, unsecuredValidatorOptions, credentialFromString, type ScramCredential} from '../security/sasl.js'
 import {EntityConfigStore, sanitize} from '../security/entity-configs.js'
 import type {ZkClient, ZkSecurity} from '../cluster/zk.js'
 import {zkClientTlsOptions} from '../zookeeper/tls.js'
+import {jvmSystemProperties, zkTlsSystemProperty, BROKER_JVM_OPTION_VARS} from '../zkclient/system-properties.js'
 import {AclAuthorizer, ACL_AUTHORIZER_CLASSES} from '../security/authorizer.js'
 import {RequestAuthz} from './api-authz.js'
 import {Quotas} from '../security/quotas.js'
@@ -40,7 +41,9 @@ const DIGEST_LOGIN_MODULE = 'org.apache.zookeeper.server.auth.DigestLoginModule'
 
 /**
  * How the broker reaches ZooKeeper, as Kafka 3.9's broker with Apache's ZooKeeper client: TLS
- * when zookeeper.ssl.client.enable=true, with the zookeeper.ssl.* keys of server.properties; SASL
+ * when zookeeper.ssl.client.enable=true, with the zookeeper.ssl.* keys of server.properties (a
+ * key the file does not give is taken from its -D system property in KAFKA_OPTS:
+ * -Dzookeeper.client.secure=true, -Dzookeeper.ssl.keyStore.location=..., as KafkaConfig does); SASL
  * DIGEST-MD5 with the username and password of the JAAS Client section (or the section
  * -Dzookeeper.sasl.clientconfig names; ZooKeeper's DigestLoginModule) of the file that
  * -Djava.security.auth.login.config names in KAFKA_OPTS, unless -Dzookeeper.sasl.client=false.
@@ -58,10 +61,12 @@ export function zooKeeperSecurity(config: ServerConfig, env: NodeJS.ProcessEnv =
   const out: ZkSecurity = {}
   if (digest && digest.options.username !== undefined && digest.options.password !== undefined) out.sasl = {username: digest.options.username, password: digest.options.password}
   const get = (k: string): string | undefined => config.props.get(k)?.trim()
-  const tls = zkClientTlsOptions(get, config.source)
+  // A zookeeper.ssl.* key server.properties lacks comes from its -D system property in KAFKA_OPTS (KafkaConfig).
+  const sys = jvmSystemProperties(env, BROKER_JVM_OPTION_VARS)
+  const tls = zkClientTlsOptions(get, config.source, sys)
   if (tls) out.tls = tls
   // Kafka: secure ACLs need SASL, or TLS with a client certificate (its x509 id owns the znodes).
-  const certificate = tls !== undefined && (get('zookeeper.ssl.keystore.location') ?? get('zookeeper.ssl.keyStore.location')) !== undefined
+  const certificate = tls !== undefined && (get('zookeeper.ssl.keystore.location') ?? get('zookeeper.ssl.keyStore.location') ?? zkTlsSystemProperty('zookeeper.ssl.keystore.location', sys)) !== undefined
   if (config.zookeeperSetAcl && !out.sasl && !certificate) {
     throw new ConfigError(`zookeeper.set.acl is true in ${config.source}, but the broker has no ZooKeeper credentials: give a JAAS file with a '${section}' section (${DIGEST_LOGIN_MODULE} required username=... password=...;) as -Djava.security.auth.login.config=<file> in KAFKA_OPTS${file.file ? ` (${file.file} has no such section)` : ''}, or a client certificate (zookeeper.ssl.client.enable=true and zookeeper.ssl.keystore.location)`)
   }
@@ -315,6 +320,15 @@ export class BrokerSecurity {
   private onConnection(conn: Connection): void {
     const l = this.listeners.get(conn.listener.name)
     if (!l) return
+    if (l.tls?.anchors) {
+      // A PKCS12 key store's bundled CAs are trusted by Node, not by Java: a client certificate
+      // (SSL or SASL_SSL) must lead to the trust store.
+      const sock = conn.socket as import('node:tls').TLSSocket
+      const peer = sock.getPeerCertificate?.(true)
+      if (peer && peer.raw && sock.authorized && !chainReaches(peer, l.tls.anchors)) {
+        throw new CloseConnection('SSL handshake failed: unable to get local issuer certificate (the client certificate\'s chain does not lead to a certificate of the trust store)')
+      }
+    }
     if (l.sasl) {
       conn.security = new SaslSession(l.sasl, conn, this.authHost)
       return

@@ -173,6 +173,11 @@ export interface ServerTls {
   mapper: SslPrincipalMapper
   /** Files whose change means a reload (Kafka's dynamic key store update). */
   files: string[]
+  /**
+   * With a PKCS12 key store and a trust store: the trust store's certificates, which a client
+   * certificate's chain must reach (Node also trusts the CAs bundled in the pfx; Java does not).
+   */
+  anchors?: Set<string>
 }
 
 /** Everything an SSL/SASL_SSL listener needs; ConfigErrors name the key (never a secret's value). */
@@ -189,7 +194,8 @@ export function serverTls(ls: ListenerSettings): ServerTls {
     requestCert: auth !== 'none',
     rejectUnauthorized: auth === 'required',
   }
-  return {options, clientAuth: auth, mapper: new SslPrincipalMapper(ls.get('ssl.principal.mapping.rules') ?? 'DEFAULT'), files: [...ks.files, ...(ts?.files ?? [])]}
+  const anchors = pfxAnchors(ks, ts)
+  return {options, clientAuth: auth, mapper: new SslPrincipalMapper(ls.get('ssl.principal.mapping.rules') ?? 'DEFAULT'), files: [...ks.files, ...(ts?.files ?? [])], ...(anchors ? {anchors} : {})}
 }
 
 /** The broker's client side towards another broker's TLS listener (inter-broker). */
@@ -216,19 +222,26 @@ export function clientTls(ls: ListenerSettings, host: string): ConnectionOptions
  * one of the trust store's certificates. Then the host name, when verifyHost.
  */
 export function serverIdentityCheck(verifyHost: boolean, ks: KeyMaterial | undefined, ts: KeyMaterial | undefined): (host: string, cert: PeerCertificate) => Error | undefined {
-  const anchors = ks?.context.pfx !== undefined && ts ? trustedFingerprints(ts.context.ca) : undefined
+  const anchors = pfxAnchors(ks, ts)
   return (host, cert) => {
-    if (anchors) {
-      let c: DetailedPeerCertificate | undefined = cert as DetailedPeerCertificate
-      let trusted = false
-      for (let i = 0; c && i < 16 && !trusted; i++) {
-        if (c.fingerprint256 && anchors.has(c.fingerprint256)) trusted = true
-        c = c.issuerCertificate && c.issuerCertificate !== c ? c.issuerCertificate : undefined
-      }
-      if (!trusted) return new Error('unable to get local issuer certificate (the server\'s certificate chain does not lead to a certificate of the trust store)')
-    }
+    if (anchors && !chainReaches(cert as DetailedPeerCertificate, anchors)) return new Error('unable to get local issuer certificate (the server\'s certificate chain does not lead to a certificate of the trust store)')
     return verifyHost ? defaultCheckServerIdentity(host, cert) : undefined
   }
+}
+
+/** The trust store's certificate fingerprints when the key store is PKCS12 (whose bundled CAs Node trusts too), else undefined. */
+export function pfxAnchors(ks: KeyMaterial | undefined, ts: KeyMaterial | undefined): Set<string> | undefined {
+  return ks?.context.pfx !== undefined && ts ? trustedFingerprints(ts.context.ca) : undefined
+}
+
+/** Whether a verified peer chain (getPeerCertificate(true)) leads to one of the anchors. */
+export function chainReaches(cert: DetailedPeerCertificate | undefined, anchors: Set<string>): boolean {
+  let c = cert
+  for (let i = 0; c && i < 16; i++) {
+    if (c.fingerprint256 && anchors.has(c.fingerprint256)) return true
+    c = c.issuerCertificate && c.issuerCertificate !== c ? c.issuerCertificate : undefined
+  }
+  return false
 }
 
 function trustedFingerprints(ca: SecureContextOptions['ca']): Set<string> {

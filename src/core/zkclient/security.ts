@@ -1,6 +1,7 @@
 // How a ZooKeeper client of kafkit's (the broker, zookeeper-shell, zookeeper-security-migration)
 // authenticates, as Apache's ZooKeeper client decides it: TLS from Kafka's zookeeper.ssl.* keys
-// (server.properties or a --zk-tls-config-file), SASL DIGEST-MD5 from the JAAS file's Client
+// (server.properties or a --zk-tls-config-file) over the -Dzookeeper.client.secure /
+// -Dzookeeper.ssl.* system properties of KAFKA_OPTS (the file's keys win), SASL DIGEST-MD5 from the JAAS file's Client
 // section (DigestLoginModule username/password). The JAAS file is the kafkit key
 // kafkit.jaas.config.file when given, else -Djava.security.auth.login.config=<file> in KAFKA_OPTS
 // (or KAFKIT_OPTS, CLIENT_JVMFLAGS); -Dzookeeper.sasl.client=false turns SASL off and
@@ -9,6 +10,7 @@ import type {ConnectionOptions} from 'node:tls'
 import {ConfigError} from '../config/settings.js'
 import {jaasFileFromEnv, readJaasFile, JAAS_FILE_KEY} from '../config/zk-security.js'
 import {zkClientTlsOptions} from '../zookeeper/tls.js'
+import {jvmSystemProperties, ZK_TOOL_JVM_OPTION_VARS} from './system-properties.js'
 
 export const DIGEST_LOGIN_MODULE = 'org.apache.zookeeper.server.auth.DigestLoginModule'
 
@@ -38,10 +40,10 @@ export function zkClientSasl(jaasFile: string | undefined, env: NodeJS.ProcessEn
   return {username: m.options.username, password: m.options.password, source: `section ${section} of ${jaas.file}`}
 }
 
-/** TLS and SASL of a ZooKeeper client from Kafka's keys (get) and the JAAS Client section. */
+/** TLS and SASL of a ZooKeeper client from Kafka's keys (get, over the -D system properties of env) and the JAAS Client section. */
 export function zkClientSecurity(get: (k: string) => string | undefined, source: string, env: NodeJS.ProcessEnv = process.env, jaasFile?: string): ZkClientSecurity {
   const out: ZkClientSecurity = {}
-  const tls = zkClientTlsOptions(get, source)
+  const tls = zkClientTlsOptions(get, source, jvmSystemProperties(env, ZK_TOOL_JVM_OPTION_VARS))
   if (tls) out.tls = tls
   const sasl = zkClientSasl(jaasFile, env)
   if (sasl) {

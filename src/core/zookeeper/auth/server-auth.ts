@@ -10,7 +10,8 @@ import type {JuteReader, JuteWriter} from '../jute.js'
 import {Err, Xid} from '../records.js'
 import {digestId, type AuthId} from '../datatree.js'
 import {DigestMd5Server, SaslError} from './digest-md5.js'
-import {subjectRfc2253} from '../../security/tls.js'
+import {subjectRfc2253, chainReaches} from '../../security/tls.js'
+import {zkServerTrustAnchors} from '../tls.js'
 import type {ZkSecurityConfig} from '../../config/zk-security.js'
 import type {Logger} from '../../util/log.js'
 
@@ -36,6 +37,9 @@ export interface AuthConn {
 const hex = (id: bigint | undefined): string => BigInt.asUintN(64, id ?? 0n).toString(16)
 
 export class ServerAuth {
+  /** The trust store's certificates when the key store is PKCS12 (see zkServerTrustAnchors); null: not read yet. */
+  private anchors: Set<string> | undefined | null = null
+
   constructor(private readonly host: AuthHost, readonly config: ZkSecurityConfig) {}
 
   private reply(conn: AuthConn, xid: number, err: number, body?: (w: JuteWriter) => void, close = false): void {
@@ -131,6 +135,11 @@ export class ServerAuth {
     }
     if (!socket.authorized) {
       this.host.log.error(`Failed to trust certificate for ${conn.describe}: ${socket.authorizationError}`)
+      return false
+    }
+    if (this.anchors === null) this.anchors = this.config.tls ? zkServerTrustAnchors(this.config.tls, 'the ZooKeeper configuration') : undefined
+    if (this.anchors && !chainReaches(socket.getPeerCertificate(true), this.anchors)) {
+      this.host.log.error(`Failed to trust certificate for ${conn.describe}: unable to get local issuer certificate (the chain does not lead to a certificate of ssl.trustStore)`)
       return false
     }
     if (!this.config.schemes.has('x509')) {

@@ -8,10 +8,11 @@
 // fails, an untrusted certificate and bytes that are not TLS close that connection with one
 // log line; nothing a peer sends can stop the listener.
 import {connect as netConnect, type Socket} from 'node:net'
-import {connect as tlsConnect, createServer as tlsServer, checkServerIdentity, type Server as TlsServer, type TLSSocket, type ConnectionOptions, type PeerCertificate} from 'node:tls'
+import {connect as tlsConnect, createServer as tlsServer, checkServerIdentity, type Server as TlsServer, type TLSSocket, type ConnectionOptions, type PeerCertificate, type DetailedPeerCertificate} from 'node:tls'
 import {reverse} from 'node:dns/promises'
 import {Logger} from '../../util/log.js'
 import {zkQuorumTlsOptions} from '../tls.js'
+import {chainReaches} from '../../security/tls.js'
 import type {QuorumSecurityConfig} from '../../config/zk-quorum-security.js'
 
 const log = new Logger('org.apache.zookeeper.common.QuorumX509Util')
@@ -31,6 +32,8 @@ export class QuorumTransport {
   /** Accepted connections found to be TLS are handed to this server (never listening itself). */
   private readonly tlsServer: TlsServer | null = null
   private readonly clientOptions: ConnectionOptions | null = null
+  /** The trust store's certificates when the key store is PKCS12 (zkQuorumTlsOptions). */
+  private readonly anchors: Set<string> | undefined
   /** The connections in a handshake, by remote address: what port, and whom to hand them to. */
   private readonly handshaking = new Map<string, {what: string; handler: (s: Socket) => void; timer: NodeJS.Timeout}>()
 
@@ -39,6 +42,7 @@ export class QuorumTransport {
     if (q.sslQuorum || q.portUnification) {
       const o = zkQuorumTlsOptions(q.tlsKeys, q.clientAuth, source)
       this.clientOptions = o.client
+      this.anchors = o.anchors
       // Certificates are checked in checkPeer (node would close an untrusted one without a word).
       const server = (this.tlsServer = tlsServer({...o.server, rejectUnauthorized: false}))
       server.on('secureConnection', s => this.secured(s))
@@ -67,7 +71,10 @@ export class QuorumTransport {
       host,
       port,
       servername: isIp(host) ? undefined : host,
-      checkServerIdentity: this.q.hostnameVerification ? (h: string, cert: PeerCertificate) => checkServerIdentity(h, cert) : () => undefined,
+      checkServerIdentity: (h: string, cert: PeerCertificate) => {
+        if (this.anchors && !chainReaches(cert as DetailedPeerCertificate, this.anchors)) return new Error('unable to get local issuer certificate (the chain does not lead to a certificate of ssl.quorum.trustStore)')
+        return this.q.hostnameVerification ? checkServerIdentity(h, cert) : undefined
+      },
     })
     // Refused connections are routine (a server not up yet); a failed handshake is worth a line.
     let tcp = false
@@ -159,6 +166,7 @@ export class QuorumTransport {
     const has = cert && cert.raw !== undefined
     if (!has) return this.q.clientAuth === 'need' ? 'no client certificate (ssl.quorum.clientAuth=need)' : null
     if (!s.authorized) return `untrusted certificate (${s.authorizationError})`
+    if (this.anchors && !chainReaches(s.getPeerCertificate(true), this.anchors)) return 'untrusted certificate (its chain does not lead to a certificate of ssl.quorum.trustStore)'
     if (!this.q.hostnameVerification) return null
     // As Apache's ZKTrustManager: the peer's address, then the names it resolves back to.
     const ip = (s.remoteAddress ?? '').replace(/^::ffff:/, '')
