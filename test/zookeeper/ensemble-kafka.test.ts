@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {Ensemble, produceAndVerify} from './ensemble-helpers.js'
 import {binDir, repoRoot, freePort, waitFor} from '../helpers/util.js'
 
-test('kafkit\'s 3 brokers on a 3-server kafkit ensemble: kill -9 of the ZooKeeper leader and of a broker under acks=all, nothing lost', {timeout: 90000}, async () => {
+test('kafkit\'s 3 brokers on a 3-server kafkit ensemble: kill -9 of the ZooKeeper leader and of a broker under acks=all, nothing lost', {timeout: 300000}, async () => {
   const e = await Ensemble.create(['kafkit', 'kafkit', 'kafkit'], {tickTime: 500, initLimit: 10, syncLimit: 5})
   const brokers: Array<{port: number; child: ChildProcess | null; out: string}> = []
   const start = (i: number) => {
