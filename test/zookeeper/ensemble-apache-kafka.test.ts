@@ -12,7 +12,7 @@ import {freePort, waitFor} from '../helpers/util.js'
 
 const APACHE_KAFKA = join(homedir(), '.cache', 'apache-kafka-3.9', 'bin', 'kafka-server-start')
 
-test('Apache Kafka 3.9\'s broker on a kafkit ensemble keeps its registration and controller role across a ZooKeeper leader kill', {timeout: 90000, skip: existsSync(APACHE_KAFKA) ? false : `Apache Kafka 3.9 is not installed (${APACHE_KAFKA}): run ../shared/tools/apache-kafka`}, async () => {
+test('Apache Kafka 3.9\'s broker on a kafkit ensemble keeps its registration and controller role across a ZooKeeper leader kill', {timeout: 300000, skip: existsSync(APACHE_KAFKA) ? false : `Apache Kafka 3.9 is not installed (${APACHE_KAFKA}): run ../shared/tools/apache-kafka`}, async () => {
   const e = await Ensemble.create(['kafkit', 'kafkit', 'kafkit'], {tickTime: 500, initLimit: 10, syncLimit: 5})
   let broker: ChildProcess | null = null
   let out = ''
