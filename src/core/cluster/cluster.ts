@@ -196,7 +196,12 @@ export class ClusterManager extends EventEmitter implements MetadataView {
     await this.ctx.cache.loadDeleteRequests()
     await this.ctx.cache.loadBrokers()
     await this.ctx.cache.loadTopics(true)
+    const wasController = this.ctx.controller.isController()
     await this.ctx.controller.elect()
+    // Still the controller (same session): the event that failed may have left its work half
+    // done (elections after a broker failure, with the broker set already updated): redo what a
+    // new controller does, which elects every partition still led or followed by a dead broker.
+    if (wasController && this.ctx.controller.isController()) await this.ctx.controller.onControllerFailover()
   }
 
   // ------------------------------------------------------------------ watch events onto the queue
