@@ -160,7 +160,7 @@ export class Controller {
       out.push({topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.NONE, message: null})
       writes.push({ps, leader: preferred, isr: ps.isr, what: `preferred leader ${preferred} elected (was ${ps.leader}), leader epoch ${ps.leaderEpoch + 1}`})
     }
-    const ok = await this.writeStates(writes, 'preferred leader')
+    const ok = await this.writeStates(writes, 'Preferred leader election')
     for (const [i, done] of ok.entries()) if (!done) out[at[i]] = {...out[at[i]], errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the election'}
     return out
   }
