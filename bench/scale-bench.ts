@@ -146,6 +146,8 @@ async function failover(kind: Kind, n: number): Promise<Figures> {
     const each = Math.min(100, n)
     const topics = Array.from({length: n / each}, (_, i) => `fo-${i}`)
     const c = await connect(brokers[0])
+    // Broker 0 must know broker 1 before replication factor 2 can be placed.
+    await waitFor(async () => (await c.request(Apis.Metadata, {topics: []})).brokers.length === 2, 60000, 'broker 0 sees both brokers', 100)
     for (let i = 0; i < topics.length; i += 10) {
       const r = await c.request(Apis.CreateTopics, {timeoutMs: 120000, validateOnly: false, topics: topics.slice(i, i + 10).map(name => ({name, numPartitions: each, replicationFactor: 2, assignments: [], configs: []}))})
       for (const t of r.topics) if (t.errorCode !== 0) throw new Error(`create ${t.name}: ${t.errorCode} ${t.errorMessage}`)
