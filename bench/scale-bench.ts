@@ -2,12 +2,20 @@
 // Apache Kafka 3.9 / Apache ZooKeeper 3.8 (when installed). Each point runs on fresh servers.
 //  - partitions on one broker (100, 1k, 10k): creation time, start-up to "started" and to all
 //    online, RSS, Metadata latency for every topic, produce throughput spread over all of them
+//  - failover (not in the default set): the same partition counts with replication factor 2 on
+//    two brokers; broker 1 stops (SIGTERM): time until broker 0 leads every partition (the
+//    controller's elections); broker 1 starts again: time to "started" and until every ISR is
+//    whole again
 //  - client connections (10, 100, 1,000): RSS and another client's latency with them idle;
 //    requests/s and p99 with every one of them sending
 //  - consumer groups with one member each (10, 100, 1,000): time for all to join; commits/s
 //  - znodes in the ZooKeeper server (10k, 100k, 1M of 100 B): RSS, longest snapshot, start-up
 // SCALE_DIMS picks dimensions (comma-separated), SCALE_QUICK=1 runs the first two points only,
-// BENCH_KAFKIT_ONLY skips the reference. Not a test: it prints the curves.
+// SCALE_POINTS=1000,10000 runs those points instead of the dimension's own, SCALE_RUNS=3 runs
+// every point three times and prints the median of each figure, BENCH_KAFKIT_ONLY skips the
+// reference, BENCH_START_TIMEOUT_MS (default 60000) is how long a broker may take to start.
+// Example: SCALE_DIMS=partitions SCALE_POINTS=1000,10000 SCALE_RUNS=3 npm run bench:scale
+// Not a test: it prints the curves.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {createConnection} from 'node:net'
@@ -20,10 +28,19 @@ import {APACHE, apacheInstalled, printTable, rss, startApacheBroker, startKafkit
 
 const QUICK = !!process.env.SCALE_QUICK
 const DIMS = (process.env.SCALE_DIMS ?? 'partitions,connections,groups,znodes').split(',').map(s => s.trim())
-const points = (xs: number[]) => QUICK ? xs.slice(0, 2) : xs
+const POINTS = process.env.SCALE_POINTS ? process.env.SCALE_POINTS.split(',').map(Number) : undefined
+const RUNS = Math.max(1, Number(process.env.SCALE_RUNS) || 1)
+const points = (xs: number[]) => POINTS ?? (QUICK ? xs.slice(0, 2) : xs)
 type Kind = 'kafkit' | 'apache'
 type Figures = Record<string, number | null>
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+/** Each figure's median over the runs (a run that failed or lacks it is left out). */
+function median(runs: Figures[]): Figures {
+  const out: Figures = {}
+  for (const m of new Set(runs.flatMap(r => Object.keys(r)))) out[m] = pct(runs.map(r => r[m]).filter((v): v is number => typeof v === 'number'), 50)
+  return out
+}
 
 function pct(xs: number[], p: number): number | null {
   if (xs.length === 0) return null
@@ -31,13 +48,18 @@ function pct(xs: number[], p: number): number | null {
   return s[Math.min(s.length - 1, Math.round(p / 100 * (s.length - 1)))]
 }
 
+/** How long the last restart's stop took (SIGTERM to exit). */
+let lastStopMs = NaN
+
 async function withBroker<T>(kind: Kind, extra: string[], fn: (b: Started, restart: () => Promise<Started>) => Promise<T>): Promise<T> {
   const dir = tempDir('kafkit-scale-')
   const zk = await startZooKeeper(dir)
   let b = await (kind === 'kafkit' ? startKafkitBroker : startApacheBroker)(dir, zk.port, extra)
   try {
     return await fn(b, async () => {
+      const s0 = performance.now()
       await b.stop()
+      lastStopMs = performance.now() - s0
       b = await (kind === 'kafkit' ? startKafkitBroker : startApacheBroker)(dir, zk.port, extra)
       return b
     })
@@ -106,9 +128,50 @@ async function partitions(kind: Kind, n: number): Promise<Figures> {
     await c.close()
     return {
       'create all (ms)': createMs, 'Metadata p50 (ms)': pct(md, 50), 'produce spread (records/s)': produceRate,
-      'RSS (MB)': loadedRss, 'restart to "started" (ms)': b2.startupMs, 'restart to all online (ms)': onlineMs,
+      'RSS (MB)': loadedRss, 'stop (ms)': lastStopMs, 'restart to "started" (ms)': b2.startupMs, 'restart to all online (ms)': onlineMs,
     }
   })
+}
+
+// ---------------------------------------------------------------- failover (two brokers)
+
+async function failover(kind: Kind, n: number): Promise<Figures> {
+  const dir = tempDir('kafkit-scale-fo-')
+  const zk = await startZooKeeper(dir)
+  const start = (id: number) => (kind === 'kafkit' ? startKafkitBroker : startApacheBroker)(dir, zk.port, [], id)
+  const brokers: Started[] = []
+  try {
+    brokers[0] = await start(0)
+    brokers[1] = await start(1)
+    const each = Math.min(100, n)
+    const topics = Array.from({length: n / each}, (_, i) => `fo-${i}`)
+    const c = await connect(brokers[0])
+    // Broker 0 must know broker 1 before replication factor 2 can be placed.
+    await waitFor(async () => (await c.request(Apis.Metadata, {topics: []})).brokers.length === 2, 60000, 'broker 0 sees both brokers', 100)
+    for (let i = 0; i < topics.length; i += 10) {
+      const r = await c.request(Apis.CreateTopics, {timeoutMs: 120000, validateOnly: false, topics: topics.slice(i, i + 10).map(name => ({name, numPartitions: each, replicationFactor: 2, assignments: [], configs: []}))})
+      for (const t of r.topics) if (t.errorCode !== 0) throw new Error(`create ${t.name}: ${t.errorCode} ${t.errorMessage}`)
+    }
+    const every = (pred: (p: {leaderId: number; isrNodes: number[]}) => boolean, what: string) => waitFor(async () => {
+      const md = await c.request(Apis.Metadata, {topics: topics.map(name => ({name})), allowAutoTopicCreation: false})
+      return md.topics.length === topics.length && md.topics.every(t => t.errorCode === 0 && t.partitions.length === each && t.partitions.every(pred))
+    }, 900000, what, 100)
+    await every(p => p.leaderId >= 0 && p.isrNodes.length === 2, 'every partition online with both replicas in sync')
+    const t0 = performance.now()
+    await Promise.all([brokers[1].stop(), every(p => p.leaderId === 0, 'broker 0 leads every partition')])
+    const moveMs = performance.now() - t0
+    const t1 = performance.now()
+    brokers[1] = await start(1)
+    const startedMs = brokers[1].startupMs
+    await every(p => p.isrNodes.length === 2, 'every ISR whole again')
+    const rejoinMs = performance.now() - t1
+    await c.close()
+    return {'broker 1 stops: broker 0 leads all (ms)': moveMs, 'broker 1 restarts: to "started" (ms)': startedMs, 'broker 1 restarts: every ISR whole (ms)': rejoinMs}
+  } finally {
+    for (const b of brokers) await b?.stop()
+    await zk.stop()
+    removeDir(dir)
+  }
 }
 
 // ---------------------------------------------------------------- connections
@@ -255,6 +318,7 @@ async function main(): Promise<void> {
     connections: [points([10, 100, 1000]), connections, 'connections'],
     groups: [points([10, 100, 1000]), groups, 'groups'],
     znodes: [points([10000, 100000, 1000000]), znodes, 'znodes'],
+    failover: [points([100, 1000, 10000]), failover, 'partitions (RF 2)'],
   }
   const apacheZk = existsSync('/usr/share/java/zookeeper.jar')
   for (const dim of DIMS) {
@@ -269,12 +333,17 @@ async function main(): Promise<void> {
     for (const x of xs) {
       const figs: Figures[] = []
       for (const k of kinds) {
-        try {
-          figs.push(await fn(k, x))
-        } catch (error) {
-          console.error(`${k} ${dim} ${x}: ${(error as Error).message}`)
-          figs.push({})
+        const runs: Figures[] = []
+        for (let r = 0; r < RUNS; r++) {
+          try {
+            runs.push(await fn(k, x))
+          } catch (error) {
+            console.error(`${k} ${dim} ${x}: ${(error as Error).message}`)
+            runs.push({})
+          }
+          if (RUNS > 1) console.error(`${k} ${dim} ${x} run ${r + 1}: ${JSON.stringify(runs[r], (_, v) => typeof v === 'number' ? Math.round(v * 10) / 10 : v)}`)
         }
+        figs.push(median(runs))
       }
       const metrics = new Set(figs.flatMap(f => Object.keys(f)))
       for (const m of metrics) rows.push([`${x} ${unit}: ${m}`, figs.map(f => f[m] ?? null)])

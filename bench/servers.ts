@@ -39,6 +39,9 @@ export interface Started {
   stop(): Promise<void>
 }
 
+/** How long a server may take to open its port and print "started" (BENCH_START_TIMEOUT_MS, default 60 s). */
+const START_TIMEOUT_MS = Number(process.env.BENCH_START_TIMEOUT_MS) || 60000
+
 async function startProcess(name: string, cmd: string[], port: number, log: string, ready: RegExp | null): Promise<Started> {
   const t0 = performance.now()
   const child = spawn(cmd[0], cmd.slice(1), {stdio: ['ignore', 'pipe', 'pipe']})
@@ -48,8 +51,8 @@ async function startProcess(name: string, cmd: string[], port: number, log: stri
   child.stderr!.on('data', keep)
   child.on('exit', () => { try { writeFileSync(log, out) } catch { /* ignore */ } })
   try {
-    await waitFor(async () => (child.exitCode === null ? portOpen(port) : Promise.reject(new Error(`${name} exited: ${out.slice(-2000)}`))), 60000, `${name} port`, 5)
-    if (ready) await waitFor(() => ready.test(out), 60000, `${name} ready`, 5)
+    await waitFor(async () => (child.exitCode === null ? portOpen(port) : Promise.reject(new Error(`${name} exited: ${out.slice(-2000)}`))), START_TIMEOUT_MS, `${name} port`, 5)
+    if (ready) await waitFor(() => ready.test(out), START_TIMEOUT_MS, `${name} ready`, 5)
   } catch (error) {
     // A server that did not come up in time is not left running (nor holding the bench's pipes).
     if (child.exitCode === null) child.kill('SIGKILL')

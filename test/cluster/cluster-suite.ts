@@ -561,6 +561,37 @@ t('ZooKeeper crashes and comes back: the broker reconnects (or re-registers) and
   }
 })
 
+t('hundreds of partitions elected at once: fenced multis of many states; a fenced controller writes none; every broker learns them all', async () => {
+  const chroot = newChroot()
+  const b0 = await startBroker(chroot, 0)
+  const b1 = await startBroker(chroot, 1)
+  const b2 = await startBroker(chroot, 2)
+  await waitFor(() => b0.brokers().length === 3 && b2.brokers().length === 3, 10000, 'three brokers')
+  assert.equal(b0.isController(), true)
+  const n = 450 // more than one multi's worth of states
+  const assignment: Record<number, number[]> = {}
+  for (let p = 0; p < n; p++) assignment[p] = [1, 2, 0]
+  await b0.createTopic('many', {numPartitions: -1, replicationFactor: -1, assignment, configs: {}})
+  await waitFor(() => b2.topic('many')?.partitions.length === n && b2.topic('many')!.partitions.every(p => p.leader === 1), 15000, 'broker 2 sees every partition led by broker 1')
+  const c = await rawClient(chroot)
+  // Another controller took over meanwhile (the epoch moved on): broker 0's writes must all be refused.
+  const ep = (await c.get('/controller_epoch'))!
+  await c.set('/controller_epoch', String(Number(ep.data.toString()) + 1), ep.stat.version)
+  const mark = logLines.length
+  await b1.zkClient.close() // broker 1 dies: broker 0 elects with a stale epoch
+  await waitFor(() => logLines.slice(mark).some(l => /450 of 450 partition state writes refused/.test(l)), 15000, 'the stale controller refused')
+  for (const p of [0, 199, 200, 449]) assert.equal((await json(c, `/brokers/topics/many/partitions/${p}/state`)).leader, 1, `partition ${p} untouched`)
+  // Broker 0 goes: broker 2 becomes the controller and elects all 450 in a few multis.
+  managers.splice(managers.indexOf(b1), 1)
+  await b0.zkClient.close()
+  managers.splice(managers.indexOf(b0), 1)
+  await waitFor(() => b2.isController(), 15000, 'broker 2 controller')
+  await waitFor(() => b2.topic('many')!.partitions.every(p => p.leader === 2 && p.isr.join() === '2'), 15000, 'broker 2 leads every partition')
+  assert.ok(logLines.slice(mark).some(l => /Leader election: new states for 450 partitions in 3 fenced multis/.test(l)), 'one summary line for the batch')
+  for (const p of [0, 199, 200, 449]) assert.deepEqual(await json(c, `/brokers/topics/many/partitions/${p}/state`), {controller_epoch: Number(ep.data.toString()) + 2, leader: 2, version: 1, leader_epoch: 1, isr: [2]})
+  await b2.stop()
+})
+
 t('controlled shutdown: leadership moves to another ISR member before stop() returns', async () => {
   const chroot = newChroot()
   const b0 = await startBroker(chroot, 0)

@@ -68,10 +68,18 @@ export class Partition implements ReplicatedLog {
   // ---------------------------------------------------------------- producer state (load, snapshots)
 
   /** Writes the producer state as `<offset>.snapshot` (at a roll: the new segment's base) and keeps the two newest. */
+  /** Offset of the producer state snapshot on disk that matches the state (-1: none known). */
+  private snapshotAt = -1
+
   takeSnapshot(offset = this.log.logEndOffset, sync = false): void {
     if (!this.producers.loaded) return
+    // At shutdown, a log that did not move since its snapshot was read or written keeps that
+    // snapshot (as Kafka, which snapshots only past the last one): no write, fsync and rename
+    // per partition. (A truncation reloads the state, and with it snapshotAt.)
+    if (sync && offset === this.snapshotAt) return
     try {
       writeSnapshotFile(this.log.dir, offset, this.producers.snapshotEntries(), sync)
+      this.snapshotAt = offset
       const all = listSnapshots(this.log.dir)
       for (const o of all.slice(0, Math.max(0, all.length - 2))) deleteSnapshot(this.log.dir, o)
     } catch (error) {
@@ -89,6 +97,7 @@ export class Partition implements ReplicatedLog {
     const table = this.producers
     table.clear()
     table.loaded = false
+    this.snapshotAt = -1
     const dir = this.log.dir
     const end = this.log.logEndOffset
     let from = -1
@@ -101,6 +110,7 @@ export class Partition implements ReplicatedLog {
       try {
         table.loadSnapshot(decodeSnapshot(fs.readFileSync(path.join(dir, snapshotFileName(o)))))
         from = o
+        this.snapshotAt = o
       } catch {
         deleteSnapshot(dir, o)
       }
@@ -170,6 +180,7 @@ export class Partition implements ReplicatedLog {
   async truncateFullyAndStartAt(offset: number): Promise<void> {
     await this.log.drainWrites()
     this.log.truncateFullyAndStartAt(offset)
+    this.snapshotAt = -1
     for (const o of listSnapshots(this.log.dir)) deleteSnapshot(this.log.dir, o)
     this.producers.clear()
     this.producers.loaded = true

@@ -166,6 +166,7 @@ export class ClusterManager extends EventEmitter implements MetadataView {
         if (movable()) {
           this.ctx.logger.info('Controlled shutdown: waiting for leadership to move to other brokers')
           this.ctx.stopped = false // keep following partition state changes meanwhile
+          this.requeueStates()
           try {
             await this.ctx.queue.waitFor(() => !movable(), 5000)
           } finally {
@@ -195,7 +196,12 @@ export class ClusterManager extends EventEmitter implements MetadataView {
     await this.ctx.cache.loadDeleteRequests()
     await this.ctx.cache.loadBrokers()
     await this.ctx.cache.loadTopics(true)
+    const wasController = this.ctx.controller.isController()
     await this.ctx.controller.elect()
+    // Still the controller (same session): the event that failed may have left its work half
+    // done (elections after a broker failure, with the broker set already updated): redo what a
+    // new controller does, which elects every partition still led or followed by a dead broker.
+    if (wasController && this.ctx.controller.isController()) await this.ctx.controller.onControllerFailover()
   }
 
   // ------------------------------------------------------------------ watch events onto the queue
@@ -216,10 +222,36 @@ export class ClusterManager extends EventEmitter implements MetadataView {
       // Deleted too: the topic may have been deleted and re-created between two reads of /brokers/topics.
       if (rest.length === 1) this.ctx.queue.enqueue(`topic ${topic} change`, () => this.ctx.cache.loadTopic(topic, true))
       else if (rest.length === 4 && rest[3] === 'state' && e.type !== 'deleted') {
-        const partition = Number(rest[2])
-        this.ctx.queue.enqueue(`partition ${topic}-${partition} change`, () => this.ctx.cache.loadPartitionState(topic, partition, true))
+        this.statesChanged(topic, Number(rest[2]))
       }
     }
+  }
+
+  /** Partition state znodes whose watch fired, gathered for the queued read not started yet. */
+  private pendingStates: Map<string, {topic: string; partition: number}> | undefined
+
+  /**
+   * A partition state changed. A controller's election writes thousands at once: their watch
+   * events are gathered into one queued event that reads them all, pipelined, instead of one
+   * event (and one ZooKeeper round trip behind the previous) per partition.
+   */
+  private statesChanged(topic: string, partition: number): void {
+    let batch = this.pendingStates
+    if (!batch) {
+      const mine = batch = this.pendingStates = new Map()
+      this.ctx.queue.enqueue('partition state changes', () => {
+        if (this.pendingStates === mine) this.pendingStates = undefined
+        return this.ctx.cache.loadPartitionStates([...mine.values()], true)
+      })
+    }
+    batch.set(`${topic}\u0000${partition}`, {topic, partition})
+  }
+
+  /** Queues the gathered state reads again (the queue skipped their event while stopped). */
+  private requeueStates(): void {
+    const batch = this.pendingStates
+    this.pendingStates = undefined
+    for (const p of batch?.values() ?? []) this.statesChanged(p.topic, p.partition)
   }
 
   // ------------------------------------------------------------------ admin operations (admin.ts)

@@ -10,6 +10,23 @@ import {type ElectionResult, type PartitionState, type ReassignmentRequest, type
 import {isCode, sameArray, type ClusterContext} from './events.js'
 import {Reassignments} from './reassignment.js'
 
+/**
+ * Partition states per fenced multi: a state op is at most a few hundred bytes, so a multi of
+ * 200 stays far below ZooKeeper's 1 MB request limit (jute.maxbuffer).
+ */
+const STATES_PER_MULTI = 200
+/** Up to this many elections are logged one line each; more get one summary line (and debug lines). */
+const LOG_EACH_UP_TO = 20
+
+/** A new state for a partition: leader and ISR, with the leader epoch bumped. */
+interface StateWrite {
+  ps: PartitionState
+  leader: number
+  isr: number[]
+  /** What the log line says about this change. */
+  what: string
+}
+
 export class Controller {
   /** The controller's broker id as last read from /controller (-1: none known). */
   id = -1
@@ -78,14 +95,16 @@ export class Controller {
     await this.ctx.cache.loadBrokers()
     await this.ctx.cache.loadTopics(true)
     const live = new Set(this.ctx.cache.brokerMap.keys())
+    const offline: PartitionState[] = []
     for (const t of this.ctx.cache.topicMap.values()) {
       if (t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
       // Offline leaders, dead ISR members, and replicas that restarted since their state was
       // written (a previous controller may have died before it handled their failure).
-      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (ps.leader < 0 || !live.has(ps.leader) || ps.isr.some(r => !live.has(r)) || this.restartedSince(ps).size > 0)), live)
+      offline.push(...t.partitions.filter(ps => ps.zkVersion >= 0 && (ps.leader < 0 || !live.has(ps.leader) || ps.isr.some(r => !live.has(r)) || this.restartedSince(ps).size > 0)))
     }
+    await this.electPartitions(offline, live)
     if (this.ctx.cache.pendingDeletes.size) await this.completeDeletions([...this.ctx.cache.pendingDeletes])
-    for (const t of this.ctx.cache.topicMap.values()) await this.checkReassignments(t.partitions)
+    await this.checkReassignments([...this.ctx.cache.topicMap.values()].flatMap(t => t.partitions))
     await this.processPreferredElectionRequest()
     this.scheduleRebalance()
   }
@@ -128,6 +147,8 @@ export class Controller {
   async electPreferred(states: PartitionState[]): Promise<ElectionResult[]> {
     const live = new Set(this.ctx.cache.brokerMap.keys())
     const out: ElectionResult[] = []
+    const writes: StateWrite[] = []
+    const at: number[] = []
     for (const ps of states) {
       const preferred = ps.replicas[0]
       if (ps.leader === preferred) { out.push({topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: 'Leader election not needed for topic partition.'}); continue }
@@ -135,11 +156,12 @@ export class Controller {
         out.push({topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, message: `Failed to elect leader for partition ${ps.topic}-${ps.partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy`})
         continue
       }
-      const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data: encodePartitionState(preferred, ps.leaderEpoch + 1, ps.isr, this.epoch), version: ps.zkVersion}])
-      if (ok) this.ctx.logger.info(`Partition ${ps.topic}-${ps.partition}: preferred leader ${preferred} elected (was ${ps.leader}), leader epoch ${ps.leaderEpoch + 1}`)
-      await this.ctx.cache.loadPartitionState(ps.topic, ps.partition, true)
-      out.push(ok ? {topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.NONE, message: null} : {topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the election'})
+      at.push(out.length)
+      out.push({topic: ps.topic, partition: ps.partition, errorCode: ErrorCode.NONE, message: null})
+      writes.push({ps, leader: preferred, isr: ps.isr, what: `preferred leader ${preferred} elected (was ${ps.leader}), leader epoch ${ps.leaderEpoch + 1}`})
     }
+    const ok = await this.writeStates(writes, 'Preferred leader election')
+    for (const [i, done] of ok.entries()) if (!done) out[at[i]] = {...out[at[i]], errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the election'}
     return out
   }
 
@@ -158,18 +180,51 @@ export class Controller {
   }
 
   /** Writes with the controller's fence: the multi fails if another controller bumped the epoch. */
-  async controllerWrite(ops: ZkOp[]): Promise<boolean> {
+  async controllerWrite(ops: ZkOp[], quiet = false): Promise<boolean> {
     if (!this.isController()) return false
     try {
       await this.ctx.zkClient.multi([{op: 'check', path: ZkPaths.controllerEpoch, version: this.epochZkVersion}, ...ops])
       return true
     } catch (error) {
       if (isCode(error, ZkCode.BAD_VERSION) || isCode(error, ZkCode.NODE_EXISTS) || isCode(error, ZkCode.NO_NODE)) {
-        this.ctx.logger.warn(`Controller write refused (${(error as Error).message}); re-reading state`)
+        if (!quiet) this.ctx.logger.warn(`Controller write refused (${(error as Error).message}); re-reading state`)
         return false
       }
       throw error
     }
+  }
+
+  /**
+   * Writes new partition states (leader, ISR, leader epoch + 1), each conditional on the
+   * state's zkVersion and all fenced by the controller epoch as every controller write:
+   * STATES_PER_MULTI states per multi, every multi in flight at once (pipelined on the one
+   * session, as Kafka's controller sends its ZooKeeper writes asynchronously). A multi refused
+   * because one of its states moved meanwhile (its leader changed the ISR) is redone one state
+   * per multi, so that only the moved state fails. The states are then read back together
+   * (watches re-set, changes handed to the broker as one batch). Returns which writes applied.
+   */
+  async writeStates(writes: StateWrite[], kind: string): Promise<boolean[]> {
+    const ok = writes.map(() => false)
+    if (writes.length === 0) return ok
+    const op = (w: StateWrite): ZkOp => ({op: 'set', path: ZkPaths.partitionState(w.ps.topic, w.ps.partition), data: encodePartitionState(w.leader, w.ps.leaderEpoch + 1, w.isr, this.epoch), version: w.ps.zkVersion})
+    const chunks: number[][] = []
+    for (let i = 0; i < writes.length; i += STATES_PER_MULTI) chunks.push(Array.from({length: Math.min(STATES_PER_MULTI, writes.length - i)}, (_, j) => i + j))
+    await Promise.all(chunks.map(async idx => {
+      if (await this.controllerWrite(idx.map(i => op(writes[i])), true)) { for (const i of idx) ok[i] = true; return }
+      if (idx.length === 1 || !this.isController()) return
+      await Promise.all(idx.map(async i => { ok[i] = await this.controllerWrite([op(writes[i])], true) }))
+    }))
+    const done = writes.filter((_, i) => ok[i])
+    const refused = writes.length - done.length
+    if (writes.length <= LOG_EACH_UP_TO) {
+      for (const w of done) this.ctx.logger.info(`Partition ${w.ps.topic}-${w.ps.partition}: ${w.what}`)
+    } else {
+      for (const w of done) this.ctx.logger.debug(`Partition ${w.ps.topic}-${w.ps.partition}: ${w.what}`)
+      if (done.length) this.ctx.logger.info(`${kind}: new states for ${done.length} partitions in ${chunks.length} fenced multis (controller epoch ${this.epoch}), e.g. ${done[0].ps.topic}-${done[0].ps.partition}: ${done[0].what}`)
+    }
+    if (refused) this.ctx.logger.warn(`${kind}: ${refused} of ${writes.length} partition state writes refused (the state moved or the controller changed); re-reading them`)
+    await this.ctx.cache.loadPartitionStates(writes.map(w => ({topic: w.ps.topic, partition: w.ps.partition})), true)
+    return ok
   }
 
   /**
@@ -201,10 +256,10 @@ export class Controller {
     let ok = await this.controllerWrite(ops)
     if (!ok && this.isController()) {
       // Someone wrote some of them meanwhile: one partition at a time, skipping existing states.
-      for (const {ps, isr} of todo) {
+      await Promise.all(todo.map(async ({ps, isr}) => {
         await zk.ensurePath(ZkPaths.partition(t.name, ps.partition))
-        await this.controllerWrite([{op: 'create', path: ZkPaths.partitionState(t.name, ps.partition), data: encodePartitionState(isr[0], 0, isr, this.epoch)}])
-      }
+        await this.controllerWrite([{op: 'create', path: ZkPaths.partitionState(t.name, ps.partition), data: encodePartitionState(isr[0], 0, isr, this.epoch)}], true)
+      }))
       ok = true
     }
     if (ok) this.ctx.logger.info(`Partitions ${todo.map(x => x.ps.partition).join(',')} of topic ${t.name} are online (controller epoch ${this.epoch})`)
@@ -245,11 +300,13 @@ export class Controller {
     const live = new Set(this.ctx.cache.brokerMap.keys())
     const dead = new Set([...removed, ...bounced])
     const joined = new Set([...added, ...bounced])
+    const all: PartitionState[] = []
     for (const t of this.ctx.cache.topicMap.values()) {
       if (t.partitions.some(ps => ps.zkVersion < 0)) await this.initPartitions(t)
-      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && (dead.has(ps.leader) || ps.isr.some(r => dead.has(r)) || this.restartedSince(ps).size > 0)), live)
-      await this.electPartitions(t.partitions.filter(ps => ps.zkVersion >= 0 && ps.leader < 0 && ps.replicas.some(r => joined.has(r))), live)
+      for (const ps of t.partitions) if (ps && ps.zkVersion >= 0) all.push(ps)
     }
+    await this.electPartitions(all.filter(ps => dead.has(ps.leader) || ps.isr.some(r => dead.has(r)) || this.restartedSince(ps).size > 0), live)
+    await this.electPartitions(all.filter(ps => ps.leader < 0 && ps.replicas.some(r => joined.has(r))), live)
   }
 
   /**
@@ -262,6 +319,7 @@ export class Controller {
    * is alive, with a new leader epoch either way.
    */
   async electPartitions(states: PartitionState[], live: Set<number>): Promise<void> {
+    const writes: StateWrite[] = []
     for (const ps of states) {
       const t = this.ctx.cache.topicMap.get(ps.topic)
       const uncleanRaw = t?.configs['unclean.leader.election.enable'] ?? this.ctx.cache.brokerDynamic['unclean.leader.election.enable']
@@ -290,11 +348,9 @@ export class Controller {
         }
       }
       if (leader === ps.leader && sameArray(isr, ps.isr) && !restarted.has(leader)) continue
-      const data = encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.epoch)
-      const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data, version: ps.zkVersion}])
-      if (ok) this.ctx.logger.info(`Partition ${ps.topic}-${ps.partition}: leader ${ps.leader} -> ${leader}, isr ${ps.isr.join(',')} -> ${isr.join(',')}, leader epoch ${ps.leaderEpoch + 1}${restarted.size ? ` (restarted since the last state: ${[...restarted].join(',')})` : ''}`)
-      await this.ctx.cache.loadPartitionState(ps.topic, ps.partition, true)
+      writes.push({ps, leader, isr, what: `leader ${ps.leader} -> ${leader}, isr ${ps.isr.join(',')} -> ${isr.join(',')}, leader epoch ${ps.leaderEpoch + 1}${restarted.size ? ` (restarted since the last state: ${[...restarted].join(',')})` : ''}`})
     }
+    await this.writeStates(writes, 'Leader election')
   }
 
   async completeDeletions(names: string[]): Promise<void> {
@@ -322,7 +378,7 @@ export class Controller {
     const children = await zk.getChildren(ZkPaths.isrChange, true) ?? []
     if (!this.isController()) return
     // Every broker already watches the partition state znodes; the controller only clears the notifications.
-    for (const c of children) await zk.delete(`${ZkPaths.isrChange}/${c}`).catch(() => {})
+    await Promise.all(children.map(c => zk.delete(`${ZkPaths.isrChange}/${c}`).catch(() => {})))
   }
 
   /**
@@ -333,23 +389,31 @@ export class Controller {
   async electLeaders(preferred: boolean, partitions?: {topic: string; partition: number}[]): Promise<ElectionResult[]> {
     const all = partitions ?? [...this.ctx.cache.topicMap.values()].flatMap(t => t.partitions.filter(Boolean).map(ps => ({topic: t.name, partition: ps.partition})))
     if (!this.isController()) return all.map(p => ({...p, errorCode: ErrorCode.NOT_CONTROLLER, message: null}))
-    const results: ElectionResult[] = []
+    const results: (ElectionResult | undefined)[] = []
     await this.ctx.queue.run('elect leaders', async () => {
       const live = new Set(this.ctx.cache.brokerMap.keys())
+      const preferredAt: number[] = []
+      const preferredStates: PartitionState[] = []
+      const writes: StateWrite[] = []
+      const writeAt: number[] = []
       for (const p of all) {
         const ps = this.ctx.cache.topicMap.get(p.topic)?.partitions[p.partition]
         if (!ps || ps.zkVersion < 0) { results.push({...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'The partition does not exist.'}); continue }
-        if (preferred) { results.push(...await this.electPreferred([ps])); continue }
+        if (preferred) { preferredAt.push(results.length); preferredStates.push(ps); results.push(undefined); continue }
         if (ps.leader >= 0 && live.has(ps.leader)) { results.push({...p, errorCode: ErrorCode.ELECTION_NOT_NEEDED, message: 'Leader election not needed for topic partition.'}); continue }
         const leader = ps.replicas.find(r => live.has(r) && ps.isr.includes(r)) ?? ps.replicas.find(r => live.has(r))
         if (leader === undefined) { results.push({...p, errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, message: `Failed to elect leader for partition ${p.topic}-${p.partition} under strategy OfflinePartitionLeaderElectionStrategy(true)`}); continue }
         const isr = ps.isr.includes(leader) ? ps.isr.filter(r => live.has(r)) : [leader]
-        const ok = await this.controllerWrite([{op: 'set', path: ZkPaths.partitionState(ps.topic, ps.partition), data: encodePartitionState(leader, ps.leaderEpoch + 1, isr, this.epoch), version: ps.zkVersion}])
-        await this.ctx.cache.loadPartitionState(ps.topic, ps.partition, true)
-        results.push(ok ? {...p, errorCode: ErrorCode.NONE, message: null} : {...p, errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the election'})
+        writeAt.push(results.length)
+        results.push({...p, errorCode: ErrorCode.NONE, message: null})
+        writes.push({ps, leader, isr, what: `leader ${ps.leader} -> ${leader} (unclean election requested), isr ${ps.isr.join(',')} -> ${isr.join(',')}, leader epoch ${ps.leaderEpoch + 1}`})
+      }
+      for (const [i, r] of (await this.electPreferred(preferredStates)).entries()) results[preferredAt[i]] = r
+      for (const [i, done] of (await this.writeStates(writes, 'Unclean leader election')).entries()) {
+        if (!done) results[writeAt[i]] = {...results[writeAt[i]]!, errorCode: ErrorCode.NOT_CONTROLLER, message: 'The controller changed during the election'}
       }
     })
-    return results
+    return results as ElectionResult[]
   }
 
   reassignPartitions(reqs: ReassignmentRequest[]): Promise<ElectionResult[]> { return this.reassignments.reassign(reqs) }

@@ -176,11 +176,24 @@ export class MetadataCache {
   }
 
   async loadPartitionState(topic: string, partition: number, watch: boolean): Promise<void> {
-    const s = await this.readPartitionState(topic, partition, watch)
-    if (s) this.emitMine([s])
-    // (the cache may already hold this state: updateIsr on this broker writes it through)
-    const ps = this.topicMap.get(topic)?.partitions[partition]
-    if (this.ctx.controller.isController() && ps && (ps.addingReplicas || ps.removingReplicas)) await this.ctx.controller.checkReassignments([ps])
+    await this.loadPartitionStates([{topic, partition}], watch)
+  }
+
+  /**
+   * Reads many partition states at once (the reads pipelined on the one session), hands the
+   * changes to the broker as one batch, and lets the controller complete reassignments among them.
+   */
+  async loadPartitionStates(list: readonly {topic: string; partition: number}[], watch: boolean): Promise<void> {
+    const read = await Promise.all(list.map(p => this.readPartitionState(p.topic, p.partition, watch)))
+    this.emitMine(read.filter((s): s is PartitionState => !!s))
+    if (!this.ctx.controller.isController()) return
+    // (the cache may already hold a state: updateIsr on this broker writes it through)
+    const moving: PartitionState[] = []
+    for (const p of list) {
+      const ps = this.topicMap.get(p.topic)?.partitions[p.partition]
+      if (ps && (ps.addingReplicas || ps.removingReplicas)) moving.push(ps)
+    }
+    if (moving.length) await this.ctx.controller.checkReassignments(moving)
   }
 
   myPartitions(): PartitionState[] {

@@ -17,11 +17,14 @@ import type {OpenOptions} from './partition-log.js'
 /** The log's segments, oldest first (never empty: a new log gets one at logStartOffset). */
 export async function loadSegments(dir: string, name: string, indexIntervalBytes: number, opts: OpenOptions, logger?: Logger): Promise<Segment[]> {
   ensureDir(dir)
-  for (const file of fs.readdirSync(dir)) {
+  let names = fs.readdirSync(dir)
+  let swapped = false
+  for (const file of names) {
     const m = /^(\d{20}\.log)\.swap$/.exec(file)
-    if (m) renameSyncWithRetry(path.join(dir, file), path.join(dir, m[1]))
+    if (m) { renameSyncWithRetry(path.join(dir, file), path.join(dir, m[1])); swapped = true }
   }
-  const names = fs.readdirSync(dir)
+  if (swapped) names = fs.readdirSync(dir)
+  const present = new Set(names)
   const bases: number[] = []
   for (const file of names) {
     if (/\.(deleted|cleaned|swap)$/.test(file) || file.endsWith('.tmp')) {
@@ -48,7 +51,8 @@ export async function loadSegments(dir: string, name: string, indexIntervalBytes
       continue
     }
     segments.push(seg)
-    seg.aborted = readTxnIndex(seg.txnIndexPath)
+    // (most segments have no aborted transaction, hence no .txnindex: no failed open for them)
+    seg.aborted = present.has(path.basename(seg.txnIndexPath)) ? readTxnIndex(seg.txnIndexPath) : []
     const nextBase = i + 1 < bases.length ? bases[i + 1] : Infinity
     const needsRecovery = !clean && nextBase > recoveryPoint
     if (needsRecovery || !seg.loadIndexes()) {

@@ -114,6 +114,8 @@ export class Segment {
   timeIndex = new Entries(TIME_ENTRY_SIZE)
   /** In-memory index entries not yet written to the index files. */
   indexDirty = false
+  /** The index files on disk hold the in-memory entries (read at load or written since). */
+  indexesOnDisk = false
   bytesSinceIndex = 0
   /** Last known batch boundaries: (offset of a batch, its position), lower bounds for scans. */
   hintOffset = -1
@@ -187,12 +189,13 @@ export class Segment {
       this.maxTimestamp = readInt64(this.timeIndex.buf, at)
       this.offsetOfMaxTimestamp = this.baseOffset + this.timeIndex.buf.readInt32BE(at + 8)
     }
+    this.indexesOnDisk = true
     return true
   }
 
   /** Writes the index files now (a new active segment gets its files at once). */
   openIndexFiles(): void {
-    this.writeIndexFiles()
+    if (!this.indexesOnDisk || this.indexDirty) this.writeIndexFiles()
   }
 
   /** Persists the index files if entries were added since the last write. */
@@ -205,6 +208,7 @@ export class Segment {
     fs.writeFileSync(this.indexPath, this.offsetIndex.buf.subarray(0, this.offsetIndex.bytes))
     fs.writeFileSync(this.timeIndexPath, this.timeIndex.buf.subarray(0, this.timeIndex.bytes))
     this.indexDirty = false
+    this.indexesOnDisk = true
   }
 
   appendOffsetEntry(offset: number, position: number): void {
@@ -433,6 +437,7 @@ export class Segment {
   private startRebuild(indexIntervalBytes: number): (buf: Buffer, at: number, filePos: number, size: number) => void {
     this.offsetIndex = new Entries(OFFSET_ENTRY_SIZE)
     this.timeIndex = new Entries(TIME_ENTRY_SIZE)
+    this.indexesOnDisk = false
     this.maxTimestamp = -1
     this.offsetOfMaxTimestamp = -1
     this.rollingBaseTs = -1
