@@ -259,13 +259,7 @@ export function javaDate(ms: number): string {
 
 /** Expiry buckets (time -> members), sorted by time, as Apache's ExpiryQueue keeps them. */
 function sessionBuckets(s: ZkServer): Array<[number, bigint[]]> {
-  const m = new Map<number, bigint[]>()
-  for (const sess of s.sessions.sessions.values()) {
-    const ids = m.get(sess.expiresAt) ?? []
-    ids.push(sess.id)
-    m.set(sess.expiresAt, ids)
-  }
-  return [...m].sort((a, b) => a[0] - b[0])
+  return s.sessions.bucketIds()
 }
 
 function connectionBuckets(s: ZkServer): Array<[number, Connection[]]> {

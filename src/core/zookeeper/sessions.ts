@@ -94,6 +94,18 @@ export class SessionTracker {
     b.add(s)
   }
 
+  /**
+   * The expiry buckets with their session ids, oldest first. A bucket that its sessions left
+   * stays (empty) until its time passes, as in Apache's ExpiryQueue (its dump shows `[ ]`).
+   */
+  bucketIds(): Array<[number, bigint[]]> {
+    const out: Array<[number, bigint[]]> = [...this.buckets].sort((a, b) => a[0] - b[0]).map(([at, set]) => [at, [...set].map(x => x.id)])
+    // Sessions this server does not time (expiresAt 0) are listed as before, under 0.
+    const untimed = [...this.sessions.values()].filter(x => x.expiresAt === 0).map(x => x.id)
+    if (untimed.length > 0) out.unshift([0, untimed])
+    return out
+  }
+
   remove(id: bigint): void {
     const s = this.sessions.get(id)
     if (!s) return
