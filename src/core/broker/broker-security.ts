@@ -329,6 +329,13 @@ export class BrokerSecurity {
         throw new CloseConnection('SSL handshake failed: unable to get local issuer certificate (the client certificate\'s chain does not lead to a certificate of the trust store)')
       }
     }
+    if (l.tls) {
+      // ssl.client.auth=requested lets Node's handshake finish with an untrusted certificate;
+      // Java's engine refuses a presented certificate it cannot trust (SSL and SASL_SSL alike),
+      // and so do we.
+      const sock = conn.socket as import('node:tls').TLSSocket
+      if (sock.getPeerX509Certificate?.() && !sock.authorized) throw new CloseConnection(`SSL handshake failed: ${tlsReason(String(sock.authorizationError ?? 'certificate not trusted'))}`)
+    }
     if (l.sasl) {
       conn.security = new SaslSession(l.sasl, conn, this.authHost)
       return
@@ -337,9 +344,6 @@ export class BrokerSecurity {
       const sock = conn.socket as import('node:tls').TLSSocket
       const cert = sock.getPeerX509Certificate?.()
       if (cert) {
-        // ssl.client.auth=requested lets the handshake finish without a trusted certificate;
-        // Java's engine refuses a presented certificate it cannot trust, and so do we.
-        if (!sock.authorized) throw new CloseConnection(`SSL handshake failed: ${tlsReason(String(sock.authorizationError ?? 'certificate not trusted'))}`)
         let dn: string
         try {
           dn = subjectRfc2253(cert.raw)
