@@ -42,7 +42,14 @@ test('Apache Kafka 3.9\'s broker on a kafkit ensemble keeps its registration and
     assert.equal(r.lost, 0)
     assert.ok(r.acked > 1000, JSON.stringify(r))
     assert.equal(await e.kazoo(e.connectString(), "c.sync('/'); print(c.get_children('/kafka/brokers/ids'), json.loads(c.get('/kafka/controller')[0])['brokerid'])"), "['7'] 7")
-    assert.deepEqual(out.match(/ERROR .*/g) ?? [], [])
+    // Kafka's controller event thread logs one ERROR when a ZooKeeper write of its event fails
+    // across the leader change (e.g. a write whose reply the killed leader never sent, retried
+    // into BADVERSION: ControllerMovedException); it then resigns and is elected again, which the
+    // checks above prove. Any other ERROR line fails the test.
+    const errors = out.match(/ERROR .*/g) ?? []
+    const controllerRetries = errors.filter(l => /^ERROR \[Controller id=7\] Error processing event \w+ \(kafka\.controller\.KafkaController\)$/.test(l))
+    if (controllerRetries.length) console.log(`Apache Kafka's controller across the ZooKeeper leader kill: ${controllerRetries.join('; ')}`)
+    assert.deepEqual(errors.filter(l => !controllerRetries.includes(l)), [])
   } catch (err) {
     console.log(e.tail(1500), out.slice(-3000))
     throw err
