@@ -15,16 +15,25 @@ export const binDir = join(repoRoot, 'bin')
  *  kafka-server-stop must not stop a broker the user is running (tests may still pass their own). */
 export const testRunDir = join(tmpdir(), `kafkit-test-run-${process.pid}`)
 
+// Every port this process has handed out. A test asks for several ports before any server
+// binds them, so "free right now" is not enough: two calls could draw the same port (over a
+// few hundred tests, the birthday problem made CI fail once, a ZooKeeper clientPort equal to
+// another server's port). No port is handed out twice in one process.
+const handedOut = new Set<number>()
+
 /**
- * A port that was free a moment ago, for a server a test starts next. Taken at random from
- * 20000-32767, below the ranges operating systems hand out for outgoing connections and port 0
- * (Linux 32768-60999, Windows 49152-65535): another process's listen(0) or connect() never takes
- * it in between, and concurrent test processes pick it together only by a 1-in-12768 chance,
- * which starters that retry on EADDRINUSE (startBrokerProc) absorb.
+ * A port that was free a moment ago, for a server a test starts next, and that this process
+ * has not handed out before. Taken at random from 20000-32767, below the ranges operating
+ * systems hand out for outgoing connections and port 0 (Linux 32768-60999, Windows
+ * 49152-65535): another process's listen(0) or connect() never takes it in between, and
+ * concurrent test processes pick it together only by a 1-in-12768 chance, which starters that
+ * retry on EADDRINUSE (startBrokerProc) absorb.
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12768)
+    if (handedOut.has(port)) continue
+    handedOut.add(port)
     const ok = await new Promise<boolean>(res => {
       const s = createServer()
       s.once('error', () => res(false))
