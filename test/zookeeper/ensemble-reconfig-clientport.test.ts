@@ -7,14 +7,14 @@ import assert from 'node:assert/strict'
 import {Ensemble, type Kind} from './ensemble-helpers.js'
 import {freePort, waitFor} from '../helpers/util.js'
 import {fourLetter} from './helpers.js'
-import {shell, mask, OPTS} from './reconfig-helpers.js'
+import {shell, mask, OPTS, recorded} from './reconfig-helpers.js'
 
 async function movePort(kind: Kind, newPort: number): Promise<string[]> {
   const t: string[] = []
   const e = await Ensemble.create([kind, kind, kind], OPTS)
   const masked = (text: string) => mask(e, [], text).replace(new RegExp(`\\b${newPort}\\b`, 'g'), 'cNEW')
     .replace(/^version=([0-9a-f]*)[0-9a-f]{8}$/gm, 'version=$1xxxxxxxx')
-  try {
+  return recorded(e, t, async () => {
     await e.startFirst(2)
     assert.equal(await e.waitForLeader(60000), 2)
     const m2 = e.members[1]
@@ -28,14 +28,7 @@ async function movePort(kind: Kind, newPort: number): Promise<string[]> {
     t.push(`## conf on the new port\n${masked(conf.split('\n').filter(l => /^(clientPort=|serverId|membership|server\.2)/.test(l)).join('\n'))}`)
     t.push(`## create through the new port\n${await shell('kafkit', `127.0.0.1:${newPort}`, 'create /moved x\n')}`)
     t.push(`## config through the new port\n${masked(await shell('kafkit', `127.0.0.1:${newPort}`, 'config\n'))}`)
-    return t
-  } catch (err) {
-    console.log(t.join('\n'))
-    console.log(e.tail(3000))
-    throw err
-  } finally {
-    await e.destroy()
-  }
+  })
 }
 
 test('a reconfig moving a server\'s client port rebinds it at once, as Apache', {timeout: 400000}, async () => {

@@ -10,11 +10,7 @@ import assert from 'node:assert/strict'
 import {createConnection} from 'node:net'
 import {Ensemble, type Kind} from './ensemble-helpers.js'
 import {waitFor} from '../helpers/util.js'
-import {shell, mask, serverSpec, joiner, OPTS} from './reconfig-helpers.js'
-
-function maskCounters(text: string): string {
-  return text.replace(/(version=|mZxid = 0x)([0-9a-f]*)([0-9a-f]{8})\b/g, (all, a: string, b: string, c: string) => c === '00000000' ? all : `${a}${b}xxxxxxxx`)
-}
+import {shell, mask, serverSpec, joiner, OPTS, recorded, maskCounters} from './reconfig-helpers.js'
 
 function listening(port: number): Promise<boolean> {
   return new Promise(resolve => {
@@ -26,7 +22,7 @@ function listening(port: number): Promise<boolean> {
 async function missedMembership(kind: Kind): Promise<string[]> {
   const t: string[] = []
   const e = await Ensemble.create([kind, kind, kind], OPTS)
-  try {
+  return recorded(e, t, async () => {
     await e.startFirst(2)
     assert.equal(await e.waitForLeader(60000), 2)
     for (let k = 0; k < 2; k++) e.members.push(await joiner(e, kind))
@@ -50,14 +46,7 @@ async function missedMembership(kind: Kind): Promise<string[]> {
     t.push(`## servers 1, 4, 5: one leader: ${modes.filter(m => m === 'leader').length === 1}, the others follow: ${modes.filter(m => m === 'follower').length === 2}`)
     t.push(`## config on server 1\n${maskCounters(mask(e, [], await shell('kafkit', e.connectString([0]), 'config\n')))}`)
     t.push(`## create through server 1\n${await shell('kafkit', e.connectString([0]), 'create /rejoined x\n')}`)
-    return t
-  } catch (err) {
-    console.log(t.join('\n'))
-    console.log(e.tail(3000))
-    throw err
-  } finally {
-    await e.destroy()
-  }
+  })
 }
 
 test('a server restarted on an old configuration takes the new one from the notifications of servers it did not count as voters, and joins them; as Apache', {timeout: 600000}, async () => {

@@ -11,7 +11,7 @@ import {request} from 'node:http'
 import {Ensemble, type Kind} from './ensemble-helpers.js'
 import {freePort, waitFor} from '../helpers/util.js'
 import {fourLetter} from './helpers.js'
-import {shell, serverSpec, OPTS} from './reconfig-helpers.js'
+import {shell, serverSpec, OPTS, recorded} from './reconfig-helpers.js'
 
 /** Every member's ports named (qN, eN, cN), zxid counters masked (they depend on session counts). */
 function maskAll(e: Ensemble, text: string): string {
@@ -53,7 +53,7 @@ async function observerWalk(kind: Kind, adminPorts: Map<number, number>): Promis
     t.push(`## ${what}\n${maskAll(e, await shell('kafkit', e.connectString([i]), input))}`)
   }
   const votingView = async (i: number) => Object.keys((await adminGet(adminPorts.get(i + 1)!, 'voting_view')).current_config as object).join(',')
-  try {
+  return recorded(e, t, async () => {
     // Server 3 (started first) leads.
     await e.startFirst(2)
     assert.equal(await e.waitForLeader(60000), 2)
@@ -79,14 +79,7 @@ async function observerWalk(kind: Kind, adminPorts: Map<number, number>): Promis
     // Server 4 votes: with server 1 stopped, servers 3 and 4 are a quorum of {1, 3, 4}.
     await e.kill(0)
     await step('create through server 4 with server 1 down', 3, 'create /promoted x\n')
-    return t
-  } catch (err) {
-    console.log(t.join('\n'))
-    console.log(e.tail(3000))
-    throw err
-  } finally {
-    await e.destroy()
-  }
+  })
 }
 
 test('an observer follows reconfigs (INFORMANDACTIVATE) and is promoted to a participant; conf and voting_view show the current configuration; as Apache', {timeout: 600000}, async () => {

@@ -11,7 +11,7 @@ import {readFileSync, readdirSync, writeFileSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {Ensemble, type Kind} from './ensemble-helpers.js'
 import {waitFor} from '../helpers/util.js'
-import {shell, mask, serverSpec, joiner, OPTS} from './reconfig-helpers.js'
+import {shell, mask, serverSpec, joiner, OPTS, recorded, maskCounters} from './reconfig-helpers.js'
 
 function staticFile(e: Ensemble, i: number): string {
   const m = e.members[i]
@@ -24,14 +24,10 @@ function dynamicFileOf(file: string): string | undefined {
 }
 
 /** Zxid counters masked (they depend on how many sessions the shells opened): the epoch stays. */
-function maskCounters(text: string): string {
-  return text.replace(/(version=|mZxid = 0x|\.dynamic\.)([0-9a-f]*)([0-9a-f]{8})\b/g, (all, a: string, b: string, c: string) => c === '00000000' ? all : `${a}${b}xxxxxxxx`)
-}
-
 async function pendingReconfig(kind: Kind): Promise<string[]> {
   const t: string[] = []
   const e = await Ensemble.create([kind, kind, kind], OPTS)
-  try {
+  return recorded(e, t, async () => {
     e.startAll()
     const leader = await e.waitForLeader(60000)
     const files = [0, 1, 2].map(i => staticFile(e, i))
@@ -67,14 +63,7 @@ async function pendingReconfig(kind: Kind): Promise<string[]> {
     }
     // Writes go on.
     t.push(`## create\n${await shell('kafkit', e.connectString([newLeader]), 'create /after-pending x\n')}`)
-    return t
-  } catch (err) {
-    console.log(t.join('\n'))
-    console.log(e.tail(3000))
-    throw err
-  } finally {
-    await e.destroy()
-  }
+  })
 }
 
 test('a reconfig logged but not committed before the whole ensemble stopped is activated at restart (.dynamic.next), as Apache does', {timeout: 600000}, async () => {

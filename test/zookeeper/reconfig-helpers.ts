@@ -45,6 +45,11 @@ export function mask(e: Ensemble, extra: Member[], text: string): string {
   return out.replace(/^(ctime|mtime) = .*$/gm, '$1 = ?')
 }
 
+/** Zxid-bearing counters (config versions, mZxid, .dynamic.<version> names) with their low 32 bits masked; epoch-only values stay. */
+export function maskCounters(text: string): string {
+  return text.replace(/(version=|mZxid = 0x|\.dynamic\.)([0-9a-f]*)([0-9a-f]{8})\b/g, (all, a: string, b: string, c: string) => c === '00000000' ? all : `${a}${b}xxxxxxxx`)
+}
+
 export function serverSpec(m: Member, withClient = true, role: 'participant' | 'observer' = 'participant'): string {
   return `server.${m.id}=127.0.0.1:${m.quorumPort}:${m.electionPort}:${role}${withClient ? `;127.0.0.1:${m.clientPort}` : ''}`
 }
@@ -60,3 +65,21 @@ export async function joiner(e: Ensemble, kind: 'kafkit' | 'apache'): Promise<Me
 }
 
 export const OPTS = {extra: ['reconfigEnabled=true', 'skipACL=yes']}
+
+/**
+ * Runs a scenario that writes its transcript into t, and returns t. When it fails, the
+ * transcript so far and the end of every server's output are printed before the error; the
+ * ensemble is destroyed either way.
+ */
+export async function recorded(e: Ensemble, t: string[], body: () => Promise<void>): Promise<string[]> {
+  try {
+    await body()
+    return t
+  } catch (err) {
+    console.log(t.join('\n'))
+    console.log(e.tail(3000))
+    throw err
+  } finally {
+    await e.destroy()
+  }
+}

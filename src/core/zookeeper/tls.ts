@@ -62,18 +62,25 @@ export function zkServerTrustAnchors(tls: ZkTlsKeys, source: string): Set<string
 }
 
 function zkServerSettings(tls: ZkTlsKeys, source: string): MappedSettings {
-  const get = (k: string) => tls.keys.get(k)
+  return zkSettings(k => tls.keys.get(k), 'ssl.', source)
+}
+
+/**
+ * Apache ZooKeeper's X509Util keys under a prefix (ssl. for the client port, ssl.quorum. for
+ * the quorum) as the Kafka-style settings the shared TLS code reads.
+ */
+function zkSettings(get: (k: string) => string | undefined, prefix: string, source: string): MappedSettings {
   const names: Record<string, string> = {
-    'ssl.keystore.location': 'ssl.keyStore.location', 'ssl.keystore.password': 'ssl.keyStore.password',
-    'ssl.key.password': 'ssl.keyStore.password', 'ssl.keystore.type': 'ssl.keyStore.type',
-    'ssl.truststore.location': 'ssl.trustStore.location', 'ssl.truststore.password': 'ssl.trustStore.password',
-    'ssl.truststore.type': 'ssl.trustStore.type', 'ssl.enabled.protocols': 'ssl.enabledProtocols', 'ssl.cipher.suites': 'ssl.ciphersuites',
+    'ssl.keystore.location': `${prefix}keyStore.location`, 'ssl.keystore.password': `${prefix}keyStore.password`,
+    'ssl.key.password': `${prefix}keyStore.password`, 'ssl.keystore.type': `${prefix}keyStore.type`,
+    'ssl.truststore.location': `${prefix}trustStore.location`, 'ssl.truststore.password': `${prefix}trustStore.password`,
+    'ssl.truststore.type': `${prefix}trustStore.type`, 'ssl.enabled.protocols': `${prefix}enabledProtocols`, 'ssl.cipher.suites': `${prefix}ciphersuites`,
   }
   const computed = {
-    'ssl.keystore.type': storeType(get('ssl.keyStore.type'), get('ssl.keyStore.location'), 'ssl.keyStore.location', source),
-    'ssl.truststore.type': storeType(get('ssl.trustStore.type'), get('ssl.trustStore.location'), 'ssl.trustStore.location', source),
+    'ssl.keystore.type': storeType(get(`${prefix}keyStore.type`), get(`${prefix}keyStore.location`), `${prefix}keyStore.location`, source),
+    'ssl.truststore.type': storeType(get(`${prefix}trustStore.type`), get(`${prefix}trustStore.location`), `${prefix}trustStore.location`, source),
     // ssl.protocol alone enables only that protocol (X509Util), TLSv1.2 and TLSv1.3 otherwise.
-    'ssl.enabled.protocols': get('ssl.enabledProtocols') ?? get('ssl.protocol'),
+    'ssl.enabled.protocols': get(`${prefix}enabledProtocols`) ?? get(`${prefix}protocol`),
   }
   return mapped(get, source, names, computed)
 }
@@ -170,19 +177,7 @@ export function zkClientTlsOptions(get: (k: string) => string | undefined, sourc
  * client options present this server's certificate and check the peer's against the trust store.
  */
 export function zkQuorumTlsOptions(keys: Map<string, string>, clientAuth: 'need' | 'want' | 'none', source: string): {server: TlsOptions; client: ConnectionOptions; anchors?: Set<string>} {
-  const get = (k: string) => keys.get(k)
-  const names: Record<string, string> = {
-    'ssl.keystore.location': 'ssl.quorum.keyStore.location', 'ssl.keystore.password': 'ssl.quorum.keyStore.password',
-    'ssl.key.password': 'ssl.quorum.keyStore.password', 'ssl.keystore.type': 'ssl.quorum.keyStore.type',
-    'ssl.truststore.location': 'ssl.quorum.trustStore.location', 'ssl.truststore.password': 'ssl.quorum.trustStore.password',
-    'ssl.truststore.type': 'ssl.quorum.trustStore.type', 'ssl.enabled.protocols': 'ssl.quorum.enabledProtocols', 'ssl.cipher.suites': 'ssl.quorum.ciphersuites',
-  }
-  const computed = {
-    'ssl.keystore.type': storeType(get('ssl.quorum.keyStore.type'), get('ssl.quorum.keyStore.location'), 'ssl.quorum.keyStore.location', source),
-    'ssl.truststore.type': storeType(get('ssl.quorum.trustStore.type'), get('ssl.quorum.trustStore.location'), 'ssl.quorum.trustStore.location', source),
-    'ssl.enabled.protocols': get('ssl.quorum.enabledProtocols') ?? get('ssl.quorum.protocol'),
-  }
-  const ls = mapped(get, source, names, computed)
+  const ls = zkSettings(k => keys.get(k), 'ssl.quorum.', source)
   const ks = keyStore(ls)
   if (!ks) throw new ConfigError(`sslQuorum is set in ${source} but ssl.quorum.keyStore.location is not`)
   const ts = trustStore(ls)
