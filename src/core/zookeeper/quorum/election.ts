@@ -120,6 +120,9 @@ export class QuorumCnxManager {
         () => socket.destroy())
     }
     socket.on('data', onData)
+    // A portUnification listener hands over a plaintext socket paused (its first bytes put
+    // back): a 'data' listener alone does not restart an explicitly paused stream.
+    socket.resume()
   }
 
   private accepted(socket: Socket, sid: number, rest: Buffer): void {

@@ -90,6 +90,8 @@ export class QuorumTransport {
   /**
    * An accepted connection on a quorum or election listener: handed to handler as it is
    * (plaintext), or as the TLS socket once the handshake and the certificate checks are done.
+   * A plaintext socket whose first bytes were looked at (portUnification) comes paused, those
+   * bytes put back: the handler resumes it.
    */
   accept(raw: Socket, what: string, handler: (s: Socket) => void): void {
     if (!this.q.sslQuorum && !this.q.portUnification) {
