@@ -119,7 +119,10 @@ async function listsItself(s: Started, id: number): Promise<Started> {
 /** kafkit's broker (broker.id `id`, default 0) in a child process, on a free port (or fixedPort), data under dir. */
 export async function startKafkitBroker(dir: string, zkPort: number, extra: string[] = [], id = 0, fixedPort?: number): Promise<Started> {
   const port = fixedPort ?? await freePort()
-  return listsItself(await startProcess('kafkit', [process.execPath, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra, id)],
+  // BENCH_NODE_FLAGS: node flags for kafkit's broker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  // (a profile is written when the broker stops).
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+  return listsItself(await startProcess('kafkit', [process.execPath, ...nodeFlags, join(repoRoot, 'bin', 'kafka-server-start.js'), ...overrides(dir, port, zkPort, 'kafkit', extra, id)],
     port, join(dir, `kafkit-${id}.log`), /started \(kafka\.server\.KafkaServer\)/), id)
 }
 
