@@ -14,6 +14,9 @@
 //                (p50 / p99 / p99.9)
 //  - startup:    start-up with 10,000 partitions on disk (100 topics x 100): to "started" and
 //                until every partition has a leader
+//  - java:       (not in the default list) Apache Kafka 3.9's kafka-producer-perf-test, the Java
+//                producer, idempotent acks=all with up to 5 requests in flight, one partition:
+//                librdkafka's idempotent producer keeps fewer than one in flight
 // BENCH_RECORDS (default 1,000,000) and BENCH_RECORD_SIZE (1024) size the runs; BENCH_CASES
 // picks cases (comma-separated); BENCH_KAFKIT_ONLY skips Apache. Not a test: it prints figures.
 // RSS figures come from /proc (Linux).
@@ -194,6 +197,32 @@ async function startup(kind: Kind): Promise<Figures> {
   })
 }
 
+/** kafka-producer-perf-test's summary line: records/s, MB/s, average and percentile latencies. */
+function perfTest(args: string[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(APACHE, 'bin', 'kafka-producer-perf-test'), args, {stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    let err = ''
+    child.stdout.on('data', d => { out += d })
+    child.stderr.on('data', d => { err += d })
+    child.on('close', () => {
+      const m = /records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(out)
+      if (m) resolve({recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]), avgMs: Number(m[3]), p50Ms: Number(m[4]), p99Ms: Number(m[5])})
+      else reject(new Error(`kafka-producer-perf-test: ${(out + err).slice(-500)}`))
+    })
+  })
+}
+
+async function java(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 1, [], async ([b]) => {
+    await load(['create', boot([b]), 'java', '1', '1'])
+    const r = await perfTest(['--topic', 'java', '--num-records', String(RECORDS), '--record-size', String(SIZE), '--throughput', '-1',
+      '--producer-props', `bootstrap.servers=${boot([b])}`, 'acks=all', 'enable.idempotence=true', 'max.in.flight.requests.per.connection=5',
+      'linger.ms=5', 'batch.size=524288', 'buffer.memory=268435456'])
+    return {'Java producer, idempotent acks=all: MB/s': r.mbPerSec, 'Java producer: record p50 ms': r.p50Ms, 'Java producer: record p99 ms': r.p99Ms}
+  })
+}
+
 const median = (xs: (number | null)[]): number | null => {
   const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
   return v.length === 0 ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
@@ -203,7 +232,7 @@ async function main(): Promise<void> {
   const kinds: Kind[] = ['kafkit']
   if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) kinds.push('apache')
   else if (!apacheInstalled()) console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
-  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup}
+  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup, java}
   const results: Record<string, Record<Kind, Figures[]>> = {}
   for (const name of CASES) {
     const fn = cases[name]
