@@ -329,7 +329,11 @@ test('four-letter words and AdminServer commands answer as Apache ZooKeeper 3.8 
       // Jackson's layout (indentation, " : ", inline arrays, "{ }"), once values are masked
       // (lines sorted: Apache's session and path maps iterate in hash order).
       const mask = (x: string) => x.replace(/"(?:[^"\\]|\\.)*"/g, '"s"').replace(/-?\d+\.\d+/g, 'D').replace(/-?\d+/g, 'N').split('\n').map(l => l.replace(/,$/, '')).sort().join('\n')
-      if (cmd !== 'system_properties' && cmd !== 'monitor' && mask(ta) !== mask(tk)) adminDiffs.push(`${name} layout:\n${mask(ta)}\nvs\n${mask(tk)}`)
+      // dump: how many session expiry buckets there are, and whether one its sessions have
+      // left is still listed empty (until its time passes), depends on when each server last
+      // heard from each session; its layout is compared line kind by line kind.
+      const layout = (x: string) => cmd !== 'dump' ? mask(x) : [...new Set(mask(x).split('\n').filter(l => !/^\s*"s" : \[ \]$/.test(l)))].join('\n')
+      if (cmd !== 'system_properties' && cmd !== 'monitor' && layout(ta) !== layout(tk)) adminDiffs.push(`${name} layout:\n${layout(ta)}\nvs\n${layout(tk)}`)
     }
     const [ia, ik] = [await fetch(`http://127.0.0.1:${apache.admin}/commands`), await fetch(`http://127.0.0.1:${kAdmin}/commands`)]
     assert.equal(ik.status, ia.status)
