@@ -26,7 +26,7 @@ import {join} from 'node:path'
 import {tempDir, removeDir, repoRoot, waitFor} from '../test/helpers/util.js'
 import {KafkaConnection} from '../src/core/protocol/client.js'
 import {Apis} from '../src/core/protocol/messages.js'
-import {APACHE, apacheInstalled, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
+import {APACHE, apacheInstalled, median, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000000)
 const SIZE = Number(process.env.BENCH_RECORD_SIZE ?? 1024)
@@ -221,11 +221,6 @@ async function java(kind: Kind): Promise<Figures> {
       'linger.ms=5', 'batch.size=524288', 'buffer.memory=268435456'])
     return {'Java producer, idempotent acks=all: MB/s': r.mbPerSec, 'Java producer: record p50 ms': r.p50Ms, 'Java producer: record p99 ms': r.p99Ms}
   })
-}
-
-const median = (xs: (number | null)[]): number | null => {
-  const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
-  return v.length === 0 ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
 }
 
 async function main(): Promise<void> {

@@ -134,6 +134,12 @@ export async function startApacheBroker(dir: string, zkPort: number, extra: stri
 }
 
 /** Prints rows of figures, one column per server, and kafkit/apache ratios when both ran. */
+/** The median of the finite numbers among xs (null when there are none): benches print medians of BENCH_RUNS runs. */
+export function median(xs: (number | null | undefined)[]): number | null {
+  const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
+  return v.length === 0 ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
+}
+
 export function printTable(names: string[], rows: [string, (string | number | null | undefined)[]][], digits: Record<string, number> = {}, ratioLabel = 'kafkit/apache'): void {
   const fmt = (label: string, n: string | number | null | undefined) => n === null || n === undefined || (typeof n === 'number' && Number.isNaN(n)) ? 'n/a' : typeof n === 'number' ? n.toFixed(digits[label] ?? 1) : n
   const header = ['metric', ...names, ...(names.length > 1 ? [ratioLabel] : [])]

@@ -3,7 +3,8 @@
 // 1 KiB records with acks=1 and consumes them over PLAINTEXT and over an SSL listener of the
 // same broker, and a Node client measures the cost of a TLS handshake (connect, handshake and
 // one ApiVersions, sequentially) against a plain connect. Certificates are made with openssl at
-// run time. Not a test: it prints figures and ratios.
+// run time. Each broker runs BENCH_RUNS times (default 3) on fresh servers; every figure is the
+// median of its runs. Not a test: it prints figures and ratios.
 import {spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
@@ -13,9 +14,10 @@ import {connect as tlsConnect} from 'node:tls'
 import {readFileSync} from 'node:fs'
 import {tempDir, removeDir, repoRoot, freePort} from '../test/helpers/util.js'
 import {makeCerts} from '../test/security/certs.js'
-import {APACHE, apacheInstalled, printTable, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
+import {APACHE, apacheInstalled, median, printTable, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 100000)
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 300000)
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SIZE = Number(process.env.BENCH_RECORD_SIZE ?? 1024)
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 300)
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
@@ -88,47 +90,58 @@ async function measure(broker: Started, sslPort: number, ca: Buffer, caFile: str
   return {name: broker.name, runs}
 }
 
-async function main(): Promise<void> {
-  const certs = makeCerts()
-  const ca = readFileSync(certs.caPem)
+/** One run: a fresh ZooKeeper and broker of each kind, measured one after the other. */
+async function oneRun(ca: Buffer, caFile: string, sslSettings: string[]): Promise<Result[]> {
   const results: Result[] = []
   const dir = tempDir('kafkit-bench-tls-')
-  const sslSettings = ['ssl.keystore.type=PEM', `ssl.keystore.location=${certs.brokerPem}`]
   try {
     const zk = await startZooKeeper(dir)
     try {
       const kPort = await freePort()
       const kSsl = await freePort()
-      results.push(await measure(await startKafkitBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${kPort},SSL://127.0.0.1:${kSsl}`, ...sslSettings], 0, kPort), kSsl, ca, certs.caPem))
+      results.push(await measure(await startKafkitBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${kPort},SSL://127.0.0.1:${kSsl}`, ...sslSettings], 0, kPort), kSsl, ca, caFile))
       if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) {
         const aPort = await freePort()
         const aSsl = await freePort()
-        results.push(await measure(await startApacheBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${aPort},SSL://127.0.0.1:${aSsl}`, ...sslSettings], 0, aPort), aSsl, ca, certs.caPem))
-      } else {
-        console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
+        results.push(await measure(await startApacheBroker(dir, zk.port, [`listeners=PLAINTEXT://127.0.0.1:${aPort},SSL://127.0.0.1:${aSsl}`, ...sslSettings], 0, aPort), aSsl, ca, caFile))
       }
     } finally {
       await zk.stop()
     }
   } finally {
     removeDir(dir)
+  }
+  return results
+}
+
+async function main(): Promise<void> {
+  const certs = makeCerts()
+  const ca = readFileSync(certs.caPem)
+  const sslSettings = ['ssl.keystore.type=PEM', `ssl.keystore.location=${certs.brokerPem}`]
+  if (!apacheInstalled()) console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
+  const runs: Result[][] = []
+  try {
+    for (let i = 0; i < RUNS; i++) runs.push(await oneRun(ca, certs.caPem, sslSettings))
+  } finally {
     removeDir(certs.dir)
   }
-  console.log(`\nkafkit TLS benchmark: ${RECORDS} records of ${SIZE} B, acks=1, librdkafka in a separate process, 1 partition; ${HANDSHAKES} sequential connections\n`)
+  const names = runs[0].map(r => r.name)
+  const figure = (f: (r: Record<string, any>) => number | undefined) => names.map((_, i) => median(runs.map(run => f(run[i].runs))))
+  console.log(`\nkafkit TLS benchmark: ${RECORDS} records of ${SIZE} B, acks=1, librdkafka in a separate process, 1 partition; ${HANDSHAKES} sequential connections; medians of ${RUNS} runs on fresh servers\n`)
   const rows: [string, (number | null | undefined)[]][] = []
   for (const k of ['produce PLAINTEXT', 'produce SSL', 'consume PLAINTEXT', 'consume SSL']) {
-    rows.push([`${k} MB/s`, results.map(r => r.runs[k]?.mb_per_s)])
-    rows.push([`${k} records/s`, results.map(r => r.runs[k]?.records_per_s)])
+    rows.push([`${k} MB/s`, figure(r => r[k]?.mb_per_s)])
+    rows.push([`${k} records/s`, figure(r => r[k]?.records_per_s)])
   }
-  rows.push(['produce SSL / PLAINTEXT', results.map(r => r.runs['produce SSL']?.mb_per_s / r.runs['produce PLAINTEXT']?.mb_per_s)])
-  rows.push(['consume SSL / PLAINTEXT', results.map(r => r.runs['consume SSL']?.mb_per_s / r.runs['consume PLAINTEXT']?.mb_per_s)])
-  rows.push(['connect + ApiVersions, PLAINTEXT (ms)', results.map(r => r.runs.connectPlain)])
-  rows.push(['connect + TLS handshake + ApiVersions (ms)', results.map(r => r.runs.connectTls)])
-  rows.push(['TLS handshake cost (ms)', results.map(r => r.runs.connectTls - r.runs.connectPlain)])
+  rows.push(['produce SSL / PLAINTEXT', figure(r => r['produce SSL']?.mb_per_s / r['produce PLAINTEXT']?.mb_per_s)])
+  rows.push(['consume SSL / PLAINTEXT', figure(r => r['consume SSL']?.mb_per_s / r['consume PLAINTEXT']?.mb_per_s)])
+  rows.push(['connect + ApiVersions, PLAINTEXT (ms)', figure(r => r.connectPlain)])
+  rows.push(['connect + TLS handshake + ApiVersions (ms)', figure(r => r.connectTls)])
+  rows.push(['TLS handshake cost (ms)', figure(r => r.connectTls - r.connectPlain)])
   const digits: Record<string, number> = {}
   for (const [label] of rows) digits[label] = label.endsWith('records/s') ? 0 : label.includes('(ms)') ? 2 : label.includes(' / ') ? 2 : 1
-  printTable(results.map(r => r.name), rows, digits)
-  for (const r of results) for (const [k, v] of Object.entries(r.runs)) if (v && typeof v === 'object' && v.error) console.log(`${r.name} ${k}: failed (${String(v.error).split('\n').filter(Boolean).pop()})`)
+  printTable(names, rows, digits)
+  for (const [i, run] of runs.entries()) for (const r of run) for (const [k, v] of Object.entries(r.runs)) if (v && typeof v === 'object' && v.error) console.log(`run ${i + 1}: ${r.name} ${k}: failed (${String(v.error).split('\n').filter(Boolean).pop()})`)
 }
 
 main().catch(error => {

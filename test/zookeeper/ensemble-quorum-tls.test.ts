@@ -126,11 +126,15 @@ test('a server whose certificate is not trusted cannot join (one clear log line)
     for (const m of [e.members[0], e.members[1]]) {
       for (const port of [m.quorumPort, m.electionPort]) {
         for (const j of junk) {
-          await new Promise<void>(resolve => {
-            const s = createConnection({host: '127.0.0.1', port}, () => { if (j.length > 0) s.write(j); setTimeout(() => s.destroy(), 50) })
-            s.on('error', () => resolve())
-            s.on('close', () => resolve())
+          // The junk is sent with our FIN; the server must close its side (reading ours to the end).
+          const closed = await new Promise<boolean>(resolve => {
+            const s = createConnection({host: '127.0.0.1', port}, () => s.end(j))
+            const t = setTimeout(() => { s.destroy(); resolve(false) }, 20000)
+            s.resume()
+            s.on('error', () => { clearTimeout(t); resolve(true) })
+            s.on('close', () => { clearTimeout(t); resolve(true) })
           })
+          assert.ok(closed, `server ${m.id} closes a connection that sent ${j.length} bytes of junk (${j.subarray(0, 5).toString('hex')}) to its ${port === m.quorumPort ? 'quorum' : 'election'} port`)
         }
       }
     }
