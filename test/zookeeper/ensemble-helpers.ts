@@ -5,7 +5,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {writeFileSync, mkdirSync} from 'node:fs'
 import {createConnection} from 'node:net'
 import {join} from 'node:path'
-import {binDir, freePort, tempDir, removeDir, waitFor} from '../helpers/util.js'
+import {binDir, repoRoot, freePort, tempDir, removeDir, waitFor} from '../helpers/util.js'
 import {fourLetter, requireApacheZk} from './helpers.js'
 
 export type Kind = 'kafkit' | 'apache'
@@ -300,3 +300,107 @@ print(json.dumps({'sent': n, 'acked': len(acked), 'lost': len(acked - got)}))
   }
 }
 
+
+/** kafkit brokers (kafka-server-start, as a user runs it) with zookeeper.connect listing an ensemble's servers. */
+export class KafkitBrokers {
+  readonly brokers: Array<{port: number; child: ChildProcess | null; out: string}> = []
+
+  private constructor(readonly e: Ensemble) {}
+
+  static async create(e: Ensemble, n: number): Promise<KafkitBrokers> {
+    const b = new KafkitBrokers(e)
+    for (let i = 0; i < n; i++) b.brokers.push({port: await freePort(), child: null, out: ''})
+    return b
+  }
+
+  start(i: number): void {
+    const b = this.brokers[i]
+    const e = this.e
+    b.out = ''
+    b.child = spawn(process.execPath, [join(binDir, 'kafka-server-start.js'), join(repoRoot, 'config', 'server.properties'),
+      '--override', `broker.id=${i + 1}`, '--override', `listeners=PLAINTEXT://127.0.0.1:${b.port}`, '--override', `log.dirs=${join(e.root, `kafka-${i + 1}`)}`,
+      '--override', `zookeeper.connect=${e.connectString()}`, '--override', `offsets.topic.replication.factor=${this.brokers.length}`, '--override', 'zookeeper.session.timeout.ms=6000'],
+    {env: {...process.env, KAFKIT_RUN_DIR: e.runDir}, stdio: ['ignore', 'pipe', 'pipe']})
+    live.add(b.child)
+    const c = b.child
+    c.once('exit', () => live.delete(c))
+    c.stdout!.on('data', d => { b.out = (b.out + d).slice(-20000) })
+    c.stderr!.on('data', d => { b.out = (b.out + d).slice(-20000) })
+  }
+
+  startAll(): void {
+    for (let i = 0; i < this.brokers.length; i++) this.start(i)
+  }
+
+  async kill(i: number): Promise<void> {
+    const c = this.brokers[i].child
+    if (!c || c.exitCode !== null || c.signalCode !== null) return
+    const gone = new Promise(r => c.once('exit', r))
+    c.kill('SIGKILL')
+    await gone
+  }
+
+  async killAll(): Promise<void> {
+    for (let i = 0; i < this.brokers.length; i++) await this.kill(i)
+  }
+
+  bootstrap(): string {
+    return this.brokers.map(b => `127.0.0.1:${b.port}`).join(',')
+  }
+
+  tail(n = 1500): string {
+    return this.brokers.map((b, i) => `--- broker ${i + 1}:\n${b.out.slice(-n)}`).join('\n')
+  }
+
+  /** Waits until every broker is registered in /brokers/ids. */
+  async waitRegistered(timeoutMs = 60000): Promise<void> {
+    const want = String(this.brokers.length)
+    await waitFor(async () => (await this.e.kazoo(this.e.connectString(), "c.sync('/'); print(len(c.get_children('/brokers/ids')) if c.exists('/brokers/ids') else 0)")) === want, timeoutMs, `${want} brokers registered`, 200)
+  }
+}
+
+/**
+ * What the brokers hold in ZooKeeper: each registration's ephemeralOwner (the broker's session),
+ * the controller's broker id and the owner of /controller, and /controller_epoch. A broker whose
+ * session moved to another server keeps all of it; a re-created session changes it.
+ */
+export async function brokerZkState(e: Ensemble): Promise<string> {
+  return e.kazoo(e.connectString(), `
+c.sync('/')
+ids = {i: '%x' % c.get('/brokers/ids/' + i)[1].ephemeralOwner for i in sorted(c.get_children('/brokers/ids'))}
+data, st = c.get('/controller')
+print(json.dumps({'ids': ids, 'controller': json.loads(data)['brokerid'], 'controllerOwner': '%x' % st.ephemeralOwner, 'controllerEpoch': c.get('/controller_epoch')[0].decode()}, sort_keys=True))`)
+}
+
+/** The session ids (hex, no 0x) of the clients connected to member i now (cons). */
+export async function sessionsOn(e: Ensemble, i: number): Promise<string[]> {
+  const out = await fourLetter(e.members[i].clientPort, 'cons', 5000).catch(() => '')
+  return [...out.matchAll(/sid=0x([0-9a-f]+)/g)].map(m => m[1])
+}
+
+/**
+ * kill -9 of ensemble member i under load, a quorum of the others serving again, then i back as
+ * a follower. Returns the sessions that were connected to i (they had to move).
+ */
+export async function killAndRestartZk(e: Ensemble, i: number): Promise<string[]> {
+  const held = await sessionsOn(e, i)
+  await e.kill(i)
+  await e.waitForLeader(30000)
+  e.start(i)
+  await waitFor(async () => (await e.mode(i)) === 'follower', 60000, `ZooKeeper server ${i + 1} back as a follower`, 100)
+  await e.waitForLeader(30000)
+  return held
+}
+
+/** Of the running followers, the one with the most of these sessions connected. */
+export async function busiestFollower(e: Ensemble, sessions: string[]): Promise<number> {
+  const leader = await e.waitForLeader(30000)
+  let best = -1
+  let most = -1
+  for (let i = 0; i < e.members.length; i++) {
+    if (i === leader || !e.running(i)) continue
+    const n = (await sessionsOn(e, i)).filter(s => sessions.includes(s)).length
+    if (n > most) { best = i; most = n }
+  }
+  return best
+}
