@@ -66,6 +66,8 @@ export interface PyResult {
   throttles: number
   max_throttle_ms: number
   produce_seconds: number
+  /** consume: from the first message to the last. */
+  consume_seconds: number
 }
 
 /** confluent-kafka with librdkafka keys: roundtrip | produce | consume. */

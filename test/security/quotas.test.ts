@@ -2,12 +2,18 @@
 // kafka-configs through AlterClientQuotas / DescribeClientQuotas) throttles that user's
 // producer to about the rate: responses carry throttle_time_ms and the connection is muted; a
 // more specific user/client-id quota takes precedence (Kafka's order); removing the quota lifts
-// it. The broker runs with quota.window.num=2 so that a test second is a full quota window.
+// it. Fetch quotas as Kafka 3.9's KafkaApis.handleFetchRequest enforces them: a fetch is
+// capped to one quota window's bytes, a fetch that would violate the quota gets an empty
+// response with throttle_time_ms (its bytes not counted) and the channel is muted; a
+// consumer_byte_rate holds librdkafka's consumer near the rate; request_percentage throttles;
+// client-id-only and <default> entities apply. The broker runs with quota.window.num=2 so that a
+// test second is a full quota window.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {removeDir} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from '../broker/helpers.js'
 import {startSecureBroker, apacheTool, apacheSkip, pyClient, scratch, type SecureBroker} from './helpers.js'
+import {RawConn, requestFrame, decodeResponse} from './raw.js'
 
 const skip = apacheSkip()
 const PLAIN = 'org.apache.kafka.common.security.plain.PlainLoginModule'
@@ -72,4 +78,142 @@ test('a user/client-id quota takes precedence over the user\'s; deleting the quo
   assert.doesNotMatch(none.stdout, /producer_byte_rate/)
   const free = await pyClient(broker.addr('SASL_PLAINTEXT'), 'quota-t', 1200, 'produce', {...alice, 'test.value.size': 1024, 'linger.ms': 20, 'test.timeout.s': 60})
   assert.equal(free.throttles, 0)
+})
+
+/** A raw connection with a client id of the test's choosing: request(apiKey, version, body) answers the decoded response and when it came. */
+async function rawClient(clientId: string) {
+  const conn = await RawConn.open(broker.ports.PLAINTEXT)
+  let cid = 0
+  return {
+    conn,
+    async request(apiKey: number, version: number, body: object): Promise<{res: any; ms: number}> {
+      const t0 = Date.now()
+      conn.write(requestFrame(apiKey, version, ++cid, body, clientId))
+      const f = await conn.next(30000)
+      assert.ok(f, `a response to api ${apiKey}`)
+      return {res: decodeResponse(apiKey, version, f), ms: Date.now() - t0}
+    },
+  }
+}
+
+const recordBytes = (p: any): number => p.records === null ? 0 : Array.isArray(p.records) ? p.records.reduce((n: number, b: Buffer) => n + b.length, 0) : p.records.length
+
+/** The offset after the last batch of a Fetch partition's records. */
+function nextOffset(p: any, from: number): number {
+  const b: Buffer = Array.isArray(p.records) ? Buffer.concat(p.records) : p.records
+  let at = 0
+  let next = from
+  while (b && at + 61 <= b.length) {
+    const size = b.readInt32BE(at + 8) + 12
+    if (at + size > b.length) break
+    next = Number(b.readBigInt64BE(at)) + b.readInt32BE(at + 23) + 1
+    at += size
+  }
+  return next
+}
+
+const fetchBody = (topic: string, offset: number) => ({replicaId: -1, maxWaitMs: 100, minBytes: 1, maxBytes: 50 * 1024 * 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+  topics: [{topic, partitions: [{partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 50 * 1024 * 1024}]}], forgottenTopicsData: [], rackId: ''})
+
+test('a <default> client consumer_byte_rate caps each fetch to one window and answers a violating fetch empty, with throttle_time_ms and a muted channel', {skip, timeout: 180000}, async () => {
+  const WINDOW_BYTES = 64 * 1024
+  const set = await configs('--alter', '--add-config', `consumer_byte_rate=${WINDOW_BYTES}`, '--entity-type', 'clients', '--entity-default')
+  assert.equal(set.code, 0, set.stderr)
+  // 1 MB in 1 KiB records, produced by a client with a quota-free id (a consumer quota only).
+  const p = await pyClient(broker.addr('PLAINTEXT'), 'quota-f', 1024, 'produce', {'test.value.size': 1024, 'linger.ms': 20, 'batch.size': 16384, 'test.timeout.s': 60})
+  assert.equal(p.delivered, 1024)
+  const c = await rawClient('raw-consumer')
+  try {
+    let offset = 0
+    let data = 0
+    let throttled = 0
+    let largest = 0
+    let mutedWait = Infinity
+    let lastThrottle = 0
+    // Fetch as fast as the broker lets us until both kinds of answers were seen a few times.
+    const deadline = Date.now() + 90000
+    while ((data < 3 || throttled < 3) && Date.now() < deadline) {
+      const {res, ms} = await c.request(1, 11, fetchBody('quota-f', offset))
+      if (lastThrottle > 0) mutedWait = Math.min(mutedWait, ms / lastThrottle)
+      assert.equal(res.errorCode, 0)
+      if (res.throttleTimeMs > 0 && res.responses.length === 0) {
+        throttled++
+        lastThrottle = res.throttleTimeMs
+        continue
+      }
+      lastThrottle = 0
+      const part = res.responses[0].partitions[0]
+      assert.equal(part.errorCode, 0)
+      const n = recordBytes(part)
+      // Kafka never sends data and a throttle together: a violating fetch is answered empty.
+      assert.equal(res.throttleTimeMs, 0, `a fetch with ${n} bytes of records carried throttle_time_ms ${res.throttleTimeMs}`)
+      largest = Math.max(largest, n)
+      if (n > 0) data++
+      offset = nextOffset(part, offset)
+    }
+    console.log(`# fetches with data: ${data} (largest ${largest} B, cap ${WINDOW_BYTES} B), empty throttled: ${throttled}; the fetch after a throttled one waited >= ${mutedWait.toFixed(2)} x the throttle`)
+    assert.ok(data >= 3 && throttled >= 3, `data ${data}, throttled ${throttled}`)
+    // One quota window's bytes (quota x (quota.window.num - 1) x window), at least one batch.
+    assert.ok(largest <= WINDOW_BYTES + 20 * 1024, `largest fetch ${largest} B`)
+    // The channel is muted for the throttle time: the next answer comes no sooner.
+    assert.ok(mutedWait >= 0.8, `the fetch after a throttled one waited ${mutedWait} x the throttle`)
+  } finally {
+    c.conn.close()
+  }
+})
+
+test('a user\'s consumer_byte_rate holds librdkafka\'s consumer near the rate (above a <default> client quota)', {skip, timeout: 180000}, async () => {
+  const set = await configs('--alter', '--add-config', `consumer_byte_rate=${RATE}`, '--entity-type', 'users', '--entity-name', 'alice')
+  assert.equal(set.code, 0, set.stderr)
+  const count = 1200
+  const p = await pyClient(broker.addr('PLAINTEXT'), 'quota-c', count, 'produce', {'test.value.size': 1024, 'linger.ms': 20, 'batch.size': 16384, 'test.timeout.s': 60})
+  assert.equal(p.delivered, count)
+  const r = await pyClient(broker.addr('SASL_PLAINTEXT'), 'quota-c', count, 'consume', {...alice, 'test.timeout.s': 80})
+  assert.deepEqual(r.errors, [])
+  assert.equal(r.consumed, count)
+  const rate = count * 1024 / r.consume_seconds
+  console.log(`# consumed ${count} KiB in ${r.consume_seconds} s: ${(rate / 1024).toFixed(0)} KiB/s against a quota of ${RATE / 1024} KiB/s; ${r.throttles} throttled responses, at most ${r.max_throttle_ms} ms`)
+  assert.ok(r.throttles > 0, 'some fetch responses carried throttle_time_ms')
+  assert.ok(rate < RATE * 1.6, `rate ${rate} B/s is about the quota ${RATE} B/s`)
+  assert.ok(rate > RATE * 0.4, `rate ${rate} B/s is not far below the quota ${RATE} B/s`)
+  for (const args of [['--entity-type', 'users', '--entity-name', 'alice'], ['--entity-type', 'clients', '--entity-default']]) {
+    const del = await configs('--alter', '--delete-config', 'consumer_byte_rate', ...args)
+    assert.equal(del.code, 0, del.stderr)
+  }
+})
+
+test('a client id\'s request_percentage throttles its requests, at most one window', {skip, timeout: 120000}, async () => {
+  const set = await configs('--alter', '--add-config', 'request_percentage=0.01', '--entity-type', 'clients', '--entity-name', 'busy-app')
+  assert.equal(set.code, 0, set.stderr)
+  const d = await configs('--describe', '--entity-type', 'clients', '--entity-name', 'busy-app')
+  assert.match(d.stdout, /Quota configs for client-id 'busy-app' are request_percentage=0\.01/)
+  const busy = await rawClient('busy-app')
+  const other = await rawClient('other-app')
+  try {
+    let throttle = 0
+    let fetchThrottled: any
+    for (let i = 0; i < 400 && (throttle === 0 || fetchThrottled === undefined); i++) {
+      const {res} = await busy.request(3, 9, {topics: [{name: 'quota-f'}], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false})
+      throttle = Math.max(throttle, res.throttleTimeMs)
+      if (throttle > 0 && fetchThrottled === undefined) {
+        const f = await busy.request(1, 11, fetchBody('quota-f', 0))
+        if (f.res.throttleTimeMs > 0) fetchThrottled = f.res
+      }
+    }
+    console.log(`# request_percentage=0.01: largest throttle ${throttle} ms; a throttled fetch had ${fetchThrottled?.responses.length} topics`)
+    assert.ok(throttle > 0, 'a Metadata response carried throttle_time_ms')
+    assert.ok(throttle <= 1000, `request quota throttles are bounded by the window (${throttle} ms)`)
+    assert.ok(fetchThrottled, 'a fetch was throttled by the request quota')
+    assert.deepEqual(fetchThrottled.responses, [])
+    // Another client id has no quota.
+    for (let i = 0; i < 50; i++) {
+      const {res} = await other.request(3, 9, {topics: [{name: 'quota-f'}], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false})
+      assert.equal(res.throttleTimeMs, 0)
+    }
+  } finally {
+    busy.conn.close()
+    other.conn.close()
+    const del = await configs('--alter', '--delete-config', 'request_percentage', '--entity-type', 'clients', '--entity-name', 'busy-app')
+    assert.equal(del.code, 0, del.stderr)
+  }
 })

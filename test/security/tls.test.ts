@@ -228,3 +228,71 @@ test('client certificate subjects read as Java prints them (RFC 2253) and mapped
   assert.equal(opensslCipher('TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'), 'ECDHE-ECDSA-CHACHA20-POLY1305')
   assert.equal(opensslCipher('TLS_RSA_WITH_AES_256_CBC_SHA'), 'AES256-SHA')
 })
+
+/** A handshake with node's client: the protocol and cipher agreed, or the error. */
+function clientHandshake(port: number, opts: import('node:tls').ConnectionOptions): Promise<{protocol?: string; cipher?: string; error?: string}> {
+  return new Promise(resolve => {
+    const s: TLSSocket = tlsConnect({port, host: '127.0.0.1', ca: readFileSync(certs.caPem), servername: 'localhost', ...opts}, () => {
+      const r = {protocol: s.getProtocol() ?? undefined, cipher: s.getCipher().name}
+      s.destroy()
+      resolve(r)
+    })
+    s.on('error', e => resolve({error: e.message}))
+  })
+}
+
+test('ssl.enabled.protocols and ssl.cipher.suites are enforced per listener: refused clients cost one line each, the broker keeps serving', {skip, timeout: 120000}, async () => {
+  const b = await startSecureBroker(`${zk.connect}/tls-versions`, {V12: 'SSL', CIPHERS: 'SSL'}, [
+    'ssl.keystore.type=PEM', `ssl.keystore.location=${keystore}`,
+    'listener.name.v12.ssl.enabled.protocols=TLSv1.2',
+    // One TLS 1.2 suite and no TLS 1.3 suite: as in Java, TLS 1.3 cannot be negotiated.
+    'listener.name.ciphers.ssl.cipher.suites=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  ], {brokerId: 6})
+  try {
+    const failures = (from: number) => b.proc.output.slice(from).split('\n').filter(l => l.includes('Failed authentication')).length
+    const refused = async (port: number, opts: import('node:tls').ConnectionOptions, what: string) => {
+      const from = b.proc.output.length
+      const r = await clientHandshake(port, opts)
+      assert.ok(r.error, `${what}: refused (got ${JSON.stringify(r)})`)
+      await waitFor(() => failures(from) >= 1, 10000, `a "Failed authentication" line for ${what}`)
+      // Exactly one line for it (a short grace for a second one to show up).
+      await new Promise(r => setTimeout(r, 300))
+      assert.equal(failures(from), 1, b.proc.output.slice(from))
+      return b.proc.output.slice(from)
+    }
+    // TLSv1.2 only: a TLS 1.3-only client is refused; a client offering both gets TLS 1.2.
+    const v13 = await refused(b.ports.V12, {minVersion: 'TLSv1.3'}, 'a TLS 1.3-only client on a TLSv1.2 listener')
+    assert.match(v13, /SSL handshake failed/)
+    assert.equal((await clientHandshake(b.ports.V12, {})).protocol, 'TLSv1.2')
+    // The cipher list: a client whose suites are all outside it is refused, with TLS 1.2 or 1.3.
+    const c12 = await refused(b.ports.CIPHERS, {maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305'}, 'a client without the listed suite')
+    assert.match(c12, /SSL handshake failed.*(no shared cipher|NO_SHARED_CIPHER)/i)
+    await refused(b.ports.CIPHERS, {minVersion: 'TLSv1.3'}, 'a TLS 1.3-only client on a listener listing no TLS 1.3 suite')
+    assert.deepEqual(await clientHandshake(b.ports.CIPHERS, {}), {protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES256-GCM-SHA384'})
+    // Still serving real clients on both.
+    for (const l of ['V12', 'CIPHERS']) {
+      const ok = await exec(KCAT, ['-L', '-b', b.addr(l), ...kcatSsl(), '-m', '10'])
+      assert.equal(ok.code, 0, ok.stderr)
+    }
+  } finally {
+    await b.cleanup()
+  }
+})
+
+test('a protocol list with a gap (TLSv1,TLSv1.3) and a cipher list that leaves no enabled version are refused at start-up with one line', {skip, timeout: 120000}, async () => {
+  await assert.rejects(startSecureBroker(`${zk.connect}/tls-gap`, {SSL: 'SSL'}, [
+    'ssl.keystore.type=PEM', `ssl.keystore.location=${keystore}`, 'ssl.enabled.protocols=TLSv1,TLSv1.3',
+  ], {brokerId: 7}), (e: Error) => {
+    // The start-up failure's output (in the error) has the line once.
+    assert.equal(e.message.split('kafkit enables a contiguous range').length - 1, 1, e.message)
+    assert.match(e.message, /Invalid value TLSv1,TLSv1\.3 for configuration ssl\.enabled\.protocols: kafkit enables a contiguous range of TLS versions and this list leaves out TLSv1\.1, TLSv1\.2/)
+    return true
+  })
+  await assert.rejects(startSecureBroker(`${zk.connect}/tls-gap`, {SSL: 'SSL'}, [
+    'ssl.keystore.type=PEM', `ssl.keystore.location=${keystore}`, 'listener.name.ssl.ssl.enabled.protocols=TLSv1.3', 'ssl.cipher.suites=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  ], {brokerId: 7}), /ssl\.cipher\.suites=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 names no TLS 1\.3 suite but listener\.name\.ssl\.ssl\.enabled\.protocols enables TLSv1\.3: no handshake could succeed/)
+  // The library level: a contiguous list is a range; suites narrow it.
+  const settings = (props: Record<string, string>) => new ListenerSettings(new Map(Object.entries({'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore, ...props})), 'SSL', '<test>')
+  const o = serverTls(settings({'ssl.enabled.protocols': 'TLSv1.1,TLSv1.2,TLSv1.3', 'ssl.cipher.suites': 'TLS_AES_128_GCM_SHA256'})).options
+  assert.deepEqual([o.minVersion, o.maxVersion, o.ciphers], ['TLSv1.3', 'TLSv1.3', 'TLS_AES_128_GCM_SHA256'])
+})

@@ -16,6 +16,20 @@ export interface RequestContext {
   apiVersion: number
   /** Set when an authorizer is configured: per-resource checks inside handlers (authz.allowed(op, type, name)). */
   authz?: RequestAuthz
+  /** Set on a consumer's Fetch when client quotas are configured (router.ts). */
+  fetchQuota?: FetchQuota
+}
+
+/**
+ * Kafka's fetch quota steps: the fetch is capped to what one quota window allows, and before
+ * the response is built its size is recorded; a violation (byte rate or request percentage)
+ * answers with an empty response carrying throttle_time_ms, its bytes taken back.
+ */
+export interface FetchQuota {
+  /** The most bytes one fetch may return (Infinity without a consumer_byte_rate quota). */
+  readonly maxBytes: number
+  /** Records the response size and the request time; the throttle in ms (0: send the data). */
+  check(responseBytes: number): number
 }
 
 export type HandlerResult = object | typeof NO_RESPONSE

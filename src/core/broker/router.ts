@@ -6,7 +6,7 @@ import {apisByKey} from '../protocol/messages.js'
 import {decodeRequestHeader, encodeResponseHeader, responseHeaderVersion} from '../protocol/header.js'
 import {ErrorCode} from '../protocol/errors.js'
 import {CloseConnection, type Connection, type FrameResult} from './socket-server.js'
-import {NO_RESPONSE, type Handler, type HandlerResult, type RequestContext} from './handler.js'
+import {NO_RESPONSE, type FetchQuota, type Handler, type HandlerResult, type RequestContext} from './handler.js'
 import type {KafkaBroker} from './broker.js'
 import {handlers} from './handlers/index.js'
 import {apiVersionsList} from './handlers/18-api-versions.js'
@@ -21,8 +21,12 @@ interface QuotaContext {
   apiKey: number
   /** Request bytes (Produce's quota counts them). */
   requestBytes: number
-  /** Time spent handling it on the event loop, ms (the request quota's measure). */
+  /** When the handler was called (performance.now()). */
+  t0: number
+  /** Time spent handling it on the event loop, ms (the request quota's measure); -1 until the handler returned. */
   handlerMs: number
+  /** A consumer's Fetch: the throttle its handler got from fetchQuota.check (-1: not checked). */
+  fetchThrottle: number
   /** Fetches from followers and the SASL/ApiVersions exchange are not subject to client quotas. */
   exempt: boolean
 }
@@ -93,13 +97,14 @@ export class RequestRouter {
       }
     }
     const quotas = this.broker.security.quotas
-    const t0 = quotas.active ? performance.now() : 0
-    const result = handler.handle(ctx, request, apiVersion)
     let q: QuotaContext | undefined
     if (quotas.active) {
       const replica = apiKey === 1 && ((request as {replicaId?: number}).replicaId ?? (request as {replicaState?: {replicaId: number}}).replicaState?.replicaId ?? -1) >= 0
-      q = {conn, user: conn.principal.slice(conn.principal.indexOf(':') + 1), clientId: header.clientId ?? '', apiKey, requestBytes: frame.length, handlerMs: performance.now() - t0, exempt: replica || QUOTA_EXEMPT_APIS.has(apiKey)}
+      q = {conn, user: conn.principal.slice(conn.principal.indexOf(':') + 1), clientId: header.clientId ?? '', apiKey, requestBytes: frame.length, t0: performance.now(), handlerMs: -1, exempt: replica || QUOTA_EXEMPT_APIS.has(apiKey), fetchThrottle: -1}
+      if (apiKey === 1 && !q.exempt) ctx.fetchQuota = this.fetchQuota(q)
     }
+    const result = handler.handle(ctx, request, apiVersion)
+    if (q !== undefined) q.handlerMs = performance.now() - q.t0
     if (result instanceof Promise) return result.then(res => this.finish(apiKey, apiVersion, correlationId, res, after, q))
     return this.finish(apiKey, apiVersion, correlationId, result, after, q)
   }
@@ -112,6 +117,12 @@ export class RequestRouter {
     const body = after !== undefined ? after(res) : res
     const bufs = this.encode(correlationId, apiKey, version, body)
     if (q === undefined) return bufs
+    if (q.fetchThrottle >= 0) {
+      // A consumer's fetch: the handler recorded it before building the response (fetchQuota);
+      // a throttled one is already the empty response with throttle_time_ms.
+      if (q.fetchThrottle > 0) q.conn.mute(q.fetchThrottle)
+      return bufs
+    }
     let bytes = 0
     if (apiKey === 1) for (const b of bufs) bytes += b.length
     const throttle = this.throttleTime(q, bytes)
@@ -121,6 +132,29 @@ export class RequestRouter {
     b.throttleTimeMs = Math.max(throttle, b.throttleTimeMs ?? 0)
     q.conn.mute(throttle)
     return this.encode(correlationId, apiKey, version, b)
+  }
+
+  /**
+   * Kafka's order for a consumer's Fetch (KafkaApis.handleFetchRequest): the fetch size is
+   * capped to one quota window's bytes; the response size and the request time are recorded
+   * before the response is built; when either quota is violated the bytes are taken back and
+   * the client gets an empty response with throttle_time_ms, its channel muted that long.
+   */
+  private fetchQuota(q: QuotaContext): FetchQuota {
+    const quotas = this.broker.security.quotas
+    return {
+      maxBytes: quotas.fetch.maxValueInWindow(q.user, q.clientId),
+      check(responseBytes: number): number {
+        const now = Date.now()
+        const handlerMs = q.handlerMs >= 0 ? q.handlerMs : performance.now() - q.t0
+        const bandwidth = quotas.fetch.record(q.user, q.clientId, responseBytes, now)
+        const request = quotas.request.record(q.user, q.clientId, handlerMs / 10, now)
+        const throttle = Math.max(bandwidth, request)
+        if (throttle > 0) quotas.fetch.unrecord(q.user, q.clientId, responseBytes, now)
+        q.fetchThrottle = throttle
+        return throttle
+      },
+    }
   }
 
   /** Records the request with the quota managers that apply; the longest throttle wins. */

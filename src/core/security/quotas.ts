@@ -142,6 +142,25 @@ export class ClientQuotaManager {
     return Math.min(throttle, this.maxThrottleMs)
   }
 
+  /** Takes back a value recorded for (user, clientId) without checking the quota (Kafka's unrecordQuotaSensor). */
+  unrecord(user: string, clientId: string, value: number, now = Date.now()): void {
+    if (!this.enabled) return
+    const q = this.resolve(user, clientId)
+    if (q === null) return
+    this.sensors.get(q.tags)?.rate.record(-value, now)
+  }
+
+  /**
+   * The largest value one request may record without a guaranteed throttle, even with nothing
+   * else recorded in the window: quota * (samples - 1) * window seconds (Kafka's
+   * getMaxValueInQuotaWindow; a fetch is capped to it). Infinity without a quota.
+   */
+  maxValueInWindow(user: string, clientId: string): number {
+    if (!this.enabled) return Infinity
+    const q = this.resolve(user, clientId)
+    return q === null ? Infinity : q.bound * (this.samples - 1) * (this.windowMs / 1000)
+  }
+
   private evict(now: number): void {
     for (const [k, s] of this.sensors) if (now - s.lastUsed > SENSOR_IDLE_MS) this.sensors.delete(k)
     if (this.sensors.size >= MAX_SENSORS) {

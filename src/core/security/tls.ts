@@ -121,16 +121,28 @@ export function trustStore(ls: ListenerSettings): KeyMaterial | undefined {
 
 const PROTOCOLS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const
 
-/** ssl.enabled.protocols as node's min/max versions. */
-export function protocolRange(ls: ListenerSettings): {minVersion: typeof PROTOCOLS[number]; maxVersion: typeof PROTOCOLS[number]} {
+type Protocol = typeof PROTOCOLS[number]
+
+/**
+ * ssl.enabled.protocols as node's min/max versions. OpenSSL enables a range of versions, not a
+ * set: a list with a gap (TLSv1,TLSv1.3) cannot be served as Java serves it, so it is refused
+ * with a line saying which versions to add or drop (never silently widened to the range).
+ */
+export function protocolRange(ls: ListenerSettings): {minVersion: Protocol; maxVersion: Protocol} {
   const list = ls.list('ssl.enabled.protocols', ['TLSv1.2', 'TLSv1.3'])
   const idx = list.map(p => {
-    const i = PROTOCOLS.indexOf(p as typeof PROTOCOLS[number])
+    const i = PROTOCOLS.indexOf(p as Protocol)
     if (i < 0) throw new ConfigError(`Invalid value ${list.join(',')} for configuration ${ls.keyName('ssl.enabled.protocols')}: kafkit supports ${PROTOCOLS.join(', ')}`)
     return i
   })
   if (idx.length === 0) throw new ConfigError(`${ls.keyName('ssl.enabled.protocols')} must name at least one protocol`)
-  return {minVersion: PROTOCOLS[Math.min(...idx)], maxVersion: PROTOCOLS[Math.max(...idx)]}
+  const min = Math.min(...idx)
+  const max = Math.max(...idx)
+  const missing = PROTOCOLS.slice(min, max + 1).filter((_, i) => !idx.includes(min + i))
+  if (missing.length > 0) {
+    throw new ConfigError(`Invalid value ${list.join(',')} for configuration ${ls.keyName('ssl.enabled.protocols')}: kafkit enables a contiguous range of TLS versions and this list leaves out ${missing.join(', ')}; add ${missing.length > 1 ? 'them' : 'it'} or drop the versions on one side`)
+  }
+  return {minVersion: PROTOCOLS[min], maxVersion: PROTOCOLS[max]}
 }
 
 /**
@@ -151,12 +163,31 @@ export function opensslCipher(name: string): string {
   return kx === '' ? enc : `${kx}-${enc}`
 }
 
-/** ssl.cipher.suites as node's ciphers string (TLS 1.2 and below) and ciphersuites (TLS 1.3). */
-export function cipherOptions(ls: ListenerSettings): {ciphers?: string} {
+const TLS13_SUITE = /^TLS_(AES|CHACHA20)_/
+
+/**
+ * ssl.cipher.suites as node's ciphers string (TLS 1.2 and below and TLS 1.3 suites in one colon
+ * list), with the protocol range it leaves: Java negotiates a version only with one of its
+ * suites, while Node keeps its default TLS 1.3 suites when the list names none. So a list
+ * without TLS 1.3 suites caps the range at TLSv1.2, one of only TLS 1.3 suites raises it to
+ * TLSv1.3, and a list that leaves no version of ssl.enabled.protocols is refused.
+ */
+export function cipherOptions(ls: ListenerSettings): {ciphers?: string; minVersion?: Protocol; maxVersion?: Protocol} {
   const list = ls.list('ssl.cipher.suites', [])
   if (list.length === 0) return {}
-  // Node takes TLS 1.3 suites in the same colon list.
-  return {ciphers: list.map(opensslCipher).join(':')}
+  const names = list.map(opensslCipher)
+  const tls13 = names.filter(n => TLS13_SUITE.test(n)).length
+  let {minVersion, maxVersion} = protocolRange(ls)
+  const none = (which: string) => new ConfigError(`${ls.keyName('ssl.cipher.suites')}=${list.join(',')} names ${which} but ${ls.keyName('ssl.enabled.protocols')} enables ${minVersion === maxVersion ? minVersion : `${minVersion} to ${maxVersion}`}: no handshake could succeed`)
+  if (tls13 === 0 && maxVersion === 'TLSv1.3') {
+    if (minVersion === 'TLSv1.3') throw none('no TLS 1.3 suite')
+    maxVersion = 'TLSv1.2'
+  }
+  if (tls13 === names.length && minVersion !== 'TLSv1.3') {
+    if (maxVersion !== 'TLSv1.3') throw none('only TLS 1.3 suites')
+    minVersion = 'TLSv1.3'
+  }
+  return {ciphers: names.join(':'), minVersion, maxVersion}
 }
 
 export type ClientAuth = 'required' | 'requested' | 'none'

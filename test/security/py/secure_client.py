@@ -53,6 +53,7 @@ if mode in ('roundtrip', 'consume'):
     c = Consumer(dict({'group.id': 'g-' + topic, 'auto.offset.reset': 'earliest'}, **base))
     c.subscribe([topic])
     deadline = time.time() + timeout
+    first_at = last_at = 0.0
     while len(values) < count and time.time() < deadline:
         m = c.poll(0.3)
         if m is None:
@@ -64,7 +65,11 @@ if mode in ('roundtrip', 'consume'):
                     break
             continue
         values.append(m.value().decode())
+        last_at = time.time()
+        if first_at == 0.0:
+            first_at = last_at
     c.close()
 print(json.dumps({'delivered': len(delivered), 'consumed': len(values), 'values': values[:3], 'errors': errors[:8],
                   'throttles': len([t for t in throttles if t > 0]), 'max_throttle_ms': max(throttles or [0]),
-                  'produce_seconds': round(produce_seconds, 3) if mode in ('roundtrip', 'produce') else 0}))
+                  'produce_seconds': round(produce_seconds, 3) if mode in ('roundtrip', 'produce') else 0,
+                  'consume_seconds': round(last_at - first_at, 3) if mode in ('roundtrip', 'consume') else 0}))

@@ -13,6 +13,8 @@ import {FetchSession, INITIAL_EPOCH, FINAL_EPOCH, type CachedPartition} from '..
 
 const EMPTY = Buffer.alloc(0)
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
+/** About the bytes of one partition's fields in a Fetch response (the quota counts them with the records). */
+const PARTITION_OVERHEAD = 40
 
 interface Item {
   partition: Partition | undefined
@@ -240,26 +242,45 @@ export const fetch = defineHandler(Apis.Fetch, {
       }
       items.push(item)
     }
-    const maxBytes = version >= 3 ? (req.maxBytes > 0 ? req.maxBytes : 0x7fffffff) : 0x7fffffff
+    // A consumer with a consumer_byte_rate quota fetches at most one quota window's bytes
+    // (more would be throttled whatever else it fetched), and min_bytes no more than that.
+    const quota = ctx.fetchQuota
+    let maxBytes = version >= 3 ? (req.maxBytes > 0 ? req.maxBytes : 0x7fffffff) : 0x7fffffff
+    let minBytes: number = req.minBytes
+    if (quota !== undefined && quota.maxBytes < maxBytes) {
+      maxBytes = Math.max(0, Math.floor(quota.maxBytes))
+      minBytes = Math.min(minBytes, maxBytes)
+    }
     const deadline = Date.now() + Math.max(0, req.maxWaitMs)
     const conn = ctx.conn
     const onClose = (fn: () => void) => {
       conn.socket.once('close', fn)
       return () => conn.socket.removeListener('close', fn)
     }
+    let read = 0
     for (;;) {
       const remaining = deadline - Date.now()
-      if (!hasData(items, replica, readCommitted) && remaining > 0 && req.minBytes > 0 && !conn.closed && !broker.stopping) {
+      if (!hasData(items, replica, readCommitted) && remaining > 0 && minBytes > 0 && !conn.closed && !broker.stopping) {
         await waitForData(broker, items, remaining, () => conn.closed, onClose)
         continue
       }
-      const bytes = await readAll(items, maxBytes, replica, readCommitted)
-      if (bytes >= req.minBytes || deadline - Date.now() <= 0 || conn.closed || broker.stopping) break
+      read = await readAll(items, maxBytes, replica, readCommitted)
+      if (read >= minBytes || deadline - Date.now() <= 0 || conn.closed || broker.stopping) break
       // Less than min_bytes: wait for more appends, then read again.
       await waitForData(broker, items, deadline - Date.now(), () => conn.closed, onClose)
       if (deadline - Date.now() <= 0) {
-        await readAll(items, maxBytes, replica, readCommitted)
+        read = await readAll(items, maxBytes, replica, readCommitted)
         break
+      }
+    }
+    if (quota !== undefined) {
+      // Records plus about what each partition's fields take in the response.
+      const throttle = quota.check(read + PARTITION_OVERHEAD * items.length)
+      if (throttle > 0) {
+        // Kafka's throttled response: no partitions; a session this fetch opened is not kept,
+        // an incremental session keeps what its client knew (getThrottledResponse).
+        if (session !== null && !incremental) sessions.remove(session.id)
+        return {throttleTimeMs: throttle, errorCode: 0, sessionId: incremental ? session!.id : 0, responses: []}
       }
     }
     if (session !== null) {
