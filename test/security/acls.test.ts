@@ -5,17 +5,21 @@
 // consumes but cannot produce, a prefixed ACL grants a family of topics, deny wins over allow,
 // super.users bypass ACLs, a mTLS principal gets the same ACLs through
 // ssl.principal.mapping.rules, Metadata hides topics a user may not describe, a group ACL
-// missing refuses the group, and an ACL removed takes effect.
+// missing refuses the group, and an ACL removed takes effect. Then raw requests (acl-apis.ts)
+// compare, response by response: host-restricted ACLs, transactional-id ACLs and
+// IDEMPOTENT_WRITE, the admin APIs' refusals and filtering, and (on a second pair of brokers)
+// allow.everyone.if.no.acl.found=true.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {removeDir} from '../helpers/util.js'
 import {startApacheZooKeeper, exec, type ApacheZooKeeper} from '../broker/helpers.js'
 import {makeCerts, haveOpenssl, type CertFiles} from './certs.js'
+import {apiScenario, allowEveryoneScenario, API_USERS} from './acl-apis.js'
 import {startSecureBroker, startApacheBroker, apacheTool, apacheSkip, clientProps, pyClient, scratch, KCAT, type SecureBroker, type ApacheBroker} from './helpers.js'
 
 const skip = !haveOpenssl() ? 'openssl is not installed' : apacheSkip()
 const PLAIN = 'org.apache.kafka.common.security.plain.PlainLoginModule'
-const USERS = {admin: 'admin-secret', alice: 'alice-secret', bob: 'bob-secret', carol: 'carol-secret'}
+const USERS = {admin: 'admin-secret', alice: 'alice-secret', bob: 'bob-secret', carol: 'carol-secret', ...API_USERS}
 let zk: ApacheZooKeeper
 let kafkit: SecureBroker
 let apache: ApacheBroker
@@ -31,6 +35,8 @@ function brokerConfig(): string[] {
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=${PLAIN} required username="admin" password="admin-secret" ${Object.entries(USERS).map(([u, p]) => `user_${u}="${p}"`).join(' ')};`,
     'authorizer.class.name=kafka.security.authorizer.AclAuthorizer',
     'super.users=User:admin',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
     'ssl.keystore.type=PEM',
     `ssl.keystore.location=${certs.brokerPem}`,
     'ssl.truststore.type=PEM',
@@ -184,5 +190,55 @@ test('ACLs are kept in ZooKeeper where Kafka keeps them, and kafkit reads ACLs A
     await waitFor(async () => (await pyClient(kafkit.addr('SASL_PLAINTEXT'), 'other', 1, 'produce', {...sasl('bob'), 'test.timeout.s': 5})).delivered === 1, 20000, 'bob to be allowed to write to other')
   } finally {
     await c.close()
+  }
+})
+
+/** Lines of two transcripts that differ, side by side (for a readable failure). */
+function transcriptDiff(k: string[], a: string[]): string {
+  const out: string[] = []
+  for (let i = 0; i < Math.max(k.length, a.length); i++) if (k[i] !== a[i]) out.push(`kafkit: ${k[i]}\napache: ${a[i]}`)
+  return out.join('\n\n')
+}
+
+test('admin, transactional and host-restricted ACLs: the same responses on kafkit and on Apache Kafka 3.9', {skip, timeout: 180000}, async () => {
+  const [k, a] = await Promise.all([
+    apiScenario(kafkit.ports.SASL_PLAINTEXT, USERS.admin, '0'),
+    apiScenario(apache.ports.SASL_PLAINTEXT, USERS.admin, '0'),
+  ])
+  assert.equal(transcriptDiff(k, a), '')
+  const text = k.join('\n')
+  // Host-restricted: READ from 127.0.0.1 granted, from 10.9.9.9 not; DENY for 127.0.0.1 wins.
+  assert.match(text, /^dave ListOffsets: .*"name":"h-a","partitions":\[\{"partitionIndex":0,"errorCode":0,/m)
+  assert.match(text, /^dave ListOffsets: .*"name":"h-b","partitions":\[\{"partitionIndex":0,"errorCode":29,/m)
+  assert.match(text, /^dave Produce: .*"name":"h-a","partitionResponses":\[\{[^}]*"errorCode":0,/m)
+  assert.match(text, /^dave Produce: .*"name":"h-c","partitionResponses":\[\{[^}]*"errorCode":29,/m)
+  assert.match(text, /^dave JoinGroup g-dave: \{"errorCode":30,/m)
+  assert.match(text, /^erin InitProducerId tx-none: \{"errorCode":53,/m)
+  assert.match(text, /^erin InitProducerId tx-erin: \{"errorCode":0,/m)
+  assert.match(text, /^grace InitProducerId idempotent: \{"errorCode":0,/m)
+  assert.match(text, /^frank InitProducerId idempotent: \{"errorCode":31,/m)
+  assert.match(text, /^frank ElectLeaders: \{"errorCode":31,/m)
+  assert.match(text, /^erin DescribeTransactions: .*"transactionalId":"tx-shared","transactionState":"Ongoing",[^\]]*"topics":\[\{"topic":"h-a","partitions":\[0\]\}\]/m)
+  assert.match(text, /^frank DescribeGroups: .*\{"errorCode":30,"groupId":"g-other"/m)
+  assert.match(text, /^frank ListGroups: \{"errorCode":0,"groups":\[\{"groupId":"g-erin"[^\]]*\{"groupId":"g-frank"[^\]]*\]\}$/m)
+  assert.match(text, /^frank CreateAcls: .*"errorCode":31,/m)
+})
+
+test('allow.everyone.if.no.acl.found=true: the same responses on kafkit and on Apache Kafka 3.9', {skip, timeout: 240000}, async () => {
+  const cfg = [...brokerConfig(), 'allow.everyone.if.no.acl.found=true']
+  const only = {SASL_PLAINTEXT: 'SASL_PLAINTEXT'}
+  const [k2, a2] = await Promise.all([startSecureBroker(`${zk.connect}/kafkit2`, only, cfg), startApacheBroker(`${zk.connect}/apache2`, only, cfg)])
+  try {
+    const {waitFor} = await import('../helpers/util.js')
+    await waitFor(async () => / 1 brokers:/.test((await exec(KCAT, ['-L', '-b', a2.addr('SASL_PLAINTEXT'), '-X', 'security.protocol=sasl_plaintext', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=admin', '-X', 'sasl.password=admin-secret', '-m', '5'])).stdout), 60000, 'Apache Kafka to list itself in Metadata')
+    const [k, a] = await Promise.all([allowEveryoneScenario(k2.ports.SASL_PLAINTEXT, USERS.admin), allowEveryoneScenario(a2.ports.SASL_PLAINTEXT, USERS.admin)])
+    assert.equal(transcriptDiff(k, a), '')
+    const text = k.join('\n')
+    assert.match(text, /^dave Produce: .*"name":"open","partitionResponses":\[\{[^}]*"errorCode":0,/m)
+    assert.match(text, /^dave Produce: .*"name":"closed","partitionResponses":\[\{[^}]*"errorCode":29,/m)
+    assert.match(text, /^dave OffsetCommit g-closed: .*"errorCode":30/m)
+  } finally {
+    await k2.cleanup()
+    await a2.stop()
   }
 })

@@ -33,11 +33,31 @@ export const AUTHZ_MESSAGES: Record<number, string> = {
   [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]: 'Transactional Id authorization failed.',
 }
 
+/** The connection a request came on, for the messages that show it. */
+export interface RequestOrigin {
+  id: string
+  listener: string
+  securityProtocol: string
+}
+
 /** One request's view of the authorizer: who asks, memoized decisions, Kafka's helpers. */
 export class RequestAuthz {
   private readonly memo = new Map<string, boolean>()
 
-  constructor(readonly authorizer: AclAuthorizer, readonly who: Requester, readonly apiName: string, readonly broker: KafkaBroker) {}
+  constructor(readonly authorizer: AclAuthorizer, readonly who: Requester, readonly apiName: string, readonly broker: KafkaBroker, private readonly conn?: RequestOrigin) {}
+
+  /**
+   * The message of a ClusterAuthorizationException Kafka's authorizeClusterOperation throws:
+   * "Request <the request> is not authorized.", the request shown as Kafka's
+   * RequestChannel.Request prints itself (kafkit has one processor, no envelope, no buffer kept).
+   */
+  requestNotAuthorized(): string {
+    const c = this.conn
+    const session = `Session(${this.who.principal},/${this.who.host})`
+    return c
+      ? `Request Request(processor=0, connectionId=${c.id}, session=${session}, listenerName=ListenerName(${c.listener}), securityProtocol=${c.securityProtocol}, buffer=null, envelope=None) is not authorized.`
+      : `Request Request(session=${session}, buffer=null, envelope=None) is not authorized.`
+  }
 
   allowed(op: number, type: number, name: string, logIfDenied = true): boolean {
     const k = `${op}\u0000${type}\u0000${name}`
@@ -255,7 +275,7 @@ export const API_CHECKS: Record<number, ApiCheck> = {
     for (const key of req.coordinatorKeys as string[]) {
       const code = check(req.keyType, key)
       if (code === 0) kept.push(key)
-      else denied.set(key, {key, nodeId: -1, host: '', port: -1, errorCode: code, errorMessage: null})
+      else denied.set(key, {key, nodeId: -1, host: '', port: -1, errorCode: code, errorMessage: ''})
     }
     if (denied.size === 0) return undefined
     if (kept.length === 0) return {respond: {throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((k: string) => denied.get(k))}}
@@ -386,9 +406,10 @@ export const API_CHECKS: Record<number, ApiCheck> = {
     }}
   },
   // DescribeAcls: DESCRIBE on the cluster; CreateAcls, DeleteAcls: ALTER.
-  29: a => a.cluster(Op.DESCRIBE) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], resources: []}},
-  30: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, results: req.creations.map(() => ({errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED]}))}},
-  31: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, filterResults: req.filters.map(() => ({errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], matchingAcls: []}))}},
+  // (Kafka's authorizeClusterOperation: the message names the request.)
+  29: a => a.cluster(Op.DESCRIBE) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: a.requestNotAuthorized(), resources: []}},
+  30: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, results: req.creations.map(() => ({errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: a.requestNotAuthorized()}))}},
+  31: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, filterResults: req.filters.map(() => ({errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: a.requestNotAuthorized(), matchingAcls: []}))}},
   // DescribeConfigs: DESCRIBE_CONFIGS on the cluster (brokers) or the topic.
   32: (a, req) => configsCheck(a, req, Op.DESCRIBE_CONFIGS, (r, code) => ({errorCode: code, errorMessage: AUTHZ_MESSAGES[code], resourceType: r.resourceType, resourceName: r.resourceName, configs: []}), 'results'),
   // AlterConfigs, IncrementalAlterConfigs: ALTER_CONFIGS on the cluster (brokers) or the topic.
@@ -417,8 +438,12 @@ export const API_CHECKS: Record<number, ApiCheck> = {
   // ElectLeaders: ALTER on the cluster.
   43: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults: (req.topicPartitions ?? []).map((t: any) => ({topic: t.topic, partitionResult: t.partitions.map((p: number) => ({partitionId: p, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null}))}))}},
   // AlterPartitionReassignments: ALTER on the cluster; ListPartitionReassignments: DESCRIBE.
-  45: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], responses: req.topics.map((t: any) => ({name: t.name, partitions: t.partitions.map((p: any) => ({partitionIndex: p.partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED]}))}))}},
-  46: a => a.cluster(Op.DESCRIBE) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], topics: []}},
+  45: (a, req) => {
+    if (a.cluster(Op.ALTER)) return undefined
+    const message = a.requestNotAuthorized()
+    return {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: message, responses: req.topics.map((t: any) => ({name: t.name, partitions: t.partitions.map((p: any) => ({partitionIndex: p.partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: message}))}))}}
+  },
+  46: a => a.cluster(Op.DESCRIBE) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: a.requestNotAuthorized(), topics: []}},
   // OffsetDelete: DELETE on the group, READ on each topic.
   47: (a, req) => {
     if (!a.allowed(Op.DELETE, RT.GROUP, req.groupId)) return {respond: {throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: []}}
@@ -444,14 +469,14 @@ export const API_CHECKS: Record<number, ApiCheck> = {
     const {ok, denied} = a.split(Op.READ, req.topics, (t: any) => t.name)
     if (denied.length === 0) return undefined
     return {request: {...req, topics: ok}, after: res => {
-      res.topics.push(...denied.map((t: any) => ({name: t.name, partitions: t.partitionIndexes.map((i: number) => ({partitionIndex: i, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, activeProducers: []}))})))
+      res.topics.push(...denied.map((t: any) => ({name: t.name, partitions: t.partitionIndexes.map((i: number) => ({partitionIndex: i, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.TOPIC_AUTHORIZATION_FAILED], activeProducers: []}))})))
       return res
     }}
   },
   // DescribeTransactions: DESCRIBE on each transactional id; topics without DESCRIBE left out.
   65: (a, req) => {
     const {ok, denied} = a.split(Op.DESCRIBE, req.transactionalIds, (t: string) => t, RT.TRANSACTIONAL_ID)
-    const deniedMap = new Map(denied.map((t: string) => [t, {errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId: t, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: []}]))
+    const deniedMap = new Map(denied.map((t: string) => [t, {errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId: t, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: 0, producerId: 0, producerEpoch: 0, topics: []}]))
     return {request: {...req, transactionalIds: ok}, after: res => {
       for (const s of res.transactionStates) if (s.errorCode === 0) s.topics = s.topics.filter((t: any) => a.topic(Op.DESCRIBE, t.topic))
       res.transactionStates = merge(req.transactionalIds, (s: any) => s.transactionalId, res.transactionStates, deniedMap)

@@ -221,7 +221,7 @@ export class BrokerSecurity {
   /** The authorization view of one request, or null when no authorizer is configured. */
   requestAuthz(conn: Connection, apiName: string): RequestAuthz | null {
     if (this.authorizer === null || this.broker === null) return null
-    return new RequestAuthz(this.authorizer, {principal: conn.principal, host: conn.remoteHost}, apiName, this.broker)
+    return new RequestAuthz(this.authorizer, {principal: conn.principal, host: conn.remoteHost}, apiName, this.broker, {id: conn.id, listener: conn.listener.name, securityProtocol: conn.listener.securityProtocol})
   }
 
   /** A /config/changes notification named a user or client entity. */

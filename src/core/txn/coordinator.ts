@@ -485,7 +485,8 @@ export class TransactionCoordinator {
   // ---------------------------------------------------------------- describe / list
 
   describe(transactionalId: string): {errorCode: number; transactionalId: string; transactionState: string; transactionTimeoutMs: number; transactionStartTimeMs: number; producerId: number; producerEpoch: number; topics: {topic: string; partitions: number[]}[]} {
-    const none = (errorCode: number) => ({errorCode, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: []})
+    // As Kafka's coordinator: an error leaves every other field at its default (0, '').
+    const none = (errorCode: number) => ({errorCode, transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: 0, producerId: 0, producerEpoch: 0, topics: []})
     const code = this.checkCoordinator(transactionalId)
     if (code !== 0) return none(code)
     const m = this.txns.get(transactionalId)

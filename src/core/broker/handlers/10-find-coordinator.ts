@@ -29,7 +29,8 @@ export const findCoordinator = defineHandler(Apis.FindCoordinator, {
   maxVersion: 6,
   async handle(ctx, req, version) {
     if (version >= 4) {
-      const coordinators = await Promise.all(req.coordinatorKeys.map(async (key: string) => ({key, ...(await locate(ctx.broker, key, req.keyType, ctx.conn.listener.name))})))
+      // v4+: Kafka answers each key's error code without a message.
+      const coordinators = await Promise.all(req.coordinatorKeys.map(async (key: string) => ({key, ...(await locate(ctx.broker, key, req.keyType, ctx.conn.listener.name)), errorMessage: ''})))
       return {throttleTimeMs: 0, coordinators, errorCode: 0, errorMessage: null, nodeId: 0, host: '', port: 0}
     }
     const c = await locate(ctx.broker, req.key, version >= 1 ? req.keyType : 0, ctx.conn.listener.name)

@@ -21,6 +21,6 @@ export const describeAcls = defineHandler(Apis.DescribeAcls, {
       if (!r) byPattern.set(k, r = {resourceType: b.pattern.resourceType, resourceName: b.pattern.name, patternType: b.pattern.patternType, acls: []})
       r.acls.push({principal: b.entry.principal, host: b.entry.host, operation: b.entry.operation, permissionType: b.entry.permissionType})
     }
-    return {throttleTimeMs: 0, errorCode: 0, errorMessage: null, resources: [...byPattern.values()]}
+    return {throttleTimeMs: 0, errorCode: 0, errorMessage: '', resources: [...byPattern.values()]}
   },
 })

@@ -15,6 +15,6 @@ export const createAcls = defineHandler(Apis.CreateAcls, {
       pattern: {resourceType: c.resourceType, name: c.resourceName, patternType: version === 0 ? PatternType.LITERAL : c.resourcePatternType},
       entry: {principal: c.principal, host: c.host, operation: c.operation, permissionType: c.permissionType},
     })))
-    return {throttleTimeMs: 0, results: results.map(e => e === null ? {errorCode: 0, errorMessage: null} : {errorCode: e.code >= 0 ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: e.message})}
+    return {throttleTimeMs: 0, results: results.map(e => e === null ? {errorCode: 0, errorMessage: ''} : {errorCode: e.code >= 0 ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: e.message})}
   },
 })

@@ -13,7 +13,7 @@ export const describeConfigs = defineHandler(Apis.DescribeConfigs, {
     return {
       throttleTimeMs: 0,
       results: req.resources.map((res: any) => {
-        const out = {errorCode: 0, errorMessage: null as string | null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] as object[]}
+        const out = {errorCode: 0, errorMessage: '' as string | null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] as object[]}
         let entries
         if (res.resourceType === ResourceType.TOPIC) {
           const meta = broker.cluster.topic(res.resourceName)
