@@ -2,7 +2,8 @@
 // KIP-890 verification refuses a transactional write to a partition that is not in the
 // transaction (a hanging transaction prevented), AddPartitionsToTxn v4 verifyOnly, the last
 // stable offset in Fetch and ListOffsets read_committed, aborted transactions in Fetch, and
-// the coordinator's answers to out-of-order calls.
+// the coordinator's answers to out-of-order calls, and offsets committed in a transaction staying
+// invisible until its commit (beside Apache Kafka 3.9 when installed).
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {startCluster, type Cluster} from '../../src/api/start-cluster.js'
@@ -10,7 +11,8 @@ import {KafkaConnection} from '../../src/core/protocol/client.js'
 import {Apis} from '../../src/core/protocol/messages.js'
 import {ErrorCode} from '../../src/core/protocol/errors.js'
 import {buildBatch} from '../../src/core/protocol/record-batch.js'
-import {waitFor} from '../helpers/util.js'
+import {runCommand, waitFor} from '../helpers/util.js'
+import {apacheKafkaHome, runApacheMain, startCluster as startApacheCluster} from '../tools/apache-kafka.js'
 
 let cluster: Cluster
 let conn: KafkaConnection
@@ -92,4 +94,116 @@ test('coordinator answers: unknown producer id mapping, invalid timeout, Describ
   assert.equal(timeout.errorCode, ErrorCode.INVALID_TRANSACTION_TIMEOUT)
   const d = await conn.send(Apis.DescribeTransactions, 0, {transactionalIds: ['answers', 'never-seen']})
   assert.deepEqual(d.transactionStates.map(s => [s.transactionalId, s.errorCode, s.transactionState]), [['answers', 0, 'Empty'], ['never-seen', ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, '']])
+})
+
+// Offsets committed in a transaction (TxnOffsetCommit) stay invisible until the commit: OffsetFetch
+// with requireStable answers UNSTABLE_OFFSET_COMMIT, without it the old offset, and so does
+// kafka-consumer-groups --describe (kafkit's and Apache's, which both ask without requireStable);
+// an abort keeps the old offset, a commit shows the new one. Run against kafkit and, when it is
+// installed, against Apache Kafka 3.9 itself, so that both answer alike.
+async function txnOffsetsScenario(c: KafkaConnection, bootstrap: string): Promise<void> {
+  const group = 'txn-offsets-group'
+  const txid = 'txn-offsets'
+  const topic = 'o'
+  await waitFor(async () => {
+    const r = await c.send(Apis.CreateTopics, 5, {topics: [{name: topic, numPartitions: 1, replicationFactor: 1}], timeoutMs: 10000})
+    return r.topics[0].errorCode === 0 || r.topics[0].errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
+  }, 30000, 'topic o')
+  // The group's offset before any transaction: 5.
+  await waitFor(async () => {
+    const f = await c.send(Apis.FindCoordinator, 4, {keyType: 0, coordinatorKeys: [group]})
+    if (f.coordinators[0].errorCode !== 0) return false
+    const r = await c.send(Apis.OffsetCommit, 8, {groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, topics: [{name: topic, partitions: [{partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: ''}]}]})
+    return r.topics[0].partitions[0].errorCode === 0
+  }, 60000, 'OffsetCommit')
+  const fetch = async (requireStable: boolean, version = 7): Promise<[number, number]> => {
+    const r = version >= 8
+      ? (await c.send(Apis.OffsetFetch, 8, {groups: [{groupId: group, topics: [{name: topic, partitionIndexes: [0]}]}], requireStable})).groups[0]
+      : await c.send(Apis.OffsetFetch, 7, {groupId: group, topics: [{name: topic, partitionIndexes: [0]}], requireStable})
+    const p = r.topics[0].partitions[0]
+    return [p.errorCode, Number(p.committedOffset)]
+  }
+  const describeKafkit = async (): Promise<string> => {
+    const r = await runCommand('kafka-consumer-groups', ['--bootstrap-server', bootstrap, '--describe', '--group', group], {timeoutMs: 60000})
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`)
+    return r.stdout
+  }
+  const describeApache = async (): Promise<string | undefined> => {
+    if (!apacheKafkaHome()) return undefined
+    const r = await runApacheMain('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', ['--bootstrap-server', bootstrap, '--describe', '--group', group], {timeoutMs: 90000})
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`)
+    return r.stdout
+  }
+  // The CURRENT-OFFSET column of the describe table's row for partition 0 of topic o.
+  const current = (out: string): string => {
+    const lines = out.split('\n').map(l => l.trim().split(/\s+/))
+    const head = lines.find(l => l.includes('CURRENT-OFFSET'))!
+    const row = lines.find(l => l[head.indexOf('TOPIC')] === topic && l[head.indexOf('PARTITION')] === '0')
+    assert.ok(row, out)
+    return row[head.indexOf('CURRENT-OFFSET')]
+  }
+
+  // The producer's id, then the group and a pending offset in its transaction.
+  let pid = -1
+  let epoch = -1
+  await waitFor(async () => {
+    const f = await c.send(Apis.FindCoordinator, 4, {keyType: 1, coordinatorKeys: [txid]})
+    if (f.coordinators[0].errorCode !== 0) return false
+    const r = await c.send(Apis.InitProducerId, 4, {transactionalId: txid, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1})
+    pid = r.producerId
+    epoch = r.producerEpoch
+    return r.errorCode === 0
+  }, 60000, 'InitProducerId')
+  const pending = async (offset: number): Promise<void> => {
+    await waitFor(async () => (await c.send(Apis.AddOffsetsToTxn, 3, {transactionalId: txid, producerId: pid, producerEpoch: epoch, groupId: group})).errorCode === 0, 30000, 'AddOffsetsToTxn')
+    await waitFor(async () => {
+      const r = await c.send(Apis.TxnOffsetCommit, 3, {transactionalId: txid, groupId: group, producerId: pid, producerEpoch: epoch, generationId: -1, memberId: '', groupInstanceId: null, topics: [{name: topic, partitions: [{partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: ''}]}]})
+      return r.topics[0].partitions[0].errorCode === 0
+    }, 30000, 'TxnOffsetCommit')
+  }
+  const endTxn = async (committed: boolean): Promise<void> => {
+    await waitFor(async () => (await c.send(Apis.EndTxn, 3, {transactionalId: txid, producerId: pid, producerEpoch: epoch, committed})).errorCode === 0, 30000, 'EndTxn')
+  }
+
+  await pending(10)
+  assert.deepEqual(await fetch(true), [ErrorCode.UNSTABLE_OFFSET_COMMIT, -1])
+  assert.deepEqual(await fetch(true, 8), [ErrorCode.UNSTABLE_OFFSET_COMMIT, -1])
+  assert.deepEqual(await fetch(false), [0, 5])
+  assert.deepEqual(await fetch(false, 8), [0, 5])
+  assert.equal(current(await describeKafkit()), '5')
+  const apacheOut = await describeApache()
+  if (apacheOut !== undefined) assert.equal(current(apacheOut), '5')
+
+  // Aborted: the old offset stays, and is stable again once the marker is in.
+  await endTxn(false)
+  await waitFor(async () => (await fetch(true))[0] === 0, 30000, 'a stable offset after the abort')
+  assert.deepEqual(await fetch(true), [0, 5])
+  assert.deepEqual(await fetch(false), [0, 5])
+
+  // Committed: the new offset.
+  await pending(20)
+  assert.deepEqual(await fetch(true), [ErrorCode.UNSTABLE_OFFSET_COMMIT, -1])
+  assert.deepEqual(await fetch(false), [0, 5])
+  await endTxn(true)
+  await waitFor(async () => (await fetch(true))[0] === 0, 30000, 'a stable offset after the commit')
+  assert.deepEqual(await fetch(true), [0, 20])
+  assert.deepEqual(await fetch(false), [0, 20])
+  assert.equal(current(await describeKafkit()), '20')
+}
+
+test('offsets committed in a transaction are visible only after the commit (kafkit)', async () => {
+  await txnOffsetsScenario(conn, cluster.bootstrapServers[0])
+})
+
+test('offsets committed in a transaction: Apache Kafka 3.9 answers alike', {skip: apacheKafkaHome() ? false : 'Apache Kafka 3.9 not installed'}, async () => {
+  const apache = await startApacheCluster('apache', {'offsets.topic.num.partitions': '1', 'transaction.state.log.num.partitions': '1'})
+  let c: KafkaConnection | undefined
+  try {
+    c = await KafkaConnection.connect('127.0.0.1', apache.port)
+    await c.negotiate()
+    await txnOffsetsScenario(c, apache.bootstrap)
+  } finally {
+    await c?.close()
+    await apache.stop()
+  }
 })

@@ -194,11 +194,16 @@ export class GroupAdmin {
     })
   }
 
-  /** The group's committed offsets (OffsetFetch, all partitions); entries with offset -1 are dropped. */
+  /**
+   * The group's committed offsets (OffsetFetch, all partitions); entries with offset -1 are dropped.
+   * Asked without requireStable, as Apache's Admin client does by default: an offset an open
+   * transaction holds is answered with the offset committed before it (with requireStable the
+   * coordinator would answer UNSTABLE_OFFSET_COMMIT until the transaction ends).
+   */
   async committedOffsets(groupId: string): Promise<CommittedOffset[]> {
     return this.call('listConsumerGroupOffsets', {kind: 'coordinator', key: groupId}, OffsetFetch, v => (v >= 8
-      ? {groups: [{groupId, memberId: null, memberEpoch: -1, topics: null}], requireStable: true}
-      : {groupId, topics: null, requireStable: v >= 7}), (res, node) => {
+      ? {groups: [{groupId, memberId: null, memberEpoch: -1, topics: null}], requireStable: false}
+      : {groupId, topics: null, requireStable: false}), (res, node) => {
       const v = this.client.net.versionFor(node, OffsetFetch)
       if (v < 2) throw new ToolError('The broker does not support fetching all of a group\'s offsets')
       let code: number
