@@ -41,6 +41,21 @@ async function contents(log: PartitionLog): Promise<Array<[number, string, strin
   return out
 }
 
+/** The header and record of the batch holding `offset` (uncompressed). */
+async function tombstoneBatch(log: PartitionLog, offset: number): Promise<{attributes: number; baseTimestamp: number; maxTimestamp: number; record: {timestamp: number; value: Buffer | null}}> {
+  const r = await log.read(offset, 1 << 20, log.logEndOffset, true)
+  for (const buf of r.records) {
+    for (let at = 0; at < buf.length;) {
+      const h = readBatchHeader(buf, at)
+      const size = h.batchLength + 12
+      const rec = decodeRecords(buf.subarray(at, at + size)).find(x => x.offset === offset)
+      if (rec) return {attributes: h.attributes, baseTimestamp: h.baseTimestamp, maxTimestamp: h.maxTimestamp, record: rec}
+      at += size
+    }
+  }
+  throw new Error(`offset ${offset} not found`)
+}
+
 async function withLog(fn: (dir: string) => Promise<void>): Promise<void> {
   const root = tempDir('kafkit-compact-')
   try {
@@ -95,9 +110,21 @@ test('compaction keeps the latest value per key, preserves offsets, honours tomb
     assert.deepEqual(compacted.find(([, k]) => k === 'k1'), [18, 'k1', null], 'a recent tombstone stays')
     // Offsets only ever increase and nothing beyond the log end appeared.
     for (let i = 1; i < got.length; i++) assert.ok(got[i][0] > got[i - 1][0])
-    // Tombstones go once older than delete.retention.ms.
+    // KIP-534: the pass that kept the tombstone wrote its batch again with the delete horizon
+    // (that pass's time + delete.retention.ms) as base timestamp and attribute bit 0x40; the
+    // record's own timestamp is unchanged.
+    const DAY = 86400000
+    const tomb = await tombstoneBatch(log, 18)
+    assert.equal(tomb.attributes & 0x40, 0x40, 'delete horizon flag set')
+    assert.equal(tomb.baseTimestamp, T0 + 1000 + DAY)
+    assert.equal(tomb.record.timestamp, T0)
+    assert.ok(tomb.maxTimestamp === T0, 'max timestamp is the records\'')
+    // A later pass before the horizon keeps it, even with a shorter delete.retention.ms now (the
+    // horizon is the one written); the pass at the horizon removes it.
     log.updateConfig(cfg({deleteRetentionMs: 10}))
-    await log.compact(T0 + 1_000_000, Infinity, true)
+    await log.compact(T0 + 1000 + DAY - 1, Infinity, true)
+    assert.deepEqual((await contents(log)).find(([, k]) => k === 'k1'), [18, 'k1', null], 'tombstone kept before its horizon')
+    await log.compact(T0 + 1000 + DAY, Infinity, true)
     const after = await contents(log)
     assert.equal(after.find(([, k]) => k === 'k1'), undefined, 'old tombstone removed')
     assert.deepEqual(after.find(([, k]) => k === 'k0'), [15, 'k0', 'v5'])

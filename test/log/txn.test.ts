@@ -13,7 +13,8 @@ import {uncompressedView} from '../../src/core/log/cleaner.js'
 import {PartitionLog, defaultLogConfig} from '../../src/core/log/partition-log.js'
 import {buildMarkerBatch, decodeSnapshot, encodeSnapshot, readControlRecord, readTxnIndex, encodeAbortedTxn} from '../../src/core/log/txn-index.js'
 
-const OLD = Date.now() - 10 * 86400000
+const DAY = 86400000
+const OLD = Date.now() - 10 * DAY
 
 function txnBatch(pid: number, pairs: Array<[string, string | null]>, seq: number, ts = OLD): Buffer {
   return buildBatch({baseTimestamp: ts, producerId: pid, producerEpoch: 0, baseSequence: seq, isTransactional: true, records: pairs.map(([k, v]) => ({key: Buffer.from(k), value: v === null ? null : Buffer.from(v)}))})
@@ -30,7 +31,7 @@ function gzipBatch(pairs: Array<[string, string]>, ts = OLD): Buffer {
   return out
 }
 
-interface Seen {offset: number; control: boolean; compression: number; records: string[]}
+interface Seen {offset: number; control: boolean; compression: number; records: string[]; horizon: number; timestamp: number}
 
 async function batches(log: PartitionLog): Promise<Seen[]> {
   const out: Seen[] = []
@@ -43,8 +44,9 @@ async function batches(log: PartitionLog): Promise<Seen[]> {
       while (at < buf.length) {
         const h = readBatchHeader(buf, at)
         const v = uncompressedView(buf, at)!
-        const recs = h.isControl ? [] : decodeRecords(v.buf, v.at).map(x => `${x.key}=${x.value}@${x.offset}`)
-        out.push({offset: h.baseOffset, control: h.isControl, compression: h.compression, records: recs})
+        const decoded = h.recordCount > 0 ? decodeRecords(v.buf, v.at) : []
+        const recs = h.isControl ? [] : decoded.map(x => `${x.key}=${x.value}@${x.offset}`)
+        out.push({offset: h.baseOffset, control: h.isControl, compression: h.compression, records: recs, horizon: (h.attributes & 0x40) !== 0 ? h.baseTimestamp : -1, timestamp: decoded[0]?.timestamp ?? -1})
         pos = h.baseOffset + h.lastOffsetDelta + 1
         at += h.batchLength + 12
       }
@@ -96,10 +98,11 @@ test('aborted transactions go to the active segment\'s .txnindex, survive a reop
   }
 })
 
-test('compaction removes aborted data, filters compressed batches keeping their codec, and drops markers of emptied transactions after delete.retention.ms', async () => {
+test('compaction removes aborted data, filters compressed batches keeping their codec, and removes markers of emptied transactions in Kafka\'s passes (KIP-534 delete horizon)', async () => {
   const root = tempDir('kafkit-txnlog-')
   try {
-    const log = await PartitionLog.open(path.join(root, 'c-0'), 'c', 0, {...defaultLogConfig, cleanupPolicy: 'compact', segmentBytes: 1 << 20, deleteRetentionMs: 86400000})
+    const dir = path.join(root, 'c-0')
+    const log = await PartitionLog.open(dir, 'c', 0, {...defaultLogConfig, cleanupPolicy: 'compact', segmentBytes: 1 << 20, deleteRetentionMs: DAY})
     log.append(txnBatch(1, [['k1', 'aborted'], ['k9', 'aborted']], 0), 0) // 0-1 aborted
     log.append(txnBatch(2, [['k1', 'committed'], ['k2', 'old']], 0), 0) // 2-3 committed
     log.append(buildMarkerBatch(1, 0, 0, false, OLD), 0) // 4
@@ -109,18 +112,74 @@ test('compaction removes aborted data, filters compressed batches keeping their 
     log.append(buildBatch({baseTimestamp: OLD, records: [{key: Buffer.from('k3'), value: Buffer.from('new')}]}), 0) // 8
     log.roll()
     log.append(buildBatch({records: [{key: Buffer.from('active'), value: Buffer.from('x')}]}), 0) // 9
-    // The segment is older than delete.retention.ms: the emptied aborted transaction's marker goes too.
-    await log.compact(Date.now(), Infinity, true)
+    const txnindex = path.join(dir, '00000000000000000000.txnindex')
+    const now = Date.now()
+    // Pass 1: the aborted data goes; its marker stays (this pass met data of its transaction).
+    await log.compact(now, Infinity, true)
     const after = await batches(log)
-    assert.deepEqual(after, [
-      {offset: 2, control: false, compression: 0, records: ['k1=committed@2']},
-      {offset: 5, control: true, compression: 0, records: []},
-      {offset: 6, control: false, compression: 1, records: ['k2=gz@6']},
-      {offset: 8, control: false, compression: 0, records: ['k3=new@8']},
-      {offset: 9, control: false, compression: 0, records: ['active=x@9']},
+    assert.deepEqual(after.map(b => [b.offset, b.control, b.compression, b.records, b.horizon]), [
+      [2, false, 0, ['k1=committed@2'], -1],
+      [4, true, 0, [], -1],
+      [5, true, 0, [], -1],
+      [6, false, 1, ['k2=gz@6'], -1],
+      [8, false, 0, ['k3=new@8'], -1],
+      [9, false, 0, ['active=x@9'], -1],
     ])
     // k9 existed only in the aborted transaction: it is not resurrected anywhere.
     assert.ok(!JSON.stringify(after).includes('k9'))
+    assert.equal(readTxnIndex(txnindex).length, 1)
+    // Pass 2: the ABORT marker has no data left: its batch gets the delete horizon, and the
+    // .txnindex entry goes (a read_committed reader must not skip the producer's later data).
+    await log.compact(now + 1, Infinity, true)
+    const second = await batches(log)
+    assert.deepEqual(second.map(b => [b.offset, b.horizon]), [[2, -1], [4, now + 1 + DAY], [5, -1], [6, -1], [8, -1], [9, -1]])
+    assert.deepEqual(readTxnIndex(txnindex), [])
+    assert.deepEqual(log.allAbortedTxns(), [])
+    assert.equal(second[1].timestamp, OLD, 'the marker record keeps its timestamp')
+    // Pass 3, before the horizon: nothing changes; at the horizon the ABORT marker goes. The
+    // COMMIT marker stays while its transaction has data (k1=committed).
+    await log.compact(now + DAY, Infinity, true)
+    assert.deepEqual(await batches(log), second)
+    await log.compact(now + 1 + DAY, Infinity, true)
+    assert.deepEqual((await batches(log)).map(b => b.offset), [2, 5, 6, 8, 9])
+    await log.close()
+  } finally {
+    removeDir(root)
+  }
+})
+
+test('compaction keeps the batch that holds an active producer\'s last sequence or epoch, emptied, as Kafka does', async () => {
+  const root = tempDir('kafkit-txnlog-')
+  try {
+    const dir = path.join(root, 'e-0')
+    const log = await PartitionLog.open(dir, 'e', 0, {...defaultLogConfig, cleanupPolicy: 'compact', segmentBytes: 1 << 20, deleteRetentionMs: DAY})
+    // An idempotent producer (7): its last batch's records are all overwritten later.
+    log.append(buildBatch({baseTimestamp: OLD, producerId: 7, producerEpoch: 3, baseSequence: 40, records: [{key: Buffer.from('a'), value: Buffer.from('1')}, {key: Buffer.from('b'), value: Buffer.from('1')}]}), 0) // 0-1
+    // A transactional producer (8) whose transaction was aborted with a bumped epoch (timeout): its last entry is the marker.
+    log.append(txnBatch(8, [['c', 'aborted']], 0), 0) // 2
+    log.append(buildMarkerBatch(8, 1, 0, false, OLD), 0) // 3
+    log.appendAbortedTxn({producerId: 8, firstOffset: 2, lastOffset: 3, lastStableOffset: 4})
+    log.append(buildBatch({baseTimestamp: OLD, records: [{key: Buffer.from('a'), value: Buffer.from('2')}, {key: Buffer.from('b'), value: Buffer.from('2')}]}), 0) // 4-5
+    log.roll()
+    log.append(buildBatch({records: [{key: Buffer.from('z'), value: Buffer.from('z')}]}), 0) // 6
+    let active = new Map([[7, {lastDataOffset: 1, epoch: 3}], [8, {lastDataOffset: -1, epoch: 1}]])
+    log.activeProducers = () => active
+    const now = Date.now()
+    for (let pass = 0; pass < 3; pass++) await log.compact(now + pass * DAY * 2, Infinity, true)
+    const raw = fs.readFileSync(path.join(dir, '00000000000000000000.log'))
+    const headers: Array<ReturnType<typeof readBatchHeader>> = []
+    for (let at = 0; at < raw.length; at += readBatchHeader(raw, at).batchLength + 12) headers.push(readBatchHeader(raw, at))
+    assert.deepEqual(headers.map(h => [h.baseOffset, h.lastOffsetDelta, h.recordCount, h.batchLength + 12, h.producerId, h.producerEpoch, h.baseSequence, h.isControl, h.baseTimestamp]), [
+      [0, 1, 0, 61, 7, 3, 40, false, -1], // empty: keeps sequences 40-41 for producer 7
+      [3, 0, 0, 61, 8, 1, -1, true, -1], // the marker, emptied after its horizon: keeps epoch 1 for producer 8
+      [4, 1, 2, 61 + 2 * 9, -1, -1, -1, false, OLD],
+    ])
+    assert.equal(headers[0].maxTimestamp, OLD)
+    assert.deepEqual(log.allAbortedTxns(), [])
+    // Once the producers are no longer active, the empty batches go.
+    active = new Map()
+    await log.compact(now + 7 * DAY, Infinity, true)
+    assert.deepEqual((await batches(log)).map(b => b.offset), [4, 6])
     await log.close()
   } finally {
     removeDir(root)

@@ -52,6 +52,7 @@ export class Partition implements ReplicatedLog {
     // Opt-in: measured slower than writeSync in the broker (docs/ARCHITECTURE.md, Storage).
     if (process.env.KAFKIT_ASYNC_APPENDS === '1') log.enableAsyncWrites()
     log.cleanableUpperBound = () => this.lastStableOffset
+    log.activeProducers = () => this.producers.lastRecords()
   }
 
   /** The last stable offset: below it every transaction is decided (and replicated). */

@@ -174,6 +174,13 @@ export class ProducerStateTable {
     if (n > 0) this.unreplicated = this.unreplicated.slice(n)
   }
 
+  /** For the log cleaner: each producer's last data offset (-1 when it has none since its epoch began) and epoch. */
+  lastRecords(): Map<number, {lastDataOffset: number; epoch: number}> {
+    const out = new Map<number, {lastDataOffset: number; epoch: number}>()
+    for (const [pid, e] of this.producers) out.set(pid, {lastDataOffset: e.batches.length > 0 ? e.batches[e.batches.length - 1].lastOffset : -1, epoch: e.epoch})
+    return out
+  }
+
   /** The state as Kafka's snapshot entries (the last batch of each producer). */
   snapshotEntries(): SnapshotEntry[] {
     const out: SnapshotEntry[] = []

@@ -1,15 +1,21 @@
 // Log compaction helpers (cleanup.policy=compact): walk record keys of a batch and rebuild it
-// keeping only some of its records. Records are copied as raw bytes (each carries its own
-// offset/timestamp deltas), so only the batch header and CRC are new; the batch keeps its base
-// offset, lastOffsetDelta, timestamps and producer fields, as Apache Kafka's cleaner does.
-// Compressed batches are decompressed into an uncompressed view (same header), filtered, and
-// compressed again with their own codec. Control batches (transaction markers) are never
-// rewritten: the cleaner keeps or drops them whole (partition-log.ts).
+// keeping only some of its records, as Apache Kafka's cleaner does (MemoryRecords.filterTo):
+// the batch keeps its base offset, lastOffsetDelta and producer fields; its base timestamp
+// becomes the first kept record's timestamp, or the KIP-534 delete horizon (attribute bit 0x40)
+// when one is set, with each record's timestamp delta written again against it; its max
+// timestamp is that of the kept records. Compressed batches are decompressed into an
+// uncompressed view (same header), filtered, and compressed again with their own codec. A batch
+// left with no records that must stay (the last one of an active producer) is an empty batch
+// header. The decisions (which records, which horizon) are the compactor's (compactor.ts).
 import {compress, decompress} from '../protocol/compression.js'
 import {
-  ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, CONTROL_MASK, LOG_OVERHEAD, LENGTH_OFFSET, RECORDS_COUNT_OFFSET,
-  RECORDS_OFFSET, TRANSACTIONAL_MASK, readInt64, updateCrc, readVarint, lastVarintEnd,
+  ATTRIBUTES_OFFSET, BASE_TIMESTAMP_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, CONTROL_MASK, LOG_OVERHEAD, LENGTH_OFFSET,
+  MAX_TIMESTAMP_OFFSET, RECORDS_COUNT_OFFSET, RECORDS_OFFSET, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_MASK, readInt64, writeInt64,
+  updateCrc, readVarint, readVarlong, lastVarintEnd, varintSize, writeVarint,
 } from '../protocol/record-batch.js'
+
+/** Batch attribute bit 0x40 (KIP-534): the base timestamp is the delete horizon of its tombstones or marker. */
+export const DELETE_HORIZON_MASK = 0x40
 
 export {compress, decompress}
 
@@ -53,11 +59,6 @@ export function recompressBatch(filtered: Buffer, codec: number): Buffer {
   return out
 }
 
-function skipVarlong(buf: Buffer, pos: number, end: number): number {
-  for (let i = 0; i < 10 && pos < end; i++) if ((buf[pos++] & 0x80) === 0) return pos
-  return -1
-}
-
 /** True when the batch at pos may be compacted record by record (uncompressed data batch). */
 export function isCompactable(buf: Buffer, pos: number): boolean {
   const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
@@ -73,6 +74,11 @@ export interface RecordRef {
   /** Byte range of the whole record (length varint included) within the buffer. */
   start: number
   end: number
+  /** Where the record's attributes byte is (after the length varint). */
+  bodyStart: number
+  /** The record's timestamp delta, and where it ends (the offset delta follows). */
+  timestampDelta: number
+  tsEnd: number
 }
 
 /** Walks the records of the uncompressed batch at pos; stops quietly at malformed bytes. */
@@ -84,14 +90,16 @@ export function forEachRecord(buf: Buffer, pos: number, visit: (r: RecordRef) =>
     const start = p
     const len = readVarint(buf, p, end)
     if (lastVarintEnd() < 0 || len <= 0 || lastVarintEnd() + len > end) return
-    const recEnd = lastVarintEnd() + len
-    let q = skipVarlong(buf, lastVarintEnd() + 1, recEnd) // attributes byte, timestamp delta
-    if (q < 0) return
-    const offDelta = readVarint(buf, q, recEnd)
+    const bodyStart = lastVarintEnd()
+    const recEnd = bodyStart + len
+    const timestampDelta = readVarlong(buf, bodyStart + 1, recEnd) // after the attributes byte
+    const tsEnd = lastVarintEnd()
+    if (tsEnd < 0) return
+    const offDelta = readVarint(buf, tsEnd, recEnd)
     if (lastVarintEnd() < 0) return
     const keyLen = readVarint(buf, lastVarintEnd(), recEnd)
     if (lastVarintEnd() < 0) return
-    q = lastVarintEnd()
+    let q = lastVarintEnd()
     let key: string | null = null
     if (keyLen >= 0) {
       if (q + keyLen > recEnd) return
@@ -100,34 +108,90 @@ export function forEachRecord(buf: Buffer, pos: number, visit: (r: RecordRef) =>
     }
     const valueLen = readVarint(buf, q, recEnd)
     if (lastVarintEnd() < 0) return
-    visit({offset: base + offDelta, key, tombstone: valueLen < 0, start, end: recEnd})
+    visit({offset: base + offDelta, key, tombstone: valueLen < 0, start, end: recEnd, bodyStart, timestampDelta, tsEnd})
     p = recEnd
   }
 }
 
 /**
- * The batch at pos with only the records `keep` accepts: 'all' (keep the batch as is),
- * null (drop it), or a new batch Buffer (same header fields, new count/length/CRC).
+ * The records of the uncompressed batch at pos that `keep` accepts, in order, or null when the
+ * batch's framing does not match its declared count (never rewrite what we cannot parse).
  */
-export function filterBatch(buf: Buffer, pos: number, keep: (r: RecordRef) => boolean): 'all' | null | Buffer {
+export function keptRecords(buf: Buffer, pos: number, keep: (r: RecordRef) => boolean): {kept: RecordRef[]; total: number} | null {
   const kept: RecordRef[] = []
   let total = 0
   forEachRecord(buf, pos, r => {
     total++
     if (keep(r)) kept.push(r)
   })
-  const declared = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
-  if (total !== declared) return 'all' // unreadable framing: never rewrite what we cannot parse
-  if (kept.length === total) return 'all'
-  if (kept.length === 0) return null
+  return total === buf.readInt32BE(pos + RECORDS_COUNT_OFFSET) ? {kept, total} : null
+}
+
+/**
+ * The batch at pos with only the records `keep` accepts: 'all' (keep the batch as is),
+ * null (drop it), or a new batch Buffer (see retainRecords).
+ */
+export function filterBatch(buf: Buffer, pos: number, keep: (r: RecordRef) => boolean): 'all' | null | Buffer {
+  const sel = keptRecords(buf, pos, keep)
+  if (sel === null || sel.kept.length === sel.total) return 'all'
+  if (sel.kept.length === 0) return null
+  return retainRecords(buf, pos, sel.kept, -1)
+}
+
+/**
+ * A new uncompressed batch holding `kept` (records of the uncompressed batch at pos, in order,
+ * at least one), as Kafka's cleaner writes it: the same base offset, lastOffsetDelta, producer
+ * fields and partition leader epoch; base timestamp `deleteHorizon` with the 0x40 attribute bit
+ * when it is >= 0, otherwise the first kept record's timestamp; every record's timestamp delta
+ * written again against that base (its timestamp is unchanged); the max timestamp of the kept
+ * records (LogAppendTime: the batch's); new count, length and CRC.
+ */
+export function retainRecords(buf: Buffer, pos: number, kept: readonly RecordRef[], deleteHorizon: number): Buffer {
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0
+  const oldBase = readInt64(buf, pos + BASE_TIMESTAMP_OFFSET)
+  const oldMax = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET)
+  const timestampOf = (r: RecordRef): number => (logAppendTime ? oldMax : oldBase + r.timestampDelta)
+  const base = deleteHorizon >= 0 ? deleteHorizon : timestampOf(kept[0])
   let size = BATCH_HEADER_SIZE
-  for (const r of kept) size += r.end - r.start
+  let max = -1
+  for (const r of kept) {
+    const ts = timestampOf(r)
+    if (ts > max) max = ts
+    const body = 1 + varintSize(ts - base) + (r.end - r.tsEnd)
+    size += varintSize(body) + body
+  }
   const out = Buffer.allocUnsafe(size)
   buf.copy(out, 0, pos, pos + BATCH_HEADER_SIZE)
   let w = BATCH_HEADER_SIZE
-  for (const r of kept) w += buf.copy(out, w, r.start, r.end)
+  for (const r of kept) {
+    const delta = timestampOf(r) - base
+    w = writeVarint(out, w, 1 + varintSize(delta) + (r.end - r.tsEnd))
+    out[w++] = buf[r.bodyStart]
+    w = writeVarint(out, w, delta)
+    w += buf.copy(out, w, r.tsEnd, r.end)
+  }
   out.writeInt32BE(size - LOG_OVERHEAD, LENGTH_OFFSET)
+  out.writeInt16BE(deleteHorizon >= 0 ? attributes | DELETE_HORIZON_MASK : attributes & ~DELETE_HORIZON_MASK, ATTRIBUTES_OFFSET)
+  writeInt64(out, BASE_TIMESTAMP_OFFSET, base)
+  writeInt64(out, MAX_TIMESTAMP_OFFSET, logAppendTime ? oldMax : max)
   out.writeInt32BE(kept.length, RECORDS_COUNT_OFFSET)
+  updateCrc(out, 0)
+  return out
+}
+
+/**
+ * The batch at pos as Kafka's cleaner keeps a batch whose records are all gone but which holds
+ * its producer's last sequence or epoch: the header alone (no compression, no records, base
+ * timestamp -1, no delete horizon), with its offsets, producer fields and max timestamp.
+ */
+export function emptyBatch(buf: Buffer, pos: number): Buffer {
+  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE)
+  buf.copy(out, 0, pos, pos + BATCH_HEADER_SIZE)
+  out.writeInt32BE(BATCH_HEADER_SIZE - LOG_OVERHEAD, LENGTH_OFFSET)
+  out.writeInt16BE(buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & (TIMESTAMP_TYPE_MASK | TRANSACTIONAL_MASK | CONTROL_MASK), ATTRIBUTES_OFFSET)
+  writeInt64(out, BASE_TIMESTAMP_OFFSET, -1)
+  out.writeInt32BE(0, RECORDS_COUNT_OFFSET)
   updateCrc(out, 0)
   return out
 }

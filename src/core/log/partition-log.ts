@@ -14,7 +14,7 @@ import type {Logger} from '../util/log.js'
 import {type BatchHeader, type BatchView, BATCH_HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD,
   TIMESTAMP_TYPE_MASK, patchBaseOffset, patchLeaderEpoch, readInt64, setLogAppendTime, viewBatches} from '../protocol/record-batch.js'
 import {SCAN_HEADER, Segment, readAsync, segmentIndexFor, expiredByTime, expiredBySize} from './segment.js'
-import {compactSegments, type CompactionStats} from './compactor.js'
+import {compactSegments, type CompactionStats, type ProducerLastRecord} from './compactor.js'
 import {loadSegments} from './log-loader.js'
 import {type AbortedTxn, appendTxnIndex, collectAborted, rewriteTxnIndex} from './txn-index.js'
 import {LeaderEpochCache, type EpochEntry} from './leader-epoch-cache.js'
@@ -623,9 +623,9 @@ export class PartitionLog {
   cleanedUpTo = 0
   private compacting = false
 
-  /** The first offset compaction must not reach (the partition's last stable offset), set by the partition. */
+  /** Set by the partition: the first offset compaction must not reach (its last stable offset), and its producers (compactor.ts). */
   cleanableUpperBound: (() => number) | null = null
-
+  activeProducers: (() => ReadonlyMap<number, ProducerLastRecord>) | null = null
   /** cleanup.policy=compact over the inactive segments below `upperBound` (see compactor.ts). */
   async compact(now = Date.now(), upperBound = Infinity, force = false): Promise<CompactionStats> {
     if (this.closed || this.compacting) return {segments: 0, bytesBefore: 0, bytesAfter: 0}
