@@ -17,6 +17,10 @@
 //  - java:       (not in the default list) Apache Kafka 3.9's kafka-producer-perf-test, the Java
 //                producer, idempotent acks=all with up to 5 requests in flight, one partition:
 //                librdkafka's idempotent producer keeps fewer than one in flight
+//  - kafkitperf: (not in the default list) the same load from kafkit's own
+//                kafka-producer-perf-test (idempotent acks=all, 5 in flight, 1 MiB batches):
+//                a client that costs less CPU per record than either of the others, against
+//                both brokers, so the brokers rather than the client set the rate
 // BENCH_RECORDS (default 1,000,000) and BENCH_RECORD_SIZE (1024) size the runs; BENCH_CASES
 // picks cases (comma-separated); BENCH_KAFKIT_ONLY skips Apache. Not a test: it prints figures.
 // RSS figures come from /proc (Linux).
@@ -197,10 +201,12 @@ async function startup(kind: Kind): Promise<Figures> {
   })
 }
 
-/** kafka-producer-perf-test's summary line: records/s, MB/s, average and percentile latencies. */
-function perfTest(args: string[]): Promise<Record<string, number>> {
+/** kafka-producer-perf-test's summary line (Apache's tool, or kafkit's with `kafkit`): records/s, MB/s, average and percentile latencies. */
+function perfTest(args: string[], kafkit = false): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(APACHE, 'bin', 'kafka-producer-perf-test'), args, {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = kafkit
+      ? spawn(process.execPath, [join(repoRoot, 'bin', 'kafka-producer-perf-test.js'), ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn(join(APACHE, 'bin', 'kafka-producer-perf-test'), args, {stdio: ['ignore', 'pipe', 'pipe']})
     let out = ''
     let err = ''
     child.stdout.on('data', d => { out += d })
@@ -223,11 +229,21 @@ async function java(kind: Kind): Promise<Figures> {
   })
 }
 
+async function kafkitperf(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 1, [], async ([b]) => {
+    await load(['create', boot([b]), 'kperf', '1', '1'])
+    const r = await perfTest(['--topic', 'kperf', '--num-records', String(RECORDS), '--record-size', String(SIZE), '--throughput', '-1',
+      '--producer-props', `bootstrap.servers=${boot([b])}`, 'acks=all', 'enable.idempotence=true', 'max.in.flight.requests.per.connection=5',
+      'linger.ms=5', 'batch.size=1048576'], true)
+    return {'kafkit producer, idempotent acks=all: MB/s': r.mbPerSec, 'kafkit producer: record p50 ms': r.p50Ms, 'kafkit producer: record p99 ms': r.p99Ms}
+  })
+}
+
 async function main(): Promise<void> {
   const kinds: Kind[] = ['kafkit']
   if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) kinds.push('apache')
   else if (!apacheInstalled()) console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
-  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup, java}
+  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup, java, kafkitperf}
   const results: Record<string, Record<Kind, Figures[]>> = {}
   for (const name of CASES) {
     const fn = cases[name]
