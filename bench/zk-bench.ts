@@ -4,13 +4,14 @@
 // and exists over many sessions; ops/s, p50/p99 latency, RSS, start-up time, and the
 // ratio kafkit / Apache. Both fsync every write before acknowledging it (forceSync=yes).
 // ZK_BENCH_ENSEMBLE=1 adds 3-server ensembles of each side by side (ZK_BENCH_STANDALONE=0:
-// the ensembles only).
+// the ensembles only); ZK_BENCH_RUNS (default 3) runs of them on fresh ensembles, medians printed.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, mkdirSync} from 'node:fs'
 import {createConnection, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join, dirname, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {median} from './servers.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const loadgen = join(root, 'dist', 'bench', 'zk', 'loadgen.js')
@@ -239,46 +240,55 @@ async function stopEnsemble(e: EnsembleRun): Promise<void> {
   rmSync(e.dir, {recursive: true, force: true})
 }
 
-/** Writes (create, setData) and reads (getData) with sessions spread over the three servers. */
+/** Writes (create, setData) and reads (getData) with sessions spread over the three servers; ZK_BENCH_RUNS (default 3) runs on fresh ensembles, medians printed. */
 async function ensembleBench(): Promise<void> {
   const phases: Array<{op: string; depth: number}> = []
   for (const op of ['create', 'setData', 'getData']) for (const depth of [1, DEPTH]) phases.push({op, depth})
-  const results = new Map<string, Map<string, Result>>()
-  const startMs = new Map<string, number>()
-  for (const kind of ['kafkit', 'apache'] as const) {
-    const e = await startEnsemble(kind)
-    if (!e) { console.error('Apache ZooKeeper 3.8 is not installed: ensemble benchmark of kafkit alone'); continue }
-    startMs.set(kind, e.startMs)
-    const ports = e.ports.join(',')
-    const r = new Map<string, Result>()
-    try {
-      runLoad(e.ports[0], ['--ports', ports, '--op', 'root', '--prefix', '/bench', '--sessions', '1', '--count', '1'])
-      runLoad(e.ports[0], ['--ports', ports, '--op', 'setup', '--prefix', '/bench', '--sessions', '1', '--depth', '64', '--count', '1000', '--keys', '1000'])
-      phases.forEach((p, i) => {
-        const prefix = `/bench/e${i}`
-        if (p.op === 'create') runLoad(e.ports[0], ['--ports', ports, '--op', 'root', '--prefix', prefix, '--sessions', '1', '--count', '1'])
-        const res = runLoad(e.ports[0], ['--ports', ports, '--op', p.op, '--prefix', p.op === 'create' ? prefix : '/bench', '--sessions', String(SESSIONS), '--depth', String(p.depth), '--seconds', String(SECONDS), '--keys', '1000'])
-        r.set(`${p.op}/${p.depth}`, res)
-        process.stderr.write(`  ${kind} ensemble ${p.op} depth ${p.depth}: ${Math.round(res.opsPerSec)} ops/s\n`)
-      })
-    } finally {
-      await stopEnsemble(e)
+  const runs = Number(process.env.ZK_BENCH_RUNS ?? 3)
+  // kind -> phase -> one Result per run
+  const results = new Map<string, Map<string, Result[]>>()
+  const startMs = new Map<string, number[]>()
+  for (let run = 0; run < runs; run++) {
+    for (const kind of ['kafkit', 'apache'] as const) {
+      const e = await startEnsemble(kind)
+      if (!e) { if (run === 0) console.error('Apache ZooKeeper 3.8 is not installed: ensemble benchmark of kafkit alone'); continue }
+      if (!startMs.has(kind)) startMs.set(kind, [])
+      startMs.get(kind)!.push(e.startMs)
+      const ports = e.ports.join(',')
+      if (!results.has(kind)) results.set(kind, new Map())
+      const r = results.get(kind)!
+      try {
+        runLoad(e.ports[0], ['--ports', ports, '--op', 'root', '--prefix', '/bench', '--sessions', '1', '--count', '1'])
+        runLoad(e.ports[0], ['--ports', ports, '--op', 'setup', '--prefix', '/bench', '--sessions', '1', '--depth', '64', '--count', '1000', '--keys', '1000'])
+        phases.forEach((p, i) => {
+          const prefix = `/bench/e${i}`
+          if (p.op === 'create') runLoad(e.ports[0], ['--ports', ports, '--op', 'root', '--prefix', prefix, '--sessions', '1', '--count', '1'])
+          const res = runLoad(e.ports[0], ['--ports', ports, '--op', p.op, '--prefix', p.op === 'create' ? prefix : '/bench', '--sessions', String(SESSIONS), '--depth', String(p.depth), '--seconds', String(SECONDS), '--keys', '1000'])
+          const key = `${p.op}/${p.depth}`
+          if (!r.has(key)) r.set(key, [])
+          r.get(key)!.push(res)
+          process.stderr.write(`  run ${run + 1}: ${kind} ensemble ${p.op} depth ${p.depth}: ${Math.round(res.opsPerSec)} ops/s\n`)
+        })
+      } finally {
+        await stopEnsemble(e)
+      }
     }
-    results.set(kind, r)
   }
+  const mid = (xs: number[]) => median(xs) ?? NaN
+  const summary = (rs: Result[] | undefined) => rs && rs.length > 0 ? {opsPerSec: mid(rs.map(x => x.opsPerSec)), p50: mid(rs.map(x => x.p50)), p99: mid(rs.map(x => x.p99))} : undefined
   const k = results.get('kafkit')!
   const a = results.get('apache')
   const pad = (v: string, n: number) => v.padStart(n)
-  console.log(`\n3-server ensemble (${SESSIONS} sessions spread over the 3 servers, writes forwarded to the leader and acknowledged after a majority's fsync):`)
+  console.log(`\n3-server ensemble (${SESSIONS} sessions spread over the 3 servers, writes forwarded to the leader and acknowledged after a majority's fsync), medians of ${runs} runs on fresh ensembles:`)
   console.log(`${'operation'.padEnd(18)}${pad('kafkit ops/s', 14)}${pad('apache ops/s', 14)}${pad('ratio', 8)}${pad('kafkit p50/p99 ms', 20)}${pad('apache p50/p99 ms', 20)}`)
   for (const p of phases) {
     const key = `${p.op}/${p.depth}`
-    const kr = k.get(key)!
-    const ar = a?.get(key)
+    const kr = summary(k.get(key))!
+    const ar = summary(a?.get(key))
     const label = `${p.op} ${p.depth === 1 ? 'sync' : `pipe${p.depth}`}`
     console.log(`${label.padEnd(18)}${pad(Math.round(kr.opsPerSec).toString(), 14)}${pad(ar ? Math.round(ar.opsPerSec).toString() : '-', 14)}${pad(ar ? (kr.opsPerSec / ar.opsPerSec).toFixed(2) : '-', 8)}${pad(`${kr.p50.toFixed(2)}/${kr.p99.toFixed(2)}`, 20)}${pad(ar ? `${ar.p50.toFixed(2)}/${ar.p99.toFixed(2)}` : '-', 20)}`)
   }
-  console.log(`ensemble start-up to an elected leader: kafkit ${Math.round(startMs.get('kafkit') ?? 0)} ms${startMs.has('apache') ? `, apache ${Math.round(startMs.get('apache')!)} ms` : ''}`)
+  console.log(`ensemble start-up to an elected leader (median): kafkit ${Math.round(mid(startMs.get('kafkit') ?? []))} ms${startMs.has('apache') ? `, apache ${Math.round(mid(startMs.get('apache')!))} ms` : ''}`)
 }
 
 const run = process.env.ZK_BENCH_ENSEMBLE === '1' ? (process.env.ZK_BENCH_STANDALONE === '0' ? ensembleBench() : main().then(ensembleBench)) : main()
