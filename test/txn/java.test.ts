@@ -3,10 +3,11 @@
 // with sendOffsetsToTransaction (offsets committed only with the transaction), kafka-transactions
 // list / describe / describe-producers / find-hanging, kafka-console-consumer
 // --isolation-level read_committed, and kafka-dump-log reading __transaction_state, the
-// .txnindex and the producer .snapshot files kafkit writes.
+// .txnindex and the producer .snapshot files kafkit writes, and a broker killed -9 in the middle
+// of a Java producer's transaction.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {readdirSync} from 'node:fs'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {runCommand, waitFor} from '../helpers/util.js'
 import {KafkaConnection} from '../../src/core/protocol/client.js'
@@ -168,4 +169,39 @@ test('Apache kafka-transactions find-hanging and abort clear a hanging transacti
     await conn.close()
     await other.stop()
   }
+})
+
+test('Java client: a broker killed -9 mid-transaction recovers it: still open after the restart, then committed', {timeout: 240000}, async () => {
+  await createTopic('java-restart')
+  const ready = join(cluster.dir, 'java-ready')
+  const go = join(cluster.dir, 'java-go')
+  const run = javaTxn(['resume', cluster.bootstrap, 'java-restart', ready, go], 200000)
+  await waitFor(() => existsSync(ready), 90000, 'the Java producer to be inside its transaction')
+  await cluster.brokers[0].stop('SIGKILL')
+  await cluster.brokers[0].start()
+  // The open transaction still holds back read_committed readers after recovery: the last
+  // stable offset is back at its first offset (0) below the log end (2).
+  const conn = await KafkaConnection.connect('127.0.0.1', cluster.brokers[0].port)
+  try {
+    await conn.negotiate()
+    const latest = async (isolationLevel: number) => {
+      const r = await conn.send(Apis.ListOffsets, 5, {replicaId: -1, isolationLevel, topics: [{name: 'java-restart', partitions: [{partitionIndex: 0, timestamp: -1, currentLeaderEpoch: -1}]}]})
+      const p = r.topics[0].partitions[0]
+      return p.errorCode === 0 ? Number(p.offset) : null
+    }
+    await waitFor(async () => (await latest(0)) === 2, 60000, 'the partition to be back')
+    assert.equal(await latest(1), 0)
+  } finally {
+    await conn.close()
+  }
+  const uncommitted = await javaTxn(['read', cluster.bootstrap, 'java-restart', 'read_uncommitted', '2', '60000'])
+  assert.equal(uncommitted.code, 0, uncommitted.stderr)
+  assert.deepEqual(lines(uncommitted.stdout), ['r0,r1'])
+  const committed = await javaTxn(['read', cluster.bootstrap, 'java-restart', 'read_committed', '1', '3000'])
+  assert.equal(committed.code, 0, committed.stderr)
+  assert.deepEqual(lines(committed.stdout), [])
+  writeFileSync(go, '')
+  const r = await run
+  assert.equal(r.code, 0, r.stderr)
+  assert.deepEqual(lines(r.stdout), ['read_committed=r0,r1,r2'])
 })

@@ -2,8 +2,10 @@
 //   java -cp 'libs/*' Txn.java commit-abort <bootstrap> <topic>
 //   java -cp 'libs/*' Txn.java fence <bootstrap> <topic>
 //   java -cp 'libs/*' Txn.java consume-transform <bootstrap> <in> <out> <group> <count>   (read-process-write with sendOffsetsToTransaction)
-//   java -cp 'libs/*' Txn.java read <bootstrap> <topic> <read_committed|read_uncommitted> <count>
+//   java -cp 'libs/*' Txn.java read <bootstrap> <topic> <read_committed|read_uncommitted> <count> [<wait-ms>]
 //   java -cp 'libs/*' Txn.java open <bootstrap> <topic> <txid> <n>   (produce in a transaction, then halt without ending it)
+//   java -cp 'libs/*' Txn.java resume <bootstrap> <topic> <ready-file> <go-file>   (r0, r1 in a transaction, then
+//       <ready-file>; once <go-file> exists (the broker restarted meanwhile) r2 and the commit; prints what read_committed sees)
 import java.time.Duration;
 import java.util.*;
 import org.apache.kafka.clients.consumer.*;
@@ -19,17 +21,22 @@ public class Txn {
       case "commit-abort": commitAbort(a[1], a[2]); break;
       case "fence": fence(a[1], a[2]); break;
       case "consume-transform": consumeTransform(a[1], a[2], a[3], a[4], Integer.parseInt(a[5])); break;
-      case "read": System.out.println(String.join(",", read(a[1], a[2], a[3], Integer.parseInt(a[4]), null))); break;
+      case "read": System.out.println(String.join(",", read(a[1], a[2], a[3], Integer.parseInt(a[4]), null, a.length > 5 ? Long.parseLong(a[5]) : 20000))); break;
+      case "resume": resume(a[1], a[2], a[3], a[4]); break;
       case "open": open(a[1], a[2], a[3], Integer.parseInt(a[4])); break;
       default: throw new IllegalArgumentException(a[0]);
     }
   }
 
   static KafkaProducer<String, String> producer(String bootstrap, String txid) {
+    return producer(bootstrap, txid, 10000);
+  }
+
+  static KafkaProducer<String, String> producer(String bootstrap, String txid, int txnTimeoutMs) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txid);
-    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(txnTimeoutMs));
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     return new KafkaProducer<>(p);
@@ -48,13 +55,18 @@ public class Txn {
   }
 
   static List<String> read(String bootstrap, String topic, String isolation, int count, String group) {
+    return read(bootstrap, topic, isolation, count, group, 20000);
+  }
+
+  /** Up to count records from the beginning, read for at most waitMs. */
+  static List<String> read(String bootstrap, String topic, String isolation, int count, String group, long waitMs) {
     List<String> out = new ArrayList<>();
     try (KafkaConsumer<String, String> c = consumer(bootstrap, group, isolation)) {
       List<TopicPartition> tps = new ArrayList<>();
       for (org.apache.kafka.common.PartitionInfo pi : c.partitionsFor(topic)) tps.add(new TopicPartition(topic, pi.partition()));
       c.assign(tps);
       c.seekToBeginning(tps);
-      long deadline = System.currentTimeMillis() + 20000;
+      long deadline = System.currentTimeMillis() + waitMs;
       while (out.size() < count && System.currentTimeMillis() < deadline) {
         for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) out.add(r.value());
       }
@@ -143,5 +155,22 @@ public class Txn {
     System.out.println("produced");
     System.out.flush();
     Runtime.getRuntime().halt(0);
+  }
+
+  static void resume(String bootstrap, String topic, String ready, String go) throws Exception {
+    // A transaction timeout longer than the broker's restart, so that the coordinator keeps it open.
+    try (KafkaProducer<String, String> p = producer(bootstrap, "java-restart", 120000)) {
+      p.initTransactions();
+      p.beginTransaction();
+      for (String v : new String[] {"r0", "r1"}) p.send(new ProducerRecord<>(topic, v, v));
+      p.flush();
+      new java.io.File(ready).createNewFile();
+      long deadline = System.currentTimeMillis() + 120000;
+      while (!new java.io.File(go).exists() && System.currentTimeMillis() < deadline) Thread.sleep(50);
+      p.send(new ProducerRecord<>(topic, "r2", "r2"));
+      p.flush();
+      p.commitTransaction();
+    }
+    System.out.println("read_committed=" + String.join(",", read(bootstrap, topic, "read_committed", 3, null)));
   }
 }
