@@ -37,6 +37,8 @@ test('kafkit\'s 3 brokers on an Apache ZooKeeper 3.8 ensemble: kill -9 of the Zo
     assert.equal(r.lost, 0)
     assert.deepEqual(Object.keys(JSON.parse(after).ids), ['1', '2', '3'])
     assert.equal(after, before, 'the brokers\' sessions (ephemeralOwner), the controller and its epoch survive the ZooKeeper kills')
+    // Every broker lost its ZooKeeper connection (a leader's death drops its followers' clients too) and got its session back.
+    assert.deepEqual(b.brokers.map(x => [x.disconnects > 0, x.newSessions]), [[true, 0], [true, 0], [true, 0]], b.brokers.map(x => `disconnects ${x.disconnects}, new sessions ${x.newSessions}`).join('; '))
   } catch (err) {
     console.log(e.tail(1500), b.tail(2500))
     throw err

@@ -310,13 +310,13 @@ print(json.dumps({'sent': n, 'acked': len(acked), 'lost': len(acked - got)}))
 
 /** kafkit brokers (kafka-server-start, as a user runs it) with zookeeper.connect listing an ensemble's servers. */
 export class KafkitBrokers {
-  readonly brokers: Array<{port: number; child: ChildProcess | null; out: string}> = []
+  readonly brokers: Array<{port: number; child: ChildProcess | null; out: string; disconnects: number; newSessions: number}> = []
 
   private constructor(readonly e: Ensemble) {}
 
   static async create(e: Ensemble, n: number): Promise<KafkitBrokers> {
     const b = new KafkitBrokers(e)
-    for (let i = 0; i < n; i++) b.brokers.push({port: await freePort(), child: null, out: ''})
+    for (let i = 0; i < n; i++) b.brokers.push({port: await freePort(), child: null, out: '', disconnects: 0, newSessions: 0})
     return b
   }
 
@@ -331,8 +331,18 @@ export class KafkitBrokers {
     live.add(b.child)
     const c = b.child
     c.once('exit', () => live.delete(c))
-    c.stdout!.on('data', d => { b.out = (b.out + d).slice(-20000) })
-    c.stderr!.on('data', d => { b.out = (b.out + d).slice(-20000) })
+    // What the broker's ZooKeeper client went through, counted line by line (out keeps a tail only).
+    let partial = ''
+    const count = (d: Buffer) => {
+      const lines = (partial + d).split('\n')
+      partial = lines.pop()!
+      for (const l of lines) {
+        if (l.includes('Disconnected from ZooKeeper; waiting to reconnect')) b.disconnects++
+        if (l.includes('opening a new session')) b.newSessions++
+      }
+    }
+    c.stdout!.on('data', d => { b.out = (b.out + d).slice(-20000); count(d) })
+    c.stderr!.on('data', d => { b.out = (b.out + d).slice(-20000); count(d) })
   }
 
   startAll(): void {

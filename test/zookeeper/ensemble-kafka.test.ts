@@ -33,6 +33,8 @@ test('kafkit\'s 3 brokers on a 3-server kafkit ensemble: kill -9 of the ZooKeepe
     const after = await brokerZkState(e)
     console.log(`brokers in ZooKeeper before the ZooKeeper kills ${before}, after ${after}; broker sessions on the killed leader ${onLeader.length}, on the killed follower ${onFollower.length}`)
     assert.equal(after, before, 'the brokers\' sessions (ephemeralOwner), the controller and its epoch survive the ZooKeeper kills')
+    // Every broker lost its ZooKeeper connection (a leader's death drops its followers' clients too) and got its session back.
+    assert.deepEqual(b.brokers.map(x => [x.disconnects > 0, x.newSessions]), [[true, 0], [true, 0], [true, 0]], b.brokers.map(x => `disconnects ${x.disconnects}, new sessions ${x.newSessions}`).join('; '))
     await b.kill(1)
     // Broker 2 stays down until the cluster has noticed: its session expired (zookeeper.session.timeout.ms=6000).
     await waitFor(async () => (await e.kazoo(e.connectString(), "c.sync('/'); print(sorted(c.get_children('/brokers/ids')))")) === "['1', '3']", 30000, 'broker 2 to leave /brokers/ids', 200)
