@@ -24,7 +24,9 @@ test('kafkit\'s 3 brokers on an Apache ZooKeeper 3.8 ensemble: kill -9 of the Zo
     const leader = await e.waitForLeader()
     const onLeader = (await killAndRestartZk(e, leader)).filter(s => brokerSessions.includes(s))
     await run.waitForAcked(run.acked() + 300, 'records acknowledged after the ZooKeeper leader change')
-    // Then the follower most brokers are connected to: their sessions must move.
+    // Then the follower most brokers are connected to: their sessions must move. (A leader's
+    // death drops every client of its followers too, so all sessions moved at least once by now;
+    // where they reconnected, the new leader or a follower, is the clients' choice.)
     const onFollower = (await killAndRestartZk(e, await busiestFollower(e, brokerSessions))).filter(s => brokerSessions.includes(s))
     await run.waitForAcked(Math.max(run.acked() + 300, 1500), 'records acknowledged after the ZooKeeper follower kill')
     run.stop()
@@ -33,9 +35,10 @@ test('kafkit\'s 3 brokers on an Apache ZooKeeper 3.8 ensemble: kill -9 of the Zo
     console.log(`kafkit brokers on an Apache ZooKeeper ensemble: ${r.sent} records sent, ${r.acked} acknowledged, ${r.lost} acknowledged records missing; brokers in ZooKeeper before ${before}, after ${after}; broker sessions on the killed leader ${onLeader.length}, on the killed follower ${onFollower.length}`)
     assert.ok(r.acked > 1000, JSON.stringify(r))
     assert.equal(r.lost, 0)
-    assert.ok(onFollower.length > 0, 'a broker\'s session was on the killed follower')
     assert.deepEqual(Object.keys(JSON.parse(after).ids), ['1', '2', '3'])
     assert.equal(after, before, 'the brokers\' sessions (ephemeralOwner), the controller and its epoch survive the ZooKeeper kills')
+    // Every broker lost its ZooKeeper connection (a leader's death drops its followers' clients too) and got its session back.
+    assert.deepEqual(b.brokers.map(x => [x.disconnects > 0, x.newSessions]), [[true, 0], [true, 0], [true, 0]], b.brokers.map(x => `disconnects ${x.disconnects}, new sessions ${x.newSessions}`).join('; '))
   } catch (err) {
     console.log(e.tail(1500), b.tail(2500))
     throw err

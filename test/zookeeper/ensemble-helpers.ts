@@ -34,6 +34,8 @@ export interface EnsembleOptions {
   memberExtra?: (m: Member) => string[]
   /** A JAAS file for one server (-Djava.security.auth.login.config, in KAFKIT_OPTS for kafkit). */
   jaasFile?: (m: Member) => string | undefined
+  /** The AdminServer's port for one server (on 127.0.0.1; Apache's needs servlet-api.jar, libservlet-api-java); none when absent. */
+  adminPort?: (m: Member) => number | undefined
 }
 
 /** Every server process started, killed when the test process exits whatever happened. */
@@ -42,6 +44,10 @@ process.on('exit', () => { for (const c of live) c.kill('SIGKILL') })
 
 /** netty-codec: Debian leaves it out of the jar's class path, but TLS (UnifiedServerSocket) needs it. KAFKIT_TEST_ZK_LOG=1 shows the Apache servers' log (slf4j-simple). */
 const ZK_CP = `/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/netty-codec.jar:/usr/share/java/slf4j-${process.env.KAFKIT_TEST_ZK_LOG === '1' ? 'simple' : 'nop'}.jar`
+
+function adminLines(port: number | undefined): string[] {
+  return port === undefined ? ['admin.enableServer=false'] : ['admin.enableServer=true', `admin.serverPort=${port}`, 'admin.serverAddress=127.0.0.1']
+}
 
 export class Ensemble {
   readonly members: Member[] = []
@@ -78,7 +84,7 @@ export class Ensemble {
       `tickTime=${o.tickTime ?? 300}`,
       `initLimit=${o.initLimit ?? 20}`,
       `syncLimit=${o.syncLimit ?? 10}`,
-      'admin.enableServer=false',
+      ...adminLines(o.adminPort?.(m)),
       '4lw.commands.whitelist=*',
       'maxClientCnxns=0',
       ...(m.observer ? ['peerType=observer'] : []),
@@ -103,9 +109,10 @@ export class Ensemble {
     const file = asIs ? join(m.dir, m.kind === 'apache' ? 'zoo.cfg' : 'zookeeper.properties') : this.configFile(m)
     const jaas = this.opts.jaasFile?.(m)
     const jaasFlag = jaas !== undefined ? [`-Djava.security.auth.login.config=${jaas}`] : []
+    const admin = this.opts.adminPort?.(m)
     const child = m.kind === 'kafkit'
       ? spawn(process.execPath, [join(binDir, 'zookeeper-server-start.js'), file], {env: {...process.env, KAFKIT_RUN_DIR: this.runDir, ...(jaas !== undefined ? {KAFKIT_OPTS: jaasFlag[0]} : {})}, stdio: ['ignore', 'pipe', 'pipe']})
-      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', '-Dzookeeper.admin.enableServer=false', ...jaasFlag, ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
+      : spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', ...adminLines(admin).map(l => `-Dzookeeper.${l}`), ...jaasFlag, ...(this.opts.extendedTypes ? ['-Dzookeeper.extendedTypesEnabled=true'] : []), '-cp', admin !== undefined ? `${ZK_CP}:/usr/share/java/servlet-api.jar` : ZK_CP, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', file], {stdio: ['ignore', 'pipe', 'pipe']})
     live.add(child)
     child.once('exit', () => live.delete(child))
     m.output = ''
@@ -303,13 +310,13 @@ print(json.dumps({'sent': n, 'acked': len(acked), 'lost': len(acked - got)}))
 
 /** kafkit brokers (kafka-server-start, as a user runs it) with zookeeper.connect listing an ensemble's servers. */
 export class KafkitBrokers {
-  readonly brokers: Array<{port: number; child: ChildProcess | null; out: string}> = []
+  readonly brokers: Array<{port: number; child: ChildProcess | null; out: string; disconnects: number; newSessions: number}> = []
 
   private constructor(readonly e: Ensemble) {}
 
   static async create(e: Ensemble, n: number): Promise<KafkitBrokers> {
     const b = new KafkitBrokers(e)
-    for (let i = 0; i < n; i++) b.brokers.push({port: await freePort(), child: null, out: ''})
+    for (let i = 0; i < n; i++) b.brokers.push({port: await freePort(), child: null, out: '', disconnects: 0, newSessions: 0})
     return b
   }
 
@@ -324,8 +331,18 @@ export class KafkitBrokers {
     live.add(b.child)
     const c = b.child
     c.once('exit', () => live.delete(c))
-    c.stdout!.on('data', d => { b.out = (b.out + d).slice(-20000) })
-    c.stderr!.on('data', d => { b.out = (b.out + d).slice(-20000) })
+    // What the broker's ZooKeeper client went through, counted line by line (out keeps a tail only).
+    let partial = ''
+    const count = (d: Buffer) => {
+      const lines = (partial + d).split('\n')
+      partial = lines.pop()!
+      for (const l of lines) {
+        if (l.includes('Disconnected from ZooKeeper; waiting to reconnect')) b.disconnects++
+        if (l.includes('opening a new session')) b.newSessions++
+      }
+    }
+    c.stdout!.on('data', d => { b.out = (b.out + d).slice(-20000); count(d) })
+    c.stderr!.on('data', d => { b.out = (b.out + d).slice(-20000); count(d) })
   }
 
   startAll(): void {

@@ -106,10 +106,18 @@ function run(zk: ZkServer, name: string, args: URLSearchParams): {data: JMap; er
     case 'server_stats': put(serverStats(zk)); break
     case 'stats': put(serverStats(zk, true)); break
     case 'stat_reset': resetServerStats(zk); break
-    case 'observers':
-      data.set('synced_observers', 0)
-      data.set('observers', [])
+    case 'observers': {
+      // A leader lists its synced observers (Apache's LearnerHandler info); a follower without
+      // observerMasterPort, an observer or a standalone server none.
+      const obs = zk.mode === 'leader' && zk.quorumInfo !== null ? zk.quorumInfo.observerInfos() : []
+      data.set('synced_observers', obs.length)
+      data.set('observers', obs.map(o => new Map<string, JValue>([
+        ['remote_socket_address', o.remote], ['sid', o.sid], ['established', o.established], ['queued_packets', o.queuedPackets],
+        ['queued_packets_size', o.queuedPacketsSize], ['packets_received', o.packetsReceived], ['packets_sent', o.packetsSent],
+        ['requests', o.requests], ['last_zxid', o.lastZxid],
+      ])))
       break
+    }
     case 'system_properties': put(systemProperties()); break
     case 'voting_view': {
       const view: JMap = new Map()

@@ -7,7 +7,7 @@ import {readdirSync, statSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {getHeapStatistics} from 'node:v8'
 import {FOUR_LETTER_WORDS} from '../config/zk-config.js'
-import type {ZkServer} from './server.js'
+import type {ZkServer, QuorumInfo} from './server.js'
 import type {Connection} from './connection.js'
 import type {Summary} from './metrics.js'
 import {quorumView, quorumConfLines} from './quorum/view.js'
@@ -334,8 +334,13 @@ export function serverStats(s: ZkServer, withConnections = false): JMap {
     ['read_only', false],
     ['server_stats', serverStatsMap(s)],
     ['client_response', responseSizes(s)],
-    ['node_count', nodeCount(s)],
   ])
+  // A leader's proposal sizes (Leader.getProposalStats), between the response sizes and the node count.
+  if (s.mode === 'leader' && s.quorumInfo !== null) {
+    const p = s.quorumInfo.proposalSizeStats()
+    m.set('proposal_stats', new Map<string, JValue>([['last_buffer_size', p ? p.last : -1], ['min_buffer_size', p ? p.min : -1], ['max_buffer_size', p ? p.max : -1]]))
+  }
+  m.set('node_count', nodeCount(s))
   if (withConnections) {
     m.set('connections', connectionInfos(s, true))
     m.set('secure_connections', [])
@@ -373,6 +378,28 @@ export function connectionInfos(s: ZkServer, brief: boolean): JMap[] {
   return out
 }
 
+/** The leader's mntr gauges, each after the plain key Apache 3.8's gauge map lists it after. */
+const LEADER_GAUGES_AFTER = new Map<string, string[]>([
+  ['avg_latency', ['min_proposal_size']], ['packets_received', ['max_proposal_size']], ['max_client_response_size', ['synced_followers']],
+  ['watch_count', ['synced_non_voting_followers', 'synced_observers']], ['open_file_descriptor_count', ['last_proposal_size', 'pending_syncs', 'leader_uptime']],
+  ['outstanding_tls_handshake', ['learners']],
+])
+
+function leaderGauge(q: QuorumInfo, g: string): number {
+  const p = q.proposalSizeStats()
+  switch (g) {
+    case 'min_proposal_size': return p ? p.min : -1
+    case 'max_proposal_size': return p ? p.max : -1
+    case 'last_proposal_size': return p ? p.last : -1
+    case 'synced_followers': return q.syncedFollowers()
+    case 'synced_non_voting_followers': return q.syncedNonVotingFollowers()
+    case 'synced_observers': return q.syncedObservers()
+    case 'pending_syncs': return q.pendingSyncCount()
+    case 'leader_uptime': return q.leaderUptime()
+    default: return q.learners()
+  }
+}
+
 /** mntr / monitor: every key Apache 3.8 reports, in its order. */
 export function monitor(s: ZkServer): Array<[string, string | number | JDouble]> {
   const known = new Map<string, string | number | JDouble>([
@@ -396,19 +423,22 @@ export function monitor(s: ZkServer): Array<[string, string | number | JDouble]>
     ['uptime', Date.now() - s.startedAt],
     ['max_latency', s.maxLatency],
   ])
-  // Apache reports descriptor counts only where the JVM can read them (Unix).
   const unix = process.platform !== 'win32'
   const out: Array<[string, string | number | JDouble]> = []
-  for (const k of MNTR_PLAIN) {
-    if (!unix && (k === 'max_file_descriptor_count' || k === 'open_file_descriptor_count')) continue
-    out.push([k, known.get(k) ?? 0])
-  }
   const q = s.quorumInfo
-  if (s.mode === 'leader' && q !== null) {
-    const p = q.proposalSizeStats()
-    out.push(['learners', q.learners()], ['synced_followers', q.syncedFollowers()], ['synced_non_voting_followers', q.syncedNonVotingFollowers()],
-      ['synced_observers', q.syncedObservers()], ['pending_syncs', q.pendingSyncCount()],
-      ['last_proposal_size', p ? p.last : -1], ['min_proposal_size', p ? p.min : -1], ['max_proposal_size', p ? p.max : -1])
+  for (const k of MNTR_PLAIN) {
+    // Apache reports descriptor counts only where the JVM can read them (Unix).
+    if (unix || (k !== 'max_file_descriptor_count' && k !== 'open_file_descriptor_count')) out.push([k, known.get(k) ?? 0])
+    // An ensemble member (QuorumZooKeeperServer): its detailed peer state right after the
+    // server state, and the quorum_size gauge (the voters) where Apache's gauge map lists it.
+    if (q === null) continue
+    if (k === 'server_state') {
+      out.push(['peer_state', q.peerState()])
+      if (s.mode === 'observer') out.push(['observer_master_id', q.observerMasterId()])
+    }
+    if (k === 'non_mtls_local_conn_count') out.push(['quorum_size', q.quorumSize()])
+    // A leader's gauges (LeaderZooKeeperServer) where Apache's gauge map puts them among the others.
+    if (s.mode === 'leader') for (const g of LEADER_GAUGES_AFTER.get(k) ?? []) out.push([g, leaderGauge(q, g)])
   }
   const zero = new JDouble(0)
   const m = s.metrics

@@ -54,6 +54,24 @@ export interface QuorumInfo {
   proposalSizeStats(): {last: number; min: number; max: number} | null
   peerState(): string
   quorumSize(): number
+  /** A leader's time in the role (ms, mntr's leader_uptime); an observer's leader id (observer_master_id), else -1. */
+  leaderUptime(): number
+  observerMasterId(): number
+  /** The leader's synced observers (the AdminServer's observers command); none elsewhere. */
+  observerInfos(): LearnerHandlerInfo[]
+}
+
+/** LearnerHandler.getLearnerHandlerInfo of Apache: one learner connection's figures. */
+export interface LearnerHandlerInfo {
+  remote: string
+  sid: number
+  established: number
+  queuedPackets: number
+  queuedPacketsSize: number
+  packetsReceived: number
+  packetsSent: number
+  requests: number
+  lastZxid: number
 }
 
 export interface ZkServerOptions {

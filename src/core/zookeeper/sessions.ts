@@ -72,6 +72,10 @@ export class SessionTracker {
 
   /** Restarts every session's clock (a new leader takes over their expiry). */
   touchAll(): void {
+    // Every bucket goes: a session left in the bucket it had when the database was loaded (a
+    // follower reloads it on losing its leader) would expire from there, however often its
+    // client touched it since.
+    this.buckets.clear()
     for (const s of this.sessions.values()) {
       s.expiresAt = 0
       this.touch(s)
@@ -121,7 +125,8 @@ export class SessionTracker {
         if (at > now) continue
         this.buckets.delete(at)
         for (const s of set) {
-          if (!s.closing && this.sessions.get(s.id) === s) {
+          // Only from the bucket it is timed in now (it moves on every touch).
+          if (!s.closing && this.sessions.get(s.id) === s && s.expiresAt === at) {
             s.expiresAt = 0
             onExpire(s)
           }

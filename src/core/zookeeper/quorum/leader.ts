@@ -15,7 +15,7 @@ import {Logger} from '../../util/log.js'
 import {JuteWriter, JuteError} from '../jute.js'
 import {writeTxnHeader, writeTxnBody, type Txn, type TxnHeader} from '../records.js'
 import type {CommitStage} from '../commit.js'
-import type {ZkServer, QuorumInfo} from '../server.js'
+import type {ZkServer, QuorumInfo, LearnerHandlerInfo} from '../server.js'
 import type {ZkConfig} from '../../config/zk-config.js'
 import {Q, ZAB_VERSION, StreamBuffer, readPacket, writePacket, packetName, makeZxid, zxidEpoch, hex, type QuorumPacket} from './packets.js'
 import type {QuorumPeer} from './peer.js'
@@ -69,6 +69,12 @@ class LearnerHandler {
   closed = false
   readonly remote: string
   private readonly w = new JuteWriter(1024)
+  /** What the AdminServer's observers command shows (Apache's LearnerHandler counters). */
+  readonly established = Date.now()
+  packetsReceived = 0
+  packetsSent = 0
+  requests = 0
+  lastZxid = -1
 
   constructor(readonly leader: Leader, readonly socket: Socket, rest?: Buffer) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
@@ -86,6 +92,13 @@ class LearnerHandler {
     const w = this.w.reset()
     writePacket(w, p)
     this.socket.write(w.toBuffer())
+    this.packetsSent++
+    if (p.zxid > 0) this.lastZxid = p.zxid
+  }
+
+  info(): LearnerHandlerInfo {
+    return {remote: `/${this.remote.replace(/^::ffff:/, '')}`, sid: this.sid, established: this.established, queuedPackets: 0, queuedPacketsSize: this.socket.writableLength,
+      packetsReceived: this.packetsReceived, packetsSent: this.packetsSent, requests: this.requests, lastZxid: this.lastZxid}
   }
 
   /** Raw bytes on the stream (the snapshot after SNAP). */
@@ -105,6 +118,7 @@ class LearnerHandler {
         if (this.closed) return
         const p = this.stream.parse(r => readPacket(r, this.leader.maxPacket))
         if (p === undefined) return
+        this.packetsReceived++
         this.leader.packetFrom(this, p)
       }
     } catch (e) {
@@ -160,6 +174,8 @@ export class Leader implements QuorumInfo {
   readonly commit: LeaderCommit
   /** False once a committed reconfig made another server the leader (Apache's allowedToCommit). */
   allowedToCommit = true
+
+  private readonly startedAt = Date.now()
 
   constructor(readonly peer: QuorumPeer, readonly zk: ZkServer) {
     this.config = zk.config
@@ -437,6 +453,7 @@ export class Leader implements QuorumInfo {
         return
       }
       case Q.REQUEST: {
+        h.requests++
         const d = p.data
         if (d === null || d.length < 16) throw new LeaderError('REQUEST shorter than its header')
         const sessionId = d.readBigInt64BE(0)
@@ -688,6 +705,20 @@ export class Leader implements QuorumInfo {
 
   peerState(): string {
     return 'leading - broadcast'
+  }
+
+  leaderUptime(): number {
+    return Date.now() - this.startedAt
+  }
+
+  observerMasterId(): number {
+    return -1
+  }
+
+  observerInfos(): LearnerHandlerInfo[] {
+    const out: LearnerHandlerInfo[] = []
+    for (const h of this.handlers) if (h.observer && h.upToDateSent && !h.closed) out.push(h.info())
+    return out
   }
 
   quorumSize(): number {

@@ -80,6 +80,7 @@ export class Learner implements Forwarder, QuorumInfo {
   private readonly maxPacket: number
   /** The configuration NEWLEADER carried, activated on UPTODATE. */
   private newLeaderQv: QuorumVerifier | null = null
+  private leaderId = -1
 
   constructor(readonly peer: QuorumPeer, readonly zk: ZkServer, readonly observer: boolean) {
     this.commit = new LearnerCommit(this, zk.zxid)
@@ -89,6 +90,7 @@ export class Learner implements Forwarder, QuorumInfo {
 
   /** Follows (or observes) the elected leader until the connection is lost; resolves with the reason. */
   follow(leaderId: number): Promise<string> {
+    this.leaderId = leaderId
     return new Promise<string>(resolve => {
       this.done = reason => {
         this.done = null
@@ -477,5 +479,8 @@ export class Learner implements Forwarder, QuorumInfo {
   proposalSizeStats(): null { return null }
   peerState(): string { return `${this.observer ? 'observing' : 'following'} - broadcast` }
   quorumSize(): number { return this.peer.voters().length }
+  observerInfos(): [] { return [] }
+  leaderUptime(): number { return 0 }
+  observerMasterId(): number { return this.leaderId }
 }
 
