@@ -107,6 +107,9 @@ export class ZkClient {
     const cs = parseConnectString(connectString)
     this.hosts = cs.hosts
     this.chroot = cs.chroot
+    // As the Java client's StaticHostProvider shuffles its list: clients given the same connect
+    // string (the brokers of a cluster) spread over the ensemble instead of all taking the first.
+    this.hostIndex = this.hosts.length > 1 ? Math.floor(Math.random() * this.hosts.length) : 0
   }
 
   get sessionTimeout(): number {
