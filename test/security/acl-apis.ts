@@ -230,6 +230,11 @@ export async function apiScenario(port: number, adminPassword: string, brokerId:
     await step('frank OffsetFetch v7', frank, 9, {groupId: 'g-erin', topics: [{name: 'x-keep', partitionIndexes: [0]}, {name: 'h-b', partitionIndexes: [0]}], requireStable: false}, 7)
     // Last: the abort markers reach h-a and h-b after EndTxn answers (asynchronously on Kafka).
     await step('admin EndTxn tx-shared', admin, 26, {transactionalId: 'tx-shared', producerId: shared.producerId, producerEpoch: shared.producerEpoch, committed: false})
+    await step('admin DeleteAcls', admin, 31, {filters: [
+      {resourceTypeFilter: RT.TOPIC, resourceNameFilter: 'x-keep', patternTypeFilter: PT.LITERAL, principalFilter: 'User:frank', hostFilter: null, operation: Op.ANY, permissionType: P.ANY},
+      {resourceTypeFilter: RT.TOPIC, resourceNameFilter: 'nosuch', patternTypeFilter: PT.ANY, principalFilter: null, hostFilter: null, operation: Op.ANY, permissionType: P.ANY},
+    ]})
+    await step('frank DescribeConfigs after DeleteAcls', frank, 32, {resources: [{resourceType: 2, resourceName: 'x-keep', configurationKeys: ['retention.ms']}], includeSynonyms: false, includeDocumentation: false})
     await step('admin DescribeAcls frank', admin, 29, {resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: 'User:frank', hostFilter: null, operation: 1, permissionType: 1})
   } finally {
     for (const s of sessions) s.close()
