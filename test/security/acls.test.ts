@@ -202,8 +202,8 @@ function transcriptDiff(k: string[], a: string[]): string {
 
 test('admin, transactional and host-restricted ACLs: the same responses on kafkit and on Apache Kafka 3.9', {skip, timeout: 180000}, async () => {
   const [k, a] = await Promise.all([
-    apiScenario(kafkit.ports.SASL_PLAINTEXT, USERS.admin, '0'),
-    apiScenario(apache.ports.SASL_PLAINTEXT, USERS.admin, '0'),
+    apiScenario(kafkit.ports.SASL_PLAINTEXT, USERS.admin, '0').catch(e => { throw new Error(`kafkit: ${e.message}`) }),
+    apiScenario(apache.ports.SASL_PLAINTEXT, USERS.admin, '0').catch(e => { throw new Error(`apache: ${e.message}`) }),
   ])
   assert.equal(transcriptDiff(k, a), '')
   const text = k.join('\n')

@@ -236,26 +236,31 @@ export const API_CHECKS: Record<number, ApiCheck> = {
       if (denied.length === 0) return undefined
       return {request: {...req, topics: ok}, after: res => { res.topics.push(...denied.map(deniedTopic)); return res }}
     }
-    const deniedGroups = new Map<string, object>()
+    // Per entry of the request, in its order (a group may be named twice, each answered):
+    // null for a denied group, else whether all its topics are asked and the topics denied.
+    const plan: ({all: boolean; denied: any[]} | null)[] = []
     const kept: any[] = []
-    const deniedTopics = new Map<string, any[]>()
-    const allTopics = new Set<string>()
     for (const g of req.groups) {
-      if (!a.allowed(Op.DESCRIBE, RT.GROUP, g.groupId)) { deniedGroups.set(g.groupId, {groupId: g.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: []}); continue }
-      if (g.topics === null) { allTopics.add(g.groupId); kept.push(g); continue }
+      if (!a.allowed(Op.DESCRIBE, RT.GROUP, g.groupId)) { plan.push(null); continue }
+      if (g.topics === null) { plan.push({all: true, denied: []}); kept.push(g); continue }
       const {ok, denied} = a.split(Op.DESCRIBE, g.topics, (t: any) => t.name)
-      if (denied.length > 0) deniedTopics.set(g.groupId, denied)
+      plan.push({all: false, denied})
       kept.push({...g, topics: ok})
     }
-    if (deniedGroups.size === 0 && deniedTopics.size === 0 && allTopics.size === 0) return undefined
+    if (plan.every(p => p !== null && !p.all && p.denied.length === 0)) return undefined
     return {request: {...req, groups: kept}, after: res => {
-      for (const g of res.groups) {
-        if (g.errorCode !== 0) continue
-        if (allTopics.has(g.groupId)) g.topics = g.topics.filter((t: any) => a.topic(Op.DESCRIBE, t.name))
-        const d = deniedTopics.get(g.groupId)
-        if (d) g.topics.push(...d.map(deniedTopic))
-      }
-      res.groups = merge(req.groups.map((g: any) => g.groupId), (g: any) => g.groupId, res.groups, deniedGroups as Map<string, any>)
+      const answered: any[] = res.groups
+      let i = 0
+      res.groups = req.groups.map((g: any, n: number) => {
+        const p = plan[n]
+        if (p === null) return {groupId: g.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: []}
+        const r = answered[i++]
+        if (r.errorCode === 0) {
+          if (p.all) r.topics = r.topics.filter((t: any) => a.topic(Op.DESCRIBE, t.name))
+          r.topics.push(...p.denied.map(deniedTopic))
+        }
+        return r
+      })
       return res
     }}
   },
@@ -455,11 +460,13 @@ export const API_CHECKS: Record<number, ApiCheck> = {
     }}
   },
   // DescribeClientQuotas: DESCRIBE_CONFIGS on the cluster; AlterClientQuotas: ALTER_CONFIGS.
-  48: a => a.cluster(Op.DESCRIBE_CONFIGS) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], entries: null}},
+  // (Their error responses carry no message: Kafka's ApiError drops a message equal to the code's default.)
+  48: a => a.cluster(Op.DESCRIBE_CONFIGS) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entries: null}},
   49: (a, req) => a.cluster(Op.ALTER_CONFIGS) ? undefined : {respond: {throttleTimeMs: 0, entries: req.entries.map((e: any) => ({errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], entity: e.entity}))}},
   // DescribeUserScramCredentials: DESCRIBE on the cluster; AlterUserScramCredentials: ALTER.
-  50: a => a.cluster(Op.DESCRIBE) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED], results: []}},
-  51: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, results: [...new Set([...req.deletions, ...req.upsertions].map((x: any) => x.name))].map(user => ({user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: AUTHZ_MESSAGES[ErrorCode.CLUSTER_AUTHORIZATION_FAILED]}))}},
+  // DescribeUserScramCredentials: one result per user asked, its name left empty, as Kafka's error response.
+  50: (a, req) => a.cluster(Op.DESCRIBE) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: (req.users ?? []).map(() => ({user: '', errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, credentialInfos: []}))}},
+  51: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, results: [...new Set([...req.deletions, ...req.upsertions].map((x: any) => x.name))].map(user => ({user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null}))}},
   // UpdateFeatures: ALTER on the cluster.
   57: (a, req) => a.cluster(Op.ALTER) ? undefined : {respond: {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: req.featureUpdates.map((f: any) => ({feature: f.feature, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null}))}},
   // DescribeCluster: the cluster's authorized operations on request.
