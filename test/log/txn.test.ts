@@ -1,7 +1,8 @@
 // The log's transaction support, in Apache Kafka's formats: control batches, .txnindex,
 // producer state snapshots, aborted-transaction lookup for read_committed fetches, and
-// compaction that removes aborted data, keeps compressed batches compressed, and drops
-// markers only once their transaction has no data left and delete.retention.ms has passed.
+// compaction that removes aborted data, keeps compressed batches compressed, drops markers only
+// once their transaction has no data left and their KIP-534 delete horizon has passed, and keeps
+// (emptied) the batches that hold an active producer's last sequence or epoch.
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import * as fs from 'node:fs'

@@ -91,6 +91,8 @@ export interface Cluster {
   bootstrap: string
   port: number
   zkConnect: string
+  /** The broker's log.dirs. */
+  logDir: string
   stop(): Promise<void>
 }
 
@@ -149,7 +151,7 @@ export async function startCluster(target: Target | undefined = chosenTarget(), 
     servers.push(broker)
     await waitFor(() => { if (!broker.running()) throw new Error(`broker exited: ${broker.output.slice(-2000)}`); return /started/i.test(broker.output) }, 60000, 'the broker to start')
     await waitFor(() => portOpen(port), 10000, 'the broker to listen')
-    return {target, bootstrap: `127.0.0.1:${port}`, port, zkConnect, stop}
+    return {target, bootstrap: `127.0.0.1:${port}`, port, zkConnect, logDir, stop}
   } catch (error) {
     await stop()
     throw error
