@@ -11,6 +11,12 @@ import {runCommand, removeDir} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from '../broker/helpers.js'
 import {apacheTool, apacheSkip, scratch} from './helpers.js'
 import {ZkClient} from '../../src/core/zkclient/client.js'
+import {writeFileSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {JAAS} from '../zookeeper/helpers.js'
+import {startZooKeeperServer} from '../../src/core/zookeeper/index.js'
+import {zkConfigFromProperties} from '../../src/core/config/zk-config.js'
+import {makeCerts, haveOpenssl, haveKeytool, STORE_PASSWORD} from './certs.js'
 
 const skip = apacheSkip()
 let zk: ApacheZooKeeper
@@ -121,5 +127,56 @@ test('kafka-configs --zookeeper refuses what Kafka 3.9 refuses, with its lines a
     const r = await both(...args)
     assert.deepEqual(r.kafkit, r.apache, args.join(' '))
     assert.equal(r.kafkit.code, 1, args.join(' '))
+  }
+})
+
+test('kafka-configs --zookeeper over TLS (--zk-tls-config-file) with SASL from the JAAS Client section: znodes get Kafka\'s ACLs', {skip: skip || (!haveOpenssl() || !haveKeytool() ? 'openssl and keytool are needed' : false), timeout: 180000}, async () => {
+  const certs = makeCerts()
+  writeFileSync(join(dir, 'jaas.conf'), JAAS)
+  const props: Record<string, string> = {
+    dataDir: join(dir, 'secure-zk'), clientPort: '0', clientPortAddress: '127.0.0.1', secureClientPort: '0', tickTime: '500', 'admin.enableServer': 'false',
+    'kafkit.jaas.config.file': join(dir, 'jaas.conf'), sessionRequireClientSASLAuth: 'true',
+    serverCnxnFactory: 'org.apache.zookeeper.server.NettyServerCnxnFactory',
+    'authProvider.x509': 'org.apache.zookeeper.server.auth.X509AuthenticationProvider',
+    'authProvider.sasl': 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider',
+    'ssl.keyStore.location': certs.brokerP12, 'ssl.keyStore.password': STORE_PASSWORD,
+    'ssl.trustStore.location': certs.trustP12, 'ssl.trustStore.password': STORE_PASSWORD,
+  }
+  const file = join(dir, 'zookeeper.properties')
+  writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')
+  const server = await startZooKeeperServer(zkConfigFromProperties(new Map(Object.entries(props)), file))
+  try {
+    const tls = join(dir, 'zk-tls.properties')
+    writeFileSync(tls, [
+      'zookeeper.ssl.client.enable=true', 'zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+      `zookeeper.ssl.keystore.location=${certs.brokerP12}`, `zookeeper.ssl.keystore.password=${STORE_PASSWORD}`, 'zookeeper.ssl.keystore.type=PKCS12',
+      `zookeeper.ssl.truststore.location=${certs.trustP12}`, `zookeeper.ssl.truststore.password=${STORE_PASSWORD}`, 'zookeeper.ssl.truststore.type=PKCS12',
+    ].join('\n') + '\n')
+    const connect = `127.0.0.1:${server.server.securePort}`
+    const env = {KAFKA_OPTS: `-Djava.security.auth.login.config=${join(dir, 'jaas.conf')}`}
+    const r = await runCommand('kafka-configs', ['--zookeeper', connect, '--zk-tls-config-file', tls, '--alter', '--add-config', 'SCRAM-SHA-512=[password=broker-secret]', '--entity-type', 'users', '--entity-name', 'broker'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /Completed updating config for entity: user-principal 'broker'\.\n$/)
+    const d = await runCommand('kafka-configs', ['--zookeeper', connect, '--zk-tls-config-file', tls, '--describe', '--entity-type', 'users', '--entity-name', 'broker'], {env})
+    assert.equal(d.code, 0, d.stderr)
+    assert.match(d.stdout, /Configs for user-principal 'broker' are SCRAM-SHA-512=salt=/)
+    // Kafka's ACLs for the tool's identities: /config/users is only for its creator, the rest also world-readable.
+    const c = new ZkClient(connect, {sessionTimeout: 10000, sasl: {username: 'kafka', password: 'kafka-secret'}, tls: () => ({ca: readFileSync(certs.caPem), cert: readFileSync(certs.client('alice').cert), key: readFileSync(certs.client('alice').key), rejectUnauthorized: true})})
+    c.start()
+    try {
+      const acl = (await c.getACL('/config/users/broker')).acl
+      assert.ok(acl.some(a => a.scheme === 'sasl' && a.id === 'kafka' && a.perms === 31), JSON.stringify(acl))
+      assert.ok(!acl.some(a => a.scheme === 'world'), JSON.stringify(acl))
+      const changes = await c.getChildren('/config/changes')
+      const nacl = (await c.getACL(`/config/changes/${changes[0]}`)).acl
+      assert.ok(nacl.some(a => a.scheme === 'world' && a.perms === 1) && nacl.some(a => a.scheme === 'sasl' && a.id === 'kafka'), JSON.stringify(nacl))
+    } finally {
+      await c.close()
+    }
+    // Without the JAAS file the server (sessionRequireClientSASLAuth) refuses the tool.
+    const no = await runCommand('kafka-configs', ['--zookeeper', connect, '--zk-tls-config-file', tls, '--describe', '--entity-type', 'users'], {env: {KAFKA_OPTS: ''}, timeoutMs: 60000})
+    assert.equal(no.code, 1, no.stdout)
+  } finally {
+    await server.stop()
   }
 })
