@@ -8,6 +8,7 @@ import {Flags} from '@oclif/core'
 import {isIP} from 'node:net'
 import {KafkaCommand, loadClientProperties, ToolError, UsageError, writeLineSync} from './base.js'
 import {Admin} from '../core/client/admin.js'
+import {configsWithZk, ZkConfigArgError} from './configs-zk.js'
 import {KafkaClientError} from '../core/client/kafka-errors.js'
 import {invalidTopicName} from '../core/client/format.js'
 import {javaStringHash} from '../core/client/format.js'
@@ -33,19 +34,20 @@ const DEFAULT_FLAGS = [['client-defaults', 'clients'], ['user-defaults', 'users'
 export default class KafkaConfigs extends KafkaCommand {
   static hidden = false
   static summary = USAGE
-  static description = 'Describes and alters the configs of topics, brokers (dynamic broker configs, per broker and cluster-wide), client and user quotas, users\' SCRAM credentials and IP connection quotas, as Apache Kafka 3.9\'s kafka-configs with --bootstrap-server. Secrets are never shown (sensitive=true, value null).'
+  static description = 'Describes and alters the configs of topics, brokers (dynamic broker configs, per broker and cluster-wide), client and user quotas, users\' SCRAM credentials and IP connection quotas, as Apache Kafka 3.9\'s kafka-configs with --bootstrap-server. Secrets are never shown (sensitive=true, value null). With --zookeeper (and --zk-tls-config-file, the JAAS Client section in KAFKA_OPTS), as Kafka 3.9: users\' SCRAM credentials before any broker runs (e.g. the inter-broker user), and describing stopped brokers\' configs.'
   static examples = [
     'kafka-configs --bootstrap-server localhost:9092 --describe --entity-type topics --entity-name dev-topic',
     'kafka-configs --bootstrap-server localhost:9092 --alter --entity-type topics --entity-name dev-topic --add-config retention.ms=60000,cleanup.policy=[compact,delete]',
     'kafka-configs --bootstrap-server localhost:9092 --alter --entity-type brokers --entity-default --add-config log.cleaner.threads=2',
     'kafka-configs --bootstrap-server localhost:9092 --alter --entity-type users --entity-name alice --add-config \'SCRAM-SHA-256=[iterations=8192,password=alice-secret]\'',
     'kafka-configs --bootstrap-server localhost:9092 --alter --user alice --add-config producer_byte_rate=1048576',
+    'kafka-configs --zookeeper localhost:2181 --alter --add-config \'SCRAM-SHA-256=[password=admin-secret]\' --entity-type users --entity-name admin',
   ]
 
   static flags = {
     'bootstrap-server': Flags.string({description: 'The Kafka servers to connect to.', helpValue: '<server to connect to>'}),
     'bootstrap-controller': Flags.string({description: 'The Kafka controllers to connect to (KRaft only: not supported by kafkit).', helpValue: '<controller to connect to>'}),
-    zookeeper: Flags.string({description: 'DEPRECATED. The connection string for the zookeeper connection (not supported by kafkit: use --bootstrap-server).', helpValue: '<urls>'}),
+    zookeeper: Flags.string({description: 'DEPRECATED. The connection string for the zookeeper connection in the form host:port[/chroot]. Required when configuring SCRAM credentials for users (e.g. the inter-broker user, before any broker runs) or describing stopped brokers\' configs; TLS from --zk-tls-config-file, SASL from the JAAS Client section in KAFKA_OPTS.', helpValue: '<urls>'}),
     'command-config': Flags.string({description: 'Property file containing configs to be passed to Admin Client. This is used only with --bootstrap-server option for describing and altering broker configs.', helpValue: '<command config property file>'}),
     alter: Flags.boolean({description: 'Alter the configuration for the entity.'}),
     describe: Flags.boolean({description: 'List configs for the given entity.'}),
@@ -76,7 +78,7 @@ export default class KafkaConfigs extends KafkaCommand {
     try {
       await this.execute(flags)
     } catch (error) {
-      if (error instanceof ConfigArgError || error instanceof UsageError) throw error
+      if (error instanceof ConfigArgError || error instanceof ZkConfigArgError || error instanceof UsageError) throw error
       // Any other failure: Kafka's line naming the arguments, then the exception (no stack frames).
       const cause = error instanceof KafkaClientError ? `${error.qualifiedClass}: ${error.message}` : `${(error as Error).message}`
       writeLineSync(2, `Error while executing config command with args '${this.argv.join(' ')}'`)
@@ -87,6 +89,14 @@ export default class KafkaConfigs extends KafkaCommand {
   private async execute(flags: Flags): Promise<void> {
     const {types, names} = this.entities(flags)
     this.checkArgs(flags, types, names)
+    if (flags.zookeeper !== undefined) {
+      // Kafka 3.9's ConfigCommand.processCommandWithZk: users' SCRAM credentials, stopped brokers.
+      if (flags.alter && types.length !== names.length && types[0] === 'users') throw new ConfigArgError('--entity-name or --entity-default must be specified with each --entity-type for --alter')
+      const added = flags.alter ? await this.configsToAdd(flags) : new Map<string, string>()
+      const deleted = ((flags['delete-config'] ?? []) as string[]).flatMap(v => javaSplit(v, ',')).map(k => k.trim())
+      await configsWithZk({connect: flags.zookeeper, tlsConfigFile: flags['zk-tls-config-file'], alter: flags.alter, types, names, added, deleted}, line => writeLineSync(1, line))
+      return
+    }
     const props = loadClientProperties(flags['command-config'])
     if (adminConfigProblem(props)) throw new Error('org.apache.kafka.common.KafkaException: Failed to create new KafkaAdminClient')
     const admin = new Admin(flags['bootstrap-server']!, {props})
@@ -157,7 +167,7 @@ export default class KafkaConfigs extends KafkaCommand {
       if (flags['add-config'] !== undefined && flags['add-config-file'] !== undefined) throw new ConfigArgError('Only one of --add-config or --add-config-file must be specified')
       if (flags['add-config'] === undefined && flags['add-config-file'] === undefined && flags['delete-config'] === undefined) throw new ConfigArgError('At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter')
     }
-    if (flags['bootstrap-server'] === undefined) throw new ConfigArgError('kafkit\'s kafka-configs works through --bootstrap-server only (--zookeeper and --bootstrap-controller are not supported)')
+    if (flags['bootstrap-controller'] !== undefined) throw new ConfigArgError('kafkit\'s kafka-configs works through --bootstrap-server or --zookeeper (--bootstrap-controller is KRaft only and not supported)')
   }
 
   // ------------------------------------------------------------------ alter

@@ -1,16 +1,16 @@
 // Replication between three kafkit brokers over a SASL_SSL inter-broker listener with a custom
 // name (listener.security.protocol.map, inter.broker.listener.name=INTERNAL), SCRAM-SHA-512 as
 // sasl.mechanism.inter.broker.protocol with the broker's credential bootstrapped into ZooKeeper
-// by Apache's kafka-configs --zookeeper (as Kafka's docs do it), ACLs on with the broker as a
+// by kafkit's kafka-configs --zookeeper (as Kafka's docs do it with Apache's), ACLs on with the broker as a
 // super user; clients use the EXTERNAL (SASL_PLAINTEXT, PLAIN) listener. A replicated topic
 // gets its ISR full, acks=all writes are on every replica, and after the leader is stopped the
 // data is read from the new leader.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {waitFor, removeDir} from '../helpers/util.js'
+import {waitFor, removeDir, runCommand} from '../helpers/util.js'
 import {startApacheZooKeeper, exec, type ApacheZooKeeper} from '../broker/helpers.js'
 import {makeCerts, haveOpenssl, type CertFiles} from './certs.js'
-import {startSecureBroker, apacheTool, apacheSkip, pyClient, scratch, KCAT, type SecureBroker} from './helpers.js'
+import {startSecureBroker, apacheSkip, pyClient, scratch, KCAT, type SecureBroker} from './helpers.js'
 
 const skip = !haveOpenssl() ? 'openssl is not installed' : apacheSkip()
 const SCRAM = 'org.apache.kafka.common.security.scram.ScramLoginModule'
@@ -25,7 +25,8 @@ before(async () => {
   certs = makeCerts()
   dir = scratch()
   zk = await startApacheZooKeeper()
-  const boot = await apacheTool('kafka-configs', ['--zookeeper', zk.connect, '--alter', '--add-config', 'SCRAM-SHA-512=[password=broker-secret]', '--entity-type', 'users', '--entity-name', 'broker'])
+  // kafkit's own kafka-configs --zookeeper, as Kafka's docs create the inter-broker user.
+  const boot = await runCommand('kafka-configs', ['--zookeeper', zk.connect, '--alter', '--add-config', 'SCRAM-SHA-512=[password=broker-secret]', '--entity-type', 'users', '--entity-name', 'broker'])
   assert.equal(boot.code, 0, boot.stderr)
   for (const id of [0, 1, 2]) {
     brokers.push(await startSecureBroker(zk.connect, {INTERNAL: 'SASL_SSL', EXTERNAL: 'SASL_PLAINTEXT'}, [

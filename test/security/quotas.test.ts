@@ -12,7 +12,7 @@ import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {removeDir} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from '../broker/helpers.js'
-import {startSecureBroker, apacheTool, apacheSkip, pyClient, scratch, type SecureBroker} from './helpers.js'
+import {startSecureBroker, startApacheBroker, apacheTool, apacheSkip, pyClient, scratch, type SecureBroker} from './helpers.js'
 import {RawConn, requestFrame, decodeResponse} from './raw.js'
 
 const skip = apacheSkip()
@@ -81,8 +81,8 @@ test('a user/client-id quota takes precedence over the user\'s; deleting the quo
 })
 
 /** A raw connection with a client id of the test's choosing: request(apiKey, version, body) answers the decoded response and when it came. */
-async function rawClient(clientId: string) {
-  const conn = await RawConn.open(broker.ports.PLAINTEXT)
+async function rawClient(clientId: string, port = broker.ports.PLAINTEXT) {
+  const conn = await RawConn.open(port)
   let cid = 0
   return {
     conn,
@@ -115,29 +115,25 @@ function nextOffset(p: any, from: number): number {
 const fetchBody = (topic: string, offset: number) => ({replicaId: -1, maxWaitMs: 100, minBytes: 1, maxBytes: 50 * 1024 * 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
   topics: [{topic, partitions: [{partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 50 * 1024 * 1024}]}], forgottenTopicsData: [], rackId: ''})
 
-test('a <default> client consumer_byte_rate caps each fetch to one window and answers a violating fetch empty, with throttle_time_ms and a muted channel', {skip, timeout: 180000}, async () => {
-  const WINDOW_BYTES = 64 * 1024
-  const set = await configs('--alter', '--add-config', `consumer_byte_rate=${WINDOW_BYTES}`, '--entity-type', 'clients', '--entity-default')
-  assert.equal(set.code, 0, set.stderr)
-  // 1 MB in 1 KiB records, produced by a client with a quota-free id (a consumer quota only).
-  const p = await pyClient(broker.addr('PLAINTEXT'), 'quota-f', 1024, 'produce', {'test.value.size': 1024, 'linger.ms': 20, 'batch.size': 16384, 'test.timeout.s': 60})
-  assert.equal(p.delivered, 1024)
-  const c = await rawClient('raw-consumer')
+interface FetchLoop { data: number; throttled: number; largest: number; mutedWait: number; dataWithThrottle: number }
+
+/**
+ * Fetches a topic's partition 0 from the start as fast as the broker lets one raw connection,
+ * until both data and throttled answers were seen a few times: what each kind looked like.
+ */
+async function fetchLoop(port: number, topic: string, clientId: string): Promise<FetchLoop> {
+  const c = await rawClient(clientId, port)
+  const r: FetchLoop = {data: 0, throttled: 0, largest: 0, mutedWait: Infinity, dataWithThrottle: 0}
   try {
     let offset = 0
-    let data = 0
-    let throttled = 0
-    let largest = 0
-    let mutedWait = Infinity
     let lastThrottle = 0
-    // Fetch as fast as the broker lets us until both kinds of answers were seen a few times.
     const deadline = Date.now() + 90000
-    while ((data < 3 || throttled < 3) && Date.now() < deadline) {
-      const {res, ms} = await c.request(1, 11, fetchBody('quota-f', offset))
-      if (lastThrottle > 0) mutedWait = Math.min(mutedWait, ms / lastThrottle)
+    while ((r.data < 3 || r.throttled < 3) && Date.now() < deadline) {
+      const {res, ms} = await c.request(1, 11, fetchBody(topic, offset))
+      if (lastThrottle > 0) r.mutedWait = Math.min(r.mutedWait, ms / lastThrottle)
       assert.equal(res.errorCode, 0)
       if (res.throttleTimeMs > 0 && res.responses.length === 0) {
-        throttled++
+        r.throttled++
         lastThrottle = res.throttleTimeMs
         continue
       }
@@ -145,20 +141,50 @@ test('a <default> client consumer_byte_rate caps each fetch to one window and an
       const part = res.responses[0].partitions[0]
       assert.equal(part.errorCode, 0)
       const n = recordBytes(part)
-      // Kafka never sends data and a throttle together: a violating fetch is answered empty.
-      assert.equal(res.throttleTimeMs, 0, `a fetch with ${n} bytes of records carried throttle_time_ms ${res.throttleTimeMs}`)
-      largest = Math.max(largest, n)
-      if (n > 0) data++
+      if (res.throttleTimeMs > 0) r.dataWithThrottle++
+      r.largest = Math.max(r.largest, n)
+      if (n > 0) r.data++
       offset = nextOffset(part, offset)
     }
-    console.log(`# fetches with data: ${data} (largest ${largest} B, cap ${WINDOW_BYTES} B), empty throttled: ${throttled}; the fetch after a throttled one waited >= ${mutedWait.toFixed(2)} x the throttle`)
-    assert.ok(data >= 3 && throttled >= 3, `data ${data}, throttled ${throttled}`)
-    // One quota window's bytes (quota x (quota.window.num - 1) x window), at least one batch.
-    assert.ok(largest <= WINDOW_BYTES + 20 * 1024, `largest fetch ${largest} B`)
-    // The channel is muted for the throttle time: the next answer comes no sooner.
-    assert.ok(mutedWait >= 0.8, `the fetch after a throttled one waited ${mutedWait} x the throttle`)
   } finally {
     c.conn.close()
+  }
+  return r
+}
+
+const WINDOW_BYTES = 64 * 1024
+
+/** What Kafka 3.9 does (the same loop against Apache's broker gives the same kinds of answers). */
+function assertKafkaFetchThrottling(r: FetchLoop, who: string): void {
+  console.log(`# ${who}: fetches with data: ${r.data} (largest ${r.largest} B, cap ${WINDOW_BYTES} B), empty throttled: ${r.throttled}, data with a throttle: ${r.dataWithThrottle}; the fetch after a throttled one waited >= ${r.mutedWait.toFixed(2)} x the throttle`)
+  assert.ok(r.data >= 3 && r.throttled >= 3, `data ${r.data}, throttled ${r.throttled}`)
+  // Kafka never sends data and a throttle together: a violating fetch is answered empty.
+  assert.equal(r.dataWithThrottle, 0, 'fetches with data carried throttle_time_ms')
+  // One quota window's bytes (quota x (quota.window.num - 1) x window), at least one batch.
+  assert.ok(r.largest <= WINDOW_BYTES + 20 * 1024, `largest fetch ${r.largest} B`)
+  // The channel is muted for the throttle time: the next answer comes no sooner.
+  assert.ok(r.mutedWait >= 0.8, `the fetch after a throttled one waited ${r.mutedWait} x the throttle`)
+}
+
+test('a <default> client consumer_byte_rate caps each fetch to one window and answers a violating fetch empty, with throttle_time_ms and a muted channel', {skip, timeout: 180000}, async () => {
+  const set = await configs('--alter', '--add-config', `consumer_byte_rate=${WINDOW_BYTES}`, '--entity-type', 'clients', '--entity-default')
+  assert.equal(set.code, 0, set.stderr)
+  // 1 MB in 1 KiB records, produced by a client with a quota-free id (a consumer quota only).
+  const p = await pyClient(broker.addr('PLAINTEXT'), 'quota-f', 1024, 'produce', {'test.value.size': 1024, 'linger.ms': 20, 'batch.size': 16384, 'test.timeout.s': 60})
+  assert.equal(p.delivered, 1024)
+  assertKafkaFetchThrottling(await fetchLoop(broker.ports.PLAINTEXT, 'quota-f', 'raw-consumer'), 'kafkit')
+})
+
+test('Apache Kafka 3.9 answers the same fetch loop the same way (differential)', {skip, timeout: 240000}, async () => {
+  const apache = await startApacheBroker(`${zk.connect}/apache-quotas`, {PLAINTEXT: 'PLAINTEXT'}, ['quota.window.num=2', 'quota.window.size.seconds=1'], {brokerId: 9})
+  try {
+    const set = await apacheTool('kafka-configs', ['--bootstrap-server', apache.addr('PLAINTEXT'), '--alter', '--add-config', `consumer_byte_rate=${WINDOW_BYTES}`, '--entity-type', 'clients', '--entity-default'])
+    assert.equal(set.code, 0, set.stderr)
+    const p = await pyClient(apache.addr('PLAINTEXT'), 'quota-f', 1024, 'produce', {'test.value.size': 1024, 'linger.ms': 20, 'batch.size': 16384, 'test.timeout.s': 60})
+    assert.equal(p.delivered, 1024)
+    assertKafkaFetchThrottling(await fetchLoop(apache.ports.PLAINTEXT, 'quota-f', 'raw-consumer'), 'Apache Kafka 3.9')
+  } finally {
+    await apache.stop()
   }
 })
 
