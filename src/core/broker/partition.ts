@@ -10,9 +10,12 @@ import * as path from 'node:path'
 import {LOG_OVERHEAD, type BatchView, validateBatches, viewBatches} from '../protocol/record-batch.js'
 import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readControlRecord, snapshotFileName, writeSnapshotFile} from '../log/txn-index.js'
 import {ProducerStateTable, type CompletedTxn} from './producer-state.js'
-import {recompressTo} from '../log/cleaner.js'
+import {keylessRecords, recompressTo} from '../log/cleaner.js'
 import type {PartitionState} from '../cluster/cluster.js'
 import type {AppendOutcome, ReplicatedLog} from '../log/replicated-log.js'
+
+/** cleanup.policy values that make a topic compacted (compact, or compact,delete). */
+const COMPACT = /(^|,)\s*compact\s*(,|$)/
 
 export interface PartitionWaiter {
   onData(partition: Partition, bytes: number): void
@@ -337,6 +340,21 @@ export class Partition implements ReplicatedLog {
       } catch (error) {
         out.errorCode = ErrorCode.CORRUPT_MESSAGE
         out.errorMessage = `Cannot recompress the records for ${this.topic}-${this.index}: ${(error as Error).message}`
+        return out
+      }
+    }
+    // A compacted topic refuses records without a key (Kafka's LogValidator.validateKey), one
+    // record error each, the first three quoted in the message.
+    if (COMPACT.test(this.log.logConfig.cleanupPolicy)) {
+      const errors: Array<{batchIndex: number; batchIndexErrorMessage: string}> = []
+      for (const v of views) {
+        if (v.isControl) continue
+        for (const i of keylessRecords(records, v.pos)) errors.push({batchIndex: i, batchIndexErrorMessage: `Compacted topic cannot accept message without key in topic partition ${this.topic}-${this.index}`})
+      }
+      if (errors.length > 0) {
+        out.errorCode = ErrorCode.INVALID_RECORD
+        out.errorMessage = `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${errors.slice(0, 3).map(e => `RecordError(batchIndex=${e.batchIndex}, message='${e.batchIndexErrorMessage}')`).join(', ')}]`
+        out.recordErrors = errors
         return out
       }
     }

@@ -114,6 +114,33 @@ export function forEachRecord(buf: Buffer, pos: number, visit: (r: RecordRef) =>
 }
 
 /**
+ * The indexes (within the batch) of the records without a key in the batch at pos, compressed
+ * or not; empty when every record has one. For compacted topics, which refuse keyless records
+ * as Kafka's LogValidator does; reads the key lengths only (no key is copied).
+ */
+export function keylessRecords(buf: Buffer, pos: number): number[] {
+  const u = uncompressedView(buf, pos)
+  if (u === null) return []
+  const b = u.buf
+  const end = u.at + b.readInt32BE(u.at + LENGTH_OFFSET) + LOG_OVERHEAD
+  const out: number[] = []
+  let p = u.at + RECORDS_OFFSET
+  for (let i = 0; p < end; i++) {
+    const len = readVarint(b, p, end)
+    const body = lastVarintEnd()
+    if (body < 0 || len <= 0 || body + len > end) break
+    const recEnd = body + len
+    readVarlong(b, body + 1, recEnd) // timestamp delta, after the attributes byte
+    if (lastVarintEnd() < 0) break
+    readVarint(b, lastVarintEnd(), recEnd) // offset delta
+    if (lastVarintEnd() < 0) break
+    if (readVarint(b, lastVarintEnd(), recEnd) < 0) out.push(i)
+    p = recEnd
+  }
+  return out
+}
+
+/**
  * The records of the uncompressed batch at pos that `keep` accepts, in order, or null when the
  * batch's framing does not match its declared count (never rewrite what we cannot parse).
  */

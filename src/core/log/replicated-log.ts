@@ -14,6 +14,8 @@ export interface AppendOutcome {
   lastOffset: number
   logAppendTime: number
   logStartOffset: number
+  /** Per-record refusals (Produce's record_errors: the record's index in its batch and why). */
+  recordErrors?: Array<{batchIndex: number; batchIndexErrorMessage: string | null}>
   /** The write of the appended batches when still under way (async log writes): answer after it. Rejects on a failed write. */
   written?: Promise<void> | null
 }

@@ -27,6 +27,7 @@ function append(broker: KafkaBroker, p: Partition, records: Buffer, acks: number
   const o = p.appendAsLeader(records, acks, p.minInsyncReplicas, p.maxMessageBytes)
   r.errorCode = o.errorCode
   r.errorMessage = o.errorMessage
+  if (o.recordErrors !== undefined) r.recordErrors = o.recordErrors
   r.baseOffset = o.baseOffset
   r.logAppendTimeMs = o.logAppendTime
   r.logStartOffset = o.logStartOffset
