@@ -7,7 +7,7 @@ import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {removeDir, runCommand} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from './helpers.js'
-import {startSecureBroker, startApacheBroker, apacheSkip, scratch, type SecureBroker, type ApacheBroker} from '../security/helpers.js'
+import {startSecureBroker, startApacheBroker, apacheSkip, apacheTool, scratch, type SecureBroker, type ApacheBroker} from '../security/helpers.js'
 import {RawConn, requestFrame, decodeResponse} from '../security/raw.js'
 import {buildBatch} from '../../src/core/protocol/record-batch.js'
 import {recompressBatch} from '../../src/core/log/cleaner.js'
@@ -80,4 +80,15 @@ test('a compacted topic refuses keyless records with Kafka 3.9\'s record errors 
   assert.equal(ours[0], `compact, keyed, null, null: error 87, message ${JSON.stringify(`One or more records have been rejected due to 2 record errors in total, and only showing the first three errors at most: [RecordError(batchIndex=1, message='${msg}'), RecordError(batchIndex=2, message='${msg}')]`)}, record errors ${JSON.stringify([[1, msg], [2, msg]])}`)
   assert.match(ours[4], /^compact, every record keyed: error 0, /)
   assert.match(ours[5], /^delete policy, keyless: error 0, /)
+})
+
+test('kafka-console-producer on a compacted topic prints, per keyless line, what Apache\'s tool prints (kafkit then exits 1, Apache 0)', {skip, timeout: 180000}, async () => {
+  // Two lines in one batch (linger.ms): two record errors, each line failing with its own.
+  const args = ['--bootstrap-server', kafkit.addr('PLAINTEXT'), '--topic', 'c', '--producer-property', 'linger.ms=200']
+  const ours = await runCommand('kafka-console-producer', args, {input: 'a\nb\n', timeoutMs: 60000})
+  const theirs = await apacheTool('kafka-console-producer', args, {input: 'a\nb\n'})
+  const lines = (s: string) => s.split('\n').map(l => l.replace(/^\[[^\]]*\] /, '')).filter(Boolean)
+  assert.deepEqual(lines(ours.stderr), lines(theirs.stderr))
+  assert.deepEqual(lines(ours.stderr).filter(l => l.startsWith('org.')), Array(2).fill('org.apache.kafka.common.InvalidRecordException: Compacted topic cannot accept message without key in topic partition c-0'))
+  assert.equal(ours.code, 1)
 })

@@ -142,6 +142,13 @@ const TABLE: [number, string, number][] = [
 const byCode = new Map<number, {cls: string; flags: number}>(TABLE.map(([code, cls, flags]) => [code, {cls, flags}]))
 
 const PACKAGE = 'org.apache.kafka.common.errors.'
+/** The classes Java's clients raise that live outside org.apache.kafka.common.errors. */
+const OTHER_PACKAGES: Record<string, string> = {
+  KafkaException: 'org.apache.kafka.common.',
+  InvalidRecordException: 'org.apache.kafka.common.',
+  IllegalStateException: 'java.lang.',
+  IllegalArgumentException: 'java.lang.',
+}
 
 /**
  * An error the client reports: a Java exception class name (simple name) and its message.
@@ -154,7 +161,7 @@ export class KafkaClientError extends Error {
   }
 
   get qualifiedClass(): string {
-    return this.exceptionClass.includes('.') ? this.exceptionClass : PACKAGE + this.exceptionClass
+    return this.exceptionClass.includes('.') ? this.exceptionClass : (OTHER_PACKAGES[this.exceptionClass] ?? PACKAGE) + this.exceptionClass
   }
 
   toString(): string {

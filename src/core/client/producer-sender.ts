@@ -165,7 +165,7 @@ export class Sender {
 
   handleResponse(node: number, correlationId: number, batches: ProducerBatch[], res: ProduceResponse | undefined, error: Error | undefined): void {
     const now = Date.now()
-    let partitionResults: Map<string, {errorCode: number; baseOffset: number; logAppendTimeMs: number; logStartOffset: number; errorMessage: string | null}> | undefined
+    let partitionResults: Map<string, {errorCode: number; baseOffset: number; logAppendTimeMs: number; logStartOffset: number; errorMessage: string | null; recordErrors?: Array<{batchIndex: number; batchIndexErrorMessage: string | null}>}> | undefined
     if (res) {
       partitionResults = new Map()
       for (const t of res.responses) for (const p of t.partitionResponses) partitionResults.set(`${t.name}\0${p.index}`, p)
@@ -179,6 +179,7 @@ export class Sender {
       let baseOffset = -1
       let logAppendTime = -1
       let logStartOffset = -1
+      let recordErrors: Array<{batchIndex: number; batchIndexErrorMessage: string | null}> | undefined
       if (error) {
         const timedOut = error instanceof RequestTimeoutError
         if (error instanceof ConnectionError) {
@@ -201,6 +202,7 @@ export class Sender {
           baseOffset = p.baseOffset
           logAppendTime = p.logAppendTimeMs
           logStartOffset = p.logStartOffset
+          recordErrors = p.recordErrors
         }
       }
       if (code === 0) {
@@ -214,6 +216,8 @@ export class Sender {
         this.reenqueue(b, now)
       } else if (name === 'DUPLICATE_SEQUENCE_NUMBER') {
         this.completeBatch(b, -1, -1)
+      } else if (name === 'INVALID_RECORD' && recordErrors !== undefined && recordErrors.length > 0) {
+        this.failBatch(b, apiError(code, message), b.attempts < this.p.settings.retries, recordFailures(code, message, recordErrors))
       } else {
         this.failBatch(b, apiError(code, message), b.attempts < this.p.settings.retries)
       }
@@ -284,7 +288,8 @@ export class Sender {
     }
   }
 
-  failBatch(b: ProducerBatch, error: KafkaClientError, adjustSequences: boolean): void {
+  /** Fails every record of b with error, or with perRecord(index) when the broker refused records one by one. */
+  failBatch(b: ProducerBatch, error: KafkaClientError, adjustSequences: boolean, perRecord?: (index: number) => KafkaClientError): void {
     if (this.p.settings.idempotence && b.baseSequence >= 0) {
       this.removeInflight(b)
       // The broker may or may not have the batch: the partition's sequences start again.
@@ -294,7 +299,7 @@ export class Sender {
     this.finish(b)
     for (let i = 0; i < b.count; i++) {
       const cb = b.callbacks[i]
-      if (cb) cb(error, b.q.partition, -1, -1, b.tokens[i])
+      if (cb) cb(perRecord ? perRecord(i) : error, b.q.partition, -1, -1, b.tokens[i])
     }
   }
 
@@ -328,4 +333,21 @@ export class Sender {
   failAll(error: KafkaClientError): void {
     for (const q of this.p.queues) for (const b of q.deque.splice(0)) this.failBatch(b, error, false)
   }
+}
+
+/**
+ * The Java producer's reading of a Produce answer's record_errors (Sender.completeBatch): each
+ * refused record gets the record error's message (else the partition's, else the code's); with
+ * a single record error the code's own exception, with several InvalidRecordException; the
+ * other records of the batch fail as "part of a batch which had one more more invalid records"
+ * (Java's words, typo included).
+ */
+function recordFailures(code: number, message: string | null, errors: Array<{batchIndex: number; batchIndexErrorMessage: string | null}>): (index: number) => KafkaClientError {
+  const byIndex = new Map<number, KafkaClientError>()
+  for (const e of errors) {
+    const text = e.batchIndexErrorMessage ?? message ?? undefined
+    byIndex.set(e.batchIndex, errors.length === 1 ? apiError(code, text) : new KafkaClientError('InvalidRecordException', text ?? '', code))
+  }
+  const rest = new KafkaClientError('KafkaException', 'Failed to append record because it was part of a batch which had one more more invalid records', code)
+  return i => byIndex.get(i) ?? rest
 }
