@@ -103,6 +103,10 @@ export class ReplicaManager {
   /** Leader: adds a caught-up follower to the ISR (in ZooKeeper, as Kafka's leader does). */
   expandIsr(p: Partition, replicaId: number): void {
     if (p.isrUpdatePending || !p.state || !p.isLeader() || p.isr.includes(replicaId)) return
+    // Only a live broker joins (Kafka's isReplicaIsrEligible): a fetch from a follower that has
+    // since died, handled after the controller took it out of the ISR, must not put it back, or
+    // it could later be elected "cleanly" with none of the data written meanwhile.
+    if (!this.cluster.brokers().some(b => b.id === replicaId)) return
     this.updateIsr(p, [...p.isr, replicaId].sort((a, b) => a - b), `Expanding ISR of ${p.topic}-${p.index} from ${p.isr.join(',')} to ${[...p.isr, replicaId].sort((a, b) => a - b).join(',')}`)
   }
 
