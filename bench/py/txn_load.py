@@ -23,13 +23,7 @@ def produce(bootstrap, topic, per_txn, seconds, size):
     t0 = time.time()
     while time.time() - t0 < seconds:
         p.begin_transaction()
-        for _ in range(per_txn):
-            while True:
-                try:
-                    p.produce(topic, value=value)
-                    break
-                except BufferError:
-                    p.poll(0.01)
+        send_all(p, topic, value, per_txn)
         c0 = time.time()
         p.commit_transaction(60)
         commits.append((time.time() - c0) * 1000)
@@ -41,6 +35,17 @@ def produce(bootstrap, topic, per_txn, seconds, size):
     print(json.dumps({'txns': txns, 'records': records, 'seconds': elapsed, 'commit_ms_p50': pct(0.5), 'commit_ms_p99': pct(0.99)}))
 
 
+def send_all(p, topic, value, n):
+    """Produces n records, polling while the client's queue is full."""
+    for _ in range(n):
+        while True:
+            try:
+                p.produce(topic, value=value)
+                break
+            except BufferError:
+                p.poll(0.01)
+
+
 def fill(bootstrap, topic, txns, per_txn, size, abort_every):
     p = Producer({'bootstrap.servers': bootstrap, 'transactional.id': 'bench-fill-%s' % topic, 'linger.ms': 5,
                   'batch.num.messages': 10000, 'queue.buffering.max.messages': 200000})
@@ -49,13 +54,7 @@ def fill(bootstrap, topic, txns, per_txn, size, abort_every):
     committed = aborted = 0
     for i in range(txns):
         p.begin_transaction()
-        for _ in range(per_txn):
-            while True:
-                try:
-                    p.produce(topic, value=value)
-                    break
-                except BufferError:
-                    p.poll(0.01)
+        send_all(p, topic, value, per_txn)
         if (i + 1) % abort_every == 0:
             # Flushed first, so the aborted records are in the log (not only dropped client-side).
             p.flush(60)

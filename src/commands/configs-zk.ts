@@ -9,7 +9,7 @@ import {pbkdf2Sync, randomBytes} from 'node:crypto'
 import {ToolError, writeLineSync} from './base.js'
 import {timestamp} from '../core/util/log.js'
 import {ZkClient, KeeperError} from '../core/zkclient/client.js'
-import {kafkaZnodeAcls} from '../core/zkclient/security-migration.js'
+import {kafkaZkConnected, kafkaZnodeAcls} from '../core/zkclient/security-migration.js'
 import {zkClientSecurity} from '../core/zkclient/security.js'
 import {loadZkTlsConfigFile} from '../core/zkclient/tls-config-file.js'
 import {jvmSystemProperties, ZK_TOOL_JVM_OPTION_VARS} from '../core/zkclient/system-properties.js'
@@ -92,7 +92,7 @@ export async function configsWithZk(r: ZkConfigsRequest, out: (line: string) => 
   const zk = new ZkClient(r.connect, {sessionTimeout: 30000, tls: security.tls, sasl: security.sasl})
   zk.start()
   try {
-    await connected(zk, 30000)
+    await kafkaZkConnected(zk, 30000)
     if (r.alter) await alter(zk, r, secure, out)
     else await describe(zk, r, out)
   } finally {
@@ -218,15 +218,4 @@ async function describe(zk: ZkClient, r: ZkConfigsRequest, out: (line: string) =
   }
 }
 
-function connected(zk: ZkClient, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`kafka.zookeeper.ZooKeeperClientTimeoutException: Timed out waiting for connection while in state: ${zk.state === 'AUTH_FAILED' ? 'AUTH_FAILED' : 'CONNECTING'}`)), timeoutMs)
-    const check = () => {
-      if (zk.state === 'CONNECTED') { clearTimeout(t); resolve(); return }
-      if (zk.state === 'AUTH_FAILED') { clearTimeout(t); reject(new Error('kafka.zookeeper.ZooKeeperClientAuthFailedException: Auth failed either before or while waiting for connection')); return }
-      setTimeout(check, 20)
-    }
-    check()
-  })
-}
 

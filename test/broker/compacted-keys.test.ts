@@ -54,13 +54,14 @@ async function transcript(port: number, bootstrap: string): Promise<string[]> {
     let id = 1
     for (const [what, topic, records] of cases) {
       // A new partition's leader may take a moment: retry NOT_LEADER / UNKNOWN_TOPIC until it serves.
-      for (let attempt = 0; ; attempt++) {
+      const deadline = Date.now() + 20000
+      for (;;) {
         conn.write(requestFrame(0, 9, id, {transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{name: topic, partitionData: [{index: 0, records}]}]}))
         const frame = await conn.next(20000)
         assert.ok(frame, `an answer to the produce of ${what}`)
         const p = decodeResponse(0, 9, frame!).responses[0].partitionResponses[0]
         id++
-        if ((p.errorCode === 6 || p.errorCode === 3) && attempt < 100) { await new Promise(r => setTimeout(r, 100)); continue }
+        if ((p.errorCode === 6 || p.errorCode === 3) && Date.now() < deadline) { await new Promise(r => setTimeout(r, 100)); continue } // poll interval
         lines.push(`${what}: error ${p.errorCode}, message ${JSON.stringify(p.errorMessage)}, record errors ${JSON.stringify(p.recordErrors.map((e: any) => [e.batchIndex, e.batchIndexErrorMessage]))}`)
         break
       }

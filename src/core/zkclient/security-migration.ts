@@ -48,7 +48,7 @@ export async function migrateAcls(o: MigrationOptions): Promise<number> {
   })
   zk.start()
   try {
-    await connected(zk, o.connectionTimeoutMs)
+    await kafkaZkConnected(zk, o.connectionTimeoutMs, m => new MigrationError(m))
     const fail = (path: string, e: unknown): never => {
       if (!(e instanceof KeeperError)) throw e
       if (e.code === -112 || expired) o.out('ZooKeeper session expired while changing ACLs')
@@ -115,12 +115,16 @@ async function makeSurePersistentPathExists(zk: ZkClient, path: string, secure: 
   }
 }
 
-function connected(zk: ZkClient, timeoutMs: number): Promise<void> {
+/**
+ * Waits for the session as Kafka's ZooKeeperClient does before a ZooKeeper-mode tool works, with
+ * its two messages (timed out in a state; auth failed); `fail` makes the error the tool throws.
+ */
+export function kafkaZkConnected(zk: ZkClient, timeoutMs: number, fail: (message: string) => Error = m => new Error(m)): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new MigrationError(`kafka.zookeeper.ZooKeeperClientTimeoutException: Timed out waiting for connection while in state: ${zk.state === 'AUTH_FAILED' ? 'AUTH_FAILED' : 'CONNECTING'}`)), timeoutMs)
+    const t = setTimeout(() => reject(fail(`kafka.zookeeper.ZooKeeperClientTimeoutException: Timed out waiting for connection while in state: ${zk.state === 'AUTH_FAILED' ? 'AUTH_FAILED' : 'CONNECTING'}`)), timeoutMs)
     const check = () => {
       if (zk.state === 'CONNECTED') { clearTimeout(t); resolve(); return }
-      if (zk.state === 'AUTH_FAILED') { clearTimeout(t); reject(new MigrationError('kafka.zookeeper.ZooKeeperClientAuthFailedException: Auth failed either before or while waiting for connection')); return }
+      if (zk.state === 'AUTH_FAILED') { clearTimeout(t); reject(fail('kafka.zookeeper.ZooKeeperClientAuthFailedException: Auth failed either before or while waiting for connection')); return }
       setTimeout(check, 20)
     }
     check()
