@@ -30,7 +30,7 @@ import {join} from 'node:path'
 import {tempDir, removeDir, repoRoot, waitFor} from '../test/helpers/util.js'
 import {KafkaConnection} from '../src/core/protocol/client.js'
 import {Apis} from '../src/core/protocol/messages.js'
-import {APACHE, apacheInstalled, median, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
+import {APACHE, apacheInstalled, cpuSeconds, median, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000000)
 const SIZE = Number(process.env.BENCH_RECORD_SIZE ?? 1024)
@@ -209,11 +209,16 @@ function perfTest(args: string[], kafkit = false): Promise<Record<string, number
       : spawn(join(APACHE, 'bin', 'kafka-producer-perf-test'), args, {stdio: ['ignore', 'pipe', 'pipe']})
     let out = ''
     let err = ''
+    // The client's CPU time, sampled until it exits (a child's /proc entry goes with it).
+    let clientCpu: number | null = null
+    const sample = setInterval(() => { clientCpu = cpuSeconds(child.pid) ?? clientCpu }, 50)
     child.stdout.on('data', d => { out += d })
     child.stderr.on('data', d => { err += d })
+    child.on('exit', () => clearInterval(sample))
     child.on('close', () => {
+      clearInterval(sample)
       const m = /records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(out)
-      if (m) resolve({recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]), avgMs: Number(m[3]), p50Ms: Number(m[4]), p99Ms: Number(m[5])})
+      if (m) resolve({recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]), avgMs: Number(m[3]), p50Ms: Number(m[4]), p99Ms: Number(m[5]), clientCpuS: clientCpu ?? NaN})
       else reject(new Error(`kafka-producer-perf-test: ${(out + err).slice(-500)}`))
     })
   })
@@ -232,10 +237,18 @@ async function java(kind: Kind): Promise<Figures> {
 async function kafkitperf(kind: Kind): Promise<Figures> {
   return withCluster(kind, 1, [], async ([b]) => {
     await load(['create', boot([b]), 'kperf', '1', '1'])
+    const cpu0 = cpuSeconds(b.child.pid)
     const r = await perfTest(['--topic', 'kperf', '--num-records', String(RECORDS), '--record-size', String(SIZE), '--throughput', '-1',
       '--producer-props', `bootstrap.servers=${boot([b])}`, 'acks=all', 'enable.idempotence=true', 'max.in.flight.requests.per.connection=5',
       'linger.ms=5', 'batch.size=1048576'], true)
-    return {'kafkit producer, idempotent acks=all: MB/s': r.mbPerSec, 'kafkit producer: record p50 ms': r.p50Ms, 'kafkit producer: record p99 ms': r.p99Ms}
+    const cpu1 = cpuSeconds(b.child.pid)
+    // CPU seconds per GiB produced: what each side spends, less sensitive to a busy machine than the rate.
+    const gib = RECORDS * SIZE / 2 ** 30
+    return {
+      'kafkit producer, idempotent acks=all: MB/s': r.mbPerSec, 'kafkit producer: record p50 ms': r.p50Ms, 'kafkit producer: record p99 ms': r.p99Ms,
+      'broker CPU s per GiB': cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / gib : null,
+      'client CPU s per GiB': Number.isFinite(r.clientCpuS) ? r.clientCpuS / gib : null,
+    }
   })
 }
 
@@ -272,7 +285,7 @@ async function main(): Promise<void> {
     for (const m of metrics) rows.push([m, kinds.map(k => median(results[name][k].map(f => f[m] ?? null)))])
   }
   const digits: Record<string, number> = {}
-  for (const [label] of rows) digits[label] = /\(ms\)|records\/s/.test(label) ? 0 : /ms$/.test(label) ? 2 : 1
+  for (const [label] of rows) digits[label] = /\(ms\)|records\/s/.test(label) ? 0 : /ms$|per GiB$/.test(label) ? 2 : 1
   printTable(kinds.map(k => k === 'kafkit' ? 'kafkit' : 'apache-kafka-3.9'), rows, digits)
 }
 
