@@ -186,10 +186,18 @@ export class Producer {
     return q
   }
 
-  private availablePartitions(topic: string): number[] {
+  /** Partitions with a leader, per topic metadata object (a metadata update replaces the object). */
+  private readonly available = new WeakMap<object, number[]>()
+
+  private availablePartitions(topic: string): readonly number[] {
     const info = this.net.topics.get(topic)
-    const out: number[] = []
-    if (info) for (const p of info.partitions) if (p && p.leader >= 0) out.push(p.partition)
+    if (!info) return []
+    let out = this.available.get(info)
+    if (out === undefined) {
+      out = []
+      for (const p of info.partitions) if (p && p.leader >= 0) out.push(p.partition)
+      this.available.set(info, out)
+    }
     return out
   }
 
