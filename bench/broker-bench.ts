@@ -21,6 +21,9 @@
 //                kafka-producer-perf-test (idempotent acks=all, 5 in flight, 1 MiB batches):
 //                a client that costs less CPU per record than either of the others, against
 //                both brokers, so the brokers rather than the client set the rate
+//  - rawproduce: (not in the default list) idempotent acks=all from a client that costs little
+//                (one batch built once, only its sequence and CRC set per request, 5 in flight):
+//                on a 2-core machine the client's own CPU otherwise caps the rate it can show
 // BENCH_RECORDS (default 1,000,000) and BENCH_RECORD_SIZE (1024) size the runs; BENCH_CASES
 // picks cases (comma-separated); BENCH_KAFKIT_ONLY skips Apache. Not a test: it prints figures.
 // RSS figures come from /proc (Linux).
@@ -30,6 +33,8 @@ import {join} from 'node:path'
 import {tempDir, removeDir, repoRoot, waitFor} from '../test/helpers/util.js'
 import {KafkaConnection} from '../src/core/protocol/client.js'
 import {Apis} from '../src/core/protocol/messages.js'
+import {buildBatch} from '../src/core/protocol/record-batch.js'
+import {setProducerFields} from '../src/core/client/records.js'
 import {APACHE, apacheInstalled, cpuSeconds, median, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000000)
@@ -252,11 +257,66 @@ async function kafkitperf(kind: Kind): Promise<Figures> {
   })
 }
 
+/**
+ * Idempotent acks=all produce from a client that costs the machine little, so that the broker
+ * sets the rate: one ~1 MiB batch of SIZE-byte records built once, each request only setting the
+ * batch's sequence and CRC, 5 requests in flight on one connection (the idempotent limit).
+ */
+async function rawproduce(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 1, [], async ([b]) => {
+    await load(['create', boot([b]), 'raw', '1', '1'])
+    const c = await KafkaConnection.connect('127.0.0.1', b.port, {clientId: 'raw-producer', timeoutMs: 60000})
+    try {
+      await c.negotiate()
+      // Apache answers COORDINATOR_LOAD_IN_PROGRESS (14) until its producer id manager is ready.
+      let pid = await c.request(Apis.InitProducerId, {transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1})
+      await waitFor(async () => {
+        if (pid.errorCode === 14) pid = await c.request(Apis.InitProducerId, {transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1})
+        return pid.errorCode !== 14
+      }, 30000, 'a producer id', 100)
+      if (pid.errorCode !== 0) throw new Error(`InitProducerId: error ${pid.errorCode}`)
+      const perBatch = Math.max(1, Math.floor(1048576 / (SIZE + 12)))
+      const value = Buffer.alloc(SIZE, 'x')
+      const template = buildBatch({records: Array.from({length: perBatch}, () => ({key: null, value})), producerId: pid.producerId, producerEpoch: pid.producerEpoch, baseSequence: 0})
+      const batches = Math.ceil(RECORDS / perBatch)
+      let next = 0
+      const latencies: number[] = []
+      const cpu0 = cpuSeconds(b.child.pid)
+      const t0 = performance.now()
+      // Five senders, each with its own copy of the batch (reused once its request is answered);
+      // a sender takes the next sequence and sends at once, so the wire carries them in order.
+      await Promise.all(Array.from({length: 5}, async () => {
+        const buf = Buffer.from(template)
+        while (next < batches) {
+          const i = next++
+          setProducerFields(buf, pid.producerId, pid.producerEpoch, i * perBatch)
+          const s = performance.now()
+          const r = await c.request(Apis.Produce, {transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{name: 'raw', partitionData: [{index: 0, records: buf}]}]}, 60000)
+          latencies.push(performance.now() - s)
+          const code = r.responses[0].partitionResponses[0].errorCode
+          if (code !== 0) throw new Error(`Produce: error ${code}`)
+        }
+      }))
+      const secs = (performance.now() - t0) / 1000
+      const cpu1 = cpuSeconds(b.child.pid)
+      const bytes = batches * perBatch * SIZE
+      latencies.sort((x, y) => x - y)
+      return {
+        'raw idempotent acks=all, 5 in flight: MB/s': bytes / secs / 1048576,
+        'raw: request p50 ms': latencies[Math.floor(latencies.length / 2)],
+        'raw: broker CPU s per GiB': cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / (bytes / 2 ** 30) : null,
+      }
+    } finally {
+      await c.close()
+    }
+  })
+}
+
 async function main(): Promise<void> {
   const kinds: Kind[] = ['kafkit']
   if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) kinds.push('apache')
   else if (!apacheInstalled()) console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
-  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup, java, kafkitperf}
+  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup, java, kafkitperf, rawproduce}
   const results: Record<string, Record<Kind, Figures[]>> = {}
   for (const name of CASES) {
     const fn = cases[name]
