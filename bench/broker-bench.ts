@@ -20,10 +20,11 @@
 //  - kafkitperf: (not in the default list) the same load from kafkit's own
 //                kafka-producer-perf-test (idempotent acks=all, 5 in flight, 1 MiB batches):
 //                a client that costs less CPU per record than either of the others, against
-//                both brokers, so the brokers rather than the client set the rate
-//  - rawproduce: (not in the default list) idempotent acks=all from a client that costs little
-//                (one batch built once, only its sequence and CRC set per request, 5 in flight):
-//                on a 2-core machine the client's own CPU otherwise caps the rate it can show
+//                both brokers; prints each side's CPU seconds per GiB
+//  - rawproduce: idempotent acks=all from a client that costs little (one batch built once, only
+//                its sequence and CRC set per request, 5 in flight, from this process): the
+//                broker's own capacity; on a 2-core machine every other client's CPU caps the
+//                rate it can show (docs/ARCHITECTURE.md, "acks=all: what sets the rate")
 // BENCH_RECORDS (default 1,000,000) and BENCH_RECORD_SIZE (1024) size the runs; BENCH_CASES
 // picks cases (comma-separated); BENCH_KAFKIT_ONLY skips Apache. Not a test: it prints figures.
 // RSS figures come from /proc (Linux).
@@ -40,7 +41,7 @@ import {APACHE, apacheInstalled, cpuSeconds, median, printTable, rss, startApach
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000000)
 const SIZE = Number(process.env.BENCH_RECORD_SIZE ?? 1024)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-const CASES = (process.env.BENCH_CASES ?? 'single,parallel,replicated,e2e,startup').split(',').map(s => s.trim())
+const CASES = (process.env.BENCH_CASES ?? 'single,rawproduce,parallel,replicated,e2e,startup').split(',').map(s => s.trim())
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const LOAD = join(repoRoot, 'bench', 'py', 'rdkafka_load.py')
 
