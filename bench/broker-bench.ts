@@ -20,7 +20,11 @@
 //  - kafkitperf: (not in the default list) the same load from kafkit's own
 //                kafka-producer-perf-test (idempotent acks=all, 5 in flight, 1 MiB batches):
 //                a client that costs less CPU per record than either of the others, against
-//                both brokers, so the brokers rather than the client set the rate
+//                both brokers; prints each side's CPU seconds per GiB
+//  - rawproduce: idempotent acks=all from a client that costs little (one batch built once, only
+//                its sequence and CRC set per request, 5 in flight, from this process): the
+//                broker's own capacity; on a 2-core machine every other client's CPU caps the
+//                rate it can show (docs/ARCHITECTURE.md, "acks=all: what sets the rate")
 // BENCH_RECORDS (default 1,000,000) and BENCH_RECORD_SIZE (1024) size the runs; BENCH_CASES
 // picks cases (comma-separated); BENCH_KAFKIT_ONLY skips Apache. Not a test: it prints figures.
 // RSS figures come from /proc (Linux).
@@ -30,12 +34,14 @@ import {join} from 'node:path'
 import {tempDir, removeDir, repoRoot, waitFor} from '../test/helpers/util.js'
 import {KafkaConnection} from '../src/core/protocol/client.js'
 import {Apis} from '../src/core/protocol/messages.js'
-import {APACHE, apacheInstalled, median, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
+import {buildBatch} from '../src/core/protocol/record-batch.js'
+import {setProducerFields} from '../src/core/client/records.js'
+import {APACHE, apacheInstalled, cpuSeconds, median, printTable, rss, startApacheBroker, startKafkitBroker, startZooKeeper, type Started} from './servers.js'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000000)
 const SIZE = Number(process.env.BENCH_RECORD_SIZE ?? 1024)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-const CASES = (process.env.BENCH_CASES ?? 'single,parallel,replicated,e2e,startup').split(',').map(s => s.trim())
+const CASES = (process.env.BENCH_CASES ?? 'single,rawproduce,parallel,replicated,e2e,startup').split(',').map(s => s.trim())
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const LOAD = join(repoRoot, 'bench', 'py', 'rdkafka_load.py')
 
@@ -209,11 +215,16 @@ function perfTest(args: string[], kafkit = false): Promise<Record<string, number
       : spawn(join(APACHE, 'bin', 'kafka-producer-perf-test'), args, {stdio: ['ignore', 'pipe', 'pipe']})
     let out = ''
     let err = ''
+    // The client's CPU time, sampled until it exits (a child's /proc entry goes with it).
+    let clientCpu: number | null = null
+    const sample = setInterval(() => { clientCpu = cpuSeconds(child.pid) ?? clientCpu }, 50)
     child.stdout.on('data', d => { out += d })
     child.stderr.on('data', d => { err += d })
+    child.on('exit', () => clearInterval(sample))
     child.on('close', () => {
+      clearInterval(sample)
       const m = /records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(out)
-      if (m) resolve({recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]), avgMs: Number(m[3]), p50Ms: Number(m[4]), p99Ms: Number(m[5])})
+      if (m) resolve({recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]), avgMs: Number(m[3]), p50Ms: Number(m[4]), p99Ms: Number(m[5]), clientCpuS: clientCpu ?? NaN})
       else reject(new Error(`kafka-producer-perf-test: ${(out + err).slice(-500)}`))
     })
   })
@@ -232,10 +243,73 @@ async function java(kind: Kind): Promise<Figures> {
 async function kafkitperf(kind: Kind): Promise<Figures> {
   return withCluster(kind, 1, [], async ([b]) => {
     await load(['create', boot([b]), 'kperf', '1', '1'])
+    const cpu0 = cpuSeconds(b.child.pid)
     const r = await perfTest(['--topic', 'kperf', '--num-records', String(RECORDS), '--record-size', String(SIZE), '--throughput', '-1',
       '--producer-props', `bootstrap.servers=${boot([b])}`, 'acks=all', 'enable.idempotence=true', 'max.in.flight.requests.per.connection=5',
       'linger.ms=5', 'batch.size=1048576'], true)
-    return {'kafkit producer, idempotent acks=all: MB/s': r.mbPerSec, 'kafkit producer: record p50 ms': r.p50Ms, 'kafkit producer: record p99 ms': r.p99Ms}
+    const cpu1 = cpuSeconds(b.child.pid)
+    // CPU seconds per GiB produced: what each side spends, less sensitive to a busy machine than the rate.
+    const gib = RECORDS * SIZE / 2 ** 30
+    return {
+      'kafkit producer, idempotent acks=all: MB/s': r.mbPerSec, 'kafkit producer: record p50 ms': r.p50Ms, 'kafkit producer: record p99 ms': r.p99Ms,
+      'broker CPU s per GiB': cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / gib : null,
+      'client CPU s per GiB': Number.isFinite(r.clientCpuS) ? r.clientCpuS / gib : null,
+    }
+  })
+}
+
+/**
+ * Idempotent acks=all produce from a client that costs the machine little, so that the broker
+ * sets the rate: one ~1 MiB batch of SIZE-byte records built once, each request only setting the
+ * batch's sequence and CRC, 5 requests in flight on one connection (the idempotent limit).
+ */
+async function rawproduce(kind: Kind): Promise<Figures> {
+  return withCluster(kind, 1, [], async ([b]) => {
+    await load(['create', boot([b]), 'raw', '1', '1'])
+    const c = await KafkaConnection.connect('127.0.0.1', b.port, {clientId: 'raw-producer', timeoutMs: 60000})
+    try {
+      await c.negotiate()
+      // Apache answers COORDINATOR_LOAD_IN_PROGRESS (14) until its producer id manager is ready.
+      let pid = await c.request(Apis.InitProducerId, {transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1})
+      await waitFor(async () => {
+        if (pid.errorCode === 14) pid = await c.request(Apis.InitProducerId, {transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1})
+        return pid.errorCode !== 14
+      }, 30000, 'a producer id', 100)
+      if (pid.errorCode !== 0) throw new Error(`InitProducerId: error ${pid.errorCode}`)
+      const perBatch = Math.max(1, Math.floor(1048576 / (SIZE + 12)))
+      const value = Buffer.alloc(SIZE, 'x')
+      const template = buildBatch({records: Array.from({length: perBatch}, () => ({key: null, value})), producerId: pid.producerId, producerEpoch: pid.producerEpoch, baseSequence: 0})
+      const batches = Math.ceil(RECORDS / perBatch)
+      let next = 0
+      const latencies: number[] = []
+      const cpu0 = cpuSeconds(b.child.pid)
+      const t0 = performance.now()
+      // Five senders, each with its own copy of the batch (reused once its request is answered);
+      // a sender takes the next sequence and sends at once, so the wire carries them in order.
+      await Promise.all(Array.from({length: 5}, async () => {
+        const buf = Buffer.from(template)
+        while (next < batches) {
+          const i = next++
+          setProducerFields(buf, pid.producerId, pid.producerEpoch, i * perBatch)
+          const s = performance.now()
+          const r = await c.request(Apis.Produce, {transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{name: 'raw', partitionData: [{index: 0, records: buf}]}]}, 60000)
+          latencies.push(performance.now() - s)
+          const code = r.responses[0].partitionResponses[0].errorCode
+          if (code !== 0) throw new Error(`Produce: error ${code}`)
+        }
+      }))
+      const secs = (performance.now() - t0) / 1000
+      const cpu1 = cpuSeconds(b.child.pid)
+      const bytes = batches * perBatch * SIZE
+      latencies.sort((x, y) => x - y)
+      return {
+        'raw idempotent acks=all, 5 in flight: MB/s': bytes / secs / 1048576,
+        'raw: request p50 ms': latencies[Math.floor(latencies.length / 2)],
+        'raw: broker CPU s per GiB': cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / (bytes / 2 ** 30) : null,
+      }
+    } finally {
+      await c.close()
+    }
   })
 }
 
@@ -243,7 +317,7 @@ async function main(): Promise<void> {
   const kinds: Kind[] = ['kafkit']
   if (apacheInstalled() && !process.env.BENCH_KAFKIT_ONLY) kinds.push('apache')
   else if (!apacheInstalled()) console.log(`(Apache Kafka 3.9 not installed at ${APACHE}: run ../shared/tools/apache-kafka for the side-by-side figures)`)
-  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup, java, kafkitperf}
+  const cases: Record<string, (k: Kind) => Promise<Figures>> = {single, parallel, replicated, e2e, startup, java, kafkitperf, rawproduce}
   const results: Record<string, Record<Kind, Figures[]>> = {}
   for (const name of CASES) {
     const fn = cases[name]
@@ -272,7 +346,7 @@ async function main(): Promise<void> {
     for (const m of metrics) rows.push([m, kinds.map(k => median(results[name][k].map(f => f[m] ?? null)))])
   }
   const digits: Record<string, number> = {}
-  for (const [label] of rows) digits[label] = /\(ms\)|records\/s/.test(label) ? 0 : /ms$/.test(label) ? 2 : 1
+  for (const [label] of rows) digits[label] = /\(ms\)|records\/s/.test(label) ? 0 : /ms$|per GiB$/.test(label) ? 2 : 1
   printTable(kinds.map(k => k === 'kafkit' ? 'kafkit' : 'apache-kafka-3.9'), rows, digits)
 }
 

@@ -22,6 +22,16 @@ export function rss(pid: number | undefined, field = 'VmRSS'): number | null {
   } catch { return null }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+export function cpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100 // utime, stime in clock ticks (USER_HZ 100)
+  } catch { return null }
+}
+
 export function portOpen(port: number): Promise<boolean> {
   return new Promise(res => {
     const s = createConnection({host: '127.0.0.1', port})

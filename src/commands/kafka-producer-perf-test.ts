@@ -193,8 +193,18 @@ export default class KafkaProducerPerfTest extends KafkaCommand {
     let acked = 0
     // ProducerPerformance's callback: a success is timed from the record's send time (its
     // timestamp); a failure is printed (the same message once) and not counted.
+    // A batch's callbacks run in one go: they share one reading of the clock (Date.now() costs
+    // about 0.1 us, a measurable share of the tool's CPU at a million records a second).
+    let clock = 0
+    let clockRead = false
+    const expire = () => { clockRead = false }
     const callback = (error: KafkaClientError | null, _partition: number, _offset: number, timestamp: number, bytes: number) => {
-      const now = Date.now()
+      if (!clockRead) {
+        clock = Date.now()
+        clockRead = true
+        queueMicrotask(expire)
+      }
+      const now = clock
       if (error) {
         failed++
         const line = error.toString()

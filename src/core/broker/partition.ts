@@ -8,7 +8,7 @@ import type {PartitionLog} from '../log/partition-log.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {LOG_OVERHEAD, type BatchView, validateBatches, viewBatches} from '../protocol/record-batch.js'
-import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readControlRecord, snapshotFileName, writeSnapshotFile} from '../log/txn-index.js'
+import {buildMarkerBatch, decodeSnapshot, deleteSnapshot, listSnapshots, readControlRecord, snapshotFileName, writeSnapshotFile, writeSnapshotFileAsync} from '../log/txn-index.js'
 import {ProducerStateTable, type CompletedTxn} from './producer-state.js'
 import {keylessRecords, recompressTo} from '../log/cleaner.js'
 import type {PartitionState} from '../cluster/cluster.js'
@@ -83,13 +83,33 @@ export class Partition implements ReplicatedLog {
     if (sync && offset === this.snapshotAt) return
     try {
       writeSnapshotFile(this.log.dir, offset, this.producers.snapshotEntries(), sync)
-      this.snapshotAt = offset
-      const all = listSnapshots(this.log.dir)
-      for (const o of all.slice(0, Math.max(0, all.length - 2))) deleteSnapshot(this.log.dir, o)
+      this.snapshotWritten(offset)
     } catch (error) {
       // The state is rebuilt from the log when a snapshot is missing.
       void error
     }
+  }
+
+  /**
+   * The clean shutdown's snapshot at the log end, fsynced, without blocking the event loop (the
+   * replica manager writes many at once); none when the log did not move since the last one.
+   */
+  async takeShutdownSnapshot(): Promise<void> {
+    const offset = this.log.logEndOffset
+    if (!this.producers.loaded || this.log.isClosed || offset === this.snapshotAt) return
+    try {
+      await writeSnapshotFileAsync(this.log.dir, offset, this.producers.snapshotEntries())
+      this.snapshotWritten(offset)
+    } catch {
+      // As above: a missing snapshot only costs a longer load.
+    }
+  }
+
+  /** Keeps the two newest snapshots. */
+  private snapshotWritten(offset: number): void {
+    this.snapshotAt = offset
+    const all = listSnapshots(this.log.dir)
+    for (const o of all.slice(0, Math.max(0, all.length - 2))) deleteSnapshot(this.log.dir, o)
   }
 
   /**

@@ -9,6 +9,10 @@ import type {ClusterManager, PartitionState} from '../cluster/cluster.js'
 import {topicConfigDefaults, type ServerConfig} from '../config/server-config.js'
 import type {Logger} from '../util/log.js'
 import {Partition} from './partition.js'
+import {eachLimit} from '../util/fs.js'
+
+/** Producer-state snapshots written at once at a clean shutdown. */
+const SHUTDOWN_SNAPSHOT_CONCURRENCY = 16
 import {codecId} from '../protocol/compression.js'
 import {ReplicaFetcherManager, type FetcherSettings} from './replica-fetcher.js'
 import {ReplicationThrottles} from './replication-quota.js'
@@ -353,7 +357,8 @@ export class ReplicaManager {
     if (this.expiryTimer) clearInterval(this.expiryTimer)
     await this.fetchers.stop()
     // A clean shutdown leaves a producer state snapshot at each log end: the next start reads no batch.
-    for (const p of this.all()) if (!p.log.isClosed) p.takeSnapshot(p.logEndOffset, true)
+    // (written and fsynced several at once, as Kafka's log manager closes logs on several threads)
+    await eachLimit(this.all(), SHUTDOWN_SNAPSHOT_CONCURRENCY, p => p.takeShutdownSnapshot())
     for (const p of this.all()) for (const w of [...p.waiters]) w.onData(p, 0)
     this.byTopic.clear()
   }

@@ -6,7 +6,7 @@
 import {createServer, type Server, type Socket} from 'node:net'
 import {createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions, type SecureContextOptions} from 'node:tls'
 import type {Logger} from '../util/log.js'
-import {isReadBuffer, releaseReadBuffer} from '../log/read-pool.js'
+import {acquireReadBuffer, isReadBuffer, releaseReadBuffer} from '../log/read-pool.js'
 
 export interface ListenerSpec {
   name: string
@@ -43,6 +43,8 @@ interface Slot {
   /** Bytes reserved from the server's large-frame budget for this request (0 for small frames). */
   reserved: number
   fetch: boolean
+  /** A pooled frame buffer (a Produce frame received across chunks), given back once the request is answered. */
+  pooled: Buffer | null
 }
 
 /**
@@ -61,9 +63,19 @@ export const CONNECTION_LIMITS = {
   maxUnsentBytes: 1024 * 1024,
   /** Frames above this size are received only within the server's large-frame budget. */
   largeFrame: 1024 * 1024,
+  /** Produce frames from this size up that arrive across chunks are received into a reused buffer. */
+  pooledFrame: 64 * 1024,
 }
 
 const FETCH_API_KEY = 1
+const PRODUCE_API_KEY = 0
+
+/**
+ * Whether Produce frames may be received into the read pool's reused buffers. Off while appends
+ * are queued (KAFKIT_ASYNC_APPENDS=1: an acks=0 append's bytes outlive its answer); on otherwise,
+ * since a produce's records are copied to the log before it is answered and nothing keeps a view.
+ */
+export const POOL_PRODUCE_FRAMES = process.env.KAFKIT_ASYNC_APPENDS !== '1'
 
 export class Connection {
   readonly id: string
@@ -91,11 +103,12 @@ export class Connection {
   private partChunks: Buffer[] = []
   private partHave = 0
   private partBuf: Buffer | null = null
+  private partPooled = false
   private partReserved = 0
   /** Bytes of a large frame's start read before the budget admitted it (at most one chunk). */
   private waitingAdmission = false
   /** Complete frames not yet handed to the handler (views into received chunks: at most one chunk's worth). */
-  private readonly ready: {frame: Buffer; reserved: number}[] = []
+  private readonly ready: {frame: Buffer; reserved: number; pooled: boolean}[] = []
   private readyHead = 0
   /** The rest of a received chunk not parsed yet, because frames are waiting (parsed as they drain). */
   private rest: Buffer | null = null
@@ -194,6 +207,7 @@ export class Connection {
     this.rest = null
     this.partChunks = []
     this.partBuf = null
+    this.partPooled = false
   }
 
   private onData(chunk: Buffer): void {
@@ -218,9 +232,10 @@ export class Connection {
         pos += n
         if (this.partHave === this.partSize) {
           const f = this.partBuf ?? (this.partChunks.length === 1 ? this.partChunks[0] : Buffer.concat(this.partChunks, this.partSize))
-          this.ready.push({frame: f, reserved: this.partReserved})
+          this.ready.push({frame: f, reserved: this.partReserved, pooled: this.partPooled})
           this.partSize = -1
           this.partBuf = null
+          this.partPooled = false
           this.partChunks = []
           this.partReserved = 0
         }
@@ -248,17 +263,24 @@ export class Connection {
         // The whole frame is in this chunk: a view, no copy (each 'data' chunk is a fresh buffer).
         // A large one still counts against the budget while it is handled.
         const reserved = size > CONNECTION_LIMITS.largeFrame ? this.server.budget.take(size) : 0
-        this.ready.push({frame: chunk.subarray(pos, pos + size), reserved})
+        this.ready.push({frame: chunk.subarray(pos, pos + size), reserved, pooled: false})
         pos += size
         continue
       }
       this.partSize = size
       this.partHave = 0
+      this.partPooled = POOL_PRODUCE_FRAMES && len - pos >= 2 && chunk.readInt16BE(pos) === PRODUCE_API_KEY
       if (size > CONNECTION_LIMITS.largeFrame) {
         // A large frame is held whole (its declared size is not allocated before admission),
         // and only while the server's budget for large frames has room.
         if (this.server.budget.acquire(this, size)) this.receiveInto(size)
         else this.waitingAdmission = true
+      } else if (this.partPooled && size >= CONNECTION_LIMITS.pooledFrame) {
+        // A produce of many records: into a reused buffer, not chunks joined into a fresh one
+        // (a fresh megabyte per request is page faults and garbage-collection pressure).
+        this.partBuf = acquireReadBuffer(size)
+      } else {
+        this.partPooled = false
       }
     }
     this.rest = pos < len && !this.closed ? chunk.subarray(pos) : null
@@ -268,7 +290,7 @@ export class Connection {
   private receiveInto(size: number): void {
     this.waitingAdmission = false
     this.partReserved = size
-    this.partBuf = Buffer.allocUnsafe(size)
+    this.partBuf = this.partPooled ? acquireReadBuffer(size) : Buffer.allocUnsafe(size)
   }
 
   /** The budget admitted the large frame this connection waited with (later, from a release). */
@@ -285,7 +307,7 @@ export class Connection {
         const r = this.ready[this.readyHead]
         this.ready[this.readyHead] = undefined as never
         this.readyHead++
-        this.deliver(r.frame, r.reserved)
+        this.deliver(r.frame, r.reserved, r.pooled)
         if (this.closed) return
       }
       if (this.readyHead === this.ready.length) {
@@ -317,9 +339,9 @@ export class Connection {
     return true
   }
 
-  private deliver(frame: Buffer, reserved: number): void {
+  private deliver(frame: Buffer, reserved: number, pooled: boolean): void {
     const fetch = frame.length >= 2 && frame.readInt16BE(0) === FETCH_API_KEY
-    const slot: Slot = {done: false, bufs: null, reqBytes: frame.length, reserved, fetch}
+    const slot: Slot = {done: false, bufs: null, reqBytes: frame.length, reserved, fetch, pooled: pooled ? frame : null}
     this.slots.push(slot)
     this.inFlight++
     this.inFlightBytes += frame.length
@@ -355,6 +377,9 @@ export class Connection {
 
   private complete(slot: Slot, bufs: FrameResult): void {
     this.finish(slot)
+    // Answered: the produce's records are in the log, its frame buffer can be reused. (A failed
+    // request's frame is left to the garbage collector: a rejected handler may still hold it.)
+    if (slot.pooled !== null) { releaseReadBuffer(slot.pooled); slot.pooled = null }
     slot.done = true
     if (this.closed) return
     slot.bufs = bufs

@@ -49,8 +49,12 @@ export class ProducerBatch {
   readonly tokens: number[] = []
   readonly timestamps: number[] = []
 
-  constructor(readonly q: PartitionQueue, capacity: number, readonly createdMs: number, readonly reservedBytes: number) {
-    this.builder = new BatchBuilder(capacity)
+  /** The buffer the batch was built in, given back to the producer's pool once acknowledged. */
+  readonly initialBuffer: Buffer
+
+  constructor(readonly q: PartitionQueue, capacity: number, readonly createdMs: number, readonly reservedBytes: number, buf?: Buffer) {
+    this.builder = new BatchBuilder(capacity, buf)
+    this.initialBuffer = this.builder.buf
   }
 
   get size(): number {

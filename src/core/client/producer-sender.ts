@@ -282,6 +282,9 @@ export class Sender {
     }
     this.p.stats.recordsSent += b.count
     this.finish(b)
+    // Answered by the broker: its request was written whole, nothing holds the batch's bytes.
+    // (With acks=0 there is no answer: the socket may still be writing them.)
+    if (this.p.settings.acks !== 0) this.p.pool.release(b.initialBuffer)
     for (let i = 0; i < b.count; i++) {
       const cb = b.callbacks[i]
       if (cb) cb(null, b.q.partition, baseOffset < 0 ? -1 : baseOffset + i, logAppendTime >= 0 ? logAppendTime : b.timestamps[i], b.tokens[i])

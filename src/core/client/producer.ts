@@ -38,6 +38,7 @@ import {KafkaClientError, apiError, isRetriable, timeoutError} from './kafka-err
 import {retryBackoff, type ExponentialBackoff} from './backoff.js'
 import {producerSettings, type ProducerSettings, type ProducerStats, type SendCallback} from './producer-config.js'
 import {ProducerBatch, type PartitionQueue, type TopicQueues} from './producer-batch.js'
+import {BufferPool} from './buffer-pool.js'
 import {Sender} from './producer-sender.js'
 import {IdempotenceState} from './producer-idempotence.js'
 
@@ -64,9 +65,12 @@ export class Producer {
   readonly stats: ProducerStats = {recordsSent: 0, batchesSent: 0, retries: 0, errors: 0}
   readonly sender = new Sender(this)
   readonly idem = new IdempotenceState(this)
+  /** Reused batch.size buffers (Java's BufferPool). */
+  readonly pool: BufferPool
 
   constructor(bootstrap: string, config: ClientConfig, defaultClientId = 'producer-1') {
     this.settings = producerSettings(config)
+    this.pool = new BufferPool(Math.max(this.settings.batchSize, 1), this.settings.bufferMemory)
     const net = networkSettings(config, defaultClientId)
     this.clientId = net.clientId
     this.net = new NetworkClient(bootstrap, net, `[Producer clientId=${net.clientId}]`)
@@ -182,10 +186,18 @@ export class Producer {
     return q
   }
 
-  private availablePartitions(topic: string): number[] {
+  /** Partitions with a leader, per topic metadata object (a metadata update replaces the object). */
+  private readonly available = new WeakMap<object, number[]>()
+
+  private availablePartitions(topic: string): readonly number[] {
     const info = this.net.topics.get(topic)
-    const out: number[] = []
-    if (info) for (const p of info.partitions) if (p && p.leader >= 0) out.push(p.partition)
+    if (!info) return []
+    let out = this.available.get(info)
+    if (out === undefined) {
+      out = []
+      for (const p of info.partitions) if (p && p.leader >= 0) out.push(p.partition)
+      this.available.set(info, out)
+    }
     return out
   }
 
@@ -220,7 +232,7 @@ export class Producer {
     }
     if (appended === 0) {
       const capacity = Math.max(this.settings.batchSize, size)
-      last = new ProducerBatch(q, capacity, now, capacity)
+      last = new ProducerBatch(q, capacity, now, capacity, capacity === this.settings.batchSize ? this.pool.allocate(capacity) : undefined)
       this.bufferedBytes += capacity
       this.outstanding++
       q.deque.push(last)

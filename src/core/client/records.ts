@@ -52,8 +52,9 @@ export class BatchBuilder {
   baseTimestamp = 0
   maxTimestamp = -1
 
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_SIZE + 16))
+  /** `buf`: a buffer to build in (from the producer's pool), else one of capacity bytes is allocated. */
+  constructor(capacity: number, buf?: Buffer) {
+    this.buf = buf ?? Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_SIZE + 16))
   }
 
   /** Bytes written so far (header included, uncompressed). */

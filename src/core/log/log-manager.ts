@@ -6,7 +6,7 @@
 // (getOrCreateLog), with the topic's effective config.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {ensureDir, renameSyncWithRetry, renameWithRetry} from '../util/fs.js'
+import {eachLimit, ensureDir, renameSyncWithRetry, renameWithRetry} from '../util/fs.js'
 import {acquireLock, releaseLock, DirLockedError} from '../util/dir-lock.js'
 import {parseProperties} from '../config/properties.js'
 import type {Logger} from '../util/log.js'
@@ -22,6 +22,8 @@ export const LOCK_FILE = '.lock'
 
 /** Log dirs locked by LogManagers of this process. */
 const lockedHere = new Set<string>()
+/** fsyncs in flight at a clean shutdown (libuv's thread pool has four threads unless UV_THREADPOOL_SIZE says otherwise). */
+const SHUTDOWN_FLUSH_CONCURRENCY = 16
 
 /**
  * Kafka locks each log dir (.lock) so two brokers never share one: taken with an exclusive
@@ -478,6 +480,9 @@ export class LogManager {
     this.closed = true
     for (const t of this.timers) clearInterval(t)
     await Promise.all([...this.pending.values()].map(p => p.catch(() => undefined)))
+    // The fsyncs first, several at once (as Kafka closes logs on its recovery threads); a log
+    // whose fsync failed here tries again, synchronously, in its close below.
+    await eachLimit([...this.logs.values()], SHUTDOWN_FLUSH_CONCURRENCY, ({log}) => log.flushInBackground().catch(() => undefined))
     for (const {log} of this.logs.values()) {
       try {
         await log.close()

@@ -84,36 +84,14 @@ export class PartitionLog {
     return log
   }
 
-  get name(): string {
-    return `${this.topic}-${this.partition}`
-  }
-
-  get size(): number {
-    let n = 0
-    for (const s of this.segments) n += s.size
-    return n
-  }
-
-  get segmentCount(): number {
-    return this.segments.length
-  }
-
+  get name(): string { return `${this.topic}-${this.partition}` }
+  get size(): number { return this.segments.reduce((n, s) => n + s.size, 0) }
+  get segmentCount(): number { return this.segments.length }
   /** Base offsets of the segments, oldest first (tests, tools). */
-  segmentBaseOffsets(): number[] {
-    return this.segments.map(s => s.baseOffset)
-  }
-
-  get leaderEpochs(): ReadonlyArray<Readonly<EpochEntry>> {
-    return this.epochs.all
-  }
-
-  updateConfig(config: LogConfig): void {
-    this.config = config
-  }
-
-  get logConfig(): LogConfig {
-    return this.config
-  }
+  segmentBaseOffsets(): number[] { return this.segments.map(s => s.baseOffset) }
+  get leaderEpochs(): ReadonlyArray<Readonly<EpochEntry>> { return this.epochs.all }
+  updateConfig(config: LogConfig): void { this.config = config }
+  get logConfig(): LogConfig { return this.config }
 
   /** Called after a new active segment starts at `baseOffset` (producer state snapshots). */
   onRoll: ((baseOffset: number) => void) | null = null
@@ -750,6 +728,15 @@ export class PartitionLog {
       }
       done(err)
     })
+  }
+
+  /** fsyncs what is unflushed without blocking (a clean shutdown flushes many logs at once); close() then has nothing to fsync. */
+  async flushInBackground(): Promise<void> {
+    await this.drainWrites()
+    const to = this.logEndOffset
+    if (this.closed || (to <= this.recoveryPoint && this.unflushedMessages === 0)) return
+    await new Promise<void>((resolve, reject) => this.flushAsync(to, err => err === null ? resolve() : reject(err)))
+    if (this.logEndOffset === to) this.unflushedMessages = 0
   }
 
   /** Flush when flush.ms has elapsed (called by the LogManager's flusher). */

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {crc32c} from '../util/crc32c.js'
-import {renameSyncWithRetry} from '../util/fs.js'
+import {renameSyncWithRetry, renameWithRetry} from '../util/fs.js'
 import type {Logger} from '../util/log.js'
 import {RECORDS_OFFSET, buildBatch, readInt64, writeInt64, readVarint, lastVarintEnd} from '../protocol/record-batch.js'
 
@@ -230,6 +230,20 @@ export function writeSnapshotFile(dir: string, offset: number, entries: Snapshot
     fs.closeSync(fd)
   }
   renameSyncWithRetry(tmp, file) // onto an existing snapshot: Windows may refuse briefly (EPERM/EBUSY)
+}
+
+/** writeSnapshotFile with fsync, without blocking the event loop (the clean shutdown writes many at once). */
+export async function writeSnapshotFileAsync(dir: string, offset: number, entries: SnapshotEntry[]): Promise<void> {
+  const file = path.join(dir, snapshotFileName(offset))
+  const tmp = file + '.tmp'
+  const fh = await fs.promises.open(tmp, 'w')
+  try {
+    await fh.write(encodeSnapshot(entries))
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await renameWithRetry(tmp, file)
 }
 
 export function deleteSnapshot(dir: string, offset: number): void {

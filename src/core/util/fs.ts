@@ -80,3 +80,16 @@ export async function renameWithRetry(from: string, to: string): Promise<void> {
     }
   }
 }
+
+/**
+ * Runs fn over items with at most `limit` running at once (file work that waits on the disk:
+ * libuv's thread pool runs several fsyncs while the event loop goes on). Resolves when all have
+ * settled; a failure does not stop the others (fn handles its own errors).
+ */
+export async function eachLimit<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const it = items[Symbol.iterator]()
+  const worker = async (): Promise<void> => {
+    for (let n = it.next(); !n.done; n = it.next()) await fn(n.value)
+  }
+  await Promise.all(Array.from({length: Math.max(1, limit)}, worker))
+}
