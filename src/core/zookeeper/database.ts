@@ -5,6 +5,7 @@
 // syncs learners with (DIFF), and autopurge. The server keeps the open log (txnlog) and the
 // commit stage; this module creates them.
 import {join} from 'node:path'
+import {monitorEventLoopDelay} from 'node:perf_hooks'
 import {existsSync, unlinkSync} from 'node:fs'
 import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
@@ -20,8 +21,10 @@ export class ZkDatabase {
   snapThreshold = 0
   /** The snapshot being written, if any. */
   snapshot: SnapshotTask | null = null
-  /** How much of a snapshot is serialised between two turns of the event loop. */
-  snapshotChunkBytes = 256 * 1024
+  /** At most how much of a background snapshot is serialised in one turn of the event loop (and the size of each of its buffers). */
+  snapshotChunkBytes = 4 << 20
+  /** At most how long (ms) a background snapshot serialises in one turn of the event loop. */
+  snapshotSliceMs = 8
 
   constructor(private readonly zk: ZkServer) {}
 
@@ -159,15 +162,20 @@ export class ZkDatabase {
     zk.txnlog.roll()
     const sw = new SnapshotWriter(zk.tree, this.sessionTimeouts(), zk.zxid, this.snapshotChunkBytes)
     const t0 = Date.now()
+    // The longest the event loop (so every request) was held up while the snapshot was
+    // written: a 10 ms timer's longest interval less those 10 ms.
+    const delay = monitorEventLoopDelay({resolution: 10})
+    delay.enable()
     this.snapshot = writeSnapshot(zk.snapDir, sw, (err, file) => {
+      delay.disable()
       this.snapshot = null
       if (!err) {
         zk.metrics.snapCount++
         zk.metrics.summary('snapshottime').add(Date.now() - t0)
       }
       if (err) snapLog.error(`Unexpected exception writing snapshot ${file}: ${err.message}`)
-      else snapLog.info(`Snapshotting: 0x${sw.zxid.toString(16)} to ${file}: ${sw.nodes} znodes, ${sw.bytes} bytes in ${Date.now() - t0} ms`)
-    })
+      else snapLog.info(`Snapshotting: 0x${sw.zxid.toString(16)} to ${file}: ${sw.nodes} znodes, ${sw.bytes} bytes in ${Date.now() - t0} ms, event loop stalled at most ${Math.max(0, Math.round(delay.max / 1e6) - 10)} ms`)
+    }, {sliceMs: this.snapshotSliceMs, buffers: 2})
   }
 
   /** The sessions and tree in Apache's wire form for SNAP (the snapshot file's body without header and checksum). */

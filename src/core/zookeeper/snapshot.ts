@@ -9,6 +9,7 @@ import {JuteReader, JuteWriter, adler32} from './jute.js'
 import {DataTree, ZNode} from './datatree.js'
 import {readAcls, writeAcls, parentOf, baseName, type Acl} from './records.js'
 import {SNAP_MAGIC, listZxidFiles, zxidHex} from './txnlog.js'
+import {encodeNode, decodeNodes} from './snapshot-codec.js'
 
 /**
  * Writes a snapshot chunk by chunk, so a big tree neither stalls the server nor needs a
@@ -20,16 +21,16 @@ import {SNAP_MAGIC, listZxidFiles, zxidHex} from './txnlog.js'
  */
 export class SnapshotWriter {
   private readonly w: JuteWriter
+  private head: Buffer | null
   private readonly it: IterableIterator<[string, ZNode]>
   private readonly aclIndex = new Map<readonly Acl[], number>()
   private crc = 1
-  private started = false
   private finished = false
   nodes = 0
   bytes = 0
 
   constructor(tree: DataTree, sessions: Map<bigint, number>, readonly zxid: number, readonly chunkBytes = 1 << 20) {
-    const w = (this.w = new JuteWriter(chunkBytes + 4096))
+    const w = new JuteWriter(4096)
     w.int(SNAP_MAGIC).int(2).long(-1)
     w.int(sessions.size)
     for (const [id, timeout] of sessions) w.bigLong(id).int(timeout)
@@ -42,48 +43,74 @@ export class SnapshotWriter {
       w.long(idx)
       writeAcls(w, acl)
     }
+    this.head = w.toBuffer()
+    this.w = new JuteWriter(Math.min(chunkBytes, 1 << 22) + 4096)
     this.it = tree.nodes.entries()
+  }
+
+  /** Whether the whole file has been produced. */
+  get done(): boolean {
+    return this.finished
   }
 
   /** The next piece of the file (valid until the next call), or null when it is complete. */
   next(): Buffer | null {
     if (this.finished) return null
-    const w = this.w
-    if (this.started) w.reset()
-    this.started = true
+    this.fill(this.w.reset())
+    return this.w.buf.subarray(0, this.w.pos)
+  }
+
+  /**
+   * Appends the next piece of the file to w: nodes until w holds chunkBytes or, checked every
+   * few nodes, performance.now() reaches deadline. Returns true once the file is complete.
+   */
+  fill(w: JuteWriter, deadline = Infinity): boolean {
+    if (this.finished) return true
+    const from = w.pos
+    if (this.head !== null) {
+      w.raw(this.head)
+      this.head = null
+    }
     const limit = this.chunkBytes
-    while (w.pos < limit) {
-      const e = this.it.next()
+    const zxid = this.zxid
+    const it = this.it
+    let lastAcl: readonly Acl[] | null = null
+    let lastIdx = 1
+    let k = 0
+    while (w.pos - from < limit) {
+      if ((++k & 63) === 0 && performance.now() >= deadline) break
+      const e = it.next()
       if (e.done === true) {
         w.ustring('/')
-        this.crc = adler32(w.buf, 0, w.pos, this.crc)
+        this.crc = adler32(w.buf, from, w.pos, this.crc)
         w.long(this.crc).ustring('/')
         this.finished = true
-        this.bytes += w.pos
-        return w.buf.subarray(0, w.pos)
+        this.bytes += w.pos - from
+        return true
       }
-      const [path, n] = e.value
-      if (n.czxid > this.zxid) continue
-      // An ACL interned after the start belongs to a node whose setACL is in the log to
-      // replay; any valid index stands in until then.
-      const acl = this.aclIndex.get(n.acl) ?? 1
-      w.ustring(path === '/' ? '' : path)
-      w.latin1(n.data).long(acl)
-      w.long(n.czxid).long(n.mzxid).long(n.ctime).long(n.mtime).int(n.version).int(n.cversion).int(n.aversion).bigLong(n.ephemeralOwner).long(n.pzxid)
+      const n = e.value[1]
+      if (n.czxid > zxid) continue
+      if (n.acl !== lastAcl) {
+        lastAcl = n.acl
+        // An ACL interned after the start belongs to a node whose setACL is in the log to
+        // replay; any valid index stands in until then.
+        lastIdx = this.aclIndex.get(n.acl) ?? 1
+      }
+      encodeNode(w, e.value[0], n, lastIdx)
       this.nodes++
     }
-    this.crc = adler32(w.buf, 0, w.pos, this.crc)
-    this.bytes += w.pos
-    return w.buf.subarray(0, w.pos)
+    this.crc = adler32(w.buf, from, w.pos, this.crc)
+    this.bytes += w.pos - from
+    return false
   }
 }
 
 /** A whole snapshot in one buffer (tests and tools; the server streams with SnapshotWriter). */
 export function serializeSnapshot(tree: DataTree, sessions: Map<bigint, number>, zxid = Number.MAX_SAFE_INTEGER): Buffer {
   const sw = new SnapshotWriter(tree, sessions, zxid)
-  const parts: Buffer[] = []
-  for (let c = sw.next(); c !== null; c = sw.next()) parts.push(Buffer.from(c))
-  return Buffer.concat(parts)
+  const w = new JuteWriter(1 << 16)
+  while (!sw.fill(w)) { /* until complete */ }
+  return w.toBuffer()
 }
 
 export interface LoadedSnapshot {
@@ -113,25 +140,8 @@ export function deserializeSnapshot(buf: Buffer, tree: DataTree): {sessions: Map
   tree.containers.clear()
   tree.ttls.clear()
   tree.quotaPaths.clear()
-  let count = 0
-  for (;;) {
-    const p = r.ustring()
-    if (p === '/') break
-    const path = p === '' ? '/' : p
-    const data = r.latin1()
-    const aclIdx = r.long()
-    const acl = acls.get(aclIdx) ?? acls.get(-1) ?? []
-    const n = new ZNode(data, acl, r.long(), r.long(), r.long(), r.long(), r.int(), r.int(), r.int(), r.bigLong(), r.long())
-    tree.nodes.set(path, n)
-    if (path !== '/') {
-      const parent = tree.nodes.get(parentOf(path))
-      if (!parent) throw new Error(`node ${path} has no parent`)
-      ;(parent.children ??= new Set()).add(baseName(path))
-    }
-    tree.reindex(path, n)
-    count++
-  }
-  const end = r.pos
+  const {pos: end, count} = decodeNodes(buf, r.pos, buf.length, tree, acls)
+  r.pos = end
   const crc = r.long()
   if (crc !== adler32(buf, 0, end)) throw new Error('checksum mismatch')
   if (!tree.nodes.has('/')) throw new Error('no root')
@@ -180,58 +190,106 @@ export interface SnapshotTask {
   abort(): Promise<void>
 }
 
+/** How a background snapshot shares the event loop with requests. */
+export interface SnapshotPace {
+  /** Milliseconds of serialising per turn of the event loop. */
+  sliceMs: number
+  /** Buffers of chunkBytes: one is filled while the others are being written. */
+  buffers: number
+}
+
 /**
- * Writes a snapshot off the event loop: one chunk is serialised, written, and only when the
- * write returns is the next one made, so clients are served between chunks. The file is
- * fsynced before cb reports success; on error or abort the partial file is removed (a torn
- * snapshot left by a crash fails its checksum and recovery uses an older one).
+ * Writes a snapshot in the background: each turn of the event loop (setImmediate, so clients
+ * are served in between) serialises for at most pace.sliceMs into a free buffer and starts its
+ * write at its offset in the file; the next slice is made while that write runs, and waits
+ * only when every buffer is being written (memory stays at pace.buffers * chunkBytes). The
+ * file is fsynced before cb reports success; on error or abort the partial file is removed (a
+ * torn snapshot left by a crash fails its checksum and recovery uses an older one).
  */
-export function writeSnapshot(dir: string, sw: SnapshotWriter, cb: (err: Error | null, file: string) => void): SnapshotTask {
+export function writeSnapshot(dir: string, sw: SnapshotWriter, cb: (err: Error | null, file: string) => void, pace: SnapshotPace = {sliceMs: 8, buffers: 2}): SnapshotTask {
   const file = snapshotFile(dir, sw.zxid)
   let aborted = false
+  let failed: Error | null = null
+  let closing = false
+  let syncing = false
   let settled: () => void = () => {}
   const done = new Promise<void>(r => { settled = r })
-  const finish = (fd: number | null, err: Error | null) => {
+  let fd = -1
+  let offset = 0
+  let inFlight = 0
+  let scheduled = false
+  let made = 0
+  const free: JuteWriter[] = []
+  const finish = (err: Error | null) => {
+    if (closing) return
+    closing = true
     const end = () => {
       if (err || aborted) { try { unlinkSync(file) } catch { /* not there */ } }
       settled()
       if (!aborted) cb(err, file)
     }
-    if (fd === null) end()
+    if (fd < 0) end()
     else close(fd, end)
   }
-  open(file, 'w', (err, fd) => {
-    if (err) return finish(null, err)
-    const step = () => {
-      if (aborted) return finish(fd, null)
-      let chunk: Buffer | null
-      try {
-        chunk = sw.next()
-      } catch (e) {
-        return finish(fd, e as Error)
+  // Called after every slice and every completed write: decides what happens next.
+  const advance = () => {
+    if (closing || inFlight > 0 && (aborted || failed !== null)) return
+    if (aborted || failed !== null) return finish(failed)
+    if (sw.done) {
+      if (inFlight === 0 && !syncing) {
+        syncing = true
+        fsync(fd, err => finish(err))
       }
-      if (chunk === null) {
-        fsync(fd, serr => finish(fd, serr))
-        return
-      }
-      writeChunk(fd, chunk, 0, werr => werr ? finish(fd, werr) : step())
+      return
     }
-    step()
+    if (!scheduled && (free.length > 0 || made < pace.buffers)) {
+      scheduled = true
+      setImmediate(slice)
+    }
+  }
+  const slice = () => {
+    scheduled = false
+    if (aborted || failed !== null || closing) return advance()
+    const w = free.pop() ?? (made++, new JuteWriter(Math.min(sw.chunkBytes, 1 << 22) + 4096))
+    w.reset()
+    try {
+      sw.fill(w, performance.now() + pace.sliceMs)
+    } catch (e) {
+      failed = e as Error
+      free.push(w)
+      return advance()
+    }
+    const at = offset
+    offset += w.pos
+    inFlight++
+    writeAt(fd, w.buf, 0, w.pos, at, err => {
+      inFlight--
+      free.push(w)
+      if (err && failed === null) failed = err
+      advance()
+    })
+    advance()
+  }
+  open(file, 'w', (err, f) => {
+    if (err) return finish(err)
+    fd = f
+    advance()
   })
   return {
     zxid: sw.zxid,
     abort() {
       aborted = true
+      if (fd >= 0 && inFlight === 0 && !scheduled && !syncing) advance()
       return done
     },
   }
 }
 
-function writeChunk(fd: number, b: Buffer, off: number, cb: (err: Error | null) => void): void {
-  write(fd, b, off, b.length - off, null, (err, n) => {
+function writeAt(fd: number, b: Buffer, off: number, end: number, at: number, cb: (err: Error | null) => void): void {
+  if (off === end) return cb(null)
+  write(fd, b, off, end - off, at, (err, n) => {
     if (err) return cb(err)
-    if (off + n < b.length) return writeChunk(fd, b, off + n, cb)
-    cb(null)
+    writeAt(fd, b, off + n, end, at + n, cb)
   })
 }
 
