@@ -305,12 +305,14 @@ async function znodes(kind: Kind, n: number): Promise<Figures> {
     const mntr = await fourLetter(port, 'mntr')
     const snap = Number(/zk_max_snapshottime\s+(\d+)/.exec(mntr)?.[1] ?? NaN)
     const loaded = rss(zk.child.pid)
-    const stalls = [...readFileSync(logFile, 'utf8').matchAll(/event loop stalled at most (\d+) ms/g)].map(m => Number(m[1]))
+    const log = readFileSync(logFile, 'utf8')
+    const stalls = [...log.matchAll(/event loop stalled at most (\d+) ms/g)].map(m => Number(m[1]))
+    const slices = [...log.matchAll(/slices of at most (\d+) ms/g)].map(m => Number(m[1]))
     zk.child.kill('SIGTERM')
     await new Promise(r => zk.child.exitCode !== null ? r(null) : zk.child.once('exit', r))
     zk = await startZk(kind, dir, port)
     await sleep(500)
-    return {'create rate (ops/s)': created.opsPerSec, 'RSS (MB)': loaded, 'longest snapshot (ms)': Number.isFinite(snap) ? snap : null, 'longest loop stall in a snapshot (ms)': stalls.length > 0 ? Math.max(...stalls) : null, 'restart to serving (ms)': zk.ms, 'RSS after restart (MB)': rss(zk.child.pid)}
+    return {'create rate (ops/s)': created.opsPerSec, 'RSS (MB)': loaded, 'longest snapshot (ms)': Number.isFinite(snap) ? snap : null, 'longest loop stall in a snapshot (ms)': stalls.length > 0 ? Math.max(...stalls) : null, 'longest snapshot slice (ms)': slices.length > 0 ? Math.max(...slices) : null, 'restart to serving (ms)': zk.ms, 'RSS after restart (MB)': rss(zk.child.pid)}
   } finally {
     zk.child.kill('SIGKILL')
     closeSync(out)
