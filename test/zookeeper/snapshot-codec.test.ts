@@ -7,7 +7,7 @@ import {readFileSync, existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {JuteWriter, adler32} from '../../src/core/zookeeper/jute.js'
 import {DataTree, type ZNode} from '../../src/core/zookeeper/datatree.js'
-import {SnapshotWriter, serializeSnapshot, deserializeSnapshot, writeSnapshot, snapshotFile} from '../../src/core/zookeeper/snapshot.js'
+import {SnapshotWriter, serializeSnapshot, deserializeSnapshot, readSnapshot, writeSnapshot, snapshotFile} from '../../src/core/zookeeper/snapshot.js'
 import {SNAP_MAGIC} from '../../src/core/zookeeper/txnlog.js'
 import {Op, OPEN_ACL_UNSAFE, writeAcls, type Acl} from '../../src/core/zookeeper/records.js'
 import {tempDir, removeDir, waitFor} from '../helpers/util.js'
@@ -76,6 +76,13 @@ test('a snapshot has the bytes of a field-by-field Jute encoding and reads back 
   assert.deepEqual(dump(back), dump(t))
   // A negative owner with the top byte set reads as a TTL node, as in Apache ZooKeeper.
   assert.deepEqual([[...back.containers], [...back.ttls], [...back.ephemerals.keys()]], [['/box'], ['/app/eph'], [0x7fff_ffff_ffff_fffen]])
+  // Read through windows smaller than the header and than a record: the same tree.
+  for (const window of [16, 100, 333, 4096]) {
+    const t2 = new DataTree()
+    const read = (b: Buffer, off: number, len: number, at: number) => bytes.copy(b, off, at, Math.min(bytes.length, at + Math.min(len, 7)))
+    assert.equal(readSnapshot(read, t2, window).nodes, t.nodes.size)
+    assert.deepEqual(dump(t2), dump(t), `windows of ${window} bytes`)
+  }
   // Read back and written again: the same file.
   assert.deepEqual(serializeSnapshot(back, sessions), bytes)
   // However it is cut into chunks.
@@ -91,7 +98,11 @@ test('a snapshot has the bytes of a field-by-field Jute encoding and reads back 
 test('a torn or inconsistent snapshot is refused', () => {
   const t = sampleTree()
   const bytes = serializeSnapshot(t, new Map())
-  for (const cut of [20, 200, bytes.length - 14, bytes.length - 9]) assert.throws(() => deserializeSnapshot(bytes.subarray(0, cut), new DataTree()), `cut at ${cut}`)
+  for (const cut of [20, 200, bytes.length - 14, bytes.length - 9]) {
+    assert.throws(() => deserializeSnapshot(bytes.subarray(0, cut), new DataTree()), `cut at ${cut}`)
+    const read = (b: Buffer, off: number, len: number, at: number) => bytes.copy(b, off, at, Math.min(cut, at + len))
+    assert.throws(() => readSnapshot(read, new DataTree(), 64), `cut at ${cut}, read in windows`)
+  }
   const flipped = Buffer.from(bytes)
   flipped[bytes.length - 40] ^= 1
   assert.throws(() => deserializeSnapshot(flipped, new DataTree()), /checksum|parent|truncated/)

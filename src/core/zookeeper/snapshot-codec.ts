@@ -35,6 +35,11 @@ function getLong(b: Buffer, p: number): number {
   return getInt(b, p) * TWO32 + (getInt(b, p + 4) >>> 0)
 }
 
+function short(pos: number, count: number, partial: boolean): {pos: number; count: number; done: boolean} {
+  if (!partial) throw new JuteTruncated(`truncated snapshot at ${pos}`)
+  return {pos, count, done: false}
+}
+
 /** Appends one znode record to w (the root's path is written as ""). */
 export function encodeNode(w: JuteWriter, path: string, n: ZNode, aclIndex: number): void {
   const data = n.data
@@ -81,7 +86,7 @@ export function encodeNode(w: JuteWriter, path: string, n: ZNode, aclIndex: numb
  * cleared), linking each to its parent, which must come before it. Returns the position after
  * the end mark and the number of nodes read; throws on truncation or an orphan.
  */
-export function decodeNodes(buf: Buffer, pos: number, end: number, tree: DataTree, acls: Map<number, readonly Acl[]>): {pos: number; count: number} {
+export function decodeNodes(buf: Buffer, pos: number, end: number, tree: DataTree, acls: Map<number, readonly Acl[]>, partial = false): {pos: number; count: number; done: boolean} {
   const nodes = tree.nodes
   const fallback = acls.get(-1) ?? []
   let lastAclIdx = NaN
@@ -93,12 +98,14 @@ export function decodeNodes(buf: Buffer, pos: number, end: number, tree: DataTre
   let count = 0
   const sl = buf as unknown as Slicers
   for (;;) {
-    if (pos + 4 > end) throw new JuteTruncated(`truncated snapshot at ${pos}`)
+    // A record that runs past end: with partial, the caller reads on and calls again from it.
+    const rec = pos
+    if (pos + 4 > end) return short(rec, count, partial)
     const plen = getInt(buf, pos)
     if (plen < 0) throw new JuteError('null string where a value is required')
     const ps = pos + 4
-    if (ps + plen + 4 > end) throw new JuteTruncated(`truncated snapshot at ${pos}`)
-    if (plen === 1 && buf[ps] === 0x2f) return {pos: ps + 1, count}
+    if (plen === 1 && ps + 1 <= end && buf[ps] === 0x2f) return {pos: ps + 1, count, done: true}
+    if (ps + plen + 4 > end) return short(rec, count, partial)
     const path = plen === 0 ? '/' : sl.utf8Slice(ps, ps + plen)
     pos = ps + plen
     const dl = getInt(buf, pos)
@@ -106,11 +113,11 @@ export function decodeNodes(buf: Buffer, pos: number, end: number, tree: DataTre
     let data: string | null = null
     if (dl === 0) data = ''
     else if (dl > 0) {
-      if (pos + dl > end) throw new JuteTruncated(`truncated snapshot at ${pos}`)
+      if (pos + dl > end) return short(rec, count, partial)
       data = sl.latin1Slice(pos, pos + dl)
       pos += dl
     }
-    if (pos + 68 > end) throw new JuteTruncated(`truncated snapshot at ${pos}`)
+    if (pos + 68 > end) return short(rec, count, partial)
     const aclIdx = getLong(buf, pos)
     if (aclIdx !== lastAclIdx) {
       lastAclIdx = aclIdx

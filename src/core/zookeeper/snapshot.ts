@@ -3,9 +3,9 @@
 // (index -> ACL list), every znode (path, data, acl index, StatPersisted) pre-order from
 // the root ("") and "/" as the end mark, then the Adler-32 of all that and "/" again.
 // Apache ZooKeeper 3.8 reads these files and kafkit reads Apache's (test/zookeeper/differential).
-import {readFileSync, open, write, fsync, close, unlinkSync, openSync, writeSync, fsyncSync, closeSync} from 'node:fs'
+import {open, write, fsync, close, unlinkSync, openSync, readSync, writeSync, fsyncSync, closeSync} from 'node:fs'
 import {join} from 'node:path'
-import {JuteReader, JuteWriter, adler32} from './jute.js'
+import {JuteReader, JuteWriter, JuteError, JuteTruncated, adler32} from './jute.js'
 import {DataTree, ZNode} from './datatree.js'
 import {readAcls, writeAcls, parentOf, baseName, type Acl} from './records.js'
 import {SNAP_MAGIC, listZxidFiles, zxidHex} from './txnlog.js'
@@ -130,28 +130,90 @@ export interface LoadedSnapshot {
 
 /** Parses a snapshot into tree; throws on any inconsistency (the caller tries an older one). */
 export function deserializeSnapshot(buf: Buffer, tree: DataTree): {sessions: Map<bigint, number>; nodes: number} {
-  const r = new JuteReader(buf)
-  if (r.int() !== SNAP_MAGIC) throw new Error('bad magic')
-  r.int()
-  r.long()
-  const sessions = new Map<bigint, number>()
-  const ns = r.vectorCount()
-  for (let i = 0; i < ns; i++) sessions.set(r.bigLong(), r.int())
-  const acls = new Map<number, readonly Acl[]>()
-  const na = r.vectorCount()
-  for (let i = 0; i < na; i++) {
-    const idx = r.long()
-    acls.set(idx, tree.internAcl(readAcls(r)))
+  return readSnapshot((b, off, len, at) => {
+    const n = Math.max(0, Math.min(len, buf.length - at))
+    buf.copy(b, off, at, at + n)
+    return n
+  }, tree, buf.length + 16)
+}
+
+/**
+ * Parses a snapshot read through read(buf, offset, length, position) -> bytes read, in
+ * windows of `window` bytes (a record longer than that grows it), so that a big file is
+ * never held whole; the checksum is summed window by window.
+ */
+export function readSnapshot(read: (b: Buffer, off: number, len: number, at: number) => number, tree: DataTree, window = 16 << 20): {sessions: Map<bigint, number>; nodes: number} {
+  let buf = Buffer.allocUnsafe(Math.max(window, 16))
+  let base = 0 // file offset of buf[0]
+  let len = 0
+  let eof = false
+  let crc = 1
+  // Sums and drops buf[0..keep), moves the rest to the front and reads on (a window that one
+  // record fills is doubled).
+  const refill = (keep: number) => {
+    crc = adler32(buf, 0, keep, crc)
+    const rest = len - keep
+    if (rest === buf.length) {
+      const grown = Buffer.allocUnsafe(buf.length * 2)
+      buf.copy(grown, 0, 0, len)
+      buf = grown
+    } else if (keep > 0) buf.copy(buf, 0, keep, len)
+    base += keep
+    len = rest
+    while (!eof && len < buf.length) {
+      const n = read(buf, len, buf.length - len, base + len)
+      if (n === 0) eof = true
+      len += n
+    }
+  }
+  refill(0)
+  // The header (sessions and ACL map) is read whole: grow the window until it fits.
+  let r: JuteReader
+  let sessions: Map<bigint, number>
+  let acls: Map<number, readonly Acl[]>
+  for (;;) {
+    try {
+      r = new JuteReader(buf, 0, len)
+      if (r.int() !== SNAP_MAGIC) throw new Error('bad magic')
+      r.int()
+      r.long()
+      sessions = new Map<bigint, number>()
+      const ns = r.vectorCount()
+      for (let i = 0; i < ns; i++) sessions.set(r.bigLong(), r.int())
+      acls = new Map<number, readonly Acl[]>()
+      const na = r.vectorCount()
+      for (let i = 0; i < na; i++) {
+        const idx = r.long()
+        acls.set(idx, tree.internAcl(readAcls(r)))
+      }
+      break
+    } catch (e) {
+      if (eof || !(e instanceof JuteError)) throw e
+      refill(0)
+    }
   }
   tree.nodes.clear()
   tree.ephemerals.clear()
   tree.containers.clear()
   tree.ttls.clear()
   tree.quotaPaths.clear()
-  const {pos: end, count} = decodeNodes(buf, r.pos, buf.length, tree, acls)
-  r.pos = end
-  const crc = r.long()
-  if (crc !== adler32(buf, 0, end)) throw new Error('checksum mismatch')
+  let pos = r.pos
+  let count = 0
+  for (;;) {
+    const d = decodeNodes(buf, pos, len, tree, acls, !eof)
+    count += d.count
+    pos = d.pos
+    if (d.done) break
+    refill(pos)
+    pos = 0
+  }
+  if (len - pos < 8 && !eof) {
+    refill(pos)
+    pos = 0
+  }
+  crc = adler32(buf, 0, pos, crc)
+  if (len - pos < 8) throw new JuteTruncated(`truncated snapshot at ${base + pos}`)
+  if (new JuteReader(buf, pos, len).long() !== crc) throw new Error('checksum mismatch')
   if (!tree.nodes.has('/')) throw new Error('no root')
   return {sessions, nodes: count}
 }
@@ -161,8 +223,14 @@ export function loadNewestSnapshot(dir: string, tree: DataTree, warn: (msg: stri
   const snaps = listZxidFiles(dir, 'snapshot').reverse()
   for (const s of snaps) {
     try {
-      const buf = readFileSync(join(dir, s.name))
-      const {sessions, nodes} = deserializeSnapshot(buf, tree)
+      const fd = openSync(join(dir, s.name), 'r')
+      let loaded: {sessions: Map<bigint, number>; nodes: number}
+      try {
+        loaded = readSnapshot((b, off, len, at) => readSync(fd, b, off, len, at), tree)
+      } finally {
+        closeSync(fd)
+      }
+      const {sessions, nodes} = loaded
       tree.lastZxid = s.zxid
       return {zxid: s.zxid, file: join(dir, s.name), sessions, nodes}
     } catch (e) {
