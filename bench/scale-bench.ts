@@ -9,7 +9,8 @@
 //  - client connections (10, 100, 1,000): RSS and another client's latency with them idle;
 //    requests/s and p99 with every one of them sending
 //  - consumer groups with one member each (10, 100, 1,000): time for all to join; commits/s
-//  - znodes in the ZooKeeper server (10k, 100k, 1M of 100 B): RSS, longest snapshot, start-up
+//  - znodes in the ZooKeeper server (10k, 100k, 1M of 100 B): RSS, longest snapshot (and, for
+//    kafkit, the longest its event loop stalled during one), restart to serving
 // SCALE_DIMS picks dimensions (comma-separated), SCALE_QUICK=1 runs the first two points only,
 // SCALE_POINTS=1000,10000 runs those points instead of the dimension's own, SCALE_RUNS=3 runs
 // every point three times and prints the median of each figure, BENCH_KAFKIT_ONLY skips the
@@ -17,7 +18,7 @@
 // Example: SCALE_DIMS=partitions SCALE_POINTS=1000,10000 SCALE_RUNS=3 npm run bench:scale
 // Not a test: it prints the curves.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync} from 'node:fs'
 import {createConnection} from 'node:net'
 import {join} from 'node:path'
 import {freePort, removeDir, repoRoot, tempDir, waitFor} from '../test/helpers/util.js'
@@ -270,13 +271,13 @@ function fourLetter(port: number, word: string): Promise<string> {
   })
 }
 
-async function startZk(kind: Kind, dir: string, port: number): Promise<{child: ChildProcess; ms: number}> {
+async function startZk(kind: Kind, dir: string, port: number, out = 'ignore' as 'ignore' | number): Promise<{child: ChildProcess; ms: number}> {
   const cfg = join(dir, 'zk.properties')
   writeFileSync(cfg, `dataDir=${join(dir, 'data').replace(/\\/g, '/')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\nmaxClientCnxns=0\n`)
   mkdirSync(join(dir, 'data'), {recursive: true})
   const t0 = performance.now()
   const child = kind === 'kafkit'
-    ? spawn(process.execPath, [join(repoRoot, 'bin', 'zookeeper-server-start.js'), cfg], {stdio: 'ignore', env: {...process.env, KAFKIT_RUN_DIR: join(dir, 'run')}})
+    ? spawn(process.execPath, [join(repoRoot, 'bin', 'zookeeper-server-start.js'), cfg], {stdio: ['ignore', out, out], env: {...process.env, KAFKIT_RUN_DIR: join(dir, 'run')}})
     : spawn('java', ['-cp', `/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar`, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg], {stdio: 'ignore'})
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`${kind} ZooKeeper exited`)
@@ -294,20 +295,27 @@ async function znodes(kind: Kind, n: number): Promise<Figures> {
     if (r.status !== 0) throw new Error(`loadgen: ${r.stderr}`)
     return JSON.parse(r.stdout.trim().split('\n').pop()!)
   }
-  let zk = await startZk(kind, dir, port)
+  // kafkit logs how long each background snapshot held its event loop up at most.
+  const logFile = join(dir, 'server.log')
+  const out = openSync(logFile, 'a')
+  let zk = await startZk(kind, dir, port, out)
   try {
     run(['--op', 'root', '--prefix', '/scale', '--sessions', '1', '--count', '1'])
     const created = run(['--op', 'create', '--prefix', '/scale', '--sessions', '16', '--depth', '32', '--count', String(Math.ceil(n / 16)), '--size', '100'])
     const mntr = await fourLetter(port, 'mntr')
     const snap = Number(/zk_max_snapshottime\s+(\d+)/.exec(mntr)?.[1] ?? NaN)
     const loaded = rss(zk.child.pid)
+    const log = readFileSync(logFile, 'utf8')
+    const stalls = [...log.matchAll(/event loop stalled at most (\d+) ms/g)].map(m => Number(m[1]))
+    const slices = [...log.matchAll(/slices of at most (\d+) ms/g)].map(m => Number(m[1]))
     zk.child.kill('SIGTERM')
     await new Promise(r => zk.child.exitCode !== null ? r(null) : zk.child.once('exit', r))
     zk = await startZk(kind, dir, port)
     await sleep(500)
-    return {'create rate (ops/s)': created.opsPerSec, 'RSS (MB)': loaded, 'longest snapshot (ms)': Number.isFinite(snap) ? snap : null, 'restart to serving (ms)': zk.ms, 'RSS after restart (MB)': rss(zk.child.pid)}
+    return {'create rate (ops/s)': created.opsPerSec, 'RSS (MB)': loaded, 'longest snapshot (ms)': Number.isFinite(snap) ? snap : null, 'longest loop stall in a snapshot (ms)': stalls.length > 0 ? Math.max(...stalls) : null, 'longest snapshot slice (ms)': slices.length > 0 ? Math.max(...slices) : null, 'restart to serving (ms)': zk.ms, 'RSS after restart (MB)': rss(zk.child.pid)}
   } finally {
     zk.child.kill('SIGKILL')
+    closeSync(out)
     removeDir(dir)
   }
 }

@@ -5,6 +5,7 @@
 // syncs learners with (DIFF), and autopurge. The server keeps the open log (txnlog) and the
 // commit stage; this module creates them.
 import {join} from 'node:path'
+import {monitorEventLoopDelay} from 'node:perf_hooks'
 import {existsSync, unlinkSync} from 'node:fs'
 import {ensureDir} from '../util/fs.js'
 import {Logger} from '../util/log.js'
@@ -15,13 +16,18 @@ import {SnapshotWriter, serializeSnapshot, loadNewestSnapshot, writeSnapshot, wr
 import {ConfigError} from '../config/settings.js'
 import type {ZkServer} from './server.js'
 
+/** From how many znodes a standalone server writes its start-up snapshot in the background. */
+const DEFER_SNAPSHOT_NODES = 50000
+
 export class ZkDatabase {
   /** Txns logged since the log last rolled after which a background snapshot starts (snapCount/2 plus a random half). */
   snapThreshold = 0
   /** The snapshot being written, if any. */
   snapshot: SnapshotTask | null = null
-  /** How much of a snapshot is serialised between two turns of the event loop. */
-  snapshotChunkBytes = 256 * 1024
+  /** At most how much of a background snapshot is serialised in one turn of the event loop (and the size of each of its buffers). */
+  snapshotChunkBytes = 4 << 20
+  /** At most how long (ms) a background snapshot serialises in one turn of the event loop. */
+  snapshotSliceMs = 8
 
   constructor(private readonly zk: ZkServer) {}
 
@@ -31,9 +37,23 @@ export class ZkDatabase {
    * member calls it again whenever it leaves a role, so that its tree is exactly what it has
    * logged (a leader's tree runs ahead of what its quorum has committed).
    */
-  async load(): Promise<number> {
+  async load(deferSnapshot = false): Promise<number> {
     if (this.zk.txnlog) await this.zk.txnlog.close()
-    return this.loadSync()
+    return this.loadSync(deferSnapshot)
+  }
+
+  /** Set by a load that left the fresh snapshot of a big tree to startSnapshotIfPending(). */
+  private snapshotPending = false
+
+  /**
+   * Writes the start-up snapshot that load(true) deferred, in the background as any other
+   * (a standalone server calls it once it serves: until the file is complete, recovery uses
+   * the previous snapshot and the log, which are still on disk).
+   */
+  startSnapshotIfPending(): void {
+    if (!this.snapshotPending) return
+    this.snapshotPending = false
+    this.takeSnapshot()
   }
 
   /** Creates a data directory; one that cannot be one stops start-up naming the key, the value and the file. */
@@ -46,7 +66,7 @@ export class ZkDatabase {
     }
   }
 
-  private loadSync(): number {
+  private loadSync(deferSnapshot = false): number {
     const zk = this.zk
     const c = zk.config
     const tree = zk.tree
@@ -75,11 +95,16 @@ export class ZkDatabase {
     tree.lastZxid = zxid
     new Logger('org.apache.zookeeper.server.ZKDatabase').info(`Snapshot loaded in ${Date.now() - t0} ms, highest zxid is 0x${zxid.toString(16)}, ${snap ? snap.nodes : tree.nodes.size} znodes in the snapshot, ${stats.txns} txns loaded from ${stats.files} log files`)
     for (const [id, timeout] of sessionTimeouts) zk.sessions.add(id, timeout)
-    // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded.
+    // Like Apache ZooKeeper, start from a fresh snapshot of what was loaded; a big tree's is
+    // written in the background once the server serves, when the caller allows it.
     const snapFile = snapshotFile(zk.snapDir, zxid)
+    this.snapshotPending = false
     if (!existsSync(snapFile) || stats.txns > 0) {
-      writeSnapshotSync(zk.snapDir, new SnapshotWriter(tree, this.sessionTimeouts(), zxid))
-      snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${snapFile}`)
+      if (deferSnapshot && tree.nodes.size > DEFER_SNAPSHOT_NODES) this.snapshotPending = true
+      else {
+        writeSnapshotSync(zk.snapDir, new SnapshotWriter(tree, this.sessionTimeouts(), zxid))
+        snapLog.info(`Snapshotting: 0x${zxid.toString(16)} to ${snapFile}`)
+      }
     }
     zk.txnlog = new TxnLog(zk.logDir, c.forceSync, z => zk.commit.durable?.(z), e => this.onLogError(e), c.preAllocBytes)
     zk.txnlog.onFlush = (syncMs, txns) => {
@@ -159,15 +184,20 @@ export class ZkDatabase {
     zk.txnlog.roll()
     const sw = new SnapshotWriter(zk.tree, this.sessionTimeouts(), zk.zxid, this.snapshotChunkBytes)
     const t0 = Date.now()
+    // The longest the event loop (so every request) was held up while the snapshot was
+    // written: a 10 ms timer's longest interval less those 10 ms.
+    const delay = monitorEventLoopDelay({resolution: 10})
+    delay.enable()
     this.snapshot = writeSnapshot(zk.snapDir, sw, (err, file) => {
+      delay.disable()
       this.snapshot = null
       if (!err) {
         zk.metrics.snapCount++
         zk.metrics.summary('snapshottime').add(Date.now() - t0)
       }
       if (err) snapLog.error(`Unexpected exception writing snapshot ${file}: ${err.message}`)
-      else snapLog.info(`Snapshotting: 0x${sw.zxid.toString(16)} to ${file}: ${sw.nodes} znodes, ${sw.bytes} bytes in ${Date.now() - t0} ms`)
-    })
+      else snapLog.info(`Snapshotting: 0x${sw.zxid.toString(16)} to ${file}: ${sw.nodes} znodes, ${sw.bytes} bytes in ${Date.now() - t0} ms, event loop stalled at most ${Math.max(0, Math.round(delay.max / 1e6) - 10)} ms (slices of at most ${Math.round(sw.longestSliceMs)} ms)`)
+    }, {sliceMs: this.snapshotSliceMs, buffers: 2})
   }
 
   /** The sessions and tree in Apache's wire form for SNAP (the snapshot file's body without header and checksum). */

@@ -235,8 +235,19 @@ export function adler32(buf: Buffer, start = 0, end = buf.length, seed = 1): num
   let b = (seed >>> 16) & 0xffff
   let i = start
   while (i < end) {
-    const n = Math.min(end - i, 3800)
-    const stop = i + n
+    // 3800 bytes keep b below 2^31 (small-integer arithmetic) before it is reduced.
+    const stop = Math.min(end, i + 3800)
+    const stop8 = stop - 7
+    for (; i < stop8; i += 8) {
+      a += buf[i]; b += a
+      a += buf[i + 1]; b += a
+      a += buf[i + 2]; b += a
+      a += buf[i + 3]; b += a
+      a += buf[i + 4]; b += a
+      a += buf[i + 5]; b += a
+      a += buf[i + 6]; b += a
+      a += buf[i + 7]; b += a
+    }
     for (; i < stop; i++) {
       a += buf[i]
       b += a

@@ -151,13 +151,14 @@ export class ZkServer {
   // ---------------------------------------------------------------- start-up and recovery
 
   async start(): Promise<number> {
-    await this.loadDatabase()
+    await this.db.load(!this.config.ensemble)
     if (!this.config.ensemble) {
       this.sessions.start(s => this.expire(s))
       this.mode = 'standalone'
       this.serving = true
     }
     await this.listener.listen()
+    this.db.startSnapshotIfPending()
     const c = this.config
     const reap = setInterval(() => { if (this.expiring) this.reapContainers() }, c.containerCheckIntervalMs)
     reap.unref()
