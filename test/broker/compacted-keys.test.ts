@@ -5,7 +5,7 @@
 // and to Apache Kafka 3.9's, and the answers must match.
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {removeDir, runCommand} from '../helpers/util.js'
+import {removeDir, runCommand, waitFor} from '../helpers/util.js'
 import {startApacheZooKeeper, type ApacheZooKeeper} from './helpers.js'
 import {startSecureBroker, startApacheBroker, apacheSkip, apacheTool, scratch, type SecureBroker, type ApacheBroker} from '../security/helpers.js'
 import {RawConn, requestFrame, decodeResponse} from '../security/raw.js'
@@ -53,18 +53,16 @@ async function transcript(port: number, bootstrap: string): Promise<string[]> {
   try {
     let id = 1
     for (const [what, topic, records] of cases) {
-      // A new partition's leader may take a moment: retry NOT_LEADER / UNKNOWN_TOPIC until it serves.
-      const deadline = Date.now() + 20000
-      for (;;) {
+      // A new partition's leader may take a moment: produce again on NOT_LEADER / UNKNOWN_TOPIC until it serves.
+      const p = await waitFor(async () => {
         conn.write(requestFrame(0, 9, id, {transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{name: topic, partitionData: [{index: 0, records}]}]}))
         const frame = await conn.next(20000)
         assert.ok(frame, `an answer to the produce of ${what}`)
-        const p = decodeResponse(0, 9, frame!).responses[0].partitionResponses[0]
         id++
-        if ((p.errorCode === 6 || p.errorCode === 3) && Date.now() < deadline) { await new Promise(r => setTimeout(r, 100)); continue } // poll interval
-        lines.push(`${what}: error ${p.errorCode}, message ${JSON.stringify(p.errorMessage)}, record errors ${JSON.stringify(p.recordErrors.map((e: any) => [e.batchIndex, e.batchIndexErrorMessage]))}`)
-        break
-      }
+        const r = decodeResponse(0, 9, frame!).responses[0].partitionResponses[0]
+        return r.errorCode === 6 || r.errorCode === 3 ? undefined : r
+      }, 20000, `the leader of ${topic} to serve`, 100)
+      lines.push(`${what}: error ${p.errorCode}, message ${JSON.stringify(p.errorMessage)}, record errors ${JSON.stringify(p.recordErrors.map((e: any) => [e.batchIndex, e.batchIndexErrorMessage]))}`)
     }
   } finally {
     conn.close()

@@ -12,6 +12,7 @@ import {buildBatch, decodeRecords, readBatchHeader, LOG_OVERHEAD} from '../../sr
 import {crc32c} from '../../src/core/util/crc32c.js'
 import {Producer} from '../../src/core/client/producer.js'
 import {ClientConfig} from '../../src/core/client/config.js'
+import {waitFor} from '../helpers/util.js'
 
 let cluster: Cluster
 let port = 0
@@ -64,12 +65,10 @@ test('Produce frames over many chunks, three connections at once, acks 0/1/all, 
   const conns = await Promise.all([0, 1, 2].map(() => KafkaConnection.connect('127.0.0.1', port, {clientId: 'pooled'})))
   try {
     // Create the topic (auto-creation) and wait for its leader.
-    for (let tries = 0; ; tries++) {
+    await waitFor(async () => {
       const m = await conns[0].send(Apis.Metadata, 9, {topics: [{name: topic}], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false})
-      if (m.topics[0].errorCode === 0 && m.topics[0].partitions[0]?.leaderId >= 0) break
-      assert.ok(tries < 200, 'the topic has a leader')
-      await new Promise(r => setTimeout(r, 25))
-    }
+      return m.topics[0].errorCode === 0 && m.topics[0].partitions[0]?.leaderId >= 0
+    }, 5000, 'the topic to have a leader')
     // Sizes below the pooled threshold (a chunk holds them whole), above it, and above 1 MiB
     // (the large-frame budget's path); each connection pipelines all its requests.
     const plan = [{records: 70, size: 1000}, {records: 400, size: 1000}, {records: 3, size: 100}, {records: 1500, size: 1000}, {records: 200, size: 4000}]
@@ -96,13 +95,10 @@ test('Produce frames over many chunks, three connections at once, acks 0/1/all, 
       await Promise.all(pending)
     }))
     // acks=0 requests have no answer: wait until the log has every record.
-    const deadline = Date.now() + 30000
-    for (;;) {
+    await waitFor(async () => {
       const lo = await conns[0].send(Apis.ListOffsets, 5, {replicaId: -1, isolationLevel: 0, topics: [{name: topic, partitions: [{partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1}]}]})
-      if (lo.topics[0].partitions[0].offset >= total) break
-      assert.ok(Date.now() < deadline, `the log reaches ${total} records`)
-      await new Promise(r => setTimeout(r, 25))
-    }
+      return lo.topics[0].partitions[0].offset >= total
+    }, 30000, `the log to reach ${total} records`)
     const got = await readAll(conns[0], topic, total)
     assert.equal(got.length, total)
     const seen = new Set<string>()
